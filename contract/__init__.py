@@ -1,0 +1,1 @@
+"""Wire contract shared by backend and adapter: messages, queue topology, storage layout."""

@@ -1,0 +1,103 @@
+"""Versioned message models exchanged over RabbitMQ between backend and adapter."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+SCHEMA_VERSION = 1
+
+#: Models the service offers; ids are Triton model names.
+MODELS: dict[str, int] = {
+    "realesr-animevideov3-x4": 4,
+    "realesr-animevideov3-x3": 3,
+    "realesr-animevideov3-x2": 2,
+    "realesrgan-x4plus": 4,
+    "realesrgan-x4plus-anime": 4,
+}
+DEFAULT_MODEL = "realesr-animevideov3-x4"
+
+
+class _Message(BaseModel):
+    """Base of every message: frozen, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    v: Literal[1] = SCHEMA_VERSION
+
+
+class JobOptions(BaseModel):
+    """What the user asked for: model and output size (scale or height)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    model: str = DEFAULT_MODEL
+    scale: int | None = Field(default=None, ge=1, le=4)
+    height: int | None = Field(default=None, ge=16, le=4320)
+    crf: int = Field(default=18, ge=0, le=51)
+    preset: str = "medium"
+    encoder: Literal["libx264", "libx265", "h264_nvenc"] = "libx264"
+
+    @model_validator(mode="after")
+    def _check(self) -> JobOptions:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {sorted(MODELS)}")
+        if self.scale is not None and self.height is not None:
+            raise ValueError("give either scale or height, not both")
+        return self
+
+
+class JobMessage(_Message):
+    """A task on the task queue: upscale one stored input into one stored output."""
+
+    kind: Literal["job"] = "job"
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    input_key: str
+    output_key: str
+    options: JobOptions = JobOptions()
+
+
+class ProgressEvent(_Message):
+    """Periodic progress of a running job (at most about once a second)."""
+
+    type: Literal["progress"] = "progress"
+    job_id: str
+    frames_done: int = Field(ge=0)
+    frames_total: int = Field(ge=0)
+    fps: float = Field(ge=0)
+    eta_s: float | None = None
+    ts: float = Field(default_factory=time.time)
+
+
+class DoneEvent(_Message):
+    """The job's output and previews are stored."""
+
+    type: Literal["done"] = "done"
+    job_id: str
+    output_key: str
+    preview_before_key: str | None = None
+    preview_after_key: str | None = None
+    frames: int = Field(ge=0)
+    width: int = Field(ge=0)
+    height: int = Field(ge=0)
+    seconds: float = Field(ge=0)
+    ts: float = Field(default_factory=time.time)
+
+
+class FailedEvent(_Message):
+    """The job failed; ``permanent`` is false only when it will not be retried for another reason."""
+
+    type: Literal["failed"] = "failed"
+    job_id: str
+    reason: str
+    permanent: bool = True
+    ts: float = Field(default_factory=time.time)
+
+
+Event = Annotated[ProgressEvent | DoneEvent | FailedEvent, Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[ProgressEvent | DoneEvent | FailedEvent] = TypeAdapter(Event)
+
+
+def parse_event(body: bytes) -> ProgressEvent | DoneEvent | FailedEvent:
+    """Parse an event body (JSON bytes) into its model; raises pydantic.ValidationError."""
+    return EVENT_ADAPTER.validate_json(body)

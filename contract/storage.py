@@ -1,0 +1,50 @@
+"""Storage layout: keys relative to the storage root, and the only way to turn a key into a path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+
+
+class UnsafeKeyError(ValueError):
+    """A storage key that is malformed or would escape the storage root."""
+
+
+def resolve(root: Path, key: str) -> Path:
+    """Return the path for ``key`` under ``root``; refuse keys that are absolute or escape it."""
+    if not _KEY.fullmatch(key) or any(part in ("", ".", "..") for part in key.split("/")):
+        raise UnsafeKeyError(f"unsafe storage key: {key!r}")
+    base = root.resolve()
+    path = (base / key).resolve()
+    if not path.is_relative_to(base):
+        raise UnsafeKeyError(f"storage key escapes the root: {key!r}")
+    return path
+
+
+def job_dir(job_id: str) -> str:
+    """Folder key of one job."""
+    return f"jobs/{job_id}"
+
+
+def input_key(job_id: str, suffix: str) -> str:
+    """Key of the uploaded original; ``suffix`` is a sanitised extension such as ``.mp4``."""
+    return f"{job_dir(job_id)}/input{suffix}"
+
+
+def output_key(job_id: str) -> str:
+    """Key of the finished video."""
+    return f"{job_dir(job_id)}/output.mp4"
+
+
+def preview_key(job_id: str, which: str) -> str:
+    """Key of a before/after preview frame (``which`` is ``before`` or ``after``)."""
+    if which not in ("before", "after"):
+        raise ValueError(which)
+    return f"{job_dir(job_id)}/preview_{which}.jpg"
+
+
+def cancel_marker_key(job_id: str) -> str:
+    """Key of the marker the backend writes when a job is cancelled; adapters poll it."""
+    return f"{job_dir(job_id)}/CANCELLED"

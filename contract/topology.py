@@ -1,0 +1,38 @@
+"""Exchange and queue names and the one function that declares them (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TASKS_EXCHANGE = "vsr.tasks"
+TASKS_QUEUE = "vsr.tasks"
+TASKS_ROUTING_KEY = "job"
+DEAD_EXCHANGE = "vsr.dead"
+DEAD_QUEUE = "vsr.tasks.dead"
+EVENTS_EXCHANGE = "vsr.events"
+EVENTS_QUEUE = "vsr.events"
+EVENTS_ROUTING_KEY = "event"
+#: Deliveries of one task before RabbitMQ dead-letters it (quorum queue delivery-limit).
+DELIVERY_LIMIT = 3
+
+
+def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
+    """Declare the whole topology on a pika channel; safe to call from every service at start."""
+    channel.exchange_declare(DEAD_EXCHANGE, exchange_type="direct", durable=True)
+    channel.queue_declare(DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(DEAD_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
+    channel.exchange_declare(TASKS_EXCHANGE, exchange_type="direct", durable=True)
+    channel.queue_declare(
+        TASKS_QUEUE,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_EXCHANGE,
+            "x-dead-letter-routing-key": TASKS_ROUTING_KEY,
+        },
+    )
+    channel.queue_bind(TASKS_QUEUE, TASKS_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
+    channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="direct", durable=True)
+    channel.queue_declare(EVENTS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(EVENTS_QUEUE, EVENTS_EXCHANGE, routing_key=EVENTS_ROUTING_KEY)
