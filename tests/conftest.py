@@ -16,3 +16,7 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+# Fixture modules, each owned by the part it serves.
+pytest_plugins = ["tests.fixtures.media", "tests.fixtures.triton", "tests.fixtures.stack"]
