@@ -1,0 +1,101 @@
+"""``python -m adapter upscale``: upscale one local video without any server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from adapter.errors import JobCancelled, JobError, ModelContractError
+from adapter.inference import make_upscaler
+from adapter.pipeline import Limits, Progress, run
+from contract.messages import DEFAULT_MODEL, MODELS, JobOptions
+
+
+class ProgressBar:
+    """A one-line text progress bar redrawn in place on a terminal, a line per 10 % otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self._stream, self._width = stream, width
+        self._tty = stream.isatty()
+        self._shown = -1
+
+    def __call__(self, progress: Progress) -> None:
+        share = progress.frames_done / progress.frames_total if progress.frames_total else 0.0
+        eta = f"{progress.eta_s:.0f}s" if progress.eta_s is not None else "?"
+        filled = int(share * self._width)
+        line = (f"[{'#' * filled}{'.' * (self._width - filled)}] {progress.frames_done}/{progress.frames_total} "
+                f"frames {progress.fps:.1f} fps ETA {eta}")
+        if self._tty:
+            self._stream.write(f"\r{line}")
+        elif int(share * 10) > self._shown:
+            self._shown = int(share * 10)
+            self._stream.write(f"{line}\n")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        """End the redrawn line."""
+        if self._tty:
+            self._stream.write("\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """Arguments of the ``upscale`` command."""
+    cli = argparse.ArgumentParser(prog="python -m adapter upscale", description="Upscale a video with Real-ESRGAN.")
+    cli.add_argument("input", type=Path, help="input video file")
+    cli.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
+    cli.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    size = cli.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=int, choices=(1, 2, 3, 4), help="output size as a multiple of the input")
+    size.add_argument("--height", type=int, help="output height in pixels (aspect kept)")
+    cli.add_argument("--crf", type=int, default=18, help="encoder quality, lower is better (default 18)")
+    cli.add_argument("--preset", default="medium", help="encoder preset (default medium)")
+    cli.add_argument("--encoder", default="libx264", choices=("libx264", "libx265", "h264_nvenc"))
+    cli.add_argument("--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted")
+    cli.add_argument("--models-dir", type=Path, default=Path(".models/onnx"), help="folder of <model>.onnx files")
+    cli.add_argument("--timeout", type=float, default=120, help="seconds allowed for one inference call")
+    cli.add_argument("--max-duration", type=float, default=Limits.max_duration_s, help="longest input accepted (s)")
+    cli.add_argument("--quiet", action="store_true", help="no progress bar")
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; 0 on success, 1 for a bad input or failure, 2 for bad arguments, 130 when interrupted."""
+    args = parser().parse_args(argv)
+    if args.output.suffix.lower() != ".mp4":
+        print("error: the output must be an .mp4 file", file=sys.stderr)
+        return 2
+    try:
+        options = JobOptions(model=args.model, scale=args.scale, height=args.height, crf=args.crf,
+                             preset=args.preset, encoder=args.encoder)
+    except ValidationError as exc:
+        print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    bar = None if args.quiet else ProgressBar()
+    started = time.monotonic()
+    try:
+        upscaler = make_upscaler(args.model, args.triton_url, args.models_dir, args.timeout)
+        try:
+            result = run(args.input, args.output, options, upscaler, on_progress=bar,
+                         limits=Limits(max_duration_s=args.max_duration))
+        finally:
+            upscaler.close()
+    except (JobError, ModelContractError) as exc:
+        if bar:
+            bar.finish()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, JobCancelled):
+        if bar:
+            bar.finish()
+        print("interrupted; no output written", file=sys.stderr)
+        return 130
+    if bar:
+        bar.finish()
+    print(f"{args.output}: {result.frames} frames, {result.width}x{result.height}, "
+          f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0

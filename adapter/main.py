@@ -1,0 +1,73 @@
+"""Wiring of ``python -m adapter worker``: settings once, upscaler and model check, then the worker."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import sys
+from types import FrameType
+
+from adapter import pipeline
+from adapter.errors import InferenceUnavailableError, ModelContractError
+from adapter.inference import make_upscaler
+from adapter.metrics import Metrics
+from adapter.settings import AdapterSettings
+from adapter.worker import Worker, WorkerConfig
+from contract.messages import DEFAULT_MODEL
+
+log = logging.getLogger("adapter")
+
+
+def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> Worker:
+    """Build a worker from settings; the default model is loaded and checked against its contract."""
+    factory = functools.partial(
+        make_upscaler,
+        triton_url=settings.triton_url,
+        models_dir=settings.MODELS_DIR,
+        timeout_s=settings.INFERENCE_TIMEOUT_S,
+    )
+    config = WorkerConfig(
+        amqp_url=settings.AMQP_URL,
+        storage_root=settings.STORAGE_ROOT,
+        limits=pipeline.Limits(
+            max_width=settings.MAX_WIDTH,
+            max_height=settings.MAX_HEIGHT,
+            max_duration_s=settings.MAX_DURATION_S,
+        ),
+        progress_interval_s=settings.PROGRESS_INTERVAL_S,
+        cancel_poll_s=settings.CANCEL_POLL_S,
+        shutdown_grace_s=settings.SHUTDOWN_GRACE_S,
+        heartbeat_s=settings.AMQP_HEARTBEAT_S,
+        reconnect_min_s=settings.RECONNECT_MIN_S,
+        reconnect_max_s=settings.RECONNECT_MAX_S,
+    )
+    worker = Worker(config, pipeline.run, factory, metrics)
+    # Fail at start-up, not on the first job, when the model is missing or breaks its contract.
+    worker.preload(DEFAULT_MODEL)
+    return worker
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the worker until SIGTERM/SIGINT; a second signal stops the current job at once."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = AdapterSettings()
+    metrics = Metrics()
+    try:
+        worker = build_worker(settings, metrics)
+    except (ModelContractError, InferenceUnavailableError) as exc:
+        print(f"adapter: {exc}", file=sys.stderr)
+        return 2
+    metrics.serve(settings.ADAPTER_METRICS_PORT)
+    signals = 0
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal signals
+        signals += 1
+        log.info("%s: %s", signal.Signals(signum).name, "stopping" if signals == 1 else "stopping now")
+        worker.stop(None if signals == 1 else 0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.serve()
+    return 0

@@ -1,0 +1,41 @@
+"""Adapter settings: read from the environment once at start-up, then passed down as plain values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AdapterSettings(BaseSettings):
+    """Environment of one adapter process (see docs/architecture.md for the shared names)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
+
+    AMQP_URL: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    STORAGE_ROOT: Path = Path("./var/storage")
+    #: gRPC address of Triton; empty means run the model in-process (OpenVINO/ONNX Runtime).
+    TRITON_URL: str = "127.0.0.1:8001"
+    MODELS_DIR: Path = Path("./.models/onnx")
+    MAX_WIDTH: int = Field(default=3840, gt=0)
+    MAX_HEIGHT: int = Field(default=2160, gt=0)
+    MAX_DURATION_S: float = Field(default=7200, gt=0)
+    INFERENCE_TIMEOUT_S: float = Field(default=60.0, gt=0)
+    ADAPTER_METRICS_PORT: int = Field(default=9108, ge=0, le=65535)
+    #: Minimum seconds between two progress events of one job.
+    PROGRESS_INTERVAL_S: float = Field(default=1.0, ge=0)
+    #: Seconds between two looks at the job's cancel marker.
+    CANCEL_POLL_S: float = Field(default=1.0, gt=0)
+    #: On SIGTERM, seconds the current job may keep running before it is handed back to the queue.
+    SHUTDOWN_GRACE_S: float = Field(default=20.0, ge=0)
+    #: AMQP heartbeat; the pipeline runs off the connection thread so heartbeats keep flowing.
+    AMQP_HEARTBEAT_S: int = Field(default=30, ge=0)
+    #: Reconnect backoff bounds after the broker connection is lost.
+    RECONNECT_MIN_S: float = Field(default=0.5, gt=0)
+    RECONNECT_MAX_S: float = Field(default=15.0, gt=0)
+
+    @property
+    def triton_url(self) -> str | None:
+        """Triton address, or None for the in-process backend."""
+        return self.TRITON_URL.strip() or None

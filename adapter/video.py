@@ -1,0 +1,260 @@
+"""Video I/O: decode to RGB frames, encode RGB frames, and mux the encoded video with the source's other streams.
+
+Frames never touch the disk: PyAV decodes the input to RGB arrays and encodes RGB arrays into a
+video-only file; ffmpeg then copies that video with the source's audio, subtitles and metadata
+into the final MP4. Colour conversion uses the input's matrix and range both ways, and the output
+is tagged with them, so an SD BT.601 input upscaled to HD stays BT.601 (not washed out).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
+from contract.probe import ALLOWED_FORMATS
+
+# AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic / AVColorRange values.
+UNSPECIFIED = 2
+SPC_BT709, SPC_BT470BG, SPC_SMPTE170M = 1, 5, 6
+RANGE_MPEG, RANGE_JPEG = 1, 2
+# AVColorSpace -> swscale matrix (SWS_CS_*); unknown matrices fall back to BT.601 like ffmpeg does.
+_SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+#: Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC.
+MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac", "mp2"})
+#: Text subtitles that become mov_text in MP4; bitmap subtitles cannot and are dropped.
+TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
+_INPUT_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ALLOWED_FORMATS}
+
+
+@dataclass(frozen=True)
+class Colour:
+    """Colour description of a stream: AV* enum values used both for conversion and for tags."""
+
+    space: int
+    primaries: int
+    trc: int
+    range: int
+
+    @property
+    def sws_matrix(self) -> int:
+        """The swscale matrix for RGB↔YUV conversion."""
+        return _SWS_MATRIX.get(self.space, 5)
+
+    @property
+    def full_range(self) -> bool:
+        """Whether luma spans 0..255 rather than 16..235."""
+        return self.range == RANGE_JPEG
+
+
+def colour_of(frame: av.VideoFrame) -> Colour:
+    """The frame's colour; untagged values get the convention players use (BT.709 from 720 lines, else BT.601)."""
+    hd = frame.height >= 720
+    space = frame.colorspace if frame.colorspace not in (0, UNSPECIFIED, 3) else (SPC_BT709 if hd else SPC_SMPTE170M)
+    family = SPC_BT709 if space == SPC_BT709 else SPC_SMPTE170M
+    primaries = frame.color_primaries if frame.color_primaries not in (0, UNSPECIFIED, 3) else family
+    trc = frame.color_trc if frame.color_trc not in (0, UNSPECIFIED, 3) else family
+    full = frame.color_range == RANGE_JPEG or frame.format.name.startswith("yuvj")
+    return Colour(space=space, primaries=primaries, trc=trc, range=RANGE_JPEG if full else RANGE_MPEG)
+
+
+@dataclass(frozen=True)
+class SourceStream:
+    """A non-video stream of the source and how it goes into the MP4."""
+
+    index: int
+    kind: str
+    codec: str
+
+
+class Decoder:
+    """Decodes the first video stream of a local file into RGB24 arrays with their timestamps."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._container = av.open(f"file:{Path(path).resolve()}", options=dict(_INPUT_OPTIONS))
+        except (av.FFmpegError, OSError) as exc:
+            raise InvalidInputError("the video could not be opened") from exc
+        if not self._container.streams.video:
+            self._container.close()
+            raise InvalidInputError("the file has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self.time_base: Fraction = self._stream.time_base or Fraction(1, 90000)
+        self.fps: Fraction = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+        self.colour: Colour | None = None
+        self.others = [
+            SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
+            for s in self._container.streams
+            if s.type in ("audio", "subtitle")
+        ]
+
+    def frames(self) -> Iterator[tuple[np.ndarray, int]]:
+        """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing."""
+        step = max(1, round(1 / (self.fps * self.time_base)))
+        last: int | None = None
+        try:
+            for frame in self._container.decode(self._stream):
+                if self.colour is None:
+                    self.colour = colour_of(frame)
+                rgb = frame.to_ndarray(
+                    format="rgb24",
+                    src_colorspace=self.colour.sws_matrix,
+                    src_color_range=self.colour.range,
+                )
+                pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
+                if last is not None and pts <= last:
+                    pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
+                last = pts
+                yield rgb, pts
+        except av.FFmpegError as exc:
+            raise InvalidInputError("the video is damaged and could not be decoded") from exc
+
+    def close(self) -> None:
+        """Release the demuxer and decoder."""
+        self._container.close()
+
+
+def _encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
+    if encoder == "h264_nvenc":
+        presets = {"ultrafast": "p1", "superfast": "p1", "veryfast": "p2", "faster": "p3", "fast": "p3",
+                   "medium": "p4", "slow": "p5", "slower": "p6", "veryslow": "p7"}
+        return {"preset": presets.get(preset, preset), "rc": "vbr", "cq": str(crf), "b": "0"}
+    options = {"crf": str(crf), "preset": preset}
+    if encoder == "libx265":
+        options["x265-params"] = "log-level=error"
+    return options
+
+
+class Encoder:
+    """Encodes RGB24 arrays with given timestamps into a video-only MP4, tagged with the source's colour."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        width: int,
+        height: int,
+        time_base: Fraction,
+        fps: Fraction,
+        colour: Colour,
+        encoder: str = "libx264",
+        crf: int = 18,
+        preset: str = "medium",
+    ) -> None:
+        self._colour = colour
+        self._time_base = time_base
+        try:
+            self._container = av.open(str(path), mode="w", format="mp4")
+        except OSError as exc:
+            raise StorageError("the output file could not be created") from exc
+        try:
+            stream: Any = self._container.add_stream(encoder, rate=fps)
+            stream.width, stream.height = width, height
+            stream.pix_fmt = "yuv420p"
+            stream.time_base = time_base
+            ctx = stream.codec_context
+            ctx.time_base = time_base
+            ctx.colorspace, ctx.color_primaries = colour.space, colour.primaries
+            ctx.color_trc, ctx.color_range = colour.trc, colour.range
+            ctx.options = _encoder_options(encoder, crf, preset)
+            ctx.open()
+        except (av.FFmpegError, ValueError) as exc:
+            self._container.close()
+            raise TransientJobError(f"the encoder {encoder} is not available here") from exc
+        self._stream = stream
+
+    def write(self, rgb: np.ndarray, pts: int) -> None:
+        """Encode one frame shown at ``pts`` (in the source time base)."""
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        yuv = frame.reformat(
+            format="yuv420p",
+            dst_colorspace=self._colour.sws_matrix,
+            dst_color_range=self._colour.range,
+        )
+        yuv.pts, yuv.time_base = pts, self._time_base
+        self._mux(self._stream.encode(yuv))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        try:
+            self._container.mux(packets)
+        except OSError as exc:
+            raise StorageError("the output could not be written") from exc
+
+    def close(self, *, flush: bool = True) -> None:
+        """Flush the encoder (unless abandoning) and close the file."""
+        try:
+            if flush:
+                self._mux(self._stream.encode(None))
+        finally:
+            self._container.close()
+
+
+def _run_stoppable(args: list[str], timeout_s: float, should_stop: Callable[[], bool]) -> tuple[int, str]:
+    """Run a command to completion, killing it on timeout or when ``should_stop`` turns true."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while process.poll() is None:
+                if should_stop():
+                    raise JobCancelled("cancelled")
+                if time.monotonic() > deadline:
+                    raise TransientJobError("muxing the output timed out")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.2)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        errors.seek(0)
+        return process.returncode, errors.read()[-4000:].decode("utf-8", "replace")
+
+
+def mux(
+    video: Path,
+    source: Path,
+    output: Path,
+    *,
+    others: list[SourceStream],
+    rotation: int,
+    timeout_s: float,
+    should_stop: Callable[[], bool] | None = None,
+) -> None:
+    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
+    args = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-copyts",
+            "-protocol_whitelist", "file", "-f", "mp4", "-i", f"file:{video.resolve()}",
+            "-protocol_whitelist", "file", "-format_whitelist", ALLOWED_FORMATS, "-i", f"file:{source.resolve()}",
+            "-map", "0:v:0"]
+    # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
+    meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
+    codecs: list[str] = []
+    audio = 0
+    for stream in others:
+        if stream.kind == "audio":
+            codecs += [f"-c:a:{audio}", "copy" if stream.codec in MP4_AUDIO_COPY else "aac"]
+            audio += 1
+        elif not (stream.kind == "subtitle" and stream.codec in TEXT_SUBTITLES):
+            continue
+        args += ["-map", f"1:{stream.index}"]
+        meta += [f"-map_metadata:s:{len(meta) // 2 - 1}", f"1:s:{stream.index}"]
+    args += ["-c:v", "copy", *codecs, "-c:s", "mov_text", *meta,
+             "-metadata:s:v:0", f"rotate={rotation}",
+             "-movflags", "+faststart", "-f", "mp4", f"file:{output.resolve()}"]
+    returncode, stderr = _run_stoppable(args, timeout_s, should_stop or (lambda: False))
+    if returncode != 0:
+        detail = stderr.strip().splitlines()
+        last = detail[-1] if detail else f"exit code {returncode}"
+        if "No space left" in last:
+            raise StorageError("no space left on the output storage")
+        raise InvalidInputError(f"the audio or subtitles could not be copied: {last}")

@@ -1,0 +1,532 @@
+"""RabbitMQ consumer: takes one task at a time, runs the pipeline off the connection thread, acks last.
+
+The connection lives on the thread that calls ``serve()``; only that thread touches pika. The job
+runs on a job thread (or, for suspicious redeliveries, in a child process) and talks back through a
+thread-safe outbox, so heartbeats keep flowing however long a job takes. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+import queue as queue_mod
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from adapter.errors import JobCancelled, JobError, PermanentJobError, TransientJobError
+from adapter.metrics import Metrics
+from adapter.queue import (
+    JOB_ID_HEADER,
+    REASON_HEADER,
+    Action,
+    BadMessageError,
+    Decision,
+    ProcessCrashedError,
+    decide_bad_message,
+    decide_exhausted,
+    decide_failure,
+    decide_success,
+    delivery_count,
+    needs_guard,
+    parse_job,
+)
+from contract import storage, topology
+from contract.messages import DoneEvent, JobMessage, ProgressEvent
+
+log = logging.getLogger(__name__)
+
+PipelineFn = Callable[..., Any]
+UpscalerFactory = Callable[[str], Any]
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Plain settings of one worker (built from AdapterSettings in main.py, or directly in tests)."""
+
+    amqp_url: str
+    storage_root: Path
+    limits: Any = None
+    delivery_limit: int = topology.DELIVERY_LIMIT
+    progress_interval_s: float = 1.0
+    cancel_poll_s: float = 1.0
+    shutdown_grace_s: float = 20.0
+    heartbeat_s: int = 30
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 15.0
+    tick_s: float = 0.2
+
+
+@dataclass(frozen=True)
+class JobFiles:
+    """Where one run reads and writes; outputs go to per-run temporaries renamed into place on success."""
+
+    input: Path
+    output: Path
+    previews: tuple[Path, Path]
+    cancel_marker: Path
+    token: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    @classmethod
+    def for_job(cls, root: Path, job: JobMessage) -> JobFiles:
+        """Resolve a job's keys under ``root``; raises UnsafeKeyError for escaping keys."""
+        return cls(
+            input=storage.resolve(root, job.input_key),
+            output=storage.resolve(root, job.output_key),
+            previews=(
+                storage.resolve(root, storage.preview_key(job.job_id, "before")),
+                storage.resolve(root, storage.preview_key(job.job_id, "after")),
+            ),
+            cancel_marker=storage.resolve(root, storage.cancel_marker_key(job.job_id)),
+        )
+
+    def partial(self, path: Path) -> Path:
+        """This run's temporary for ``path`` (keeps the suffix so the muxer picks the format)."""
+        return path.with_name(f".{path.stem}.{self.token}.part{path.suffix}")
+
+    def commit(self) -> None:
+        """Rename this run's outputs into place; a redelivered job simply overwrites the same files."""
+        for final in (*self.previews, self.output):
+            tmp = self.partial(final)
+            if tmp.exists():
+                os.replace(tmp, final)
+        self.discard_stale()
+
+    def discard_stale(self) -> None:
+        """Remove partial files of this job, including those left by a killed earlier run."""
+        for tmp in self.output.parent.glob(".*.part.*"):
+            tmp.unlink(missing_ok=True)
+
+
+class StopCheck:
+    """``should_stop`` for the pipeline: true on interrupt, or when the cancel marker appears."""
+
+    def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
+        self._marker = marker
+        self._poll_s = poll_s
+        self._interrupt = interrupt
+        self._last = float("-inf")
+        self.cancelled = False
+
+    def __call__(self) -> bool:
+        if self._interrupt.is_set():
+            return True
+        now = time.monotonic()
+        if not self.cancelled and now - self._last >= self._poll_s:
+            self._last = now
+            self.cancelled = self._marker.exists()
+        return self.cancelled
+
+
+class Throttle:
+    """Forwards a call at most once per ``interval_s`` (the first call always passes)."""
+
+    def __init__(self, emit: Callable[[Any], None], interval_s: float) -> None:
+        self._emit = emit
+        self._interval_s = interval_s
+        self._last = float("-inf")
+
+    def __call__(self, item: Any) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self._last = now
+            self._emit(item)
+
+
+@dataclass
+class _Flight:
+    """The delivery being worked on."""
+
+    tag: int
+    body: bytes
+    props: pika.BasicProperties
+    job: JobMessage
+    count: int
+    files: JobFiles
+    stop: StopCheck
+    interrupt: threading.Event
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+
+
+class Worker:
+    """Consumes the task queue with prefetch 1 until ``stop()``; reconnects with backoff."""
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        run_pipeline: PipelineFn,
+        make_upscaler: UpscalerFactory,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._config = config
+        self._run_pipeline = run_pipeline
+        self._make_upscaler = make_upscaler
+        self.metrics = metrics or Metrics()
+        self._upscalers: dict[str, Any] = {}
+        self._outbox: queue_mod.SimpleQueue[ProgressEvent] = queue_mod.SimpleQueue()
+        self._flight: _Flight | None = None
+        self._stopping = threading.Event()
+        self._stop_deadline = float("inf")
+        self._conn: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self.consuming = threading.Event()
+        self._was_consuming = False
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Stop taking work; let the current job run ``grace_s`` more seconds, then requeue it."""
+        grace = self._config.shutdown_grace_s if grace_s is None else grace_s
+        self._stop_deadline = min(self._stop_deadline, time.monotonic() + grace)
+        self._stopping.set()
+
+    def serve(self) -> None:
+        """Consume until stopped, surviving broker restarts and forced connection closes."""
+        backoff = self._config.reconnect_min_s
+        while not self._stopping.is_set():
+            self._was_consuming = False
+            try:
+                self._session()
+            except Exception as exc:
+                if isinstance(exc, _CONNECTION_ERRORS):
+                    log.warning("broker connection lost (%s)", exc or type(exc).__name__)
+                else:
+                    log.exception("worker session failed")
+                self._abandon_flight()
+                self.metrics.reconnects.inc()
+                if self._was_consuming:
+                    backoff = self._config.reconnect_min_s
+                log.info("reconnecting in %.1fs", backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, self._config.reconnect_max_s)
+            finally:
+                self._conn, self._channel = None, None
+        self._abandon_flight()
+
+    def _session(self) -> None:
+        params = pika.URLParameters(self._config.amqp_url)
+        params.heartbeat = self._config.heartbeat_s
+        params.blocked_connection_timeout = 60
+        conn = pika.BlockingConnection(params)
+        try:
+            channel = conn.channel()
+            channel.confirm_delivery()
+            topology.declare(channel, self._config.delivery_limit)
+            channel.basic_qos(prefetch_count=1)
+            consumer = channel.basic_consume(topology.TASKS_QUEUE, self._on_message)
+            self._conn, self._channel = conn, channel
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
+            self.consuming.set()
+            self._was_consuming = True
+            log.info("consuming %s", topology.TASKS_QUEUE)
+            while True:
+                conn.process_data_events(time_limit=self._config.tick_s)
+                self._flush_outbox()
+                flight = self._flight
+                if flight is not None and flight.done.is_set():
+                    self._finish(flight)
+                if self._stopping.is_set():
+                    if consumer:
+                        channel.basic_cancel(consumer)
+                        consumer = ""
+                        self.consuming.clear()
+                    if self._flight is None:
+                        break
+                    if time.monotonic() >= self._stop_deadline:
+                        self._flight.interrupt.set()
+        finally:
+            self.consuming.clear()
+            if conn.is_open:
+                with contextlib.suppress(*_CONNECTION_ERRORS):
+                    conn.close()
+
+    # ---- deliveries ------------------------------------------------------------------------------
+
+    def _on_message(
+        self, channel: BlockingChannel, method: Any, props: pika.BasicProperties, body: bytes
+    ) -> None:
+        tag = method.delivery_tag
+        if self._stopping.is_set() or self._flight is not None:
+            channel.basic_nack(tag, requeue=True)
+            return
+        count = delivery_count(props.headers)
+        try:
+            job = parse_job(body)
+            files = JobFiles.for_job(self._config.storage_root, job)
+        except BadMessageError as exc:
+            self._apply(tag, body, props, decide_bad_message(exc, exc.job_id))
+            return
+        except storage.UnsafeKeyError as exc:
+            self._apply(tag, body, props, decide_bad_message(exc, job.job_id))
+            return
+        if count > self._config.delivery_limit:
+            self._apply(tag, body, props, decide_exhausted(job.job_id, count, self._config.delivery_limit))
+            return
+        if files.cancel_marker.exists():
+            self._apply(tag, body, props, decide_failure(job.job_id, JobCancelled(), count, 0))
+            return
+        interrupt = threading.Event()
+        stop = StopCheck(files.cancel_marker, self._config.cancel_poll_s, interrupt)
+        flight = _Flight(tag, body, props, job, count, files, stop, interrupt)
+        guarded = needs_guard(count, self._config.delivery_limit)
+        flight.thread = threading.Thread(
+            target=self._run, args=(flight, guarded), name=f"job-{job.job_id[:8]}", daemon=True
+        )
+        self._flight = flight
+        self.metrics.busy.set(1)
+        log.info("job %s: start (delivery %d%s)", job.job_id, count, ", guarded" if guarded else "")
+        flight.thread.start()
+
+    def _run(self, flight: _Flight, guarded: bool) -> None:
+        """Job thread: run the pipeline into temporaries, then commit them."""
+        job, files = flight.job, flight.files
+        on_progress = Throttle(lambda p: self._progress(job.job_id, p), self._config.progress_interval_s)
+        try:
+            args = (files.input, files.partial(files.output), job.options)
+            previews = (files.partial(files.previews[0]), files.partial(files.previews[1]))
+            if guarded:
+                flight.result = run_guarded(
+                    self._run_pipeline, self._make_upscaler, args, previews, self._config.limits,
+                    on_progress, flight.stop,
+                )
+            else:
+                flight.result = self._run_pipeline(
+                    *args, self._upscaler(job.options.model), on_progress=on_progress,
+                    should_stop=flight.stop, previews=previews, limits=self._config.limits,
+                )
+            files.commit()
+        except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
+            flight.error = exc
+            files.discard_stale()
+        finally:
+            flight.done.set()
+            self._wake()
+
+    def preload(self, model: str) -> None:
+        """Build (and so check) the upscaler of ``model`` now rather than on the first job."""
+        self._upscaler(model)
+
+    def _upscaler(self, model: str) -> Any:
+        if model not in self._upscalers:
+            self._upscalers[model] = self.metrics.timed(self._make_upscaler(model))
+        return self._upscalers[model]
+
+    def _progress(self, job_id: str, progress: Any) -> None:
+        self.metrics.fps.set(progress.fps)
+        self._outbox.put(
+            ProgressEvent(
+                job_id=job_id, frames_done=progress.frames_done, frames_total=progress.frames_total,
+                fps=progress.fps, eta_s=progress.eta_s,
+            )
+        )
+        self._wake()
+
+    def _wake(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(*_CONNECTION_ERRORS):
+                conn.add_callback_threadsafe(lambda: None)
+
+    def _flush_outbox(self) -> None:
+        while not self._outbox.empty():
+            event = self._outbox.get_nowait()
+            self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, event.model_dump_json())
+
+    def _finish(self, flight: _Flight) -> None:
+        """Main thread: turn the job's ending into events and exactly one ack/nack."""
+        job, error = flight.job, flight.error
+        self._flush_outbox()
+        if error is None:
+            result = flight.result
+            done = DoneEvent(
+                job_id=job.job_id, output_key=job.output_key,
+                preview_before_key=storage.preview_key(job.job_id, "before")
+                if flight.files.previews[0].exists() else None,
+                preview_after_key=storage.preview_key(job.job_id, "after")
+                if flight.files.previews[1].exists() else None,
+                frames=result.frames, width=result.width, height=result.height, seconds=result.seconds,
+            )
+            self.metrics.frames.inc(result.frames)
+            self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, done.model_dump_json())
+            decision = decide_success()
+        elif isinstance(error, JobCancelled) and flight.interrupt.is_set() and not flight.stop.cancelled:
+            decision = Decision(Action.REQUEUE, None, "worker shutting down", "requeued")
+        else:
+            decision = decide_failure(job.job_id, error, flight.count, self._config.delivery_limit)
+            if not isinstance(error, (JobError, JobCancelled)):
+                log.error("job %s: unexpected error", job.job_id, exc_info=error)
+        log.info("job %s: %s (%s)", job.job_id, decision.outcome, decision.reason or "ok")
+        self.metrics.job_seconds.observe(time.monotonic() - flight.started)
+        self._apply(flight.tag, flight.body, flight.props, decision)
+        self._flight = None
+        self.metrics.busy.set(0)
+
+    def _apply(self, tag: int, body: bytes, props: pika.BasicProperties, decision: Decision) -> None:
+        """Publish the decision's event (confirmed), then settle the delivery."""
+        assert self._channel is not None
+        if decision.event is not None:
+            self._publish(
+                topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, decision.event.model_dump_json()
+            )
+        if decision.action is Action.ACK:
+            self._channel.basic_ack(tag)
+        elif decision.action is Action.REQUEUE:
+            self._channel.basic_nack(tag, requeue=True)
+        else:
+            # Our own confirmed copy rather than basic.reject, because reject cannot say why.
+            headers = dict(props.headers or {})
+            headers[REASON_HEADER] = decision.reason or "dead-lettered"
+            if decision.event is not None:
+                headers[JOB_ID_HEADER] = decision.event.job_id
+            self._publish(
+                topology.DEAD_EXCHANGE, topology.TASKS_ROUTING_KEY, body,
+                content_type=props.content_type or "application/json", headers=headers,
+            )
+            self._channel.basic_ack(tag)
+        self.metrics.jobs.labels(decision.outcome).inc()
+        if decision.outcome in ("failed", "bad_message", "exhausted", "retried"):
+            self.metrics.failures.labels(decision.outcome).inc()
+
+    def _publish(
+        self, exchange: str, routing_key: str, body: str | bytes, *,
+        content_type: str = "application/json", headers: dict[str, Any] | None = None,
+    ) -> None:
+        """Persistent, mandatory publish; returns only once the broker confirmed it."""
+        assert self._channel is not None
+        props = pika.BasicProperties(
+            content_type=content_type, delivery_mode=pika.DeliveryMode.Persistent, headers=headers
+        )
+        self._channel.basic_publish(exchange, routing_key, body, props, mandatory=True)
+
+    def _abandon_flight(self) -> None:
+        """The delivery is gone with its channel: stop the job and drop its partial files."""
+        flight, self._flight = self._flight, None
+        if flight is None:
+            return
+        flight.interrupt.set()
+        while flight.thread is not None and flight.thread.is_alive():
+            flight.thread.join(timeout=30)
+            if flight.thread.is_alive():
+                log.warning("job %s: still stopping", flight.job.job_id)
+        flight.files.discard_stale()
+        self.metrics.busy.set(0)
+        self.metrics.jobs.labels("abandoned").inc()
+
+
+# ---- guarded runs: a child process, so a crashing decoder cannot take the worker down ----------------
+
+
+def run_guarded(
+    run_pipeline: PipelineFn,
+    make_upscaler: UpscalerFactory,
+    args: tuple[Path, Path, Any],
+    previews: tuple[Path, Path],
+    limits: Any,
+    on_progress: Callable[[Any], None],
+    should_stop: Callable[[], bool],
+    kill_after_s: float = 10.0,
+) -> Any:
+    """Run the pipeline in a spawned child; a dying child becomes ProcessCrashedError."""
+    ctx = multiprocessing.get_context("spawn")
+    messages = ctx.Queue()
+    stop = ctx.Event()
+    child = ctx.Process(
+        target=_guarded_child,
+        args=(run_pipeline, make_upscaler, args, previews, limits, messages, stop, os.getpid()),
+        daemon=True,
+    )
+    child.start()
+    stop_sent = float("inf")
+    try:
+        while True:
+            if should_stop() and not stop.is_set():
+                stop.set()
+                stop_sent = time.monotonic()
+            try:
+                kind, payload = messages.get(timeout=0.2)
+            except queue_mod.Empty:
+                if time.monotonic() - stop_sent > kill_after_s:
+                    raise JobCancelled("stopped") from None
+                if not child.is_alive() and messages.empty():
+                    raise ProcessCrashedError(_crash_reason(child.exitcode)) from None
+                continue
+            if kind == "progress":
+                on_progress(payload)
+            elif kind == "ok":
+                return payload
+            else:
+                raise payload
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+        messages.close()
+
+
+def _crash_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit code {exitcode}"
+    return f"processing crashed ({how}); the video is probably corrupt or not supported"
+
+
+def _guarded_child(
+    run_pipeline: PipelineFn,
+    make_upscaler: UpscalerFactory,
+    args: tuple[Path, Path, Any],
+    previews: tuple[Path, Path],
+    limits: Any,
+    messages: Any,
+    stop: Any,
+    parent_pid: int,
+) -> None:
+    """Child entry: stop when told or when the worker is gone; report the outcome as one message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def should_stop() -> bool:
+        return stop.is_set() or os.getppid() != parent_pid
+
+    try:
+        result = run_pipeline(
+            *args, make_upscaler(args[2].model), on_progress=lambda p: messages.put(("progress", p)),
+            should_stop=should_stop, previews=previews, limits=limits,
+        )
+        messages.put(("ok", result))
+    except BaseException as exc:
+        messages.put(("error", _picklable(exc)))
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """The exception itself when it survives pickling, else one of the same family with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        family = PermanentJobError if isinstance(exc, PermanentJobError) else TransientJobError
+        if isinstance(exc, JobCancelled):
+            return JobCancelled(str(exc))
+        return family(f"{type(exc).__name__}: {exc}")

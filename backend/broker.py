@@ -1,0 +1,193 @@
+"""RabbitMQ: a confirming task publisher and the events consumer thread.
+
+pika's BlockingConnection is not thread-safe, so each background thread owns its own
+connection; nothing here is shared between threads except stop events and plain numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+from pydantic import ValidationError
+
+from contract import topology
+from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent, parse_event
+
+from .errors import BrokerUnavailable
+
+log = logging.getLogger(__name__)
+
+#: Errors that mean "the broker connection is gone; reconnect".
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    pika.exceptions.AMQPError,
+    ConnectionError,
+    OSError,
+)
+
+
+def connection_parameters(amqp_url: str) -> pika.URLParameters:
+    """Connection parameters with short timeouts so a dead broker is noticed quickly."""
+    params = pika.URLParameters(amqp_url)
+    params.socket_timeout = 5
+    params.blocked_connection_timeout = 30
+    params.connection_attempts = 1
+    params.heartbeat = 30
+    params.client_properties = {"connection_name": "vsr-backend"}
+    return params
+
+
+class Publisher:
+    """Publishes task messages as persistent, mandatory, publisher-confirmed deliveries."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._params = connection_parameters(amqp_url)
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def _open(self) -> BlockingChannel:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
+        self.close()
+        try:
+            self._connection = pika.BlockingConnection(self._params)
+            channel = self._connection.channel()
+            channel.confirm_delivery()
+            topology.declare(channel)
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise BrokerUnavailable(f"cannot reach RabbitMQ: {exc!r}") from exc
+        self._channel = channel
+        return channel
+
+    def publish(self, message: JobMessage) -> None:
+        """Publish one task; returns only after RabbitMQ confirmed it, else BrokerUnavailable."""
+        channel = self._open()
+        properties = pika.BasicProperties(
+            content_type="application/json",
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=message.job_id,
+        )
+        try:
+            channel.basic_publish(
+                topology.TASKS_EXCHANGE,
+                topology.TASKS_ROUTING_KEY,
+                message.model_dump_json().encode(),
+                properties=properties,
+                mandatory=True,
+            )
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise BrokerUnavailable(f"task {message.job_id} not confirmed: {exc!r}") from exc
+
+    def queue_depth(self) -> int:
+        """Messages ready in the task queue (passive declare: never creates it)."""
+        channel = self._open()
+        try:
+            frame = channel.queue_declare(topology.TASKS_QUEUE, passive=True)
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise BrokerUnavailable(f"cannot read the task queue: {exc!r}") from exc
+        return int(frame.method.message_count)
+
+    def pause(self, seconds: float) -> None:
+        """Wait while servicing heartbeats on an open connection."""
+        if self._connection is not None and self._connection.is_open:
+            try:
+                self._connection.sleep(seconds)
+                return
+            except CONNECTION_ERRORS:
+                self.close()
+        threading.Event().wait(seconds)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the channel is open right now."""
+        return self._channel is not None and self._channel.is_open
+
+    def close(self) -> None:
+        """Close the connection, ignoring errors from one already gone."""
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                connection.close()
+
+
+EventHandler = Callable[[ProgressEvent | DoneEvent | FailedEvent], None]
+
+
+class EventConsumer(threading.Thread):
+    """Consumes ``vsr.events`` and acks each message only after ``handle`` committed it.
+
+    Reconnects with exponential backoff. A malformed message is logged and dropped (it can never
+    succeed); a handler error (e.g. the database is down) requeues the message and reconnects.
+    """
+
+    def __init__(
+        self, amqp_url: str, handle: EventHandler, *, prefetch: int = 32, max_backoff_s: float = 30,
+    ) -> None:
+        super().__init__(name="vsr-events", daemon=True)
+        self._params = connection_parameters(amqp_url)
+        self._handle = handle
+        self._prefetch = prefetch
+        self._max_backoff_s = max_backoff_s
+        self._stop_event = threading.Event()
+        self.connected = False
+
+    def stop(self) -> None:
+        """Ask the thread to finish; it exits within about a second."""
+        self._stop_event.set()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stop_event.is_set():
+            try:
+                self._consume()
+                backoff = 0.5
+            except CONNECTION_ERRORS as exc:
+                log.warning("events consumer disconnected, retrying in %.1f s: %r", backoff, exc)
+            self.connected = False
+            self._stop_event.wait(backoff)
+            backoff = min(backoff * 2, self._max_backoff_s)
+
+    def _consume(self) -> None:
+        connection = pika.BlockingConnection(self._params)
+        try:
+            channel = connection.channel()
+            topology.declare(channel)
+            channel.basic_qos(prefetch_count=self._prefetch)
+            self.connected = True
+            log.info("events consumer connected")
+            for method, _props, body in channel.consume(topology.EVENTS_QUEUE, inactivity_timeout=1):
+                if self._stop_event.is_set():
+                    break
+                if method is None:
+                    continue
+                if not self._deliver(channel, method.delivery_tag, body):
+                    break  # handler failed: reconnect after a backoff, the message was requeued
+        finally:
+            self.connected = False
+            if connection.is_open:
+                with contextlib.suppress(*CONNECTION_ERRORS):
+                    connection.close()
+
+    def _deliver(self, channel: BlockingChannel, tag: int, body: bytes) -> bool:
+        try:
+            event = parse_event(body)
+        except ValidationError as exc:
+            log.error("malformed event dropped: %s", exc.errors()[:1])
+            channel.basic_ack(tag)
+            return True
+        try:
+            self._handle(event)
+        except Exception:
+            log.exception("event not applied; requeued", extra={"job_id": event.job_id, "event": event.type})
+            channel.basic_nack(tag, requeue=True)
+            return False
+        channel.basic_ack(tag)
+        return True

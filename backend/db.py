@@ -1,0 +1,102 @@
+"""Jobs database: the SQLAlchemy model and the engine/session factory (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the backend's tables."""
+
+
+class Job(Base):
+    """One upscaling job: what was uploaded, what was asked for, and how far it got."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    #: False until RabbitMQ confirmed the task message (the outbox publishes it).
+    published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    scale: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_key: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    input_width: Mapped[int] = mapped_column(Integer)
+    input_height: Mapped[int] = mapped_column(Integer)
+    input_duration_s: Mapped[float] = mapped_column(Float)
+    input_fps: Mapped[float] = mapped_column(Float)
+    input_frames: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    frames_done: Mapped[int] = mapped_column(Integer, default=0)
+    frames_total: Mapped[int] = mapped_column(Integer, default=0)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    eta_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    output_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    preview_before_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    preview_after_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    output_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Wall time the adapter spent on the job (from the done event).
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (psycopg2 is not installed)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(database_url: str) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
+    url = make_url(normalise_url(database_url))
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN so it can be IMMEDIATE: two threads that
+        # read then write would otherwise deadlock on the lock upgrade instead of waiting.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Session factory; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables (the schema is small and only grows by new tables)."""
+    Base.metadata.create_all(engine)

@@ -1,0 +1,61 @@
+"""Backend error tree.
+
+BackendError                      every error the backend raises on purpose
+├── ApiError                      carries an HTTP status and one human ``detail`` line for the client
+│   ├── JobNotFound               404  no such job (or it was deleted)
+│   ├── UploadTooLarge            413  the upload exceeds MAX_UPLOAD_BYTES (nothing is kept)
+│   ├── UnsupportedMedia          415  not a video, or a refused container/extension
+│   ├── InvalidRequest            422  bad options or an unreadable video
+│   └── StorageFull               507  no room left on the storage volume
+└── BrokerUnavailable             RabbitMQ cannot be reached; jobs stay in the outbox
+"""
+
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """Base of every deliberate backend error."""
+
+
+class ApiError(BackendError):
+    """An error the client sees as ``{"detail": ...}`` with ``status_code``."""
+
+    status_code = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class JobNotFound(ApiError):
+    """No job with that id."""
+
+    status_code = 404
+
+
+class UploadTooLarge(ApiError):
+    """The upload is larger than the configured limit."""
+
+    status_code = 413
+
+
+class UnsupportedMedia(ApiError):
+    """The upload is not a video or its format is refused."""
+
+    status_code = 415
+
+
+class InvalidRequest(ApiError):
+    """Bad options, malformed form, or a video that cannot be read."""
+
+    status_code = 422
+
+
+class StorageFull(ApiError):
+    """The storage volume has no room for the upload."""
+
+    status_code = 507
+
+
+class BrokerUnavailable(BackendError):
+    """RabbitMQ cannot be reached or refused a message."""

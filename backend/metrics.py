@@ -1,0 +1,46 @@
+"""Prometheus metrics of the backend, on a registry of its own (one per app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class _JobsByStatus(Collector):
+    """Reads job counts from the database at scrape time."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        family = GaugeMetricFamily("vsr_jobs", "Jobs in the database by status", labels=["status"])
+        for status, n in self._counts().items():
+            family.add_metric([status], n)
+        yield family
+
+
+class Metrics:
+    """The backend's counters and gauges."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_JobsByStatus(counts))
+        self.uploads = Counter(
+            "vsr_uploads", "Upload attempts by result (accepted or the HTTP status)", ["result"],
+            registry=self.registry,
+        )
+        self.upload_bytes = Counter("vsr_upload_bytes", "Bytes of accepted uploads", registry=self.registry)
+        self.failures = Counter("vsr_job_failures", "Jobs that failed permanently", registry=self.registry)
+        self.events = Counter(
+            "vsr_events", "Adapter events applied, by type", ["type"], registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "vsr_tasks_queue_depth", "Messages ready in the vsr.tasks queue (-1 when unknown)",
+            registry=self.registry,
+        )
+        self.queue_depth.set(-1)
+        self.broker_up = Gauge("vsr_broker_up", "1 when the backend's broker connections are open",
+                               registry=self.registry)

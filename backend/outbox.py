@@ -1,0 +1,128 @@
+"""Outbox: a thread that publishes every queued job the broker has not confirmed yet.
+
+An upload is committed to the database first (``published`` false) and only then published, so a
+job survives a broker outage or a backend restart: this loop retries with backoff until
+RabbitMQ confirms it. Delivery is at least once: a crash between the broker's confirm and the
+commit publishes the task again after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from contract.messages import JobMessage, JobOptions
+from contract.storage import output_key
+
+from . import jobs
+from .db import Job
+from .errors import BrokerUnavailable
+from .store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+class TaskPublisher(Protocol):
+    """What the outbox needs from a broker publisher."""
+
+    def publish(self, message: JobMessage) -> None: ...
+    def queue_depth(self) -> int: ...
+    def pause(self, seconds: float) -> None: ...
+    def close(self) -> None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+
+def task_message(job: Job) -> JobMessage:
+    """The task message for a stored job."""
+    return JobMessage(
+        job_id=job.id,
+        input_key=job.input_key,
+        output_key=output_key(job.id),
+        options=JobOptions(model=job.model, scale=job.scale, height=job.height),
+    )
+
+
+class Outbox(threading.Thread):
+    """Publishes unpublished jobs; woken by ``wake()`` after an upload, else polls every ``poll_s``."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        publisher: TaskPublisher,
+        *,
+        poll_s: float = 2.0,
+        max_backoff_s: float = 30.0,
+        on_depth: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(name="vsr-outbox", daemon=True)
+        self._store = store
+        self._publisher = publisher
+        self._poll_s = poll_s
+        self._max_backoff_s = max_backoff_s
+        self._on_depth = on_depth
+        self._wake = threading.Event()
+        self._stop_event = threading.Event()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the publisher's broker connection is open."""
+        return self._publisher.connected
+
+    def wake(self) -> None:
+        """Publish soon (called after a new job is committed)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the loop and close the connection."""
+        self._stop_event.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stop_event.is_set():
+            self._wake.clear()
+            try:
+                self.publish_pending()
+                if self._on_depth is not None:
+                    self._on_depth(self._publisher.queue_depth())
+                backoff = 0.5
+                wait = self._poll_s
+            except BrokerUnavailable as exc:
+                log.warning("broker unavailable, outbox retries in %.1f s: %s", backoff, exc)
+                wait, backoff = backoff, min(backoff * 2, self._max_backoff_s)
+            except Exception:
+                log.exception("outbox pass failed")  # e.g. the database is briefly down
+                wait = backoff
+            self._wait(wait)
+        self._publisher.close()
+
+    def _wait(self, seconds: float) -> None:
+        # Short slices keep heartbeats flowing while staying responsive to wake() and stop().
+        deadline = seconds
+        while deadline > 0 and not self._wake.is_set() and not self._stop_event.is_set():
+            self._publisher.pause(min(0.2, deadline))
+            deadline -= 0.2
+
+    def publish_pending(self) -> int:
+        """Publish every queued, unpublished job; returns how many were confirmed."""
+        count = 0
+        for job_id in self._store.unpublished():
+            if self._stop_event.is_set():
+                break
+            job, sent = self._store.update(job_id, self._publish_one)
+            if sent and job is not None:
+                count += 1
+                log.info("task published", extra={"job_id": job.id, "status": job.status})
+        return count
+
+    def _publish_one(self, job: Job) -> bool:
+        # Runs inside the job's locked transaction: a cancel in between is seen here.
+        if job.status != jobs.QUEUED or job.published:
+            return False
+        self._publisher.publish(task_message(job))
+        job.published = True
+        return True

@@ -1,0 +1,114 @@
+"""JSON shapes of the HTTP API (docs/architecture.md) and how a stored job becomes one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from .db import Job
+
+
+class InputInfo(BaseModel):
+    """The uploaded video as probed."""
+
+    width: int
+    height: int
+    duration_s: float
+    fps: float
+
+
+class OutputInfo(BaseModel):
+    """The finished video."""
+
+    width: int
+    height: int
+    frames: int
+
+
+class JobOut(BaseModel):
+    """A job as the page sees it."""
+
+    id: str
+    filename: str
+    status: str
+    progress: float
+    frames_done: int
+    frames_total: int
+    fps: float | None
+    eta_s: float | None
+    error: str | None
+    model: str
+    scale: int | None
+    height: int | None
+    created_at: datetime
+    updated_at: datetime
+    input: InputInfo
+    output: OutputInfo | None
+    result_url: str | None
+    preview_before_url: str | None
+    preview_after_url: str | None
+
+
+class ModelOut(BaseModel):
+    """One offered model."""
+
+    id: str
+    scale: int
+    title_ru: str
+    title_en: str
+
+
+class ConfigOut(BaseModel):
+    """What the page needs to build its form."""
+
+    models: list[ModelOut]
+    max_upload_bytes: int
+    accepted: list[str]
+    heights: list[int]
+    scales: list[int]
+    recent_fps: dict[str, float]
+
+
+class Problem(BaseModel):
+    """Error body: one human-readable line."""
+
+    detail: str
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
+    """Serialise a job; URLs appear only for files that exist."""
+    base = f"/api/jobs/{job.id}"
+    output = None
+    if job.status == "done" and job.output_width is not None and job.output_height is not None:
+        output = OutputInfo(width=job.output_width, height=job.output_height, frames=job.output_frames or 0)
+    return JobOut(
+        id=job.id,
+        filename=job.filename,
+        status=job.status,
+        progress=round(job.progress, 4),
+        frames_done=job.frames_done,
+        frames_total=job.frames_total,
+        fps=None if job.fps is None else round(job.fps, 2),
+        eta_s=None if job.eta_s is None else round(job.eta_s, 1),
+        error=job.error,
+        model=job.model,
+        scale=job.scale,
+        height=job.height,
+        created_at=_utc(job.created_at),
+        updated_at=_utc(job.updated_at),
+        input=InputInfo(
+            width=job.input_width, height=job.input_height,
+            duration_s=round(job.input_duration_s, 3), fps=round(job.input_fps, 3),
+        ),
+        output=output,
+        result_url=f"{base}/result" if output is not None else None,
+        preview_before_url=f"{base}/preview/before" if has_preview(job, "before") else None,
+        preview_after_url=f"{base}/preview/after" if has_preview(job, "after") else None,
+    )

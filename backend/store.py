@@ -1,0 +1,122 @@
+"""Job records in the database: create, read, apply events, cancel, delete, outbox queries."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contract.messages import DoneEvent, FailedEvent, ProgressEvent
+
+from . import jobs
+from .db import Job
+
+log = logging.getLogger(__name__)
+
+
+class JobStore:
+    """All database access for jobs; every method is one short transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _locked(self, session: Session, job_id: str) -> Job | None:
+        # FOR UPDATE on PostgreSQL; SQLite transactions are already exclusive (BEGIN IMMEDIATE).
+        return session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
+
+    def add(self, job: Job) -> Job:
+        """Insert a new job."""
+        with self._tx() as session:
+            session.add(job)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """One job or None."""
+        with self._tx() as session:
+            return session.get(Job, job_id)
+
+    def newest(self, limit: int = 500) -> list[Job]:
+        """Jobs, newest first."""
+        with self._tx() as session:
+            return list(session.scalars(select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)))
+
+    def apply_event(self, event: ProgressEvent | DoneEvent | FailedEvent) -> Job | None:
+        """Apply an adapter event and commit; returns the job when it changed."""
+        with self._tx() as session:
+            job = self._locked(session, event.job_id)
+            if job is None:
+                log.info("event for unknown job ignored", extra={"job_id": event.job_id, "event": event.type})
+                return None
+            before = job.status
+            if not jobs.apply_event(job, event):
+                return None
+            if job.status != before:
+                log.info(
+                    "job %s -> %s", before, job.status,
+                    extra={"job_id": job.id, "event": event.type, "status": job.status},
+                )
+            return job
+
+    def update(self, job_id: str, change: Callable[[Job], bool]) -> tuple[Job | None, bool]:
+        """Lock a job, run ``change`` on it and commit; returns the job and whether it changed."""
+        with self._tx() as session:
+            job = self._locked(session, job_id)
+            if job is None:
+                return None, False
+            return job, change(job)
+
+    def delete(self, job_id: str) -> bool:
+        """Remove a finished job's row; False when it is missing or still active."""
+        with self._tx() as session:
+            job = self._locked(session, job_id)
+            if job is None or not jobs.is_deletable(job):
+                return False
+            session.delete(job)
+            return True
+
+    def unpublished(self, limit: int = 100) -> list[str]:
+        """Ids of queued jobs whose task message is not yet confirmed by the broker, oldest first."""
+        with self._tx() as session:
+            query = (
+                select(Job.id)
+                .where(Job.status == jobs.QUEUED, Job.published.is_(False))
+                .order_by(Job.created_at)
+                .limit(limit)
+            )
+            return list(session.scalars(query))
+
+    def counts(self) -> dict[str, int]:
+        """Number of jobs in each status (every status present)."""
+        with self._tx() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+        counts = dict.fromkeys(jobs.STATUSES, 0)
+        counts.update({status: int(n) for status, n in rows})
+        return counts
+
+    def recent_fps(self, per_model: int = 10) -> dict[str, float]:
+        """Mean processing speed (output frames per second) of each model's latest done jobs."""
+        with self._tx() as session:
+            rows = session.execute(
+                select(Job.model, Job.fps)
+                .where(Job.status == jobs.DONE, Job.fps.is_not(None), Job.fps > 0)
+                .order_by(Job.finished_at.desc())
+                .limit(per_model * 20)
+            ).all()
+        speeds: dict[str, list[float]] = {}
+        for model, fps in rows:
+            if fps is not None and len(speeds.setdefault(model, [])) < per_model:
+                speeds[model].append(float(fps))
+        return {model: round(sum(v) / len(v), 2) for model, v in speeds.items()}
+
+    def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+        with self._tx() as session:
+            session.execute(select(1))

@@ -1,0 +1,189 @@
+"""Streamed multipart upload straight into the job's storage folder, with a size cap.
+
+The client's filename never becomes a path: only its extension is kept, and only when it is on
+the allow-list; the file is written to ``jobs/<id>/input.<ext>`` through ``contract.storage``.
+Anything that goes wrong removes the job folder, so a refused upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO
+
+from python_multipart import MultipartParser
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from contract import storage
+from contract.probe import ACCEPTED_EXTENSIONS
+
+from .errors import InvalidRequest, StorageFull, UnsupportedMedia, UploadTooLarge
+
+FILE_FIELD = "file"
+#: Form fields other than the file are short options; anything longer is refused.
+MAX_FIELD_BYTES = 1024
+MAX_FIELDS = 16
+
+
+def safe_suffix(filename: str) -> str:
+    """Lower-case extension of ``filename`` if it is on the allow-list, else UnsupportedMedia."""
+    suffix = PurePosixPath(display_name(filename)).suffix.lower()
+    if suffix not in ACCEPTED_EXTENSIONS:
+        shown = suffix or "no extension"
+        accepted = ", ".join(ACCEPTED_EXTENSIONS)
+        raise UnsupportedMedia(f"files of type {shown} are not accepted; use one of {accepted}")
+    return suffix
+
+
+def display_name(filename: str) -> str:
+    """The last path component of a client filename, without control characters, for display only."""
+    name = PureWindowsPath(PurePosixPath(filename.replace("\x00", "")).name).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[-200:] or "video"
+
+
+@dataclass
+class Upload:
+    """A stored upload: where it is and what came with it."""
+
+    job_id: str
+    filename: str
+    key: str
+    path: Path
+    size: int = 0
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _Receiver:
+    """Multipart callbacks: the file part goes to disk, other parts into small strings."""
+
+    def __init__(self, root: Path, job_id: str, max_bytes: int) -> None:
+        self.root, self.job_id, self.max_bytes = root, job_id, max_bytes
+        self.upload: Upload | None = None
+        self.fields: dict[str, str] = {}
+        self.finished = False
+        self._headers: dict[bytes, bytes] = {}
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._name = ""
+        self._value = bytearray()
+        self._file: BinaryIO | None = None
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self._header_field.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._name, self._value = {}, "", bytearray()
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._header_field).lower()] = bytes(self._header_value)
+        self._header_field, self._header_value = bytearray(), bytearray()
+
+    def _headers_finished(self) -> None:
+        kind, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if kind != b"form-data" or b"name" not in params:
+            raise InvalidRequest("malformed form part (no name)")
+        self._name = params[b"name"].decode("utf-8", "replace")
+        if self._name != FILE_FIELD:
+            if len(self.fields) >= MAX_FIELDS:
+                raise InvalidRequest("too many form fields")
+            return
+        if self.upload is not None:
+            raise InvalidRequest("send exactly one file")
+        filename = params.get(b"filename", b"").decode("utf-8", "replace")
+        suffix = safe_suffix(filename)
+        key = storage.input_key(self.job_id, suffix)
+        path = storage.resolve(self.root, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.upload = Upload(self.job_id, display_name(filename), key, path)
+        self._file = path.open("xb")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._file is None or self.upload is None:
+            if len(self._value) + end - start > MAX_FIELD_BYTES:
+                raise InvalidRequest(f"form field {self._name!r} is too long")
+            self._value.extend(data[start:end])
+            return
+        self.upload.size += end - start
+        if self.upload.size > self.max_bytes:
+            raise UploadTooLarge(f"the file is larger than the limit of {self.max_bytes} bytes")
+        try:
+            self._file.write(data[start:end])
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("the server has no room for this upload right now") from exc
+            raise
+
+    def _part_end(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        elif self._name:
+            self.fields[self._name] = self._value.decode("utf-8", "replace").strip()
+
+    def _end(self) -> None:
+        self.finished = True
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def discard(root: Path, job_id: str) -> None:
+    """Remove everything stored for a job (ignores a folder that does not exist)."""
+    shutil.rmtree(storage.resolve(root, storage.job_dir(job_id)), ignore_errors=True)
+
+
+async def receive(
+    chunks: AsyncIterator[bytes],
+    content_type: str | None,
+    content_length: int | None,
+    *,
+    root: Path,
+    job_id: str,
+    max_bytes: int,
+) -> Upload:
+    """Stream a multipart body into storage; on any error nothing is left and the error propagates."""
+    kind, params = parse_options_header(content_type or "")
+    if kind != b"multipart/form-data" or not params.get(b"boundary"):
+        raise UnsupportedMedia("send the video as multipart/form-data with a 'file' field")
+    # The body carries a little form overhead on top of the file; far beyond the limit is refused unread.
+    if content_length is not None and content_length > max_bytes + 1024 * 1024:
+        raise UploadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+    receiver = _Receiver(root, job_id, max_bytes)
+    parser = MultipartParser(params[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in chunks:
+            if chunk:
+                # Callbacks write to disk: keep that off the event loop.
+                await run_in_threadpool(parser.write, chunk)
+        if not receiver.finished:
+            raise InvalidRequest("the upload was cut short")
+        if receiver.upload is None:
+            raise InvalidRequest("no file: send the video in the 'file' field")
+    except MultipartParseError as exc:
+        receiver.close()
+        discard(root, job_id)
+        raise InvalidRequest("malformed multipart body") from exc
+    except BaseException:
+        receiver.close()
+        discard(root, job_id)
+        raise
+    receiver.upload.fields = receiver.fields
+    return receiver.upload

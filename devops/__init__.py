@@ -1,0 +1,1 @@
+"""Deployment: local launcher (`python -m devops.local up`), compose, Dockerfiles, Kubernetes manifests."""

@@ -1,0 +1,283 @@
+"""Local stack without containers: Triton on the CPU model repository, N adapter workers and the backend.
+
+`python -m devops.local up` is what `make up`; tests use `Stack` through tests/fixtures/stack.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from devops.broker import ensure_broker, tasks_consumers
+from devops.process import Service, ServiceError, tail
+from devops.readiness import http_ok, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+log = logging.getLogger("devops.local")
+
+
+@dataclass
+class StackConfig:
+    """Everything a local stack needs; paths default to folders under `run_dir`."""
+
+    run_dir: Path
+    amqp_url: str = DEFAULT_AMQP_URL
+    storage_root: Path | None = None
+    database_url: str | None = None
+    backend_port: int = 8008
+    adapters: int = 2
+    #: One metrics port per adapter; default 9108, 9109, ...
+    adapter_metrics_ports: list[int] | None = None
+    #: Models to build and serve; None = every model of the catalog.
+    models: list[str] | None = None
+    with_triton: bool = True
+    triton_http_port: int = 8000
+    triton_grpc_port: int = 8001
+    triton_metrics_port: int = 8002
+    repo: Path = ROOT / "tensorrt_models_running"
+    models_dir: Path = ROOT / ".models" / "onnx"
+    build: bool = True
+    python: str = sys.executable
+    ready_timeout_s: float = 300.0
+    stop_grace_s: float = 10.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir).resolve()
+        self.storage_root = Path(self.storage_root or self.run_dir / "storage").resolve()
+        self.database_url = self.database_url or f"sqlite:///{self.run_dir / 'backend.db'}"
+        if self.adapter_metrics_ports is None:
+            self.adapter_metrics_ports = [9108 + index for index in range(self.adapters)]
+        if len(self.adapter_metrics_ports) != self.adapters:
+            raise ValueError("need exactly one metrics port per adapter")
+
+
+class Stack:
+    """Context manager that starts the local stack, waits until it is ready and stops it on exit."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.log_dir = config.run_dir / "logs"
+        self.triton: Service | None = None
+        self.adapters: list[Service] = []
+        self.backend: Service | None = None
+
+    # -- addresses -------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """Backend (and page) URL."""
+        return f"http://127.0.0.1:{self.config.backend_port}"
+
+    @property
+    def amqp_url(self) -> str:
+        """Broker URL every service of this stack uses."""
+        return self.config.amqp_url
+
+    @property
+    def storage_root(self) -> Path:
+        """Shared storage folder of this stack."""
+        assert self.config.storage_root is not None
+        return self.config.storage_root
+
+    @property
+    def triton_url(self) -> str:
+        """gRPC address of Triton given to adapters; empty when they run the model in-process."""
+        return f"127.0.0.1:{self.config.triton_grpc_port}" if self.config.with_triton else ""
+
+    @property
+    def triton_http_url(self) -> str:
+        """Triton HTTP base URL (health, model readiness)."""
+        return f"http://127.0.0.1:{self.config.triton_http_port}"
+
+    # -- building blocks -------------------------------------------------------------------------
+    def _env(self, **values: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.config.extra_env)
+        env.update(PYTHONUNBUFFERED="1", AMQP_URL=self.amqp_url, STORAGE_ROOT=str(self.storage_root))
+        env.update(values)
+        return env
+
+    def _service(self, name: str, *args: str, **env: str) -> Service:
+        argv = [self.config.python, *args]
+        return Service(name, argv, self._env(**env), self.log_dir / f"{name}.log", ROOT)
+
+    def build_models(self) -> None:
+        """Build ONNX files and the CPU Triton repository (the builder skips what is up to date)."""
+        argv = [self.config.python, "-m", "model_convertation", "build", "--target", "cpu"]
+        if self.config.models:
+            argv += ["--models", ",".join(self.config.models)]
+        log_path = self.log_dir / "build.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as out:
+            result = subprocess.run(
+                argv, cwd=ROOT, env=self._env(), stdout=out, stderr=subprocess.STDOUT, timeout=3600,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise ServiceError(f"model build failed ({result.returncode}); log {log_path}:\n{tail(log_path)}")
+
+    def _triton_ready(self) -> bool:
+        if not http_ok(f"{self.triton_http_url}/v2/health/ready"):
+            return False
+        models = self.config.models or []
+        return all(http_ok(f"{self.triton_http_url}/v2/models/{name}/ready") for name in models)
+
+    def _adapters_ready(self) -> bool:
+        return tasks_consumers(self.amqp_url) >= sum(1 for adapter in self.adapters if adapter.alive())
+
+    def _wait_adapters(self) -> None:
+        for adapter in self.adapters:
+            adapter.check()
+        wait_until("adapters consuming vsr.tasks", self._adapters_ready, self.config.ready_timeout_s)
+
+    def _wait_backend(self) -> None:
+        assert self.backend is not None
+        wait_until("backend /readyz", lambda: http_ok(f"{self.base_url}/readyz"), self.config.ready_timeout_s,
+                   self.backend)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> Stack:
+        """Build, then start Triton, adapters and backend, waiting for each to be ready."""
+        cfg = self.config
+        self.storage_root.mkdir(parents=True, exist_ok=True)
+        if cfg.build:
+            self.build_models()
+        if cfg.with_triton:
+            serve = ["-m", "model_convertation", "serve", "--repo", str(cfg.repo),
+                     "--http-port", str(cfg.triton_http_port), "--grpc-port", str(cfg.triton_grpc_port),
+                     "--metrics-port", str(cfg.triton_metrics_port),
+                     "--log-file", str(self.log_dir / "tritonserver.log"),
+                     "--ready-timeout", str(cfg.ready_timeout_s)]
+            if cfg.models:
+                serve += ["--models", ",".join(cfg.models)]
+            self.triton = self._service("triton", *serve)
+            self.triton.start()
+            wait_until("Triton /v2/health/ready", self._triton_ready, cfg.ready_timeout_s, self.triton)
+        assert cfg.adapter_metrics_ports is not None
+        for index, port in enumerate(cfg.adapter_metrics_ports):
+            adapter = self._service(f"adapter-{index}", "-m", "adapter", "worker", TRITON_URL=self.triton_url,
+                                    MODELS_DIR=str(cfg.models_dir), ADAPTER_METRICS_PORT=str(port))
+            self.adapters.append(adapter)
+            adapter.start()
+        self.backend = self._service("backend", "-m", "backend", DATABASE_URL=str(cfg.database_url),
+                                     BACKEND_PORT=str(cfg.backend_port))
+        self.backend.start()
+        self._wait_backend()
+        self._wait_adapters()
+        return self
+
+    def services(self) -> list[Service]:
+        """Every started service, backend first (the order they are stopped in)."""
+        found = [self.backend, *self.adapters, self.triton]
+        return [service for service in found if service is not None]
+
+    def stop(self) -> None:
+        """SIGTERM everything at once, then SIGKILL what is left after the grace period."""
+        for service in self.services():
+            service.terminate()
+        for service in self.services():
+            service.stop(self.config.stop_grace_s)
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- failure injection (tests) -----------------------------------------------------------------
+    def kill_adapter(self, index: int = 0) -> None:
+        """kill -9 one adapter, as a crash or OOM kill would."""
+        self.adapters[index].kill()
+
+    def restart_adapter(self, index: int = 0) -> None:
+        """Start one adapter again (after a kill, or gracefully restarting a live one) and wait for it."""
+        self.adapters[index].restart(self.config.stop_grace_s)
+        self._wait_adapters()
+
+    def kill_backend(self) -> None:
+        """kill -9 the backend."""
+        assert self.backend is not None
+        self.backend.kill()
+
+    def restart_backend(self) -> None:
+        """Start the backend again and wait for /readyz."""
+        assert self.backend is not None
+        self.backend.restart(self.config.stop_grace_s)
+        self._wait_backend()
+
+    def supervise(self, poll_s: float = 1.0) -> None:
+        """Run until interrupted, restarting adapters or the backend that exit; fail if Triton exits."""
+        while True:
+            time.sleep(poll_s)
+            if self.triton is not None:
+                self.triton.check()
+            for service in [self.backend, *self.adapters]:
+                if service is not None and not service.alive():
+                    log.warning("%s exited; restarting (log %s)", service.name, service.log_path)
+                    service.restart(self.config.stop_grace_s)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devops.local up`: start the local stack in the foreground; Ctrl-C stops it."""
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="python -m devops.local", description=main.__doc__)
+    parser.add_argument("command", choices=["up"])
+    parser.add_argument("--adapters", type=int, default=int(env.get("ADAPTERS", "2")))
+    parser.add_argument("--port", type=int, default=int(env.get("BACKEND_PORT", "8008")))
+    parser.add_argument("--models", default=env.get("MODELS", ""), help="comma-separated; empty = all")
+    parser.add_argument("--no-triton", action="store_true", help="adapters run the model in-process")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--run-dir", type=Path, default=ROOT / "var" / "run")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    amqp_url = env.get("AMQP_URL", DEFAULT_AMQP_URL)
+    config = StackConfig(
+        run_dir=args.run_dir, amqp_url=amqp_url, backend_port=args.port, adapters=args.adapters,
+        models=[name.strip() for name in args.models.split(",") if name.strip()] or None,
+        with_triton=not args.no_triton, build=not args.skip_build,
+        storage_root=Path(env.get("STORAGE_ROOT", ROOT / "var" / "storage")),
+        database_url=env.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'backend.db'}"),
+        triton_http_port=int(env.get("TRITON_HTTP_PORT", "8000")),
+        triton_grpc_port=int(env.get("TRITON_GRPC_PORT", "8001")),
+        triton_metrics_port=int(env.get("TRITON_METRICS_PORT", "8002")),
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    started_broker = False
+    try:
+        started_broker = ensure_broker(amqp_url)
+        with Stack(config) as stack:
+            url = f"http://localhost:{config.backend_port}"
+            print(f"\n  Ready: {url}  (logs in {stack.log_dir}; Ctrl-C stops)\n", flush=True)
+            stack.supervise()
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+    except (ServiceError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if started_broker:
+            subprocess.run(["rabbitmqctl", "shutdown"], check=False, timeout=120, capture_output=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m model_convertation`."""
+
+import sys
+
+from model_convertation.cli import main
+
+sys.exit(main())

@@ -1,0 +1,188 @@
+"""The pipeline end to end on real tiny clips with the real in-process model: streams, timing, colour, size."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError
+from adapter.inference import Upscaler
+from adapter.pipeline import Limits, Progress, Result, output_size, run
+from contract.messages import JobOptions
+from tests.fixtures.media import ClipFactory, ffprobe, frame_times
+
+CLIPS: dict[str, dict[str, Any]] = {
+    "cfr25": {},
+    "cfr2997": {"rate": "30000/1001"},
+    "vfr": {"rate": "30", "vfr": True},
+    "rotated": {"rotate": 90},
+    "odd177x99": {"size": "177x99"},
+    "tiny16": {"size": "16x16"},
+    "tracks": {"audio_tracks": 2, "subtitles": True},
+    "silent": {"audio_tracks": 0},
+}
+
+
+def _streams(info: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [s for s in info["streams"] if s["codec_type"] == kind]
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    return next((int(d["rotation"]) % 360 for d in stream.get("side_data_list", []) if "rotation" in d), 0)
+
+
+def _display(stream: dict[str, Any]) -> tuple[int, int]:
+    w, h = int(stream["width"]), int(stream["height"])
+    return (h, w) if _rotation(stream) in (90, 270) else (w, h)
+
+
+@pytest.mark.parametrize("name", sorted(CLIPS))
+def test_valid_clip_keeps_frames_timing_streams_and_tags(
+    name: str, clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
+) -> None:
+    source = clip(f"{name}.mp4", **CLIPS[name])
+    output = tmp_path / "out.mp4"
+    result = run(source, output, JobOptions(scale=2), upscaler)
+    src, out = ffprobe(source), ffprobe(output)
+    src_video, out_video = _streams(src, "video")[0], _streams(out, "video")[0]
+    src_w, src_h = _display(src_video)
+    expected = output_size(src_w, src_h, JobOptions(scale=2), 4)
+    assert _display(out_video) == expected == (result.width, result.height)
+    assert int(out_video["width"]) % 2 == 0 and int(out_video["height"]) % 2 == 0
+    assert _rotation(out_video) == _rotation(src_video)
+    # Same frames at the same times (VFR included): every timestamp within a millisecond.
+    src_times, out_times = frame_times(source), frame_times(output)
+    assert len(out_times) == len(src_times) == result.frames
+    assert max(abs(a - b) for a, b in zip(src_times, out_times, strict=True)) < 0.001
+    frame = 1 / float(Fraction(src_video["r_frame_rate"]))
+    assert abs(float(out_video["duration"]) - float(src_video["duration"])) <= frame
+    # Every audio track and subtitle kept, in order, with language tags; audio in sync.
+    for kind in ("audio", "subtitle"):
+        assert len(_streams(out, kind)) == len(_streams(src, kind))
+    for a, b in zip(_streams(src, "audio"), _streams(out, "audio"), strict=True):
+        assert abs(float(a["duration"]) - float(b["duration"])) <= 0.05
+        assert abs(float(a.get("start_time", 0)) - float(b.get("start_time", 0))) <= 0.05
+        assert a["tags"].get("language") == b["tags"].get("language")
+    assert out["format"]["tags"].get("title") == "fixture clip"
+    # Colour tagged with what was used for the conversion (untagged SD is BT.601).
+    assert out_video["color_space"] == "smpte170m" and out_video["color_range"] == "tv"
+    assert out_video["pix_fmt"] == "yuv420p"
+
+
+def _mean_rgb(path: Path, matrix: str, full: bool) -> np.ndarray:
+    """Decode frame 0 with ffmpeg using the given matrix/range (independent of the adapter's own decoder)."""
+    info = _streams(ffprobe(path), "video")[0]
+    w, h = int(info["width"]), int(info["height"])
+    graph = f"scale=in_color_matrix={matrix}:in_range={'pc' if full else 'tv'},format=rgb24"
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", graph,
+                          "-f", "rawvideo", "-"], capture_output=True, check=True, timeout=60).stdout
+    return np.frombuffer(raw, np.uint8).reshape(h, w, 3).reshape(-1, 3).mean(axis=0)
+
+
+@pytest.mark.parametrize(("kwargs", "matrix", "full"), [
+    ({}, "bt601", False),
+    ({"colour": "bt709", "color_range": "pc", "pix_fmt": "yuvj420p"}, "bt709", True),
+])
+def test_sd_to_hd_keeps_colours(
+    kwargs: dict[str, Any], matrix: str, full: bool, clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
+) -> None:
+    source = clip("colour.mp4", static=True, size="160x120", audio_tracks=0, **kwargs)
+    output = tmp_path / "hd.mp4"
+    run(source, output, JobOptions(height=720), upscaler)
+    tags = _streams(ffprobe(output), "video")[0]
+    out_matrix = {"smpte170m": "bt601", "bt470bg": "bt601", "bt709": "bt709"}[tags["color_space"]]
+    assert out_matrix == matrix and (tags["color_range"] == "pc") == full
+    before = _mean_rgb(source, matrix, full)
+    after = _mean_rgb(output, out_matrix, tags["color_range"] == "pc")
+    # Decoding the HD output as its tags say gives the source's colour, not a washed-out one.
+    assert np.abs(before - after).max() < 4, (before, after)
+
+
+def test_static_frames_are_inferred_once(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    source = clip("static.mp4", static=True, seconds=2)
+    result = run(source, tmp_path / "out.mp4", JobOptions(scale=2), upscaler)
+    assert result.frames == 50 and result.inferred == 1
+    assert len(frame_times(tmp_path / "out.mp4")) == 50
+
+
+def test_height_option_keeps_aspect_and_writes_previews(
+    clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
+) -> None:
+    source = clip("rotated.mp4", **CLIPS["rotated"])
+    before, after = tmp_path / "before.jpg", tmp_path / "after.jpg"
+    result = run(source, tmp_path / "out.mp4", JobOptions(height=480), upscaler, previews=(before, after))
+    # The clip is 176x144 turned 90°: displayed 144x176, so 480 high is 392 wide (rounded to even).
+    assert (result.width, result.height) == (392, 480)
+    import cv2
+
+    for jpg in (before, after):
+        image = cv2.imread(str(jpg))
+        assert image is not None and image.shape[:2] == (480, 392)
+
+
+def test_progress_is_reported_and_rate_limited(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    seen: list[Progress] = []
+    result = run(clip("cfr25.mp4"), tmp_path / "out.mp4", JobOptions(), upscaler, on_progress=seen.append)
+    assert seen and seen[-1].frames_done == seen[-1].frames_total == result.frames
+    assert [p.frames_done for p in seen] == sorted(p.frames_done for p in seen)
+    assert len(seen) <= result.seconds / 0.5 + 2
+
+
+def test_cancel_raises_and_leaves_nothing(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    calls = iter(range(1000))
+    output = tmp_path / "out.mp4"
+    with pytest.raises(JobCancelled):
+        run(clip("long.mp4", seconds=4), output, JobOptions(scale=4), upscaler,
+            should_stop=lambda: next(calls) >= 2)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["corrupt", "text", "playlist"])
+def test_bad_input_fails_cleanly(name: str, clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    source = tmp_path / "input.mp4"
+    if name == "corrupt":
+        source.write_bytes(clip("cfr25.mp4").read_bytes()[:3000])
+    elif name == "text":
+        source.write_text("this is a shopping list, not a video\n")
+    else:
+        source.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{clip('cfr25.mp4')}\n#EXT-X-ENDLIST\n")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(InvalidInputError) as caught:
+        run(source, out_dir / "out.mp4", JobOptions(), upscaler)
+    assert "\n" not in str(caught.value) and str(caught.value)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_limits_refuse_long_and_huge_output(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    source = clip("cfr25.mp4")
+    with pytest.raises(LimitExceededError, match="lasts"):
+        run(source, tmp_path / "a.mp4", JobOptions(), upscaler, limits=Limits(max_duration_s=0.5))
+    with pytest.raises(LimitExceededError, match="output"):
+        run(source, tmp_path / "b.mp4", JobOptions(), upscaler, limits=Limits(max_output_pixels=100_000))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_libx265_and_mkv_input(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
+    source = clip("tracks.mkv", subtitles=True, seconds=1)
+    result: Result = run(source, tmp_path / "out.mp4", JobOptions(scale=2, encoder="libx265", preset="ultrafast"),
+                         upscaler)
+    out = ffprobe(tmp_path / "out.mp4")
+    assert _streams(out, "video")[0]["codec_name"] == "hevc"
+    assert [s["codec_name"] for s in _streams(out, "subtitle")] == ["mov_text"]
+    assert len(frame_times(tmp_path / "out.mp4")) == result.frames == 25
+
+
+@pytest.mark.parametrize(("options", "size"), [
+    (JobOptions(scale=2), (354, 198)),
+    (JobOptions(scale=3), (532, 298)),
+    (JobOptions(height=720), (1288, 720)),
+    (JobOptions(), (708, 396)),
+])
+def test_output_size_is_even_and_keeps_aspect(options: JobOptions, size: tuple[int, int]) -> None:
+    assert output_size(177, 99, options, 4) == size

@@ -1,0 +1,453 @@
+"""Worker against the real RabbitMQ (a throw-away vhost) with a fake pipeline function injected.
+
+The fake pipeline reads its behaviour from the input file, so it behaves the same in the worker's
+job thread, in a guarded child process and in a separate worker process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pika
+import pika.exceptions
+import pytest
+
+from adapter.errors import InvalidInputError, JobCancelled, StorageError
+from adapter.queue import REASON_HEADER, ProcessCrashedError
+from adapter.worker import Worker, WorkerConfig, run_guarded
+from contract import storage, topology
+from contract.messages import JobMessage, JobOptions, parse_event
+from tests.conftest import require
+
+BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
+
+
+# ---- fake collaborators (module level so a spawned child can import them) ------------------------------
+
+
+@dataclass(frozen=True)
+class FakeProgress:
+    frames_done: int
+    frames_total: int
+    fps: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    frames: int
+    width: int
+    height: int
+    seconds: float
+
+
+class FakeUpscaler:
+    scale = 2
+
+
+def fake_upscaler(model: str) -> FakeUpscaler:
+    return FakeUpscaler()
+
+
+def fake_run(
+    input_path: Path, output_path: Path, options: Any, upscaler: Any, *,
+    on_progress: Callable[[Any], None] | None = None, should_stop: Callable[[], bool] | None = None,
+    previews: tuple[Path, Path] | None = None, limits: Any = None,
+) -> FakeResult:
+    """Behaves as the input file says: {"mode": ok|permanent|transient|crash, "frames", "frame_s"}."""
+    plan = json.loads(input_path.read_text())
+    with (input_path.parent / "attempts").open("a") as log:
+        log.write(f"{os.getpid()} {time.time()}\n")
+    if plan["mode"] == "permanent":
+        raise InvalidInputError("the file is not a video")
+    if plan["mode"] == "transient":
+        raise StorageError("storage hiccup")
+    if plan["mode"] == "crash":
+        os.kill(os.getpid(), signal.SIGKILL)
+    start = time.monotonic()
+    frames = plan.get("frames", 5)
+    with output_path.open("wb") as out:
+        for i in range(frames):
+            if should_stop is not None and should_stop():
+                raise JobCancelled("stopped")
+            time.sleep(plan.get("frame_s", 0.01))
+            out.write(b"frame%d\n" % i)
+            if on_progress is not None:
+                on_progress(FakeProgress(i + 1, frames, 10.0, 0.1 * (frames - i - 1)))
+    if previews is not None:
+        for path in previews:
+            path.write_bytes(b"jpeg")
+    return FakeResult(frames, 128, 96, time.monotonic() - start)
+
+
+# ---- broker fixtures ---------------------------------------------------------------------------------
+
+
+def _ctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _broker_up() -> bool:
+    try:
+        pika.BlockingConnection(pika.URLParameters(f"amqp://guest:guest@{BROKER}/%2F")).close()
+    except pika.exceptions.AMQPError:
+        return False
+    return shutil.which("rabbitmqctl") is not None
+
+
+@pytest.fixture(scope="module")
+def vhost() -> Iterator[str]:
+    """A fresh vhost, so these tests neither see nor disturb other users of the broker."""
+    require(_broker_up(), f"RabbitMQ with rabbitmqctl at {BROKER}")
+    name = f"vsr-test-{uuid.uuid4().hex[:8]}"
+    _ctl("add_vhost", name)
+    _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield name
+    _ctl("delete_vhost", name)
+
+
+@pytest.fixture
+def broker(vhost: str) -> Iterator[Broker]:
+    b = Broker(f"amqp://guest:guest@{BROKER}/{vhost}")
+    yield b
+    b.close()
+
+
+class Broker:
+    """Test-side view of the vhost: publish tasks, read events and the dead-letter queue."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reconnect()
+        for name in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE, topology.DEAD_QUEUE):
+            self.ch.queue_purge(name)
+
+    def reconnect(self) -> None:
+        self.conn = pika.BlockingConnection(pika.URLParameters(self.url))
+        self.ch = self.conn.channel()
+        self.ch.confirm_delivery()
+        topology.declare(self.ch)
+
+    def publish(self, body: bytes) -> None:
+        props = pika.BasicProperties(delivery_mode=2, content_type="application/json")
+        self.ch.basic_publish(topology.TASKS_EXCHANGE, topology.TASKS_ROUTING_KEY, body, props)
+
+    def take(self, queue: str) -> tuple[Any, bytes] | None:
+        method, props, body = self.ch.basic_get(queue, auto_ack=True)
+        return None if method is None else (props, body)
+
+    def wait_events(
+        self, until: Callable[[list[Any]], bool], seen: list[Any], timeout: float = 20
+    ) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        while not until(seen):
+            assert time.monotonic() < deadline, f"timed out; events so far: {seen}"
+            got = self.take(topology.EVENTS_QUEUE)
+            if got is None:
+                self.conn.sleep(0.05)
+            else:
+                seen.append(parse_event(got[1]))
+        return seen
+
+    def ready(self, queue: str, expect: int = 0, timeout: float = 5) -> int:
+        """Ready messages in ``queue``, waiting a little for it to reach ``expect`` (counts settle async)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count = int(self.ch.queue_declare(queue, passive=True).method.message_count)
+            if count == expect or time.monotonic() > deadline:
+                return count
+            self.conn.sleep(0.1)
+
+    def close(self) -> None:
+        if self.conn.is_open:
+            with contextlib.suppress(pika.exceptions.AMQPError):  # already closed by the broker
+                self.conn.close()
+
+
+def make_job(root: Path, plan: dict[str, Any]) -> JobMessage:
+    job_id = uuid.uuid4().hex
+    job = JobMessage(job_id=job_id, input_key=storage.input_key(job_id, ".mp4"),
+                     output_key=storage.output_key(job_id))
+    path = storage.resolve(root, job.input_key)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(plan))
+    return job
+
+
+def attempts(root: Path, job: JobMessage) -> list[str]:
+    path = storage.resolve(root, storage.job_dir(job.job_id)) / "attempts"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+class Running:
+    """A worker serving on a thread of the test process."""
+
+    def __init__(self, url: str, root: Path, **config: Any) -> None:
+        self.worker = Worker(WorkerConfig(amqp_url=url, storage_root=root, tick_s=0.05, **config),
+                             fake_run, fake_upscaler)
+        self.thread = threading.Thread(target=self.worker.serve, daemon=True)
+        self.thread.start()
+        assert self.worker.consuming.wait(10), "worker did not start consuming"
+
+    def stop(self, grace_s: float = 0) -> None:
+        self.worker.stop(grace_s)
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "worker did not stop"
+
+
+@pytest.fixture
+def start(broker: Broker, tmp_path: Path) -> Iterator[Callable[..., Running]]:
+    started: list[Running] = []
+
+    def _start(**config: Any) -> Running:
+        started.append(Running(broker.url, tmp_path, **config))
+        return started[-1]
+
+    yield _start
+    for running in started:
+        if running.thread.is_alive():
+            running.stop()
+
+
+def _of(events: list[Any], kind: str) -> list[Any]:
+    return [e for e in events if e.type == kind]
+
+
+# ---- tests ---------------------------------------------------------------------------------------------
+
+pytestmark = pytest.mark.rabbitmq
+
+
+def test_done_job_stores_output_publishes_done_and_acks(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 25, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    running.stop()
+    done = _of(events, "done")[0]
+    assert (done.job_id, done.frames, done.width, done.height) == (job.job_id, 25, 128, 96)
+    assert done.preview_before_key == storage.preview_key(job.job_id, "before")
+    output = storage.resolve(tmp_path, job.output_key)
+    assert output.read_bytes().count(b"\n") == 25
+    assert not list(output.parent.glob(".*.part.*"))
+    progress = _of(events, "progress")
+    assert 1 <= len(progress) <= 4, "progress is limited to about one event a second"
+    gaps = [b.ts - a.ts for a, b in itertools.pairwise(progress)]
+    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert broker.ready(topology.TASKS_QUEUE) == 0, "the task was acked"
+    assert running.worker.metrics.jobs.labels("done")._value.get() == 1
+
+
+def test_permanent_error_dead_letters_with_failed_event(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "permanent"})
+    broker.publish(job.model_dump_json().encode())
+    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
+    assert failed.job_id == job.job_id and failed.reason == "the file is not a video" and failed.permanent
+    dead = broker.take(topology.DEAD_QUEUE)
+    assert dead is not None and dead[0].headers[REASON_HEADER] == "the file is not a video"
+    assert JobMessage.model_validate_json(dead[1]) == job
+    running.stop()
+    assert broker.ready(topology.TASKS_QUEUE) == 0
+    assert len(attempts(tmp_path, job)) == 1
+
+
+def test_transient_error_is_retried_then_failed_at_the_limit(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "transient"})
+    broker.publish(job.model_dump_json().encode())
+    events = broker.wait_events(lambda seen: bool(_of(seen, "failed")), [], timeout=40)
+    failed = _of(events, "failed")
+    assert len(failed) == 1
+    assert failed[0].reason == f"storage hiccup (gave up after {topology.DELIVERY_LIMIT + 1} attempts)"
+    assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
+    dead = broker.take(topology.DEAD_QUEUE)
+    assert dead is not None and "gave up" in dead[0].headers[REASON_HEADER]
+    running.stop()
+    assert broker.ready(topology.TASKS_QUEUE) == 0
+
+
+def test_bad_messages_are_dead_lettered_with_a_reason(broker: Broker, start: Any, tmp_path: Path) -> None:
+    start()
+    broker.publish(b"{not json")
+    job_id = uuid.uuid4().hex
+    escaping = {"job_id": job_id, "input_key": f"jobs/{job_id}/../../../etc/passwd",
+                "output_key": f"jobs/{job_id}/output.mp4"}
+    broker.publish(json.dumps(escaping).encode())
+    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")
+    assert failed[0].job_id == job_id and "unsafe storage key" in failed[0].reason
+    reasons: list[str] = []
+    deadline = time.monotonic() + 10
+    while len(reasons) < 2 and time.monotonic() < deadline:
+        got = broker.take(topology.DEAD_QUEUE)
+        if got is not None:
+            reasons.append(got[0].headers[REASON_HEADER])
+    assert any("malformed task message" in r for r in reasons), reasons
+    assert any("unsafe storage key" in r for r in reasons), reasons
+
+
+def test_close_all_connections_mid_job_reconnects_and_completes(
+    broker: Broker, vhost: str, start: Any, tmp_path: Path
+) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 30, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    _ctl("close_all_connections", "--vhost", vhost, "test")
+    broker.close()
+    broker.reconnect()  # our own connection was closed too
+    events = broker.wait_events(lambda s: bool(_of(s, "done")), seen, timeout=30)
+    assert len(_of(events, "done")) == 1
+    assert len(attempts(tmp_path, job)) == 2, "the lost delivery was redelivered and run again"
+    output = storage.resolve(tmp_path, job.output_key)
+    assert output.read_bytes().count(b"\n") == 30
+    assert not list(output.parent.glob(".*.part.*"))
+    running.stop()
+    assert running.worker.metrics.reconnects._value.get() >= 1
+    assert broker.ready(topology.TASKS_QUEUE) == 0
+
+
+def test_cancel_marker_stops_the_job_within_5_seconds(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    marker = storage.resolve(tmp_path, storage.cancel_marker_key(job.job_id))
+    marker.write_text("")
+    cancelled = running.worker.metrics.jobs.labels("cancelled")
+    start_t = time.monotonic()
+    while cancelled._value.get() < 1:
+        assert time.monotonic() - start_t < 5, "job did not stop within 5 s"
+        time.sleep(0.05)
+    running.stop()
+    job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
+    assert not (job_dir / "output.mp4").exists()
+    assert not list(job_dir.glob(".*.part.*")), "partial files are removed"
+    events = broker.wait_events(lambda s: True, seen)
+    while (got := broker.take(topology.EVENTS_QUEUE)) is not None:
+        events.append(parse_event(got[1]))
+    assert not _of(events, "done") and not _of(events, "failed")
+    assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
+
+
+def test_job_cancelled_while_queued_is_acked_without_running(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    job = make_job(tmp_path, {"mode": "ok"})
+    storage.resolve(tmp_path, storage.cancel_marker_key(job.job_id)).write_text("")
+    running = start()
+    broker.publish(job.model_dump_json().encode())
+    cancelled = running.worker.metrics.jobs.labels("cancelled")
+    deadline = time.monotonic() + 10
+    while cancelled._value.get() < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    running.stop()
+    assert attempts(tmp_path, job) == []
+    assert broker.ready(topology.TASKS_QUEUE) == 0
+
+
+def test_stop_without_grace_requeues_the_running_job(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    t0 = time.monotonic()
+    running.stop(grace_s=0)
+    assert time.monotonic() - t0 < 5
+    assert broker.ready(topology.TASKS_QUEUE, expect=1) == 1, "the job went back to the queue"
+    assert running.worker.metrics.jobs.labels("requeued")._value.get() == 1
+
+
+def test_stop_with_grace_finishes_the_running_job(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 20, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    running.stop(grace_s=30)
+    assert len(_of(broker.wait_events(lambda s: bool(_of(s, "done")), seen), "done")) == 1
+    assert broker.ready(topology.TASKS_QUEUE) == 0
+
+
+# ---- crashes: the worker runs as its own process, restarted like a supervisor would ------------------
+
+
+def serve(url: str, root: str) -> None:
+    """Entry point of a worker process for the crash test."""
+    Worker(WorkerConfig(amqp_url=url, storage_root=Path(root), tick_s=0.05), fake_run, fake_upscaler).serve()
+
+
+@pytest.mark.slow
+def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broker, tmp_path: Path) -> None:
+    job = make_job(tmp_path, {"mode": "crash"})
+    broker.publish(job.model_dump_json().encode())
+    code = f"from tests.adapter.test_worker import serve; serve({broker.url!r}, {str(tmp_path)!r})"
+    restarts = 0
+    events: list[Any] = []
+    deadline = time.monotonic() + 90
+    while not _of(events, "failed"):
+        assert time.monotonic() < deadline, events
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
+        try:
+            while proc.poll() is None and not _of(events, "failed"):
+                broker.wait_events(lambda s: True, events)
+                got = broker.take(topology.EVENTS_QUEUE)
+                if got is not None:
+                    events.append(parse_event(got[1]))
+                time.sleep(0.1)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
+            else:
+                restarts += 1
+    failed = _of(events, "failed")[0]
+    assert failed.job_id == job.job_id and "processing crashed (killed by SIGKILL)" in failed.reason
+    assert restarts == topology.DELIVERY_LIMIT - 1, "guarded deliveries do not take the worker down"
+    assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
+    dead = broker.take(topology.DEAD_QUEUE)
+    assert dead is not None and "crashed" in dead[0].headers[REASON_HEADER]
+
+
+def _guarded(tmp_path: Path, plan: dict[str, Any], stop: Callable[[], bool] = lambda: False) -> Any:
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(plan))
+    progress: list[Any] = []
+    result = run_guarded(fake_run, fake_upscaler, (source, tmp_path / "out.mp4", JobOptions()),
+                         (tmp_path / "a.jpg", tmp_path / "b.jpg"), None, progress.append, stop)
+    return result, progress
+
+
+def test_guarded_run_returns_result_and_forwards_progress(tmp_path: Path) -> None:
+    result, progress = _guarded(tmp_path, {"mode": "ok", "frames": 3})
+    assert result == FakeResult(3, 128, 96, result.seconds)
+    assert [p.frames_done for p in progress] == [1, 2, 3]
+    assert (tmp_path / "out.mp4").read_bytes().count(b"\n") == 3
+
+
+def test_guarded_run_turns_a_dead_child_into_a_crash_error(tmp_path: Path) -> None:
+    with pytest.raises(ProcessCrashedError, match="SIGKILL"):
+        _guarded(tmp_path, {"mode": "crash"})
+
+
+def test_guarded_run_passes_job_errors_and_stops(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="not a video"):
+        _guarded(tmp_path, {"mode": "permanent"})
+    with pytest.raises(JobCancelled):
+        _guarded(tmp_path, {"mode": "ok", "frames": 1000, "frame_s": 0.05}, stop=lambda: True)

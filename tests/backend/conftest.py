@@ -1,0 +1,198 @@
+"""Backend fixtures: a real 1 s clip, a fresh app on temp storage, a private RabbitMQ vhost, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import socketserver
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pika
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.settings import Settings
+from tests.conftest import require
+
+RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def make_clip(path: Path, *, seconds: float = 1, size: str = "176x144") -> Path:
+    """Encode a real testsrc2 + sine clip with ffmpeg."""
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+            "-t", str(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+            str(path),
+        ],
+        check=True, timeout=60, capture_output=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1 s 176x144 H.264/AAC MP4."""
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4")
+
+
+@pytest.fixture(scope="session")
+def jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real JPEG still."""
+    path = tmp_path_factory.mktemp("media") / "still.jpg"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", str(path)],
+        check=True, timeout=30, capture_output=True,
+    )
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a temp SQLite database and storage root, broker at an unused URL."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>vsr</title><h1>page</h1>")
+    return Settings(
+        STORAGE_ROOT=tmp_path / "storage",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        SITE_DIR=site,
+        AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app without broker threads (jobs stay unpublished)."""
+    with TestClient(create_app(settings, broker=False)) as test_client:
+        yield test_client
+
+
+def _rabbit_up() -> bool:
+    try:
+        with socket.create_connection((RABBIT_HOST, RABBIT_PORT), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=60, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def vhost() -> Iterator[str]:
+    """A private vhost on the real broker, removed afterwards."""
+    require(_rabbit_up() and shutil.which("rabbitmqctl") is not None, "RabbitMQ is not running on 127.0.0.1:5672")
+    name = f"vsr-test-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield name
+    _rabbitmqctl("delete_vhost", name)
+
+
+@pytest.fixture
+def amqp_url(vhost: str) -> Iterator[str]:
+    """URL of the private vhost; its queues are purged before each test."""
+    url = f"amqp://guest:guest@{RABBIT_HOST}:{RABBIT_PORT}/{vhost}"
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    from contract import topology
+
+    topology.declare(channel)
+    for queue in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE, topology.DEAD_QUEUE):
+        channel.queue_purge(queue)
+    connection.close()
+    yield url
+
+
+class _Pipe(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        upstream = socket.create_connection((RABBIT_HOST, RABBIT_PORT))
+        sockets = [self.request, upstream]
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
+        other.start()
+        pump(self.request, upstream)
+        other.join(5)
+        upstream.close()
+
+
+class BrokerProxy:
+    """A TCP forwarder to RabbitMQ on a fixed port that can be started later, to fake an outage."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe_socket:
+            probe_socket.bind((RABBIT_HOST, 0))
+            self.port = probe_socket.getsockname()[1]
+        self._server: socketserver.ThreadingTCPServer | None = None
+
+    def start(self) -> None:
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer((RABBIT_HOST, self.port), _Pipe)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def broker_proxy() -> Iterator[BrokerProxy]:
+    """A proxy port for RabbitMQ that is down until ``start()``."""
+    proxy = BrokerProxy()
+    yield proxy
+    proxy.stop()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20, what: str = "condition") -> object:
+    """Poll ``condition`` until it is truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (dropped afterwards) on the local server."""
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        require(False, f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+        raise
+    name = f"vsr_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()

@@ -1,0 +1,232 @@
+"""HTTP API against a temp SQLite database and storage, with real ffprobe on real clips."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.settings import Settings
+from contract import storage
+from contract.messages import MODELS, DoneEvent, ProgressEvent
+
+from .conftest import make_clip
+
+
+def upload(client: TestClient, path: Path, name: str = "clip.mp4", **data: str) -> dict:
+    with path.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": (name, handle, "video/mp4")}, data=data)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def job_dirs(settings: Settings) -> list[Path]:
+    jobs_dir = settings.STORAGE_ROOT / "jobs"
+    return sorted(jobs_dir.iterdir()) if jobs_dir.exists() else []
+
+
+def finish(client: TestClient, settings: Settings, job_id: str, clip: Path, jpeg: Path) -> None:
+    """Store an output and previews as an adapter would, then apply its done event."""
+    out = storage.resolve(settings.STORAGE_ROOT, storage.output_key(job_id))
+    shutil.copy(clip, out)
+    for which in ("before", "after"):
+        shutil.copy(jpeg, storage.resolve(settings.STORAGE_ROOT, storage.preview_key(job_id, which)))
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    store.apply_event(DoneEvent(
+        job_id=job_id, output_key=storage.output_key(job_id), preview_before_key=storage.preview_key(job_id, "before"),
+        preview_after_key=storage.preview_key(job_id, "after"), frames=25, width=704, height=576, seconds=2.5,
+    ))
+
+
+def test_upload_creates_a_queued_job_with_probed_input(client: TestClient, settings: Settings, clip: Path) -> None:
+    job = upload(client, clip, model="realesrgan-x4plus", scale="2")
+    assert job["status"] == "queued" and job["model"] == "realesrgan-x4plus" and job["scale"] == 2
+    assert job["input"] == {"width": 176, "height": 144, "duration_s": pytest.approx(1.0, abs=0.1), "fps": 25.0}
+    assert job["frames_total"] == 25 and job["progress"] == 0 and job["output"] is None
+    assert job["result_url"] is None and len(job["id"]) == 32
+    stored = settings.STORAGE_ROOT / "jobs" / job["id"] / "input.mp4"
+    assert stored.read_bytes() == clip.read_bytes()
+    assert client.get(f"/api/jobs/{job['id']}").json() == job
+    assert [j["id"] for j in client.get("/api/jobs").json()] == [job["id"]]
+
+
+def test_defaults_and_height_option(client: TestClient, clip: Path) -> None:
+    default = upload(client, clip)
+    assert (default["model"], default["scale"], default["height"]) == ("realesr-animevideov3-x4", 4, None)
+    tall = upload(client, clip, model="realesr-animevideov3-x2", height="480")
+    assert (tall["scale"], tall["height"]) == (None, 480)
+    assert [j["id"] for j in client.get("/api/jobs").json()] == [tall["id"], default["id"]]  # newest first
+
+
+def test_too_large_upload_is_refused_and_leaves_nothing(settings: Settings, clip: Path) -> None:
+    settings.MAX_UPLOAD_BYTES = clip.stat().st_size - 1000
+    with TestClient(create_app(settings, broker=False)) as client:
+        with clip.open("rb") as handle:
+            response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
+        assert response.status_code == 413 and "limit" in response.json()["detail"]
+        # Chunked upload without Content-Length: refused while streaming.
+        boundary = uuid.uuid4().hex
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.mp4\"\r\n"
+                "Content-Type: video/mp4\r\n\r\n").encode()
+
+        def body() -> Iterator[bytes]:
+            yield head
+            data = clip.read_bytes()
+            for i in range(0, len(data), 4096):
+                yield data[i:i + 4096]
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        response = client.post(
+            "/api/jobs", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert response.status_code == 413
+        assert job_dirs(settings) == []
+        assert client.get("/api/jobs").json() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("notes.txt", b"just some text\n"), ("notes.mp4", b"just some text pretending\n"), ("empty.mp4", b""),
+     ("list.m3u8.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")],
+)
+def test_non_video_is_415_and_leaves_nothing(
+    client: TestClient, settings: Settings, name: str, content: bytes,
+) -> None:
+    response = client.post("/api/jobs", files={"file": (name, content, "text/plain")})
+    assert response.status_code == 415, response.text
+    assert isinstance(response.json()["detail"], str) and response.json()["detail"]
+    assert job_dirs(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [({"model": "nope"}, "unknown model"), ({"scale": "5"}, "scale"), ({"scale": "2", "height": "720"}, "either"),
+     ({"height": "abc"}, "whole number"), ({"height": "100"}, "already 144"), ({"height": "9000"}, "between")],
+)
+def test_bad_options_are_422_and_leave_nothing(
+    client: TestClient, settings: Settings, clip: Path, data: dict[str, str], needle: str,
+) -> None:
+    with clip.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data=data)
+    assert response.status_code == 422 and needle in response.json()["detail"], response.text
+    assert job_dirs(settings) == []
+
+
+def test_missing_file_and_damaged_video_are_422(client: TestClient, settings: Settings, clip: Path) -> None:
+    response = client.post("/api/jobs", data={"model": "realesrgan-x4plus"}, files={"x": ("a", b"b")})
+    assert response.status_code == 422 and "file" in response.json()["detail"]
+    truncated = clip.read_bytes()[: len(clip.read_bytes()) // 3]
+    response = client.post("/api/jobs", files={"file": ("cut.mp4", truncated, "video/mp4")})
+    assert response.status_code == 422, response.text
+    assert job_dirs(settings) == []
+
+
+def test_video_over_the_size_limit_is_422(settings: Settings, clip: Path) -> None:
+    settings.MAX_WIDTH, settings.MAX_HEIGHT = 160, 120
+    with TestClient(create_app(settings, broker=False)) as client, clip.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
+    assert response.status_code == 422 and "176x144" in response.json()["detail"]
+    assert job_dirs(settings) == []
+
+
+@pytest.mark.parametrize("name", ["../../x.mp4", "..\\..\\x.mp4", "/etc/x.mp4", "x.mp4\x00.txt/../x.mp4"])
+def test_filename_never_becomes_a_path(client: TestClient, settings: Settings, clip: Path, name: str) -> None:
+    before = set(settings.STORAGE_ROOT.parent.rglob("*"))
+    job = upload(client, clip, name=name)
+    assert job["filename"] == "x.mp4"
+    created = set(settings.STORAGE_ROOT.parent.rglob("*")) - before
+    job_dir = settings.STORAGE_ROOT / "jobs" / job["id"]
+    assert {p for p in created if p.suffix == ".mp4"} == {job_dir / "input.mp4"}
+    assert all(p.is_relative_to(settings.STORAGE_ROOT) or p.name.startswith("backend.db") for p in created)
+
+
+def test_source_and_result_support_range(
+    client: TestClient, settings: Settings, clip: Path, tmp_path: Path, jpeg: Path,
+) -> None:
+    mkv = make_clip(tmp_path / "clip.mkv")
+    job = upload(client, mkv, name="holiday.mkv")
+    source = client.get(f"/api/jobs/{job['id']}/source", headers={"Range": "bytes=10-109"})
+    assert source.status_code == 206 and source.headers["content-type"] == "video/x-matroska"
+    assert source.headers["content-range"] == f"bytes 10-109/{mkv.stat().st_size}"
+    assert source.content == mkv.read_bytes()[10:110]
+    assert client.get(f"/api/jobs/{job['id']}/result").status_code == 404
+    assert client.get(f"/api/jobs/{job['id']}/preview/before").status_code == 404
+
+    finish(client, settings, job["id"], clip, jpeg)
+    done = client.get(f"/api/jobs/{job['id']}").json()
+    assert done["status"] == "done" and done["output"] == {"width": 704, "height": 576, "frames": 25}
+    assert done["result_url"] == f"/api/jobs/{job['id']}/result"
+    full = client.get(done["result_url"])
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    assert full.headers["accept-ranges"] == "bytes" and full.content == clip.read_bytes()
+    tail = client.get(done["result_url"], headers={"Range": "bytes=-500"})
+    assert tail.status_code == 206 and tail.content == clip.read_bytes()[-500:]
+    assert client.get(done["result_url"], headers={"Range": "bytes=99999999-"}).status_code == 416
+    assert "attachment" in client.get(done["result_url"] + "?download=1").headers["content-disposition"]
+    preview = client.get(done["preview_after_url"])
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert preview.content == jpeg.read_bytes()
+    assert client.get(f"/api/jobs/{job['id']}/preview/sideways").status_code == 422
+
+
+def test_delete_cancels_an_active_job_then_deletes_it(client: TestClient, settings: Settings, clip: Path) -> None:
+    job = upload(client, clip)
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    store.apply_event(ProgressEvent(job_id=job["id"], frames_done=5, frames_total=25, fps=5.0))
+    response = client.delete(f"/api/jobs/{job['id']}")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    marker = storage.resolve(settings.STORAGE_ROOT, storage.cancel_marker_key(job["id"]))
+    assert marker.is_file()
+    # Late events do not revive it.
+    store.apply_event(ProgressEvent(job_id=job["id"], frames_done=20, frames_total=25, fps=5.0))
+    assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "cancelled"
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert not marker.parent.exists()
+    assert client.get(f"/api/jobs/{job['id']}").status_code == 404
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_delete_finished_job_removes_files(
+    client: TestClient, settings: Settings, clip: Path, jpeg: Path,
+) -> None:
+    job = upload(client, clip)
+    finish(client, settings, job["id"], clip, jpeg)
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert job_dirs(settings) == [] and client.get("/api/jobs").json() == []
+
+
+def test_config_lists_models_and_recent_speed(client: TestClient, settings: Settings, clip: Path, jpeg: Path) -> None:
+    config = client.get("/api/config").json()
+    assert [m["id"] for m in config["models"]] == list(MODELS)
+    titles = {m["id"]: (m["title_ru"], m["title_en"], m["scale"]) for m in config["models"]}
+    assert titles["realesrgan-x4plus"] == ("Универсальная — лучшее качество", "Universal — best quality", 4)
+    assert titles["realesr-animevideov3-x4"] == ("Быстрая / анимация", "Fast / animation", 4)
+    assert config["max_upload_bytes"] == settings.MAX_UPLOAD_BYTES and ".mp4" in config["accepted"]
+    assert config["heights"] == [480, 720, 1080] and config["scales"] == [2, 4] and config["recent_fps"] == {}
+    job = upload(client, clip)
+    finish(client, settings, job["id"], clip, jpeg)
+    assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 10.0}
+
+
+def test_ops_endpoints_docs_and_site(client: TestClient, clip: Path) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["database"] == "ok"
+    upload(client, clip)
+    client.post("/api/jobs", files={"file": ("a.txt", b"x", "text/plain")})
+    metrics = client.get("/metrics").text
+    assert 'vsr_jobs{status="queued"} 1.0' in metrics
+    assert 'vsr_uploads_total{result="accepted"} 1.0' in metrics
+    assert 'vsr_uploads_total{result="415"} 1.0' in metrics
+    assert "vsr_tasks_queue_depth" in metrics
+    assert client.get("/docs").status_code == 200
+    assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
+    page = client.get("/")
+    assert page.status_code == 200 and "<h1>page</h1>" in page.text
+    assert client.get("/api/jobs/" + "0" * 32).status_code == 404
+    assert client.get("/api/jobs/..%2F..%2Fetc").status_code == 404

@@ -1,0 +1,125 @@
+"""Pure job state rules: transitions and idempotent event application."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from backend import jobs
+from backend.db import Job
+from contract.messages import DoneEvent, FailedEvent, ProgressEvent
+
+JOB_ID = "a" * 32
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def new_job(status: str = jobs.QUEUED) -> Job:
+    return Job(
+        id=JOB_ID, filename="x.mp4", status=status, published=True, model="realesr-animevideov3-x4", scale=4,
+        height=None, input_key=f"jobs/{JOB_ID}/input.mp4", input_width=176, input_height=144,
+        input_duration_s=4.0, input_fps=25.0, input_frames=100, progress=0.0, frames_done=0, frames_total=100,
+        fps=None, eta_s=None, error=None, created_at=T0, updated_at=T0,
+    )
+
+
+def progress(done: int, total: int = 100, fps: float = 10.0) -> ProgressEvent:
+    return ProgressEvent(job_id=JOB_ID, frames_done=done, frames_total=total, fps=fps, eta_s=(total - done) / fps)
+
+
+def done_event(frames: int = 100) -> DoneEvent:
+    return DoneEvent(
+        job_id=JOB_ID, output_key=f"jobs/{JOB_ID}/output.mp4", preview_before_key=f"jobs/{JOB_ID}/preview_before.jpg",
+        preview_after_key=None, frames=frames, width=704, height=576, seconds=20.0,
+    )
+
+
+def test_first_progress_starts_the_job_and_sets_the_fraction() -> None:
+    job = new_job()
+    assert jobs.apply_event(job, progress(25))
+    assert (job.status, job.frames_done, job.progress, job.fps, job.eta_s) == ("running", 25, 0.25, 10.0, 7.5)
+
+
+def test_progress_never_goes_backwards_and_duplicates_change_nothing() -> None:
+    job = new_job()
+    jobs.apply_event(job, progress(50))
+    stamp = job.updated_at
+    assert not jobs.apply_event(job, progress(50))  # duplicate
+    assert not jobs.apply_event(job, progress(30))  # late
+    assert (job.frames_done, job.progress, job.updated_at) == (50, 0.5, stamp)
+    # A larger total must not pull the bar back either.
+    assert jobs.apply_event(job, progress(55, total=200))
+    assert job.progress == 0.5 and job.frames_done == 55
+
+
+def test_running_progress_stays_below_one_until_done() -> None:
+    job = new_job()
+    jobs.apply_event(job, progress(100))
+    assert job.status == "running" and job.progress == jobs.MAX_RUNNING_PROGRESS
+
+
+def test_done_is_applied_once() -> None:
+    job = new_job(jobs.RUNNING)
+    assert jobs.apply_event(job, done_event(100), now=T0)
+    assert (job.status, job.progress, job.output_width, job.output_height, job.fps) == ("done", 1.0, 704, 576, 5.0)
+    assert job.finished_at == T0
+    assert not jobs.apply_event(job, done_event(7))
+    assert job.output_frames == 100 and job.finished_at == T0
+    assert not jobs.apply_event(job, progress(10))
+    assert job.status == "done" and job.progress == 1.0
+
+
+def test_done_straight_from_queued_is_accepted() -> None:
+    job = new_job()
+    assert jobs.apply_done(job, done_event())
+    assert job.status == "done"
+
+
+@pytest.mark.parametrize("event", [progress(10), done_event(), FailedEvent(job_id=JOB_ID, reason="boom")])
+def test_events_for_a_cancelled_job_are_ignored(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
+    job = new_job(jobs.RUNNING)
+    assert jobs.cancel(job)
+    assert not jobs.apply_event(job, event)
+    assert job.status == "cancelled" and job.output_key is None and job.error is None
+
+
+def test_permanent_failure_is_terminal() -> None:
+    job = new_job(jobs.RUNNING)
+    assert jobs.apply_event(job, FailedEvent(job_id=JOB_ID, reason="the video is damaged"))
+    assert (job.status, job.error) == ("failed", "the video is damaged")
+    assert not jobs.apply_event(job, done_event())
+    assert not jobs.apply_event(job, FailedEvent(job_id=JOB_ID, reason="other"))
+    assert job.status == "failed" and job.error == "the video is damaged"
+
+
+def test_transient_failure_requeues_and_work_resumes() -> None:
+    job = new_job()
+    jobs.apply_event(job, progress(40))
+    event = FailedEvent(job_id=JOB_ID, reason="worker lost", permanent=False)
+    assert jobs.apply_event(job, event)
+    assert job.status == "queued" and job.error == "worker lost"
+    assert not jobs.apply_event(job, event)  # duplicate
+    assert jobs.apply_event(job, progress(60))
+    assert job.status == "running"
+
+
+def test_cancel_only_active_jobs_and_only_finished_ones_are_deletable() -> None:
+    for status in (jobs.QUEUED, jobs.RUNNING):
+        job = new_job(status)
+        assert not jobs.is_deletable(job)
+        assert jobs.cancel(job) and job.status == "cancelled"
+        assert jobs.is_deletable(job)
+        assert not jobs.cancel(job)
+    for status in (jobs.DONE, jobs.FAILED):
+        job = new_job(status)
+        assert not jobs.cancel(job) and job.status == status
+        assert jobs.is_deletable(job)
+
+
+def test_transition_table() -> None:
+    assert jobs.can_transition("queued", "running")
+    assert jobs.can_transition("running", "done")
+    assert not jobs.can_transition("running", "running")
+    for terminal in jobs.TERMINAL:
+        assert all(not jobs.can_transition(terminal, dst) for dst in jobs.STATUSES)
+    assert not jobs.can_transition("nonsense", "done")

@@ -1,0 +1,152 @@
+"""Helpers of the end-to-end tests: the API client, job polling, adapter metrics, broker inspection."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pika
+import pytest
+
+from devops.local import Stack
+from tests.fixtures.media import make_clip
+
+TERMINAL = ("done", "failed", "cancelled")
+
+
+@pytest.fixture
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """HTTP client of the stack's backend."""
+    with httpx.Client(base_url=stack.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def e2e_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder for the clips of this session."""
+    return tmp_path_factory.mktemp("e2e-clips")
+
+
+def clip(folder: Path, name: str, *, size: str = "64x48", seconds: float = 2.0, audio: bool = True) -> Path:
+    """A real clip (testsrc2 + sine), made once per name."""
+    path = folder / name
+    if not path.exists():
+        make_clip(path, size=size, seconds=seconds, audio_tracks=1 if audio else 0)
+    return path
+
+
+def poison_clip(folder: Path) -> Path:
+    """An MP4 whose header is valid (so upload probing accepts it) but whose frames are random bytes."""
+    path = folder / "poison.mp4"
+    if path.exists():
+        return path
+    good = folder / "poison-source.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+         "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+         "-movflags", "+faststart", str(good)],
+        check=True, timeout=60,
+    )
+    data = bytearray(good.read_bytes())
+    start = data.find(b"mdat") + 4
+    noise = random.Random(7)
+    data[start:] = bytes(noise.randrange(256) for _ in range(len(data) - start))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def upload(api: httpx.Client, path: Path, **fields: str) -> dict[str, Any]:
+    """POST /api/jobs and return the created job."""
+    with path.open("rb") as handle:
+        response = api.post("/api/jobs", files={"file": (path.name, handle, "video/mp4")}, data=fields)
+    assert response.status_code == 201, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def wait_job(api: httpx.Client, job_id: str, until: Any = TERMINAL, timeout: float = 120) -> dict[str, Any]:
+    """Poll the job until ``until(job)`` (or its status is in ``until``); fail with the last state."""
+    check = until if callable(until) else (lambda job: job["status"] in until)
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            response = api.get(f"/api/jobs/{job_id}")
+        except httpx.TransportError:
+            response = None  # backend restarting
+        if response is not None and response.status_code == 200:
+            job = response.json()
+            if check(job):
+                return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not get there in {timeout:.0f}s; last state {job}")
+
+
+def running(job: dict[str, Any]) -> bool:
+    """The job is running and at least one frame has been reported."""
+    return job["status"] == "running" and job["frames_done"] > 0
+
+
+def adapter_metric(port: int, name: str, labels: str = "") -> float:
+    """One sample of an adapter's /metrics (0 when absent or the adapter is down)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return 0.0
+    pattern = re.escape(name + (f"{{{labels}}}" if labels else "")) + r" ([0-9.eE+-]+)"
+    found = re.search(r"^" + pattern + "$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def metrics_ports(stack: Stack) -> list[int]:
+    """Metrics port of each adapter, by index."""
+    assert stack.config.adapter_metrics_ports is not None
+    return list(stack.config.adapter_metrics_ports)
+
+
+def done_counts(stack: Stack) -> list[float]:
+    """Jobs each adapter finished (since it started)."""
+    return [adapter_metric(port, "vsr_adapter_jobs_total", 'outcome="done"') for port in metrics_ports(stack)]
+
+
+def busy_adapter(stack: Stack, timeout: float = 30) -> int:
+    """Index of the adapter that is running a job."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for index, port in enumerate(metrics_ports(stack)):
+            if adapter_metric(port, "vsr_adapter_busy") == 1:
+                return index
+        time.sleep(0.1)
+    raise AssertionError("no adapter became busy")
+
+
+def vhost_of(amqp_url: str) -> str:
+    """The vhost an AMQP URL points at."""
+    return urllib.parse.unquote(urllib.parse.urlsplit(amqp_url).path[1:]) or "/"
+
+
+def dead_letters(amqp_url: str, queue: str) -> list[tuple[dict[str, Any], bytes]]:
+    """Headers and bodies of the messages in ``queue``, left in place (read, then requeued)."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        found: list[tuple[dict[str, Any], bytes]] = []
+        tags = []
+        while True:
+            method, props, body = channel.basic_get(queue)
+            if method is None:
+                break
+            tags.append(method.delivery_tag)
+            found.append((dict(props.headers or {}), body))
+        if tags:
+            channel.basic_nack(tags[-1], multiple=True, requeue=True)
+        return found
+    finally:
+        connection.close()
