@@ -8,7 +8,7 @@ USAGE = "usage: python -m adapter {upscale,worker} ..."
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to the command; the worker is imported only when asked for, so ``upscale`` needs no broker code."""
+    """Dispatch; the worker is imported only when asked for, so ``upscale`` needs no broker code."""
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in ("upscale", "worker"):
         print(USAGE, file=sys.stderr)

@@ -28,8 +28,10 @@ class ProgressBar:
         share = progress.frames_done / progress.frames_total if progress.frames_total else 0.0
         eta = f"{progress.eta_s:.0f}s" if progress.eta_s is not None else "?"
         filled = int(share * self._width)
-        line = (f"[{'#' * filled}{'.' * (self._width - filled)}] {progress.frames_done}/{progress.frames_total} "
-                f"frames {progress.fps:.1f} fps ETA {eta}")
+        line = (
+            f"[{'#' * filled}{'.' * (self._width - filled)}] {progress.frames_done}/{progress.frames_total} "
+            f"frames {progress.fps:.1f} fps ETA {eta}"
+        )
         if self._tty:
             self._stream.write(f"\r{line}")
         elif int(share * 10) > self._shown:
@@ -45,33 +47,49 @@ class ProgressBar:
 
 def parser() -> argparse.ArgumentParser:
     """Arguments of the ``upscale`` command."""
-    cli = argparse.ArgumentParser(prog="python -m adapter upscale", description="Upscale a video with Real-ESRGAN.")
+    cli = argparse.ArgumentParser(
+        prog="python -m adapter upscale", description="Upscale a video with Real-ESRGAN."
+    )
     cli.add_argument("input", type=Path, help="input video file")
     cli.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
     cli.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
     size = cli.add_mutually_exclusive_group()
-    size.add_argument("--scale", type=int, choices=(1, 2, 3, 4), help="output size as a multiple of the input")
+    size.add_argument(
+        "--scale", type=int, choices=(1, 2, 3, 4), help="output size as a multiple of the input"
+    )
     size.add_argument("--height", type=int, help="output height in pixels (aspect kept)")
     cli.add_argument("--crf", type=int, default=18, help="encoder quality, lower is better (default 18)")
     cli.add_argument("--preset", default="medium", help="encoder preset (default medium)")
     cli.add_argument("--encoder", default="libx264", choices=("libx264", "libx265", "h264_nvenc"))
-    cli.add_argument("--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted")
-    cli.add_argument("--models-dir", type=Path, default=Path(".models/onnx"), help="folder of <model>.onnx files")
+    cli.add_argument(
+        "--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted"
+    )
+    cli.add_argument(
+        "--models-dir", type=Path, default=Path(".models/onnx"), help="folder of <model>.onnx files"
+    )
     cli.add_argument("--timeout", type=float, default=120, help="seconds allowed for one inference call")
-    cli.add_argument("--max-duration", type=float, default=Limits.max_duration_s, help="longest input accepted (s)")
+    cli.add_argument(
+        "--max-duration", type=float, default=Limits.max_duration_s, help="longest input accepted (s)"
+    )
     cli.add_argument("--quiet", action="store_true", help="no progress bar")
     return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; 0 on success, 1 for a bad input or failure, 2 for bad arguments, 130 when interrupted."""
+    """Run the command: 0 done, 1 bad input or failure, 2 bad arguments, 130 interrupted."""
     args = parser().parse_args(argv)
     if args.output.suffix.lower() != ".mp4":
         print("error: the output must be an .mp4 file", file=sys.stderr)
         return 2
     try:
-        options = JobOptions(model=args.model, scale=args.scale, height=args.height, crf=args.crf,
-                             preset=args.preset, encoder=args.encoder)
+        options = JobOptions(
+            model=args.model,
+            scale=args.scale,
+            height=args.height,
+            crf=args.crf,
+            preset=args.preset,
+            encoder=args.encoder,
+        )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
@@ -80,8 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upscaler = make_upscaler(args.model, args.triton_url, args.models_dir, args.timeout)
         try:
-            result = run(args.input, args.output, options, upscaler, on_progress=bar,
-                         limits=Limits(max_duration_s=args.max_duration))
+            result = run(
+                args.input,
+                args.output,
+                options,
+                upscaler,
+                on_progress=bar,
+                limits=Limits(max_duration_s=args.max_duration),
+            )
         finally:
             upscaler.close()
     except (JobError, ModelContractError) as exc:
@@ -96,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if bar:
         bar.finish()
-    print(f"{args.output}: {result.frames} frames, {result.width}x{result.height}, "
-          f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+    print(
+        f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
+        f"({time.monotonic() - started:.1f} s with model loading)",
+        file=sys.stderr,
+    )
     return 0

@@ -1,4 +1,4 @@
-"""Upscalers: the model behind one interface, served by Triton (gRPC) or run in-process (OpenVINO / ONNX Runtime).
+"""Upscalers: one interface, served by Triton (gRPC) or run in-process (OpenVINO / ONNX Runtime).
 
 Every upscaler takes uint8 RGB batches ``[N, H, W, 3]`` and returns ``[N, sH, sW, 3]``; ``infer`` is
 thread-safe so the pipeline can keep ``in_flight`` requests running at once. Frames larger than a
@@ -32,7 +32,7 @@ class Upscaler(Protocol):
     in_flight: int
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
-        """Upscale uint8 ``[N, H, W, 3]`` to uint8 ``[N, scale·H, scale·W, 3]``; safe to call from several threads."""
+        """Upscale uint8 ``[N, H, W, 3]`` to ``[N, scale·H, scale·W, 3]``; thread-safe."""
         ...
 
     def close(self) -> None:
@@ -44,17 +44,21 @@ def check_output(batch: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
     """Refuse an output that breaks the model contract (wrong size or type)."""
     n, h, w, _ = batch.shape
     if out.dtype != np.uint8 or out.shape != (n, h * scale, w * scale, 3):
-        raise ModelContractError(f"model returned {out.dtype}{list(out.shape)}, expected uint8{[n, h * scale, w * scale, 3]}")
+        raise ModelContractError(
+            f"model returned {out.dtype}{list(out.shape)}, expected uint8{[n, h * scale, w * scale, 3]}"
+        )
     return out
 
 
 class LocalUpscaler:
-    """In-process inference of ``<models_dir>/<model>.onnx``: OpenVINO on CPU (bf16 where supported), else ONNX Runtime."""
+    """In-process ``<models_dir>/<model>.onnx``: OpenVINO on CPU (bf16 where supported), else ONNX Runtime."""
 
     def __init__(self, model: str, models_dir: Path, *, max_batch: int = 4, runtime: str = "auto") -> None:
         path = Path(models_dir) / f"{model}.onnx"
         if not path.is_file():
-            raise InferenceUnavailableError(f"model file {path} is missing; build it with python -m model_convertation build")
+            raise InferenceUnavailableError(
+                f"model file {path} is missing; build it with python -m model_convertation build"
+            )
         self.scale = MODELS[model]
         self.max_batch = max_batch
         self.in_flight = 1
@@ -179,7 +183,9 @@ class TritonUpscaler:
             shm.destroy_shared_memory_region(current[1])
         name = f"vsr_{os.getpid()}_{uuid.uuid4().hex[:12]}_{role}"
         handle = shm.create_shared_memory_region(name, f"/{name}", nbytes)
-        self._call("shared memory registration", self._client.register_system_shared_memory, name, f"/{name}", nbytes)
+        self._call(
+            "shared memory registration", self._client.register_system_shared_memory, name, f"/{name}", nbytes
+        )
         setattr(self._local, role, (name, handle, nbytes))
         with self._lock:
             self._regions.append((name, handle))
@@ -228,7 +234,7 @@ class TritonUpscaler:
 
 
 class TiledUpscaler:
-    """Runs ``inner`` on overlapping ``tile``×``tile`` pieces of frames larger than a tile and stitches their centres."""
+    """Runs ``inner`` on overlapping ``tile``×``tile`` pieces of large frames and stitches their centres."""
 
     def __init__(self, inner: Upscaler, *, tile: int = 512, overlap: int = 16) -> None:
         if tile <= 2 * overlap:
@@ -244,17 +250,19 @@ class TiledUpscaler:
         t, o, s = self.tile, self.overlap, self.scale
         core = t - 2 * o
         rows, cols = math.ceil(h / core), math.ceil(w / core)
-        padded = np.pad(batch, ((0, 0), (o, rows * core - h + o), (o, cols * core - w + o), (0, 0)), mode="reflect")
+        padded = np.pad(
+            batch, ((0, 0), (o, rows * core - h + o), (o, cols * core - w + o), (0, 0)), mode="reflect"
+        )
         places = [(i, y, x) for i in range(n) for y in range(rows) for x in range(cols)]
-        tiles = np.stack([padded[i, y * core:y * core + t, x * core:x * core + t] for i, y, x in places])
+        tiles = np.stack([padded[i, y * core : y * core + t, x * core : x * core + t] for i, y, x in places])
         out = np.empty((n, rows * core * s, cols * core * s, c), np.uint8)
         for start in range(0, len(places), self.inner.max_batch):
-            done = self.inner.infer(tiles[start:start + self.inner.max_batch])
-            for k, (i, y, x) in enumerate(places[start:start + self.inner.max_batch]):
-                out[i, y * core * s:(y + 1) * core * s, x * core * s:(x + 1) * core * s] = (
-                    done[k, o * s:(o + core) * s, o * s:(o + core) * s]
-                )
-        return out[:, :h * s, :w * s]
+            done = self.inner.infer(tiles[start : start + self.inner.max_batch])
+            for k, (i, y, x) in enumerate(places[start : start + self.inner.max_batch]):
+                out[i, y * core * s : (y + 1) * core * s, x * core * s : (x + 1) * core * s] = done[
+                    k, o * s : (o + core) * s, o * s : (o + core) * s
+                ]
+        return out[:, : h * s, : w * s]
 
     def close(self) -> None:
         """Close the wrapped upscaler."""
@@ -270,7 +278,7 @@ def make_upscaler(
     tile: int = 512,
     shared_memory: bool = False,
 ) -> Upscaler:
-    """Triton when ``triton_url`` is set, otherwise the in-process model; frames larger than ``tile`` are tiled."""
+    """Triton when ``triton_url`` is set, else the in-process model; frames beyond ``tile`` are tiled."""
     if model not in MODELS:
         raise InvalidInputError(f"unknown model {model!r}")
     inner: Upscaler

@@ -74,7 +74,7 @@ def _even(value: float) -> int:
 
 
 def output_size(width: int, height: int, options: JobOptions, model_scale: int) -> tuple[int, int]:
-    """Display size of the output: ``height`` with the aspect kept, else ``scale`` (default: the model's), even."""
+    """Output display size: ``height`` with aspect kept, else ``scale`` (default the model's); even."""
     if options.height is not None:
         return _even(width * options.height / height), _even(options.height)
     scale = options.scale or model_scale
@@ -142,8 +142,9 @@ class _Run:
         return _DONE
 
 
-def _decode_stage(run: _Run, decoder: video.Decoder, upscaler: Upscaler, pool: ThreadPoolExecutor,
-                  batches: queue.Queue[Any]) -> None:
+def _decode_stage(
+    run: _Run, decoder: video.Decoder, upscaler: Upscaler, pool: ThreadPoolExecutor, batches: queue.Queue[Any]
+) -> None:
     """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
     try:
         pending: list[np.ndarray] = []
@@ -185,8 +186,9 @@ def _decode_stage(run: _Run, decoder: video.Decoder, upscaler: Upscaler, pool: T
         decoder.close()
 
 
-def _resize_stage(run: _Run, batches: queue.Queue[Any], encoded: queue.Queue[Any],
-                  size: tuple[int, int], middle: int) -> None:
+def _resize_stage(
+    run: _Run, batches: queue.Queue[Any], encoded: queue.Queue[Any], size: tuple[int, int], middle: int
+) -> None:
     """Take model results in order, resize them to the exact output size and expand repeats."""
     try:
         last_in: np.ndarray | None = None
@@ -265,8 +267,13 @@ class _Meter:
 
 def _probe(path: Path, limits: Limits) -> MediaInfo:
     try:
-        return probe(path, max_width=limits.max_width, max_height=limits.max_height,
-                     max_duration_s=limits.max_duration_s, timeout_s=limits.probe_timeout_s)
+        return probe(
+            path,
+            max_width=limits.max_width,
+            max_height=limits.max_height,
+            max_duration_s=limits.max_duration_s,
+            timeout_s=limits.probe_timeout_s,
+        )
     except ProbeError as exc:
         error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
         raise error(exc.reason) from exc
@@ -276,8 +283,11 @@ def _write_preview(path: Path, rgb: np.ndarray, rotation: int) -> None:
     """Write a JPEG shown upright (stored frames are rotated by the player, a JPEG is not)."""
     upright = np.rot90(rgb, k=-(rotation // 90)) if rotation else rgb
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.jpg")
-    if not cv2.imwrite(str(temp), cv2.cvtColor(np.ascontiguousarray(upright), cv2.COLOR_RGB2BGR),
-                       [cv2.IMWRITE_JPEG_QUALITY, 90]):
+    if not cv2.imwrite(
+        str(temp),
+        cv2.cvtColor(np.ascontiguousarray(upright), cv2.COLOR_RGB2BGR),
+        [cv2.IMWRITE_JPEG_QUALITY, 90],
+    ):
         raise StorageError(f"the preview {path.name} could not be written")
     os.replace(temp, path)
 
@@ -293,14 +303,16 @@ def run(
     previews: tuple[Path, Path] | None = None,
     limits: Limits | None = None,
 ) -> Result:
-    """Upscale ``input_path`` into the MP4 ``output_path`` (written under a temporary name, renamed on success)."""
+    """Upscale ``input_path`` into the MP4 ``output_path`` (via a temporary name, renamed on success)."""
     started = time.monotonic()
     limits = limits or Limits()
     stop_requested = should_stop or (lambda: False)
     info = _probe(Path(input_path), limits)
     width, height = output_size(info.width, info.height, options, upscaler.scale)
     if width * height > limits.max_output_pixels:
-        raise LimitExceededError(f"the output would be {width}x{height}, beyond the {limits.max_output_pixels} pixel limit")
+        raise LimitExceededError(
+            f"the output would be {width}x{height}, beyond the {limits.max_output_pixels} pixel limit"
+        )
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
     output_path = Path(output_path)
     tag = uuid.uuid4().hex[:8]
@@ -318,14 +330,25 @@ def run(
         def open_encoder() -> video.Encoder:
             # The decoder knows the colour once it produced the first frame, before this is called.
             colour = decoder.colour or video.Colour(video.SPC_SMPTE170M, 6, 6, video.RANGE_MPEG)
-            return video.Encoder(video_temp, width=stored[0], height=stored[1], time_base=decoder.time_base,
-                                 fps=decoder.fps, colour=colour, encoder=options.encoder, crf=options.crf,
-                                 preset=options.preset)
+            return video.Encoder(
+                video_temp,
+                width=stored[0],
+                height=stored[1],
+                time_base=decoder.time_base,
+                fps=decoder.fps,
+                colour=colour,
+                encoder=options.encoder,
+                crf=options.crf,
+                preset=options.preset,
+            )
 
         threads = [
-            threading.Thread(target=_decode_stage, args=(state, decoder, upscaler, pool, batches), name="decode"),
-            threading.Thread(target=_resize_stage, args=(state, batches, encoded, stored, info.frames // 2),
-                             name="resize"),
+            threading.Thread(
+                target=_decode_stage, args=(state, decoder, upscaler, pool, batches), name="decode"
+            ),
+            threading.Thread(
+                target=_resize_stage, args=(state, batches, encoded, stored, info.frames // 2), name="resize"
+            ),
             threading.Thread(target=_encode_stage, args=(state, encoded, open_encoder), name="encode"),
         ]
         for thread in threads:
@@ -343,8 +366,15 @@ def run(
             raise InvalidInputError("the video has no decodable frames")
         state.frames_total = state.frames_done
         meter.report(state, force=True)
-        video.mux(video_temp, Path(input_path), output_temp, others=decoder.others, rotation=info.rotation,
-                  timeout_s=limits.mux_timeout_s, should_stop=stop_requested)
+        video.mux(
+            video_temp,
+            Path(input_path),
+            output_temp,
+            others=decoder.others,
+            rotation=info.rotation,
+            timeout_s=limits.mux_timeout_s,
+            should_stop=stop_requested,
+        )
         if previews is not None and state.preview is not None:
             before, after = state.preview
             _write_preview(previews[0], resize(before, *stored), info.rotation)
@@ -361,5 +391,10 @@ def run(
         for temp in (video_temp, output_temp):
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
-    return Result(frames=state.frames_done, width=width, height=height,
-                  seconds=round(time.monotonic() - started, 3), inferred=state.inferred)
+    return Result(
+        frames=state.frames_done,
+        width=width,
+        height=height,
+        seconds=round(time.monotonic() - started, 3),
+        inferred=state.inferred,
+    )

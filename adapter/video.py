@@ -1,4 +1,4 @@
-"""Video I/O: decode to RGB frames, encode RGB frames, and mux the encoded video with the source's other streams.
+"""Video I/O: decode to RGB frames, encode RGB frames, mux the encoded video with the source's other streams.
 
 Frames never touch the disk: PyAV decodes the input to RGB arrays and encodes RGB arrays into a
 video-only file; ffmpeg then copies that video with the source's audio, subtitles and metadata
@@ -58,9 +58,13 @@ class Colour:
 
 
 def colour_of(frame: av.VideoFrame) -> Colour:
-    """The frame's colour; untagged values get the convention players use (BT.709 from 720 lines, else BT.601)."""
+    """The frame's colour; untagged values get players' convention (BT.709 from 720 lines, else BT.601)."""
     hd = frame.height >= 720
-    space = frame.colorspace if frame.colorspace not in (0, UNSPECIFIED, 3) else (SPC_BT709 if hd else SPC_SMPTE170M)
+    space = (
+        frame.colorspace
+        if frame.colorspace not in (0, UNSPECIFIED, 3)
+        else (SPC_BT709 if hd else SPC_SMPTE170M)
+    )
     family = SPC_BT709 if space == SPC_BT709 else SPC_SMPTE170M
     primaries = frame.color_primaries if frame.color_primaries not in (0, UNSPECIFIED, 3) else family
     trc = frame.color_trc if frame.color_trc not in (0, UNSPECIFIED, 3) else family
@@ -127,8 +131,17 @@ class Decoder:
 
 def _encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
     if encoder == "h264_nvenc":
-        presets = {"ultrafast": "p1", "superfast": "p1", "veryfast": "p2", "faster": "p3", "fast": "p3",
-                   "medium": "p4", "slow": "p5", "slower": "p6", "veryslow": "p7"}
+        presets = {
+            "ultrafast": "p1",
+            "superfast": "p1",
+            "veryfast": "p2",
+            "faster": "p3",
+            "fast": "p3",
+            "medium": "p4",
+            "slow": "p5",
+            "slower": "p6",
+            "veryslow": "p7",
+        }
         return {"preset": presets.get(preset, preset), "rc": "vbr", "cq": str(crf), "b": "0"}
     options = {"crf": str(crf), "preset": preset}
     if encoder == "libx265":
@@ -232,10 +245,28 @@ def mux(
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
-    args = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-copyts",
-            "-protocol_whitelist", "file", "-f", "mp4", "-i", f"file:{video.resolve()}",
-            "-protocol_whitelist", "file", "-format_whitelist", ALLOWED_FORMATS, "-i", f"file:{source.resolve()}",
-            "-map", "0:v:0"]
+    args = [
+        "ffmpeg",
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-copyts",
+        "-protocol_whitelist",
+        "file",
+        "-f",
+        "mp4",
+        "-i",
+        f"file:{video.resolve()}",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ALLOWED_FORMATS,
+        "-i",
+        f"file:{source.resolve()}",
+        "-map",
+        "0:v:0",
+    ]
     # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
     meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
     codecs: list[str] = []
@@ -248,9 +279,21 @@ def mux(
             continue
         args += ["-map", f"1:{stream.index}"]
         meta += [f"-map_metadata:s:{len(meta) // 2 - 1}", f"1:s:{stream.index}"]
-    args += ["-c:v", "copy", *codecs, "-c:s", "mov_text", *meta,
-             "-metadata:s:v:0", f"rotate={rotation}",
-             "-movflags", "+faststart", "-f", "mp4", f"file:{output.resolve()}"]
+    args += [
+        "-c:v",
+        "copy",
+        *codecs,
+        "-c:s",
+        "mov_text",
+        *meta,
+        "-metadata:s:v:0",
+        f"rotate={rotation}",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        f"file:{output.resolve()}",
+    ]
     returncode, stderr = _run_stoppable(args, timeout_s, should_stop or (lambda: False))
     if returncode != 0:
         detail = stderr.strip().splitlines()

@@ -1,0 +1,1 @@
+"""FastAPI backend: jobs database, streamed uploads, RabbitMQ outbox and events consumer."""

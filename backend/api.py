@@ -39,26 +39,44 @@ HEIGHTS = [480, 720, 1080]
 OFFERED_SCALES = [2, 4]
 #: Content types of accepted source containers (anything else is served as octet-stream).
 SOURCE_TYPES = {
-    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
-    ".webm": "video/webm", ".avi": "video/x-msvideo", ".ts": "video/mp2t", ".m2ts": "video/mp2t",
-    ".flv": "video/x-flv", ".3gp": "video/3gpp", ".mpg": "video/mpeg", ".mpeg": "video/mpeg",
-    ".wmv": "video/x-ms-wmv", ".ogv": "video/ogg",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".avi": "video/x-msvideo",
+    ".ts": "video/mp2t",
+    ".m2ts": "video/mp2t",
+    ".flv": "video/x-flv",
+    ".3gp": "video/3gpp",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".wmv": "video/x-ms-wmv",
+    ".ogv": "video/ogg",
 }
 PROBE_STATUS = {"not_video": 415, "unsupported": 415, "too_large": 422, "corrupt": 422}
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such job or file"}}
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file"],
-            "properties": {
-                "file": {"type": "string", "format": "binary"},
-                "model": {"type": "string", "enum": list(MODELS), "default": "realesr-animevideov3-x4"},
-                "scale": {"type": "integer", "enum": [2, 3, 4]},
-                "height": {"type": "integer", "example": 1080},
-            },
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "model": {
+                            "type": "string",
+                            "enum": list(MODELS),
+                            "default": "realesr-animevideov3-x4",
+                        },
+                        "scale": {"type": "integer", "enum": [2, 3, 4]},
+                        "height": {"type": "integer", "example": 1080},
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -67,7 +85,13 @@ class Prober(Protocol):
     """contract.probe.probe's signature."""
 
     def __call__(
-        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float = ...,
+        self,
+        path: Path,
+        *,
+        max_width: int,
+        max_height: int,
+        max_duration_s: float,
+        timeout_s: float = ...,
     ) -> MediaInfo: ...
 
 
@@ -116,7 +140,10 @@ def build_router(svc: Services) -> APIRouter:
         return job
 
     @router.post(
-        "/jobs", status_code=201, response_model=JobOut, openapi_extra=UPLOAD_BODY,
+        "/jobs",
+        status_code=201,
+        response_model=JobOut,
+        openapi_extra=UPLOAD_BODY,
         responses={code: {"model": Problem} for code in (413, 415, 422, 507)},
     )
     async def create_job(request: Request) -> JobOut:
@@ -125,25 +152,44 @@ def build_router(svc: Services) -> APIRouter:
         length = request.headers.get("content-length")
         try:
             upload = await receive(
-                request.stream(), request.headers.get("content-type"),
+                request.stream(),
+                request.headers.get("content-type"),
                 int(length) if length and length.isdigit() else None,
-                root=root, job_id=job_id, max_bytes=svc.settings.MAX_UPLOAD_BYTES,
+                root=root,
+                job_id=job_id,
+                max_bytes=svc.settings.MAX_UPLOAD_BYTES,
             )
             try:
                 options = parse_options(upload.fields)
                 info = await run_in_threadpool(
-                    svc.probe, upload.path, max_width=svc.settings.MAX_WIDTH,
-                    max_height=svc.settings.MAX_HEIGHT, max_duration_s=svc.settings.MAX_DURATION_S,
+                    svc.probe,
+                    upload.path,
+                    max_width=svc.settings.MAX_WIDTH,
+                    max_height=svc.settings.MAX_HEIGHT,
+                    max_duration_s=svc.settings.MAX_DURATION_S,
                 )
                 output_size(options, info.width, info.height)
                 now = utcnow()
                 job = Job(
-                    id=job_id, filename=upload.filename, status=jobs.QUEUED, published=False,
-                    model=options.model, scale=options.scale, height=options.height,
-                    input_key=upload.key, size_bytes=upload.size,
-                    input_width=info.width, input_height=info.height, input_duration_s=info.duration_s,
-                    input_fps=float(info.fps), input_frames=info.frames, frames_total=info.frames,
-                    progress=0.0, frames_done=0, created_at=now, updated_at=now,
+                    id=job_id,
+                    filename=upload.filename,
+                    status=jobs.QUEUED,
+                    published=False,
+                    model=options.model,
+                    scale=options.scale,
+                    height=options.height,
+                    input_key=upload.key,
+                    size_bytes=upload.size,
+                    input_width=info.width,
+                    input_height=info.height,
+                    input_duration_s=info.duration_s,
+                    input_fps=float(info.fps),
+                    input_frames=info.frames,
+                    frames_total=info.frames,
+                    progress=0.0,
+                    frames_done=0,
+                    created_at=now,
+                    updated_at=now,
                 )
                 await run_in_threadpool(svc.store.add, job)
             except ProbeError as exc:
@@ -175,7 +221,9 @@ def build_router(svc: Services) -> APIRouter:
         return out(load(job_id))
 
     @router.delete(
-        "/jobs/{job_id}", response_model=JobOut, responses={**ERRORS, 204: {"description": "Deleted"}},
+        "/jobs/{job_id}",
+        response_model=JobOut,
+        responses={**ERRORS, 204: {"description": "Deleted"}},
     )
     def delete_job(job_id: str) -> Any:
         """Cancel a queued/running job (200), or delete a finished one with its files (204)."""
@@ -211,8 +259,12 @@ def build_router(svc: Services) -> APIRouter:
         if path is None:
             raise JobNotFound("the result is not ready")
         name = f"{Path(job.filename).stem}_upscaled.mp4"
-        return FileResponse(path, media_type="video/mp4", filename=name,
-                            content_disposition_type="attachment" if download else "inline")
+        return FileResponse(
+            path,
+            media_type="video/mp4",
+            filename=name,
+            content_disposition_type="attachment" if download else "inline",
+        )
 
     @router.get("/jobs/{job_id}/source", response_class=FileResponse, responses=ERRORS)
     def get_source(job_id: str) -> FileResponse:
@@ -223,7 +275,10 @@ def build_router(svc: Services) -> APIRouter:
             raise JobNotFound("the source file is gone")
         media_type = SOURCE_TYPES.get(path.suffix, "application/octet-stream")
         return FileResponse(
-            path, media_type=media_type, filename=job.filename, content_disposition_type="inline",
+            path,
+            media_type=media_type,
+            filename=job.filename,
+            content_disposition_type="inline",
         )
 
     @router.get("/jobs/{job_id}/preview/{which}", response_class=FileResponse, responses=ERRORS)
@@ -242,8 +297,12 @@ def build_router(svc: Services) -> APIRouter:
             for m, s in MODELS.items()
         ]
         return ConfigOut(
-            models=models, max_upload_bytes=svc.settings.MAX_UPLOAD_BYTES, accepted=list(ACCEPTED_EXTENSIONS),
-            heights=HEIGHTS, scales=OFFERED_SCALES, recent_fps=svc.store.recent_fps(),
+            models=models,
+            max_upload_bytes=svc.settings.MAX_UPLOAD_BYTES,
+            accepted=list(ACCEPTED_EXTENSIONS),
+            heights=HEIGHTS,
+            scales=OFFERED_SCALES,
+            recent_fps=svc.store.recent_fps(),
         )
 
     return router

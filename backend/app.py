@@ -48,8 +48,10 @@ def create_app(
     consumer: EventConsumer | None = None
     if broker:
         outbox = Outbox(
-            store, publisher or Publisher(settings.AMQP_URL),
-            poll_s=outbox_poll_s, on_depth=metrics.queue_depth.set,
+            store,
+            publisher or Publisher(settings.AMQP_URL),
+            poll_s=outbox_poll_s,
+            on_depth=metrics.queue_depth.set,
         )
 
         def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:

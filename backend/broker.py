@@ -129,7 +129,12 @@ class EventConsumer(threading.Thread):
     """
 
     def __init__(
-        self, amqp_url: str, handle: EventHandler, *, prefetch: int = 32, max_backoff_s: float = 30,
+        self,
+        amqp_url: str,
+        handle: EventHandler,
+        *,
+        prefetch: int = 32,
+        max_backoff_s: float = 10,
     ) -> None:
         super().__init__(name="vsr-events", daemon=True)
         self._params = connection_parameters(amqp_url)

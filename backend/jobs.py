@@ -118,7 +118,9 @@ def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> b
 
 
 def apply_event(
-    job: Job, event: ProgressEvent | DoneEvent | FailedEvent, now: datetime | None = None,
+    job: Job,
+    event: ProgressEvent | DoneEvent | FailedEvent,
+    now: datetime | None = None,
 ) -> bool:
     """Apply any adapter event to ``job``; returns whether it changed."""
     if isinstance(event, ProgressEvent):

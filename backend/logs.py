@@ -37,4 +37,5 @@ def configure(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # pika logs every failed connect with a traceback; the outbox and consumer log one line instead.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)

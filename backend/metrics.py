@@ -29,18 +29,25 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.registry.register(_JobsByStatus(counts))
         self.uploads = Counter(
-            "vsr_uploads", "Upload attempts by result (accepted or the HTTP status)", ["result"],
+            "vsr_uploads",
+            "Upload attempts by result (accepted or the HTTP status)",
+            ["result"],
             registry=self.registry,
         )
         self.upload_bytes = Counter("vsr_upload_bytes", "Bytes of accepted uploads", registry=self.registry)
         self.failures = Counter("vsr_job_failures", "Jobs that failed permanently", registry=self.registry)
         self.events = Counter(
-            "vsr_events", "Adapter events applied, by type", ["type"], registry=self.registry,
+            "vsr_events",
+            "Adapter events applied, by type",
+            ["type"],
+            registry=self.registry,
         )
         self.queue_depth = Gauge(
-            "vsr_tasks_queue_depth", "Messages ready in the vsr.tasks queue (-1 when unknown)",
+            "vsr_tasks_queue_depth",
+            "Messages ready in the vsr.tasks queue (-1 when unknown)",
             registry=self.registry,
         )
         self.queue_depth.set(-1)
-        self.broker_up = Gauge("vsr_broker_up", "1 when the backend's broker connections are open",
-                               registry=self.registry)
+        self.broker_up = Gauge(
+            "vsr_broker_up", "1 when the backend's broker connections are open", registry=self.registry
+        )

@@ -55,7 +55,7 @@ class Outbox(threading.Thread):
         publisher: TaskPublisher,
         *,
         poll_s: float = 2.0,
-        max_backoff_s: float = 30.0,
+        max_backoff_s: float = 10.0,
         on_depth: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(name="vsr-outbox", daemon=True)

@@ -104,8 +104,10 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
         created_at=_utc(job.created_at),
         updated_at=_utc(job.updated_at),
         input=InputInfo(
-            width=job.input_width, height=job.input_height,
-            duration_s=round(job.input_duration_s, 3), fps=round(job.input_fps, 3),
+            width=job.input_width,
+            height=job.input_height,
+            duration_s=round(job.input_duration_s, 3),
+            fps=round(job.input_fps, 3),
         ),
         output=output,
         result_url=f"{base}/result" if output is not None else None,

@@ -60,7 +60,9 @@ class JobStore:
                 return None
             if job.status != before:
                 log.info(
-                    "job %s -> %s", before, job.status,
+                    "job %s -> %s",
+                    before,
+                    job.status,
                     extra={"job_id": job.id, "event": event.type, "status": job.status},
                 )
             return job

@@ -19,8 +19,14 @@ from typing import Any, Literal
 #: Demuxers allowed to open an upload. None of them reads other files or URLs
 #: (hls, concat, image2, dash, tee, playlists and friends are absent on purpose).
 ALLOWED_DEMUXERS: tuple[str, ...] = (
-    "mov", "mp4", "m4a", "3gp", "3g2", "mj2",
-    "matroska", "webm",
+    "mov",
+    "mp4",
+    "m4a",
+    "3gp",
+    "3g2",
+    "mj2",
+    "matroska",
+    "webm",
     "avi",
     "mpegts",
     "flv",
@@ -31,8 +37,20 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
 ALLOWED_FORMATS = ",".join(ALLOWED_DEMUXERS)
 #: File extensions the service accepts (the backend's ``accepted`` list).
 ACCEPTED_EXTENSIONS: tuple[str, ...] = (
-    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".flv", ".3gp", ".mpg", ".mpeg",
-    ".wmv", ".ogv",
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".ts",
+    ".m2ts",
+    ".flv",
+    ".3gp",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".ogv",
 )
 
 ProbeKind = Literal["not_video", "unsupported", "too_large", "corrupt"]
@@ -40,9 +58,18 @@ ProbeKind = Literal["not_video", "unsupported", "too_large", "corrupt"]
 # Leading bytes of container formats we accept: a file that starts like one but fails is corrupt,
 # anything else that fails is not a video at all.
 _MAGIC = (
-    (4, b"ftyp"), (4, b"moov"), (4, b"mdat"), (4, b"free"), (4, b"wide"), (4, b"skip"),
-    (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"FLV"), (0, b"\x00\x00\x01\xba"),
-    (0, b"\x30\x26\xb2\x75"), (0, b"OggS"),
+    (4, b"ftyp"),
+    (4, b"moov"),
+    (4, b"mdat"),
+    (4, b"free"),
+    (4, b"wide"),
+    (4, b"skip"),
+    (0, b"\x1a\x45\xdf\xa3"),
+    (0, b"RIFF"),
+    (0, b"FLV"),
+    (0, b"\x00\x00\x01\xba"),
+    (0, b"\x30\x26\xb2\x75"),
+    (0, b"OggS"),
 )
 # Text formats that make a demuxer open further files or URLs.
 _PLAYLIST_MARKERS = (b"#EXTM3U", b"#EXT-X-", b"ffconcat", b"<?xml", b"<MPD", b"[playlist]", b"file ")
@@ -134,27 +161,37 @@ def _sniff(path: Path) -> bytes:
 def _looks_like_container(head: bytes) -> bool:
     if len(head) > 188 and head[0] == head[188] == 0x47:  # MPEG-TS sync bytes
         return True
-    return any(head[offset:offset + len(magic)] == magic for offset, magic in _MAGIC)
+    return any(head[offset : offset + len(magic)] == magic for offset, magic in _MAGIC)
 
 
 def _rotation(stream: dict[str, Any]) -> int:
     for side in stream.get("side_data_list") or []:
         if "rotation" in side:
-            return int(round(float(side["rotation"]))) % 360
+            return round(float(side["rotation"])) % 360
     rotate = (stream.get("tags") or {}).get("rotate")
     return int(rotate) % 360 if rotate and str(rotate).lstrip("-").isdigit() else 0
 
 
 def _run_ffprobe(path: Path, timeout_s: float) -> dict[str, Any]:
     args = [
-        "ffprobe", "-v", "error", "-hide_banner",
-        "-protocol_whitelist", "file",
-        "-format_whitelist", ALLOWED_FORMATS,
-        "-print_format", "json", "-show_format", "-show_streams",
+        "ffprobe",
+        "-v",
+        "error",
+        "-hide_banner",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ALLOWED_FORMATS,
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
         f"file:{path}",
     ]
     try:
-        done = subprocess.run(args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as exc:
         raise ProbeError("corrupt", f"the video could not be read within {timeout_s:g} s") from exc
     stderr = done.stderr.decode("utf-8", "replace")
@@ -199,7 +236,8 @@ def probe(
         raise ProbeError("unsupported", f"the container format {format_name or 'unknown'} is not accepted")
     streams: list[dict[str, Any]] = data.get("streams") or []
     videos = [
-        s for s in streams
+        s
+        for s in streams
         if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     if not videos:
@@ -224,9 +262,11 @@ def probe(
     if duration is None or duration <= 0:
         raise ProbeError("corrupt", "the video has no readable duration")
     if duration > max_duration_s:
-        raise ProbeError("too_large", f"the video lasts {duration:.0f} s; the limit is {max_duration_s:.0f} s")
-    counted = video.get("nb_frames")
-    frames_exact = bool(counted and str(counted).isdigit() and int(counted) > 0)
+        raise ProbeError(
+            "too_large", f"the video lasts {duration:.0f} s; the limit is {max_duration_s:.0f} s"
+        )
+    counted = str(video.get("nb_frames") or "")
+    frames_exact = counted.isdigit() and int(counted) > 0
     frames = int(counted) if frames_exact else max(1, round(duration * float(fps)))
     return MediaInfo(
         width=width,

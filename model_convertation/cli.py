@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--onnx-only", action="store_true", help="stop after writing the ONNX files")
     build.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build.add_argument("--max-batch-size", type=int, default=8)
-    build.add_argument("--max-queue-delay-us", type=int, default=2000)
+    build.add_argument("--max-queue-delay-us", type=int, default=100)
     build.add_argument("--instances", type=int, default=1, help="model instances (GPU: per GPU)")
     build.add_argument(
         "--runtime", choices=["openvino", "onnxruntime"], default="openvino", help="CPU target"

@@ -29,10 +29,11 @@ class Uint8Graph(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Whole pipeline for a batch of frames."""
-        x = frames.permute(0, 3, 1, 2).to(torch.float32) / 255.0
+        # Cast before the transpose (and after, on the way out): TensorRT only lets uint8 meet a Cast.
+        x = frames.to(torch.float32).permute(0, 3, 1, 2) / 255.0
         y = self.upscaler(x)
         y = torch.round(torch.clamp(y * 255.0, 0.0, 255.0))
-        return y.to(torch.uint8).permute(0, 2, 3, 1)
+        return y.permute(0, 2, 3, 1).to(torch.uint8)
 
 
 @dataclass(frozen=True)

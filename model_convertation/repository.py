@@ -16,7 +16,7 @@ class ServingOptions:
     """Knobs that end up in config.pbtxt."""
 
     max_batch_size: int = 8
-    max_queue_delay_us: int = 2000
+    max_queue_delay_us: int = 100  # an idle instance should not wait for company
     instances: int = 1
     runtime: str = "openvino"  # CPU only: openvino | onnxruntime
     precision: str = "auto"  # CPU only: auto | bf16 | f32

@@ -38,7 +38,7 @@ def detect_scenes(
         )
     except Exception as exc:  # PySceneDetect surfaces decoder failures as assorted exception types
         raise InvalidInputError("the video could not be read for scene detection") from exc
-    scenes = [Scene(start.get_seconds(), end.get_seconds()) for start, end in found]
+    scenes = [Scene(start.seconds, end.seconds) for start, end in found]
     if not scenes:
         return [Scene(0.0, duration_s)]
     # The last shot ends where the video does, whatever the decoder counted.

@@ -39,6 +39,7 @@ _EN_WORDS = {
 }
 _RU_PLACE = {"left": "слева", "centre": "в центре", "right": "справа"}
 _EN_PLACE = {"left": "on the left", "centre": "in the centre", "right": "on the right"}
+_AND = {"en": " and ", "ru": " и "}
 #: At most this many kinds of object are named per scene: a description must fit a pause.
 MAX_ITEMS = 3
 
@@ -105,18 +106,23 @@ def _ru_numeral(count: int, noun: Noun) -> str:
     return _RU_WORDS.get(count, str(count))
 
 
-def _item(group: Group, lang: Lang) -> str:
+def _noun_phrase(group: Group, lang: Lang) -> str:
     noun = COCO[group.label]
     if lang == "en":
         if group.count == 1:
             article = "an" if noun.en_one[0].lower() in "aeiou" else "a"
-            phrase = f"{article} {noun.en_one}"
-        else:
-            phrase = count_phrase(group.count, group.label, lang)
-        return f"{phrase} {_EN_PLACE[group.position]}" if group.position else phrase
+            return f"{article} {noun.en_one}"
+        return count_phrase(group.count, group.label, lang)
     # A single object needs no numeral in Russian: "слева человек".
-    phrase = noun.ru_one if group.count == 1 else count_phrase(group.count, group.label, lang)
-    return f"{_RU_PLACE[group.position]} {phrase}" if group.position else phrase
+    return noun.ru_one if group.count == 1 else count_phrase(group.count, group.label, lang)
+
+
+def _clause(position: Position | None, phrases: list[str], lang: Lang) -> str:
+    """Objects that share a place: "a table and a cup in the centre" / "в центре стол и чашка"."""
+    joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + _AND[lang] + phrases[-1]
+    if position is None:
+        return joined
+    return f"{joined} {_EN_PLACE[position]}" if lang == "en" else f"{_RU_PLACE[position]} {joined}"
 
 
 def _position(centres: Sequence[float]) -> Position | None:
@@ -141,11 +147,12 @@ def group_detections(detections: Sequence[Detection]) -> list[Group]:
 
 def sentence(detections: Sequence[Detection], lang: Lang) -> str | None:
     """One sentence naming what is in the frame, or None when nothing was detected."""
-    items = [_item(group, lang) for group in group_detections(detections)]
-    if not items:
+    clauses: dict[Position | None, list[str]] = {}
+    for group in group_detections(detections):
+        clauses.setdefault(group.position, []).append(_noun_phrase(group, lang))
+    if not clauses:
         return None
-    joiner = " and " if lang == "en" else " и "
-    text = items[0] if len(items) == 1 else ", ".join(items[:-1]) + joiner + items[-1]
+    text = ", ".join(_clause(position, phrases, lang) for position, phrases in clauses.items())
     return text[0].upper() + text[1:] + "."
 
 

@@ -86,6 +86,10 @@ class _Builder:
             self.inits[name] = numpy_helper.from_array(value, name)
         return name
 
+    def relu6_bounds(self) -> list[str]:
+        """The two constant inputs of Clip that make it TF's Relu6."""
+        return [self.const("zero", np.array(0, np.float32)), self.const("six", np.array(6, np.float32))]
+
     def add(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
         return output
@@ -140,7 +144,7 @@ class _Builder:
         if fused == ["Relu"]:
             self.add("Relu", [out], name)
         elif fused == ["Relu6"]:
-            self.add("Clip", [out, self.const("zero", np.array(0, np.float32)), self.const("six", np.array(6, np.float32))], name)
+            self.add("Clip", [out, *self.relu6_bounds()], name)
         elif fused:
             raise ConversionError(f"{name}: fused ops {fused} are not supported")
 
@@ -164,7 +168,7 @@ class _Builder:
         elif op == "Relu6":
             self.add(
                 "Clip",
-                [self.value(inputs[0]), self.const("zero", np.array(0, np.float32)), self.const("six", np.array(6, np.float32))],
+                [self.value(inputs[0]), *self.relu6_bounds()],
                 name,
             )
         elif op == "Mean":

@@ -17,8 +17,10 @@ MODEL = "realesr-animevideov3-x4"
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """Folder holding the built ONNX models; the default model must be there."""
-    require((MODELS_DIR / f"{MODEL}.onnx").is_file(),
-            f"{MODEL}.onnx missing: run python -m model_convertation build --target cpu")
+    require(
+        (MODELS_DIR / f"{MODEL}.onnx").is_file(),
+        f"{MODEL}.onnx missing: run python -m model_convertation build --target cpu",
+    )
     return MODELS_DIR
 
 

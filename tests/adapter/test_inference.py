@@ -93,16 +93,39 @@ def test_contract_check_accepts_the_contract() -> None:
     assert _check(GOOD_META, {"max_batch_size": 8}) == 8
 
 
-@pytest.mark.parametrize(("metadata", "config", "words"), [
-    (GOOD_META, {"max_batch_size": 0}, "max_batch_size"),
-    ({**GOOD_META, "inputs": [{"name": "images", "datatype": "UINT8", "shape": ["-1", "-1", "-1", "3"]}]},
-     {"max_batch_size": 4}, "inputs"),
-    ({**GOOD_META, "outputs": [{"name": "output", "datatype": "FP32", "shape": ["-1", "-1", "-1", "3"]}]},
-     {"max_batch_size": 4}, "UINT8"),
-    ({**GOOD_META, "inputs": [{"name": "input", "datatype": "UINT8", "shape": ["-1", "3", "-1", "-1"]}]},
-     {"max_batch_size": 4}, "shape"),
-])
-def test_contract_check_refuses_other_models(metadata: dict[str, Any], config: dict[str, Any], words: str) -> None:
+@pytest.mark.parametrize(
+    ("metadata", "config", "words"),
+    [
+        (GOOD_META, {"max_batch_size": 0}, "max_batch_size"),
+        (
+            {
+                **GOOD_META,
+                "inputs": [{"name": "images", "datatype": "UINT8", "shape": ["-1", "-1", "-1", "3"]}],
+            },
+            {"max_batch_size": 4},
+            "inputs",
+        ),
+        (
+            {
+                **GOOD_META,
+                "outputs": [{"name": "output", "datatype": "FP32", "shape": ["-1", "-1", "-1", "3"]}],
+            },
+            {"max_batch_size": 4},
+            "UINT8",
+        ),
+        (
+            {
+                **GOOD_META,
+                "inputs": [{"name": "input", "datatype": "UINT8", "shape": ["-1", "3", "-1", "-1"]}],
+            },
+            {"max_batch_size": 4},
+            "shape",
+        ),
+    ],
+)
+def test_contract_check_refuses_other_models(
+    metadata: dict[str, Any], config: dict[str, Any], words: str
+) -> None:
     with pytest.raises(ModelContractError, match=words):
         _check(metadata, config)
 

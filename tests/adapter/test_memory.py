@@ -24,8 +24,14 @@ print(result.frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _peak_kib(source: Path, output: Path, models_dir: Path) -> tuple[int, int]:
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(output), str(models_dir)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(source), str(output), str(models_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     frames, peak = done.stdout.split()
     return int(frames), int(peak)
 

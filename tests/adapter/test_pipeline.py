@@ -1,4 +1,4 @@
-"""The pipeline end to end on real tiny clips with the real in-process model: streams, timing, colour, size."""
+"""The pipeline end to end on tiny real clips with the real in-process model."""
 
 from __future__ import annotations
 
@@ -79,15 +79,22 @@ def _mean_rgb(path: Path, matrix: str, full: bool) -> np.ndarray:
     info = _streams(ffprobe(path), "video")[0]
     w, h = int(info["width"]), int(info["height"])
     graph = f"scale=in_color_matrix={matrix}:in_range={'pc' if full else 'tv'},format=rgb24"
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", graph,
-                          "-f", "rawvideo", "-"], capture_output=True, check=True, timeout=60).stdout
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", graph, "-f", "rawvideo", "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return np.frombuffer(raw, np.uint8).reshape(h, w, 3).reshape(-1, 3).mean(axis=0)
 
 
-@pytest.mark.parametrize(("kwargs", "matrix", "full"), [
-    ({}, "bt601", False),
-    ({"colour": "bt709", "color_range": "pc", "pix_fmt": "yuvj420p"}, "bt709", True),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "matrix", "full"),
+    [
+        ({}, "bt601", False),
+        ({"colour": "bt709", "color_range": "pc", "pix_fmt": "yuvj420p"}, "bt709", True),
+    ],
+)
 def test_sd_to_hd_keeps_colours(
     kwargs: dict[str, Any], matrix: str, full: bool, clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
 ) -> None:
@@ -137,8 +144,13 @@ def test_cancel_raises_and_leaves_nothing(clip: ClipFactory, upscaler: Upscaler,
     calls = iter(range(1000))
     output = tmp_path / "out.mp4"
     with pytest.raises(JobCancelled):
-        run(clip("long.mp4", seconds=4), output, JobOptions(scale=4), upscaler,
-            should_stop=lambda: next(calls) >= 2)
+        run(
+            clip("long.mp4", seconds=4),
+            output,
+            JobOptions(scale=4),
+            upscaler,
+            should_stop=lambda: next(calls) >= 2,
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -150,7 +162,9 @@ def test_bad_input_fails_cleanly(name: str, clip: ClipFactory, upscaler: Upscale
     elif name == "text":
         source.write_text("this is a shopping list, not a video\n")
     else:
-        source.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{clip('cfr25.mp4')}\n#EXT-X-ENDLIST\n")
+        source.write_text(
+            f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{clip('cfr25.mp4')}\n#EXT-X-ENDLIST\n"
+        )
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     with pytest.raises(InvalidInputError) as caught:
@@ -170,19 +184,23 @@ def test_limits_refuse_long_and_huge_output(clip: ClipFactory, upscaler: Upscale
 
 def test_libx265_and_mkv_input(clip: ClipFactory, upscaler: Upscaler, tmp_path: Path) -> None:
     source = clip("tracks.mkv", subtitles=True, seconds=1)
-    result: Result = run(source, tmp_path / "out.mp4", JobOptions(scale=2, encoder="libx265", preset="ultrafast"),
-                         upscaler)
+    result: Result = run(
+        source, tmp_path / "out.mp4", JobOptions(scale=2, encoder="libx265", preset="ultrafast"), upscaler
+    )
     out = ffprobe(tmp_path / "out.mp4")
     assert _streams(out, "video")[0]["codec_name"] == "hevc"
     assert [s["codec_name"] for s in _streams(out, "subtitle")] == ["mov_text"]
     assert len(frame_times(tmp_path / "out.mp4")) == result.frames == 25
 
 
-@pytest.mark.parametrize(("options", "size"), [
-    (JobOptions(scale=2), (354, 198)),
-    (JobOptions(scale=3), (532, 298)),
-    (JobOptions(height=720), (1288, 720)),
-    (JobOptions(), (708, 396)),
-])
+@pytest.mark.parametrize(
+    ("options", "size"),
+    [
+        (JobOptions(scale=2), (354, 198)),
+        (JobOptions(scale=3), (532, 298)),
+        (JobOptions(height=720), (1288, 720)),
+        (JobOptions(), (708, 396)),
+    ],
+)
 def test_output_size_is_even_and_keeps_aspect(options: JobOptions, size: tuple[int, int]) -> None:
     assert output_size(177, 99, options, 4) == size

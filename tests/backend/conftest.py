@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -30,13 +31,32 @@ def make_clip(path: Path, *, seconds: float = 1, size: str = "176x144") -> Path:
     """Encode a real testsrc2 + sine clip with ffmpeg."""
     subprocess.run(
         [
-            "ffmpeg", "-v", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-            "-t", str(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
             str(path),
         ],
-        check=True, timeout=60, capture_output=True,
+        check=True,
+        timeout=60,
+        capture_output=True,
     )
     return path
 
@@ -52,8 +72,22 @@ def jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real JPEG still."""
     path = tmp_path_factory.mktemp("media") / "still.jpg"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", str(path)],
-        check=True, timeout=30, capture_output=True,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48",
+            "-frames:v",
+            "1",
+            str(path),
+        ],
+        check=True,
+        timeout=30,
+        capture_output=True,
     )
     return path
 
@@ -94,7 +128,9 @@ def _rabbitmqctl(*args: str) -> None:
 @pytest.fixture(scope="session")
 def vhost() -> Iterator[str]:
     """A private vhost on the real broker, removed afterwards."""
-    require(_rabbit_up() and shutil.which("rabbitmqctl") is not None, "RabbitMQ is not running on 127.0.0.1:5672")
+    require(
+        _rabbit_up() and shutil.which("rabbitmqctl") is not None, "RabbitMQ is not running on 127.0.0.1:5672"
+    )
     name = f"vsr-test-{uuid.uuid4().hex[:8]}"
     _rabbitmqctl("add_vhost", name)
     _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
@@ -129,10 +165,8 @@ class _Pipe(socketserver.BaseRequestHandler):
             except OSError:
                 pass
             for s in sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
         other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
         other.start()

@@ -37,16 +37,31 @@ def finish(client: TestClient, settings: Settings, job_id: str, clip: Path, jpeg
     for which in ("before", "after"):
         shutil.copy(jpeg, storage.resolve(settings.STORAGE_ROOT, storage.preview_key(job_id, which)))
     store = client.app.state.services.store  # type: ignore[attr-defined]
-    store.apply_event(DoneEvent(
-        job_id=job_id, output_key=storage.output_key(job_id), preview_before_key=storage.preview_key(job_id, "before"),
-        preview_after_key=storage.preview_key(job_id, "after"), frames=25, width=704, height=576, seconds=2.5,
-    ))
+    store.apply_event(
+        DoneEvent(
+            job_id=job_id,
+            output_key=storage.output_key(job_id),
+            preview_before_key=storage.preview_key(job_id, "before"),
+            preview_after_key=storage.preview_key(job_id, "after"),
+            frames=25,
+            width=704,
+            height=576,
+            seconds=2.5,
+        )
+    )
 
 
-def test_upload_creates_a_queued_job_with_probed_input(client: TestClient, settings: Settings, clip: Path) -> None:
+def test_upload_creates_a_queued_job_with_probed_input(
+    client: TestClient, settings: Settings, clip: Path
+) -> None:
     job = upload(client, clip, model="realesrgan-x4plus", scale="2")
     assert job["status"] == "queued" and job["model"] == "realesrgan-x4plus" and job["scale"] == 2
-    assert job["input"] == {"width": 176, "height": 144, "duration_s": pytest.approx(1.0, abs=0.1), "fps": 25.0}
+    assert job["input"] == {
+        "width": 176,
+        "height": 144,
+        "duration_s": pytest.approx(1.0, abs=0.1),
+        "fps": 25.0,
+    }
     assert job["frames_total"] == 25 and job["progress"] == 0 and job["output"] is None
     assert job["result_url"] is None and len(job["id"]) == 32
     stored = settings.STORAGE_ROOT / "jobs" / job["id"] / "input.mp4"
@@ -71,18 +86,22 @@ def test_too_large_upload_is_refused_and_leaves_nothing(settings: Settings, clip
         assert response.status_code == 413 and "limit" in response.json()["detail"]
         # Chunked upload without Content-Length: refused while streaming.
         boundary = uuid.uuid4().hex
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.mp4\"\r\n"
-                "Content-Type: video/mp4\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode()
 
         def body() -> Iterator[bytes]:
             yield head
             data = clip.read_bytes()
             for i in range(0, len(data), 4096):
-                yield data[i:i + 4096]
+                yield data[i : i + 4096]
             yield f"\r\n--{boundary}--\r\n".encode()
 
         response = client.post(
-            "/api/jobs", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            "/api/jobs",
+            content=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
         assert response.status_code == 413
         assert job_dirs(settings) == []
@@ -91,11 +110,18 @@ def test_too_large_upload_is_refused_and_leaves_nothing(settings: Settings, clip
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("notes.txt", b"just some text\n"), ("notes.mp4", b"just some text pretending\n"), ("empty.mp4", b""),
-     ("list.m3u8.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")],
+    [
+        ("notes.txt", b"just some text\n"),
+        ("notes.mp4", b"just some text pretending\n"),
+        ("empty.mp4", b""),
+        ("list.m3u8.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n"),
+    ],
 )
 def test_non_video_is_415_and_leaves_nothing(
-    client: TestClient, settings: Settings, name: str, content: bytes,
+    client: TestClient,
+    settings: Settings,
+    name: str,
+    content: bytes,
 ) -> None:
     response = client.post("/api/jobs", files={"file": (name, content, "text/plain")})
     assert response.status_code == 415, response.text
@@ -105,11 +131,21 @@ def test_non_video_is_415_and_leaves_nothing(
 
 @pytest.mark.parametrize(
     ("data", "needle"),
-    [({"model": "nope"}, "unknown model"), ({"scale": "5"}, "scale"), ({"scale": "2", "height": "720"}, "either"),
-     ({"height": "abc"}, "whole number"), ({"height": "100"}, "already 144"), ({"height": "9000"}, "between")],
+    [
+        ({"model": "nope"}, "unknown model"),
+        ({"scale": "5"}, "scale"),
+        ({"scale": "2", "height": "720"}, "either"),
+        ({"height": "abc"}, "whole number"),
+        ({"height": "100"}, "already 144"),
+        ({"height": "9000"}, "between"),
+    ],
 )
 def test_bad_options_are_422_and_leave_nothing(
-    client: TestClient, settings: Settings, clip: Path, data: dict[str, str], needle: str,
+    client: TestClient,
+    settings: Settings,
+    clip: Path,
+    data: dict[str, str],
+    needle: str,
 ) -> None:
     with clip.open("rb") as handle:
         response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data=data)
@@ -146,7 +182,11 @@ def test_filename_never_becomes_a_path(client: TestClient, settings: Settings, c
 
 
 def test_source_and_result_support_range(
-    client: TestClient, settings: Settings, clip: Path, tmp_path: Path, jpeg: Path,
+    client: TestClient,
+    settings: Settings,
+    clip: Path,
+    tmp_path: Path,
+    jpeg: Path,
 ) -> None:
     mkv = make_clip(tmp_path / "clip.mkv")
     job = upload(client, mkv, name="holiday.mkv")
@@ -174,7 +214,9 @@ def test_source_and_result_support_range(
     assert client.get(f"/api/jobs/{job['id']}/preview/sideways").status_code == 422
 
 
-def test_delete_cancels_an_active_job_then_deletes_it(client: TestClient, settings: Settings, clip: Path) -> None:
+def test_delete_cancels_an_active_job_then_deletes_it(
+    client: TestClient, settings: Settings, clip: Path
+) -> None:
     job = upload(client, clip)
     store = client.app.state.services.store  # type: ignore[attr-defined]
     store.apply_event(ProgressEvent(job_id=job["id"], frames_done=5, frames_total=25, fps=5.0))
@@ -192,7 +234,10 @@ def test_delete_cancels_an_active_job_then_deletes_it(client: TestClient, settin
 
 
 def test_delete_finished_job_removes_files(
-    client: TestClient, settings: Settings, clip: Path, jpeg: Path,
+    client: TestClient,
+    settings: Settings,
+    clip: Path,
+    jpeg: Path,
 ) -> None:
     job = upload(client, clip)
     finish(client, settings, job["id"], clip, jpeg)
@@ -200,7 +245,9 @@ def test_delete_finished_job_removes_files(
     assert job_dirs(settings) == [] and client.get("/api/jobs").json() == []
 
 
-def test_config_lists_models_and_recent_speed(client: TestClient, settings: Settings, clip: Path, jpeg: Path) -> None:
+def test_config_lists_models_and_recent_speed(
+    client: TestClient, settings: Settings, clip: Path, jpeg: Path
+) -> None:
     config = client.get("/api/config").json()
     assert [m["id"] for m in config["models"]] == list(MODELS)
     titles = {m["id"]: (m["title_ru"], m["title_en"], m["scale"]) for m in config["models"]}

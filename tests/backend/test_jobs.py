@@ -16,21 +16,46 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 def new_job(status: str = jobs.QUEUED) -> Job:
     return Job(
-        id=JOB_ID, filename="x.mp4", status=status, published=True, model="realesr-animevideov3-x4", scale=4,
-        height=None, input_key=f"jobs/{JOB_ID}/input.mp4", input_width=176, input_height=144,
-        input_duration_s=4.0, input_fps=25.0, input_frames=100, progress=0.0, frames_done=0, frames_total=100,
-        fps=None, eta_s=None, error=None, created_at=T0, updated_at=T0,
+        id=JOB_ID,
+        filename="x.mp4",
+        status=status,
+        published=True,
+        model="realesr-animevideov3-x4",
+        scale=4,
+        height=None,
+        input_key=f"jobs/{JOB_ID}/input.mp4",
+        input_width=176,
+        input_height=144,
+        input_duration_s=4.0,
+        input_fps=25.0,
+        input_frames=100,
+        progress=0.0,
+        frames_done=0,
+        frames_total=100,
+        fps=None,
+        eta_s=None,
+        error=None,
+        created_at=T0,
+        updated_at=T0,
     )
 
 
 def progress(done: int, total: int = 100, fps: float = 10.0) -> ProgressEvent:
-    return ProgressEvent(job_id=JOB_ID, frames_done=done, frames_total=total, fps=fps, eta_s=(total - done) / fps)
+    return ProgressEvent(
+        job_id=JOB_ID, frames_done=done, frames_total=total, fps=fps, eta_s=(total - done) / fps
+    )
 
 
 def done_event(frames: int = 100) -> DoneEvent:
     return DoneEvent(
-        job_id=JOB_ID, output_key=f"jobs/{JOB_ID}/output.mp4", preview_before_key=f"jobs/{JOB_ID}/preview_before.jpg",
-        preview_after_key=None, frames=frames, width=704, height=576, seconds=20.0,
+        job_id=JOB_ID,
+        output_key=f"jobs/{JOB_ID}/output.mp4",
+        preview_before_key=f"jobs/{JOB_ID}/preview_before.jpg",
+        preview_after_key=None,
+        frames=frames,
+        width=704,
+        height=576,
+        seconds=20.0,
     )
 
 
@@ -61,7 +86,13 @@ def test_running_progress_stays_below_one_until_done() -> None:
 def test_done_is_applied_once() -> None:
     job = new_job(jobs.RUNNING)
     assert jobs.apply_event(job, done_event(100), now=T0)
-    assert (job.status, job.progress, job.output_width, job.output_height, job.fps) == ("done", 1.0, 704, 576, 5.0)
+    assert (job.status, job.progress, job.output_width, job.output_height, job.fps) == (
+        "done",
+        1.0,
+        704,
+        576,
+        5.0,
+    )
     assert job.finished_at == T0
     assert not jobs.apply_event(job, done_event(7))
     assert job.output_frames == 100 and job.finished_at == T0

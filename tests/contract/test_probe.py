@@ -38,7 +38,11 @@ def test_rotation_swaps_display_size(clip: ClipFactory) -> None:
 def test_colour_tags_and_silence(clip: ClipFactory) -> None:
     info = _probe(clip("tagged.mp4", colour="bt709", color_range="pc", pix_fmt="yuvj420p", audio_tracks=0))
     assert (info.color_space, info.color_primaries, info.color_transfer, info.color_range) == (
-        "bt709", "bt709", "bt709", "pc")
+        "bt709",
+        "bt709",
+        "bt709",
+        "pc",
+    )
     assert not info.has_audio
 
 
@@ -59,11 +63,14 @@ def test_odd_file_names_are_never_urls_or_options(clip: ClipFactory, tmp_path: P
         assert _probe(target).frames == 25
 
 
-@pytest.mark.parametrize(("content", "kind"), [
-    (b"", "not_video"),
-    (b"just some text, renamed to .mp4\n", "not_video"),
-    (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200, "corrupt"),
-])
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"", "not_video"),
+        (b"just some text, renamed to .mp4\n", "not_video"),
+        (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200, "corrupt"),
+    ],
+)
 def test_refusals(content: bytes, kind: str, tmp_path: Path) -> None:
     target = tmp_path / "input.mp4"
     target.write_bytes(content)

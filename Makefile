@@ -1,0 +1,70 @@
+# Two commands on a fresh machine: `make up` (run the service locally) and `make test` (what CI runs).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# The CPU build lies on disk on our machines; a plain `torch` would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
+DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
+PYTEST_ARGS ?=
+
+.PHONY: help up test lint bench deps dev-deps system models compose-config clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Stamps make the installs idempotent: they rerun only when a requirements file changes.
+$(VENV)/.deps: requirements.txt $(DEPLOYABLE_REQS) | $(PY)
+	$(PIP) install "$(TORCH_SPEC)"
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
+	$(PIP) install -r requirements-dev.txt
+	@touch $@
+
+deps: $(VENV)/.deps  ## runtime Python dependencies in .venv
+dev-deps: $(VENV)/.dev-deps  ## runtime + lint/test dependencies in .venv
+
+system:  ## ffmpeg, Chromium and ChromeDriver from apt when missing
+	@missing=""; \
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  $(APT) update && $(APT) install --no-install-recommends $$missing >/dev/null; \
+	fi
+
+models: $(VENV)/.deps  ## ONNX files and the CPU Triton model repository (skips what is up to date)
+	$(PY) -m model_convertation build --target cpu
+
+up: system models  ## start Triton, ADAPTERS (2) adapters and the backend on http://localhost:8008 (Ctrl-C stops)
+	$(PY) -m devops.local up --skip-build
+
+lint: $(VENV)/.dev-deps  ## ruff and mypy
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/mypy --no-error-summary .
+
+test: system models lint  ## ruff, mypy and the whole test suite (real RabbitMQ, tritonserver, ffmpeg, Chromium)
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
+	@set -e; for script in bench/*.py; do \
+	  name=$$(basename $$script .py); case $$name in __init__|_*) continue;; esac; \
+	  echo "== bench.$$name"; $(PY) -m bench.$$name; \
+	done
+
+compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml with the Docker Compose v2 CLI (no engine needed)
+	$(VENV)/bin/docker-compose --env-file .env.example -f devops/compose.yml config --quiet
+
+clean:  ## remove run-time state (jobs, database, logs); keeps .venv and built models
+	rm -rf var

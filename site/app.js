@@ -1,0 +1,90 @@
+// Page entry: language, config, the upload form and the polled jobs list.
+
+import * as api from "./api.js";
+import { lang, setLang, t, translate } from "./i18n.js";
+import { JobsView } from "./jobs.js";
+import { UploadForm } from "./upload.js";
+
+const POLL_ACTIVE_MS = 1000;
+const POLL_RETRY_MS = 3000;
+const CONFIG_RETRY_MS = 3000;
+
+const announcer = document.getElementById("announcer");
+
+/** Say `text` through the polite live region (cleared first so a repeat is read again). */
+function announce(text) {
+  if (!text) return;
+  announcer.textContent = "";
+  window.setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+const jobsView = new JobsView({
+  listEl: document.getElementById("jobs"),
+  stateEl: document.getElementById("jobs-state"),
+  countEl: document.getElementById("jobs-count"),
+  template: document.getElementById("job-template"),
+  announce,
+  onChange: () => schedule(0),
+});
+
+const form = new UploadForm({
+  announce,
+  onUploaded: (job) => {
+    jobsView.upsert(job);
+    schedule(0);
+  },
+});
+
+let timer = null;
+
+/** Poll /api/jobs after `delay` ms; keeps polling every second while a job is queued or running. */
+function schedule(delay) {
+  window.clearTimeout(timer);
+  timer = window.setTimeout(poll, delay);
+}
+
+async function poll() {
+  try {
+    jobsView.show(await api.jobs());
+    if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
+  } catch {
+    jobsView.setOffline(true);
+    schedule(POLL_RETRY_MS);
+  }
+}
+
+async function loadConfig() {
+  try {
+    const config = await api.config();
+    jobsView.models = config.models;
+    form.setConfig(config);
+    jobsView.translate();
+  } catch {
+    jobsView.setOffline(true);
+    window.setTimeout(loadConfig, CONFIG_RETRY_MS);
+  }
+}
+
+function applyLanguage() {
+  translate(document);
+  document.getElementById("lang-switch").lang = lang() === "ru" ? "en" : "ru";
+  form.translate();
+  jobsView.translate();
+}
+
+document.getElementById("lang-switch").addEventListener("click", () => {
+  setLang(lang() === "ru" ? "en" : "ru");
+  applyLanguage();
+  announce(t("page.title"));
+});
+
+// A finished job elsewhere (another tab, the API) shows up when the user comes back.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") schedule(0);
+});
+
+applyLanguage();
+loadConfig();
+poll();

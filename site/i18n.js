@@ -1,0 +1,282 @@
+// Page texts in Russian (default) and English; the choice is remembered in localStorage.
+
+const STORE_KEY = "vsr.lang";
+
+export const LANGS = ["ru", "en"];
+
+const TEXTS = {
+  ru: {
+    "page.title": "Студия улучшения видео",
+    "skip": "Перейти к содержимому",
+    "brand": "Студия видео",
+    "brand.sub": "Улучшение качества",
+    "lang.switch": "English",
+    "lang.switch.label": "Switch the page to English",
+    "hero.title": "Улучшение качества видео",
+    "hero.lead": "Загрузите ролик — нейросеть Real-ESRGAN увеличит разрешение и сделает картинку чётче. Звук и субтитры сохранятся.",
+    "upload.title": "Новое видео",
+    "drop.title": "Перетащите видео сюда",
+    "drop.or": "или",
+    "drop.pick": "Выберите файл",
+    "drop.limits": "{types} · до {size}",
+    "file.replace": "Выбрать другой",
+    "file.remove": "Убрать файл",
+    "file.preview": "Первый кадр выбранного видео",
+    "file.meta": "{size} · {dims} · {duration}",
+    "file.meta.nodims": "{size}",
+    "err.type": "«{name}» — не видео или формат не поддерживается. Подходят: {types}.",
+    "err.size": "Файл весит {size}, а можно не больше {max}.",
+    "err.empty": "Файл «{name}» пустой.",
+    "enhance.label": "Улучшить качество",
+    "enhance.hint": "Включите, чтобы выбрать модель и размер результата.",
+    "model.legend": "Модель",
+    "model.speed": "≈ {fps} кадр/с",
+    "model.speed.none": "скорость пока не измерена",
+    "size.legend": "Размер результата",
+    "size.scale": "×{scale}",
+    "size.height": "{height}p",
+    "size.out": "Получится {dims}",
+    "size.unknown": "Размер станет известен после загрузки",
+    "size.too_small": "не больше исходного",
+    "size.too_big": "слишком большой кадр",
+    "estimate.time": "Ожидаемое время обработки: {time}",
+    "estimate.basis": "по скорости последних задач ({fps} кадр/с), если в ролике 30 кадров в секунду",
+    "estimate.none": "Ожидаемое время появится, когда сервер обработает первое видео этой моделью.",
+    "estimate.noduration": "Длительность ролика неизвестна — время покажем после загрузки.",
+    "submit": "Загрузить и улучшить",
+    "submit.need_file": "Сначала выберите видео.",
+    "submit.need_enhance": "Включите «Улучшить качество».",
+    "upload.progress": "Отправлено {sent} из {total} ({pct})",
+    "upload.cancel": "Отменить загрузку",
+    "upload.done": "Видео «{name}» загружено — задача в очереди.",
+    "upload.aborted": "Загрузка отменена.",
+    "upload.err.413": "Файл слишком большой для сервера (не больше {max}).",
+    "upload.err.415": "Сервер не принял файл: это не видео или формат не поддерживается.",
+    "upload.err.422": "Сервер не смог обработать это видео или выбранные настройки.",
+    "upload.err.507": "На сервере закончилось место. Попробуйте позже.",
+    "upload.err.other": "Сервер ответил ошибкой {status}. Попробуйте ещё раз.",
+    "upload.err.network": "Не удалось связаться с сервером. Проверьте подключение и попробуйте ещё раз.",
+    "upload.err.detail": "Ответ сервера: {detail}",
+    "jobs.title": "Мои задачи",
+    "jobs.empty": "Здесь появятся загруженные видео и ход их обработки.",
+    "jobs.offline": "Нет связи с сервером, пробуем снова…",
+    "jobs.loading": "Загружаем список задач…",
+    "status.queued": "В очереди",
+    "status.running": "Обрабатывается",
+    "status.done": "Готово",
+    "status.failed": "Ошибка",
+    "status.cancelled": "Отменено",
+    "job.progress": "Ход обработки «{name}»",
+    "job.pct": "{pct}",
+    "job.frames": "кадр {done} из {total}",
+    "job.fps": "{fps} кадр/с",
+    "job.eta": "осталось ≈ {time}",
+    "job.waiting": "Ждёт свободного обработчика",
+    "job.finished": "Обработано {frames} кадров",
+    "job.error": "Причина: {error}",
+    "job.error.unknown": "Причина не указана.",
+    "job.cancelled": "Обработка остановлена.",
+    "job.meta": "{dims} → {out} · {model} · {duration}",
+    "job.open": "Смотреть результат",
+    "job.close": "Скрыть результат",
+    "job.download": "Скачать",
+    "job.download.label": "Скачать «{name}»",
+    "job.cancel": "Остановить",
+    "job.delete": "Удалить",
+    "job.cancel.label": "Остановить обработку «{name}»",
+    "job.delete.label": "Удалить «{name}»",
+    "job.open.label": "Показать результат «{name}»",
+    "job.thumb": "Кадр из «{name}»",
+    "announce.status": "«{name}»: {status}",
+    "announce.progress": "«{name}»: обработано {pct}",
+    "confirm.cancel.title": "Остановить обработку?",
+    "confirm.cancel.text": "Обработка «{name}» будет прервана, результат не сохранится.",
+    "confirm.cancel.ok": "Остановить",
+    "confirm.delete.title": "Удалить видео?",
+    "confirm.delete.text": "«{name}» и результат обработки будут удалены с сервера без возможности восстановления.",
+    "confirm.delete.ok": "Удалить",
+    "confirm.back": "Не надо",
+    "action.failed": "Не получилось: {detail}",
+    "result.player": "Улучшенное видео «{name}»",
+    "compare.title": "Сравнение до и после",
+    "compare.before": "До",
+    "compare.after": "После",
+    "compare.before.alt": "Кадр исходного видео",
+    "compare.after.alt": "Тот же кадр после улучшения",
+    "compare.slider": "Шторка сравнения: слева «до», справа «после»",
+    "compare.value": "{before}% до, {after}% после",
+    "compare.hint": "Двигайте шторку мышью, пальцем или стрелками клавиатуры.",
+    "video.title": "Видео",
+    "unit.b": "Б",
+    "unit.kb": "КБ",
+    "unit.mb": "МБ",
+    "unit.gb": "ГБ",
+    "time.s": "{s} с",
+    "time.ms": "{m} мин {s} с",
+    "time.m": "{m} мин",
+    "time.hm": "{h} ч {m} мин",
+    "footer": "Работает на вашем сервере: видео никуда не отправляются.",
+    "footer.api": "API",
+  },
+  en: {
+    "page.title": "Video enhancement studio",
+    "skip": "Skip to content",
+    "brand": "Video studio",
+    "brand.sub": "Quality enhancement",
+    "lang.switch": "Русский",
+    "lang.switch.label": "Переключить страницу на русский",
+    "hero.title": "Video quality enhancement",
+    "hero.lead": "Upload a clip — the Real-ESRGAN network raises its resolution and sharpens the picture. Sound and subtitles are kept.",
+    "upload.title": "New video",
+    "drop.title": "Drag a video here",
+    "drop.or": "or",
+    "drop.pick": "Choose a file",
+    "drop.limits": "{types} · up to {size}",
+    "file.replace": "Choose another",
+    "file.remove": "Remove the file",
+    "file.preview": "First frame of the chosen video",
+    "file.meta": "{size} · {dims} · {duration}",
+    "file.meta.nodims": "{size}",
+    "err.type": "“{name}” is not a video or its format is not supported. Accepted: {types}.",
+    "err.size": "The file is {size}; the limit is {max}.",
+    "err.empty": "The file “{name}” is empty.",
+    "enhance.label": "Improve quality",
+    "enhance.hint": "Turn on to choose the model and the output size.",
+    "model.legend": "Model",
+    "model.speed": "≈ {fps} frames/s",
+    "model.speed.none": "speed not measured yet",
+    "size.legend": "Output size",
+    "size.scale": "×{scale}",
+    "size.height": "{height}p",
+    "size.out": "Result: {dims}",
+    "size.unknown": "The size will be known after the upload",
+    "size.too_small": "not larger than the source",
+    "size.too_big": "frame too large",
+    "estimate.time": "Expected processing time: {time}",
+    "estimate.basis": "from the speed of recent jobs ({fps} frames/s), for a 30 frames/s clip",
+    "estimate.none": "The expected time appears once the server has processed a video with this model.",
+    "estimate.noduration": "The clip's duration is unknown — the time is shown after the upload.",
+    "submit": "Upload and enhance",
+    "submit.need_file": "Choose a video first.",
+    "submit.need_enhance": "Turn on “Improve quality”.",
+    "upload.progress": "Sent {sent} of {total} ({pct})",
+    "upload.cancel": "Cancel the upload",
+    "upload.done": "“{name}” is uploaded — the job is queued.",
+    "upload.aborted": "The upload was cancelled.",
+    "upload.err.413": "The file is too large for the server (the limit is {max}).",
+    "upload.err.415": "The server refused the file: it is not a video or its format is not supported.",
+    "upload.err.422": "The server could not process this video or the chosen options.",
+    "upload.err.507": "The server is out of space. Please try later.",
+    "upload.err.other": "The server answered with error {status}. Please try again.",
+    "upload.err.network": "Could not reach the server. Check the connection and try again.",
+    "upload.err.detail": "Server says: {detail}",
+    "jobs.title": "My jobs",
+    "jobs.empty": "Uploaded videos and their progress appear here.",
+    "jobs.offline": "No connection to the server, retrying…",
+    "jobs.loading": "Loading the jobs…",
+    "status.queued": "Queued",
+    "status.running": "Processing",
+    "status.done": "Done",
+    "status.failed": "Failed",
+    "status.cancelled": "Cancelled",
+    "job.progress": "Progress of “{name}”",
+    "job.pct": "{pct}",
+    "job.frames": "frame {done} of {total}",
+    "job.fps": "{fps} frames/s",
+    "job.eta": "≈ {time} left",
+    "job.waiting": "Waiting for a free worker",
+    "job.finished": "{frames} frames processed",
+    "job.error": "Reason: {error}",
+    "job.error.unknown": "No reason given.",
+    "job.cancelled": "Processing was stopped.",
+    "job.meta": "{dims} → {out} · {model} · {duration}",
+    "job.open": "View result",
+    "job.close": "Hide result",
+    "job.download": "Download",
+    "job.download.label": "Download “{name}”",
+    "job.cancel": "Stop",
+    "job.delete": "Delete",
+    "job.cancel.label": "Stop processing “{name}”",
+    "job.delete.label": "Delete “{name}”",
+    "job.open.label": "Show the result of “{name}”",
+    "job.thumb": "A frame of “{name}”",
+    "announce.status": "“{name}”: {status}",
+    "announce.progress": "“{name}”: {pct} processed",
+    "confirm.cancel.title": "Stop processing?",
+    "confirm.cancel.text": "Processing of “{name}” will be interrupted and no result kept.",
+    "confirm.cancel.ok": "Stop",
+    "confirm.delete.title": "Delete the video?",
+    "confirm.delete.text": "“{name}” and its result will be deleted from the server for good.",
+    "confirm.delete.ok": "Delete",
+    "confirm.back": "Keep it",
+    "action.failed": "That did not work: {detail}",
+    "result.player": "Enhanced video “{name}”",
+    "compare.title": "Before and after",
+    "compare.before": "Before",
+    "compare.after": "After",
+    "compare.before.alt": "A frame of the original video",
+    "compare.after.alt": "The same frame after enhancement",
+    "compare.slider": "Comparison divider: before on the left, after on the right",
+    "compare.value": "{before}% before, {after}% after",
+    "compare.hint": "Move the divider with the mouse, a finger or the arrow keys.",
+    "video.title": "Video",
+    "unit.b": "B",
+    "unit.kb": "KB",
+    "unit.mb": "MB",
+    "unit.gb": "GB",
+    "time.s": "{s} s",
+    "time.ms": "{m} min {s} s",
+    "time.m": "{m} min",
+    "time.hm": "{h} h {m} min",
+    "footer": "Runs on your own server: videos never leave it.",
+    "footer.api": "API",
+  },
+};
+
+let current = initialLang();
+
+function initialLang() {
+  try {
+    const saved = window.localStorage.getItem(STORE_KEY);
+    if (LANGS.includes(saved)) return saved;
+  } catch {
+    // Storage can be disabled (private mode); Russian is the default anyway.
+  }
+  return "ru";
+}
+
+/** The active language code. */
+export function lang() {
+  return current;
+}
+
+/** Switch and remember the language. */
+export function setLang(code) {
+  if (!LANGS.includes(code)) return;
+  current = code;
+  try {
+    window.localStorage.setItem(STORE_KEY, code);
+  } catch {
+    // Not remembered, but the page still switches.
+  }
+}
+
+/** The text for `key` in the active language with {placeholders} filled from `params`. */
+export function t(key, params = {}) {
+  const text = TEXTS[current][key] ?? TEXTS.ru[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** Fill every [data-i18n] text and [data-i18n-attr="attr:key;..."] attribute under `root`. */
+export function translate(root) {
+  document.documentElement.lang = current;
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  for (const el of root.querySelectorAll("[data-i18n-attr]")) {
+    for (const pair of el.dataset.i18nAttr.split(";")) {
+      const [attr, key] = pair.split(":");
+      el.setAttribute(attr.trim(), t(key.trim()));
+    }
+  }
+}

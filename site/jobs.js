@@ -1,0 +1,265 @@
+// The jobs list: one card per job, updated in place so open players and sliders survive each poll.
+
+import { removeJob } from "./api.js";
+import { setupCompare } from "./compare.js";
+import { askConfirm } from "./dialog.js";
+import * as fmt from "./format.js";
+import { t } from "./i18n.js";
+
+export const ACTIVE = new Set(["queued", "running"]);
+const MILESTONES = [0.25, 0.5, 0.75];
+
+function expectedOutput(job) {
+  if (job.output) return [job.output.width, job.output.height];
+  const choice = job.height ? { height: job.height } : { scale: job.scale || 4 };
+  return fmt.outputSize(job.input.width, job.input.height, choice);
+}
+
+function resultName(job) {
+  const stem = job.filename.replace(/\.[^.]*$/, "") || "video";
+  return `${stem}_upscaled.mp4`;
+}
+
+/** One job's card. */
+class JobCard {
+  constructor(template, view) {
+    this.view = view;
+    this.el = template.content.firstElementChild.cloneNode(true);
+    this.q = (selector) => this.el.querySelector(selector);
+    this.job = null;
+    this.compare = setupCompare(this.q(".compare"));
+    this.q(".job-open").addEventListener("click", () => this.toggleResult());
+    this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
+    this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
+  }
+
+  get open() {
+    return !this.q(".job-result").hidden;
+  }
+
+  toggleResult() {
+    const panel = this.q(".job-result");
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) this.loadResult();
+    else this.q(".result-video").pause();
+    this.render();
+  }
+
+  loadResult() {
+    const job = this.job;
+    const video = this.q(".result-video");
+    if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
+    if (job.preview_before_url && job.preview_after_url) {
+      this.compare.load(job);
+      this.q(".compare").hidden = false;
+    } else {
+      this.q(".compare").hidden = true;
+    }
+  }
+
+  /** Apply a new job state; returns an announcement when the status or a progress milestone changed. */
+  update(job) {
+    const previous = this.job;
+    this.job = job;
+    this.render();
+    if (!previous) return null;
+    if (previous.status !== job.status) {
+      return t("announce.status", { name: job.filename, status: t(`status.${job.status}`) });
+    }
+    const crossed = MILESTONES.find((mark) => previous.progress < mark && job.progress >= mark);
+    return crossed ? t("announce.progress", { name: job.filename, pct: fmt.percent(crossed) }) : null;
+  }
+
+  render() {
+    const job = this.job;
+    const { q } = this;
+    const active = ACTIVE.has(job.status);
+    const done = job.status === "done";
+    this.el.dataset.id = job.id;
+    this.el.dataset.status = job.status;
+
+    q(".job-name").textContent = job.filename;
+    const [outW, outH] = expectedOutput(job);
+    q(".job-meta").textContent = t("job.meta", {
+      dims: fmt.dims(job.input.width, job.input.height),
+      out: fmt.dims(outW, outH),
+      model: this.view.modelTitle(job.model),
+      duration: fmt.clipLength(job.input.duration_s),
+    });
+    const badge = q(".badge");
+    badge.textContent = t(`status.${job.status}`);
+    badge.className = `badge badge-${job.status}`;
+
+    const thumb = q(".job-thumb img");
+    if (job.preview_before_url) {
+      if (thumb.getAttribute("src") !== job.preview_before_url) thumb.src = job.preview_before_url;
+      thumb.alt = t("job.thumb", { name: job.filename });
+      thumb.hidden = false;
+    }
+
+    const fraction = done ? 1 : job.progress || 0;
+    const pct = Math.round(fraction * 100);
+    const bar = q(".job-progress");
+    bar.setAttribute("aria-valuenow", String(pct));
+    bar.setAttribute("aria-valuetext", fmt.percent(fraction));
+    bar.setAttribute("aria-label", t("job.progress", { name: job.filename }));
+    bar.style.setProperty("--value", `${pct}%`);
+    bar.classList.toggle("progress-indeterminate", job.status === "queued");
+
+    const running = job.status === "running";
+    this.text(".job-pct", running || done ? fmt.percent(fraction) : "");
+    this.text(".job-fps", running && job.fps ? t("job.fps", { fps: fmt.fps(job.fps) }) : "");
+    this.text(".job-eta", running && job.eta_s != null ? t("job.eta", { time: fmt.duration(job.eta_s) }) : "");
+    let frames = "";
+    if (running && job.frames_total) frames = t("job.frames", { done: job.frames_done, total: job.frames_total });
+    if (job.status === "queued") frames = t("job.waiting");
+    if (done) frames = t("job.finished", { frames: job.output?.frames || job.frames_total });
+    this.text(".job-frames", frames);
+    q(".job-stats").hidden = !(active || done);
+
+    let note = "";
+    if (job.status === "failed") note = job.error ? t("job.error", { error: job.error }) : t("job.error.unknown");
+    if (job.status === "cancelled") note = t("job.cancelled");
+    this.text(".job-note", note);
+    q(".job-note").classList.toggle("message-error", job.status === "failed");
+
+    const open = q(".job-open");
+    open.hidden = !(done && job.result_url);
+    open.textContent = this.open ? t("job.close") : t("job.open");
+    open.setAttribute("aria-expanded", String(this.open));
+    open.setAttribute("aria-label", this.open ? t("job.close") : t("job.open.label", { name: job.filename }));
+    const resultId = `result-${job.id}`;
+    q(".job-result").id = resultId;
+    open.setAttribute("aria-controls", resultId);
+
+    const download = q(".job-download");
+    download.hidden = !(done && job.result_url);
+    if (job.result_url) {
+      download.href = `${job.result_url}?download=1`;
+      download.setAttribute("download", resultName(job));
+    }
+    download.textContent = t("job.download");
+    download.setAttribute("aria-label", t("job.download.label", { name: resultName(job) }));
+
+    const cancel = q(".job-cancel");
+    cancel.hidden = !active;
+    cancel.textContent = t("job.cancel");
+    cancel.setAttribute("aria-label", t("job.cancel.label", { name: job.filename }));
+    const del = q(".job-delete");
+    del.hidden = active;
+    del.textContent = t("job.delete");
+    del.setAttribute("aria-label", t("job.delete.label", { name: job.filename }));
+
+    if (!done && this.open) q(".job-result").hidden = true;
+    q(".player-title").textContent = t("video.title");
+    q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
+    this.compare.translate();
+  }
+
+  text(selector, value) {
+    const el = this.q(selector);
+    el.textContent = value;
+    el.hidden = !value;
+  }
+}
+
+/** The list of cards in `listEl`, kept in the server's order (newest first). */
+export class JobsView {
+  constructor({ listEl, stateEl, countEl, template, announce, onChange }) {
+    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange });
+    this.cards = new Map();
+    this.models = [];
+    this.loaded = false;
+    this.offline = false;
+  }
+
+  modelTitle(id) {
+    const model = this.models.find((m) => m.id === id);
+    if (!model) return id;
+    return document.documentElement.lang === "en" ? model.title_en : model.title_ru;
+  }
+
+  /** Replace the list with the server's jobs. */
+  show(jobs) {
+    this.loaded = true;
+    this.offline = false;
+    const seen = new Set();
+    const messages = [];
+    jobs.forEach((job, index) => {
+      seen.add(job.id);
+      let card = this.cards.get(job.id);
+      if (!card) {
+        card = new JobCard(this.template, this);
+        this.cards.set(job.id, card);
+      }
+      const message = card.update(job);
+      if (message) messages.push(message);
+      if (this.listEl.children[index] !== card.el) this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
+    });
+    for (const [id, card] of this.cards) {
+      if (!seen.has(id)) {
+        card.el.remove();
+        this.cards.delete(id);
+      }
+    }
+    if (messages.length) this.announce(messages.join(". "));
+    this.renderState();
+  }
+
+  /** One job changed locally (a fresh upload or a cancel answer). */
+  upsert(job) {
+    const jobs = [...this.cards.values()].map((card) => card.job).filter((j) => j.id !== job.id);
+    this.show([job, ...jobs].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)));
+  }
+
+  setOffline(offline) {
+    this.offline = offline;
+    this.renderState();
+  }
+
+  anyActive() {
+    return [...this.cards.values()].some((card) => ACTIVE.has(card.job.status));
+  }
+
+  renderState() {
+    let state = "";
+    if (this.offline) state = t("jobs.offline");
+    else if (!this.loaded) state = t("jobs.loading");
+    else if (this.cards.size === 0) state = t("jobs.empty");
+    this.stateEl.textContent = state;
+    this.stateEl.hidden = !state;
+    this.stateEl.classList.toggle("message-warn", this.offline);
+    this.countEl.textContent = this.cards.size ? String(this.cards.size) : "";
+  }
+
+  /** Re-render every text after a language switch. */
+  translate() {
+    for (const card of this.cards.values()) card.render();
+    this.renderState();
+  }
+
+  /** Cancel (active) or delete (finished) after the user confirms. */
+  async act(card, action) {
+    const name = card.job.filename;
+    const ok = await askConfirm({
+      title: t(`confirm.${action}.title`),
+      text: t(`confirm.${action}.text`, { name }),
+      ok: t(`confirm.${action}.ok`),
+    });
+    if (!ok) return;
+    try {
+      const job = await removeJob(card.job.id);
+      if (job) {
+        this.upsert(job);
+      } else {
+        card.el.remove();
+        this.cards.delete(card.job.id);
+        this.renderState();
+        document.getElementById("jobs-title").focus();
+      }
+    } catch (error) {
+      this.announce(t("action.failed", { detail: error.detail || error.message }));
+    }
+    this.onChange();
+  }
+}

@@ -1,0 +1,346 @@
+// The upload form: file picker / drag-and-drop, client-side checks, options, time estimate, XHR upload.
+
+import { upload } from "./api.js";
+import * as fmt from "./format.js";
+import { lang, t } from "./i18n.js";
+
+// The server's largest output frame (backend/options.py); larger choices are shown disabled.
+const MAX_OUT_W = 7680;
+const MAX_OUT_H = 4320;
+// The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
+const ASSUMED_FPS = 30;
+const DEFAULT_MODEL = "realesr-animevideov3-x4";
+const DEFAULT_SIZE = "scale:2";
+
+const $ = (id) => document.getElementById(id);
+
+function sizeChoice(value) {
+  const [kind, number] = value.split(":");
+  return kind === "height" ? { height: Number(number) } : { scale: Number(number) };
+}
+
+function extensionOf(name) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot).toLowerCase() : "";
+}
+
+/** Controller of #upload-form; `onUploaded(job)` gets the created job. */
+export class UploadForm {
+  constructor({ onUploaded, announce }) {
+    this.onUploaded = onUploaded;
+    this.announce = announce;
+    this.config = null;
+    this.file = null; // {file, width, height, duration, url}
+    this.fileError = null; // {key, params}
+    this.message = null; // {kind: ok|error, key, params, detail}
+    this.sending = null; // {sent, total, abort}
+    this.model = DEFAULT_MODEL;
+    this.size = DEFAULT_SIZE;
+    this.bind();
+  }
+
+  bind() {
+    $("file").addEventListener("change", (event) => {
+      const [file] = event.target.files;
+      if (file) this.choose(file);
+      event.target.value = "";
+    });
+    const drop = $("drop");
+    for (const type of ["dragenter", "dragover"]) {
+      drop.addEventListener(type, (event) => {
+        event.preventDefault();
+        if (!this.sending) drop.classList.add("drop-over");
+      });
+    }
+    drop.addEventListener("dragleave", (event) => {
+      if (!drop.contains(event.relatedTarget)) drop.classList.remove("drop-over");
+    });
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      drop.classList.remove("drop-over");
+      const file = event.dataTransfer?.files?.[0];
+      if (file && !this.sending) this.choose(file);
+    });
+    // A file dropped beside the zone must not navigate away from the page.
+    for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
+    $("remove-file").addEventListener("click", () => {
+      this.clearFile();
+      $("pick").focus();
+    });
+    $("enhance").addEventListener("change", () => this.render());
+    $("models").addEventListener("change", (event) => {
+      this.model = event.target.value;
+      this.render();
+    });
+    $("sizes").addEventListener("change", (event) => {
+      this.size = event.target.value;
+      this.render();
+    });
+    $("upload-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    $("upload-cancel").addEventListener("click", () => this.sending?.abort());
+  }
+
+  setConfig(config) {
+    this.config = config;
+    if (!config.models.some((m) => m.id === this.model)) this.model = config.models[0]?.id;
+    $("file").accept = ["video/*", ...config.accepted].join(",");
+    this.buildChoices();
+    this.render();
+  }
+
+  /** Models worth offering: one per family at its native ×4 (the ×2/×3 variants are an inside detail). */
+  offeredModels() {
+    const top = Math.max(...this.config.models.map((m) => m.scale));
+    return this.config.models.filter((m) => m.scale === top);
+  }
+
+  buildChoices() {
+    const models = $("models");
+    models.replaceChildren();
+    for (const model of this.offeredModels()) {
+      const label = document.createElement("label");
+      label.className = "choice";
+      label.innerHTML =
+        '<input type="radio" name="model"><span class="choice-body"><span class="choice-title"></span>' +
+        '<span class="choice-sub"></span></span>';
+      const input = label.querySelector("input");
+      input.value = model.id;
+      input.checked = model.id === this.model;
+      models.append(label);
+    }
+    const sizes = $("sizes");
+    sizes.replaceChildren();
+    const values = [
+      ...this.config.scales.map((scale) => `scale:${scale}`),
+      ...this.config.heights.map((height) => `height:${height}`),
+    ];
+    for (const value of values) {
+      const label = document.createElement("label");
+      label.className = "segment";
+      label.innerHTML = '<input type="radio" name="size"><span class="segment-text"></span>';
+      const input = label.querySelector("input");
+      input.value = value;
+      input.checked = value === this.size;
+      sizes.append(label);
+    }
+  }
+
+  choose(file) {
+    this.clearFile();
+    this.message = null;
+    const config = this.config;
+    const ext = extensionOf(file.name);
+    if (config && !config.accepted.includes(ext)) {
+      this.fileError = { key: "err.type", params: { name: file.name, types: fmt.extensions(config.accepted, 99) } };
+    } else if (file.size === 0) {
+      this.fileError = { key: "err.empty", params: { name: file.name } };
+    } else if (config && file.size > config.max_upload_bytes) {
+      this.fileError = { key: "err.size", params: { size: file.size, max: config.max_upload_bytes } };
+    }
+    if (this.fileError) {
+      this.render();
+      return;
+    }
+    this.file = { file, width: 0, height: 0, duration: 0, url: URL.createObjectURL(file) };
+    this.readMetadata(this.file);
+    this.render();
+  }
+
+  readMetadata(chosen) {
+    const video = $("picked-video");
+    video.onloadedmetadata = () => {
+      if (this.file !== chosen) return;
+      chosen.width = video.videoWidth;
+      chosen.height = video.videoHeight;
+      chosen.duration = Number.isFinite(video.duration) ? video.duration : 0;
+      // Seek a little so the preview shows a real frame rather than a blank box.
+      video.currentTime = Math.min(0.5, chosen.duration / 2);
+      this.render();
+    };
+    video.onerror = () => {
+      // The browser cannot decode every container the server accepts; the server will judge it.
+      video.removeAttribute("src");
+    };
+    video.src = chosen.url;
+  }
+
+  clearFile() {
+    if (this.file) URL.revokeObjectURL(this.file.url);
+    const video = $("picked-video");
+    video.onloadedmetadata = null;
+    video.removeAttribute("src");
+    video.load();
+    this.file = null;
+    this.fileError = null;
+    this.render();
+  }
+
+  sizeState(value) {
+    if (!this.file?.height) return { ok: true };
+    const [w, h] = fmt.outputSize(this.file.width, this.file.height, sizeChoice(value));
+    if (value.startsWith("height:") && h <= this.file.height) return { ok: false, why: "size.too_small" };
+    if (Math.max(w, h) > MAX_OUT_W || Math.min(w, h) > MAX_OUT_H) return { ok: false, why: "size.too_big" };
+    return { ok: true, dims: fmt.dims(w, h) };
+  }
+
+  estimate() {
+    const fps = this.config?.recent_fps?.[this.model];
+    if (!fps) return t("estimate.none");
+    if (!this.file?.duration) return this.file ? t("estimate.noduration") : "";
+    const seconds = (this.file.duration * ASSUMED_FPS) / fps;
+    return `${t("estimate.time", { time: fmt.duration(Math.max(1, seconds)) })} — ${t("estimate.basis", { fps: fmt.fps(fps) })}`;
+  }
+
+  render() {
+    const config = this.config;
+    const busy = Boolean(this.sending);
+    const enhance = $("enhance").checked;
+    if (config) {
+      $("limits").textContent = t("drop.limits", {
+        types: fmt.extensions(config.accepted),
+        size: fmt.bytes(config.max_upload_bytes),
+      });
+    }
+
+    $("drop-empty").hidden = Boolean(this.file);
+    $("picked").hidden = !this.file;
+    $("drop").classList.toggle("drop-filled", Boolean(this.file));
+    if (this.file) {
+      const { file, width, height, duration } = this.file;
+      $("picked-name").textContent = file.name;
+      $("picked-meta").textContent = width
+        ? t("file.meta", { size: fmt.bytes(file.size), dims: fmt.dims(width, height), duration: fmt.clipLength(duration) })
+        : t("file.meta.nodims", { size: fmt.bytes(file.size) });
+    }
+    const error = this.fileError;
+    $("file-error").hidden = !error;
+    if (error) {
+      const params = { ...error.params };
+      if (error.key === "err.size") Object.assign(params, { size: fmt.bytes(params.size), max: fmt.bytes(params.max) });
+      $("file-error").textContent = t(error.key, params);
+    }
+
+    $("options").disabled = !enhance || busy;
+    $("enhance").disabled = busy;
+    $("file").disabled = busy;
+    $("remove-file").disabled = busy;
+    $("drop").classList.toggle("drop-busy", busy);
+    if (config) this.renderChoices();
+
+    let need = "";
+    if (!this.file) need = t("submit.need_file");
+    else if (!enhance) need = t("submit.need_enhance");
+    $("submit").disabled = Boolean(need) || busy;
+    $("submit-hint").textContent = need;
+    $("submit-hint").hidden = !need;
+
+    $("upload-status").hidden = !busy;
+    if (busy) {
+      const { sent, total } = this.sending;
+      const fraction = total ? sent / total : 0;
+      const bar = $("upload-bar");
+      bar.style.setProperty("--value", `${Math.round(fraction * 100)}%`);
+      bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
+      $("upload-text").textContent = t("upload.progress", {
+        sent: fmt.bytes(sent), total: fmt.bytes(total), pct: fmt.percent(fraction),
+      });
+    }
+    this.renderMessage();
+  }
+
+  renderChoices() {
+    for (const input of $("models").querySelectorAll("input")) {
+      const model = this.config.models.find((m) => m.id === input.value);
+      const label = input.closest("label");
+      label.querySelector(".choice-title").textContent = lang() === "en" ? model.title_en : model.title_ru;
+      const fps = this.config.recent_fps?.[model.id];
+      label.querySelector(".choice-sub").textContent = fps ? t("model.speed", { fps: fmt.fps(fps) }) : t("model.speed.none");
+      input.checked = input.value === this.model;
+    }
+    const states = new Map();
+    for (const input of $("sizes").querySelectorAll("input")) states.set(input.value, this.sizeState(input.value));
+    if (!states.get(this.size)?.ok) {
+      this.size = [...states].find(([, state]) => state.ok)?.[0] ?? this.size;
+    }
+    for (const input of $("sizes").querySelectorAll("input")) {
+      const state = states.get(input.value);
+      const choice = sizeChoice(input.value);
+      const text = choice.height ? t("size.height", choice) : t("size.scale", choice);
+      input.closest("label").querySelector(".segment-text").textContent = text;
+      input.disabled = !state.ok;
+      input.closest("label").title = state.ok ? "" : t(state.why);
+      input.checked = input.value === this.size;
+    }
+    const chosen = states.get(this.size);
+    $("size-out").textContent = chosen?.dims ? t("size.out", { dims: chosen.dims }) : t("size.unknown");
+    $("estimate").textContent = this.estimate();
+  }
+
+  renderMessage() {
+    const box = $("upload-message");
+    const message = this.message;
+    box.hidden = !message;
+    if (!message) return;
+    box.className = `message ${message.kind === "ok" ? "message-ok" : "message-error"}`;
+    const params = { ...message.params };
+    if (params.max !== undefined) params.max = fmt.bytes(params.max);
+    const lines = [t(message.key, params)];
+    if (message.detail) lines.push(t("upload.err.detail", { detail: message.detail }));
+    box.replaceChildren(
+      ...lines.map((line, index) => {
+        const p = document.createElement("p");
+        p.textContent = line;
+        if (index > 0) p.className = "message-detail";
+        return p;
+      }),
+    );
+  }
+
+  async send() {
+    if (!this.file || this.sending || !$("enhance").checked) return;
+    const chosen = this.file;
+    const fields = { model: this.model, ...sizeChoice(this.size) };
+    this.message = null;
+    const request = upload(chosen.file, fields, (sent, total) => {
+      if (!this.sending) return;
+      this.sending.sent = sent;
+      this.sending.total = total;
+      this.render();
+    });
+    this.sending = { sent: 0, total: chosen.file.size, abort: request.abort };
+    this.render();
+    try {
+      const job = await request.promise;
+      this.sending = null;
+      this.clearFile();
+      this.message = { kind: "ok", key: "upload.done", params: { name: job.filename } };
+      this.onUploaded(job);
+    } catch (error) {
+      this.sending = null;
+      this.message = this.refusal(error);
+    }
+    this.render();
+    this.announce($("upload-message").textContent);
+  }
+
+  refusal(error) {
+    const status = error.status;
+    if (status === -1) return { kind: "error", key: "upload.aborted", params: {} };
+    if (status === 0) return { kind: "error", key: "upload.err.network", params: {} };
+    const known = [413, 415, 422, 507].includes(status);
+    return {
+      kind: "error",
+      key: known ? `upload.err.${status}` : "upload.err.other",
+      params: { status, max: this.config?.max_upload_bytes ?? 0 },
+      detail: error.detail,
+    };
+  }
+
+  /** Re-render texts after a language switch. */
+  translate() {
+    this.render();
+  }
+}

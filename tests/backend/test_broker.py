@@ -1,0 +1,208 @@
+"""Publisher, outbox and events consumer against the real RabbitMQ (a private vhost)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pika
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.broker import EventConsumer, Publisher
+from backend.errors import BrokerUnavailable
+from backend.settings import Settings
+from contract import topology
+from contract.messages import DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
+
+from .conftest import BrokerProxy, wait_for
+
+pytestmark = pytest.mark.rabbitmq
+
+
+def channel_for(
+    url: str,
+) -> tuple[pika.BlockingConnection, pika.adapters.blocking_connection.BlockingChannel]:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    return connection, connection.channel()
+
+
+def get_task(url: str) -> tuple[JobMessage, pika.BasicProperties] | None:
+    connection, channel = channel_for(url)
+    try:
+        method, props, body = channel.basic_get(topology.TASKS_QUEUE, auto_ack=True)
+        return None if method is None else (JobMessage.model_validate_json(body), props)
+    finally:
+        connection.close()
+
+
+def send_events(url: str, *bodies: bytes) -> None:
+    connection, channel = channel_for(url)
+    channel.confirm_delivery()
+    for body in bodies:
+        channel.basic_publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, body, mandatory=True)
+    connection.close()
+
+
+def queue_counts(url: str, queue: str) -> tuple[int, int]:
+    connection, channel = channel_for(url)
+    frame = channel.queue_declare(queue, passive=True)
+    connection.close()
+    return frame.method.message_count, frame.method.consumer_count
+
+
+def upload(client: TestClient, clip: Path) -> str:
+    with clip.open("rb") as handle:
+        response = client.post(
+            "/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data={"scale": "2"}
+        )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_publish_is_confirmed_persistent_and_lands_in_tasks(amqp_url: str) -> None:
+    publisher = Publisher(amqp_url)
+    message = JobMessage(
+        job_id="b" * 32,
+        input_key="jobs/" + "b" * 32 + "/input.mp4",
+        output_key="jobs/" + "b" * 32 + "/output.mp4",
+        options=JobOptions(scale=2),
+    )
+    publisher.publish(message)
+    got = get_task(amqp_url)
+    assert got is not None
+    task, props = got
+    assert task == message and props.delivery_mode == pika.DeliveryMode.Persistent.value
+    assert props.content_type == "application/json"
+    # Confirms + mandatory: an unroutable task is reported, never silently dropped.
+    connection, channel = channel_for(amqp_url)
+    channel.queue_unbind(
+        topology.TASKS_QUEUE, topology.TASKS_EXCHANGE, routing_key=topology.TASKS_ROUTING_KEY
+    )
+    try:
+        with pytest.raises(BrokerUnavailable):
+            publisher.publish(message)
+    finally:
+        channel.queue_bind(
+            topology.TASKS_QUEUE, topology.TASKS_EXCHANGE, routing_key=topology.TASKS_ROUTING_KEY
+        )
+        connection.close()
+        publisher.close()
+    assert get_task(amqp_url) is None
+
+
+def test_upload_is_published_and_events_are_applied_idempotently(
+    settings: Settings,
+    amqp_url: str,
+    clip: Path,
+) -> None:
+    settings.AMQP_URL = amqp_url
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        job_id = upload(client, clip)
+        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
+        got = get_task(amqp_url)
+        assert got is not None and got[0].job_id == job_id and got[0].options.scale == 2
+        assert got[0].input_key == f"jobs/{job_id}/input.mp4"
+        wait_for(lambda: client.get("/readyz").status_code == 200, what="readiness")
+
+        def p(done: int) -> bytes:
+            return (
+                ProgressEvent(job_id=job_id, frames_done=done, frames_total=25, fps=5.0)
+                .model_dump_json()
+                .encode()
+            )
+
+        done = (
+            DoneEvent(
+                job_id=job_id,
+                output_key=f"jobs/{job_id}/output.mp4",
+                frames=25,
+                width=352,
+                height=288,
+                seconds=5.0,
+            )
+            .model_dump_json()
+            .encode()
+        )
+        send_events(
+            amqp_url, p(10), p(20), p(5), p(20), b"{not json", p(1).replace(job_id.encode(), b"c" * 32)
+        )
+        wait_for(lambda: store.get(job_id).frames_done == 20, what="progress")
+        job = client.get(f"/api/jobs/{job_id}").json()
+        assert job["status"] == "running" and job["progress"] == 0.8
+        send_events(
+            amqp_url, done, p(22), done, FailedEvent(job_id=job_id, reason="late").model_dump_json().encode()
+        )
+        wait_for(lambda: store.get(job_id).status == "done", what="done")
+        # Everything, including malformed and unknown-job events, is acked once applied.
+        wait_for(lambda: queue_counts(amqp_url, topology.EVENTS_QUEUE)[0] == 0, what="events acked")
+        job = client.get(f"/api/jobs/{job_id}").json()
+        assert job["status"] == "done" and job["progress"] == 1 and job["error"] is None
+        assert job["output"] == {"width": 352, "height": 288, "frames": 25}
+        metrics = client.get("/metrics").text
+        assert 'vsr_events_total{type="done"} 1.0' in metrics and "vsr_broker_up 1.0" in metrics
+        wait_for(lambda: "vsr_tasks_queue_depth 0.0" in client.get("/metrics").text, what="queue depth")
+    # After the consumer stopped nothing came back as unacked.
+    assert queue_counts(amqp_url, topology.EVENTS_QUEUE) == (0, 0)
+
+
+def test_outbox_publishes_after_the_broker_was_unreachable(
+    settings: Settings,
+    amqp_url: str,
+    clip: Path,
+    broker_proxy: BrokerProxy,
+    vhost: str,
+) -> None:
+    settings.AMQP_URL = f"amqp://guest:guest@127.0.0.1:{broker_proxy.port}/{vhost}"
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        job_id = upload(client, clip)  # accepted although RabbitMQ is unreachable
+        assert client.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["broker"] == "unreachable"
+        threading.Event().wait(1.5)
+        assert not store.get(job_id).published and get_task(amqp_url) is None
+        broker_proxy.start()
+        wait_for(
+            lambda: store.get(job_id).published, timeout=30, what="the outbox to publish after the outage"
+        )
+        got = get_task(amqp_url)
+        assert got is not None and got[0].job_id == job_id
+        # A cancelled job that never reached the broker is not published afterwards.
+        broker_proxy.stop()
+        second = upload(client, clip)
+        assert client.delete(f"/api/jobs/{second}").json()["status"] == "cancelled"
+        broker_proxy.start()
+        wait_for(lambda: client.get("/readyz").status_code == 200, timeout=30, what="reconnect")
+        assert not store.get(second).published and get_task(amqp_url) is None
+
+
+def test_consumer_requeues_when_the_handler_fails_and_acks_after_success(amqp_url: str) -> None:
+    calls: list[str] = []
+    applied = threading.Event()
+
+    def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
+        calls.append(event.job_id)
+        if len(calls) == 1:
+            raise RuntimeError("database is down")
+        applied.set()
+
+    consumer = EventConsumer(amqp_url, handle, max_backoff_s=0.5)
+    consumer.start()
+    try:
+        send_events(
+            amqp_url,
+            ProgressEvent(job_id="d" * 32, frames_done=1, frames_total=2, fps=1).model_dump_json().encode(),
+        )
+        assert applied.wait(20), "event was not redelivered after the handler failed"
+        assert calls == ["d" * 32, "d" * 32]
+        wait_for(lambda: queue_counts(amqp_url, topology.EVENTS_QUEUE)[0] == 0, what="ack")
+    finally:
+        consumer.stop()
+        consumer.join(10)
+    assert not consumer.is_alive()
+    assert queue_counts(amqp_url, topology.EVENTS_QUEUE) == (0, 0)
