@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -84,10 +85,7 @@ def triton_runner(url: str, model: str) -> Runner:
 
 
 def measure(runners: list[Runner], frames: np.ndarray, seconds: float) -> float:
-    """Frames per second with one thread per runner, each looping for `seconds` after a warm-up."""
-    for run in runners:
-        run(frames)
-        run(frames)
+    """Frames per second with one thread per runner, each looping for `seconds`."""
 
     def loop(run: Runner) -> int:
         done, deadline = 0, time.perf_counter() + seconds
@@ -100,6 +98,76 @@ def measure(runners: list[Runner], frames: np.ndarray, seconds: float) -> float:
     with ThreadPoolExecutor(len(runners)) as pool:
         total = sum(pool.map(loop, runners))
     return total / (time.perf_counter() - start)
+
+
+def make_runners(runtime: str, spec: catalog.ModelSpec, server: TritonServer | None) -> list[Runner]:
+    """Runner(s) for one runtime name; `triton-cN` means N concurrent gRPC clients."""
+    onnx_path = paths.ONNX_DIR / f"{spec.name}.onnx"
+    if runtime.startswith("triton"):
+        assert server is not None
+        return [
+            triton_runner(server.grpc_url, spec.name) for _ in range(int(runtime.removeprefix("triton-c")))
+        ]
+    if runtime.startswith("openvino"):
+        return [openvino_runner(onnx_path, runtime.split("-")[1])]
+    return [onnxruntime_runner(onnx_path)]
+
+
+def bench_model(
+    spec: catalog.ModelSpec,
+    server: TritonServer | None,
+    runtimes: list[str],
+    frame: np.ndarray,
+    batches: list[int],
+    seconds: float,
+    rounds: int,
+) -> list[dict[str, object]]:
+    """Median frames/s per runtime and batch; runtimes alternate within each round so load drifts hit all."""
+    height, width = frame.shape[:2]
+    gflop = gflop_per_frame(spec, height, width)
+    runners = {runtime: make_runners(runtime, spec, server) for runtime in runtimes}
+    rows: list[dict[str, object]] = []
+    for batch in batches:
+        frames = np.repeat(frame[None], batch, axis=0)
+        samples: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
+        for runtime in runtimes:  # warm-up: first-call allocations and shape compilation
+            for run in runners[runtime]:
+                run(frames)
+        for _ in range(rounds):
+            for runtime in runtimes:
+                samples[runtime].append(measure(runners[runtime], frames, seconds))
+        for runtime in runtimes:
+            fps = statistics.median(samples[runtime])
+            row: dict[str, object] = {
+                "model": spec.name,
+                "runtime": runtime,
+                "input": f"{width}x{height}",
+                "batch": batch,
+                "frames_per_s": round(fps, 2),
+                "gflop_per_s": round(fps * gflop, 1),
+                "samples": [round(v, 2) for v in samples[runtime]],
+            }
+            if runtime.startswith("triton") and "openvino-bf16" in samples:
+                paired = [t / o for t, o in zip(samples[runtime], samples["openvino-bf16"], strict=True)]
+                row["vs_openvino_bf16"] = round(statistics.median(paired), 3)
+            rows.append(row)
+            print(
+                f"{spec.name:26} {runtime:17} {width}x{height:<5} {batch:>5} {fps:10.2f} {fps * gflop:10.1f} "
+                f"{row.get('vs_openvino_bf16', '')}",
+                flush=True,
+            )
+    return rows
+
+
+def cpu_name() -> str:
+    """CPU model from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 def free_port() -> int:
@@ -115,7 +183,8 @@ def main() -> None:
     parser.add_argument("--models", default=catalog.DEFAULT_MODEL)
     parser.add_argument("--size", default="176x144", help="input WxH")
     parser.add_argument("--batch", default="1,4", help="comma-separated batch sizes")
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per runtime and round")
+    parser.add_argument("--rounds", type=int, default=5, help="runtimes alternate each round (shared CPUs)")
     parser.add_argument(
         "--runtimes", default="openvino-bf16,openvino-f32,onnxruntime-fp32,triton-c1,triton-c2"
     )
@@ -124,6 +193,9 @@ def main() -> None:
     specs = catalog.select(args.models)
     wanted = args.runtimes.split(",")
     build_onnx(specs, paths.ONNX_DIR)
+    print(
+        f"{'model':26} {'runtime':17} {'input':11} {'batch':>5} {'frames/s':>10} {'GFLOP/s':>10} vs OV-bf16"
+    )
     frame = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,40 +212,23 @@ def main() -> None:
             ).start()
         try:
             for spec in specs:
-                onnx_path = paths.ONNX_DIR / f"{spec.name}.onnx"
-                gflop = gflop_per_frame(spec, height, width)
-                for runtime in wanted:
-                    if runtime.startswith("triton"):
-                        assert server is not None
-                        runners = [triton_runner(server.grpc_url, spec.name) for _ in range(int(runtime[-1]))]
-                    elif runtime.startswith("openvino"):
-                        runners = [openvino_runner(onnx_path, runtime.split("-")[1])]
-                    else:
-                        runners = [onnxruntime_runner(onnx_path)]
-                    for batch in (int(b) for b in args.batch.split(",")):
-                        frames = np.repeat(frame[None], batch, axis=0)
-                        fps = measure(runners, frames, args.seconds)
-                        row = {
-                            "model": spec.name,
-                            "runtime": runtime,
-                            "input": f"{width}x{height}",
-                            "batch": batch,
-                            "frames_per_s": round(fps, 2),
-                            "gflop_per_s": round(fps * gflop, 1),
-                        }
-                        rows.append(row)
-                        print(
-                            f"{spec.name:26} {runtime:17} {width}x{height:<5} {batch:>5} {fps:10.2f} "
-                            f"{fps * gflop:10.1f}",
-                            flush=True,
-                        )
+                rows += bench_model(
+                    spec,
+                    server,
+                    wanted,
+                    frame,
+                    [int(b) for b in args.batch.split(",")],
+                    args.seconds,
+                    args.rounds,
+                )
         finally:
             if server is not None:
                 server.stop()
+    print(f"nproc {os.cpu_count()}, load average {os.getloadavg()}")
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
-            "cpu": platform.processor() or platform.machine(),
+            "cpu": cpu_name(),
             "nproc": os.cpu_count(),
             "loadavg_after": os.getloadavg(),
         },

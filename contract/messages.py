@@ -24,7 +24,7 @@ class _Message(BaseModel):
     """Base of every message: frozen, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    v: Literal[1] = SCHEMA_VERSION
+    v: Literal[1] = 1
 
 
 class JobOptions(BaseModel):

@@ -18,7 +18,10 @@ export function setupCompare(figure) {
     load(job) {
       const before = figure.querySelector(".compare-before");
       const after = figure.querySelector(".compare-after");
-      if (job.output) frame.style.aspectRatio = `${job.output.width} / ${job.output.height}`;
+      // The stills may be a crop of the frame, so the box takes the shape of the "after" still.
+      after.onload = () => {
+        if (after.naturalWidth) frame.style.aspectRatio = `${after.naturalWidth} / ${after.naturalHeight}`;
+      };
       if (before.getAttribute("src") !== job.preview_before_url) before.src = job.preview_before_url;
       if (after.getAttribute("src") !== job.preview_after_url) after.src = job.preview_after_url;
     },

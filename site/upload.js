@@ -223,6 +223,7 @@ export class UploadForm {
       $("file-error").textContent = t(error.key, params);
     }
 
+    $("enhance-hint").textContent = t(enhance ? "enhance.on" : "enhance.hint");
     $("options").disabled = !enhance || busy;
     $("enhance").disabled = busy;
     $("file").disabled = busy;
@@ -275,7 +276,11 @@ export class UploadForm {
       input.checked = input.value === this.size;
     }
     const chosen = states.get(this.size);
-    $("size-out").textContent = chosen?.dims ? t("size.out", { dims: chosen.dims }) : t("size.unknown");
+    let out = "";
+    if (chosen?.dims) out = t("size.out", { dims: chosen.dims });
+    else if (this.file) out = t("size.unknown");
+    $("size-out").textContent = out;
+    $("size-out").hidden = !out;
     $("estimate").textContent = this.estimate();
   }
 
