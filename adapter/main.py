@@ -51,6 +51,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
 def main(argv: list[str] | None = None) -> int:
     """Run the worker until SIGTERM/SIGINT; a second signal stops the current job at once."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # its INFO lines narrate every socket step
     settings = AdapterSettings()
     metrics = Metrics()
     try:

@@ -17,11 +17,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, PermanentJobError, TransientJobError
+from contract import topology
 from contract.messages import FailedEvent, JobMessage
 from contract.storage import UnsafeKeyError, job_dir
 
 #: Header of the dead-lettered copy that says, in words, why it was dead-lettered.
-REASON_HEADER = "x-vsr-reason"
+REASON_HEADER = topology.DEAD_REASON_HEADER
 JOB_ID_HEADER = "x-vsr-job-id"
 
 

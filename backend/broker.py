@@ -10,6 +10,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pika
 import pika.exceptions
@@ -162,28 +163,36 @@ class EventConsumer(threading.Thread):
 
     def _consume(self) -> None:
         connection = pika.BlockingConnection(self._params)
+        failed: list[bool] = []
         try:
             channel = connection.channel()
             topology.declare(channel)
             channel.basic_qos(prefetch_count=self._prefetch)
+
+            def on_event(ch: BlockingChannel, method: Any, _props: Any, body: bytes) -> None:
+                if not failed and not self._deliver(ch, method.delivery_tag, parse_event, body):
+                    failed.append(True)
+
+            def on_dead(ch: BlockingChannel, method: Any, props: Any, body: bytes) -> None:
+                if not failed and not self._deliver(ch, method.delivery_tag, dead_letter_event(props), body):
+                    failed.append(True)
+
+            channel.basic_consume(topology.EVENTS_QUEUE, on_event)
+            channel.basic_consume(topology.DEAD_NOTIFY_QUEUE, on_dead)
             self.connected = True
             log.info("events consumer connected")
-            for method, _props, body in channel.consume(topology.EVENTS_QUEUE, inactivity_timeout=1):
-                if self._stop_event.is_set():
-                    break
-                if method is None:
-                    continue
-                if not self._deliver(channel, method.delivery_tag, body):
-                    break  # handler failed: reconnect after a backoff, the message was requeued
+            # A failed handler (e.g. the database is down) requeued its message: reconnect after a backoff.
+            while not self._stop_event.is_set() and not failed:
+                connection.process_data_events(time_limit=1)
         finally:
             self.connected = False
             if connection.is_open:
                 with contextlib.suppress(*CONNECTION_ERRORS):
                     connection.close()
 
-    def _deliver(self, channel: BlockingChannel, tag: int, body: bytes) -> bool:
+    def _deliver(self, channel: BlockingChannel, tag: int, parse: Parser, body: bytes) -> bool:
         try:
-            event = parse_event(body)
+            event = parse(body)
         except ValidationError as exc:
             log.error("malformed event dropped: %s", exc.errors()[:1])
             channel.basic_ack(tag)
@@ -196,3 +205,23 @@ class EventConsumer(threading.Thread):
             return False
         channel.basic_ack(tag)
         return True
+
+
+Parser = Callable[[bytes], ProgressEvent | DoneEvent | FailedEvent]
+
+#: Shown when a task was dead-lettered by the broker itself: every delivery ended with the worker gone.
+CRASH_REASON = "processing failed on every attempt (the worker stopped while handling this video)"
+
+
+def dead_letter_event(props: Any) -> Parser:
+    """Parser turning a dead-lettered task into the FailedEvent the backend applies."""
+    headers = getattr(props, "headers", None) or {}
+    reason = headers.get(topology.DEAD_REASON_HEADER)
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+
+    def parse(body: bytes) -> FailedEvent:
+        job = JobMessage.model_validate_json(body)
+        return FailedEvent(job_id=job.job_id, reason=str(reason or CRASH_REASON), permanent=True)
+
+    return parse

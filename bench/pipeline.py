@@ -52,9 +52,26 @@ def command_fps(source: Path, output: Path, frames: int, extra: list[str]) -> tu
     """(frames/s of the pipeline as the command reports it, frames/s over the command's whole wall time)."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "adapter", "upscale", str(source), "-o", str(output), "--model", MODEL,
-         "--models-dir", str(MODELS_DIR), "--quiet", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=True,
+        [
+            sys.executable,
+            "-m",
+            "adapter",
+            "upscale",
+            str(source),
+            "-o",
+            str(output),
+            "--model",
+            MODEL,
+            "--models-dir",
+            str(MODELS_DIR),
+            "--quiet",
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
     )
     wall = time.perf_counter() - started
     # Last line: "<path>: N frames, WxH, S s (...)" where S excludes interpreter start-up and model loading.
@@ -69,8 +86,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure(name: str, upscaler: Upscaler, frames: np.ndarray, source: Path, seconds: float,
-            extra: list[str]) -> dict[str, Any]:
+def measure(
+    name: str, upscaler: Upscaler, frames: np.ndarray, source: Path, seconds: float, extra: list[str]
+) -> dict[str, Any]:
     """One row of the table."""
     model = model_only_fps(upscaler, frames)
     with tempfile.TemporaryDirectory() as folder:
@@ -103,13 +121,20 @@ def main() -> int:
         if not args.no_triton:
             from model_convertation.server import TritonServer
 
-            server = TritonServer(ROOT / "tensorrt_models_running", http_port=free_port(), grpc_port=free_port(),
-                                  metrics_port=free_port(), models=[MODEL], ready_timeout_s=300)
+            server = TritonServer(
+                ROOT / "tensorrt_models_running",
+                http_port=free_port(),
+                grpc_port=free_port(),
+                metrics_port=free_port(),
+                models=[MODEL],
+                ready_timeout_s=300,
+            )
             server.start()
             try:
                 remote = make_upscaler(MODEL, server.grpc_url, MODELS_DIR)
-                rows.append(measure("triton", remote, frames, source, args.seconds,
-                                    ["--triton-url", server.grpc_url]))
+                rows.append(
+                    measure("triton", remote, frames, source, args.seconds, ["--triton-url", server.grpc_url])
+                )
                 remote.close()
             finally:
                 server.stop()
@@ -118,9 +143,14 @@ def main() -> int:
     for row in rows:
         print(" | ".join(f"{row[h]!s:>16}" for h in header))
     result = {
-        "model": MODEL, "size": args.size, "clip_seconds": args.seconds, "encoder": "libx264 crf 18 medium",
-        "output": "x4 (model's native scale)", "machine": f"{platform.processor() or platform.machine()}",
-        "target": "end_to_end_fps >= 0.9 * model_only_fps", "rows": rows,
+        "model": MODEL,
+        "size": args.size,
+        "clip_seconds": args.seconds,
+        "encoder": "libx264 crf 18 medium",
+        "output": "x4 (model's native scale)",
+        "machine": f"{platform.processor() or platform.machine()}",
+        "target": "end_to_end_fps >= 0.9 * model_only_fps",
+        "rows": rows,
     }
     out = ROOT / "bench" / "results" / "pipeline.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Quality of each model vs bicubic and Lanczos on a real degraded clip: PSNR/SSIM vs reference + a no-reference score.
+"""Each model vs bicubic and Lanczos on a real degraded clip: PSNR/SSIM vs reference, no-reference sharpness.
 
 Source: scikit-image's bundled photographs ``coffee`` (600x400) and ``astronaut`` (512x512), filmed by a
 slow virtual camera pan (a moving 384x256 window, 12 frames each) — the reference. The low-quality clip is
@@ -6,7 +6,7 @@ that pan shrunk 4x (INTER_AREA, 96x64) and encoded with libx264 CRF 35, then dec
 ringing like a badly re-encoded old video. Every method upscales the same decoded frames to the
 reference size (models at their native scale, then the pipeline's resize). No-reference score: variance
 of the Laplacian of the luma (sharpness; more is sharper, not necessarily better — read with PSNR/SSIM).
-Needs scikit-image (bench-only). Run: ``.venv/bin/python -m bench.quality``; writes bench/results/quality.json.
+Needs scikit-image (bench-only). Run ``.venv/bin/python -m bench.quality``; writes bench/results/quality.json.
 """
 
 from __future__ import annotations
@@ -50,15 +50,41 @@ def reference_frames() -> np.ndarray:
 
 def degrade(reference: np.ndarray, folder: Path) -> np.ndarray:
     """Shrink 4x and encode hard with libx264 through a real MP4; returns the decoded low-quality frames."""
-    small = [cv2.resize(f, (WINDOW[0] // FACTOR, WINDOW[1] // FACTOR), interpolation=cv2.INTER_AREA)
-             for f in reference]
+    small = [
+        cv2.resize(f, (WINDOW[0] // FACTOR, WINDOW[1] // FACTOR), interpolation=cv2.INTER_AREA)
+        for f in reference
+    ]
     clip = folder / "low.mp4"
     h, w = small[0].shape[:2]
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", "12",
-         "-i", "pipe:0", "-c:v", "libx264", "-crf", str(CRF), "-preset", "medium", "-pix_fmt", "yuv420p",
-         str(clip)],
-        input=np.stack(small).tobytes(), check=True, timeout=120,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            "12",
+            "-i",
+            "pipe:0",
+            "-c:v",
+            "libx264",
+            "-crf",
+            str(CRF),
+            "-preset",
+            "medium",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        input=np.stack(small).tobytes(),
+        check=True,
+        timeout=120,
     )
     decoder = Decoder(clip)
     try:
@@ -75,10 +101,28 @@ def sharpness(frame: np.ndarray) -> float:
 def score(outputs: np.ndarray, reference: np.ndarray) -> dict[str, float]:
     """Mean PSNR (dB), SSIM and sharpness over the clip."""
     return {
-        "psnr_db": round(float(np.mean([peak_signal_noise_ratio(r, o, data_range=255)
-                                        for r, o in zip(reference, outputs, strict=True)])), 3),
-        "ssim": round(float(np.mean([structural_similarity(r, o, channel_axis=2, data_range=255)
-                                     for r, o in zip(reference, outputs, strict=True)])), 4),
+        "psnr_db": round(
+            float(
+                np.mean(
+                    [
+                        peak_signal_noise_ratio(r, o, data_range=255)
+                        for r, o in zip(reference, outputs, strict=True)
+                    ]
+                )
+            ),
+            3,
+        ),
+        "ssim": round(
+            float(
+                np.mean(
+                    [
+                        structural_similarity(r, o, channel_axis=2, data_range=255)
+                        for r, o in zip(reference, outputs, strict=True)
+                    ]
+                )
+            ),
+            4,
+        ),
         "sharpness": round(float(np.mean([sharpness(o) for o in outputs])), 1),
     }
 
@@ -90,22 +134,33 @@ def main() -> int:
         low = degrade(reference, Path(folder))
     size = WINDOW
     rows: list[dict[str, Any]] = [
-        {"method": "reference", "psnr_db": None, "ssim": None, "sharpness": round(float(np.mean(
-            [sharpness(f) for f in reference])), 1)},
+        {
+            "method": "reference",
+            "psnr_db": None,
+            "ssim": None,
+            "sharpness": round(float(np.mean([sharpness(f) for f in reference])), 1),
+        },
     ]
     for name, method in (("bicubic", cv2.INTER_CUBIC), ("lanczos", cv2.INTER_LANCZOS4)):
         started = time.perf_counter()
         out = np.stack([cv2.resize(f, size, interpolation=method) for f in low])
-        rows.append({"method": name, **score(out, reference), "seconds": round(time.perf_counter() - started, 2)})
+        rows.append(
+            {"method": name, **score(out, reference), "seconds": round(time.perf_counter() - started, 2)}
+        )
     for model in MODELS:
         upscaler = make_upscaler(model, None, ROOT / ".models" / "onnx")
         started = time.perf_counter()
         out = np.stack([resize(upscaler.infer(f[None])[0], *size) for f in low])
-        rows.append({"method": model, **score(out, reference), "seconds": round(time.perf_counter() - started, 2)})
+        rows.append(
+            {"method": model, **score(out, reference), "seconds": round(time.perf_counter() - started, 2)}
+        )
         upscaler.close()
     print(f"{'method':>36} | {'PSNR dB':>8} | {'SSIM':>6} | {'sharpness':>9}")
     for row in rows:
-        print(f"{row['method']:>36} | {row['psnr_db'] or '-':>8} | {row['ssim'] or '-':>6} | {row['sharpness']:>9}")
+        print(
+            f"{row['method']:>36} | {row['psnr_db'] or '-':>8} | {row['ssim'] or '-':>6} "
+            f"| {row['sharpness']:>9}"
+        )
     result = {
         "source": "scikit-image coffee + astronaut, 12-frame pans at 384x256 (reference)",
         "degradation": f"INTER_AREA 1/{FACTOR} to 96x64, libx264 CRF {CRF} medium, decoded",

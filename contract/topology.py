@@ -9,11 +9,17 @@ TASKS_QUEUE = "vsr.tasks"
 TASKS_ROUTING_KEY = "job"
 DEAD_EXCHANGE = "vsr.dead"
 DEAD_QUEUE = "vsr.tasks.dead"
+#: A copy of every dead-lettered task for the backend, so a job whose worker died on every delivery
+#: still ends FAILED while the original stays in DEAD_QUEUE for operators.
+DEAD_NOTIFY_QUEUE = "vsr.tasks.dead.notify"
+#: Header with the human reason an adapter gives when it dead-letters a task itself.
+DEAD_REASON_HEADER = "x-vsr-reason"
 EVENTS_EXCHANGE = "vsr.events"
 EVENTS_QUEUE = "vsr.events"
 EVENTS_ROUTING_KEY = "event"
-#: Deliveries of one task before RabbitMQ dead-letters it (quorum queue delivery-limit).
-DELIVERY_LIMIT = 3
+#: Redeliveries of one task before RabbitMQ dead-letters it (quorum queue delivery-limit); a broker
+#: connection drop can cost two, so a few spare ones keep a healthy job from running out.
+DELIVERY_LIMIT = 5
 
 
 def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
@@ -21,6 +27,8 @@ def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     channel.exchange_declare(DEAD_EXCHANGE, exchange_type="direct", durable=True)
     channel.queue_declare(DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(DEAD_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
+    channel.queue_declare(DEAD_NOTIFY_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(DEAD_NOTIFY_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
     channel.exchange_declare(TASKS_EXCHANGE, exchange_type="direct", durable=True)
     channel.queue_declare(
         TASKS_QUEUE,

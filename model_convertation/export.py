@@ -84,8 +84,8 @@ def export_onnx(
     graph = Uint8Graph(weights.load_upscaler(spec, models_dir)).eval()
     example = torch.zeros(1, 16, 24, 3, dtype=torch.uint8)
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    # The TorchScript exporter (dynamo=False) handles the dynamic N/H/W and the bicubic size arithmetic without
-    # onnxscript; it is deprecated upstream, so its warning is silenced here on purpose.
+    # The TorchScript exporter (dynamo=False) handles dynamic N/H/W and the bicubic size arithmetic
+    # without onnxscript; it is deprecated upstream, so its warning is silenced on purpose.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(

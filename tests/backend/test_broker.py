@@ -206,3 +206,32 @@ def test_consumer_requeues_when_the_handler_fails_and_acks_after_success(amqp_ur
         consumer.join(10)
     assert not consumer.is_alive()
     assert queue_counts(amqp_url, topology.EVENTS_QUEUE) == (0, 0)
+
+
+def test_dead_lettered_task_fails_the_job_and_stays_in_the_dead_queue(
+    settings: Settings, amqp_url: str, clip: Path
+) -> None:
+    settings.AMQP_URL = amqp_url
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        job_id = upload(client, clip)
+        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
+        connection, channel = channel_for(amqp_url)
+        try:
+            # Exhaust the delivery limit the way a worker that dies on every delivery does.
+            for _ in range(topology.DELIVERY_LIMIT + 1):
+                method = None
+                for _ in range(50):
+                    method, _props, _body = channel.basic_get(topology.TASKS_QUEUE)
+                    if method is not None:
+                        break
+                    connection.sleep(0.1)
+                assert method is not None, "task was not redelivered"
+                channel.basic_nack(method.delivery_tag, requeue=True)
+        finally:
+            connection.close()
+        wait_for(lambda: store.get(job_id).status == "failed", what="the job to fail")
+        job = client.get(f"/api/jobs/{job_id}").json()
+        assert "every attempt" in job["error"]
+        assert queue_counts(amqp_url, topology.DEAD_QUEUE)[0] == 1

@@ -1,0 +1,57 @@
+"""Makefile, .ci/run, requirements and the Prometheus scrape configs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import yaml
+
+from tests.devops.conftest import DEVOPS, ROOT
+
+
+def test_makefile_has_the_targets() -> None:
+    done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
+    listed = set(re.findall(r"make (\S+)", done.stdout))
+    assert {"up", "test", "lint", "bench", "models", "system"} <= listed
+
+
+def test_make_test_runs_lint_and_the_whole_suite() -> None:
+    done = subprocess.run(["make", "-n", "-W", "requirements.txt", "test"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    commands = done.stdout
+    assert "torch==2.13.0" in commands and "-r requirements.txt" in commands
+    assert commands.index("torch==2.13.0") < commands.index("-r requirements.txt")
+    for expected in ("ruff check", "mypy", "pytest", "model_convertation build --target cpu"):
+        assert expected in commands
+
+
+def test_ci_script_calls_make_test() -> None:
+    script = ROOT / ".ci" / "run"
+    assert script.stat().st_mode & 0o111
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+    assert script.read_text().rstrip().endswith("make test")
+
+
+def test_root_requirements_include_every_deployable() -> None:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    included = {line.split(None, 1)[1] for line in lines if line.startswith("-r ")}
+    deployables = ("adapter", "backend", "model_convertation")
+    assert included == {f"{name}/requirements.txt" for name in deployables}
+    for path in included:
+        assert (ROOT / path).is_file()
+    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
+        if line and not line.startswith(("#", "-r")):
+            assert re.fullmatch(r"[\w.\[\],-]+==[\w.]+", line), f"unpinned: {line}"
+
+
+def test_prometheus_scrapes_every_metrics_port() -> None:
+    config = yaml.safe_load((DEVOPS / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["backend"]["static_configs"][0]["targets"] == ["backend:8008"]
+    assert jobs["backend"]["metrics_path"] == "/metrics"
+    assert jobs["adapter"]["dns_sd_configs"][0]["port"] == 9108
+    assert jobs["triton"]["static_configs"][0]["targets"] == ["triton:8002"]
+    k8s = yaml.safe_load((DEVOPS / "prometheus" / "kubernetes.yml").read_text())
+    assert k8s["scrape_configs"][0]["kubernetes_sd_configs"][0]["role"] == "pod"

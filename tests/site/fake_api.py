@@ -1,0 +1,108 @@
+"""A scripted stand-in for the backend, served through Playwright routing, to test the page's own logic.
+
+Only the page-logic tests use it (states that are hard to reach on purpose: a failed job, a 413); the real
+stack is exercised by test_flow.py.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ORIGIN = "http://studio.test"
+
+CONFIG: dict[str, Any] = {
+    "models": [
+        {"id": "realesr-animevideov3-x4", "scale": 4, "title_ru": "Быстрая / анимация", "title_en": "Fast / animation"},
+        {"id": "realesr-animevideov3-x2", "scale": 2, "title_ru": "Быстрая, ×2", "title_en": "Fast, ×2"},
+        {"id": "realesrgan-x4plus", "scale": 4, "title_ru": "Универсальная — лучшее качество",
+         "title_en": "Universal — best quality"},
+    ],
+    "max_upload_bytes": 500_000,
+    "accepted": [".mp4", ".mov", ".mkv", ".webm"],
+    "heights": [480, 720, 1080],
+    "scales": [2, 4],
+    "recent_fps": {"realesr-animevideov3-x4": 10.0},
+}
+
+
+def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
+    """A job JSON as the backend sends it."""
+    body: dict[str, Any] = {
+        "id": job_id, "filename": f"{job_id[:6]}.mp4", "status": status, "progress": 0.0,
+        "frames_done": 0, "frames_total": 50, "fps": None, "eta_s": None, "error": None,
+        "model": "realesr-animevideov3-x4", "scale": 2, "height": None,
+        "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z",
+        "input": {"width": 176, "height": 144, "duration_s": 2.0, "fps": 25.0},
+        "output": None, "result_url": None, "preview_before_url": None, "preview_after_url": None,
+    }
+    body.update(extra)
+    return body
+
+
+@dataclass
+class FakeApi:
+    """Serves site/ and answers /api/* from ``config``, ``jobs`` and a scripted upload answer."""
+
+    site: Path
+    config: dict[str, Any] = field(default_factory=lambda: json.loads(json.dumps(CONFIG)))
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    upload_answer: tuple[int, dict[str, Any]] | None = None
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    #: Multipart bodies of every POST /api/jobs.
+    uploads: list[bytes] = field(default_factory=list)
+    #: Extra files by URL path: (content type, bytes), e.g. previews and results.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def install(self, page: Any) -> None:
+        """Route every request of ``page`` to this fake."""
+        page.route(f"{ORIGIN}/**", self._handle)
+
+    def _json(self, route: Any, status: int, body: Any) -> None:
+        route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    def _handle(self, route: Any) -> None:
+        request = route.request
+        path = urlsplit(request.url).path
+        self.requests.append((request.method, path))
+        if path == "/api/config":
+            self._json(route, 200, self.config)
+        elif path == "/api/jobs" and request.method == "GET":
+            self._json(route, 200, self.jobs)
+        elif path in self.files:
+            kind, body = self.files[path]
+            route.fulfill(status=200, content_type=kind, body=body)
+        elif path == "/api/jobs" and request.method == "POST":
+            self.uploads.append(request.post_data_buffer or b"")
+            status, body = self.upload_answer or (500, {"detail": "no answer scripted"})
+            self._json(route, status, body)
+        elif path.startswith("/api/jobs/") and request.method == "DELETE":
+            self._delete(route, path.rsplit("/", 1)[-1])
+        else:
+            self._static(route, path)
+
+    def _delete(self, route: Any, job_id: str) -> None:
+        for index, item in enumerate(self.jobs):
+            if item["id"] != job_id:
+                continue
+            if item["status"] in ("queued", "running"):
+                item.update(status="cancelled")
+                self._json(route, 200, item)
+            else:
+                del self.jobs[index]
+                route.fulfill(status=204, body="")
+            return
+        self._json(route, 404, {"detail": "no such job"})
+
+    def _static(self, route: Any, path: str) -> None:
+        name = "index.html" if path in ("", "/") else path.lstrip("/")
+        file = (self.site / name).resolve()
+        if self.site.resolve() not in file.parents or not file.is_file():
+            self._json(route, 404, {"detail": "Not Found"})
+            return
+        kind = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0]
+        route.fulfill(status=200, content_type=kind or "application/octet-stream", body=file.read_bytes())

@@ -1,0 +1,260 @@
+"""The page's own logic in real Chromium, against a scripted API (tests/site/fake_api.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.fixtures.media import ClipFactory
+from tests.site.conftest import MOBILE, SITE, Tab
+from tests.site.fake_api import ORIGIN, FakeApi, job
+
+pytestmark = pytest.mark.browser
+
+DONE_ID = "d" * 32
+RUNNING_ID = "a" * 32
+FAILED_ID = "f" * 32
+
+
+def jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    """A solid-colour JPEG with a diagonal so before/after differ visibly."""
+    image = np.full((height, width, 3), colour, dtype=np.uint8)
+    cv2.line(image, (0, 0), (width - 1, height - 1), (255, 255, 255), max(1, width // 40))
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return bytes(data)
+
+
+def open_page(open_tab: Callable[..., Tab], api: FakeApi, viewport: dict[str, int] | None = None) -> Tab:
+    tab = open_tab(viewport)
+    api.install(tab.page)
+    tab.page.goto(f"{ORIGIN}/")
+    tab.page.wait_for_selector("#models input")
+    return tab
+
+
+def all_jobs(result_clip: Path) -> FakeApi:
+    """A fake with one job in every state; the finished one has real previews and a real result."""
+    base = f"/api/jobs/{DONE_ID}"
+    api = FakeApi(SITE)
+    api.jobs = [
+        job(RUNNING_ID, "running", progress=0.42, frames_done=21, fps=12.5, eta_s=8.0),
+        job("b" * 32, "queued"),
+        job(FAILED_ID, "failed", progress=0.2, error="the video stream is corrupt at frame 12"),
+        job("c" * 32, "cancelled", progress=0.3),
+        job(DONE_ID, "done", progress=1.0, frames_done=50, output={"width": 352, "height": 288, "frames": 50},
+            result_url=f"{base}/result", preview_before_url=f"{base}/preview/before",
+            preview_after_url=f"{base}/preview/after"),
+    ]
+    api.files = {
+        f"{base}/preview/before": ("image/jpeg", jpeg(176, 144, (40, 80, 200))),
+        f"{base}/preview/after": ("image/jpeg", jpeg(352, 288, (40, 160, 60))),
+        f"{base}/result": ("video/mp4", result_clip.read_bytes()),
+    }
+    return api
+
+
+def card(page: Any, job_id: str) -> Any:
+    return page.locator(f'.job[data-id="{job_id}"]')
+
+
+def test_russian_by_default_english_remembered(open_tab: Callable[..., Tab]) -> None:
+    tab = open_page(open_tab, FakeApi(SITE))
+    page = tab.page
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    assert page.locator("h1").inner_text() == "Улучшение качества видео"
+    assert page.get_by_role("switch", name="Улучшить качество").is_visible()
+    assert "Быстрая / анимация" in page.locator("#models").inner_text()
+
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert page.locator("h1").inner_text() == "Video quality enhancement"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "Fast / animation" in page.locator("#models").inner_text()
+    page.reload()
+    page.wait_for_selector("#models input")
+    assert page.locator("h1").inner_text() == "Video quality enhancement"
+    assert page.get_by_role("switch", name="Improve quality").is_visible()
+    assert tab.console.errors == []
+
+
+def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Callable[..., Tab]) -> None:
+    tab = open_page(open_tab, FakeApi(SITE))
+    page = tab.page
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, input, a, video')].filter((el) => {
+            const named = el.getAttribute('aria-label') || (el.labels && el.labels.length) ||
+                el.textContent.trim() || el.getAttribute('aria-labelledby');
+            return !named && el.closest('template') === null;
+        }).map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert unnamed == []
+    # Only the models offered at ×4 are shown: the ×2 variant is an inside detail.
+    assert page.locator("#models input").count() == 2
+    assert page.locator("#options input").first.is_disabled()
+    assert page.locator("#submit").is_disabled()
+    assert "выберите видео" in page.locator("#submit-hint").inner_text().lower()
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # brand
+    page.keyboard.press("Tab")  # language
+    page.keyboard.press("Tab")  # file picker
+    assert page.evaluate("document.activeElement.id") == "file"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "enhance"
+    page.keyboard.press("Space")
+    assert page.locator("#enhance").is_checked()
+    assert page.locator("#options input").first.is_enabled()
+    assert tab.console.errors == []
+
+
+def test_client_side_checks_refuse_before_sending(open_tab: Callable[..., Tab]) -> None:
+    api = FakeApi(SITE)
+    tab = open_page(open_tab, api)
+    page = tab.page
+    error = page.locator("#file-error")
+
+    page.set_input_files("#file", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
+    assert "не видео" in error.inner_text()
+    assert ".mp4".upper().lstrip(".") in error.inner_text()
+    page.set_input_files("#file", {"name": "huge.mp4", "mimeType": "video/mp4", "buffer": b"0" * 600_000})
+    assert "Файл весит 586 КБ, а можно не больше 488 КБ." in error.inner_text()
+    page.set_input_files("#file", {"name": "empty.mov", "mimeType": "video/quicktime", "buffer": b""})
+    assert "пустой" in error.inner_text()
+    page.locator("label.switch").click()
+    assert page.locator("#submit").is_disabled()
+    assert not any(method == "POST" for method, _ in api.requests)
+    assert tab.console.errors == []
+
+
+def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = FakeApi(SITE)
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    page.locator("label.switch").click()
+    assert page.locator("#size-out").inner_text() == "Получится 352×288"
+    # 2 s × 30 frames/s ÷ 10 frames/s (recent_fps) = 6 s.
+    assert "Ожидаемое время обработки: 6 с" in page.locator("#estimate").inner_text()
+    page.get_by_role("radio", name="720p").click()
+    assert page.locator("#size-out").inner_text() == "Получится 880×720"
+
+    page.set_input_files("#file", str(clip("site-480.mp4", size="640x480", seconds=1.0)))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('640×480')")
+    assert page.locator('#sizes input[value="height:480"]').is_disabled()
+    assert page.locator('#sizes input[value="height:720"]').is_enabled()
+    assert tab.console.errors == []
+
+
+def test_server_refusal_in_plain_words_and_options_sent(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = FakeApi(SITE, upload_answer=(415, {"detail": "the file has no video stream"}))
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.locator("label.switch").click()
+    page.get_by_role("radio", name="1080p").click()
+    page.get_by_role("radio", name=re.compile("Универсальная")).click()
+    page.locator("#submit").click()
+    message = page.locator("#upload-message")
+    message.wait_for(state="visible")
+    assert "Сервер не принял файл" in message.inner_text()
+    assert "Ответ сервера: the file has no video stream" in message.inner_text()
+    body = api.uploads[-1]
+    assert b'name="height"\r\n\r\n1080' in body
+    assert b'name="model"\r\n\r\nrealesrgan-x4plus' in body
+    assert b'name="scale"' not in body
+
+    api.upload_answer = (413, {"detail": "the file is larger than the limit of 500000 bytes"})
+    page.locator("#submit").click()
+    page.wait_for_function("document.querySelector('#upload-message').textContent.includes('слишком большой')")
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert "The file is too large" in message.inner_text()
+    # Chromium reports the refused POSTs themselves; nothing else may appear.
+    assert [e for e in tab.console.errors if "status of 41" not in e] == []
+
+
+def test_jobs_in_every_state_cancel_and_delete_confirmed(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.wait_for_selector(f'.job[data-id="{DONE_ID}"]')
+    badges = page.locator(".job .badge").all_inner_texts()
+    assert badges == ["Обрабатывается", "В очереди", "Ошибка", "Отменено", "Готово"]
+    running = card(page, RUNNING_ID)
+    assert running.get_by_role("progressbar").get_attribute("aria-valuenow") == "42"
+    stats = running.locator(".job-stats").inner_text()
+    assert "42" in stats and "13 кадр/с" in stats and "осталось ≈ 8 с" in stats and "кадр 21 из 50" in stats
+    assert "Причина: the video stream is corrupt" in card(page, FAILED_ID).inner_text()
+
+    polls = sum(1 for method, path in api.requests if (method, path) == ("GET", "/api/jobs"))
+    page.wait_for_timeout(2500)
+    assert sum(1 for r in api.requests if r == ("GET", "/api/jobs")) >= polls + 2, "not polled while active"
+
+    running.get_by_role("button", name=re.compile("Остановить")).click()
+    dialog = page.locator("#confirm")
+    assert dialog.is_visible() and "Остановить обработку?" in dialog.inner_text()
+    dialog.get_by_role("button", name="Остановить").click()
+    page.wait_for_function(f"document.querySelector('.job[data-id=\"{RUNNING_ID}\"] .badge').textContent === 'Отменено'")
+    assert ("DELETE", f"/api/jobs/{RUNNING_ID}") in api.requests
+
+    failed = card(page, FAILED_ID)
+    failed.get_by_role("button", name=re.compile("Удалить")).click()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert ("DELETE", f"/api/jobs/{FAILED_ID}") not in api.requests
+    failed.get_by_role("button", name=re.compile("Удалить")).click()
+    dialog.get_by_role("button", name="Удалить").click()
+    failed.wait_for(state="detached")
+    assert ("DELETE", f"/api/jobs/{FAILED_ID}") in api.requests
+    assert tab.console.errors == []
+
+
+def test_comparison_slider_moves_by_keyboard(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
+    tab = open_page(open_tab, api)
+    page = tab.page
+    done = card(page, DONE_ID)
+    done.get_by_role("button", name=re.compile("Показать результат")).click()
+    slider = done.get_by_role("slider")
+    slider.wait_for()
+    done.locator(".compare").evaluate(
+        "(figure) => Promise.all([...figure.querySelectorAll('img')].map((img) => img.decode()))"
+    )
+    assert done.locator(".compare-after").evaluate("(img) => img.naturalWidth") == 352
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert slider.get_attribute("aria-valuetext") == "55% до, 45% после"
+    clip_path = done.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath")
+    assert clip_path == "inset(0px 0px 0px 55%)"
+    page.keyboard.press("Home")
+    assert slider.input_value() == "0"
+    assert done.locator(".job-download").get_attribute("download") == f"{DONE_ID[:6]}_upscaled.mp4"
+    video = done.locator("video")
+    page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
+    assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [352, 288]
+    assert tab.console.errors == []
+
+
+def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
+    tab = open_page(open_tab, api, MOBILE)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.locator("label.switch").click()
+    card(page, DONE_ID).locator(".job-open").click()
+    page.wait_for_selector(".job-result:not([hidden]) .compare-range")
+    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    controls = page.locator("button, a, label.switch, .choice, .segment, .compare-range, video").filter(visible=True)
+    assert controls.count() > 20
+    for index in range(controls.count()):
+        control = controls.nth(index)
+        box = control.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"] + 0.5, control.evaluate("e => e.outerHTML")
+    assert tab.console.errors == []
