@@ -6,9 +6,11 @@ Run from the project root: `.venv/bin/python -m bench.model [--models a,b] [--si
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
 import tempfile
@@ -84,8 +86,58 @@ def triton_runner(url: str, model: str) -> Runner:
     return run
 
 
-def measure(runners: list[Runner], frames: np.ndarray, seconds: float) -> float:
-    """Frames per second with one thread per runner, each looping for `seconds`."""
+def triton_shm_runner(url: str, model: str, scale: int, frames: np.ndarray) -> Runner:
+    """One gRPC client passing tensors through system shared memory (the adapter's shared_memory option)."""
+    import tritonclient.grpc as grpcclient
+    import tritonclient.utils.shared_memory as shm
+
+    client = grpcclient.InferenceServerClient(url)
+    out_shape = (frames.shape[0], frames.shape[1] * scale, frames.shape[2] * scale, 3)
+    tag = f"bench{os.getpid()}_{id(frames)}_{next(_REGIONS)}"
+    regions = {}
+    for role, nbytes in (("in", frames.nbytes), ("out", int(np.prod(out_shape)))):
+        name = f"{tag}_{role}"
+        regions[role] = (name, shm.create_shared_memory_region(name, f"/{name}", nbytes), nbytes)
+        client.register_system_shared_memory(name, f"/{name}", nbytes)
+    _CLEANUP.append(lambda: [shm.destroy_shared_memory_region(h) for _, h, _ in regions.values()])
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        in_name, in_handle, in_bytes = regions["in"]
+        out_name, out_handle, out_bytes = regions["out"]
+        shm.set_shared_memory_region(in_handle, [batch])
+        tensor = grpcclient.InferInput("input", list(batch.shape), "UINT8")
+        tensor.set_shared_memory(in_name, in_bytes)
+        output = grpcclient.InferRequestedOutput("output")
+        output.set_shared_memory(out_name, out_bytes)
+        client.infer(model, [tensor], outputs=[output])
+        return np.array(shm.get_contents_as_numpy(out_handle, np.uint8, out_shape), copy=True)
+
+    return run
+
+
+_REGIONS = itertools.count()
+_CLEANUP: list[Callable[[], object]] = []
+
+
+def process_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by this process and `pids` and their children."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    total = usage.ru_utime + usage.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    wanted = set(pids)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid in wanted or ppid in wanted:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def measure(runners: list[Runner], frames: np.ndarray, seconds: float) -> tuple[float, int]:
+    """(frames per second, frames) with one thread per runner, each looping for `seconds`."""
 
     def loop(run: Runner) -> int:
         done, deadline = 0, time.perf_counter() + seconds
@@ -97,14 +149,19 @@ def measure(runners: list[Runner], frames: np.ndarray, seconds: float) -> float:
     start = time.perf_counter()
     with ThreadPoolExecutor(len(runners)) as pool:
         total = sum(pool.map(loop, runners))
-    return total / (time.perf_counter() - start)
+    return total / (time.perf_counter() - start), total
 
 
-def make_runners(runtime: str, spec: catalog.ModelSpec, server: TritonServer | None) -> list[Runner]:
-    """Runner(s) for one runtime name; `triton-cN` means N concurrent gRPC clients."""
+def make_runners(
+    runtime: str, spec: catalog.ModelSpec, server: TritonServer | None, frames: np.ndarray
+) -> list[Runner]:
+    """Runner(s) for one runtime name; `triton-cN` / `triton-shm-cN` mean N concurrent gRPC clients."""
     onnx_path = paths.ONNX_DIR / f"{spec.name}.onnx"
     if runtime.startswith("triton"):
         assert server is not None
+        if runtime.startswith("triton-shm-c"):
+            count = int(runtime.removeprefix("triton-shm-c"))
+            return [triton_shm_runner(server.grpc_url, spec.name, spec.scale, frames) for _ in range(count)]
         return [
             triton_runner(server.grpc_url, spec.name) for _ in range(int(runtime.removeprefix("triton-c")))
         ]
@@ -122,22 +179,27 @@ def bench_model(
     seconds: float,
     rounds: int,
 ) -> list[dict[str, object]]:
-    """Median frames/s per runtime and batch; runtimes alternate within each round so load drifts hit all."""
+    """Median frames/s and CPU ms/frame per runtime and batch; runtimes alternate within each round."""
     height, width = frame.shape[:2]
     gflop = gflop_per_frame(spec, height, width)
-    runners = {runtime: make_runners(runtime, spec, server) for runtime in runtimes}
+    server_pids = [server.pid] if server is not None and server.pid is not None else []
     rows: list[dict[str, object]] = []
     for batch in batches:
         frames = np.repeat(frame[None], batch, axis=0)
-        samples: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
+        runners = {runtime: make_runners(runtime, spec, server, frames) for runtime in runtimes}
+        fps_samples: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
+        cpu_samples: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
         for runtime in runtimes:  # warm-up: first-call allocations and shape compilation
             for run in runners[runtime]:
                 run(frames)
         for _ in range(rounds):
             for runtime in runtimes:
-                samples[runtime].append(measure(runners[runtime], frames, seconds))
+                cpu_before = process_cpu_s(server_pids)
+                fps, count = measure(runners[runtime], frames, seconds)
+                fps_samples[runtime].append(fps)
+                cpu_samples[runtime].append((process_cpu_s(server_pids) - cpu_before) / count * 1000)
         for runtime in runtimes:
-            fps = statistics.median(samples[runtime])
+            fps, cpu_ms = statistics.median(fps_samples[runtime]), statistics.median(cpu_samples[runtime])
             row: dict[str, object] = {
                 "model": spec.name,
                 "runtime": runtime,
@@ -145,15 +207,20 @@ def bench_model(
                 "batch": batch,
                 "frames_per_s": round(fps, 2),
                 "gflop_per_s": round(fps * gflop, 1),
-                "samples": [round(v, 2) for v in samples[runtime]],
+                "cpu_ms_per_frame": round(cpu_ms, 1),
+                "fps_samples": [round(v, 2) for v in fps_samples[runtime]],
             }
-            if runtime.startswith("triton") and "openvino-bf16" in samples:
-                paired = [t / o for t, o in zip(samples[runtime], samples["openvino-bf16"], strict=True)]
-                row["vs_openvino_bf16"] = round(statistics.median(paired), 3)
+            if "openvino-bf16" in fps_samples:
+                paired = zip(fps_samples[runtime], fps_samples["openvino-bf16"], strict=True)
+                row["fps_vs_openvino_bf16"] = round(statistics.median(t / o for t, o in paired), 3)
+                row["cpu_efficiency_vs_openvino_bf16"] = round(
+                    statistics.median(cpu_samples["openvino-bf16"]) / cpu_ms, 3
+                )
             rows.append(row)
             print(
-                f"{spec.name:26} {runtime:17} {width}x{height:<5} {batch:>5} {fps:10.2f} {fps * gflop:10.1f} "
-                f"{row.get('vs_openvino_bf16', '')}",
+                f"{spec.name:24} {runtime:16} {width}x{height:<4} {batch:>5} {fps:9.2f} {fps * gflop:8.1f} "
+                f"{cpu_ms:8.1f} {row.get('fps_vs_openvino_bf16', '-'):>8} "
+                f"{row.get('cpu_efficiency_vs_openvino_bf16', '-'):>8}",
                 flush=True,
             )
     return rows
@@ -186,7 +253,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per runtime and round")
     parser.add_argument("--rounds", type=int, default=5, help="runtimes alternate each round (shared CPUs)")
     parser.add_argument(
-        "--runtimes", default="openvino-bf16,openvino-f32,onnxruntime-fp32,triton-c1,triton-c2"
+        "--runtimes",
+        default="openvino-bf16,openvino-f32,onnxruntime-fp32,triton-c1,triton-c2,triton-shm-c1",
     )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -194,7 +262,8 @@ def main() -> None:
     wanted = args.runtimes.split(",")
     build_onnx(specs, paths.ONNX_DIR)
     print(
-        f"{'model':26} {'runtime':17} {'input':11} {'batch':>5} {'frames/s':>10} {'GFLOP/s':>10} vs OV-bf16"
+        f"{'model':24} {'runtime':16} {'input':9} {'batch':>5} {'frames/s':>9} {'GFLOP/s':>8} "
+        f"{'CPU ms/f':>8} {'fps/OV':>8} {'cpu eff':>8}"
     )
     frame = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     rows: list[dict[str, object]] = []
@@ -224,6 +293,8 @@ def main() -> None:
         finally:
             if server is not None:
                 server.stop()
+            for cleanup in _CLEANUP:
+                cleanup()
     print(f"nproc {os.cpu_count()}, load average {os.getloadavg()}")
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

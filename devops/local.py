@@ -132,11 +132,11 @@ class Stack:
         return all(http_ok(f"{self.triton_http_url}/v2/models/{name}/ready") for name in models)
 
     def _adapters_ready(self) -> bool:
-        return tasks_consumers(self.amqp_url) >= sum(1 for adapter in self.adapters if adapter.alive())
+        for adapter in self.adapters:
+            adapter.check()  # an adapter that died while starting fails the wait at once
+        return tasks_consumers(self.amqp_url) >= len(self.adapters)
 
     def _wait_adapters(self) -> None:
-        for adapter in self.adapters:
-            adapter.check()
         wait_until("adapters consuming vsr.tasks", self._adapters_ready, self.config.ready_timeout_s)
 
     def _wait_backend(self) -> None:
@@ -220,16 +220,22 @@ class Stack:
         self.backend.restart(self.config.stop_grace_s)
         self._wait_backend()
 
-    def supervise(self, poll_s: float = 1.0) -> None:
+    def supervise(self, poll_s: float = 1.0, backoff_s: float = 5.0) -> None:
         """Run until interrupted, restarting adapters or the backend that exit; fail if Triton exits."""
+        last_restart: dict[str, float] = {}
         while True:
             time.sleep(poll_s)
             if self.triton is not None:
                 self.triton.check()
             for service in [self.backend, *self.adapters]:
-                if service is not None and not service.alive():
-                    log.warning("%s exited; restarting (log %s)", service.name, service.log_path)
-                    service.restart(self.config.stop_grace_s)
+                if service is None or service.alive():
+                    continue
+                # A crash loop (e.g. a bad setting) restarts at most every backoff_s, not every poll.
+                if time.monotonic() - last_restart.get(service.name, -backoff_s) < backoff_s:
+                    continue
+                log.warning("%s exited; restarting (log %s)", service.name, service.log_path)
+                last_restart[service.name] = time.monotonic()
+                service.restart(self.config.stop_grace_s)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -247,11 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-triton", action="store_true", help="adapters run the model in-process")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--run-dir", type=Path, default=ROOT / "var" / "run")
+    parser.add_argument("--metrics-port", type=int, default=int(env.get("ADAPTER_METRICS_PORT", "9108")),
+                        help="metrics port of the first adapter; the next ones count up")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     amqp_url = env.get("AMQP_URL", DEFAULT_AMQP_URL)
     config = StackConfig(
         run_dir=args.run_dir, amqp_url=amqp_url, backend_port=args.port, adapters=args.adapters,
+        adapter_metrics_ports=[args.metrics_port + index for index in range(args.adapters)],
         models=[name.strip() for name in args.models.split(",") if name.strip()] or None,
         with_triton=not args.no_triton, build=not args.skip_build,
         storage_root=Path(env.get("STORAGE_ROOT", ROOT / "var" / "storage")),

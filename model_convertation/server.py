@@ -138,6 +138,11 @@ class TritonServer:
         """host:port for tritonclient.http."""
         return f"{self.host}:{self.http_port}"
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running tritonserver (None when stopped)."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
     def start(self) -> TritonServer:
         """Launch the process and block until it is ready."""
         if not self.repo.is_dir():

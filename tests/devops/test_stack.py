@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
-from devops.broker import tasks_consumers
-from devops.local import Stack
-from devops.readiness import http_ok, port_open, wait_until
+from devops.broker import Vhost, broker_answers, tasks_consumers
+from devops.local import DEFAULT_AMQP_URL, Stack, StackConfig
+from devops.process import ServiceError
+from devops.readiness import free_port, http_ok, port_open, wait_until
+from tests.conftest import require
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton]
 
@@ -32,3 +38,20 @@ def test_backend_killed_and_restarted(stack: Stack) -> None:
     assert not http_ok(f"{stack.base_url}/healthz")
     stack.restart_backend()
     assert http_ok(f"{stack.base_url}/readyz")
+
+
+def test_an_adapter_that_cannot_start_fails_the_start_with_its_log(tmp_path: Path) -> None:
+    base_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
+    require(broker_answers(base_url), "RabbitMQ at AMQP_URL")
+    with Vhost(base_url) as vhost:
+        config = StackConfig(
+            run_dir=tmp_path, amqp_url=vhost.url, backend_port=free_port(), adapters=1,
+            adapter_metrics_ports=[free_port()], with_triton=False, build=False, ready_timeout_s=120,
+            extra_env={"INFERENCE_TIMEOUT_S": "-1"},  # refused by AdapterSettings
+        )
+        started = time.monotonic()
+        expected = r"(?s)adapter-0 exited with code [1-9].*INFERENCE_TIMEOUT_S"
+        with pytest.raises(ServiceError, match=expected), Stack(config):
+            pass
+        assert time.monotonic() - started < 60
+    assert not port_open("127.0.0.1", config.backend_port)  # the backend it had started was stopped

@@ -55,3 +55,28 @@ def test_profile_covers_declared_resolutions() -> None:
     assert low == (1, 360, 640, 3) and opt == (4, 720, 1280, 3) and high == (8, 720, 1280, 3)
     with pytest.raises(ValueError, match="1280x720"):
         Resolution.parse("720p")
+
+
+@pytest.mark.gpu
+def test_gpu_target_builds_an_engine(tmp_path: Path) -> None:
+    from model_convertation.tensorrt import _gpu_present
+
+    if not _gpu_present():
+        pytest.skip("needs an NVIDIA GPU with TensorRT")
+    done = cli(
+        "build",
+        "--target",
+        "gpu",
+        "--models",
+        "realesr-animevideov3-x4",
+        "--repo",
+        str(tmp_path),
+        "--resolutions",
+        "176x144,640x360",
+        "--instances",
+        "2",
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "realesr-animevideov3-x4" / "1" / "model.plan").stat().st_size > 1_000_000
+    config = (tmp_path / "realesr-animevideov3-x4" / "config.pbtxt").read_text()
+    assert 'platform: "tensorrt_plan"' in config and "count: 2 kind: KIND_GPU" in config

@@ -1,0 +1,203 @@
+"""Acceptance: the page against the real local stack (Triton on CPU, adapters, backend, RabbitMQ) in Chromium."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from devops.local import Stack
+from tests.fixtures.media import ClipFactory, ffprobe
+from tests.fixtures.stack import STACK_MODEL
+from tests.site.conftest import DESKTOP, MOBILE, Tab
+
+pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
+
+VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
+# Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only that one is expected.
+REFUSED_POST = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d .*/api/jobs\)$")
+
+
+def job_card(page: Any, filename: str) -> Any:
+    return page.locator(".job", has=page.locator(".job-name", has_text=filename))
+
+
+def assert_usable(page: Any, *controls: Any) -> None:
+    """Each control is visible, inside the viewport's width and would receive a click."""
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+    for control in controls:
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        assert box is not None, control
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (control, box)
+        control.click(trial=True)
+
+
+def throttle_upload(cdp: Any, bytes_per_s: float) -> None:
+    """Slow the upload down (DevTools network emulation) so its progress is visible; -1 lifts it."""
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_s})
+
+
+def watch_progress(page: Any, card: Any, shot: Path, timeout_s: float = 240) -> list[int]:
+    """Sample the job's progress bar until it is done; screenshot the first value strictly between 0 and 100."""
+    values: list[int] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = card.get_attribute("data-status")
+        value = int(card.get_by_role("progressbar").get_attribute("aria-valuenow") or 0)
+        if not values or values[-1] != value:
+            values.append(value)
+            if 0 < value < 100 and not shot.exists():
+                page.screenshot(path=str(shot), full_page=True)
+        if status == "done":
+            return values
+        assert status in ("queued", "running"), f"job ended as {status}: {card.inner_text()}"
+        page.wait_for_timeout(150)
+    raise AssertionError(f"not done in {timeout_s} s; progress seen {values}")
+
+
+@pytest.mark.parametrize("screen", list(VIEWPORTS))
+def test_upload_progress_result_download_refusal(
+    screen: str, stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path,
+    tmp_path: Path,
+) -> None:
+    tab = open_tab(VIEWPORTS[screen])
+    page = tab.page
+    name = f"site-{screen}.mp4"
+    source = clip(name, seconds=2.0)
+    shot = lambda step: str(artifacts / f"{screen}-{step}.png")  # noqa: E731
+
+    page.goto(stack.base_url)
+    page.wait_for_selector("#models input")
+    assert_usable(page, page.locator("#lang-switch"), page.locator("#pick"), page.locator("label.switch"))
+    page.screenshot(path=shot("1-empty"), full_page=True)
+
+    page.set_input_files("#file", str(source))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    page.get_by_role("switch", name="Улучшить качество").check()
+    model = page.locator(f'#models input[value="{STACK_MODEL}"]')
+    model.check()
+    page.get_by_role("radio", name="×4").check()
+    assert page.locator("#size-out").inner_text() == "Получится 704×576"
+    assert page.locator("#estimate").inner_text()
+    submit = page.get_by_role("button", name="Загрузить и улучшить")
+    assert_usable(page, model.locator("xpath=.."), page.locator(".segment").last, submit,
+                  page.locator("#remove-file"))
+    page.screenshot(path=shot("2-upload"), full_page=True)
+
+    # About 2 s of upload for the ~120 KB clip, so the bytes-sent bar is seen moving.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    throttle_upload(cdp, 60 * 1024)
+    submit.click()
+    page.wait_for_function(
+        "(() => { const v = +document.querySelector('#upload-bar').getAttribute('aria-valuenow');"
+        " return v > 0 && v < 100; })()"
+    )
+    assert re.match(r"Отправлено [\d,]+ КБ из [\d,]+ КБ", page.locator("#upload-text").inner_text())
+    assert_usable(page, page.locator("#upload-cancel"))
+    page.screenshot(path=shot("3-sending"), full_page=True)
+    card = job_card(page, name)
+    card.wait_for()
+    throttle_upload(cdp, -1)
+    cdp.detach()
+    assert "загружено" in page.locator("#upload-message").inner_text()
+
+    values = watch_progress(page, card, artifacts / f"{screen}-4-progress.png")
+    assert values == sorted(values), f"progress went backwards: {values}"
+    assert any(0 < v < 100 for v in values), f"no intermediate progress seen: {values}"
+    assert values[-1] == 100
+    assert card.locator(".badge").inner_text() == "Готово"
+
+    card.get_by_role("button", name=re.compile("Показать результат")).click()
+    figure = card.locator(".compare")
+    figure.evaluate("(f) => Promise.all([...f.querySelectorAll('img')].map((img) => img.decode()))")
+    slider = card.get_by_role("slider")
+    slider.focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowLeft")
+    assert slider.input_value() == "35"
+    assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
+        "inset(0px 0px 0px 35%)"
+    video = card.locator("video")
+    page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
+    assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [704, 576]
+    download_link = card.get_by_role("link", name=re.compile("Скачать"))
+    assert_usable(page, slider, video, download_link, card.locator(".job-open"), card.locator(".job-delete"))
+    figure.scroll_into_view_if_needed()
+    page.screenshot(path=shot("5-result"), full_page=True)
+
+    with page.expect_download() as info:
+        download_link.click()
+    download = info.value
+    assert download.suggested_filename == f"site-{screen}_upscaled.mp4"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    streams = ffprobe(saved)["streams"]
+    picture = next(s for s in streams if s["codec_type"] == "video")
+    assert (picture["width"], picture["height"]) == (704, 576)
+    assert any(s["codec_type"] == "audio" for s in streams), "the result lost its sound"
+
+    # Client-side refusal: not even sent.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n")
+    page.set_input_files("#file", str(notes))
+    assert "не видео" in page.locator("#file-error").inner_text()
+    assert page.locator("#submit").is_disabled()
+    # Server-side refusal: a text file dressed as .mp4 passes the page's checks and is refused by the backend.
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("this is text, not a video\n" * 20)
+    page.set_input_files("#file", str(fake))
+    submit.click()
+    message = page.locator("#upload-message")
+    page.wait_for_function("document.querySelector('#upload-message').textContent.includes('Ответ сервера')")
+    assert re.search(r"Сервер не (принял файл|смог обработать)", message.inner_text()), message.inner_text()
+    assert_usable(page, message)
+    message.scroll_into_view_if_needed()
+    page.screenshot(path=shot("6-refused"), full_page=True)
+
+    job_id = card.get_attribute("data-id")
+    card.get_by_role("button", name=re.compile("Удалить")).click()
+    page.locator("#confirm").get_by_role("button", name="Удалить").click()
+    card.wait_for(state="detached")
+    assert httpx.get(f"{stack.base_url}/api/jobs/{job_id}", timeout=10).status_code == 404
+
+    unexpected = [error for error in tab.console.errors if not REFUSED_POST.search(error)]
+    assert unexpected == []
+    assert len(tab.console.errors) - len(unexpected) <= 1
+
+
+def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory,
+                              artifacts: Path) -> None:
+    tab = open_tab(DESKTOP)
+    page = tab.page
+    name = "site-long.mp4"
+    page.goto(stack.base_url)
+    page.wait_for_selector("#models input")
+    page.set_input_files("#file", str(clip(name, seconds=20.0)))
+    page.get_by_role("switch", name="Улучшить качество").check()
+    page.locator(f'#models input[value="{STACK_MODEL}"]').check()
+    page.get_by_role("radio", name="×2").check()
+    page.get_by_role("button", name="Загрузить и улучшить").click()
+    card = job_card(page, name)
+    page.wait_for_function(
+        "(c) => c.dataset.status === 'running' && +c.querySelector('[role=progressbar]').getAttribute('aria-valuenow') > 0",
+        arg=card.element_handle(), timeout=120_000,
+    )
+    assert re.search(r"\d+ кадр/с", card.locator(".job-stats").inner_text())
+    card.get_by_role("button", name=re.compile("Остановить")).click()
+    page.locator("#confirm").get_by_role("button", name="Остановить").click()
+    page.wait_for_function("(c) => c.dataset.status === 'cancelled'", arg=card.element_handle())
+    assert card.locator(".badge").inner_text() == "Отменено"
+    assert card.get_by_role("button", name=re.compile("Удалить")).is_visible()
+    page.screenshot(path=str(artifacts / "desktop-7-cancelled.png"), full_page=True)
+    job_id = card.get_attribute("data-id")
+    assert httpx.get(f"{stack.base_url}/api/jobs/{job_id}", timeout=10).json()["status"] == "cancelled"
+    assert tab.console.errors == []
