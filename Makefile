@@ -46,8 +46,9 @@ system:  ## Debian packages (ffmpeg, Chromium + ChromeDriver, libomp5, espeak-ng
 	  $(APT) update && $(APT) install --no-install-recommends $$missing >/dev/null; \
 	fi
 
-models: $(VENV)/.deps  ## ONNX files and the CPU Triton model repository (skips what is up to date)
-	$(PY) -m model_convertation build --target cpu
+models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; skips what is up to date)
+	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
+	$(PY) -m adapter.description.fetch_models
 
 up: system models  ## start Triton, ADAPTERS (2) adapters and the backend on http://localhost:8008 (Ctrl-C stops)
 	$(PY) -m devops.local up --skip-build

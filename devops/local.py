@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="metrics port of the first adapter; the next ones count up")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # one line per socket event otherwise
     amqp_url = env.get("AMQP_URL", DEFAULT_AMQP_URL)
     config = StackConfig(
         run_dir=args.run_dir, amqp_url=amqp_url, backend_port=args.port, adapters=args.adapters,

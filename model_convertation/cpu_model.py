@@ -32,7 +32,7 @@ def _openvino_runner(onnx_path: Path, precision: str, threads: int) -> tuple[Run
     request = compiled.create_infer_request()
 
     def run(frames: np.ndarray) -> np.ndarray:
-        return np.array(request.infer({0: frames})[0], copy=True)
+        return np.array(request.infer({0: frames}, share_inputs=True)[0], copy=True)
 
     return run, f"openvino-{precision}"
 

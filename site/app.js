@@ -27,6 +27,8 @@ const jobsView = new JobsView({
   template: document.getElementById("job-template"),
   announce,
   onChange: () => schedule(0),
+  // A finished job updates the measured speeds behind the time estimate.
+  onFinished: () => loadConfig(),
 });
 
 const form = new UploadForm({

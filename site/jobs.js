@@ -165,8 +165,8 @@ class JobCard {
 
 /** The list of cards in `listEl`, kept in the server's order (newest first). */
 export class JobsView {
-  constructor({ listEl, stateEl, countEl, template, announce, onChange }) {
-    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange });
+  constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished }) {
+    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange, onFinished });
     this.cards = new Map();
     this.models = [];
     this.loaded = false;
@@ -185,6 +185,7 @@ export class JobsView {
     this.offline = false;
     const seen = new Set();
     const messages = [];
+    let finished = false;
     jobs.forEach((job, index) => {
       seen.add(job.id);
       let card = this.cards.get(job.id);
@@ -192,6 +193,7 @@ export class JobsView {
         card = new JobCard(this.template, this);
         this.cards.set(job.id, card);
       }
+      finished ||= Boolean(card.job && ACTIVE.has(card.job.status) && job.status === "done");
       const message = card.update(job);
       if (message) messages.push(message);
       if (this.listEl.children[index] !== card.el) this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
@@ -204,6 +206,7 @@ export class JobsView {
     }
     if (messages.length) this.announce(messages.join(". "));
     this.renderState();
+    if (finished) this.onFinished();
   }
 
   /** One job changed locally (a fresh upload or a cancel answer). */

@@ -84,10 +84,13 @@ export class UploadForm {
   }
 
   setConfig(config) {
+    const shape = (c) => JSON.stringify([c?.models, c?.scales, c?.heights]);
+    // A refreshed config usually only brings new speeds: keep the controls (and focus) as they are.
+    const rebuild = shape(config) !== shape(this.config);
     this.config = config;
     if (!config.models.some((m) => m.id === this.model)) this.model = config.models[0]?.id;
     $("file").accept = ["video/*", ...config.accepted].join(",");
-    this.buildChoices();
+    if (rebuild) this.buildChoices();
     this.render();
   }
 
@@ -162,8 +165,9 @@ export class UploadForm {
     };
     video.onerror = () => {
       // The browser cannot decode every container the server accepts; the server will judge it.
-      video.removeAttribute("src");
+      video.hidden = true;
     };
+    video.hidden = false;
     video.src = chosen.url;
   }
 
@@ -272,6 +276,7 @@ export class UploadForm {
       const text = choice.height ? t("size.height", choice) : t("size.scale", choice);
       input.closest("label").querySelector(".segment-text").textContent = text;
       input.disabled = !state.ok;
+      input.closest("label").classList.toggle("segment-invalid", !state.ok);
       input.closest("label").title = state.ok ? "" : t(state.why);
       input.checked = input.value === this.size;
     }

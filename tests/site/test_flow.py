@@ -55,7 +55,7 @@ def watch_progress(page: Any, card: Any, shot: Path, timeout_s: float = 240) -> 
         if not values or values[-1] != value:
             values.append(value)
             if 0 < value < 100 and not shot.exists():
-                page.screenshot(path=str(shot), full_page=True)
+                page.screenshot(path=str(shot), full_page=True, animations="disabled")
         if status == "done":
             return values
         assert status in ("queued", "running"), f"job ended as {status}: {card.inner_text()}"
@@ -74,10 +74,12 @@ def test_upload_progress_result_download_refusal(
     source = clip(name, seconds=2.0)
     shot = lambda step: str(artifacts / f"{screen}-{step}.png")  # noqa: E731
 
+    for old in artifacts.glob(f"{screen}-*.png"):
+        old.unlink()
     page.goto(stack.base_url)
     page.wait_for_selector("#models input")
     assert_usable(page, page.locator("#lang-switch"), page.locator("#pick"), page.locator("label.switch"))
-    page.screenshot(path=shot("1-empty"), full_page=True)
+    page.screenshot(path=shot("1-empty"), full_page=True, animations="disabled")
 
     page.set_input_files("#file", str(source))
     page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
@@ -90,7 +92,7 @@ def test_upload_progress_result_download_refusal(
     submit = page.get_by_role("button", name="Загрузить и улучшить")
     assert_usable(page, model.locator("xpath=.."), page.locator(".segment").last, submit,
                   page.locator("#remove-file"))
-    page.screenshot(path=shot("2-upload"), full_page=True)
+    page.screenshot(path=shot("2-upload"), full_page=True, animations="disabled")
 
     # About 2 s of upload for the ~120 KB clip, so the bytes-sent bar is seen moving.
     cdp = page.context.new_cdp_session(page)
@@ -103,7 +105,7 @@ def test_upload_progress_result_download_refusal(
     )
     assert re.match(r"Отправлено [\d,]+ КБ из [\d,]+ КБ", page.locator("#upload-text").inner_text())
     assert_usable(page, page.locator("#upload-cancel"))
-    page.screenshot(path=shot("3-sending"), full_page=True)
+    page.screenshot(path=shot("3-sending"), full_page=True, animations="disabled")
     card = job_card(page, name)
     card.wait_for()
     throttle_upload(cdp, -1)
@@ -127,12 +129,14 @@ def test_upload_progress_result_download_refusal(
     assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
         "inset(0px 0px 0px 35%)"
     video = card.locator("video")
-    page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
+    page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [704, 576]
+    # The speed just measured now feeds the model's line and the time estimate.
+    assert "кадр/с" in page.locator(f'#models input[value="{STACK_MODEL}"] ~ .choice-body').inner_text()
     download_link = card.get_by_role("link", name=re.compile("Скачать"))
     assert_usable(page, slider, video, download_link, card.locator(".job-open"), card.locator(".job-delete"))
     figure.scroll_into_view_if_needed()
-    page.screenshot(path=shot("5-result"), full_page=True)
+    page.screenshot(path=shot("5-result"), full_page=True, animations="disabled")
 
     with page.expect_download() as info:
         download_link.click()
@@ -161,7 +165,7 @@ def test_upload_progress_result_download_refusal(
     assert re.search(r"Сервер не (принял файл|смог обработать)", message.inner_text()), message.inner_text()
     assert_usable(page, message)
     message.scroll_into_view_if_needed()
-    page.screenshot(path=shot("6-refused"), full_page=True)
+    page.screenshot(path=shot("6-refused"), full_page=True, animations="disabled")
 
     job_id = card.get_attribute("data-id")
     card.get_by_role("button", name=re.compile("Удалить")).click()
@@ -197,7 +201,7 @@ def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: 
     page.wait_for_function("(c) => c.dataset.status === 'cancelled'", arg=card.element_handle())
     assert card.locator(".badge").inner_text() == "Отменено"
     assert card.get_by_role("button", name=re.compile("Удалить")).is_visible()
-    page.screenshot(path=str(artifacts / "desktop-7-cancelled.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "desktop-7-cancelled.png"), full_page=True, animations="disabled")
     job_id = card.get_attribute("data-id")
     assert httpx.get(f"{stack.base_url}/api/jobs/{job_id}", timeout=10).json()["status"] == "cancelled"
     assert tab.console.errors == []
