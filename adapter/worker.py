@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import os
-import pickle
 import queue as queue_mod
-import secrets
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +21,9 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
-from adapter.errors import JobCancelled, JobError, PermanentJobError, TransientJobError
+from adapter.errors import JobCancelled, JobError
+from adapter.guard import run_guarded
+from adapter.job import GuardedJob, JobResult, Stages, Toolbox, Work, execute
 from adapter.metrics import Metrics
 from adapter.queue import (
     JOB_ID_HEADER,
@@ -34,7 +31,6 @@ from adapter.queue import (
     Action,
     BadMessageError,
     Decision,
-    ProcessCrashedError,
     decide_bad_message,
     decide_exhausted,
     decide_failure,
@@ -43,13 +39,12 @@ from adapter.queue import (
     needs_guard,
     parse_job,
 )
+from adapter.workspace import JobFiles
 from contract import storage, topology
 from contract.messages import DoneEvent, JobMessage, ProgressEvent
 
 log = logging.getLogger(__name__)
 
-PipelineFn = Callable[..., Any]
-UpscalerFactory = Callable[[str], Any]
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
 
 
@@ -68,47 +63,6 @@ class WorkerConfig:
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 15.0
     tick_s: float = 0.2
-
-
-@dataclass(frozen=True)
-class JobFiles:
-    """Where one run reads and writes; outputs go to per-run temporaries renamed into place on success."""
-
-    input: Path
-    output: Path
-    previews: tuple[Path, Path]
-    cancel_marker: Path
-    token: str = field(default_factory=lambda: secrets.token_hex(6))
-
-    @classmethod
-    def for_job(cls, root: Path, job: JobMessage) -> JobFiles:
-        """Resolve a job's keys under ``root``; raises UnsafeKeyError for escaping keys."""
-        return cls(
-            input=storage.resolve(root, job.input_key),
-            output=storage.resolve(root, job.output_key),
-            previews=(
-                storage.resolve(root, storage.preview_key(job.job_id, "before")),
-                storage.resolve(root, storage.preview_key(job.job_id, "after")),
-            ),
-            cancel_marker=storage.resolve(root, storage.cancel_marker_key(job.job_id)),
-        )
-
-    def partial(self, path: Path) -> Path:
-        """This run's temporary for ``path`` (keeps the suffix so the muxer picks the format)."""
-        return path.with_name(f".{path.stem}.{self.token}.part{path.suffix}")
-
-    def commit(self) -> None:
-        """Rename this run's outputs into place; a redelivered job simply overwrites the same files."""
-        for final in (*self.previews, self.output):
-            tmp = self.partial(final)
-            if tmp.exists():
-                os.replace(tmp, final)
-        self.discard_stale()
-
-    def discard_stale(self) -> None:
-        """Remove partial files of this job, including those left by a killed earlier run."""
-        for tmp in self.output.parent.glob(".*.part.*"):
-            tmp.unlink(missing_ok=True)
 
 
 class StopCheck:
@@ -429,104 +383,3 @@ class Worker:
         flight.files.discard_stale()
         self.metrics.busy.set(0)
         self.metrics.jobs.labels("abandoned").inc()
-
-
-# ---- guarded runs: a child process, so a crashing decoder cannot take the worker down ----------------
-
-
-def run_guarded(
-    run_pipeline: PipelineFn,
-    make_upscaler: UpscalerFactory,
-    args: tuple[Path, Path, Any],
-    previews: tuple[Path, Path],
-    limits: Any,
-    on_progress: Callable[[Any], None],
-    should_stop: Callable[[], bool],
-    kill_after_s: float = 10.0,
-) -> Any:
-    """Run the pipeline in a spawned child; a dying child becomes ProcessCrashedError."""
-    ctx = multiprocessing.get_context("spawn")
-    messages = ctx.Queue()
-    stop = ctx.Event()
-    child = ctx.Process(
-        target=_guarded_child,
-        args=(run_pipeline, make_upscaler, args, previews, limits, messages, stop, os.getpid()),
-        daemon=True,
-    )
-    child.start()
-    stop_sent = float("inf")
-    try:
-        while True:
-            if should_stop() and not stop.is_set():
-                stop.set()
-                stop_sent = time.monotonic()
-            try:
-                kind, payload = messages.get(timeout=0.2)
-            except queue_mod.Empty:
-                if time.monotonic() - stop_sent > kill_after_s:
-                    raise JobCancelled("stopped") from None
-                if not child.is_alive() and messages.empty():
-                    raise ProcessCrashedError(_crash_reason(child.exitcode)) from None
-                continue
-            if kind == "progress":
-                on_progress(payload)
-            elif kind == "ok":
-                return payload
-            else:
-                raise payload
-    finally:
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
-        messages.close()
-
-
-def _crash_reason(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            how = f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            how = f"killed by signal {-exitcode}"
-    else:
-        how = f"exit code {exitcode}"
-    return f"processing crashed ({how}); the video is probably corrupt or not supported"
-
-
-def _guarded_child(
-    run_pipeline: PipelineFn,
-    make_upscaler: UpscalerFactory,
-    args: tuple[Path, Path, Any],
-    previews: tuple[Path, Path],
-    limits: Any,
-    messages: Any,
-    stop: Any,
-    parent_pid: int,
-) -> None:
-    """Child entry: stop when told or when the worker is gone; report the outcome as one message."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-    def should_stop() -> bool:
-        return stop.is_set() or os.getppid() != parent_pid
-
-    try:
-        result = run_pipeline(
-            *args, make_upscaler(args[2].model), on_progress=lambda p: messages.put(("progress", p)),
-            should_stop=should_stop, previews=previews, limits=limits,
-        )
-        messages.put(("ok", result))
-    except BaseException as exc:
-        messages.put(("error", _picklable(exc)))
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    """The exception itself when it survives pickling, else one of the same family with its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        family = PermanentJobError if isinstance(exc, PermanentJobError) else TransientJobError
-        if isinstance(exc, JobCancelled):
-            return JobCancelled(str(exc))
-        return family(f"{type(exc).__name__}: {exc}")

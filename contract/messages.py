@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -18,6 +18,9 @@ MODELS: dict[str, int] = {
     "realesrgan-x4plus-anime": 4,
 }
 DEFAULT_MODEL = "realesr-animevideov3-x4"
+#: Languages of the audio description (тифлокомментарии) the adapter can add.
+DescribeLang = Literal["ru", "en"]
+DESCRIBE_LANGUAGES: tuple[str, ...] = get_args(DescribeLang)
 
 
 class _Message(BaseModel):
@@ -28,7 +31,7 @@ class _Message(BaseModel):
 
 
 class JobOptions(BaseModel):
-    """What the user asked for: model and output size (scale or height)."""
+    """What the user asked for: upscaling (model, output size) and/or an audio description in a language."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     model: str = DEFAULT_MODEL
@@ -37,6 +40,10 @@ class JobOptions(BaseModel):
     crf: int = Field(default=18, ge=0, le=51)
     preset: str = "medium"
     encoder: Literal["libx264", "libx265", "h264_nvenc"] = "libx264"
+    #: False: keep the video as it is (only useful together with ``describe``).
+    upscale: bool = True
+    #: Add a spoken description track (and a WebVTT) in this language.
+    describe: DescribeLang | None = None
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
@@ -44,6 +51,8 @@ class JobOptions(BaseModel):
             raise ValueError(f"unknown model {self.model!r}; choose one of {sorted(MODELS)}")
         if self.scale is not None and self.height is not None:
             raise ValueError("give either scale or height, not both")
+        if not self.upscale and self.describe is None:
+            raise ValueError("nothing to do: ask for upscaling, a description, or both")
         return self
 
 
@@ -70,11 +79,12 @@ class ProgressEvent(_Message):
 
 
 class DoneEvent(_Message):
-    """The job's output and previews are stored."""
+    """The job's output and previews (and the description's WebVTT, if asked for) are stored."""
 
     type: Literal["done"] = "done"
     job_id: str
     output_key: str
+    vtt_key: str | None = None
     preview_before_key: str | None = None
     preview_after_key: str | None = None
     frames: int = Field(ge=0)

@@ -38,6 +38,11 @@ def output_key(job_id: str) -> str:
     return f"{job_dir(job_id)}/output.mp4"
 
 
+def vtt_key(job_id: str) -> str:
+    """Key of the audio description's WebVTT, beside the finished video."""
+    return f"{job_dir(job_id)}/output.vtt"
+
+
 def preview_key(job_id: str, which: str) -> str:
     """Key of a before/after preview frame (``which`` is ``before`` or ``after``)."""
     if which not in ("before", "after"):

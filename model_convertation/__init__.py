@@ -1,0 +1,1 @@
+"""ncnn Real-ESRGAN weights → PyTorch → ONNX → Triton CPU repository / TensorRT engines."""

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from model_convertation import catalog, paths, repository, tensorrt
-from model_convertation.builder import build_cpu, build_gpu
+from model_convertation.builder import build_cpu, build_gpu, build_onnx
 from model_convertation.ncnn import NcnnFormatError
 from model_convertation.server import TritonServer, TritonStartError
 
@@ -86,8 +86,6 @@ def _build(args: argparse.Namespace) -> None:
             workspace_gib=args.workspace_gib,
         )
     elif args.onnx_only:
-        from model_convertation.builder import build_onnx
-
         build_onnx(specs, args.onnx_dir, force=args.force)
     else:
         build_cpu(specs, args.onnx_dir, args.repo, options, force=args.force)

@@ -1,28 +1,16 @@
 // The upload form: file picker / drag-and-drop, client-side checks, options, time estimate, XHR upload.
 
 import { upload } from "./api.js";
+import { fileProblem, sizeChoice, sizeState } from "./checks.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
-// The server's largest output frame (backend/options.py); larger choices are shown disabled.
-const MAX_OUT_W = 7680;
-const MAX_OUT_H = 4320;
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
 const DEFAULT_MODEL = "realesr-animevideov3-x4";
 const DEFAULT_SIZE = "scale:2";
 
 const $ = (id) => document.getElementById(id);
-
-function sizeChoice(value) {
-  const [kind, number] = value.split(":");
-  return kind === "height" ? { height: Number(number) } : { scale: Number(number) };
-}
-
-function extensionOf(name) {
-  const dot = name.lastIndexOf(".");
-  return dot > 0 ? name.slice(dot).toLowerCase() : "";
-}
 
 /** Controller of #upload-form; `onUploaded(job)` gets the created job. */
 export class UploadForm {
@@ -134,15 +122,7 @@ export class UploadForm {
   choose(file) {
     this.clearFile();
     this.message = null;
-    const config = this.config;
-    const ext = extensionOf(file.name);
-    if (config && !config.accepted.includes(ext)) {
-      this.fileError = { key: "err.type", params: { name: file.name, types: fmt.extensions(config.accepted, 99) } };
-    } else if (file.size === 0) {
-      this.fileError = { key: "err.empty", params: { name: file.name } };
-    } else if (config && file.size > config.max_upload_bytes) {
-      this.fileError = { key: "err.size", params: { size: file.size, max: config.max_upload_bytes } };
-    }
+    this.fileError = fileProblem(file, this.config);
     if (this.fileError) {
       this.render();
       return;
@@ -180,14 +160,6 @@ export class UploadForm {
     this.file = null;
     this.fileError = null;
     this.render();
-  }
-
-  sizeState(value) {
-    if (!this.file?.height) return { ok: true };
-    const [w, h] = fmt.outputSize(this.file.width, this.file.height, sizeChoice(value));
-    if (value.startsWith("height:") && h <= this.file.height) return { ok: false, why: "size.too_small" };
-    if (Math.max(w, h) > MAX_OUT_W || Math.min(w, h) > MAX_OUT_H) return { ok: false, why: "size.too_big" };
-    return { ok: true, dims: fmt.dims(w, h) };
   }
 
   estimate() {
@@ -266,7 +238,9 @@ export class UploadForm {
       input.checked = input.value === this.model;
     }
     const states = new Map();
-    for (const input of $("sizes").querySelectorAll("input")) states.set(input.value, this.sizeState(input.value));
+    for (const input of $("sizes").querySelectorAll("input")) {
+      states.set(input.value, sizeState(input.value, this.file?.width, this.file?.height));
+    }
     if (!states.get(this.size)?.ok) {
       this.size = [...states].find(([, state]) => state.ok)?.[0] ?? this.size;
     }

@@ -1,4 +1,4 @@
-"""``python -m adapter.description.cli INPUT -o OUTPUT --lang ru|en``: add an audio-description track."""
+"""``python -m adapter describe INPUT -o OUTPUT --lang ru|en``: add an audio-description track."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from adapter.description.engine import build_describer, describe
-from adapter.description.settings import DescriptionSettings
 from adapter.errors import JobError
+from adapter.settings import AdapterSettings
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``describe``; print the cues, or one line of reason and exit 1."""
-    parser = argparse.ArgumentParser(prog="python -m adapter.description.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m adapter describe", description=__doc__)
     parser.add_argument("input", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, help=".mp4, .m4v, .mov or .mkv")
     parser.add_argument("--lang", choices=("ru", "en"), required=True)
@@ -27,14 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.input.resolve() == args.output.resolve():
         print("error: the output must not overwrite the input", file=sys.stderr)
         return 1
+    settings = AdapterSettings()
     try:
-        result = describe(
-            args.input,
-            args.output,
-            lang=args.lang,
-            mode=args.track,
-            describer=build_describer(DescriptionSettings()),
+        describer = build_describer(
+            settings.DESCRIPTION_DETECTOR_ONNX,
+            settings.DESCRIPTION_CAPTIONER_ONNX,
+            settings.DESCRIPTION_MIN_SCORE,
         )
+        result = describe(args.input, args.output, lang=args.lang, mode=args.track, describer=describer)
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -14,13 +14,14 @@ from adapter.description.mux import TrackMode, mux, webvtt
 from adapter.description.placement import Cue, Pending, place
 from adapter.description.scenes import Scene, detect_scenes, key_frame
 from adapter.description.sentences import sentence, signature
-from adapter.description.settings import DescriptionSettings
 from adapter.description.speech import EspeakSpeaker, Speaker
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError
 from contract.probe import ProbeError, probe
 
 Lang = Literal["ru", "en"]
 Progress = Callable[[float], None]
+#: Where ``python -m adapter.description.fetch_models`` writes the detector (DESCRIPTION_DETECTOR_ONNX).
+DEFAULT_DETECTOR_ONNX = Path("./.models/description/centernet.onnx")
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,15 @@ class DescriptionResult:
     scenes: list[Scene]
 
 
-def build_describer(settings: DescriptionSettings) -> Describer:
+def build_describer(
+    detector_onnx: Path = DEFAULT_DETECTOR_ONNX,
+    captioner_onnx: Path | None = None,
+    min_score: float = 0.3,
+) -> Describer:
     """The captioner when one is configured, else the shipped COCO detector."""
-    if settings.DESCRIPTION_CAPTIONER_ONNX is not None:
-        return OnnxCaptioner(settings.DESCRIPTION_CAPTIONER_ONNX)
-    return CenterNetDetector(settings.DESCRIPTION_DETECTOR_ONNX, min_score=settings.DESCRIPTION_MIN_SCORE)
+    if captioner_onnx is not None:
+        return OnnxCaptioner(captioner_onnx)
+    return CenterNetDetector(detector_onnx, min_score=min_score)
 
 
 def _texts(
@@ -91,7 +96,7 @@ def describe(
     except ProbeError as exc:
         error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
         raise error(exc.reason) from exc
-    describer = describer or build_describer(DescriptionSettings())
+    describer = describer or build_describer()
     speaker = speaker or EspeakSpeaker()
     scenes = detect_scenes(input_path, info.duration_s, fps=float(info.fps))
     report(0.1)

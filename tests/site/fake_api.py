@@ -17,7 +17,8 @@ ORIGIN = "http://studio.test"
 
 CONFIG: dict[str, Any] = {
     "models": [
-        {"id": "realesr-animevideov3-x4", "scale": 4, "title_ru": "Быстрая / анимация", "title_en": "Fast / animation"},
+        {"id": "realesr-animevideov3-x4", "scale": 4, "title_ru": "Быстрая / анимация",
+         "title_en": "Fast / animation"},
         {"id": "realesr-animevideov3-x2", "scale": 2, "title_ru": "Быстрая, ×2", "title_en": "Fast, ×2"},
         {"id": "realesrgan-x4plus", "scale": 4, "title_ru": "Универсальная — лучшее качество",
          "title_en": "Universal — best quality"},
@@ -74,12 +75,12 @@ class FakeApi:
         elif path == "/api/jobs" and request.method == "GET":
             self._json(route, 200, self.jobs)
         elif path in self.files:
-            kind, body = self.files[path]
-            route.fulfill(status=200, content_type=kind, body=body)
+            kind, data = self.files[path]
+            route.fulfill(status=200, content_type=kind, body=data)
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
-            status, body = self.upload_answer or (500, {"detail": "no answer scripted"})
-            self._json(route, status, body)
+            status, answer = self.upload_answer or (500, {"detail": "no answer scripted"})
+            self._json(route, status, answer)
         elif path.startswith("/api/jobs/") and request.method == "DELETE":
             self._delete(route, path.rsplit("/", 1)[-1])
         else:

@@ -1,4 +1,4 @@
-"""Acceptance: the page against the real local stack (Triton on CPU, adapters, backend, RabbitMQ) in Chromium."""
+"""Acceptance: the page in Chromium against the real stack (Triton on CPU, adapters, backend, RabbitMQ)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from tests.site.conftest import DESKTOP, MOBILE, Tab
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
-# Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only that one is expected.
-REFUSED_POST = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d .*/api/jobs\)$")
+# Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only it may appear.
+REFUSED_POST = re.compile(
+    r"Failed to load resource: the server responded with a status of 4\d\d .*/api/jobs\)$"
+)
 
 
 def job_card(page: Any, filename: str) -> Any:
@@ -46,7 +48,7 @@ def throttle_upload(cdp: Any, bytes_per_s: float) -> None:
 
 
 def watch_progress(page: Any, card: Any, shot: Path, timeout_s: float = 240) -> list[int]:
-    """Sample the job's progress bar until it is done; screenshot the first value strictly between 0 and 100."""
+    """Sample the job's progress bar until done; screenshot the first value strictly between 0 and 100."""
     values: list[int] = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -192,7 +194,8 @@ def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: 
     page.get_by_role("button", name="Загрузить и улучшить").click()
     card = job_card(page, name)
     page.wait_for_function(
-        "(c) => c.dataset.status === 'running' && +c.querySelector('[role=progressbar]').getAttribute('aria-valuenow') > 0",
+        "(c) => c.dataset.status === 'running'"
+        " && +c.querySelector('[role=progressbar]').getAttribute('aria-valuenow') > 0",
         arg=card.element_handle(), timeout=120_000,
     )
     assert re.search(r"\d+ кадр/с", card.locator(".job-stats").inner_text())

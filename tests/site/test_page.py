@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -131,6 +132,28 @@ def test_client_side_checks_refuse_before_sending(open_tab: Callable[..., Tab]) 
     assert tab.console.errors == []
 
 
+def test_drag_and_drop_chooses_the_file(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    tab = open_page(open_tab, FakeApi(SITE))
+    page = tab.page
+    data = base64.b64encode(clip("site-small.mp4", seconds=2.0).read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.mp4", { type: "video/mp4" }));
+            return transfer;
+        }""",
+        data,
+    )
+    page.dispatch_event("#drop", "dragover", {"dataTransfer": transfer})
+    assert "drop-over" in (page.get_attribute("#drop", "class") or "")
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    assert page.locator("#picked-name").inner_text() == "dropped.mp4"
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    assert "drop-over" not in (page.get_attribute("#drop", "class") or "")
+    assert tab.console.errors == []
+
+
 def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
     api = FakeApi(SITE)
     tab = open_page(open_tab, api)
@@ -151,7 +174,9 @@ def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab]
     assert tab.console.errors == []
 
 
-def test_server_refusal_in_plain_words_and_options_sent(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+def test_server_refusal_in_plain_words_and_options_sent(
+    open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
     api = FakeApi(SITE, upload_answer=(415, {"detail": "the file has no video stream"}))
     tab = open_page(open_tab, api)
     page = tab.page
@@ -171,14 +196,18 @@ def test_server_refusal_in_plain_words_and_options_sent(open_tab: Callable[..., 
 
     api.upload_answer = (413, {"detail": "the file is larger than the limit of 500000 bytes"})
     page.locator("#submit").click()
-    page.wait_for_function("document.querySelector('#upload-message').textContent.includes('слишком большой')")
+    page.wait_for_function(
+        "document.querySelector('#upload-message').textContent.includes('слишком большой')"
+    )
     page.get_by_role("button", name="Switch the page to English").click()
     assert "The file is too large" in message.inner_text()
     # Chromium reports the refused POSTs themselves; nothing else may appear.
     assert [e for e in tab.console.errors if "status of 41" not in e] == []
 
 
-def test_jobs_in_every_state_cancel_and_delete_confirmed(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+def test_jobs_in_every_state_cancel_and_delete_confirmed(
+    open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
     api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
     tab = open_page(open_tab, api)
     page = tab.page
@@ -199,7 +228,9 @@ def test_jobs_in_every_state_cancel_and_delete_confirmed(open_tab: Callable[...,
     dialog = page.locator("#confirm")
     assert dialog.is_visible() and "Остановить обработку?" in dialog.inner_text()
     dialog.get_by_role("button", name="Остановить").click()
-    page.wait_for_function(f"document.querySelector('.job[data-id=\"{RUNNING_ID}\"] .badge').textContent === 'Отменено'")
+    page.wait_for_function(
+        "(c) => c.querySelector('.badge').textContent === 'Отменено'", arg=running.element_handle()
+    )
     assert ("DELETE", f"/api/jobs/{RUNNING_ID}") in api.requests
 
     failed = card(page, FAILED_ID)
@@ -250,11 +281,13 @@ def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], 
     card(page, DONE_ID).locator(".job-open").click()
     page.wait_for_selector(".job-result:not([hidden]) .compare-range")
     assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
-    controls = page.locator("button, a, label.switch, .choice, .segment, .compare-range, video").filter(visible=True)
+    selector = "button, a, label.switch, .choice, .segment, .compare-range, video"
+    controls = page.locator(selector).filter(visible=True)
     assert controls.count() > 20
     for index in range(controls.count()):
         control = controls.nth(index)
         box = control.bounding_box()
         assert box is not None
-        assert box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"] + 0.5, control.evaluate("e => e.outerHTML")
+        inside = box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"] + 0.5
+        assert inside, control.evaluate("e => e.outerHTML")
     assert tab.console.errors == []

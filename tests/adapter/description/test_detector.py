@@ -12,7 +12,6 @@ from onnx import TensorProto, helper, numpy_helper
 from adapter.description.detector import CenterNetDetector, OnnxCaptioner
 from adapter.description.engine import build_describer
 from adapter.description.sentences import sentence
-from adapter.description.settings import DescriptionSettings
 from adapter.errors import InferenceUnavailableError
 
 
@@ -63,7 +62,7 @@ def _caption_model(path: Path, text: str) -> Path:
 
 def test_configured_captioner_replaces_the_detector(tmp_path: Path) -> None:
     model = _caption_model(tmp_path / "captioner.onnx", "  Кошка спит на диване.  ")
-    describer = build_describer(DescriptionSettings(DESCRIPTION_CAPTIONER_ONNX=model))
+    describer = build_describer(captioner_onnx=model)
     assert isinstance(describer, OnnxCaptioner)
     assert describer(np.zeros((48, 64, 3), np.uint8)) == "Кошка спит на диване."
 
