@@ -1,19 +1,22 @@
-"""``python -m adapter upscale``: upscale one local video without any server."""
+"""``python -m adapter upscale``: upscale a local video and/or add an audio description, without servers."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
 from adapter.inference import make_upscaler
-from adapter.pipeline import Limits, Progress, run
-from contract.messages import DEFAULT_MODEL, MODELS, JobOptions
+from adapter.job import JobResult, Stages, Toolbox, Work, execute
+from adapter.pipeline import Limits, run
+from adapter.settings import AdapterSettings
+from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions
 
 
 class ProgressBar:
@@ -24,7 +27,7 @@ class ProgressBar:
         self._tty = stream.isatty()
         self._shown = -1
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: Any) -> None:
         share = progress.frames_done / progress.frames_total if progress.frames_total else 0.0
         eta = f"{progress.eta_s:.0f}s" if progress.eta_s is not None else "?"
         filled = int(share * self._width)
@@ -48,7 +51,8 @@ class ProgressBar:
 def parser() -> argparse.ArgumentParser:
     """Arguments of the ``upscale`` command."""
     cli = argparse.ArgumentParser(
-        prog="python -m adapter upscale", description="Upscale a video with Real-ESRGAN."
+        prog="python -m adapter upscale",
+        description="Upscale a video with Real-ESRGAN and/or add an audio description track.",
     )
     cli.add_argument("input", type=Path, help="input video file")
     cli.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
@@ -71,8 +75,49 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument(
         "--max-duration", type=float, default=Limits.max_duration_s, help="longest input accepted (s)"
     )
+    cli.add_argument(
+        "--describe",
+        choices=DESCRIBE_LANGUAGES,
+        help="also add a spoken description track in this language (and OUTPUT.vtt beside the output)",
+    )
+    cli.add_argument(
+        "--no-upscale", action="store_true", help="keep the video as it is (only with --describe)"
+    )
     cli.add_argument("--quiet", action="store_true", help="no progress bar")
     return cli
+
+
+def _stages(args: argparse.Namespace) -> Stages:
+    """The job's collaborators; the description model comes from DESCRIPTION_* in the environment."""
+    describe_fn, make_describer = None, None
+    if args.describe:
+        # Imported only when asked for: scene detection and the detector are not needed to upscale.
+        from adapter.description import build_describer, describe
+
+        settings = AdapterSettings()
+        describe_fn = describe
+        make_describer = functools.partial(
+            build_describer,
+            settings.DESCRIPTION_DETECTOR_ONNX,
+            settings.DESCRIPTION_CAPTIONER_ONNX,
+            settings.DESCRIPTION_MIN_SCORE,
+        )
+    return Stages(
+        run_pipeline=run,
+        make_upscaler=functools.partial(
+            make_upscaler, triton_url=args.triton_url, models_dir=args.models_dir, timeout_s=args.timeout
+        ),
+        describe=describe_fn,
+        make_describer=make_describer,
+    )
+
+
+def _report(args: argparse.Namespace, result: JobResult, started: float) -> str:
+    line = (
+        f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
+        f"({time.monotonic() - started:.1f} s with model loading)"
+    )
+    return line + (f"; description cues in {result.vtt}" if result.vtt is not None else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,25 +134,26 @@ def main(argv: list[str] | None = None) -> int:
             crf=args.crf,
             preset=args.preset,
             encoder=args.encoder,
+            upscale=not args.no_upscale,
+            describe=args.describe,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
+    # The upscaled video waits here, hidden, while the description is added to it.
+    intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part.mp4")
+    work = Work(
+        args.input, args.output, None, intermediate, options, Limits(max_duration_s=args.max_duration)
+    )
+    tools = Toolbox(_stages(args))
     try:
-        upscaler = make_upscaler(args.model, args.triton_url, args.models_dir, args.timeout)
         try:
-            result = run(
-                args.input,
-                args.output,
-                options,
-                upscaler,
-                on_progress=bar,
-                limits=Limits(max_duration_s=args.max_duration),
-            )
+            result = execute(work, tools.stages, tools, bar or (lambda _progress: None), lambda: False)
         finally:
-            upscaler.close()
+            tools.close()
+            intermediate.unlink(missing_ok=True)
     except (JobError, ModelContractError) as exc:
         if bar:
             bar.finish()
@@ -120,9 +166,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if bar:
         bar.finish()
-    print(
-        f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
-        f"({time.monotonic() - started:.1f} s with model loading)",
-        file=sys.stderr,
-    )
+    print(_report(args, result, started), file=sys.stderr)
     return 0

@@ -53,7 +53,7 @@ def check_output(batch: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
 class LocalUpscaler:
     """In-process ``<models_dir>/<model>.onnx``: OpenVINO on CPU (bf16 where supported), else ONNX Runtime."""
 
-    def __init__(self, model: str, models_dir: Path, *, max_batch: int = 4, runtime: str = "auto") -> None:
+    def __init__(self, model: str, models_dir: Path, *, max_batch: int = 2, runtime: str = "auto") -> None:
         path = Path(models_dir) / f"{model}.onnx"
         if not path.is_file():
             raise InferenceUnavailableError(
@@ -78,7 +78,10 @@ class LocalUpscaler:
         import openvino as ov
 
         core = ov.Core()
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        # THROUGHPUT: one single-threaded stream per core (or pair), each with its own request. Independent
+        # streams do not wait for each other at every layer the way one multi-threaded request does, which
+        # cuts CPU time per frame by about a third and keeps working when the encoder takes a core away.
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "THROUGHPUT"}
         if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             config["INFERENCE_PRECISION_HINT"] = "bf16"
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
@@ -98,7 +101,7 @@ class LocalUpscaler:
             request = getattr(self._local, "request", None)
             if request is None:
                 request = self._local.request = self._compiled.create_infer_request()
-            request.infer({0: batch})
+            request.infer({0: batch}, share_inputs=True)
             out = np.array(request.get_output_tensor(0).data, copy=True)
         else:
             out = self._session.run(["output"], {"input": batch})[0]

@@ -63,7 +63,7 @@ class Work:
 
     input: Path
     output: Path
-    previews: tuple[Path, Path]
+    previews: tuple[Path, Path] | None
     intermediate: Path
     options: JobOptions
     limits: Any = None
@@ -94,7 +94,7 @@ class Toolbox:
     """Upscalers and the describer, built on first use and kept for the next job."""
 
     def __init__(self, stages: Stages, wrap: Callable[[Any], Any] | None = None) -> None:
-        self._stages = stages
+        self.stages = stages
         self._wrap = wrap or (lambda upscaler: upscaler)
         self._upscalers: dict[str, Any] = {}
         self._describer: Any = None
@@ -102,14 +102,22 @@ class Toolbox:
     def upscaler(self, model: str) -> Any:
         """The upscaler of ``model``; building it checks the model's contract."""
         if model not in self._upscalers:
-            self._upscalers[model] = self._wrap(self._stages.make_upscaler(model))
+            self._upscalers[model] = self._wrap(self.stages.make_upscaler(model))
         return self._upscalers[model]
 
     def describer(self) -> Any:
         """The configured describer, or None for ``describe``'s own default."""
-        if self._describer is None and self._stages.make_describer is not None:
-            self._describer = self._stages.make_describer()
+        if self._describer is None and self.stages.make_describer is not None:
+            self._describer = self.stages.make_describer()
         return self._describer
+
+    def close(self) -> None:
+        """Release the upscalers (model sessions, server connections)."""
+        for upscaler in self._upscalers.values():
+            close = getattr(upscaler, "close", None)
+            if close is not None:
+                close()
+        self._upscalers.clear()
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,8 @@ class GuardedJob:
 def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, should_stop: StopFn) -> JobResult:
     """Run the stages the options ask for; the output (and its ``.vtt``) are ``work``'s temporaries."""
     options, started = work.options, time.monotonic()
+    if options.describe is not None and stages.describe is None:
+        raise TransientJobError("this worker cannot add audio descriptions")  # another one may
     if options.upscale:
         share = UPSCALE_SHARE if options.describe else 1.0
         target = work.intermediate if options.describe else work.output
@@ -167,10 +177,11 @@ def _measure(work: Work, probe: ProbeFn) -> tuple[int, int, int]:
     return int(info.frames), int(info.width), int(info.height)
 
 
-def _describe(work: Work, stages: Stages, tools: Toolbox, source: Path, report: Callable[[float], None]) -> Path:
+def _describe(
+    work: Work, stages: Stages, tools: Toolbox, source: Path, report: Callable[[float], None]
+) -> Path:
     """Run ``describe`` into the output; bad input stays permanent, anything unexpected becomes transient."""
-    if stages.describe is None:
-        raise TransientJobError("this worker cannot add audio descriptions")
+    assert stages.describe is not None  # checked before any work
     limits = work.limits or Bounds()
     try:
         result = stages.describe(

@@ -9,8 +9,10 @@ import sys
 from types import FrameType
 
 from adapter import pipeline
+from adapter.description import build_describer, describe
 from adapter.errors import InferenceUnavailableError, ModelContractError
 from adapter.inference import make_upscaler
+from adapter.job import Stages
 from adapter.metrics import Metrics
 from adapter.settings import AdapterSettings
 from adapter.worker import Worker, WorkerConfig
@@ -21,11 +23,21 @@ log = logging.getLogger("adapter")
 
 def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> Worker:
     """Build a worker from settings; the default model is loaded and checked against its contract."""
-    factory = functools.partial(
-        make_upscaler,
-        triton_url=settings.triton_url,
-        models_dir=settings.MODELS_DIR,
-        timeout_s=settings.INFERENCE_TIMEOUT_S,
+    stages = Stages(
+        run_pipeline=pipeline.run,
+        make_upscaler=functools.partial(
+            make_upscaler,
+            triton_url=settings.triton_url,
+            models_dir=settings.MODELS_DIR,
+            timeout_s=settings.INFERENCE_TIMEOUT_S,
+        ),
+        describe=describe,
+        make_describer=functools.partial(
+            build_describer,
+            settings.DESCRIPTION_DETECTOR_ONNX,
+            settings.DESCRIPTION_CAPTIONER_ONNX,
+            settings.DESCRIPTION_MIN_SCORE,
+        ),
     )
     config = WorkerConfig(
         amqp_url=settings.AMQP_URL,
@@ -42,9 +54,15 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
         reconnect_min_s=settings.RECONNECT_MIN_S,
         reconnect_max_s=settings.RECONNECT_MAX_S,
     )
-    worker = Worker(config, pipeline.run, factory, metrics)
+    worker = Worker(config, stages, metrics)
     # Fail at start-up, not on the first job, when the model is missing or breaks its contract.
     worker.preload(DEFAULT_MODEL)
+    if settings.DESCRIPTION_CAPTIONER_ONNX is None and not settings.DESCRIPTION_DETECTOR_ONNX.is_file():
+        # Not fatal: upscaling works without it; description jobs fail (retried) with the reason.
+        log.warning(
+            "audio description unavailable: %s is missing (python -m adapter.description.fetch_models)",
+            settings.DESCRIPTION_DETECTOR_ONNX,
+        )
     return worker
 
 

@@ -34,7 +34,7 @@ class AdapterSettings(BaseSettings):
     #: Reconnect backoff bounds after the broker connection is lost.
     RECONNECT_MIN_S: float = Field(default=0.5, gt=0)
     RECONNECT_MAX_S: float = Field(default=15.0, gt=0)
-    #: Audio description (docs/description.md): the COCO detector built by ``adapter.description.fetch_models``.
+    #: Audio description (docs/description.md): the detector built by ``adapter.description.fetch_models``.
     DESCRIPTION_DETECTOR_ONNX: Path = Path("./.models/description/centernet.onnx")
     #: Optional captioning model (input ``image`` uint8 [1,H,W,3], output string [1]); replaces the detector.
     DESCRIPTION_CAPTIONER_ONNX: Path | None = None

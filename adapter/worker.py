@@ -1,4 +1,4 @@
-"""RabbitMQ consumer: takes one task at a time, runs the pipeline off the connection thread, acks last.
+"""RabbitMQ consumer: takes one task at a time, runs the job off the connection thread, acks last.
 
 The connection lives on the thread that calls ``serve()``; only that thread touches pika. The job
 runs on a job thread (or, for suspicious redeliveries, in a child process) and talks back through a
@@ -12,8 +12,7 @@ import logging
 import queue as queue_mod
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from adapter.errors import JobCancelled, JobError
-from adapter.guard import run_guarded
-from adapter.job import GuardedJob, JobResult, Stages, Toolbox, Work, execute
+from adapter.flight import Flight, StopCheck, Throttle
+from adapter.job import Stages, Toolbox
 from adapter.metrics import Metrics
 from adapter.queue import (
     JOB_ID_HEADER,
@@ -34,14 +33,13 @@ from adapter.queue import (
     decide_bad_message,
     decide_exhausted,
     decide_failure,
-    decide_success,
     delivery_count,
     needs_guard,
     parse_job,
 )
 from adapter.workspace import JobFiles
 from contract import storage, topology
-from contract.messages import DoneEvent, JobMessage, ProgressEvent
+from contract.messages import ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -65,77 +63,21 @@ class WorkerConfig:
     tick_s: float = 0.2
 
 
-class StopCheck:
-    """``should_stop`` for the pipeline: true on interrupt, or when the cancel marker appears."""
-
-    def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
-        self._marker = marker
-        self._poll_s = poll_s
-        self._interrupt = interrupt
-        self._last = float("-inf")
-        self.cancelled = False
-
-    def __call__(self) -> bool:
-        if self._interrupt.is_set():
-            return True
-        now = time.monotonic()
-        if not self.cancelled and now - self._last >= self._poll_s:
-            self._last = now
-            self.cancelled = self._marker.exists()
-        return self.cancelled
-
-
-class Throttle:
-    """Forwards a call at most once per ``interval_s`` (the first call always passes)."""
-
-    def __init__(self, emit: Callable[[Any], None], interval_s: float) -> None:
-        self._emit = emit
-        self._interval_s = interval_s
-        self._last = float("-inf")
-
-    def __call__(self, item: Any) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._interval_s:
-            self._last = now
-            self._emit(item)
-
-
-@dataclass
-class _Flight:
-    """The delivery being worked on."""
-
-    tag: int
-    body: bytes
-    props: pika.BasicProperties
-    job: JobMessage
-    count: int
-    files: JobFiles
-    stop: StopCheck
-    interrupt: threading.Event
-    started: float = field(default_factory=time.monotonic)
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
-    thread: threading.Thread | None = None
-
-
 class Worker:
     """Consumes the task queue with prefetch 1 until ``stop()``; reconnects with backoff."""
 
     def __init__(
         self,
         config: WorkerConfig,
-        run_pipeline: PipelineFn,
-        make_upscaler: UpscalerFactory,
+        stages: Stages,
         metrics: Metrics | None = None,
     ) -> None:
         self._config = config
-        self._run_pipeline = run_pipeline
-        self._make_upscaler = make_upscaler
+        self._stages = stages
         self.metrics = metrics or Metrics()
-        self._upscalers: dict[str, Any] = {}
+        self._tools = Toolbox(stages, self.metrics.timed)
         self._outbox: queue_mod.SimpleQueue[ProgressEvent] = queue_mod.SimpleQueue()
-        self._flight: _Flight | None = None
+        self._flight: Flight | None = None
         self._stopping = threading.Event()
         self._stop_deadline = float("inf")
         self._conn: pika.BlockingConnection | None = None
@@ -239,7 +181,7 @@ class Worker:
             return
         interrupt = threading.Event()
         stop = StopCheck(files.cancel_marker, self._config.cancel_poll_s, interrupt)
-        flight = _Flight(tag, body, props, job, count, files, stop, interrupt)
+        flight = Flight(tag, body, props, job, count, files, stop, interrupt)
         guarded = needs_guard(count, self._config.delivery_limit)
         flight.thread = threading.Thread(
             target=self._run, args=(flight, guarded), name=f"job-{job.job_id[:8]}", daemon=True
@@ -249,39 +191,15 @@ class Worker:
         log.info("job %s: start (delivery %d%s)", job.job_id, count, ", guarded" if guarded else "")
         flight.thread.start()
 
-    def _run(self, flight: _Flight, guarded: bool) -> None:
-        """Job thread: run the pipeline into temporaries, then commit them."""
-        job, files = flight.job, flight.files
-        on_progress = Throttle(lambda p: self._progress(job.job_id, p), self._config.progress_interval_s)
-        try:
-            args = (files.input, files.partial(files.output), job.options)
-            previews = (files.partial(files.previews[0]), files.partial(files.previews[1]))
-            if guarded:
-                flight.result = run_guarded(
-                    self._run_pipeline, self._make_upscaler, args, previews, self._config.limits,
-                    on_progress, flight.stop,
-                )
-            else:
-                flight.result = self._run_pipeline(
-                    *args, self._upscaler(job.options.model), on_progress=on_progress,
-                    should_stop=flight.stop, previews=previews, limits=self._config.limits,
-                )
-            files.commit()
-        except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
-            flight.error = exc
-            files.discard_stale()
-        finally:
-            flight.done.set()
-            self._wake()
+    def _run(self, flight: Flight, guarded: bool) -> None:
+        """Job thread: run the job, then wake the connection thread to settle the delivery."""
+        emit = Throttle(lambda p: self._progress(flight.job.job_id, p), self._config.progress_interval_s)
+        flight.run(self._stages, self._tools, self._config.limits, emit, guarded)
+        self._wake()
 
     def preload(self, model: str) -> None:
         """Build (and so check) the upscaler of ``model`` now rather than on the first job."""
-        self._upscaler(model)
-
-    def _upscaler(self, model: str) -> Any:
-        if model not in self._upscalers:
-            self._upscalers[model] = self.metrics.timed(self._make_upscaler(model))
-        return self._upscalers[model]
+        self._tools.upscaler(model)
 
     def _progress(self, job_id: str, progress: Any) -> None:
         self.metrics.fps.set(progress.fps)
@@ -304,29 +222,17 @@ class Worker:
             event = self._outbox.get_nowait()
             self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, event.model_dump_json())
 
-    def _finish(self, flight: _Flight) -> None:
+    def _finish(self, flight: Flight) -> None:
         """Main thread: turn the job's ending into events and exactly one ack/nack."""
         job, error = flight.job, flight.error
         self._flush_outbox()
-        if error is None:
-            result = flight.result
-            done = DoneEvent(
-                job_id=job.job_id, output_key=job.output_key,
-                preview_before_key=storage.preview_key(job.job_id, "before")
-                if flight.files.previews[0].exists() else None,
-                preview_after_key=storage.preview_key(job.job_id, "after")
-                if flight.files.previews[1].exists() else None,
-                frames=result.frames, width=result.width, height=result.height, seconds=result.seconds,
-            )
-            self.metrics.frames.inc(result.frames)
+        done = flight.done_event()
+        if done is not None:
+            self.metrics.frames.inc(done.frames)
             self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, done.model_dump_json())
-            decision = decide_success()
-        elif isinstance(error, JobCancelled) and flight.interrupt.is_set() and not flight.stop.cancelled:
-            decision = Decision(Action.REQUEUE, None, "worker shutting down", "requeued")
-        else:
-            decision = decide_failure(job.job_id, error, flight.count, self._config.delivery_limit)
-            if not isinstance(error, (JobError, JobCancelled)):
-                log.error("job %s: unexpected error", job.job_id, exc_info=error)
+        elif error is not None and not isinstance(error, (JobError, JobCancelled)):
+            log.error("job %s: unexpected error", job.job_id, exc_info=error)
+        decision = flight.decide(self._config.delivery_limit)
         log.info("job %s: %s (%s)", job.job_id, decision.outcome, decision.reason or "ok")
         self.metrics.job_seconds.observe(time.monotonic() - flight.started)
         self._apply(flight.tag, flight.body, flight.props, decision)

@@ -27,8 +27,10 @@ import pika.exceptions
 import pytest
 
 from adapter.errors import InvalidInputError, JobCancelled, StorageError
+from adapter.guard import run_guarded
+from adapter.job import GuardedJob, Stages, Work
 from adapter.queue import REASON_HEADER, ProcessCrashedError
-from adapter.worker import Worker, WorkerConfig, run_guarded
+from adapter.worker import Worker, WorkerConfig
 from contract import storage, topology
 from contract.messages import JobMessage, JobOptions, parse_event
 from tests.conftest import require
@@ -92,6 +94,54 @@ def fake_run(
         for path in previews:
             path.write_bytes(b"jpeg")
     return FakeResult(frames, 128, 96, time.monotonic() - start)
+
+
+@dataclass(frozen=True)
+class FakeDescription:
+    output_path: Path
+    vtt_path: Path
+
+
+@dataclass(frozen=True)
+class FakeInfo:
+    frames: int
+    width: int
+    height: int
+
+
+def _plan_of(path: Path) -> dict[str, Any]:
+    """The plan in the job folder's input (the described source may be the upscaled intermediate)."""
+    plan: dict[str, Any] = json.loads(next(path.parent.glob("input.*")).read_text())
+    return plan
+
+
+def fake_describe(
+    source: Path, output: Path, *, lang: str, describer: Any = None,
+    on_progress: Callable[[float], None] | None = None, max_duration_s: float = 7200,
+) -> FakeDescription:
+    """Copies ``source`` plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
+    plan = _plan_of(output)
+    with (output.parent / "described").open("a") as log:
+        log.write(f"{source.name}\n")
+    if plan.get("describe") == "permanent":
+        raise InvalidInputError("the soundtrack could not be read")
+    if plan.get("describe") == "bug":
+        raise RuntimeError("unexpected")
+    for step in range(1, plan.get("steps", 4) + 1):
+        time.sleep(plan.get("step_s", 0.01))
+        if on_progress is not None:
+            on_progress(step / plan.get("steps", 4))
+    output.write_bytes(source.read_bytes() + f"described {lang}\n".encode())
+    vtt = output.with_suffix(".vtt")
+    vtt.write_text("WEBVTT\n")
+    return FakeDescription(output, vtt)
+
+
+def fake_probe(path: Path, **_limits: Any) -> FakeInfo:
+    return FakeInfo(frames=_plan_of(path).get("frames", 5), width=64, height=48)
+
+
+STAGES = Stages(fake_run, fake_upscaler, fake_describe, probe=fake_probe)
 
 
 # ---- broker fixtures ---------------------------------------------------------------------------------
@@ -178,10 +228,10 @@ class Broker:
                 self.conn.close()
 
 
-def make_job(root: Path, plan: dict[str, Any]) -> JobMessage:
+def make_job(root: Path, plan: dict[str, Any], **options: Any) -> JobMessage:
     job_id = uuid.uuid4().hex
     job = JobMessage(job_id=job_id, input_key=storage.input_key(job_id, ".mp4"),
-                     output_key=storage.output_key(job_id))
+                     output_key=storage.output_key(job_id), options=JobOptions(**options))
     path = storage.resolve(root, job.input_key)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(plan))
@@ -197,8 +247,7 @@ class Running:
     """A worker serving on a thread of the test process."""
 
     def __init__(self, url: str, root: Path, **config: Any) -> None:
-        self.worker = Worker(WorkerConfig(amqp_url=url, storage_root=root, tick_s=0.05, **config),
-                             fake_run, fake_upscaler)
+        self.worker = Worker(WorkerConfig(amqp_url=url, storage_root=root, tick_s=0.05, **config), STAGES)
         self.thread = threading.Thread(target=self.worker.serve, daemon=True)
         self.thread.start()
         assert self.worker.consuming.wait(10), "worker did not start consuming"
@@ -388,12 +437,65 @@ def test_stop_with_grace_finishes_the_running_job(broker: Broker, start: Any, tm
     assert broker.ready(topology.TASKS_QUEUE) == 0
 
 
+# ---- audio description stages -------------------------------------------------------------------------
+
+
+def test_upscale_then_describe_commits_video_and_vtt(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start(progress_interval_s=0)
+    job = make_job(tmp_path, {"mode": "ok", "frames": 10, "frame_s": 0.02, "step_s": 0.05}, describe="ru")
+    broker.publish(job.model_dump_json().encode())
+    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    running.stop()
+    done = _of(events, "done")[0]
+    assert done.vtt_key == storage.vtt_key(job.job_id)
+    assert (done.frames, done.width, done.height) == (10, 128, 96)
+    folder = storage.resolve(tmp_path, storage.job_dir(job.job_id))
+    assert (folder / "output.mp4").read_bytes().endswith(b"frame9\ndescribed ru\n")
+    assert (folder / "output.vtt").read_text() == "WEBVTT\n"
+    assert (folder / "described").read_text().startswith(".upscaled."), "the upscaled video is described"
+    assert not list(folder.glob(".*")), "no partial or intermediate files are left"
+    progress = [(e.frames_done, e.frames_total) for e in _of(events, "progress")]
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress), "progress never goes back"
+    assert {t for _, t in progress} == {10}
+    assert max(d for d, _ in progress if d <= 8) == 8, "upscaling fills 80 % of the bar"
+    assert max(d for d, _ in progress) == 10, "the description fills the rest"
+
+
+def test_describe_only_leaves_the_video_alone(broker: Broker, start: Any, tmp_path: Path) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 7}, upscale=False, describe="en")
+    broker.publish(job.model_dump_json().encode())
+    done = _of(broker.wait_events(lambda seen: bool(_of(seen, "done")), []), "done")[0]
+    running.stop()
+    assert (done.frames, done.width, done.height) == (7, 64, 48), "the input's own size"
+    assert done.vtt_key == storage.vtt_key(job.job_id)
+    assert done.preview_before_key is None and done.preview_after_key is None
+    assert attempts(tmp_path, job) == [], "the upscaling pipeline did not run"
+    output = storage.resolve(tmp_path, job.output_key)
+    assert output.read_bytes().endswith(b"described en\n")
+
+
+def test_description_of_bad_input_fails_permanently_and_cleans_up(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    running = start()
+    job = make_job(tmp_path, {"mode": "ok", "frames": 3, "describe": "permanent"}, describe="ru")
+    broker.publish(job.model_dump_json().encode())
+    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
+    running.stop()
+    assert failed.permanent and failed.reason == "the soundtrack could not be read"
+    dead = broker.take(topology.DEAD_QUEUE)
+    assert dead is not None and dead[0].headers[REASON_HEADER] == "the soundtrack could not be read"
+    folder = storage.resolve(tmp_path, storage.job_dir(job.job_id))
+    assert sorted(p.name for p in folder.iterdir()) == ["attempts", "described", "input.mp4"]
+
+
 # ---- crashes: the worker runs as its own process, restarted like a supervisor would ------------------
 
 
 def serve(url: str, root: str) -> None:
     """Entry point of a worker process for the crash test."""
-    Worker(WorkerConfig(amqp_url=url, storage_root=Path(root), tick_s=0.05), fake_run, fake_upscaler).serve()
+    Worker(WorkerConfig(amqp_url=url, storage_root=Path(root), tick_s=0.05), STAGES).serve()
 
 
 @pytest.mark.slow
@@ -428,20 +530,31 @@ def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broke
     assert dead is not None and "crashed" in dead[0].headers[REASON_HEADER]
 
 
-def _guarded(tmp_path: Path, plan: dict[str, Any], stop: Callable[[], bool] = lambda: False) -> Any:
-    source = tmp_path / "in.json"
+def _guarded(
+    tmp_path: Path, plan: dict[str, Any], stop: Callable[[], bool] = lambda: False, **options: Any
+) -> Any:
+    source = tmp_path / "input.mp4"
     source.write_text(json.dumps(plan))
     progress: list[Any] = []
-    result = run_guarded(fake_run, fake_upscaler, (source, tmp_path / "out.mp4", JobOptions()),
-                         (tmp_path / "a.jpg", tmp_path / "b.jpg"), None, progress.append, stop)
+    work = Work(source, tmp_path / "out.mp4", (tmp_path / "a.jpg", tmp_path / "b.jpg"),
+                tmp_path / "up.mp4", JobOptions(**options))
+    result = run_guarded(GuardedJob(work, STAGES), progress.append, stop)
     return result, progress
 
 
 def test_guarded_run_returns_result_and_forwards_progress(tmp_path: Path) -> None:
     result, progress = _guarded(tmp_path, {"mode": "ok", "frames": 3})
-    assert result == FakeResult(3, 128, 96, result.seconds)
+    assert (result.frames, result.width, result.height, result.vtt) == (3, 128, 96, None)
     assert [p.frames_done for p in progress] == [1, 2, 3]
     assert (tmp_path / "out.mp4").read_bytes().count(b"\n") == 3
+
+
+def test_guarded_run_does_both_stages_in_the_child(tmp_path: Path) -> None:
+    result, progress = _guarded(tmp_path, {"mode": "ok", "frames": 10}, describe="en")
+    assert result.vtt == tmp_path / "out.vtt" and result.vtt.read_text() == "WEBVTT\n"
+    assert (tmp_path / "out.mp4").read_bytes().endswith(b"frame9\ndescribed en\n")
+    assert not (tmp_path / "up.mp4").exists(), "the intermediate is removed"
+    assert [p.frames_done for p in progress][-1] == 10
 
 
 def test_guarded_run_turns_a_dead_child_into_a_crash_error(tmp_path: Path) -> None:

@@ -1,0 +1,128 @@
+"""The delivery a worker is working on: its job thread, stop check, progress throttle and ending."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pika
+
+from adapter.errors import JobCancelled
+from adapter.guard import run_guarded
+from adapter.job import GuardedJob, JobResult, Stages, Toolbox, Work, execute
+from adapter.queue import Action, Decision, decide_failure, decide_success
+from adapter.workspace import JobFiles
+from contract import storage
+from contract.messages import DoneEvent, JobMessage
+
+
+class StopCheck:
+    """``should_stop`` for the job: true on interrupt, or when the cancel marker appears."""
+
+    def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
+        self._marker = marker
+        self._poll_s = poll_s
+        self._interrupt = interrupt
+        self._last = float("-inf")
+        self.cancelled = False
+
+    def __call__(self) -> bool:
+        if self._interrupt.is_set():
+            return True
+        now = time.monotonic()
+        if not self.cancelled and now - self._last >= self._poll_s:
+            self._last = now
+            self.cancelled = self._marker.exists()
+        return self.cancelled
+
+
+class Throttle:
+    """Forwards a call at most once per ``interval_s`` (the first call always passes)."""
+
+    def __init__(self, emit: Callable[[Any], None], interval_s: float) -> None:
+        self._emit = emit
+        self._interval_s = interval_s
+        self._last = float("-inf")
+
+    def __call__(self, item: Any) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self._last = now
+            self._emit(item)
+
+
+@dataclass
+class Flight:
+    """One delivery being worked on; ``run`` is the job thread's body, ``decide`` its ending."""
+
+    tag: int
+    body: bytes
+    props: pika.BasicProperties
+    job: JobMessage
+    count: int
+    files: JobFiles
+    stop: StopCheck
+    interrupt: threading.Event
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: JobResult | None = None
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+
+    def run(
+        self, stages: Stages, tools: Toolbox, limits: Any, on_progress: Callable[[Any], None], guarded: bool
+    ) -> None:
+        """Run the job's stages into this run's temporaries and commit them; never raises."""
+        files = self.files
+        try:
+            work = Work(
+                files.input,
+                files.partial(files.output),
+                (files.partial(files.previews[0]), files.partial(files.previews[1])),
+                files.intermediate,
+                self.job.options,
+                limits,
+            )
+            if guarded:
+                self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
+            else:
+                self.result = execute(work, stages, tools, on_progress, self.stop)
+            files.commit(self.result.vtt)
+        except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
+            self.error = exc
+            files.discard_stale()
+        finally:
+            self.done.set()
+
+    def done_event(self) -> DoneEvent | None:
+        """The done event of a finished job (None unless it succeeded)."""
+        result, job = self.result, self.job
+        if self.error is not None or result is None:
+            return None
+        previews = [
+            storage.preview_key(job.job_id, which) if path.exists() else None
+            for which, path in zip(("before", "after"), self.files.previews, strict=True)
+        ]
+        return DoneEvent(
+            job_id=job.job_id,
+            output_key=job.output_key,
+            vtt_key=storage.vtt_key(job.job_id) if result.vtt is not None else None,
+            preview_before_key=previews[0],
+            preview_after_key=previews[1],
+            frames=result.frames,
+            width=result.width,
+            height=result.height,
+            seconds=result.seconds,
+        )
+
+    def decide(self, delivery_limit: int) -> Decision:
+        """Ack, requeue or dead-letter: a shutdown interrupt requeues, a user's cancel acks."""
+        if self.error is None:
+            return decide_success()
+        if isinstance(self.error, JobCancelled) and self.interrupt.is_set() and not self.stop.cancelled:
+            return Decision(Action.REQUEUE, None, "worker shutting down", "requeued")
+        return decide_failure(self.job.job_id, self.error, self.count, delivery_limit)
