@@ -115,7 +115,7 @@ def _stages(args: argparse.Namespace) -> Stages:
 def _report(args: argparse.Namespace, result: JobResult, started: float) -> str:
     line = (
         f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
-        f"({time.monotonic() - started:.1f} s with model loading)"
+        f"({time.monotonic() - started:.1f} s in all, model loading included)"
     )
     return line + (f"; description cues in {result.vtt}" if result.vtt is not None else "")
 

@@ -163,7 +163,7 @@ def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, shoul
 
 
 def _measure(work: Work, probe: ProbeFn) -> tuple[int, int, int]:
-    """Frames and size of an input that is described without upscaling (as the pipeline would refuse it)."""
+    """Frames and size of an input described without upscaling, refused by the pipeline's own limits."""
     limits = work.limits or Bounds()
     try:
         info = probe(

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage
-from contract.messages import MODELS
+from contract.messages import DESCRIBE_LANGUAGES, MODELS
 from contract.probe import ACCEPTED_EXTENSIONS, MediaInfo, ProbeError
 
 from . import jobs
@@ -73,6 +73,13 @@ UPLOAD_BODY = {
                         },
                         "scale": {"type": "integer", "enum": [2, 3, 4]},
                         "height": {"type": "integer", "example": 1080},
+                        "upscale": {"type": "boolean", "default": True},
+                        "describe": {
+                            "type": "string",
+                            "enum": [*DESCRIBE_LANGUAGES, ""],
+                            "default": "",
+                            "description": "add an audio description in this language",
+                        },
                     },
                 }
             }
@@ -147,7 +154,7 @@ def build_router(svc: Services) -> APIRouter:
         responses={code: {"model": Problem} for code in (413, 415, 422, 507)},
     )
     async def create_job(request: Request) -> JobOut:
-        """Upload a video (multipart: file, model, scale or height) and queue it."""
+        """Upload a video (multipart: file, model, scale or height, upscale, describe) and queue it."""
         job_id = uuid4().hex
         length = request.headers.get("content-length")
         try:
@@ -168,7 +175,8 @@ def build_router(svc: Services) -> APIRouter:
                     max_height=svc.settings.MAX_HEIGHT,
                     max_duration_s=svc.settings.MAX_DURATION_S,
                 )
-                output_size(options, info.width, info.height)
+                if options.upscale:
+                    output_size(options, info.width, info.height)
                 now = utcnow()
                 job = Job(
                     id=job_id,
@@ -178,6 +186,8 @@ def build_router(svc: Services) -> APIRouter:
                     model=options.model,
                     scale=options.scale,
                     height=options.height,
+                    upscale=options.upscale,
+                    describe=options.describe,
                     input_key=upload.key,
                     size_bytes=upload.size,
                     input_width=info.width,
@@ -258,12 +268,26 @@ def build_router(svc: Services) -> APIRouter:
         path = path_of(job.output_key) if job.status == jobs.DONE else None
         if path is None:
             raise JobNotFound("the result is not ready")
-        name = f"{Path(job.filename).stem}_upscaled.mp4"
+        name = f"{Path(job.filename).stem}_{'upscaled' if job.upscale is not False else 'described'}.mp4"
         return FileResponse(
             path,
             media_type="video/mp4",
             filename=name,
             content_disposition_type="attachment" if download else "inline",
+        )
+
+    @router.get("/jobs/{job_id}/vtt", response_class=FileResponse, responses=ERRORS)
+    def get_vtt(job_id: str) -> FileResponse:
+        """The audio description's cues (text/vtt) of a finished job that asked for one."""
+        job = load(job_id)
+        path = path_of(job.vtt_key) if job.status == jobs.DONE else None
+        if path is None:
+            raise JobNotFound("this job has no audio description")
+        return FileResponse(
+            path,
+            media_type="text/vtt",
+            filename=f"{Path(job.filename).stem}.vtt",
+            content_disposition_type="inline",
         )
 
     @router.get("/jobs/{job_id}/source", response_class=FileResponse, responses=ERRORS)
@@ -302,6 +326,7 @@ def build_router(svc: Services) -> APIRouter:
             accepted=list(ACCEPTED_EXTENSIONS),
             heights=HEIGHTS,
             scales=OFFERED_SCALES,
+            describe_languages=list(DESCRIBE_LANGUAGES),
             recent_fps=svc.store.recent_fps(),
         )
 

@@ -21,7 +21,7 @@ class Base(DeclarativeBase):
 
 
 class Job(Base):
-    """One upscaling job: what was uploaded, what was asked for, and how far it got."""
+    """One job (upscaling and/or audio description): what was uploaded, what was asked for, how far it got."""
 
     __tablename__ = "jobs"
 
@@ -33,6 +33,10 @@ class Job(Base):
     model: Mapped[str] = mapped_column(String(64))
     scale: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: False for a job that only adds an audio description.
+    upscale: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Language of the audio description (``ru``/``en``), or None for none.
+    describe: Mapped[str | None] = mapped_column(String(8), nullable=True)
     input_key: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     input_width: Mapped[int] = mapped_column(Integer)
@@ -47,6 +51,7 @@ class Job(Base):
     eta_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     output_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    vtt_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_before_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_after_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     output_width: Mapped[int | None] = mapped_column(Integer, nullable=True)

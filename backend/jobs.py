@@ -87,6 +87,7 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.eta_s = 0.0
     job.error = None
     job.output_key = event.output_key
+    job.vtt_key = event.vtt_key
     job.preview_before_key = event.preview_before_key
     job.preview_after_key = event.preview_after_key
     job.output_width = event.width

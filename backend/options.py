@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from contract.messages import DEFAULT_MODEL, MODELS, JobOptions
+from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions
 
 from .errors import InvalidRequest
 
@@ -12,6 +12,7 @@ SCALES = (2, 3, 4)
 #: Largest output frame accepted (8K UHD); the encoders' limits are just above.
 MAX_OUTPUT_WIDTH, MAX_OUTPUT_HEIGHT = 7680, 4320
 MIN_HEIGHT = 16
+_TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
 
 
 def _int(fields: dict[str, str], name: str) -> int | None:
@@ -24,8 +25,35 @@ def _int(fields: dict[str, str], name: str) -> int | None:
         raise InvalidRequest(f"{name} must be a whole number, not {text[:20]!r}") from exc
 
 
+def _flag(fields: dict[str, str], name: str, default: bool) -> bool:
+    text = fields.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise InvalidRequest(f"{name} must be true or false, not {text[:20]!r}")
+
+
+def _language(fields: dict[str, str]) -> str | None:
+    text = fields.get("describe", "").strip().lower()
+    if not text:
+        return None
+    if text not in DESCRIBE_LANGUAGES:
+        raise InvalidRequest(f"describe must be one of {', '.join(DESCRIBE_LANGUAGES)} or empty")
+    return text
+
+
 def parse_options(fields: dict[str, str]) -> JobOptions:
-    """Build JobOptions from form fields; the model's own scale when neither scale nor height is given."""
+    """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
+
+    ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
+    upscaling, the model and size fields are ignored.
+    """
+    upscale, describe = _flag(fields, "upscale", True), _language(fields)
+    if not upscale and describe is None:
+        raise InvalidRequest("nothing to do: ask for upscaling, an audio description, or both")
+    if not upscale:
+        return JobOptions(upscale=False, describe=describe)
     model = fields.get("model", "").strip() or DEFAULT_MODEL
     if model not in MODELS:
         raise InvalidRequest(f"unknown model {model[:64]!r}; choose one of {', '.join(MODELS)}")
@@ -39,7 +67,7 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
     if scale is None and height is None:
         scale = MODELS[model]
     try:
-        return JobOptions(model=model, scale=scale, height=height)
+        return JobOptions(model=model, scale=scale, height=height, describe=describe)
     except ValidationError as exc:
         raise InvalidRequest(str(exc.errors()[0]["msg"])) from exc
 

@@ -42,7 +42,13 @@ def task_message(job: Job) -> JobMessage:
         job_id=job.id,
         input_key=job.input_key,
         output_key=output_key(job.id),
-        options=JobOptions(model=job.model, scale=job.scale, height=job.height),
+        options=JobOptions(
+            model=job.model,
+            scale=job.scale,
+            height=job.height,
+            upscale=job.upscale is not False,  # rows from before the column existed upscale
+            describe=job.describe,
+        ),
     )
 
 

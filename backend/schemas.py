@@ -42,11 +42,14 @@ class JobOut(BaseModel):
     model: str
     scale: int | None
     height: int | None
+    upscale: bool
+    describe: str | None
     created_at: datetime
     updated_at: datetime
     input: InputInfo
     output: OutputInfo | None
     result_url: str | None
+    vtt_url: str | None
     preview_before_url: str | None
     preview_after_url: str | None
 
@@ -68,6 +71,7 @@ class ConfigOut(BaseModel):
     accepted: list[str]
     heights: list[int]
     scales: list[int]
+    describe_languages: list[str]
     recent_fps: dict[str, float]
 
 
@@ -83,7 +87,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
-    """Serialise a job; URLs appear only for files that exist."""
+    """Serialise a job; URLs appear only for files that exist (the VTT once the job is done)."""
     base = f"/api/jobs/{job.id}"
     output = None
     if job.status == "done" and job.output_width is not None and job.output_height is not None:
@@ -101,6 +105,8 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
         model=job.model,
         scale=job.scale,
         height=job.height,
+        upscale=job.upscale is not False,
+        describe=job.describe,
         created_at=_utc(job.created_at),
         updated_at=_utc(job.updated_at),
         input=InputInfo(
@@ -111,6 +117,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
         ),
         output=output,
         result_url=f"{base}/result" if output is not None else None,
+        vtt_url=f"{base}/vtt" if output is not None and job.vtt_key else None,
         preview_before_url=f"{base}/preview/before" if has_preview(job, "before") else None,
         preview_after_url=f"{base}/preview/after" if has_preview(job, "after") else None,
     )

@@ -104,11 +104,17 @@ class JobStore:
         return counts
 
     def recent_fps(self, per_model: int = 10) -> dict[str, float]:
-        """Mean processing speed (output frames per second) of each model's latest done jobs."""
+        """Mean upscaling speed (output frames per second) of each model's latest upscale-only done jobs."""
         with self._tx() as session:
             rows = session.execute(
                 select(Job.model, Job.fps)
-                .where(Job.status == jobs.DONE, Job.fps.is_not(None), Job.fps > 0)
+                .where(
+                    Job.status == jobs.DONE,
+                    Job.fps.is_not(None),
+                    Job.fps > 0,
+                    Job.upscale.is_not(False),
+                    Job.describe.is_(None),
+                )
                 .order_by(Job.finished_at.desc())
                 .limit(per_model * 20)
             ).all()

@@ -1,32 +1,43 @@
 """End-to-end frames/s of ``python -m adapter upscale`` vs model-only frames/s on the same frames.
 
 Backends: in-process (OpenVINO) and Triton (a tritonserver started here on the CPU model repository).
-Run: ``.venv/bin/python -m bench.pipeline [--seconds 10] [--no-triton]``; writes bench/results/pipeline.json.
+Both sides use the production defaults (``JobOptions()``: encoder, CRF, preset) and the same batches and
+requests in flight. Wall frames/s depend on what else the machine runs, so CPU milliseconds per frame
+(this process plus the Triton server's process tree) are reported too: their ratio is what the wall ratio
+becomes on an otherwise idle CPU-bound host. Each figure is the best of ``--repeats`` runs.
+Run: ``.venv/bin/python -m bench.pipeline [--seconds 10] [--repeats 3] [--no-triton] [--preset P]``;
+writes bench/results/pipeline.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
-import platform
+import os
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from adapter import pipeline
 from adapter.inference import Upscaler, make_upscaler
 from adapter.video import Decoder
+from contract.messages import JobOptions
 from tests.fixtures.media import make_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "realesr-animevideov3-x4"
 MODELS_DIR = ROOT / ".models" / "onnx"
+CpuClock = Callable[[], float]
 
 
 def decoded_frames(path: Path) -> np.ndarray:
@@ -38,45 +49,142 @@ def decoded_frames(path: Path) -> np.ndarray:
         decoder.close()
 
 
-def model_only_fps(upscaler: Upscaler, frames: np.ndarray) -> float:
-    """Frames/s of the model alone: the same batches, the same number of requests in flight."""
+def repeats(frames: np.ndarray) -> int:
+    """How many frames the pipeline's static-frame skip would not send to the model."""
+    skipped, last = 0, frames[0]
+    for frame in frames[1:]:
+        if pipeline.same_picture(frame, last):
+            skipped += 1
+        else:
+            last = frame
+    return skipped
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a live process and its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(work: Callable[[], Any], cpu: CpuClock) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, result) of one call."""
+    cpu0, wall0 = cpu(), time.perf_counter()
+    result = work()
+    return time.perf_counter() - wall0, cpu() - cpu0, result
+
+
+def model_only(upscaler: Upscaler, frames: np.ndarray, cpu: CpuClock) -> tuple[float, float]:
+    """(frames/s, CPU s) of the model alone: the pipeline's batches and requests in flight."""
     batches = [frames[i : i + upscaler.max_batch] for i in range(0, len(frames), upscaler.max_batch)]
-    upscaler.infer(batches[0])  # warm-up
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=upscaler.in_flight) as pool:
-        list(pool.map(upscaler.infer, batches))
-    return len(frames) / (time.perf_counter() - started)
+
+    def work() -> None:
+        with ThreadPoolExecutor(max_workers=upscaler.in_flight) as pool:
+            list(pool.map(upscaler.infer, batches))
+
+    wall, seconds, _ = timed(work, cpu)
+    return len(frames) / wall, seconds
 
 
-def command_fps(source: Path, output: Path, frames: int, extra: list[str]) -> tuple[float, float]:
+def pipeline_run(
+    upscaler: Upscaler, source: Path, options: JobOptions, cpu: CpuClock
+) -> tuple[float, float, int]:
+    """(frames/s, CPU s, frames inferred) of ``pipeline.run`` in this process."""
+    with tempfile.TemporaryDirectory() as folder:
+        wall, seconds, result = timed(
+            lambda: pipeline.run(source, Path(folder) / "out.mp4", options, upscaler), cpu
+        )
+    return result.frames / wall, seconds, result.inferred
+
+
+def command_fps(source: Path, frames: int, extra: list[str]) -> tuple[float, float]:
     """(frames/s of the pipeline as the command reports it, frames/s over the command's whole wall time)."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "adapter",
-            "upscale",
-            str(source),
-            "-o",
-            str(output),
-            "--model",
-            MODEL,
-            "--models-dir",
-            str(MODELS_DIR),
-            "--quiet",
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    )
-    wall = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                *(
+                    sys.executable,
+                    "-m",
+                    "adapter",
+                    "upscale",
+                    str(source),
+                    "-o",
+                    str(Path(folder) / "out.mp4"),
+                ),
+                *("--model", MODEL, "--models-dir", str(MODELS_DIR), "--quiet", *extra),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=True,
+        )
+        wall = time.perf_counter() - started
     # Last line: "<path>: N frames, WxH, S s (...)" where S excludes interpreter start-up and model loading.
-    pipeline_s = float(done.stderr.strip().splitlines()[-1].split(", ")[2].split()[0])
-    return frames / pipeline_s, frames / wall
+    parts = done.stderr.strip().splitlines()[-1].rsplit(": ", 1)[1].split(", ")
+    if int(parts[0].split()[0]) != frames:
+        raise RuntimeError(f"the command wrote {parts[0]}, expected {frames} frames")
+    return frames / float(parts[2].split()[0]), frames / wall
+
+
+def measure(
+    name: str, upscaler: Upscaler, frames: np.ndarray, source: Path, args: Any, extra: list[str]
+) -> dict[str, Any]:
+    """One row of the table: best of ``args.repeats`` for each figure, the two sides interleaved."""
+    cpu = own_cpu if args.server_pid is None else (lambda: own_cpu() + tree_cpu(args.server_pid))
+    n = len(frames)
+    upscaler.infer(frames[: upscaler.max_batch])  # warm-up
+    model, e2e, run, model_cpu, run_cpu, startup = 0.0, 0.0, 0.0, float("inf"), float("inf"), 0.0
+    for _ in range(args.repeats):
+        fps, seconds = model_only(upscaler, frames, cpu)
+        model, model_cpu = max(model, fps), min(model_cpu, seconds)
+        fps, seconds, inferred = pipeline_run(upscaler, source, JobOptions(preset=args.preset), cpu)
+        run, run_cpu = max(run, fps), min(run_cpu, seconds)
+        if inferred != n:
+            raise RuntimeError(
+                f"the pipeline inferred {inferred} of {n} frames; the comparison would be unfair"
+            )
+        fps, with_startup = command_fps(source, n, [*extra, "--preset", args.preset])
+        e2e, startup = max(e2e, fps), max(startup, with_startup)
+    return {
+        "backend": name,
+        "frames": n,
+        "inferred": n,
+        "batch": upscaler.max_batch,
+        "in_flight": upscaler.in_flight,
+        "model_only_fps": round(model, 2),
+        "end_to_end_fps": round(e2e, 2),
+        "ratio": round(e2e / model, 3),
+        "in_process_run_fps": round(run, 2),
+        "end_to_end_fps_incl_startup": round(startup, 2),
+        "model_cpu_ms": round(1000 * model_cpu / n, 1),
+        "end_to_end_cpu_ms": round(1000 * run_cpu / n, 1),
+        "cpu_ratio": round(model_cpu / run_cpu, 3),
+        "real_time_factor": round(e2e / (n / args.seconds), 3),
+    }
 
 
 def free_port() -> int:
@@ -86,22 +194,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure(
-    name: str, upscaler: Upscaler, frames: np.ndarray, source: Path, seconds: float, extra: list[str]
-) -> dict[str, Any]:
-    """One row of the table."""
-    model = model_only_fps(upscaler, frames)
-    with tempfile.TemporaryDirectory() as folder:
-        e2e, e2e_wall = command_fps(source, Path(folder) / "out.mp4", len(frames), extra)
-    return {
-        "backend": name,
-        "frames": len(frames),
-        "model_only_fps": round(model, 2),
-        "end_to_end_fps": round(e2e, 2),
-        "end_to_end_fps_incl_startup": round(e2e_wall, 2),
-        "ratio": round(e2e / model, 3),
-        "real_time_factor": round(e2e / (len(frames) / seconds), 3),
-    }
+def cpu_model() -> str:
+    """The CPU's model name as lscpu prints it."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
 
 
 def main() -> int:
@@ -109,14 +207,22 @@ def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__)
     cli.add_argument("--seconds", type=float, default=10)
     cli.add_argument("--size", default="176x144")
+    cli.add_argument("--repeats", type=int, default=3)
     cli.add_argument("--no-triton", action="store_true")
+    cli.add_argument(
+        "--preset", default=JobOptions().preset, help="encoder preset (default: the production default)"
+    )
     args = cli.parse_args()
+    args.server_pid = None
+    load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         source = make_clip(Path(folder) / "bench.mp4", size=args.size, seconds=args.seconds)
         frames = decoded_frames(source)
+        if skipped := repeats(frames):
+            raise RuntimeError(f"{skipped} frames of the clip would be skipped as repeats; use a moving clip")
         local = make_upscaler(MODEL, None, MODELS_DIR)
-        rows.append(measure("in-process", local, frames, source, args.seconds, []))
+        rows.append(measure("in-process", local, frames, source, args, []))
         local.close()
         if not args.no_triton:
             from model_convertation.server import TritonServer
@@ -131,31 +237,48 @@ def main() -> int:
             )
             server.start()
             try:
+                args.server_pid = server.pid
                 remote = make_upscaler(MODEL, server.grpc_url, MODELS_DIR)
                 rows.append(
-                    measure("triton", remote, frames, source, args.seconds, ["--triton-url", server.grpc_url])
+                    measure("triton", remote, frames, source, args, ["--triton-url", server.grpc_url])
                 )
                 remote.close()
             finally:
                 server.stop()
-    header = ("backend", "frames", "model_only_fps", "end_to_end_fps", "ratio", "real_time_factor")
-    print(" | ".join(f"{h:>16}" for h in header))
+    header = (
+        "backend",
+        "model_only_fps",
+        "end_to_end_fps",
+        "ratio",
+        "model_cpu_ms",
+        "end_to_end_cpu_ms",
+        "cpu_ratio",
+    )
+    print(" | ".join(f"{h:>17}" for h in header))
     for row in rows:
-        print(" | ".join(f"{row[h]!s:>16}" for h in header))
+        print(" | ".join(f"{row[h]!s:>17}" for h in header))
+    defaults = JobOptions()
     result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "model": MODEL,
         "size": args.size,
         "clip_seconds": args.seconds,
-        "encoder": "libx264 crf 18 medium",
+        "repeats": args.repeats,
+        "encoder": f"{defaults.encoder} crf {defaults.crf} {args.preset}",
+        "production_default": args.preset == defaults.preset,
         "output": "x4 (model's native scale)",
-        "machine": f"{platform.processor() or platform.machine()}",
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "target": "end_to_end_fps >= 0.9 * model_only_fps",
         "rows": rows,
     }
     out = ROOT / "bench" / "results" / "pipeline.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    loads = f"{result['load_average_before']} -> {result['load_average_after']}"
+    print(f"load average {loads}; wrote {out.relative_to(ROOT)}")
     return 0
 
 

@@ -31,8 +31,10 @@ from typing import Any
 import pika
 
 from adapter import pipeline
+from adapter.guard import run_guarded
 from adapter.inference import make_upscaler
-from adapter.worker import Worker, WorkerConfig, run_guarded
+from adapter.job import GuardedJob, Stages, Work
+from adapter.worker import Worker, WorkerConfig
 from contract import storage, topology
 from contract.messages import JobMessage, JobOptions, parse_event
 from devops.broker import Vhost
@@ -128,7 +130,7 @@ def scenario(url: str, name: str, run: Callable[..., Any], factory: Callable[[st
         for queue in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE):
             channel.queue_purge(queue)
         config = WorkerConfig(amqp_url=url, storage_root=root, progress_interval_s=1.0)
-        running = [Worker(config, timed, factory) for _ in range(workers)]
+        running = [Worker(config, Stages(timed, factory)) for _ in range(workers)]
         for worker in running:
             worker.preload(options.model)
         threads = [threading.Thread(target=w.serve, daemon=True) for w in running]
@@ -161,8 +163,9 @@ def guarded_overhead(source: Path, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-guard-") as tmp:
         for index in range(count):
             start = time.perf_counter()
-            run_guarded(noop_run, noop_upscaler, (source, Path(tmp) / f"out{index}.mp4", JobOptions()),
-                        (Path(tmp) / "a.jpg", Path(tmp) / "b.jpg"), None, lambda p: None, lambda: False)
+            work = Work(source, Path(tmp) / f"out{index}.mp4", (Path(tmp) / "a.jpg", Path(tmp) / "b.jpg"),
+                        Path(tmp) / "up.mp4", JobOptions())
+            run_guarded(GuardedJob(work, Stages(noop_run, noop_upscaler)), lambda p: None, lambda: False)
             times.append(time.perf_counter() - start)
     return {"scenario": "guarded child", "workers": 1, "jobs": count, "wall_s": round(sum(times), 3),
             "jobs_per_min": round(count / sum(times) * 60, 1), "pipeline_s_mean": 0.0,

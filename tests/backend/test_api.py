@@ -30,7 +30,15 @@ def job_dirs(settings: Settings) -> list[Path]:
     return sorted(jobs_dir.iterdir()) if jobs_dir.exists() else []
 
 
-def finish(client: TestClient, settings: Settings, job_id: str, clip: Path, jpeg: Path) -> None:
+def finish(
+    client: TestClient,
+    settings: Settings,
+    job_id: str,
+    clip: Path,
+    jpeg: Path,
+    vtt: bool = False,
+    seconds: float = 2.5,
+) -> None:
     """Store an output and previews as an adapter would, then apply its done event."""
     out = storage.resolve(settings.STORAGE_ROOT, storage.output_key(job_id))
     shutil.copy(clip, out)
@@ -41,12 +49,13 @@ def finish(client: TestClient, settings: Settings, job_id: str, clip: Path, jpeg
         DoneEvent(
             job_id=job_id,
             output_key=storage.output_key(job_id),
+            vtt_key=storage.vtt_key(job_id) if vtt else None,
             preview_before_key=storage.preview_key(job_id, "before"),
             preview_after_key=storage.preview_key(job_id, "after"),
             frames=25,
             width=704,
             height=576,
-            seconds=2.5,
+            seconds=seconds,
         )
     )
 
@@ -138,6 +147,10 @@ def test_non_video_is_415_and_leaves_nothing(
         ({"height": "abc"}, "whole number"),
         ({"height": "100"}, "already 144"),
         ({"height": "9000"}, "between"),
+        ({"describe": "fr"}, "describe must be one of ru, en"),
+        ({"upscale": "maybe"}, "upscale must be true or false"),
+        ({"upscale": "false"}, "nothing to do"),
+        ({"upscale": "false", "describe": ""}, "nothing to do"),
     ],
 )
 def test_bad_options_are_422_and_leave_nothing(
@@ -168,6 +181,43 @@ def test_video_over_the_size_limit_is_422(settings: Settings, clip: Path) -> Non
         response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
     assert response.status_code == 422 and "176x144" in response.json()["detail"]
     assert job_dirs(settings) == []
+
+
+def test_describe_and_upscale_options(client: TestClient, clip: Path) -> None:
+    both = upload(client, clip, describe="ru", scale="2")
+    assert (both["upscale"], both["describe"], both["scale"], both["vtt_url"]) == (True, "ru", 2, None)
+    alone = upload(client, clip, upscale="false", describe="EN", height="100")
+    # Without upscaling the size fields are ignored, so a height below the input's is no error.
+    assert (alone["upscale"], alone["describe"], alone["scale"], alone["height"]) == (False, "en", None, None)
+    plain = upload(client, clip, upscale="true", describe="")
+    assert (plain["upscale"], plain["describe"]) == (True, None)
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    from backend.outbox import task_message
+
+    options = [task_message(store.get(job["id"])).options for job in (both, alone, plain)]
+    assert [(o.upscale, o.describe) for o in options] == [(True, "ru"), (False, "en"), (True, None)]
+
+
+def test_vtt_of_a_described_job_is_served_as_text_vtt(
+    client: TestClient, settings: Settings, clip: Path, jpeg: Path
+) -> None:
+    job = upload(client, clip, upscale="false", describe="ru")
+    assert client.get(f"/api/jobs/{job['id']}/vtt").status_code == 404
+    cues = "WEBVTT\n\n1\n00:00:00.200 --> 00:00:01.000\nЧеловек слева.\n"
+    storage.resolve(settings.STORAGE_ROOT, storage.vtt_key(job["id"])).write_text(cues, encoding="utf-8")
+    finish(client, settings, job["id"], clip, jpeg, vtt=True, seconds=50)
+    done = client.get(f"/api/jobs/{job['id']}").json()
+    assert done["vtt_url"] == f"/api/jobs/{job['id']}/vtt"
+    response = client.get(done["vtt_url"])
+    assert response.status_code == 200 and response.headers["content-type"] == "text/vtt; charset=utf-8"
+    assert response.content.decode("utf-8") == cues
+    assert "clip_described.mp4" in client.get(done["result_url"]).headers["content-disposition"]
+    plain = upload(client, clip)
+    finish(client, settings, plain["id"], clip, jpeg)
+    assert client.get(f"/api/jobs/{plain['id']}").json()["vtt_url"] is None
+    assert client.get(f"/api/jobs/{plain['id']}/vtt").status_code == 404
+    # Described jobs are slower than upscaling alone, so they stay out of the speed estimate.
+    assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 10.0}
 
 
 @pytest.mark.parametrize("name", ["../../x.mp4", "..\\..\\x.mp4", "/etc/x.mp4", "x.mp4\x00.txt/../x.mp4"])
@@ -255,6 +305,7 @@ def test_config_lists_models_and_recent_speed(
     assert titles["realesr-animevideov3-x4"] == ("Быстрая / анимация", "Fast / animation", 4)
     assert config["max_upload_bytes"] == settings.MAX_UPLOAD_BYTES and ".mp4" in config["accepted"]
     assert config["heights"] == [480, 720, 1080] and config["scales"] == [2, 4] and config["recent_fps"] == {}
+    assert config["describe_languages"] == ["ru", "en"]
     job = upload(client, clip)
     finish(client, settings, job["id"], clip, jpeg)
     assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 10.0}

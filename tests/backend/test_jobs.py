@@ -100,6 +100,13 @@ def test_done_is_applied_once() -> None:
     assert job.status == "done" and job.progress == 1.0
 
 
+def test_done_keeps_the_vtt_key() -> None:
+    job = new_job(jobs.RUNNING)
+    event = done_event().model_copy(update={"vtt_key": f"jobs/{JOB_ID}/output.vtt"})
+    assert jobs.apply_done(job, event, T0)
+    assert job.vtt_key == f"jobs/{JOB_ID}/output.vtt"
+
+
 def test_done_straight_from_queued_is_accepted() -> None:
     job = new_job()
     assert jobs.apply_done(job, done_event())
