@@ -1,10 +1,11 @@
 """End-to-end frames/s of ``python -m adapter upscale`` vs model-only frames/s on the same frames.
 
 Backends: in-process (OpenVINO) and Triton (a tritonserver started here on the CPU model repository).
-Both sides use the production defaults (``JobOptions()``: encoder, CRF, preset) and the same batches and
-requests in flight. Wall frames/s depend on what else the machine runs, so CPU milliseconds per frame
-(this process plus the Triton server's process tree) are reported too: their ratio is what the wall ratio
-becomes on an otherwise idle CPU-bound host. Each figure is the best of ``--repeats`` runs.
+Both sides use the production defaults (``JobOptions()``: encoder, CRF, preset; ``--preset`` only to
+explore) and the same batches and requests in flight. Wall frames/s depend on what else the machine runs,
+so CPU milliseconds per frame (this process plus the Triton server's process tree) are reported too: their
+ratio is what the wall ratio becomes on an otherwise idle CPU-bound host. Each figure is the best of
+``--repeats`` runs.
 Run: ``.venv/bin/python -m bench.pipeline [--seconds 10] [--repeats 3] [--no-triton] [--preset P]``;
 writes bench/results/pipeline.json.
 """

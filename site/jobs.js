@@ -9,15 +9,34 @@ import { t } from "./i18n.js";
 export const ACTIVE = new Set(["queued", "running"]);
 const MILESTONES = [0.25, 0.5, 0.75];
 
+// Rows from before the field existed were upscale jobs.
+const upscaled = (job) => job.upscale !== false;
+
 function expectedOutput(job) {
   if (job.output) return [job.output.width, job.output.height];
+  if (!upscaled(job)) return [job.input.width, job.input.height];
   const choice = job.height ? { height: job.height } : { scale: job.scale || 4 };
   return fmt.outputSize(job.input.width, job.input.height, choice);
 }
 
+/** "ru" → "русский" in the page language; an unknown code is shown as it is. */
+function langName(code) {
+  const key = `lang.name.${code}`;
+  const name = t(key);
+  return name === key ? code : name;
+}
+
+function stemOf(job) {
+  return job.filename.replace(/\.[^.]*$/, "") || "video";
+}
+
+/** The names the backend gives the downloads (backend/api.py). */
 function resultName(job) {
-  const stem = job.filename.replace(/\.[^.]*$/, "") || "video";
-  return `${stem}_upscaled.mp4`;
+  return `${stemOf(job)}_${upscaled(job) ? "upscaled" : "described"}.mp4`;
+}
+
+function vttName(job) {
+  return `${stemOf(job)}.vtt`;
 }
 
 /** One job's card. */
@@ -27,6 +46,7 @@ class JobCard {
     this.el = template.content.firstElementChild.cloneNode(true);
     this.q = (selector) => this.el.querySelector(selector);
     this.job = null;
+    this.cue = this.q(".player-cue");
     this.compare = setupCompare(this.q(".compare"));
     this.q(".job-open").addEventListener("click", () => this.toggleResult());
     this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
@@ -49,12 +69,30 @@ class JobCard {
     const job = this.job;
     const video = this.q(".result-video");
     if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
+    if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
     if (job.preview_before_url && job.preview_after_url) {
       this.compare.load(job);
       this.q(".compare").hidden = false;
     } else {
       this.q(".compare").hidden = true;
     }
+  }
+
+  /** The description cues as a <track kind="descriptions">, read out through a live region while playing. */
+  addTrack(video, job) {
+    const track = document.createElement("track");
+    track.kind = "descriptions";
+    track.src = job.vtt_url;
+    track.srclang = job.describe || "";
+    track.label = t("track.label", { lang: langName(job.describe) });
+    video.append(track);
+    // "hidden" loads the cues without drawing them; browsers do not voice descriptions themselves.
+    track.track.mode = "hidden";
+    track.track.addEventListener("cuechange", () => {
+      const text = [...(track.track.activeCues || [])].map((cue) => cue.text).join(" ");
+      if (text) this.cue.textContent = text;
+      this.cue.hidden = !this.cue.textContent;
+    });
   }
 
   /** Apply a new job state; returns an announcement when the status or a progress milestone changed. */
@@ -80,12 +118,14 @@ class JobCard {
 
     q(".job-name").textContent = job.filename;
     const [outW, outH] = expectedOutput(job);
-    q(".job-meta").textContent = t("job.meta", {
+    q(".job-meta").textContent = t(upscaled(job) ? "job.meta" : "job.meta.same", {
       dims: fmt.dims(job.input.width, job.input.height),
       out: fmt.dims(outW, outH),
       model: this.view.modelTitle(job.model),
       duration: fmt.clipLength(job.input.duration_s),
     });
+    const described = job.describe ? t("job.described", { lang: langName(job.describe) }) : "";
+    this.text(".job-described", described);
     const badge = q(".badge");
     badge.textContent = t(`status.${job.status}`);
     badge.className = `badge badge-${job.status}`;
@@ -140,6 +180,14 @@ class JobCard {
     }
     download.textContent = t("job.download");
     download.setAttribute("aria-label", t("job.download.label", { name: resultName(job) }));
+    const vtt = q(".job-vtt");
+    vtt.hidden = !(done && job.vtt_url);
+    if (job.vtt_url) {
+      vtt.href = job.vtt_url;
+      vtt.setAttribute("download", vttName(job));
+    }
+    vtt.textContent = t("job.vtt");
+    vtt.setAttribute("aria-label", t("job.vtt.label", { name: vttName(job) }));
 
     const cancel = q(".job-cancel");
     cancel.hidden = !active;
@@ -152,6 +200,10 @@ class JobCard {
 
     if (!done && this.open) q(".job-result").hidden = true;
     q(".player-title").textContent = t("video.title");
+    const playerNote = done && job.vtt_url ? t("player.note", { lang: langName(job.describe) }) : "";
+    this.text(".player-note", playerNote);
+    const track = q(".result-video track");
+    if (track) track.label = t("track.label", { lang: langName(job.describe) });
     q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
     this.compare.translate();
   }

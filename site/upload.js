@@ -9,6 +9,8 @@ import { lang, t } from "./i18n.js";
 const ASSUMED_FPS = 30;
 const DEFAULT_MODEL = "realesr-animevideov3-x4";
 const DEFAULT_SIZE = "scale:2";
+// Description languages by their own names (endonyms), the same in either page language.
+const LANG_NAMES = { ru: "Русский", en: "English" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,6 +26,7 @@ export class UploadForm {
     this.sending = null; // {sent, total, abort}
     this.model = DEFAULT_MODEL;
     this.size = DEFAULT_SIZE;
+    this.describeLang = null; // chosen once the config lists the languages
     this.bind();
   }
 
@@ -56,6 +59,11 @@ export class UploadForm {
       $("pick").focus();
     });
     $("enhance").addEventListener("change", () => this.render());
+    $("describe").addEventListener("change", () => this.render());
+    $("describe-langs").addEventListener("change", (event) => {
+      this.describeLang = event.target.value;
+      this.render();
+    });
     $("models").addEventListener("change", (event) => {
       this.model = event.target.value;
       this.render();
@@ -72,11 +80,13 @@ export class UploadForm {
   }
 
   setConfig(config) {
-    const shape = (c) => JSON.stringify([c?.models, c?.scales, c?.heights]);
+    const shape = (c) => JSON.stringify([c?.models, c?.scales, c?.heights, c?.describe_languages]);
     // A refreshed config usually only brings new speeds: keep the controls (and focus) as they are.
     const rebuild = shape(config) !== shape(this.config);
     this.config = config;
     if (!config.models.some((m) => m.id === this.model)) this.model = config.models[0]?.id;
+    const langs = this.describeLanguages();
+    if (!langs.includes(this.describeLang)) this.describeLang = langs.includes(lang()) ? lang() : langs[0] ?? null;
     $("file").accept = ["video/*", ...config.accepted].join(",");
     if (rebuild) this.buildChoices();
     this.render();
@@ -86,6 +96,11 @@ export class UploadForm {
   offeredModels() {
     const top = Math.max(...this.config.models.map((m) => m.scale));
     return this.config.models.filter((m) => m.scale === top);
+  }
+
+  /** Languages the server can describe in (none from an older backend: the control stays hidden). */
+  describeLanguages() {
+    return (this.config?.describe_languages ?? []).filter((code) => code in LANG_NAMES);
   }
 
   buildChoices() {
@@ -117,6 +132,26 @@ export class UploadForm {
       input.checked = value === this.size;
       sizes.append(label);
     }
+    const langs = $("describe-langs");
+    langs.replaceChildren();
+    for (const code of this.describeLanguages()) {
+      const label = document.createElement("label");
+      label.className = "segment";
+      label.innerHTML = '<input type="radio" name="describe-lang"><span class="segment-text"></span>';
+      const input = label.querySelector("input");
+      input.value = code;
+      input.checked = code === this.describeLang;
+      const text = label.querySelector(".segment-text");
+      text.textContent = LANG_NAMES[code];
+      text.lang = code;
+      langs.append(label);
+    }
+  }
+
+  /** Which stages are switched on: {enhance, describe}; describe only when the server offers it. */
+  stages() {
+    const describe = $("describe").checked && this.describeLanguages().length > 0;
+    return { enhance: $("enhance").checked, describe };
   }
 
   choose(file) {
@@ -163,17 +198,22 @@ export class UploadForm {
   }
 
   estimate() {
+    const { enhance, describe } = this.stages();
+    if (!enhance) return describe ? t("estimate.describe_only") : "";
+    const extra = describe ? ` ${t("estimate.describe_extra")}` : "";
     const fps = this.config?.recent_fps?.[this.model];
-    if (!fps) return t("estimate.none");
-    if (!this.file?.duration) return this.file ? t("estimate.noduration") : "";
-    const seconds = (this.file.duration * ASSUMED_FPS) / fps;
-    return `${t("estimate.time", { time: fmt.duration(Math.max(1, seconds)) })} — ${t("estimate.basis", { fps: fmt.fps(fps) })}`;
+    if (!fps) return t("estimate.none") + extra;
+    if (!this.file?.duration) return this.file ? t("estimate.noduration") + extra : "";
+    // Description speed is not measured by the server (it depends on the scenes), so it is named, not timed.
+    let time = fmt.duration(Math.max(1, (this.file.duration * ASSUMED_FPS) / fps));
+    if (describe) time = t("estimate.plus_describe", { time });
+    return `${t("estimate.time", { time })} — ${t("estimate.basis", { fps: fmt.fps(fps) })}.${extra}`;
   }
 
   render() {
     const config = this.config;
     const busy = Boolean(this.sending);
-    const enhance = $("enhance").checked;
+    const { enhance, describe } = this.stages();
     if (config) {
       $("limits").textContent = t("drop.limits", {
         types: fmt.extensions(config.accepted),
@@ -202,6 +242,10 @@ export class UploadForm {
     $("enhance-hint").textContent = t(enhance ? "enhance.on" : "enhance.hint");
     $("options").disabled = !enhance || busy;
     $("enhance").disabled = busy;
+    $("describe-row").hidden = this.describeLanguages().length === 0;
+    $("describe").disabled = busy;
+    $("describe-hint").textContent = t(describe ? "describe.on" : "describe.hint");
+    $("describe-options").disabled = !describe || busy;
     $("file").disabled = busy;
     $("remove-file").disabled = busy;
     $("drop").classList.toggle("drop-busy", busy);
@@ -209,7 +253,8 @@ export class UploadForm {
 
     let need = "";
     if (!this.file) need = t("submit.need_file");
-    else if (!enhance) need = t("submit.need_enhance");
+    else if (!enhance && !describe) need = t("submit.need_enhance");
+    $("submit-text").textContent = t(!enhance && describe ? "submit.describe" : "submit");
     $("submit").disabled = Boolean(need) || busy;
     $("submit-hint").textContent = need;
     $("submit-hint").hidden = !need;
@@ -260,6 +305,7 @@ export class UploadForm {
     else if (this.file) out = t("size.unknown");
     $("size-out").textContent = out;
     $("size-out").hidden = !out;
+    for (const input of $("describe-langs").querySelectorAll("input")) input.checked = input.value === this.describeLang;
     $("estimate").textContent = this.estimate();
   }
 
@@ -284,9 +330,12 @@ export class UploadForm {
   }
 
   async send() {
-    if (!this.file || this.sending || !$("enhance").checked) return;
+    const { enhance, describe } = this.stages();
+    if (!this.file || this.sending || !(enhance || describe)) return;
     const chosen = this.file;
-    const fields = { model: this.model, ...sizeChoice(this.size) };
+    // Without upscaling the server ignores model and size, so they are not sent at all.
+    const fields = enhance ? { upscale: "true", model: this.model, ...sizeChoice(this.size) } : { upscale: "false" };
+    if (describe) fields.describe = this.describeLang;
     this.message = null;
     const request = upload(chosen.file, fields, (sent, total) => {
       if (!this.sending) return;

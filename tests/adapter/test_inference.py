@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,17 @@ def test_local_model_upscales_four_times_and_looks_like_the_input(upscaler: Upsc
     # Shrunk back, the model output is close to its input (it sharpens, it does not invent).
     back = cv2.resize(out[0], (176, 144), interpolation=cv2.INTER_AREA)
     assert np.abs(back.astype(int) - frames[0].astype(int)).mean() < 6
+
+
+def test_requests_in_flight_match_one_at_a_time(upscaler: Upscaler, tmp_path: Path) -> None:
+    frames = _frames(tmp_path, 4)
+    alone = [upscaler.infer(frames[i : i + 2]) for i in (0, 2)]
+    if (os.cpu_count() or 1) >= 2:
+        assert upscaler.in_flight >= 2  # one OpenVINO stream per core, each with its own request
+    with ThreadPoolExecutor(max_workers=max(2, upscaler.in_flight)) as pool:
+        together = list(pool.map(upscaler.infer, [frames[0:2], frames[2:4]] * 2))
+    for got, want in zip(together, alone * 2, strict=True):
+        assert np.array_equal(got, want)
 
 
 def test_openvino_and_onnxruntime_agree(models_dir: Path, tmp_path: Path) -> None:

@@ -117,6 +117,27 @@ def test_static_frames_are_inferred_once(clip: ClipFactory, upscaler: Upscaler, 
     assert len(frame_times(tmp_path / "out.mp4")) == 50
 
 
+def _rgb_frames(path: Path) -> np.ndarray:
+    """Every frame of a video as RGB, decoded by PyAV independently of the pipeline."""
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+def test_frames_stay_in_order_with_several_requests_in_flight(
+    clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
+) -> None:
+    assert upscaler.in_flight >= 1 and upscaler.max_batch >= 1
+    source = clip("order.mp4", seconds=1, audio_tracks=0)
+    result = run(source, tmp_path / "out.mp4", JobOptions(scale=1), upscaler)
+    inputs, outputs = _rgb_frames(source), _rgb_frames(tmp_path / "out.mp4")
+    assert result.inferred == result.frames == len(inputs) == len(outputs) == 25
+    # Each output frame, shrunk back to the input size, is nearest to the input frame at the same index.
+    distance = np.abs(outputs[:, None].astype(np.int16) - inputs[None].astype(np.int16)).mean(axis=(2, 3, 4))
+    assert list(distance.argmin(axis=1)) == list(range(len(inputs)))
+
+
 def test_height_option_keeps_aspect_and_writes_previews(
     clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
 ) -> None:

@@ -27,6 +27,7 @@ CONFIG: dict[str, Any] = {
     "accepted": [".mp4", ".mov", ".mkv", ".webm"],
     "heights": [480, 720, 1080],
     "scales": [2, 4],
+    "describe_languages": ["ru", "en"],
     "recent_fps": {"realesr-animevideov3-x4": 10.0},
 }
 
@@ -36,10 +37,11 @@ def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": job_id, "filename": f"{job_id[:6]}.mp4", "status": status, "progress": 0.0,
         "frames_done": 0, "frames_total": 50, "fps": None, "eta_s": None, "error": None,
-        "model": "realesr-animevideov3-x4", "scale": 2, "height": None,
+        "model": "realesr-animevideov3-x4", "scale": 2, "height": None, "upscale": True, "describe": None,
         "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z",
         "input": {"width": 176, "height": 144, "duration_s": 2.0, "fps": 25.0},
-        "output": None, "result_url": None, "preview_before_url": None, "preview_after_url": None,
+        "output": None, "result_url": None, "vtt_url": None, "preview_before_url": None,
+        "preview_after_url": None,
     }
     body.update(extra)
     return body

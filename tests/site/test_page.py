@@ -21,6 +21,10 @@ pytestmark = pytest.mark.browser
 DONE_ID = "d" * 32
 RUNNING_ID = "a" * 32
 FAILED_ID = "f" * 32
+DESCRIBED_ID = "e" * 32
+SPOKEN_ID = "5" * 32
+DESCRIBE_SWITCH = "Тифлокомментарии (описание сцен для незрячих)"
+VTT = "WEBVTT\n\n00:00:00.100 --> 00:00:00.900\nЧеловек в центре кадра.\n"
 
 
 def jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
@@ -59,6 +63,31 @@ def all_jobs(result_clip: Path) -> FakeApi:
         f"{base}/result": ("video/mp4", result_clip.read_bytes()),
     }
     return api
+
+
+def described_jobs(api: FakeApi, result_clip: Path) -> FakeApi:
+    """Add two finished described jobs: upscaled + Russian description, and an English description alone."""
+    both, alone = f"/api/jobs/{DESCRIBED_ID}", f"/api/jobs/{SPOKEN_ID}"
+    api.jobs += [
+        job(DESCRIBED_ID, "done", filename="lecture.mp4", progress=1.0, describe="ru",
+            output={"width": 352, "height": 288, "frames": 50}, result_url=f"{both}/result",
+            vtt_url=f"{both}/vtt"),
+        job(SPOKEN_ID, "done", filename="walk.mov", progress=1.0, upscale=False, describe="en",
+            output={"width": 176, "height": 144, "frames": 50}, result_url=f"{alone}/result",
+            vtt_url=f"{alone}/vtt"),
+    ]
+    vtt = ("text/vtt; charset=utf-8", VTT.encode())
+    api.files.update({
+        f"{both}/result": ("video/mp4", result_clip.read_bytes()), f"{both}/vtt": vtt,
+        f"{alone}/result": ("video/mp4", result_clip.read_bytes()), f"{alone}/vtt": vtt,
+    })
+    return api
+
+
+def field(body: bytes, name: str) -> str | None:
+    """The value of one multipart form field, or None when it was not sent."""
+    found = re.search(rb'name="' + name.encode() + rb'"\r\n\r\n([^\r]*)\r\n', body)
+    return None if found is None else found.group(1).decode()
 
 
 def card(page: Any, job_id: str) -> Any:
@@ -110,6 +139,19 @@ def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Cal
     page.keyboard.press("Space")
     assert page.locator("#enhance").is_checked()
     assert page.locator("#options input").first.is_enabled()
+    # The description switch and its language radios are reachable by keyboard as well.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    assert not page.locator("#enhance").is_checked()
+    describe = page.get_by_role("switch", name=DESCRIBE_SWITCH)
+    assert page.get_by_role("radio", name="English").is_disabled()
+    describe.focus()
+    page.keyboard.press("Space")
+    assert describe.is_checked()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "ru"  # the page language is preselected
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_role("radio", name="English").is_checked()
     assert tab.console.errors == []
 
 
@@ -126,7 +168,7 @@ def test_client_side_checks_refuse_before_sending(open_tab: Callable[..., Tab]) 
     assert "Файл весит 586 КБ, а можно не больше 488 КБ." in error.inner_text()
     page.set_input_files("#file", {"name": "empty.mov", "mimeType": "video/quicktime", "buffer": b""})
     assert "пустой" in error.inner_text()
-    page.locator("label.switch").click()
+    page.locator('label[for="enhance"]').click()
     assert page.locator("#submit").is_disabled()
     assert not any(method == "POST" for method, _ in api.requests)
     assert tab.console.errors == []
@@ -160,7 +202,7 @@ def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab]
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
     page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
-    page.locator("label.switch").click()
+    page.locator('label[for="enhance"]').click()
     assert page.locator("#size-out").inner_text() == "Получится 352×288"
     # 2 s × 30 frames/s ÷ 10 frames/s (recent_fps) = 6 s.
     assert "Ожидаемое время обработки: 6 с" in page.locator("#estimate").inner_text()
@@ -181,7 +223,7 @@ def test_server_refusal_in_plain_words_and_options_sent(
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator("label.switch").click()
+    page.locator('label[for="enhance"]').click()
     page.get_by_role("radio", name="1080p").click()
     page.get_by_role("radio", name=re.compile("Универсальная")).click()
     page.locator("#submit").click()
@@ -203,6 +245,103 @@ def test_server_refusal_in_plain_words_and_options_sent(
     assert "The file is too large" in message.inner_text()
     # Chromium reports the refused POSTs themselves; nothing else may appear.
     assert [e for e in tab.console.errors if "status of 41" not in e] == []
+
+
+def test_description_with_or_without_upscaling_sends_its_fields(
+    open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
+    api = FakeApi(SITE)
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    submit = page.locator("#submit")
+    assert submit.is_disabled()
+    hint = page.locator("#submit-hint").inner_text()
+    assert "Улучшить качество" in hint and "Тифлокомментарии" in hint
+
+    # Description alone: the size options stay off and are not sent.
+    page.get_by_role("switch", name=DESCRIBE_SWITCH).check()
+    assert submit.is_enabled() and submit.inner_text() == "Загрузить и добавить описание"
+    assert not page.locator("#submit-hint").is_visible()
+    assert page.locator("#options").is_disabled()
+    assert "Время описания зависит от длины ролика" in page.locator("#estimate").inner_text()
+    page.get_by_role("radio", name="English").check()
+    api.upload_answer = (201, job(SPOKEN_ID, "queued", filename="site-small.mp4", upscale=False, describe="en"))
+    submit.click()
+    page.wait_for_function("document.querySelector('#upload-message').textContent.includes('загружено')")
+    body = api.uploads[-1]
+    assert (field(body, "upscale"), field(body, "describe")) == ("false", "en")
+    assert [field(body, name) for name in ("model", "scale", "height")] == [None, None, None]
+    spoken = card(page, SPOKEN_ID)
+    assert "без увеличения" in spoken.locator(".job-meta").inner_text()
+    assert spoken.locator(".job-described").inner_text() == "Тифлокомментарии: английский"
+
+    # Both stages: the estimate names the extra description time.
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    page.get_by_role("switch", name="Улучшить качество").check()
+    assert submit.inner_text() == "Загрузить и улучшить"
+    estimate = page.locator("#estimate").inner_text()
+    assert "Ожидаемое время обработки: 6 с + описание сцен" in estimate and "добавят время" in estimate
+    page.get_by_role("radio", name="Русский").check()
+    api.upload_answer = (201, job(DESCRIBED_ID, "queued", filename="site-small.mp4", describe="ru"))
+    submit.click()
+    page.wait_for_function(
+        "(id) => document.querySelector(`.job[data-id='${id}'] .job-described`)", arg=DESCRIBED_ID,
+    )
+    body = api.uploads[-1]
+    assert [field(body, n) for n in ("upscale", "describe", "model", "scale")] == \
+        ["true", "ru", "realesr-animevideov3-x4", "2"]
+
+    # Upscaling alone sends no description.
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.get_by_role("switch", name=DESCRIBE_SWITCH).uncheck()
+    assert "описание" not in page.locator("#estimate").inner_text()
+    api.upload_answer = (422, {"detail": "scripted"})
+    submit.click()
+    page.locator("#upload-message").get_by_text("Ответ сервера: scripted").wait_for()
+    assert (field(api.uploads[-1], "upscale"), field(api.uploads[-1], "describe")) == ("true", None)
+
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert page.get_by_role("switch", name="Audio description for blind and low-vision viewers").is_visible()
+    assert page.locator(".job-described").first.inner_text() == "Audio description: Russian"
+    assert [e for e in tab.console.errors if "status of 422" not in e] == []
+
+
+def test_described_result_has_track_cues_and_vtt_link(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = described_jobs(FakeApi(SITE), clip("site-result.mp4", size="352x288", seconds=1.0))
+    tab = open_page(open_tab, api)
+    page = tab.page
+    both = card(page, DESCRIBED_ID)
+    assert both.locator(".job-described").inner_text() == "Тифлокомментарии: русский"
+    assert "→ 352×288" in both.locator(".job-meta").inner_text()
+    link = both.get_by_role("link", name="Скачать текст описания «lecture.vtt»")
+    assert link.get_attribute("href") == f"/api/jobs/{DESCRIBED_ID}/vtt"
+    assert link.get_attribute("download") == "lecture.vtt"
+    assert link.inner_text() == "Описание (.vtt)"
+
+    both.get_by_role("button", name=re.compile("Показать результат")).click()
+    track = both.locator("video track")
+    assert track.evaluate("(t) => [t.kind, t.srclang, t.label, t.getAttribute('src')]") == \
+        ["descriptions", "ru", "Тифлокомментарии (русский)", f"/api/jobs/{DESCRIBED_ID}/vtt"]
+    page.wait_for_function("(t) => t.track.cues && t.track.cues.length === 1", arg=track.element_handle())
+    assert "второй звуковой дорожке" in both.locator(".player-note").inner_text()
+    # The spoken cue is shown (and read by a live region) while its time is on screen.
+    video = both.locator("video")
+    page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
+    video.evaluate("(v) => { v.currentTime = 0.5; }")
+    cue = both.locator(".player-cue")
+    cue.get_by_text("Человек в центре кадра.").wait_for()
+    assert cue.get_attribute("aria-live") == "polite"
+
+    alone = card(page, SPOKEN_ID)
+    assert alone.locator(".job-meta").inner_text().startswith("176×144 · без увеличения")
+    assert alone.get_by_role("link", name=re.compile("Скачать «")).get_attribute("download") == "walk_described.mp4"
+    alone.get_by_role("button", name=re.compile("Показать результат")).click()
+    assert alone.locator(".compare").is_hidden()
+    assert alone.locator("video track").evaluate("(t) => t.srclang") == "en"
+    assert tab.console.errors == []
 
 
 def test_jobs_in_every_state_cancel_and_delete_confirmed(
@@ -273,12 +412,15 @@ def test_comparison_slider_moves_by_keyboard(open_tab: Callable[..., Tab], clip:
 
 
 def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
-    api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
+    result = clip("site-result.mp4", size="352x288", seconds=1.0)
+    api = described_jobs(all_jobs(result), result)
     tab = open_page(open_tab, api, MOBILE)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator("label.switch").click()
+    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name=DESCRIBE_SWITCH).check()
     card(page, DONE_ID).locator(".job-open").click()
+    card(page, DESCRIBED_ID).locator(".job-open").click()
     page.wait_for_selector(".job-result:not([hidden]) .compare-range")
     assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
     selector = "button, a, label.switch, .choice, .segment, .compare-range, video"
