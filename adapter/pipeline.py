@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,24 @@ class _Run:
         return _DONE
 
 
+def segment_frames(info: MediaInfo, start_pts: int | None, end_pts: int | None) -> int:
+    """Planned frame count of a segment (for progress; the exact count is known once it is encoded)."""
+    begin = Fraction(start_pts) * info.time_base if start_pts is not None else Fraction(0)
+    end = (
+        Fraction(end_pts) * info.time_base
+        if end_pts is not None
+        else Fraction(info.start_time_s + info.duration_s)
+    )
+    return max(1, round((end - begin) * info.fps))
+
+
 def _decode_stage(
-    run: _Run, decoder: video.Decoder, upscaler: Upscaler, pool: ThreadPoolExecutor, batches: queue.Queue[Any]
+    run: _Run,
+    decoder: video.Decoder,
+    upscaler: Upscaler,
+    pool: ThreadPoolExecutor,
+    batches: queue.Queue[Any],
+    segment: tuple[int | None, int | None] | None = None,
 ) -> None:
     """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
     try:
@@ -166,7 +183,7 @@ def _decode_stage(
             frames.clear()
             return run.put(batches, batch)
 
-        for index, (rgb, pts) in enumerate(decoder.frames()):
+        for index, (rgb, pts) in enumerate(decoder.frames(*(segment or (None, None)))):
             if run.stop.is_set():
                 return
             if last_unique is not None and same_picture(rgb, last_unique):
@@ -302,8 +319,14 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     previews: tuple[Path, Path] | None = None,
     limits: Limits | None = None,
+    segment: tuple[int | None, int | None] | None = None,
 ) -> Result:
-    """Upscale ``input_path`` into the MP4 ``output_path`` (via a temporary name, renamed on success)."""
+    """Upscale ``input_path`` into the MP4 ``output_path`` (via a temporary name, renamed on success).
+
+    ``segment`` = (start_pts, end_pts) upscales only the frames whose pts lie in that half-open range
+    (None: from the start / to the end) into a *video-only* MP4 that joins the other segments by stream
+    copy (``adapter.assembly``); the audio, subtitles and metadata are then the assembly's job.
+    """
     started = time.monotonic()
     limits = limits or Limits()
     stop_requested = should_stop or (lambda: False)
@@ -319,7 +342,8 @@ def run(
     video_temp = output_path.with_name(f".{output_path.name}.{tag}.video.mp4")
     output_temp = output_path.with_name(f".{output_path.name}.{tag}.partial.mp4")
     decoder = video.Decoder(Path(input_path))
-    state = _Run(info.frames)
+    frames_total = info.frames if segment is None else segment_frames(info, *segment)
+    state = _Run(frames_total)
     meter = _Meter(on_progress)
     batches: queue.Queue[Any] = queue.Queue(maxsize=upscaler.in_flight + 1)
     encoded: queue.Queue[Any] = queue.Queue(maxsize=4)
@@ -344,10 +368,10 @@ def run(
 
         threads = [
             threading.Thread(
-                target=_decode_stage, args=(state, decoder, upscaler, pool, batches), name="decode"
+                target=_decode_stage, args=(state, decoder, upscaler, pool, batches, segment), name="decode"
             ),
             threading.Thread(
-                target=_resize_stage, args=(state, batches, encoded, stored, info.frames // 2), name="resize"
+                target=_resize_stage, args=(state, batches, encoded, stored, frames_total // 2), name="resize"
             ),
             threading.Thread(target=_encode_stage, args=(state, encoded, open_encoder), name="encode"),
         ]
@@ -366,15 +390,18 @@ def run(
             raise InvalidInputError("the video has no decodable frames")
         state.frames_total = state.frames_done
         meter.report(state, force=True)
-        video.mux(
-            video_temp,
-            Path(input_path),
-            output_temp,
-            others=decoder.others,
-            rotation=info.rotation,
-            timeout_s=limits.mux_timeout_s,
-            should_stop=stop_requested,
-        )
+        if segment is not None:
+            os.replace(video_temp, output_temp)  # the assembly muxes audio, subtitles and metadata
+        else:
+            video.mux(
+                video_temp,
+                Path(input_path),
+                output_temp,
+                others=decoder.others,
+                rotation=info.rotation,
+                timeout_s=limits.mux_timeout_s,
+                should_stop=stop_requested,
+            )
         if previews is not None and state.preview is not None:
             before, after = state.preview
             _write_preview(previews[0], resize(before, *stored), info.rotation)

@@ -103,12 +103,28 @@ class Decoder:
             if s.type in ("audio", "subtitle")
         ]
 
-    def frames(self) -> Iterator[tuple[np.ndarray, int]]:
-        """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing."""
+    def frames(
+        self, start_pts: int | None = None, end_pts: int | None = None
+    ) -> Iterator[tuple[np.ndarray, int]]:
+        """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing.
+
+        With bounds, only frames whose pts lie in ``[start_pts, end_pts)`` are yielded, each with its
+        own pts: decoding starts at the keyframe at or before ``start_pts`` and the frames before the
+        start are decoded (they are references) but dropped.
+        """
         step = max(1, round(1 / (self.fps * self.time_base)))
         last: int | None = None
         try:
+            if start_pts is not None:
+                self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
             for frame in self._container.decode(self._stream):
+                if start_pts is not None or end_pts is not None:
+                    if frame.pts is None:
+                        raise InvalidInputError("the video has frames without timestamps; it cannot be split")
+                    if start_pts is not None and frame.pts < start_pts:
+                        continue
+                    if end_pts is not None and frame.pts >= end_pts:
+                        break
                 if self.colour is None:
                     self.colour = colour_of(frame)
                 rgb = frame.to_ndarray(

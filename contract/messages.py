@@ -56,14 +56,64 @@ class JobOptions(BaseModel):
         return self
 
 
-class JobMessage(_Message):
-    """A task on the task queue: upscale one stored input into one stored output."""
+class Segment(BaseModel):
+    """One part of a segmented job: the frames whose pts lie in ``[start_pts, end_pts)``.
 
-    kind: Literal["job"] = "job"
+    Bounds are integers in the input video stream's time base (no float drift); None means the
+    start or the end of the stream, so no frame before the first or after the last cut is lost.
+    ``frames`` is the planned count (for progress); the adapter reports the exact one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    index: int = Field(ge=0)
+    count: int = Field(ge=1)
+    start_pts: int | None = None
+    end_pts: int | None = None
+    frames: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Segment:
+        if self.index >= self.count:
+            raise ValueError(f"segment index {self.index} is not below the count {self.count}")
+        if self.start_pts is not None and self.end_pts is not None and self.end_pts <= self.start_pts:
+            raise ValueError("a segment must end after it starts")
+        return self
+
+
+#: ``job``: upscale the input (all of it, or ``segment`` of it into a segment file);
+#: ``assemble``: join ``segments`` segment files and mux the input's audio, subtitles and metadata.
+TaskKind = Literal["job", "assemble"]
+
+
+class JobMessage(_Message):
+    """A task on the task queue: upscale one stored input (or a segment of it), or assemble segments."""
+
+    kind: TaskKind = "job"
     job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     input_key: str
     output_key: str
     options: JobOptions = JobOptions()
+    #: Set on segment tasks; absent on whole-video jobs (and on every message from before segments).
+    segment: Segment | None = None
+    #: Number of segment files an ``assemble`` task joins.
+    segments: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> JobMessage:
+        if self.kind == "assemble" and (self.segments is None or self.segment is not None):
+            raise ValueError("an assemble task names its segment count and no segment")
+        if self.kind == "job" and self.segments is not None:
+            raise ValueError("only assemble tasks name a segment count")
+        if self.segment is not None and self.options.describe is not None:
+            raise ValueError("jobs with an audio description are not segmented")
+        return self
+
+    @property
+    def label(self) -> str:
+        """Human name of the task in logs: ``job <id>``, ``... segment 3/6`` or ``... assembly``."""
+        if self.segment is not None:
+            return f"job {self.job_id} segment {self.segment.index + 1}/{self.segment.count}"
+        return f"job {self.job_id} assembly" if self.kind == "assemble" else f"job {self.job_id}"
 
 
 class ProgressEvent(_Message):
@@ -75,6 +125,8 @@ class ProgressEvent(_Message):
     frames_total: int = Field(ge=0)
     fps: float = Field(ge=0)
     eta_s: float | None = None
+    #: Index of the segment this progress is about (absent for whole-video jobs).
+    segment: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
 
 
@@ -91,6 +143,8 @@ class DoneEvent(_Message):
     width: int = Field(ge=0)
     height: int = Field(ge=0)
     seconds: float = Field(ge=0)
+    #: Set when one segment file is stored (the job is done only with the assembly's event).
+    segment: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
 
 
@@ -101,6 +155,8 @@ class FailedEvent(_Message):
     job_id: str
     reason: str
     permanent: bool = True
+    #: Index of the segment that failed, when a segment task failed.
+    segment: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
 
 

@@ -290,3 +290,43 @@ def probe(
         video_codec=codec,
         start_time_s=_float(video.get("start_time")) or 0.0,
     )
+
+
+def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
+    """Sorted pts (in the first video stream's time base) of its keyframe packets; reads packets, decodes nothing.
+
+    Same allow-lists as ``probe``; call it only on a file ``probe`` accepted. An empty list means the
+    container gave no usable timestamps (the caller then does not segment).
+    """
+    path = Path(path).resolve()
+    args = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-hide_banner",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ALLOWED_FORMATS,
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts,flags",
+        "-of",
+        "csv=p=0",
+        f"file:{path}",
+    ]
+    try:
+        done = subprocess.run(
+            args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProbeError("corrupt", f"the keyframes could not be read within {timeout_s:g} s") from exc
+    if done.returncode != 0:
+        raise ProbeError("corrupt", "the video file is damaged or truncated")
+    found: set[int] = set()
+    for line in done.stdout.decode("ascii", "replace").splitlines():
+        pts, _, flags = line.partition(",")
+        if "K" in flags and pts.strip().lstrip("-").isdigit():
+            found.add(int(pts))
+    return sorted(found)

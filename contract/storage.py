@@ -38,6 +38,18 @@ def output_key(job_id: str) -> str:
     return f"{job_dir(job_id)}/output.mp4"
 
 
+def segments_dir(job_id: str) -> str:
+    """Folder key of a segmented job's segment files."""
+    return f"{job_dir(job_id)}/segments"
+
+
+def segment_key(job_id: str, index: int) -> str:
+    """Key of one upscaled, video-only segment file (index from 0)."""
+    if index < 0:
+        raise ValueError(index)
+    return f"{segments_dir(job_id)}/{index:05d}.mp4"
+
+
 def vtt_key(job_id: str) -> str:
     """Key of the audio description's WebVTT, beside the finished video."""
     return f"{job_dir(job_id)}/output.vtt"

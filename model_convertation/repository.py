@@ -21,6 +21,8 @@ class ServingOptions:
     runtime: str = "openvino"  # CPU only: openvino | onnxruntime
     precision: str = "auto"  # CPU only: auto | bf16 | f32
     threads: int = 0  # CPU only: 0 = runtime default (all cores)
+    hint: str = "throughput"  # CPU only: OpenVINO performance hint, throughput | latency
+    streams: int = 0  # CPU only: OpenVINO streams (one request each), 0 = the hint's choice (one per core)
 
 
 _IO = """input [
@@ -40,6 +42,8 @@ def cpu_config(spec: ModelSpec, options: ServingOptions) -> str:
         "runtime": options.runtime,
         "precision": options.precision,
         "threads": str(options.threads),
+        "hint": options.hint,
+        "streams": str(options.streams),
         "scale": str(spec.scale),
     }
     params = "\n".join(

@@ -80,7 +80,8 @@ def test_upload_progress_result_download_refusal(
         old.unlink()
     page.goto(stack.base_url)
     page.wait_for_selector("#models input")
-    assert_usable(page, page.locator("#lang-switch"), page.locator("#pick"), page.locator("label.switch"))
+    assert_usable(page, page.locator("#lang-switch"), page.locator("#pick"),
+                  page.locator('label[for="enhance"]'), page.locator('label[for="describe"]'))
     page.screenshot(path=shot("1-empty"), full_page=True, animations="disabled")
 
     page.set_input_files("#file", str(source))
@@ -92,7 +93,7 @@ def test_upload_progress_result_download_refusal(
     assert page.locator("#size-out").inner_text() == "Получится 704×576"
     assert page.locator("#estimate").inner_text()
     submit = page.get_by_role("button", name="Загрузить и улучшить")
-    assert_usable(page, model.locator("xpath=.."), page.locator(".segment").last, submit,
+    assert_usable(page, model.locator("xpath=.."), page.locator("#sizes .segment").last, submit,
                   page.locator("#remove-file"))
     page.screenshot(path=shot("2-upload"), full_page=True, animations="disabled")
 
@@ -207,4 +208,61 @@ def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: 
     page.screenshot(path=str(artifacts / "desktop-7-cancelled.png"), full_page=True, animations="disabled")
     job_id = card.get_attribute("data-id")
     assert httpx.get(f"{stack.base_url}/api/jobs/{job_id}", timeout=10).json()["status"] == "cancelled"
+    assert tab.console.errors == []
+
+
+def test_audio_description_without_upscaling(
+    stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path, tmp_path: Path,
+) -> None:
+    tab = open_tab(DESKTOP)
+    page = tab.page
+    name = "site-described.mp4"
+    page.goto(stack.base_url)
+    page.wait_for_selector("#models input")
+    page.set_input_files("#file", str(clip(name, seconds=2.0)))
+    page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
+    page.get_by_role("switch", name="Тифлокомментарии (описание сцен для незрячих)").check()
+    page.get_by_role("radio", name="Русский").check()
+    assert not page.get_by_role("switch", name="Улучшить качество").is_checked()
+    submit = page.get_by_role("button", name="Загрузить и добавить описание")
+    assert_usable(page, page.locator('label[for="describe"]'), page.locator("#describe-langs .segment").last,
+                  submit)
+    page.screenshot(path=str(artifacts / "desktop-8-describe.png"), full_page=True, animations="disabled")
+    submit.click()
+    card = job_card(page, name)
+    card.wait_for()
+    assert card.locator(".job-described").inner_text() == "Тифлокомментарии: русский"
+    values = watch_progress(page, card, artifacts / "desktop-9-describing.png", timeout_s=180)
+    assert values[-1] == 100 and values == sorted(values), values
+    assert "без увеличения" in card.locator(".job-meta").inner_text()
+
+    card.get_by_role("button", name=re.compile("Показать результат")).click()
+    track = card.locator("video track")
+    assert track.evaluate("(t) => [t.kind, t.srclang]") == ["descriptions", "ru"]
+    # readyState 2 = LOADED: Chromium fetched and parsed the WebVTT (3 would be ERROR).
+    page.wait_for_function("(t) => t.readyState === 2", arg=track.element_handle())
+    assert card.locator(".compare").is_hidden(), "a description-only job has no before/after"
+    vtt_link = card.get_by_role("link", name=re.compile("Скачать текст описания"))
+    assert_usable(page, vtt_link, card.locator("video"))
+    page.screenshot(path=str(artifacts / "desktop-10-described.png"), full_page=True, animations="disabled")
+
+    with page.expect_download() as vtt_info:
+        vtt_link.click()
+    assert vtt_info.value.suggested_filename == "site-described.vtt"
+    vtt = tmp_path / "described.vtt"
+    vtt_info.value.save_as(vtt)
+    cues = vtt.read_text(encoding="utf-8")
+    assert cues.startswith("WEBVTT")
+    assert track.evaluate("(t) => t.track.cues.length") == cues.count(" --> ")
+    with page.expect_download() as video_info:
+        card.get_by_role("link", name=re.compile("Скачать «")).click()
+    assert video_info.value.suggested_filename == "site-described_described.mp4"
+    saved = tmp_path / "described.mp4"
+    video_info.value.save_as(saved)
+    audio = [s for s in ffprobe(saved)["streams"] if s["codec_type"] == "audio"]
+    assert len(audio) == 2, "original sound plus the description track"
+    assert audio[1]["disposition"]["visual_impaired"] == 1
+
+    job_id = card.get_attribute("data-id")
+    assert httpx.delete(f"{stack.base_url}/api/jobs/{job_id}", timeout=10).status_code == 204
     assert tab.console.errors == []
