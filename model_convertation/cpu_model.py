@@ -18,7 +18,7 @@ Runner = Callable[[np.ndarray], np.ndarray]
 
 
 def _openvino_runner(
-    onnx_path: Path, precision: str, threads: int, hint: str, streams: int
+    onnx_path: Path, precision: str, threads: int, hint: str, streams: int, pinning: bool
 ) -> tuple[Runner, str]:
     """Compile with OpenVINO (bf16 where the CPU has AVX-512 BF16/AMX, else f32); one request per stream."""
     import openvino as ov
@@ -32,6 +32,8 @@ def _openvino_runner(
         config["INFERENCE_NUM_THREADS"] = threads
     if streams > 0:
         config["NUM_STREAMS"] = streams
+    if not pinning:
+        config["ENABLE_CPU_PINNING"] = False
     compiled = core.compile_model(str(onnx_path), "CPU", config)
     jobs = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
     queue = ov.AsyncInferQueue(compiled, jobs)
@@ -85,11 +87,14 @@ class TritonPythonModel:
         hint = params.get("hint", "throughput").lower()
         if hint not in ("throughput", "latency"):
             raise pb_utils.TritonModelException(f"parameter hint must be throughput or latency, not {hint!r}")
+        # Instances are separate processes: pinned, each would put its first stream on the same core.
+        instances = sum(int(group.get("count", 1)) for group in config.get("instance_group", []))
         self.logger = pb_utils.Logger
         if runtime == "openvino":
             try:
+                streams = int(params.get("streams", "0"))
                 self.run, self.runtime = _openvino_runner(
-                    onnx_path, params.get("precision", "auto"), threads, hint, int(params.get("streams", "0"))
+                    onnx_path, params.get("precision", "auto"), threads, hint, streams, instances <= 1
                 )
             except ImportError:
                 self.logger.log_warn("openvino is not importable; falling back to ONNX Runtime")

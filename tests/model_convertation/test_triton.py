@@ -67,3 +67,18 @@ def test_server_command_and_environment(triton_server: TritonServer) -> None:
     assert env["LD_LIBRARY_PATH"].startswith("/x/site-packages/nvidia_pytriton.libs")
     assert "site-packages" in env["PYTHONPATH"]
     assert "openvino-" in triton_server.log_path.read_text()  # the model really runs on OpenVINO
+
+
+def test_batch_split_over_streams_matches_single_frames(triton_url: str, tiny_batch: np.ndarray) -> None:
+    """Three frames are split over the THROUGHPUT streams (2 + 1) and come back in order."""
+    frames = np.concatenate([tiny_batch, tiny_batch[:1, ::-1, ::-1].copy()])
+    together = infer(triton_url, "realesr-animevideov3-x4", frames)
+    alone = [infer(triton_url, "realesr-animevideov3-x4", frames[i : i + 1])[0] for i in range(3)]
+    assert together.shape == (3, 192, 256, 3)
+    for index in range(3):
+        assert psnr(together[index], alone[index]) > 45.0, index
+    assert psnr(together[0], alone[1]) < 30.0  # frames are not mixed up
+
+
+def test_model_runs_with_the_configured_hint(triton_server: TritonServer) -> None:
+    assert "-throughputx" in triton_server.log_path.read_text()
