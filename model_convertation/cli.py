@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--threads", type=int, default=0, help="CPU target: inference threads, 0 = all cores")
     build.add_argument(
+        "--hint",
+        choices=["throughput", "latency"],
+        default="throughput",
+        help="CPU target: OpenVINO performance hint (throughput splits a batch across streams)",
+    )
+    build.add_argument(
+        "--streams", type=int, default=0, help="CPU target: OpenVINO streams, 0 = one per core"
+    )
+    build.add_argument(
         "--resolutions",
         default="640x360,1280x720,1920x1080",
         help="GPU target: input frame sizes WxH the engine profile must cover",
@@ -63,12 +72,14 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> None:
     specs = catalog.select(args.models)
     options = repository.ServingOptions(
-        args.max_batch_size,
-        args.max_queue_delay_us,
-        args.instances,
-        args.runtime,
-        args.precision,
-        args.threads,
+        max_batch_size=args.max_batch_size,
+        max_queue_delay_us=args.max_queue_delay_us,
+        instances=args.instances,
+        runtime=args.runtime,
+        precision=args.precision,
+        threads=args.threads,
+        hint=args.hint,
+        streams=args.streams,
     )
     if args.max_batch_size < 1 or args.instances < 1:
         raise ValueError("--max-batch-size and --instances must be at least 1")
