@@ -21,7 +21,10 @@ import av
 
 from adapter import video
 from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
-from adapter.pipeline import Limits, _probe
+from adapter.pipeline import Limits, probe_input
+
+#: Segment files are our own MP4s: nothing but the file protocol and the MP4 demuxer may open them.
+_SEGMENT_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": "mov,mp4"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Assembled:
 
 def _open(path: Path) -> Any:
     try:
-        return av.open(f"file:{path.resolve()}", options={"protocol_whitelist": "file", "format_whitelist": "mov,mp4"})
+        return av.open(f"file:{path.resolve()}", options=dict(_SEGMENT_OPTIONS))
     except FileNotFoundError as exc:
         raise TransientJobError(f"segment file {path.name} is missing") from exc
     except (av.FFmpegError, OSError) as exc:
@@ -100,13 +103,13 @@ def assemble(
     should_stop: Callable[[], bool] | None = None,
     limits: Limits | None = None,
 ) -> Assembled:
-    """Join ``segments`` and mux them with ``input_path``'s other streams into ``output_path`` (atomically)."""
+    """Join ``segments`` and mux them with the input's other streams into ``output_path`` (atomically)."""
     started = time.monotonic()
     limits = limits or Limits()
     stop = should_stop or (lambda: False)
     if not segments:
         raise InvalidInputError("nothing to assemble")
-    info = _probe(Path(input_path), limits)
+    info = probe_input(Path(input_path), limits)
     output_path = Path(output_path)
     tag = uuid.uuid4().hex[:8]
     joined = output_path.with_name(f".{output_path.name}.{tag}.video.mp4")

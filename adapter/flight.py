@@ -77,15 +77,20 @@ class Flight:
         self, stages: Stages, tools: Toolbox, limits: Any, on_progress: Callable[[Any], None], guarded: bool
     ) -> None:
         """Run the job's stages into this run's temporaries and commit them; never raises."""
-        files = self.files
+        files, job = self.files, self.job
         try:
+            files.output.parent.mkdir(parents=True, exist_ok=True)
             work = Work(
                 files.input,
                 files.partial(files.output),
-                (files.partial(files.previews[0]), files.partial(files.previews[1])),
+                (files.partial(files.previews[0]), files.partial(files.previews[1]))
+                if files.owns_previews
+                else None,
                 files.intermediate,
-                self.job.options,
+                job.options,
                 limits,
+                segment=(job.segment.start_pts, job.segment.end_pts) if job.segment is not None else None,
+                segments=files.segments if job.kind == "assemble" else None,
             )
             if guarded:
                 self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
@@ -117,6 +122,7 @@ class Flight:
             width=result.width,
             height=result.height,
             seconds=result.seconds,
+            segment=job.segment.index if job.segment is not None else None,
         )
 
     def decide(self, delivery_limit: int) -> Decision:
@@ -125,4 +131,17 @@ class Flight:
             return decide_success()
         if isinstance(self.error, JobCancelled) and self.interrupt.is_set() and not self.stop.cancelled:
             return Decision(Action.REQUEUE, None, "worker shutting down", "requeued")
-        return decide_failure(self.job.job_id, self.error, self.count, delivery_limit)
+        return for_part(self.job, decide_failure(self.job.job_id, self.error, self.count, delivery_limit))
+
+
+def for_part(job: JobMessage, decision: Decision) -> Decision:
+    """Name the segment (or the assembly) in a failure's reason and event: the job says which part failed."""
+    segment = job.segment
+    if decision.reason is None or (segment is None and job.kind != "assemble"):
+        return decision
+    where = f"segment {segment.index + 1} of {segment.count}" if segment else "joining the segments"
+    reason = f"{where}: {decision.reason}"
+    event = decision.event
+    if event is not None:
+        event = event.model_copy(update={"reason": reason, "segment": segment.index if segment else None})
+    return Decision(decision.action, event, reason, decision.outcome)

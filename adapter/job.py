@@ -29,6 +29,7 @@ PipelineFn = Callable[..., Any]
 UpscalerFactory = Callable[[str], Any]
 DescribeFn = Callable[..., Any]
 DescriberFactory = Callable[[], Any]
+AssembleFn = Callable[..., Any]
 ProbeFn = Callable[..., Any]
 Emit = Callable[[Any], None]
 StopFn = Callable[[], bool]
@@ -46,6 +47,8 @@ class Stages:
     describe: DescribeFn | None = None
     make_describer: DescriberFactory | None = None
     probe: ProbeFn = ffprobe
+    #: Joins segment files and muxes the source's other streams (``adapter.assembly.assemble``).
+    assemble: AssembleFn | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class Work:
     intermediate: Path
     options: JobOptions
     limits: Any = None
+    #: (start_pts, end_pts) of a segment task: only those frames, into a video-only segment file.
+    segment: tuple[int | None, int | None] | None = None
+    #: Segment files an assembly task joins into ``output``.
+    segments: tuple[Path, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,15 +141,19 @@ class GuardedJob:
 def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, should_stop: StopFn) -> JobResult:
     """Run the stages the options ask for; the output (and its ``.vtt``) are ``work``'s temporaries."""
     options, started = work.options, time.monotonic()
+    if work.segments is not None:
+        return _assemble(work, stages, should_stop)
     if options.describe is not None and stages.describe is None:
         raise TransientJobError("this worker cannot add audio descriptions")  # another one may
     if options.upscale:
         share = UPSCALE_SHARE if options.describe else 1.0
         target = work.intermediate if options.describe else work.output
+        # Only segment runs get the keyword, so pipelines from before segments still fit.
+        extra = {"segment": work.segment} if work.segment is not None else {}
         done = stages.run_pipeline(
             work.input, target, options, tools.upscaler(options.model),
             on_progress=_upscale_progress(on_progress, share, started), should_stop=should_stop,
-            previews=work.previews, limits=work.limits,
+            previews=work.previews, limits=work.limits, **extra,
         )
         frames, width, height = done.frames, done.width, done.height
         if options.describe is None:
@@ -160,6 +171,17 @@ def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, shoul
         if source == work.intermediate:
             work.intermediate.unlink(missing_ok=True)
     return JobResult(frames, width, height, time.monotonic() - started, vtt)
+
+
+def _assemble(work: Work, stages: Stages, should_stop: StopFn) -> JobResult:
+    """Join the segment files into the output (stream copy) with the source's audio and metadata."""
+    if stages.assemble is None:
+        raise TransientJobError("this worker cannot assemble segments")  # another one may
+    assert work.segments is not None
+    done = stages.assemble(
+        work.input, work.segments, work.output, should_stop=should_stop, limits=work.limits
+    )
+    return JobResult(done.frames, done.width, done.height, done.seconds)
 
 
 def _measure(work: Work, probe: ProbeFn) -> tuple[int, int, int]:

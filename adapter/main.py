@@ -9,6 +9,7 @@ import sys
 from types import FrameType
 
 from adapter import pipeline
+from adapter.assembly import assemble
 from adapter.description import build_describer, describe
 from adapter.errors import InferenceUnavailableError, ModelContractError
 from adapter.inference import make_upscaler
@@ -25,6 +26,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
     """Build a worker from settings; the default model is loaded and checked against its contract."""
     stages = Stages(
         run_pipeline=pipeline.run,
+        assemble=assemble,
         make_upscaler=functools.partial(
             make_upscaler,
             triton_url=settings.triton_url,

@@ -283,6 +283,7 @@ class _Meter:
 
 
 def _probe(path: Path, limits: Limits) -> MediaInfo:
+    """Probe the input under ``limits``; refusals become the adapter's permanent errors."""
     try:
         return probe(
             path,
@@ -294,6 +295,9 @@ def _probe(path: Path, limits: Limits) -> MediaInfo:
     except ProbeError as exc:
         error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
         raise error(exc.reason) from exc
+
+
+probe_input = _probe
 
 
 def _write_preview(path: Path, rgb: np.ndarray, rotation: int) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from adapter.errors import JobCancelled, PermanentJobError, TransientJobError
 from contract import topology
 from contract.messages import FailedEvent, JobMessage
-from contract.storage import UnsafeKeyError, job_dir
+from contract.storage import UnsafeKeyError, job_dir, segment_key, segments_dir
 
 #: Header of the dead-lettered copy that says, in words, why it was dead-lettered.
 REASON_HEADER = topology.DEAD_REASON_HEADER
@@ -97,6 +97,12 @@ def parse_job(body: bytes) -> JobMessage:
     for key in (job.input_key, job.output_key):
         if not key.startswith(prefix):
             raise BadMessageError(f"storage key {key!r} is outside the job folder {prefix!r}", job.job_id)
+    # A segment writes only its own segment file; everything else writes the finished video.
+    expected = segment_key(job.job_id, job.segment.index) if job.segment is not None else None
+    if expected is not None and job.output_key != expected:
+        raise BadMessageError(f"segment output key {job.output_key!r} should be {expected!r}", job.job_id)
+    if expected is None and job.output_key.startswith(segments_dir(job.job_id) + "/"):
+        raise BadMessageError(f"output key {job.output_key!r} is a segment file", job.job_id)
     return job
 
 

@@ -21,7 +21,7 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from adapter.errors import JobCancelled, JobError
-from adapter.flight import Flight, StopCheck, Throttle
+from adapter.flight import Flight, StopCheck, Throttle, for_part
 from adapter.job import Stages, Toolbox
 from adapter.metrics import Metrics
 from adapter.queue import (
@@ -174,7 +174,8 @@ class Worker:
             self._apply(tag, body, props, decide_bad_message(exc, job.job_id))
             return
         if count > self._config.delivery_limit:
-            self._apply(tag, body, props, decide_exhausted(job.job_id, count, self._config.delivery_limit))
+            exhausted = decide_exhausted(job.job_id, count, self._config.delivery_limit)
+            self._apply(tag, body, props, for_part(job, exhausted))
             return
         if files.cancel_marker.exists():
             self._apply(tag, body, props, decide_failure(job.job_id, JobCancelled(), count, 0))
@@ -188,12 +189,15 @@ class Worker:
         )
         self._flight = flight
         self.metrics.busy.set(1)
-        log.info("job %s: start (delivery %d%s)", job.job_id, count, ", guarded" if guarded else "")
+        log.info("%s: start (delivery %d%s)", job.label, count, ", guarded" if guarded else "")
         flight.thread.start()
 
     def _run(self, flight: Flight, guarded: bool) -> None:
         """Job thread: run the job, then wake the connection thread to settle the delivery."""
-        emit = Throttle(lambda p: self._progress(flight.job.job_id, p), self._config.progress_interval_s)
+        segment = flight.job.segment.index if flight.job.segment is not None else None
+        emit = Throttle(
+            lambda p: self._progress(flight.job.job_id, p, segment), self._config.progress_interval_s
+        )
         flight.run(self._stages, self._tools, self._config.limits, emit, guarded)
         self._wake()
 
@@ -201,12 +205,12 @@ class Worker:
         """Build (and so check) the upscaler of ``model`` now rather than on the first job."""
         self._tools.upscaler(model)
 
-    def _progress(self, job_id: str, progress: Any) -> None:
+    def _progress(self, job_id: str, progress: Any, segment: int | None = None) -> None:
         self.metrics.fps.set(progress.fps)
         self._outbox.put(
             ProgressEvent(
                 job_id=job_id, frames_done=progress.frames_done, frames_total=progress.frames_total,
-                fps=progress.fps, eta_s=progress.eta_s,
+                fps=progress.fps, eta_s=progress.eta_s, segment=segment,
             )
         )
         self._wake()
@@ -228,12 +232,13 @@ class Worker:
         self._flush_outbox()
         done = flight.done_event()
         if done is not None:
-            self.metrics.frames.inc(done.frames)
+            if job.kind != "assemble":  # the assembly copies frames its segments already counted
+                self.metrics.frames.inc(done.frames)
             self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, done.model_dump_json())
         elif error is not None and not isinstance(error, (JobError, JobCancelled)):
-            log.error("job %s: unexpected error", job.job_id, exc_info=error)
+            log.error("%s: unexpected error", job.label, exc_info=error)
         decision = flight.decide(self._config.delivery_limit)
-        log.info("job %s: %s (%s)", job.job_id, decision.outcome, decision.reason or "ok")
+        log.info("%s: %s (%s)", job.label, decision.outcome, decision.reason or "ok")
         self.metrics.job_seconds.observe(time.monotonic() - flight.started)
         self._apply(flight.tag, flight.body, flight.props, decision)
         self._flight = None
@@ -285,7 +290,7 @@ class Worker:
         while flight.thread is not None and flight.thread.is_alive():
             flight.thread.join(timeout=30)
             if flight.thread.is_alive():
-                log.warning("job %s: still stopping", flight.job.job_id)
+                log.warning("%s: still stopping", flight.job.label)
         flight.files.discard_stale()
         self.metrics.busy.set(0)
         self.metrics.jobs.labels("abandoned").inc()

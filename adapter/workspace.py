@@ -13,18 +13,27 @@ from contract.messages import JobMessage
 
 @dataclass(frozen=True)
 class JobFiles:
-    """A job's files under the storage root; outputs go to this run's temporaries until ``commit``."""
+    """A task's files under the storage root; outputs go to this run's temporaries until ``commit``.
+
+    ``output`` is the finished video, or the segment file of a segment task. ``segments`` are the
+    files an assembly joins. ``owns_previews`` is false for segment tasks other than the middle one,
+    so they neither write nor clean up the previews another adapter may be writing right now.
+    """
 
     input: Path
     output: Path
     vtt: Path
     previews: tuple[Path, Path]
     cancel_marker: Path
+    segments: tuple[Path, ...] = ()
+    owns_previews: bool = True
+    is_part: bool = False
     token: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @classmethod
     def for_job(cls, root: Path, job: JobMessage) -> JobFiles:
-        """Resolve a job's keys under ``root``; raises UnsafeKeyError for escaping keys."""
+        """Resolve a task's keys under ``root``; raises UnsafeKeyError for escaping keys."""
+        segment = job.segment
         return cls(
             input=storage.resolve(root, job.input_key),
             output=storage.resolve(root, job.output_key),
@@ -34,6 +43,12 @@ class JobFiles:
                 storage.resolve(root, storage.preview_key(job.job_id, "after")),
             ),
             cancel_marker=storage.resolve(root, storage.cancel_marker_key(job.job_id)),
+            segments=tuple(
+                storage.resolve(root, storage.segment_key(job.job_id, index))
+                for index in range(job.segments or 0)
+            ),
+            owns_previews=job.kind == "job" and (segment is None or segment.index == segment.count // 2),
+            is_part=segment is not None or job.kind == "assemble",
         )
 
     def partial(self, path: Path) -> Path:
@@ -45,21 +60,35 @@ class JobFiles:
         """This run's upscaled video when a description stage follows (never committed)."""
         return self.partial(self.output.with_name("upscaled.mp4"))
 
+    @property
+    def finals(self) -> tuple[Path, ...]:
+        """The files this task may write (each through its temporary)."""
+        previews = self.previews if self.owns_previews else ()
+        if self.is_part:
+            return (self.output, *previews)
+        return (self.output, self.vtt, *previews, self.output.with_name("upscaled.mp4"))
+
     def commit(self, vtt: Path | None = None) -> None:
         """Rename this run's outputs into place (``vtt``: the temporary WebVTT the run wrote).
 
-        A redelivered job simply overwrites the same files; the video goes last, so a reader that
+        A redelivered task simply overwrites the same files; the video goes last, so a reader that
         sees it also sees its previews and WebVTT.
         """
         if vtt is not None and vtt.exists():
             os.replace(vtt, self.vtt)
-        for final in (*self.previews, self.output):
+        for final in (*(self.previews if self.owns_previews else ()), self.output):
             tmp = self.partial(final)
             if tmp.exists():
                 os.replace(tmp, final)
         self.discard_stale()
 
     def discard_stale(self) -> None:
-        """Remove partial files of this job, including those left by a killed earlier run."""
-        for tmp in self.output.parent.glob(".*.part.*"):
-            tmp.unlink(missing_ok=True)
+        """Remove this task's partial files, including those left by a killed earlier run.
+
+        Only the temporaries of this task's own files: other segments of the job may be running on
+        other adapters right now, in the same folders.
+        """
+        for final in self.finals:
+            if final.parent.is_dir():
+                for tmp in final.parent.glob(f"*.{final.stem}.*.part*"):
+                    tmp.unlink(missing_ok=True)

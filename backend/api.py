@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -15,8 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from contract import storage
 from contract.messages import DESCRIBE_LANGUAGES, MODELS
 from contract.probe import ACCEPTED_EXTENSIONS, MediaInfo, ProbeError
+from contract.probe import keyframes as read_keyframes
 
-from . import jobs
+from . import jobs, segments
 from .db import Job, utcnow
 from .errors import ApiError, InvalidRequest, JobNotFound, UnsupportedMedia
 from .metrics import Metrics
@@ -117,6 +119,8 @@ class Services:
     metrics: Metrics
     probe: Prober
     outbox: Waker | None = None
+    #: Keyframe pts of an upload (contract.probe.keyframes), for segment planning.
+    keyframes: Callable[[Path], list[int]] = read_keyframes
 
 
 def build_router(svc: Services) -> APIRouter:
@@ -177,6 +181,10 @@ def build_router(svc: Services) -> APIRouter:
                 )
                 if options.upscale:
                     output_size(options, info.width, info.height)
+                tasks = await run_in_threadpool(
+                    segments.for_upload, upload.path, info, options,
+                    seconds=svc.settings.SEGMENT_SECONDS, read_keyframes=svc.keyframes,
+                )
                 now = utcnow()
                 job = Job(
                     id=job_id,
@@ -200,6 +208,7 @@ def build_router(svc: Services) -> APIRouter:
                     frames_done=0,
                     created_at=now,
                     updated_at=now,
+                    tasks=tasks,
                 )
                 await run_in_threadpool(svc.store.add, job)
             except ProbeError as exc:
@@ -215,7 +224,10 @@ def build_router(svc: Services) -> APIRouter:
             raise
         svc.metrics.uploads.labels("accepted").inc()
         svc.metrics.upload_bytes.inc(upload.size)
-        log.info("job queued", extra={"job_id": job_id, "status": jobs.QUEUED, "bytes": upload.size})
+        log.info(
+            "job queued",
+            extra={"job_id": job_id, "status": jobs.QUEUED, "bytes": upload.size, "segments": len(tasks)},
+        )
         if svc.outbox is not None:
             svc.outbox.wake()
         return out(job)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,13 +16,14 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from contract import storage
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 from contract.probe import probe as ffprobe
 
 from . import jobs
 from .api import Prober, Services, build_router
 from .broker import EventConsumer, Publisher
-from .db import init_db, make_engine, make_sessions
+from .db import Job, init_db, make_engine, make_sessions
 from .errors import ApiError
 from .metrics import Metrics
 from .outbox import Outbox, TaskPublisher
@@ -28,6 +31,19 @@ from .settings import Settings
 from .store import JobStore
 
 log = logging.getLogger(__name__)
+
+
+def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
+    """Side effects of a segmented job's change: publish its assembly, stop its other segments, tidy up."""
+    if job.status in jobs.ACTIVE and not job.published and outbox is not None:
+        outbox.wake()  # the last segment is done: the assembly task is due
+    elif job.status == jobs.FAILED:
+        # One segment failed for good: the others would be wasted work; the cancel marker stops them.
+        marker = storage.resolve(root, storage.cancel_marker_key(job.id))
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("failed")
+    elif job.status == jobs.DONE:
+        shutil.rmtree(storage.resolve(root, storage.segments_dir(job.id)), ignore_errors=True)
 
 
 def create_app(
@@ -60,6 +76,8 @@ def create_app(
                 metrics.events.labels(event.type).inc()
                 if job.status == jobs.FAILED and isinstance(event, FailedEvent):
                     metrics.failures.inc()
+                if job.tasks:
+                    after_segment_event(job, settings.STORAGE_ROOT, outbox)
 
         consumer = EventConsumer(settings.AMQP_URL, handle)
     svc = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)

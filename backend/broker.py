@@ -222,6 +222,12 @@ def dead_letter_event(props: Any) -> Parser:
 
     def parse(body: bytes) -> FailedEvent:
         job = JobMessage.model_validate_json(body)
-        return FailedEvent(job_id=job.job_id, reason=str(reason or CRASH_REASON), permanent=True)
+        text, segment = str(reason or CRASH_REASON), job.segment
+        if segment is not None and reason is None:
+            # The adapter names the segment in its own reasons; the broker's dead-letter does not.
+            text = f"segment {segment.index + 1} of {segment.count}: {text}"
+        return FailedEvent(
+            job_id=job.job_id, reason=text, permanent=True, segment=segment.index if segment else None
+        )
 
     return parse

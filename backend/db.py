@@ -6,9 +6,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 
 def utcnow() -> datetime:
@@ -62,6 +74,32 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: Segment tasks (and, once every segment is done, the assembly task) of a segmented job;
+    #: empty for a job that runs as one task.
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", lazy="selectin", order_by="Task.index"
+    )
+
+
+class Task(Base):
+    """One queued part of a segmented job: a segment (frames in [start_pts, end_pts)) or the assembly."""
+
+    __tablename__ = "tasks"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    #: Segment index from 0; the assembly task has index = number of segments.
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="segment")
+    count: Mapped[int] = mapped_column(Integer)
+    #: Bounds in the input video stream's time base; None = start / end of the stream.
+    start_pts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    end_pts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    frames_total: Mapped[int] = mapped_column(Integer, default=0)
+    frames_done: Mapped[int] = mapped_column(Integer, default=0)
+    fps: Mapped[float] = mapped_column(Float, default=0.0)
+    job: Mapped[Job] = relationship(back_populates="tasks")
 
 
 def normalise_url(url: str) -> str:

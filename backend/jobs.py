@@ -12,7 +12,7 @@ from datetime import datetime
 
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 
-from .db import Job, utcnow
+from .db import Job, Task, utcnow
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
@@ -44,11 +44,73 @@ def _move(job: Job, dst: str, now: datetime) -> None:
         job.finished_at = now
 
 
+SEGMENT, ASSEMBLE = "segment", "assemble"
+
+
+def segment_tasks(job: Job) -> list[Task]:
+    """The job's segment tasks in order (empty for a job that runs as one task)."""
+    return [task for task in job.tasks if task.kind == SEGMENT]
+
+
+def _segment(job: Job, index: int | None) -> Task | None:
+    return next((t for t in segment_tasks(job) if t.index == index), None)
+
+
+def _sum_segments(job: Job, now: datetime) -> None:
+    """Job progress = the sum over its segments; speed = the sum of the running segments' speeds."""
+    tasks = segment_tasks(job)
+    done = sum(t.frames_done for t in tasks)
+    total = sum(t.frames_total for t in tasks) or job.frames_total
+    fps = sum(t.fps for t in tasks if t.status == RUNNING)
+    job.frames_done = done
+    job.frames_total = total
+    job.progress = max(job.progress, min(done / total, MAX_RUNNING_PROGRESS) if total else 0.0)
+    job.fps = round(fps, 2)
+    job.eta_s = (total - done) / fps if fps > 0 else None
+    if job.status != RUNNING:
+        _move(job, RUNNING, now)
+    job.updated_at = now
+
+
+def _segment_progress(job: Job, event: ProgressEvent, now: datetime) -> bool:
+    task = _segment(job, event.segment)
+    if task is None or task.status == DONE:
+        return False  # unknown segment, or a late event of a finished one
+    before = (task.frames_done, task.frames_total, task.fps, task.status)
+    # A redone segment (its first adapter crashed) starts again from 0: its bar does not go back.
+    task.frames_done = max(task.frames_done, min(event.frames_done, event.frames_total or event.frames_done))
+    task.frames_total = event.frames_total or task.frames_total
+    task.fps = event.fps
+    task.status = RUNNING
+    if (task.frames_done, task.frames_total, task.fps, task.status) == before and job.status == RUNNING:
+        return False
+    _sum_segments(job, now)
+    return True
+
+
+def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
+    """Record one stored segment; the last one creates the assembly task, once (the job is locked)."""
+    task = _segment(job, event.segment)
+    if task is None or task.status == DONE:
+        return False  # a duplicate done event: nothing changes, no second assembly
+    task.status = DONE
+    task.frames_done = task.frames_total = event.frames
+    task.fps = 0.0
+    _sum_segments(job, now)
+    tasks = segment_tasks(job)
+    if all(t.status == DONE for t in tasks) and not any(t.kind == ASSEMBLE for t in job.tasks):
+        job.tasks.append(Task(index=len(tasks), kind=ASSEMBLE, count=len(tasks), published=False))
+        job.published = False  # the outbox publishes the assembly task
+    return True
+
+
 def apply_progress(job: Job, event: ProgressEvent, now: datetime | None = None) -> bool:
     """Apply a progress event; returns whether the job changed."""
     now = now or utcnow()
     if job.status not in ACTIVE:
         return False
+    if event.segment is not None:
+        return _segment_progress(job, event, now)
     if event.frames_done < job.frames_done:
         return False  # late event from before a newer one
     total = event.frames_total or job.frames_total
@@ -80,6 +142,13 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if not can_transition(job.status, DONE):
         return False
+    if event.segment is not None:
+        return _segment_done(job, event, now)
+    assembly = next((t for t in job.tasks if t.kind == ASSEMBLE), None)
+    if job.tasks and assembly is None:
+        return False  # a segmented job is done only once its segments are joined
+    if assembly is not None:
+        assembly.status = DONE
     _move(job, DONE, now)
     job.progress = 1.0
     job.frames_done = event.frames
@@ -103,6 +172,11 @@ def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> b
     now = now or utcnow()
     if job.status not in ACTIVE:
         return False
+    if not event.permanent and job.tasks:
+        # Other segments are still running: note the reason, the failed part is retried alone.
+        changed = job.error != event.reason
+        job.error = event.reason
+        return changed
     if not event.permanent:
         if job.status == QUEUED and job.error == event.reason:
             return False

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from contract.messages import JobMessage, JobOptions
-from contract.storage import output_key
+from contract.messages import JobMessage, JobOptions, Segment, TaskKind
+from contract.storage import output_key, segment_key
 
 from . import jobs
-from .db import Job
+from .db import Job, Task
 from .errors import BrokerUnavailable
 from .store import JobStore
 
@@ -36,12 +36,25 @@ class TaskPublisher(Protocol):
     def connected(self) -> bool: ...
 
 
-def task_message(job: Job) -> JobMessage:
-    """The task message for a stored job."""
+def task_message(job: Job, task: Task | None = None) -> JobMessage:
+    """The task message for a stored job, or for one of its segment / assembly tasks."""
+    kind: TaskKind = "job"
+    segment, segments, key = None, None, output_key(job.id)
+    if task is not None and task.kind == jobs.SEGMENT:
+        segment = Segment(
+            index=task.index, count=task.count, start_pts=task.start_pts, end_pts=task.end_pts,
+            frames=task.frames_total,
+        )
+        key = segment_key(job.id, task.index)
+    elif task is not None:
+        kind, segments = "assemble", task.count
     return JobMessage(
+        kind=kind,
         job_id=job.id,
         input_key=job.input_key,
-        output_key=output_key(job.id),
+        output_key=key,
+        segment=segment,
+        segments=segments,
         options=JobOptions(
             model=job.model,
             scale=job.scale,
@@ -127,8 +140,16 @@ class Outbox(threading.Thread):
 
     def _publish_one(self, job: Job) -> bool:
         # Runs inside the job's locked transaction: a cancel in between is seen here.
-        if job.status != jobs.QUEUED or job.published:
+        if job.published or job.status not in jobs.ACTIVE:
             return False
-        self._publisher.publish(task_message(job))
+        if not job.tasks:
+            if job.status != jobs.QUEUED:
+                return False
+            self._publisher.publish(task_message(job))
+        for task in job.tasks:
+            # A publish error rolls the whole transaction back: the confirmed ones go again (idempotent).
+            if not task.published and task.status != jobs.DONE:
+                self._publisher.publish(task_message(job, task))
+                task.published = True
         job.published = True
         return True

@@ -52,6 +52,9 @@ class JobOut(BaseModel):
     vtt_url: str | None
     preview_before_url: str | None
     preview_after_url: str | None
+    #: Segments the job was cut into (0: it runs as one task) and how many are stored.
+    segments: int = 0
+    segments_done: int = 0
 
 
 class ModelOut(BaseModel):
@@ -120,4 +123,6 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
         vtt_url=f"{base}/vtt" if output is not None and job.vtt_key else None,
         preview_before_url=f"{base}/preview/before" if has_preview(job, "before") else None,
         preview_after_url=f"{base}/preview/after" if has_preview(job, "after") else None,
+        segments=sum(1 for t in job.tasks if t.kind == "segment"),
+        segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
     )

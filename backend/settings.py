@@ -22,3 +22,5 @@ class Settings(BaseSettings):
     MAX_DURATION_S: float = Field(default=7200, gt=0)
     BACKEND_PORT: int = Field(default=8008, gt=0, lt=65536)
     SITE_DIR: Path = Path("./site")
+    #: Length of the segments a long upscaling job is cut into (docs/segments.md); 0 = never segment.
+    SEGMENT_SECONDS: float = Field(default=10, ge=0)

@@ -85,11 +85,12 @@ class JobStore:
             return True
 
     def unpublished(self, limit: int = 100) -> list[str]:
-        """Ids of queued jobs whose task message is not yet confirmed by the broker, oldest first."""
+        """Ids of active jobs with a task message not yet confirmed by the broker, oldest first."""
         with self._tx() as session:
             query = (
                 select(Job.id)
-                .where(Job.status == jobs.QUEUED, Job.published.is_(False))
+                # Running segmented jobs come back here once their assembly task is due.
+                .where(Job.status.in_(jobs.ACTIVE), Job.published.is_(False))
                 .order_by(Job.created_at)
                 .limit(limit)
             )

@@ -293,7 +293,7 @@ def probe(
 
 
 def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
-    """Sorted pts (in the first video stream's time base) of its keyframe packets; reads packets, decodes nothing.
+    """Sorted pts (first video stream's time base) of its keyframe packets; reads packets, decodes nothing.
 
     Same allow-lists as ``probe``; call it only on a file ``probe`` accepted. An empty list means the
     container gave no usable timestamps (the caller then does not segment).

@@ -1,0 +1,201 @@
+"""Segment runs and assembly on real clips: frame-exact ranges, same timestamps and audio as a whole run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from adapter import pipeline
+from adapter.assembly import assemble
+from adapter.errors import TransientJobError
+from adapter.flight import for_part
+from adapter.job import Stages, Toolbox, Work, execute
+from adapter.queue import BadMessageError, decide_failure, parse_job
+from adapter.workspace import JobFiles
+from contract.messages import JobMessage, JobOptions, Segment
+from contract.storage import output_key, segment_key
+
+JOB = "b" * 32
+
+
+class Nearest:
+    """Stand-in model (pixel repeat ×2): the pipeline, encoder and muxer around it are real."""
+
+    scale, max_batch, in_flight = 2, 2, 1
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return batch.repeat(2, axis=1).repeat(2, axis=2)
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def clip12(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s, 25 fps, keyframe every 2 s (B-frames on), sine audio."""
+    path = tmp_path_factory.mktemp("seg") / "clip12.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "12",
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+def packet_times(path: Path, stream: str) -> list[int]:
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            stream,
+            "-show_entries",
+            "packet=pts",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return sorted(int(p["pts"]) for p in json.loads(out)["packets"])
+
+
+@pytest.mark.parametrize("cuts", [[51200, 102400], [40960, 97280]], ids=["keyframes", "between-keyframes"])
+def test_segments_join_into_the_same_frames_timestamps_and_audio(
+    clip12: Path, tmp_path: Path, cuts: list[int]
+) -> None:
+    bounds: list[int | None] = [None, *cuts, None]
+    parts = []
+    for index in range(3):
+        part = tmp_path / f"{index:05d}.mp4"
+        done = pipeline.run(clip12, part, JobOptions(), Nearest(), segment=(bounds[index], bounds[index + 1]))
+        assert done.frames > 0
+        assert packet_times(part, "a") == [], "a segment is video only"
+        parts.append(part)
+    joined = assemble(clip12, parts, tmp_path / "joined.mp4")
+    assert joined.frames == 300 and (joined.width, joined.height) == (128, 96)
+    whole = tmp_path / "whole.mp4"
+    pipeline.run(clip12, whole, JobOptions(), Nearest())
+    assert (
+        packet_times(tmp_path / "joined.mp4", "v:0")
+        == packet_times(whole, "v:0")
+        == packet_times(clip12, "v:0")
+    )
+    assert packet_times(tmp_path / "joined.mp4", "a:0") == packet_times(clip12, "a:0")
+
+
+def test_assembly_refuses_a_missing_segment(clip12: Path, tmp_path: Path) -> None:
+    with pytest.raises(TransientJobError, match="missing"):
+        assemble(clip12, [tmp_path / "00000.mp4"], tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_segment_messages_are_checked() -> None:
+    segment = Segment(index=1, count=3, start_pts=10, end_pts=20)
+    good = JobMessage(
+        job_id=JOB, input_key=f"jobs/{JOB}/input.mp4", output_key=segment_key(JOB, 1), segment=segment
+    )
+    assert parse_job(good.model_dump_json().encode()).segment == segment
+    wrong = good.model_copy(update={"output_key": output_key(JOB)})
+    with pytest.raises(BadMessageError, match="segment output key"):
+        parse_job(wrong.model_dump_json().encode())
+    plain = JobMessage(job_id=JOB, input_key=f"jobs/{JOB}/input.mp4", output_key=segment_key(JOB, 0))
+    with pytest.raises(BadMessageError, match="is a segment file"):
+        parse_job(plain.model_dump_json().encode())
+
+
+def test_segment_failures_name_the_segment() -> None:
+    job = JobMessage(
+        job_id=JOB,
+        input_key=f"jobs/{JOB}/input.mp4",
+        output_key=segment_key(JOB, 2),
+        segment=Segment(index=2, count=6),
+    )
+    decision = for_part(job, decide_failure(JOB, TransientJobError("Triton down"), 5, 5))
+    assert decision.event is not None and decision.event.segment == 2
+    assert (
+        decision.reason == decision.event.reason == "segment 3 of 6: Triton down (gave up after 6 attempts)"
+    )
+
+
+def test_a_segment_cleans_only_its_own_partial_files(tmp_path: Path) -> None:
+    def files(index: int) -> JobFiles:
+        job = JobMessage(
+            job_id=JOB,
+            input_key=f"jobs/{JOB}/input.mp4",
+            output_key=segment_key(JOB, index),
+            segment=Segment(index=index, count=4),
+        )
+        return JobFiles.for_job(tmp_path, job)
+
+    mine, other, middle = files(1), files(3), files(2)
+    mine.output.parent.mkdir(parents=True)
+    others = [other.partial(other.output), middle.partial(middle.previews[0])]
+    own = mine.partial(mine.output)
+    for path in (*others, own):
+        path.write_bytes(b"x")
+    assert not mine.owns_previews and middle.owns_previews
+    mine.discard_stale()
+    assert not own.exists() and all(p.exists() for p in others)
+
+
+def test_execute_hands_the_range_to_the_pipeline_and_assembles(tmp_path: Path) -> None:
+    seen: dict[str, Any] = {}
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        seen["segment"] = kwargs.get("segment")
+        return pipeline.Result(frames=5, width=8, height=8, seconds=0.1)
+
+    def join(source: Path, parts: Any, output: Path, **_: Any) -> Any:
+        seen["parts"] = list(parts)
+        return pipeline.Result(frames=10, width=8, height=8, seconds=0.1)
+
+    stages = Stages(run_pipeline=run, make_upscaler=lambda model: Nearest(), assemble=join)
+    base = Work(tmp_path / "in.mp4", tmp_path / "out.mp4", None, tmp_path / "i.mp4", JobOptions())
+    segment_work = Work(*base.__dict__.values())
+    object.__setattr__(segment_work, "segment", (100, 200))
+    assert execute(segment_work, stages, Toolbox(stages), lambda p: None, lambda: False).frames == 5
+    assert seen["segment"] == (100, 200)
+    execute(base, stages, Toolbox(stages), lambda p: None, lambda: False)
+    assert seen["segment"] is None, "whole-video runs call the pipeline as before"
+    parts = (tmp_path / "a.mp4", tmp_path / "b.mp4")
+    assembly = Work(
+        tmp_path / "in.mp4", tmp_path / "out.mp4", None, tmp_path / "i.mp4", JobOptions(), segments=parts
+    )
+    assert execute(assembly, stages, Toolbox(stages), lambda p: None, lambda: False).frames == 10
+    assert seen["parts"] == list(parts)

@@ -1,0 +1,350 @@
+"""Segmented jobs: planning, progress summed over segments, the assembly published exactly once."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend import jobs
+from backend.app import create_app
+from backend.db import Job, make_engine, make_sessions
+from backend.outbox import Outbox, task_message
+from backend.segments import cuts, plan
+from backend.settings import Settings
+from backend.store import JobStore
+from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
+from contract.probe import keyframes
+from contract.storage import output_key, segment_key
+from tests.backend.test_jobs import new_job
+
+TB = Fraction(1, 12800)
+KEYS_2S = [i * 25600 for i in range(30)]  # a keyframe every 2 s for 60 s
+
+
+def test_sixty_seconds_with_keyframes_every_two_make_six_aligned_segments() -> None:
+    segments = plan(KEYS_2S, time_base=TB, fps=Fraction(25), duration_s=60.0, frames=1500, seconds=10)
+    assert [(s.start_pts, s.end_pts) for s in segments] == [
+        (None, 128000),
+        (128000, 256000),
+        (256000, 384000),
+        (384000, 512000),
+        (512000, 640000),
+        (640000, None),
+    ]
+    assert all(s.start_pts in KEYS_2S for s in segments[1:])
+    assert [s.frames for s in segments] == [250] * 6
+    assert {s.count for s in segments} == {6}
+
+
+def test_cuts_snap_to_the_nearest_keyframe() -> None:
+    keys = [0, 12800 * 3, 12800 * 9, 12800 * 21, 12800 * 26]  # keyframes at 0, 3, 9, 21, 26 s
+    assert cuts(keys, time_base=TB, duration_s=Fraction(30), seconds=Fraction(10)) == [12800 * 9, 12800 * 21]
+
+
+def test_a_cut_without_a_keyframe_nearby_falls_on_the_exact_time() -> None:
+    # Only one keyframe: the adapter decodes from it and drops frames before the cut (frame-exact anyway).
+    assert cuts([0], time_base=TB, duration_s=Fraction(35), seconds=Fraction(10)) == [128000, 256000, 384000]
+
+
+def test_short_video_is_one_segment_and_a_short_tail_joins_the_last() -> None:
+    assert len(plan(KEYS_2S[:7], time_base=TB, fps=Fraction(25), duration_s=14, frames=350, seconds=10)) == 1
+    segments = plan(KEYS_2S[:13], time_base=TB, fps=Fraction(25), duration_s=24.0, frames=600, seconds=10)
+    assert [(s.start_pts, s.end_pts) for s in segments] == [(None, 128000), (128000, None)]
+    assert sum(s.frames for s in segments) == 600
+    assert plan(KEYS_2S, time_base=TB, fps=Fraction(25), duration_s=60, frames=1500, seconds=0)[0].count == 1
+
+
+def test_keyframes_are_read_from_a_real_clip(tmp_path: Path) -> None:
+    path = tmp_path / "k.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=25",
+            "-t",
+            "6",
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            "-sc_threshold",
+            "0",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
+    assert keyframes(path) == [0, 25600, 51200]
+
+
+# ---- state rules --------------------------------------------------------------------------------------
+
+
+def segmented(count: int = 3, frames: int = 100) -> Job:
+    job = new_job()
+    tasks = plan(
+        list(range(0, count * 128000, 25600)),
+        time_base=TB,
+        fps=Fraction(25),
+        duration_s=count * 10.0,
+        frames=count * frames,
+        seconds=10,
+    )
+    from backend.db import Task
+
+    job.tasks = [
+        Task(
+            index=s.index,
+            kind="segment",
+            count=s.count,
+            start_pts=s.start_pts,
+            end_pts=s.end_pts,
+            status="queued",
+            published=True,
+            frames_total=s.frames,
+            frames_done=0,
+            fps=0.0,
+        )
+        for s in tasks
+    ]
+    job.frames_total = count * frames
+    job.published = True
+    return job
+
+
+def seg_progress(index: int, done: int, fps: float = 5.0) -> ProgressEvent:
+    return ProgressEvent(job_id="a" * 32, frames_done=done, frames_total=250, fps=fps, segment=index)
+
+
+def seg_done(index: int, frames: int = 250) -> DoneEvent:
+    return DoneEvent(
+        job_id="a" * 32,
+        output_key=segment_key("a" * 32, index),
+        frames=frames,
+        width=8,
+        height=8,
+        seconds=1.0,
+        segment=index,
+    )
+
+
+def test_progress_is_the_sum_over_segments() -> None:
+    job = segmented()
+    assert jobs.apply_event(job, seg_progress(0, 100))
+    assert jobs.apply_event(job, seg_progress(2, 50))
+    assert job.status == jobs.RUNNING
+    assert (job.frames_done, job.frames_total) == (150, 750)
+    assert job.progress == pytest.approx(0.2)
+    assert job.fps == 10.0 and job.eta_s == pytest.approx(60.0)
+    assert not jobs.apply_event(job, seg_progress(0, 80)), "an older event of a segment changes nothing"
+    assert job.frames_done == 150
+
+
+def test_last_segment_done_creates_the_assembly_exactly_once() -> None:
+    job = segmented()
+    for index in (2, 0):
+        assert jobs.apply_event(job, seg_done(index))
+    assert [t.kind for t in job.tasks] == ["segment"] * 3
+    assert jobs.apply_event(job, seg_done(1))
+    assemblies = [t for t in job.tasks if t.kind == "assemble"]
+    assert len(assemblies) == 1 and assemblies[0].count == 3 and not job.published
+    job.published = True
+    for index in (0, 1, 2, 1):  # redelivered segments publish their done event again
+        assert not jobs.apply_event(job, seg_done(index))
+    assert len([t for t in job.tasks if t.kind == "assemble"]) == 1 and job.published
+    assert job.status == jobs.RUNNING and job.progress < 1
+    final = DoneEvent(
+        job_id="a" * 32, output_key=output_key("a" * 32), frames=750, width=8, height=8, seconds=3.0
+    )
+    assert jobs.apply_event(job, final)
+    assert job.status == jobs.DONE and job.progress == 1.0
+    assert not jobs.apply_event(job, final), "the job finishes once"
+
+
+def test_a_whole_job_done_event_before_the_assembly_is_refused() -> None:
+    job = segmented()
+    stray = DoneEvent(
+        job_id="a" * 32, output_key=output_key("a" * 32), frames=1, width=8, height=8, seconds=1
+    )
+    assert not jobs.apply_event(job, stray)
+    assert job.status == jobs.QUEUED
+
+
+def test_a_failed_segment_fails_the_job_with_its_reason_and_a_retry_does_not_requeue_it() -> None:
+    job = segmented()
+    jobs.apply_event(job, seg_progress(1, 10))
+    retry = FailedEvent(job_id="a" * 32, reason="segment 2 of 3: Triton down", permanent=False, segment=1)
+    assert jobs.apply_event(job, retry)
+    assert job.status == jobs.RUNNING, "the other segments keep running"
+    dead = FailedEvent(
+        job_id="a" * 32, reason="segment 2 of 3: damaged (gave up after 6 attempts)", segment=1
+    )
+    assert jobs.apply_event(job, dead)
+    assert job.status == jobs.FAILED and job.error is not None and job.error.startswith("segment 2 of 3")
+    assert not jobs.apply_event(job, seg_done(0))
+
+
+# ---- outbox and upload ------------------------------------------------------------------------------------
+
+
+class RecordingPublisher:
+    """Collects published task messages (the real broker path is covered by the e2e tests)."""
+
+    def __init__(self) -> None:
+        self.sent: list[JobMessage] = []
+        self.connected = True
+
+    def publish(self, message: JobMessage) -> None:
+        self.sent.append(message)
+
+    def queue_depth(self) -> int:
+        return 0
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
+    """A job store on SQLite and on the real PostgreSQL."""
+    from backend.db import init_db
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    if request.param == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
+    init_db(engine)
+    return JobStore(make_sessions(engine))
+
+
+def test_outbox_publishes_every_segment_then_the_assembly_once(store: JobStore) -> None:
+    job = segmented()
+    job.published = False
+    for task in job.tasks:
+        task.published = False
+    store.add(job)
+    publisher = RecordingPublisher()
+    outbox = Outbox(store, publisher)
+    assert outbox.publish_pending() == 1
+    assert [(m.kind, m.segment.index if m.segment else None, m.output_key) for m in publisher.sent] == [
+        ("job", i, segment_key(job.id, i)) for i in range(3)
+    ]
+    assert outbox.publish_pending() == 0
+    for index in range(3):
+        store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))
+        store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))  # duplicate
+    assert outbox.publish_pending() == 1 and outbox.publish_pending() == 0
+    last = publisher.sent[-1]
+    assert (last.kind, last.segments, last.output_key, len(publisher.sent)) == (
+        "assemble",
+        3,
+        output_key(job.id),
+        4,
+    )
+
+
+def test_task_message_of_a_plain_job_has_no_segment_fields() -> None:
+    message = task_message(new_job())
+    assert message.segment is None and message.segments is None and message.kind == "job"
+    assert "segment" not in message.model_dump_json(exclude_none=True)
+
+
+def _long_clip(path: Path, seconds: int) -> Path:
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("seconds", "fields", "expected"), [(10, {}, 3), (0, {}, 0), (10, {"describe": "en"}, 0)]
+)
+def test_upload_plans_segments(
+    settings: Settings, tmp_path: Path, seconds: float, fields: dict[str, Any], expected: int
+) -> None:
+    clip = _long_clip(tmp_path / "long.mp4", 30)
+    settings = settings.model_copy(update={"SEGMENT_SECONDS": seconds})
+    with TestClient(create_app(settings, broker=False)) as client, clip.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": ("long.mp4", handle, "video/mp4")}, data=fields)
+    assert response.status_code == 201, response.text
+    assert response.json()["segments"] == expected
+    assert response.json()["segments_done"] == 0
+
+
+def test_a_failed_segmented_job_stops_its_other_segments_and_a_done_one_drops_them(tmp_path: Path) -> None:
+    from backend.app import after_segment_event
+    from contract import storage
+
+    job = segmented()
+    job.status = jobs.FAILED
+    after_segment_event(job, tmp_path, None)
+    assert storage.resolve(tmp_path, storage.cancel_marker_key(job.id)).exists(), "the adapters' stop signal"
+    folder = storage.resolve(tmp_path, storage.segments_dir(job.id))
+    folder.mkdir(parents=True)
+    (folder / "00000.mp4").write_bytes(b"x")
+    job.status = jobs.DONE
+    after_segment_event(job, tmp_path, None)
+    assert not folder.exists()
+
+
+def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
+    from types import SimpleNamespace
+
+    from backend.broker import CRASH_REASON, dead_letter_event
+    from contract.messages import Segment
+
+    job = "e" * 32
+    body = (
+        JobMessage(
+            job_id=job,
+            input_key=f"jobs/{job}/input.mp4",
+            output_key=segment_key(job, 4),
+            segment=Segment(index=4, count=6),
+        )
+        .model_dump_json()
+        .encode()
+    )
+    event = dead_letter_event(SimpleNamespace(headers={}))(body)
+    assert isinstance(event, FailedEvent)
+    assert event.permanent and event.segment == 4
+    assert event.reason == f"segment 5 of 6: {CRASH_REASON}"
