@@ -12,7 +12,6 @@ Needs scikit-image (bench-only). Run ``.venv/bin/python -m bench.quality``; writ
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from adapter.inference import make_upscaler
 from adapter.pipeline import resize
 from adapter.video import Decoder
 from contract.messages import MODELS
+from tests.fixtures.media import encode_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = (384, 256)  # reference frame width, height
@@ -54,38 +54,7 @@ def degrade(reference: np.ndarray, folder: Path) -> np.ndarray:
         cv2.resize(f, (WINDOW[0] // FACTOR, WINDOW[1] // FACTOR), interpolation=cv2.INTER_AREA)
         for f in reference
     ]
-    clip = folder / "low.mp4"
-    h, w = small[0].shape[:2]
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            f"{w}x{h}",
-            "-r",
-            "12",
-            "-i",
-            "pipe:0",
-            "-c:v",
-            "libx264",
-            "-crf",
-            str(CRF),
-            "-preset",
-            "medium",
-            "-pix_fmt",
-            "yuv420p",
-            str(clip),
-        ],
-        input=np.stack(small).tobytes(),
-        check=True,
-        timeout=120,
-    )
+    clip = encode_frames(folder / "low.mp4", np.stack(small), rate=12, crf=CRF)
     decoder = Decoder(clip)
     try:
         return np.stack([rgb for rgb, _ in decoder.frames()])

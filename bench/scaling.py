@@ -33,50 +33,11 @@ import httpx
 from devops.broker import Vhost, tasks_consumers
 from devops.local import DEFAULT_AMQP_URL, Stack, StackConfig
 from devops.readiness import free_port, wait_until
+from tests.fixtures.media import make_gop_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "scaling.json"
 MODEL = "realesr-animevideov3-x4"
-
-
-def make_clip(path: Path, seconds: int, size: str) -> Path:
-    """testsrc2 + sine, 25 fps, a keyframe every 2 s."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size={size}:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-g",
-            "50",
-            "-keyint_min",
-            "50",
-            "-sc_threshold",
-            "0",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-        timeout=300,
-    )
-    return path
 
 
 def time_job(base_url: str, clip: Path, scale: str, timeout_s: float = 3600) -> dict[str, Any]:
@@ -148,7 +109,7 @@ def main() -> int:
         Vhost(os.environ.get("AMQP_URL", DEFAULT_AMQP_URL), prefix="vsr-bench") as vhost,
     ):
         folder = Path(tmp)
-        clip = make_clip(folder / "clip.mp4", args.seconds, args.size)
+        clip = make_gop_clip(folder / "clip.mp4", seconds=args.seconds, size=args.size, timeout=300)
         config = StackConfig(
             run_dir=folder / "stack",
             amqp_url=vhost.url,
@@ -162,7 +123,9 @@ def main() -> int:
             extra_env={"SEGMENT_SECONDS": args.segment_seconds},
         )
         with Stack(config) as stack:
-            time_job(stack.base_url, make_clip(folder / "warm.mp4", 2, args.size), args.scale)  # warm-up
+            time_job(
+                stack.base_url, make_gop_clip(folder / "warm.mp4", seconds=2, size=args.size), args.scale
+            )  # warm-up
             baseline = single_run(stack, clip, args.scale, folder)
             rows.append(
                 {

@@ -172,7 +172,10 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(rotate) % 360 if rotate and str(rotate).lstrip("-").isdigit() else 0
 
 
-def _run_ffprobe(path: Path, timeout_s: float) -> dict[str, Any]:
+def _ffprobe(
+    path: Path, options: list[str], timeout_s: float, what: str
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ffprobe with the protocol and format allow-lists; a timeout says ``what`` could not be read."""
     args = [
         "ffprobe",
         "-v",
@@ -182,18 +185,20 @@ def _run_ffprobe(path: Path, timeout_s: float) -> dict[str, Any]:
         "file",
         "-format_whitelist",
         ALLOWED_FORMATS,
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
+        *options,
         f"file:{path}",
     ]
     try:
-        done = subprocess.run(
+        return subprocess.run(
             args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired as exc:
-        raise ProbeError("corrupt", f"the video could not be read within {timeout_s:g} s") from exc
+        raise ProbeError("corrupt", f"{what} could not be read within {timeout_s:g} s") from exc
+
+
+def _run_ffprobe(path: Path, timeout_s: float) -> dict[str, Any]:
+    options = ["-print_format", "json", "-show_format", "-show_streams"]
+    done = _ffprobe(path, options, timeout_s, "the video")
     stderr = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
         if "not on whitelist" in stderr:
@@ -299,29 +304,8 @@ def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
     container gave no usable timestamps (the caller then does not segment).
     """
     path = Path(path).resolve()
-    args = [
-        "ffprobe",
-        "-v",
-        "error",
-        "-hide_banner",
-        "-protocol_whitelist",
-        "file",
-        "-format_whitelist",
-        ALLOWED_FORMATS,
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "packet=pts,flags",
-        "-of",
-        "csv=p=0",
-        f"file:{path}",
-    ]
-    try:
-        done = subprocess.run(
-            args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ProbeError("corrupt", f"the keyframes could not be read within {timeout_s:g} s") from exc
+    options = ["-select_streams", "v:0", "-show_entries", "packet=pts,flags", "-of", "csv=p=0"]
+    done = _ffprobe(path, options, timeout_s, "the keyframes")
     if done.returncode != 0:
         raise ProbeError("corrupt", "the video file is damaged or truncated")
     found: set[int] = set()

@@ -15,8 +15,9 @@ from adapter.job import Stages
 from adapter.worker import Worker, WorkerConfig
 from contract import storage
 from contract.messages import JobMessage, Segment
-from tests.adapter.test_segments import Nearest, clip12, packet_times  # noqa: F401  (clip12 is a fixture)
+from tests.adapter.test_segments import Nearest, clip12  # noqa: F401  (clip12 is a fixture)
 from tests.adapter.test_worker import Broker, broker, vhost  # noqa: F401  (fixtures)
+from tests.fixtures.media import packet_pts
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -83,7 +84,7 @@ def test_segments_then_assembly_through_the_queue(
     assert finished.segment is None and finished.frames == 300
     assert finished.preview_after_key == storage.preview_key(job_id, "after"), "the middle segment's preview"
     output = storage.resolve(tmp_path, storage.output_key(job_id))
-    assert packet_times(output, "v:0") == packet_times(clip12, "v:0")
-    assert packet_times(output, "a:0") == packet_times(clip12, "a:0")
+    assert packet_pts(output, "v:0") == packet_pts(clip12, "v:0")
+    assert packet_pts(output, "a:0") == packet_pts(clip12, "a:0")
     leftovers = [p.name for p in output.parent.rglob(".*")]
     assert leftovers == [], leftovers

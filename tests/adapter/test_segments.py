@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from adapter.queue import BadMessageError, decide_failure, parse_job
 from adapter.workspace import JobFiles
 from contract.messages import JobMessage, JobOptions, Segment
 from contract.storage import output_key, segment_key
+from tests.fixtures.media import make_gop_clip, packet_pts
 
 JOB = "b" * 32
 
@@ -38,61 +37,7 @@ class Nearest:
 @pytest.fixture(scope="module")
 def clip12(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 s, 25 fps, keyframe every 2 s (B-frames on), sine audio."""
-    path = tmp_path_factory.mktemp("seg") / "clip12.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "12",
-            "-c:v",
-            "libx264",
-            "-g",
-            "50",
-            "-sc_threshold",
-            "0",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return path
-
-
-def packet_times(path: Path, stream: str) -> list[int]:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            stream,
-            "-show_entries",
-            "packet=pts",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    return sorted(int(p["pts"]) for p in json.loads(out)["packets"])
+    return make_gop_clip(tmp_path_factory.mktemp("seg") / "clip12.mp4", seconds=12)
 
 
 @pytest.mark.parametrize("cuts", [[51200, 102400], [40960, 97280]], ids=["keyframes", "between-keyframes"])
@@ -105,18 +50,14 @@ def test_segments_join_into_the_same_frames_timestamps_and_audio(
         part = tmp_path / f"{index:05d}.mp4"
         done = pipeline.run(clip12, part, JobOptions(), Nearest(), segment=(bounds[index], bounds[index + 1]))
         assert done.frames > 0
-        assert packet_times(part, "a") == [], "a segment is video only"
+        assert packet_pts(part, "a") == [], "a segment is video only"
         parts.append(part)
     joined = assemble(clip12, parts, tmp_path / "joined.mp4")
     assert joined.frames == 300 and (joined.width, joined.height) == (128, 96)
     whole = tmp_path / "whole.mp4"
     pipeline.run(clip12, whole, JobOptions(), Nearest())
-    assert (
-        packet_times(tmp_path / "joined.mp4", "v:0")
-        == packet_times(whole, "v:0")
-        == packet_times(clip12, "v:0")
-    )
-    assert packet_times(tmp_path / "joined.mp4", "a:0") == packet_times(clip12, "a:0")
+    assert packet_pts(tmp_path / "joined.mp4", "v:0") == packet_pts(whole, "v:0") == packet_pts(clip12, "v:0")
+    assert packet_pts(tmp_path / "joined.mp4", "a:0") == packet_pts(clip12, "a:0")
 
 
 def test_assembly_refuses_a_missing_segment(clip12: Path, tmp_path: Path) -> None:

@@ -22,74 +22,30 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.settings import Settings
 from tests.conftest import require
+from tests.fixtures.media import make_clip, make_still
 
 RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def make_clip(path: Path, *, seconds: float = 1, size: str = "176x144") -> Path:
-    """Encode a real testsrc2 + sine clip with ffmpeg."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size={size}:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-    return path
-
-
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1 s 176x144 H.264/AAC MP4."""
-    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4")
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4", gop=None, preset=None, shortest=True)
 
 
 @pytest.fixture(scope="session")
 def jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real JPEG still."""
-    path = tmp_path_factory.mktemp("media") / "still.jpg"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48",
-            "-frames:v",
-            "1",
-            str(path),
-        ],
-        check=True,
-        timeout=30,
-        capture_output=True,
-    )
-    return path
+    return make_still(tmp_path_factory.mktemp("media") / "still.jpg")
+
+
+def upload(client: TestClient, path: Path, name: str = "clip.mp4", **data: str) -> dict:
+    """POST ``path`` as a new job with form ``data``; the created job (asserts 201)."""
+    with path.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": (name, handle, "video/mp4")}, data=data)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ from backend.app import create_app
 from backend.settings import Settings
 from contract import storage
 from contract.messages import MODELS, DoneEvent, ProgressEvent
+from tests.fixtures.media import make_clip
 
-from .conftest import make_clip
-
-
-def upload(client: TestClient, path: Path, name: str = "clip.mp4", **data: str) -> dict:
-    with path.open("rb") as handle:
-        response = client.post("/api/jobs", files={"file": (name, handle, "video/mp4")}, data=data)
-    assert response.status_code == 201, response.text
-    return response.json()
+from .conftest import upload
 
 
 def job_dirs(settings: Settings) -> list[Path]:

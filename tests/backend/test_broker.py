@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pika
 import pytest
@@ -16,7 +19,7 @@ from backend.settings import Settings
 from contract import topology
 from contract.messages import DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
 
-from .conftest import BrokerProxy, wait_for
+from .conftest import BrokerProxy, upload, wait_for
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -52,13 +55,16 @@ def queue_counts(url: str, queue: str) -> tuple[int, int]:
     return frame.method.message_count, frame.method.consumer_count
 
 
-def upload(client: TestClient, clip: Path) -> str:
-    with clip.open("rb") as handle:
-        response = client.post(
-            "/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data={"scale": "2"}
-        )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+@contextlib.contextmanager
+def published_upload(settings: Settings, amqp_url: str, clip: Path) -> Iterator[tuple[TestClient, Any, str]]:
+    """The app with its broker threads on ``amqp_url``, after one upload (scale 2) reached RabbitMQ."""
+    settings.AMQP_URL = amqp_url
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        job_id = upload(client, clip, scale="2")["id"]
+        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
+        yield client, store, job_id
 
 
 def test_publish_is_confirmed_persistent_and_lands_in_tasks(amqp_url: str) -> None:
@@ -97,12 +103,7 @@ def test_upload_is_published_and_events_are_applied_idempotently(
     amqp_url: str,
     clip: Path,
 ) -> None:
-    settings.AMQP_URL = amqp_url
-    app = create_app(settings, outbox_poll_s=0.2)
-    store = app.state.services.store
-    with TestClient(app) as client:
-        job_id = upload(client, clip)
-        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
+    with published_upload(settings, amqp_url, clip) as (client, store, job_id):
         got = get_task(amqp_url)
         assert got is not None and got[0].job_id == job_id and got[0].options.scale == 2
         assert got[0].input_key == f"jobs/{job_id}/input.mp4"
@@ -160,7 +161,7 @@ def test_outbox_publishes_after_the_broker_was_unreachable(
     app = create_app(settings, outbox_poll_s=0.2)
     store = app.state.services.store
     with TestClient(app) as client:
-        job_id = upload(client, clip)  # accepted although RabbitMQ is unreachable
+        job_id = upload(client, clip, scale="2")["id"]  # accepted although RabbitMQ is unreachable
         assert client.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["broker"] == "unreachable"
@@ -174,7 +175,7 @@ def test_outbox_publishes_after_the_broker_was_unreachable(
         assert got is not None and got[0].job_id == job_id
         # A cancelled job that never reached the broker is not published afterwards.
         broker_proxy.stop()
-        second = upload(client, clip)
+        second = upload(client, clip, scale="2")["id"]
         assert client.delete(f"/api/jobs/{second}").json()["status"] == "cancelled"
         broker_proxy.start()
         wait_for(lambda: client.get("/readyz").status_code == 200, timeout=30, what="reconnect")
@@ -211,12 +212,7 @@ def test_consumer_requeues_when_the_handler_fails_and_acks_after_success(amqp_ur
 def test_dead_lettered_task_fails_the_job_and_stays_in_the_dead_queue(
     settings: Settings, amqp_url: str, clip: Path
 ) -> None:
-    settings.AMQP_URL = amqp_url
-    app = create_app(settings, outbox_poll_s=0.2)
-    store = app.state.services.store
-    with TestClient(app) as client:
-        job_id = upload(client, clip)
-        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
+    with published_upload(settings, amqp_url, clip) as (client, store, job_id):
         connection, channel = channel_for(amqp_url)
         try:
             # Exhaust the delivery limit the way a worker that dies on every delivery does.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,9 @@ from backend.store import JobStore
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
 from contract.probe import keyframes
 from contract.storage import output_key, segment_key
+from tests.backend.conftest import upload
 from tests.backend.test_jobs import new_job
+from tests.fixtures.media import make_gop_clip
 
 TB = Fraction(1, 12800)
 KEYS_2S = [i * 25600 for i in range(30)]  # a keyframe every 2 s for 60 s
@@ -60,30 +61,7 @@ def test_short_video_is_one_segment_and_a_short_tail_joins_the_last() -> None:
 
 
 def test_keyframes_are_read_from_a_real_clip(tmp_path: Path) -> None:
-    path = tmp_path / "k.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=25",
-            "-t",
-            "6",
-            "-c:v",
-            "libx264",
-            "-g",
-            "50",
-            "-sc_threshold",
-            "0",
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-    )
+    path = make_gop_clip(tmp_path / "k.mp4", seconds=6, audio_tracks=0)
     assert keyframes(path) == [0, 25600, 51200]
 
 
@@ -262,53 +240,18 @@ def test_task_message_of_a_plain_job_has_no_segment_fields() -> None:
     assert "segment" not in message.model_dump_json(exclude_none=True)
 
 
-def _long_clip(path: Path, seconds: int) -> Path:
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-g",
-            "50",
-            "-sc_threshold",
-            "0",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return path
-
-
 @pytest.mark.parametrize(
     ("seconds", "fields", "expected"), [(10, {}, 3), (0, {}, 0), (10, {"describe": "en"}, 0)]
 )
 def test_upload_plans_segments(
     settings: Settings, tmp_path: Path, seconds: float, fields: dict[str, Any], expected: int
 ) -> None:
-    clip = _long_clip(tmp_path / "long.mp4", 30)
+    clip = make_gop_clip(tmp_path / "long.mp4", seconds=30)
     settings = settings.model_copy(update={"SEGMENT_SECONDS": seconds})
-    with TestClient(create_app(settings, broker=False)) as client, clip.open("rb") as handle:
-        response = client.post("/api/jobs", files={"file": ("long.mp4", handle, "video/mp4")}, data=fields)
-    assert response.status_code == 201, response.text
-    assert response.json()["segments"] == expected
-    assert response.json()["segments_done"] == 0
+    with TestClient(create_app(settings, broker=False)) as client:
+        job = upload(client, clip, name="long.mp4", **fields)
+    assert job["segments"] == expected
+    assert job["segments_done"] == 0
 
 
 def test_a_failed_segmented_job_stops_its_other_segments_and_a_done_one_drops_them(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ a single-segment run of the same pipeline (``python -m adapter upscale`` against
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 
 from devops.local import Stack
 from tests.e2e.conftest import running, upload, wait_job
+from tests.fixtures.media import make_gop_clip, packet_pts, time_base
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
@@ -33,66 +33,14 @@ def long_clip(folder: Path, seconds: int) -> Path:
     """testsrc2 at 96x64, 25 fps, a keyframe every 2 s (B-frames on), sine audio; made once."""
     path = folder / f"long{seconds}.mp4"
     if not path.exists():
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-nostdin",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate={FPS}",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:sample_rate=48000",
-                "-t",
-                str(seconds),
-                "-c:v",
-                "libx264",
-                "-g",
-                "50",
-                "-keyint_min",
-                "50",
-                "-sc_threshold",
-                "0",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:a",
-                "aac",
-                "-shortest",
-                str(path),
-            ],
-            check=True,
-            timeout=120,
-        )
+        make_gop_clip(path, seconds=seconds, size=f"{SIZE[0]}x{SIZE[1]}", rate=FPS)
     return path
 
 
 def times(path: Path, stream: str) -> list[Fraction]:
     """Presentation times (exact, as Fractions of a second) of every packet of one stream, sorted."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            stream,
-            "-show_entries",
-            "stream=time_base:packet=pts",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    data = json.loads(out)
-    base = Fraction(data["streams"][0]["time_base"])
-    return sorted(int(p["pts"]) * base for p in data["packets"])
+    base = time_base(path, stream)
+    return [pts * base for pts in packet_pts(path, stream)]
 
 
 def frames(path: Path) -> list[np.ndarray]:
@@ -163,9 +111,7 @@ def test_sixty_seconds_in_six_segments_keep_frames_timing_audio_and_quality(
     typical = float(np.median(gain))
     boundaries = [i * 250 + d for i in range(1, 6) for d in (-1, 0)]  # last frame before, first after a cut
     worst = min(gain[boundaries] - typical)
-    print(
-        f"\nsegmented minus single-run PSNR vs input: median {typical:+.2f} dB, worst seam {worst:+.2f} dB"
-    )
+    print(f"\nsegmented minus single-run PSNR vs input: median {typical:+.2f} dB, worst seam {worst:+.2f} dB")
     assert worst > -1.0, f"a seam: PSNR at a boundary {worst:.2f} dB below elsewhere (vs a single run)"
 
 

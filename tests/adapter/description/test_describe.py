@@ -16,6 +16,7 @@ from adapter.description.audio import silences
 from adapter.description.cli import main
 from adapter.description.placement import GAP_S
 from tests.adapter.description.conftest import SHOT_S, SHOTS
+from tests.fixtures.media import make_clip
 
 _VTT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)")
 
@@ -120,37 +121,7 @@ def test_cli_refuses_what_is_not_a_video(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_continuous_music_is_ducked_under_the_description(tmp_path: Path) -> None:
-    clip = tmp_path / "music.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=176x144:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=330:sample_rate=48000",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            str(clip),
-        ],
-        check=True,
-        timeout=60,
-    )
+    clip = make_clip(tmp_path / "music.mp4", seconds=3, gop=None, frequency=330)
     calls: list[tuple[int, ...]] = []
 
     def caption(frame: Any) -> str:
