@@ -1,4 +1,4 @@
-"""Per-model parity: PyTorch float vs ncnn's own CPU runtime (pip `ncnn`), and exported ONNX uint8 vs PyTorch."""
+"""Per-model parity: PyTorch float vs ncnn's CPU runtime (pip `ncnn`), exported ONNX uint8 vs PyTorch."""
 
 from __future__ import annotations
 
