@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pika.exceptions
+
+log = logging.getLogger(__name__)
 
 TASKS_EXCHANGE = "vsr.tasks"
 TASKS_QUEUE = "vsr.tasks"
@@ -30,10 +35,10 @@ def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     channel.queue_declare(DEAD_NOTIFY_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(DEAD_NOTIFY_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
     channel.exchange_declare(TASKS_EXCHANGE, exchange_type="direct", durable=True)
-    channel.queue_declare(
+    _declare_queue(
+        channel,
         TASKS_QUEUE,
-        durable=True,
-        arguments={
+        {
             "x-queue-type": "quorum",
             "x-delivery-limit": delivery_limit,
             "x-dead-letter-exchange": DEAD_EXCHANGE,
@@ -44,3 +49,28 @@ def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="direct", durable=True)
     channel.queue_declare(EVENTS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(EVENTS_QUEUE, EVENTS_EXCHANGE, routing_key=EVENTS_ROUTING_KEY)
+
+
+def _declare_queue(channel: Any, name: str, arguments: dict[str, Any]) -> None:
+    """Declare ``name``; if it already exists with other arguments, keep using it as it is.
+
+    Queue arguments are fixed at creation, so a redeployment with, say, another delivery limit would
+    otherwise stop every service from starting. The declare runs on a throw-away channel because the
+    broker closes the channel that asked with different arguments (406 PRECONDITION_FAILED).
+    """
+    probe = channel.connection.channel()
+    try:
+        probe.queue_declare(name, durable=True, arguments=arguments)
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code != 406:
+            raise
+        log.warning(
+            "queue %s exists with other arguments than %s; using it as it is "
+            "(change them with a RabbitMQ policy, or delete the queue while it is empty): %s",
+            name,
+            arguments,
+            exc.reply_text,
+        )
+    finally:
+        if probe.is_open:
+            probe.close()
