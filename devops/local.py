@@ -270,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         triton_grpc_port=int(env.get("TRITON_GRPC_PORT", "8001")),
         triton_metrics_port=int(env.get("TRITON_METRICS_PORT", "8002")),
     )
+    # Both explicitly: a shell that starts us in the background may have set SIGINT to "ignore".
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     started_broker = False
     try:
