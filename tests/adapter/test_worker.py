@@ -10,7 +10,6 @@ import contextlib
 import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from adapter.queue import REASON_HEADER, ProcessCrashedError
 from adapter.worker import Worker, WorkerConfig
 from contract import storage, topology
 from contract.messages import JobMessage, JobOptions, parse_event
-from tests.conftest import require
+from tests.conftest import private_vhost
 
 BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
 
@@ -66,9 +65,15 @@ def fake_upscaler(model: str) -> FakeUpscaler:
 
 
 def fake_run(
-    input_path: Path, output_path: Path, options: Any, upscaler: Any, *,
-    on_progress: Callable[[Any], None] | None = None, should_stop: Callable[[], bool] | None = None,
-    previews: tuple[Path, Path] | None = None, limits: Any = None,
+    input_path: Path,
+    output_path: Path,
+    options: Any,
+    upscaler: Any,
+    *,
+    on_progress: Callable[[Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    previews: tuple[Path, Path] | None = None,
+    limits: Any = None,
 ) -> FakeResult:
     """Behaves as the input file says: {"mode": ok|permanent|transient|crash, "frames", "frame_s"}."""
     plan = json.loads(input_path.read_text())
@@ -116,8 +121,13 @@ def _plan_of(path: Path) -> dict[str, Any]:
 
 
 def fake_describe(
-    source: Path, output: Path, *, lang: str, describer: Any = None,
-    on_progress: Callable[[float], None] | None = None, max_duration_s: float = 7200,
+    source: Path,
+    output: Path,
+    *,
+    lang: str,
+    describer: Any = None,
+    on_progress: Callable[[float], None] | None = None,
+    max_duration_s: float = 7200,
 ) -> FakeDescription:
     """Copies ``source`` plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
     plan = _plan_of(output)
@@ -151,23 +161,11 @@ def _ctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-def _broker_up() -> bool:
-    try:
-        pika.BlockingConnection(pika.URLParameters(f"amqp://guest:guest@{BROKER}/%2F")).close()
-    except pika.exceptions.AMQPError:
-        return False
-    return shutil.which("rabbitmqctl") is not None
-
-
 @pytest.fixture(scope="module")
 def vhost() -> Iterator[str]:
     """A fresh vhost, so these tests neither see nor disturb other users of the broker."""
-    require(_broker_up(), f"RabbitMQ with rabbitmqctl at {BROKER}")
-    name = f"vsr-test-{uuid.uuid4().hex[:8]}"
-    _ctl("add_vhost", name)
-    _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield name
-    _ctl("delete_vhost", name)
+    with private_vhost() as made:
+        yield made.name
 
 
 @pytest.fixture
@@ -230,8 +228,12 @@ class Broker:
 
 def make_job(root: Path, plan: dict[str, Any], **options: Any) -> JobMessage:
     job_id = uuid.uuid4().hex
-    job = JobMessage(job_id=job_id, input_key=storage.input_key(job_id, ".mp4"),
-                     output_key=storage.output_key(job_id), options=JobOptions(**options))
+    job = JobMessage(
+        job_id=job_id,
+        input_key=storage.input_key(job_id, ".mp4"),
+        output_key=storage.output_key(job_id),
+        options=JobOptions(**options),
+    )
     path = storage.resolve(root, job.input_key)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(plan))
@@ -341,8 +343,11 @@ def test_bad_messages_are_dead_lettered_with_a_reason(broker: Broker, start: Any
     start()
     broker.publish(b"{not json")
     job_id = uuid.uuid4().hex
-    escaping = {"job_id": job_id, "input_key": f"jobs/{job_id}/../../../etc/passwd",
-                "output_key": f"jobs/{job_id}/output.mp4"}
+    escaping = {
+        "job_id": job_id,
+        "input_key": f"jobs/{job_id}/../../../etc/passwd",
+        "output_key": f"jobs/{job_id}/output.mp4",
+    }
     broker.publish(json.dumps(escaping).encode())
     failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")
     assert failed[0].job_id == job_id and "unsafe storage key" in failed[0].reason
@@ -536,8 +541,13 @@ def _guarded(
     source = tmp_path / "input.mp4"
     source.write_text(json.dumps(plan))
     progress: list[Any] = []
-    work = Work(source, tmp_path / "out.mp4", (tmp_path / "a.jpg", tmp_path / "b.jpg"),
-                tmp_path / "up.mp4", JobOptions(**options))
+    work = Work(
+        source,
+        tmp_path / "out.mp4",
+        (tmp_path / "a.jpg", tmp_path / "b.jpg"),
+        tmp_path / "up.mp4",
+        JobOptions(**options),
+    )
     result = run_guarded(GuardedJob(work, STAGES), progress.append, stop)
     return result, progress
 

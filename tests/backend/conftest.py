@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import socketserver
-import subprocess
 import threading
 import time
 import uuid
@@ -21,10 +19,10 @@ from fastapi.testclient import TestClient
 
 from backend.app import create_app
 from backend.settings import Settings
-from tests.conftest import require
+from tests.conftest import BROKER_HOST, BROKER_PORT, private_vhost, require
 from tests.fixtures.media import make_clip, make_still
 
-RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
+RABBIT_HOST, RABBIT_PORT = BROKER_HOST, BROKER_PORT
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -69,29 +67,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def _rabbit_up() -> bool:
-    try:
-        with socket.create_connection((RABBIT_HOST, RABBIT_PORT), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=60, capture_output=True)
-
-
 @pytest.fixture(scope="session")
 def vhost() -> Iterator[str]:
     """A private vhost on the real broker, removed afterwards."""
-    require(
-        _rabbit_up() and shutil.which("rabbitmqctl") is not None, "RabbitMQ is not running on 127.0.0.1:5672"
-    )
-    name = f"vsr-test-{uuid.uuid4().hex[:8]}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield name
-    _rabbitmqctl("delete_vhost", name)
+    with private_vhost() as made:
+        yield made.name
 
 
 @pytest.fixture

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-import uuid
 from collections.abc import Iterator
 
 import pika
 import pytest
 
 from contract import topology
-from tests.conftest import require
+from tests.conftest import private_vhost
 
 pytestmark = pytest.mark.rabbitmq
 
 
 @pytest.fixture
 def vhost_url() -> Iterator[str]:
-    name = f"vsr-topology-{uuid.uuid4().hex[:8]}"
-    made = subprocess.run(["rabbitmqctl", "add_vhost", name], capture_output=True, timeout=60, check=False)
-    require(made.returncode == 0, f"rabbitmqctl add_vhost failed: {made.stderr!r}")
-    subprocess.run(
-        ["rabbitmqctl", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    try:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    finally:
-        subprocess.run(["rabbitmqctl", "delete_vhost", name], capture_output=True, timeout=60, check=False)
+    with private_vhost("vsr-topology") as vhost:
+        yield vhost.url
 
 
 def test_declare_twice_and_with_another_delivery_limit_keeps_working(vhost_url: str) -> None:
@@ -43,7 +30,8 @@ def test_declare_twice_and_with_another_delivery_limit_keeps_working(vhost_url: 
         assert channel.is_open
         frame = channel.queue_declare(topology.TASKS_QUEUE, passive=True)
         assert frame.method.message_count == 0
-        channel.basic_publish(topology.TASKS_EXCHANGE, topology.TASKS_ROUTING_KEY, b"{}")
+        channel.confirm_delivery()  # so the message is queued before basic_get looks
+        channel.basic_publish(topology.TASKS_EXCHANGE, topology.TASKS_ROUTING_KEY, b"{}", mandatory=True)
         method, _props, _body = channel.basic_get(topology.TASKS_QUEUE, auto_ack=True)
         assert method is not None, "the task queue is still bound and usable"
     finally:
