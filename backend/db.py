@@ -102,6 +102,17 @@ class Task(Base):
     job: Mapped[Job] = relationship(back_populates="tasks")
 
 
+class Speed(Base):
+    """Speed of one finished upscale-only job, kept after the job itself is deleted (for time estimates)."""
+
+    __tablename__ = "speeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(64), index=True)
+    fps: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (psycopg2 is not installed)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):

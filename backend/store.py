@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 
 from . import jobs
-from .db import Job
+from .db import Job, Speed
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ class JobStore:
             before = job.status
             if not jobs.apply_event(job, event):
                 return None
+            if job.status == jobs.DONE and before != jobs.DONE and _counts_for_speed(job):
+                session.add(Speed(model=job.model, fps=float(job.fps or 0)))
             if job.status != before:
                 log.info(
                     "job %s -> %s",
@@ -108,20 +110,13 @@ class JobStore:
         """Mean upscaling speed (output frames per second) of each model's latest upscale-only done jobs."""
         with self._tx() as session:
             rows = session.execute(
-                select(Job.model, Job.fps)
-                .where(
-                    Job.status == jobs.DONE,
-                    Job.fps.is_not(None),
-                    Job.fps > 0,
-                    Job.upscale.is_not(False),
-                    Job.describe.is_(None),
-                )
-                .order_by(Job.finished_at.desc())
+                select(Speed.model, Speed.fps)
+                .order_by(Speed.finished_at.desc(), Speed.id.desc())
                 .limit(per_model * 20)
             ).all()
         speeds: dict[str, list[float]] = {}
         for model, fps in rows:
-            if fps is not None and len(speeds.setdefault(model, [])) < per_model:
+            if len(speeds.setdefault(model, [])) < per_model:
                 speeds[model].append(float(fps))
         return {model: round(sum(v) / len(v), 2) for model, v in speeds.items()}
 
@@ -129,3 +124,8 @@ class JobStore:
         """Raise when the database cannot be reached."""
         with self._tx() as session:
             session.execute(select(1))
+
+
+def _counts_for_speed(job: Job) -> bool:
+    """Only plain upscaling says how fast a model is; described jobs spend time elsewhere."""
+    return bool(job.fps) and job.upscale is not False and job.describe is None

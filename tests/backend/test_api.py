@@ -303,6 +303,9 @@ def test_config_lists_models_and_recent_speed(
     job = upload(client, clip)
     finish(client, settings, job["id"], clip, jpeg)
     assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 10.0}
+    # The estimate outlives the job: deleting a finished job keeps its speed sample.
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 10.0}
 
 
 def test_ops_endpoints_docs_and_site(client: TestClient, clip: Path) -> None:
