@@ -17,6 +17,7 @@ from adapter.job import Stages
 from adapter.metrics import Metrics
 from adapter.settings import AdapterSettings
 from adapter.worker import Worker, WorkerConfig
+from contract import logs
 from contract.messages import DEFAULT_MODEL
 
 log = logging.getLogger("adapter")
@@ -70,8 +71,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
 
 def main(argv: list[str] | None = None) -> int:
     """Run the worker until SIGTERM/SIGINT; a second signal stops the current job at once."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)  # its INFO lines narrate every socket step
+    logs.configure()  # JSON lines with job ids, the same format as the backend's
     settings = AdapterSettings()
     metrics = Metrics()
     try:

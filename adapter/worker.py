@@ -189,7 +189,13 @@ class Worker:
         )
         self._flight = flight
         self.metrics.busy.set(1)
-        log.info("%s: start (delivery %d%s)", job.label, count, ", guarded" if guarded else "")
+        log.info(
+            "%s: start (delivery %d%s)",
+            job.label,
+            count,
+            ", guarded" if guarded else "",
+            extra={"job_id": job.job_id, "delivery": count},
+        )
         flight.thread.start()
 
     def _run(self, flight: Flight, guarded: bool) -> None:
@@ -209,8 +215,12 @@ class Worker:
         self.metrics.fps.set(progress.fps)
         self._outbox.put(
             ProgressEvent(
-                job_id=job_id, frames_done=progress.frames_done, frames_total=progress.frames_total,
-                fps=progress.fps, eta_s=progress.eta_s, segment=segment,
+                job_id=job_id,
+                frames_done=progress.frames_done,
+                frames_total=progress.frames_total,
+                fps=progress.fps,
+                eta_s=progress.eta_s,
+                segment=segment,
             )
         )
         self._wake()
@@ -236,9 +246,15 @@ class Worker:
                 self.metrics.frames.inc(done.frames)
             self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, done.model_dump_json())
         elif error is not None and not isinstance(error, (JobError, JobCancelled)):
-            log.error("%s: unexpected error", job.label, exc_info=error)
+            log.error("%s: unexpected error", job.label, exc_info=error, extra={"job_id": job.job_id})
         decision = flight.decide(self._config.delivery_limit)
-        log.info("%s: %s (%s)", job.label, decision.outcome, decision.reason or "ok")
+        log.info(
+            "%s: %s (%s)",
+            job.label,
+            decision.outcome,
+            decision.reason or "ok",
+            extra={"job_id": job.job_id, "outcome": str(decision.outcome)},
+        )
         self.metrics.job_seconds.observe(time.monotonic() - flight.started)
         self._apply(flight.tag, flight.body, flight.props, decision)
         self._flight = None
@@ -262,8 +278,11 @@ class Worker:
             if decision.event is not None:
                 headers[JOB_ID_HEADER] = decision.event.job_id
             self._publish(
-                topology.DEAD_EXCHANGE, topology.TASKS_ROUTING_KEY, body,
-                content_type=props.content_type or "application/json", headers=headers,
+                topology.DEAD_EXCHANGE,
+                topology.TASKS_ROUTING_KEY,
+                body,
+                content_type=props.content_type or "application/json",
+                headers=headers,
             )
             self._channel.basic_ack(tag)
         self.metrics.jobs.labels(decision.outcome).inc()
@@ -271,8 +290,13 @@ class Worker:
             self.metrics.failures.labels(decision.outcome).inc()
 
     def _publish(
-        self, exchange: str, routing_key: str, body: str | bytes, *,
-        content_type: str = "application/json", headers: dict[str, Any] | None = None,
+        self,
+        exchange: str,
+        routing_key: str,
+        body: str | bytes,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, Any] | None = None,
     ) -> None:
         """Persistent, mandatory publish; returns only once the broker confirmed it."""
         assert self._channel is not None

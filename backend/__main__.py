@@ -6,7 +6,8 @@ import os
 
 import uvicorn
 
-from . import logs
+from contract import logs
+
 from .app import create_app
 from .settings import Settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from backend.logs import JsonFormatter
+from contract.logs import JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,7 +28,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str = "INFO") -> None:
-    """Send every logger (uvicorn's included) to stderr as JSON lines."""
+    """Send every logger (uvicorn's included, where present) to stderr as JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -37,5 +37,5 @@ def configure(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # pika logs every failed connect with a traceback; the outbox and consumer log one line instead.
+    # pika logs every failed connect with a traceback; the services log one line instead.
     logging.getLogger("pika").setLevel(logging.CRITICAL)
