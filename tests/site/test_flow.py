@@ -73,7 +73,8 @@ def test_upload_progress_result_download_refusal(
     tab = open_tab(VIEWPORTS[screen])
     page = tab.page
     name = f"site-{screen}.mp4"
-    source = clip(name, seconds=2.0)
+    # Long enough (150 frames) that the adapter reports progress a few times before it is done.
+    source = clip(name, seconds=6.0)
     shot = lambda step: str(artifacts / f"{screen}-{step}.png")  # noqa: E731
 
     for old in artifacts.glob(f"{screen}-*.png"):
@@ -97,10 +98,10 @@ def test_upload_progress_result_download_refusal(
                   page.locator("#remove-file"))
     page.screenshot(path=shot("2-upload"), full_page=True, animations="disabled")
 
-    # About 2 s of upload for the ~120 KB clip, so the bytes-sent bar is seen moving.
+    # About 2 s of upload for the clip, so the bytes-sent bar is seen moving.
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    throttle_upload(cdp, 60 * 1024)
+    throttle_upload(cdp, max(16 * 1024, source.stat().st_size // 2))
     submit.click()
     page.wait_for_function(
         "(() => { const v = +document.querySelector('#upload-bar').getAttribute('aria-valuenow');"
