@@ -30,10 +30,14 @@ from tests.fixtures.media import ffprobe
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 
+#: 200 frames: several seconds of work even at ~50 frames/s, and still one segment (< 1.5 × SEGMENT_SECONDS).
+CRASH_SECONDS = 8.0
+CRASH_FRAMES = 200
+
 
 def crash_clip(folder: Path) -> Path:
     """Long enough to still be running a few seconds after the first progress event on 2 CPU cores."""
-    return clip(folder, "crash.mp4", size="176x144", seconds=4.0)
+    return clip(folder, "crash.mp4", size="176x144", seconds=CRASH_SECONDS)
 
 
 def _assert_single_result(stack: Stack, job_id: str) -> None:
@@ -73,7 +77,7 @@ def test_adapter_killed_mid_job_completes_exactly_once(
     try:
         done = wait_job(api, job["id"], timeout=180)
         assert done["status"] == "done", done["error"]
-        assert done["output"]["frames"] == 100
+        assert done["output"]["frames"] == CRASH_FRAMES
         assert done_counts(stack)[survivor] - before == 1, "the survivor finished it once"
         _assert_single_result(stack, job["id"])
     finally:
@@ -87,7 +91,9 @@ def test_connections_closed_mid_job_reconnect_and_complete(
     wait_job(api, job["id"], running)
     subprocess.run(
         ["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost_of(stack.amqp_url), "e2e test"],
-        check=True, timeout=60, capture_output=True,
+        check=True,
+        timeout=60,
+        capture_output=True,
     )
     done = wait_job(api, job["id"], timeout=180)
     assert done["status"] == "done", done["error"]
@@ -114,7 +120,7 @@ def test_backend_restarted_mid_job_applies_done_after_restart(
         stack.restart_backend()
     done = wait_job(api, job["id"], timeout=60)
     assert done["status"] == "done", done["error"]
-    assert done["filename"] == "crash.mp4" and done["output"]["frames"] == 100
+    assert done["filename"] == "crash.mp4" and done["output"]["frames"] == CRASH_FRAMES
 
 
 def test_poison_input_fails_with_reason_and_sits_in_dlq(
@@ -126,8 +132,11 @@ def test_poison_input_fails_with_reason_and_sits_in_dlq(
     reason = failed["error"]
     assert reason and "Traceback" not in reason and len(reason) < 300
     assert any(word in reason for word in ("damaged", "decod", "corrupt")), reason
-    letters = [(h, b) for h, b in dead_letters(stack.amqp_url, topology.DEAD_QUEUE)
-               if h.get(JOB_ID_HEADER) == job["id"]]
+    letters = [
+        (h, b)
+        for h, b in dead_letters(stack.amqp_url, topology.DEAD_QUEUE)
+        if h.get(JOB_ID_HEADER) == job["id"]
+    ]
     assert len(letters) == 1
     headers, body = letters[0]
     assert headers[REASON_HEADER] == reason
