@@ -14,6 +14,7 @@ import pika
 from adapter.errors import JobCancelled
 from adapter.guard import run_guarded
 from adapter.job import GuardedJob, JobResult, Stages, Toolbox, Work, execute
+from adapter.limits import Limits
 from adapter.queue import Action, Decision, decide_failure, decide_success
 from adapter.workspace import JobFiles
 from contract import storage
@@ -74,7 +75,12 @@ class Flight:
     thread: threading.Thread | None = None
 
     def run(
-        self, stages: Stages, tools: Toolbox, limits: Any, on_progress: Callable[[Any], None], guarded: bool
+        self,
+        stages: Stages,
+        tools: Toolbox,
+        limits: Limits | None,
+        on_progress: Callable[[Any], None],
+        guarded: bool,
     ) -> None:
         """Run the job's stages into this run's temporaries and commit them; never raises."""
         files, job = self.files, self.job

@@ -21,6 +21,7 @@ from adapter.errors import (
     LimitExceededError,
     TransientJobError,
 )
+from adapter.limits import Limits
 from contract.messages import JobOptions
 from contract.probe import ProbeError
 from contract.probe import probe as ffprobe
@@ -52,15 +53,6 @@ class Stages:
 
 
 @dataclass(frozen=True)
-class Bounds:
-    """Input limits used when no pipeline runs (describe only)."""
-
-    max_width: int = 3840
-    max_height: int = 2160
-    max_duration_s: float = 7200
-
-
-@dataclass(frozen=True)
 class Work:
     """What one run reads, writes and was asked for (this run's temporaries); picklable."""
 
@@ -69,7 +61,7 @@ class Work:
     previews: tuple[Path, Path] | None
     intermediate: Path
     options: JobOptions
-    limits: Any = None
+    limits: Limits | None = None
     #: (start_pts, end_pts) of a segment task: only those frames, into a video-only segment file.
     segment: tuple[int | None, int | None] | None = None
     #: Segment files an assembly task joins into ``output``.
@@ -151,9 +143,15 @@ def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, shoul
         # Only segment runs get the keyword, so pipelines from before segments still fit.
         extra = {"segment": work.segment} if work.segment is not None else {}
         done = stages.run_pipeline(
-            work.input, target, options, tools.upscaler(options.model),
-            on_progress=_upscale_progress(on_progress, share, started), should_stop=should_stop,
-            previews=work.previews, limits=work.limits, **extra,
+            work.input,
+            target,
+            options,
+            tools.upscaler(options.model),
+            on_progress=_upscale_progress(on_progress, share, started),
+            should_stop=should_stop,
+            previews=work.previews,
+            limits=work.limits,
+            **extra,
         )
         frames, width, height = done.frames, done.width, done.height
         if options.describe is None:
@@ -186,7 +184,7 @@ def _assemble(work: Work, stages: Stages, should_stop: StopFn) -> JobResult:
 
 def _measure(work: Work, probe: ProbeFn) -> tuple[int, int, int]:
     """Frames and size of an input described without upscaling, refused by the pipeline's own limits."""
-    limits = work.limits or Bounds()
+    limits = work.limits or Limits()
     try:
         info = probe(
             work.input,
@@ -204,11 +202,15 @@ def _describe(
 ) -> Path:
     """Run ``describe`` into the output; bad input stays permanent, anything unexpected becomes transient."""
     assert stages.describe is not None  # checked before any work
-    limits = work.limits or Bounds()
+    limits = work.limits or Limits()
     try:
         result = stages.describe(
-            source, work.output, lang=work.options.describe, describer=tools.describer(),
-            on_progress=report, max_duration_s=limits.max_duration_s,
+            source,
+            work.output,
+            lang=work.options.describe,
+            describer=tools.describer(),
+            on_progress=report,
+            max_duration_s=limits.max_duration_s,
         )
     except (JobError, JobCancelled):
         raise

@@ -27,6 +27,7 @@ import numpy as np
 from adapter import video
 from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError, StorageError
 from adapter.inference import Upscaler
+from adapter.limits import Limits
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError, probe
 
@@ -35,18 +36,6 @@ STATIC_THRESHOLD = 1.5
 _POLL_S = 0.2
 _PROGRESS_EVERY_S = 0.5
 _DONE = object()
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Input and output limits and subprocess timeouts."""
-
-    max_width: int = 3840
-    max_height: int = 2160
-    max_duration_s: float = 7200
-    max_output_pixels: int = 7680 * 4320
-    probe_timeout_s: float = 30
-    mux_timeout_s: float = 1800
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from adapter.errors import JobCancelled, JobError
 from adapter.flight import Flight, StopCheck, Throttle, for_part
 from adapter.job import Stages, Toolbox
+from adapter.limits import Limits
 from adapter.metrics import Metrics
 from adapter.queue import (
     JOB_ID_HEADER,
@@ -52,7 +53,7 @@ class WorkerConfig:
 
     amqp_url: str
     storage_root: Path
-    limits: Any = None
+    limits: Limits | None = None
     delivery_limit: int = topology.DELIVERY_LIMIT
     progress_interval_s: float = 1.0
     cancel_poll_s: float = 1.0
