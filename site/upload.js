@@ -5,6 +5,18 @@ import { fileProblem, sizeChoice, sizeState } from "./checks.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
+/** One option of a segmented radio group: <label class="segment"><input type="radio"><span></span></label>. */
+function segmentRadio(name, value, checked) {
+  const label = document.createElement("label");
+  label.className = "segment";
+  label.innerHTML = '<input type="radio"><span class="segment-text"></span>';
+  const input = label.querySelector("input");
+  input.name = name;
+  input.value = value;
+  input.checked = checked;
+  return label;
+}
+
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
 const DEFAULT_MODEL = "realesr-animevideov3-x4";
@@ -124,23 +136,12 @@ export class UploadForm {
       ...this.config.heights.map((height) => `height:${height}`),
     ];
     for (const value of values) {
-      const label = document.createElement("label");
-      label.className = "segment";
-      label.innerHTML = '<input type="radio" name="size"><span class="segment-text"></span>';
-      const input = label.querySelector("input");
-      input.value = value;
-      input.checked = value === this.size;
-      sizes.append(label);
+      sizes.append(segmentRadio("size", value, value === this.size));
     }
     const langs = $("describe-langs");
     langs.replaceChildren();
     for (const code of this.describeLanguages()) {
-      const label = document.createElement("label");
-      label.className = "segment";
-      label.innerHTML = '<input type="radio" name="describe-lang"><span class="segment-text"></span>';
-      const input = label.querySelector("input");
-      input.value = code;
-      input.checked = code === this.describeLang;
+      const label = segmentRadio("describe-lang", code, code === this.describeLang);
       const text = label.querySelector(".segment-text");
       text.textContent = LANG_NAMES[code];
       text.lang = code;
