@@ -7,7 +7,7 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 from pydantic import ValidationError
 
@@ -16,7 +16,7 @@ from adapter.inference import make_upscaler
 from adapter.job import JobResult, Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions
+from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions, Preset
 
 
 class ProgressBar:
@@ -63,7 +63,12 @@ def parser() -> argparse.ArgumentParser:
     )
     size.add_argument("--height", type=int, help="output height in pixels (aspect kept)")
     cli.add_argument("--crf", type=int, default=18, help="encoder quality, lower is better (default 18)")
-    cli.add_argument("--preset", default="medium", help="encoder preset (default medium)")
+    cli.add_argument(
+        "--preset",
+        default="auto",
+        choices=get_args(Preset),
+        help="encoder preset (default auto: ultrafast when the model runs on the CPU, else veryfast)",
+    )
     cli.add_argument("--encoder", default="libx264", choices=("libx264", "libx265", "h264_nvenc"))
     cli.add_argument(
         "--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted"

@@ -25,11 +25,13 @@ log = logging.getLogger(__name__)
 
 @runtime_checkable
 class Upscaler(Protocol):
-    """A super-resolution model: ``scale`` × size, at most ``max_batch`` frames a call."""
+    """A super-resolution model: ``scale`` × size, at most ``max_batch`` frames a call, on ``device``."""
 
     scale: int
     max_batch: int
     in_flight: int
+    #: "cpu" when the model competes with the encoder for the CPU, "gpu" when it has its own silicon.
+    device: str
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """Upscale uint8 ``[N, H, W, 3]`` to ``[N, scale·H, scale·W, 3]``; thread-safe."""
@@ -62,6 +64,7 @@ class LocalUpscaler:
         self.scale = MODELS[model]
         self.max_batch = max_batch
         self.in_flight = 1
+        self.device = "cpu"
         self._local = threading.local()
         self.runtime = runtime
         if runtime in ("auto", "openvino"):
@@ -131,6 +134,7 @@ class TritonUpscaler:
         self.model = model
         self.scale = MODELS[model]
         self.in_flight = in_flight
+        self.device = "gpu"
         self._timeout = timeout_s
         self._shared = shared_memory
         self._local = threading.local()
@@ -172,6 +176,9 @@ class TritonUpscaler:
                 problems.append(f"{name} shape must be [-1, -1, -1, 3], got {tensor.get('shape')}")
         if problems:
             raise ModelContractError(f"served model {self.model} breaks the contract: " + "; ".join(problems))
+        # Where the served model runs decides the encoder's CPU budget (video.resolve_preset).
+        kinds = {group.get("kind", "KIND_AUTO") for group in config.get("instance_group", [])}
+        self.device = "cpu" if kinds == {"KIND_CPU"} else "gpu"
         return batch
 
     def _region(self, role: str, nbytes: int) -> tuple[str, Any]:
@@ -244,6 +251,7 @@ class TiledUpscaler:
             raise ValueError("tile must be larger than twice the overlap")
         self.inner, self.tile, self.overlap = inner, tile, overlap
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
+        self.device = inner.device
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """Upscale, tiling only when a frame exceeds the tile size."""

@@ -335,6 +335,7 @@ def run(
     video_temp = output_path.with_name(f".{output_path.name}.{tag}.video.mp4")
     output_temp = output_path.with_name(f".{output_path.name}.{tag}.partial.mp4")
     decoder = video.Decoder(Path(input_path))
+    preset = video.resolve_preset(options.preset, options.encoder, upscaler.device)
     frames_total = info.frames if segment is None else segment_frames(info, *segment)
     state = _Run(frames_total)
     meter = _Meter(on_progress)
@@ -356,7 +357,7 @@ def run(
                 colour=colour,
                 encoder=options.encoder,
                 crf=options.crf,
-                preset=options.preset,
+                preset=preset,
             )
 
         threads = [

@@ -18,6 +18,10 @@ MODELS: dict[str, int] = {
     "realesrgan-x4plus-anime": 4,
 }
 DEFAULT_MODEL = "realesr-animevideov3-x4"
+#: x264/x265 presets, fastest first. "auto" (the default) lets the adapter choose by where the model runs.
+Preset = Literal[
+    "auto", "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
 #: Languages of the audio description (тифлокомментарии) the adapter can add.
 DescribeLang = Literal["ru", "en"]
 DESCRIBE_LANGUAGES: tuple[str, ...] = get_args(DescribeLang)
@@ -38,7 +42,7 @@ class JobOptions(BaseModel):
     scale: int | None = Field(default=None, ge=1, le=4)
     height: int | None = Field(default=None, ge=16, le=4320)
     crf: int = Field(default=18, ge=0, le=51)
-    preset: str = "medium"
+    preset: Preset = "auto"
     encoder: Literal["libx264", "libx265", "h264_nvenc"] = "libx264"
     #: False: keep the video as it is (only useful together with ``describe``).
     upscale: bool = True

@@ -107,6 +107,22 @@ def test_contract_check_accepts_the_contract() -> None:
 
 
 @pytest.mark.parametrize(
+    ("groups", "device"),
+    [
+        ([{"count": 1, "kind": "KIND_CPU"}], "cpu"),
+        ([{"count": 2, "kind": "KIND_GPU", "gpus": [0]}], "gpu"),
+        ([{"kind": "KIND_CPU"}, {"kind": "KIND_GPU"}], "gpu"),
+    ],
+)
+def test_contract_check_learns_where_the_model_runs(groups: list[dict[str, Any]], device: str) -> None:
+    triton = TritonUpscaler.__new__(TritonUpscaler)
+    triton.model, triton._timeout = "realesr-animevideov3-x4", 1
+    triton._client = _FakeClient(GOOD_META, {"max_batch_size": 8, "instance_group": groups})
+    triton._check_contract()
+    assert triton.device == device
+
+
+@pytest.mark.parametrize(
     ("metadata", "config", "words"),
     [
         (GOOD_META, {"max_batch_size": 0}, "max_batch_size"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -212,6 +213,40 @@ def test_libx265_and_mkv_input(clip: ClipFactory, upscaler: Upscaler, tmp_path: 
     assert _streams(out, "video")[0]["codec_name"] == "hevc"
     assert [s["codec_name"] for s in _streams(out, "subtitle")] == ["mov_text"]
     assert len(frame_times(tmp_path / "out.mp4")) == result.frames == 25
+
+
+class _OnGpu:
+    """The real in-process model, presented as if it ran on a GPU (only ``device`` differs)."""
+
+    def __init__(self, inner: Upscaler) -> None:
+        self.inner, self.device = inner, "gpu"
+        self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return self.inner.infer(batch)
+
+    def close(self) -> None:
+        return None
+
+
+def _x264_subme(path: Path) -> int:
+    """x264's subme setting, read from the stream (0 ultrafast, 2 veryfast, 7 medium)."""
+    found = re.search(rb"x264 - core \d+.*? options: [^\x00]*?subme=(\d+)", path.read_bytes())
+    assert found is not None, "no x264 settings in the output"
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("preset", "on_gpu", "subme"),
+    [("auto", False, 0), ("auto", True, 2), ("medium", False, 7), ("veryfast", False, 2)],
+)
+def test_auto_preset_follows_where_the_model_runs(
+    preset: str, on_gpu: bool, subme: int, clip: ClipFactory, upscaler: Upscaler, tmp_path: Path
+) -> None:
+    source = clip("cfr25.mp4", seconds=1)
+    model: Upscaler = _OnGpu(upscaler) if on_gpu else upscaler
+    run(source, tmp_path / "out.mp4", JobOptions(scale=2, preset=preset), model)
+    assert _x264_subme(tmp_path / "out.mp4") == subme
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ JOB = "b" * 32
 class Nearest:
     """Stand-in model (pixel repeat ×2): the pipeline, encoder and muxer around it are real."""
 
-    scale, max_batch, in_flight = 2, 2, 1
+    scale, max_batch, in_flight, device = 2, 2, 1, "cpu"
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         return batch.repeat(2, axis=1).repeat(2, axis=2)

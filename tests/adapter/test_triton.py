@@ -20,6 +20,7 @@ def test_triton_matches_the_local_model(triton_url: str, upscaler: Upscaler, sha
     remote = TritonUpscaler("realesr-animevideov3-x4", triton_url, timeout_s=60, shared_memory=shared_memory)
     try:
         assert remote.max_batch >= 1 and remote.scale == 4
+        assert remote.device == "cpu"  # the CPU repository's instance_group is KIND_CPU
         frames = np.random.default_rng(0).integers(0, 256, (2, 48, 64, 3), dtype=np.uint8)
         out = remote.infer(frames)
         assert out.shape == (2, 192, 256, 3) and out.dtype == np.uint8
