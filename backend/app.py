@@ -23,7 +23,7 @@ from contract.probe import probe as ffprobe
 from . import jobs
 from .api import Prober, Services, build_router
 from .broker import EventConsumer, Publisher
-from .db import Job, init_db, make_engine, make_sessions
+from .db import Job, make_engine, make_sessions, migrate
 from .errors import ApiError
 from .metrics import Metrics
 from .outbox import Outbox, TaskPublisher
@@ -56,7 +56,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; ``broker=False`` runs without RabbitMQ threads (jobs stay in the outbox)."""
     engine = make_engine(settings.DATABASE_URL)
-    init_db(engine)
+    migrate(engine)
     settings.STORAGE_ROOT.mkdir(parents=True, exist_ok=True)
     store = JobStore(make_sessions(engine))
     metrics = Metrics(store.counts)

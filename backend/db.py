@@ -1,4 +1,9 @@
-"""Jobs database: the SQLAlchemy model and the engine/session factory (SQLite or PostgreSQL)."""
+"""Jobs database: the SQLAlchemy model, the engine/session factory (SQLite or PostgreSQL) and migrations.
+
+The schema is versioned by Alembic (``backend/migrations``); ``migrate`` brings any database to the newest
+revision at start-up. A new column or table needs a new revision there
+(``python -m backend.db revision "what changed"``), checked by ``tests/backend/test_migrations.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,6 +26,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
@@ -151,6 +160,53 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def init_db(engine: Engine) -> None:
-    """Create missing tables (the schema is small and only grows by new tables)."""
-    Base.metadata.create_all(engine)
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: The first revision: the schema that ``create_all`` made before migrations existed.
+BASELINE = "0001"
+# Held (per transaction) while one backend replica migrates, so replicas starting together take turns.
+_MIGRATION_LOCK = 0x56535201
+
+
+def alembic_config(connection: Any = None) -> Config:
+    """Alembic's configuration for ``backend/migrations``, bound to ``connection`` when given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision (a database made by ``create_all`` is adopted as 0001)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        config = alembic_config(connection)
+        tables = set(inspect(connection).get_table_names())
+        if "jobs" in tables and "alembic_version" not in tables:
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m backend.db revision MESSAGE``: autogenerate the next revision on a scratch SQLite file."""
+    import sys
+    import tempfile
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "revision":
+        print('usage: python -m backend.db revision "what changed"', file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{folder}/scratch.db")
+        migrate(engine)
+        with engine.begin() as connection:
+            config = alembic_config(connection)
+            head = ScriptDirectory.from_config(config).get_current_head() or "0"
+            command.revision(config, message=args[1], autogenerate=True, rev_id=f"{int(head) + 1:04d}")
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

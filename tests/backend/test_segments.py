@@ -198,13 +198,13 @@ class RecordingPublisher:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
     """A job store on SQLite and on the real PostgreSQL."""
-    from backend.db import init_db
+    from backend.db import migrate
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     if request.param == "postgresql":
         url = str(request.getfixturevalue("postgres_url"))
     engine = make_engine(url)
-    init_db(engine)
+    migrate(engine)
     return JobStore(make_sessions(engine))
 
 
