@@ -27,7 +27,8 @@ from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
 from adapter.inference import make_upscaler
-from adapter.video import RANGE_MPEG, SPC_SMPTE170M, Colour, Decoder, Encoder
+from adapter.video import RANGE_MPEG, SPC_SMPTE170M, Colour, Encoder
+from bench.pipeline import decoded_frames
 from contract.messages import JobOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,15 +56,6 @@ def low_frames() -> np.ndarray:
             crop = image[y : y + window[1], x : x + window[0]]
             frames.append(cv2.resize(crop, LOW, interpolation=cv2.INTER_AREA))
     return np.stack(frames)
-
-
-def decode(path: Path) -> np.ndarray:
-    """Every frame of ``path`` as RGB, as the pipeline decodes."""
-    decoder = Decoder(path)
-    try:
-        return np.stack([rgb for rgb, _ in decoder.frames()])
-    finally:
-        decoder.close()
 
 
 def main() -> int:
@@ -101,7 +93,7 @@ def main() -> int:
                 encoder.write(frame, index)
             encoder.close()
             encode_ms = 1000 * (cpu_seconds() - started) / len(high)
-            decoded = decode(path)
+            decoded = decoded_frames(path)
             pairs = zip(high, decoded, strict=True)
             psnr = np.mean([peak_signal_noise_ratio(a, b, data_range=255) for a, b in pairs])
             rows.append(
