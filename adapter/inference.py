@@ -134,7 +134,6 @@ class TritonUpscaler:
         self.model = model
         self.scale = MODELS[model]
         self.in_flight = in_flight
-        self.device = "gpu"
         self._timeout = timeout_s
         self._shared = shared_memory
         self._local = threading.local()
@@ -144,7 +143,7 @@ class TritonUpscaler:
             self._client = grpcclient.InferenceServerClient(url)
         except Exception as exc:
             raise InferenceUnavailableError(f"cannot connect to Triton at {url}") from exc
-        self.max_batch = self._check_contract()
+        self.max_batch = self._check_contract()  # also sets ``device`` from the served config
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         from tritonclient.utils import InferenceServerException

@@ -7,6 +7,8 @@ revision at start-up. A new column or table needs a new revision there
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,9 +192,6 @@ def migrate(engine: Engine) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m backend.db revision MESSAGE``: autogenerate the next revision on a scratch SQLite file."""
-    import sys
-    import tempfile
-
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] != "revision":
         print('usage: python -m backend.db revision "what changed"', file=sys.stderr)

@@ -25,7 +25,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from adapter.inference import make_upscaler
 from adapter.pipeline import resize
-from adapter.video import Decoder
+from bench.pipeline import decoded_frames
 from contract.messages import MODELS
 from tests.fixtures.media import encode_frames
 
@@ -54,12 +54,7 @@ def degrade(reference: np.ndarray, folder: Path) -> np.ndarray:
         cv2.resize(f, (WINDOW[0] // FACTOR, WINDOW[1] // FACTOR), interpolation=cv2.INTER_AREA)
         for f in reference
     ]
-    clip = encode_frames(folder / "low.mp4", np.stack(small), rate=12, crf=CRF)
-    decoder = Decoder(clip)
-    try:
-        return np.stack([rgb for rgb, _ in decoder.frames()])
-    finally:
-        decoder.close()
+    return decoded_frames(encode_frames(folder / "low.mp4", np.stack(small), rate=12, crf=CRF))
 
 
 def sharpness(frame: np.ndarray) -> float:
