@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pika
-import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from adapter.errors import JobCancelled, JobError
@@ -39,12 +38,10 @@ from adapter.queue import (
     parse_job,
 )
 from adapter.workspace import JobFiles
-from contract import storage, topology
+from contract import amqp, storage, topology
 from contract.messages import ProgressEvent
 
 log = logging.getLogger(__name__)
-
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ class Worker:
         self._conn: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self.consuming = threading.Event()
-        self._was_consuming = False
+        self._backoff = amqp.Backoff(config.reconnect_min_s, config.reconnect_max_s)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -96,32 +93,17 @@ class Worker:
 
     def serve(self) -> None:
         """Consume until stopped, surviving broker restarts and forced connection closes."""
-        backoff = self._config.reconnect_min_s
-        while not self._stopping.is_set():
-            self._was_consuming = False
-            try:
-                self._session()
-            except Exception as exc:
-                if isinstance(exc, _CONNECTION_ERRORS):
-                    log.warning("broker connection lost (%s)", exc or type(exc).__name__)
-                else:
-                    log.exception("worker session failed")
-                self._abandon_flight()
-                self.metrics.reconnects.inc()
-                if self._was_consuming:
-                    backoff = self._config.reconnect_min_s
-                log.info("reconnecting in %.1fs", backoff)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, self._config.reconnect_max_s)
-            finally:
-                self._conn, self._channel = None, None
+        amqp.run_sessions(
+            self._session, name="vsr-adapter", backoff=self._backoff, stop=self._stopping, on_lost=self._lost
+        )
         self._abandon_flight()
 
+    def _lost(self, _exc: BaseException) -> None:
+        self._abandon_flight()
+        self.metrics.reconnects.inc()
+
     def _session(self) -> None:
-        params = pika.URLParameters(self._config.amqp_url)
-        params.heartbeat = self._config.heartbeat_s
-        params.blocked_connection_timeout = 60
-        conn = pika.BlockingConnection(params)
+        conn = amqp.connect(self._config.amqp_url, name="vsr-adapter", heartbeat_s=self._config.heartbeat_s)
         try:
             channel = conn.channel()
             channel.confirm_delivery()
@@ -132,7 +114,7 @@ class Worker:
             while not self._outbox.empty():
                 self._outbox.get_nowait()
             self.consuming.set()
-            self._was_consuming = True
+            self._backoff.reset()
             log.info("consuming %s", topology.TASKS_QUEUE)
             while True:
                 conn.process_data_events(time_limit=self._config.tick_s)
@@ -151,9 +133,8 @@ class Worker:
                         self._flight.interrupt.set()
         finally:
             self.consuming.clear()
-            if conn.is_open:
-                with contextlib.suppress(*_CONNECTION_ERRORS):
-                    conn.close()
+            self._conn, self._channel = None, None
+            amqp.close_quietly(conn)
 
     # ---- deliveries ------------------------------------------------------------------------------
 
@@ -229,7 +210,7 @@ class Worker:
     def _wake(self) -> None:
         conn = self._conn
         if conn is not None:
-            with contextlib.suppress(*_CONNECTION_ERRORS):
+            with contextlib.suppress(*amqp.CONNECTION_ERRORS):
                 conn.add_callback_threadsafe(lambda: None)
 
     def _flush_outbox(self) -> None:

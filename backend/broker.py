@@ -6,48 +6,29 @@ connection; nothing here is shared between threads except stop events and plain 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pika
-import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 from pydantic import ValidationError
 
-from contract import topology
+from contract import amqp, topology
+from contract.amqp import CONNECTION_ERRORS
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent, parse_event
 
 from .errors import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
-#: Errors that mean "the broker connection is gone; reconnect".
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    pika.exceptions.AMQPError,
-    ConnectionError,
-    OSError,
-)
-
-
-def connection_parameters(amqp_url: str) -> pika.URLParameters:
-    """Connection parameters with short timeouts so a dead broker is noticed quickly."""
-    params = pika.URLParameters(amqp_url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 1
-    params.heartbeat = 30
-    params.client_properties = {"connection_name": "vsr-backend"}
-    return params
-
 
 class Publisher:
     """Publishes task messages as persistent, mandatory, publisher-confirmed deliveries."""
 
     def __init__(self, amqp_url: str) -> None:
-        self._params = connection_parameters(amqp_url)
+        self._url = amqp_url
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
 
@@ -56,7 +37,7 @@ class Publisher:
             return self._channel
         self.close()
         try:
-            self._connection = pika.BlockingConnection(self._params)
+            self._connection = amqp.connect(self._url, name="vsr-backend-outbox")
             channel = self._connection.channel()
             channel.confirm_delivery()
             topology.declare(channel)
@@ -114,9 +95,7 @@ class Publisher:
     def close(self) -> None:
         """Close the connection, ignoring errors from one already gone."""
         connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None and connection.is_open:
-            with contextlib.suppress(*CONNECTION_ERRORS):
-                connection.close()
+        amqp.close_quietly(connection)
 
 
 EventHandler = Callable[[ProgressEvent | DoneEvent | FailedEvent], None]
@@ -125,8 +104,9 @@ EventHandler = Callable[[ProgressEvent | DoneEvent | FailedEvent], None]
 class EventConsumer(threading.Thread):
     """Consumes ``vsr.events`` and acks each message only after ``handle`` committed it.
 
-    Reconnects with exponential backoff. A malformed message is logged and dropped (it can never
-    succeed); a handler error (e.g. the database is down) requeues the message and reconnects.
+    Reconnects with jittered exponential backoff (contract.amqp). A malformed message is logged and
+    dropped (it can never succeed); a handler error (e.g. the database is down) requeues the message
+    and reconnects.
     """
 
     def __init__(
@@ -135,13 +115,13 @@ class EventConsumer(threading.Thread):
         handle: EventHandler,
         *,
         prefetch: int = 32,
-        max_backoff_s: float = 10,
+        backoff: amqp.Backoff | None = None,
     ) -> None:
         super().__init__(name="vsr-events", daemon=True)
-        self._params = connection_parameters(amqp_url)
+        self._url = amqp_url
         self._handle = handle
         self._prefetch = prefetch
-        self._max_backoff_s = max_backoff_s
+        self._backoff = backoff or amqp.Backoff()
         self._stop_event = threading.Event()
         self.connected = False
 
@@ -150,19 +130,12 @@ class EventConsumer(threading.Thread):
         self._stop_event.set()
 
     def run(self) -> None:
-        backoff = 0.5
-        while not self._stop_event.is_set():
-            try:
-                self._consume()
-                backoff = 0.5
-            except CONNECTION_ERRORS as exc:
-                log.warning("events consumer disconnected, retrying in %.1f s: %r", backoff, exc)
-            self.connected = False
-            self._stop_event.wait(backoff)
-            backoff = min(backoff * 2, self._max_backoff_s)
+        amqp.run_sessions(
+            self._consume, name="vsr-backend-events", backoff=self._backoff, stop=self._stop_event
+        )
 
     def _consume(self) -> None:
-        connection = pika.BlockingConnection(self._params)
+        connection = amqp.connect(self._url, name="vsr-backend-events")
         failed: list[bool] = []
         try:
             channel = connection.channel()
@@ -180,15 +153,14 @@ class EventConsumer(threading.Thread):
             channel.basic_consume(topology.EVENTS_QUEUE, on_event)
             channel.basic_consume(topology.DEAD_NOTIFY_QUEUE, on_dead)
             self.connected = True
+            self._backoff.reset()
             log.info("events consumer connected")
             # A failed handler (e.g. the database is down) requeued its message: reconnect after a backoff.
             while not self._stop_event.is_set() and not failed:
                 connection.process_data_events(time_limit=1)
         finally:
             self.connected = False
-            if connection.is_open:
-                with contextlib.suppress(*CONNECTION_ERRORS):
-                    connection.close()
+            amqp.close_quietly(connection)
 
     def _deliver(self, channel: BlockingChannel, tag: int, parse: Parser, body: bytes) -> bool:
         try:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from contract import amqp
 from contract.messages import JobMessage, JobOptions, Segment, TaskKind
 from contract.storage import output_key, segment_key
 
@@ -74,14 +75,14 @@ class Outbox(threading.Thread):
         publisher: TaskPublisher,
         *,
         poll_s: float = 2.0,
-        max_backoff_s: float = 10.0,
+        backoff: amqp.Backoff | None = None,
         on_depth: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(name="vsr-outbox", daemon=True)
         self._store = store
         self._publisher = publisher
         self._poll_s = poll_s
-        self._max_backoff_s = max_backoff_s
+        self._backoff = backoff or amqp.Backoff()
         self._on_depth = on_depth
         self._wake = threading.Event()
         self._stop_event = threading.Event()
@@ -101,21 +102,22 @@ class Outbox(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        backoff = 0.5
         while not self._stop_event.is_set():
             self._wake.clear()
             try:
                 self.publish_pending()
                 if self._on_depth is not None:
                     self._on_depth(self._publisher.queue_depth())
-                backoff = 0.5
+                self._backoff.reset()
                 wait = self._poll_s
             except BrokerUnavailable as exc:
-                log.warning("broker unavailable, outbox retries in %.1f s: %s", backoff, exc)
-                wait, backoff = backoff, min(backoff * 2, self._max_backoff_s)
+                wait = self._backoff.next_delay()
+                log.warning(
+                    "broker unavailable, outbox reconnecting in %.2fs: %s", wait, exc, extra={"delay_s": wait}
+                )
             except Exception:
                 log.exception("outbox pass failed")  # e.g. the database is briefly down
-                wait = backoff
+                wait = self._backoff.next_delay()
             self._wait(wait)
         self._publisher.close()
 

@@ -16,7 +16,7 @@ from backend.app import create_app
 from backend.broker import EventConsumer, Publisher
 from backend.errors import BrokerUnavailable
 from backend.settings import Settings
-from contract import topology
+from contract import amqp, topology
 from contract.messages import DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
 
 from .conftest import BrokerProxy, upload, wait_for
@@ -192,7 +192,7 @@ def test_consumer_requeues_when_the_handler_fails_and_acks_after_success(amqp_ur
             raise RuntimeError("database is down")
         applied.set()
 
-    consumer = EventConsumer(amqp_url, handle, max_backoff_s=0.5)
+    consumer = EventConsumer(amqp_url, handle, backoff=amqp.Backoff(max_s=0.5))
     consumer.start()
     try:
         send_events(
