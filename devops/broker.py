@@ -96,12 +96,24 @@ class Vhost:
         assert self._ctl is not None
         subprocess.run([self._ctl, "-q", *args], check=True, timeout=60, capture_output=True)
 
+    def refuse(self) -> None:
+        """Refuse new connections of the user to this vhost (as a broker that is down would)."""
+        self._run("clear_permissions", "-p", self.name, self.user)
+
+    def admit(self) -> None:
+        """Give the user full access to this vhost (again)."""
+        self._run("set_permissions", "-p", self.name, self.user, ".*", ".*", ".*")
+
+    def close_connections(self, reason: str = "closed by test") -> None:
+        """Force-close every client connection of this vhost, like a broker restart does."""
+        self._run("close_all_connections", "--vhost", self.name, reason)
+
     def __enter__(self) -> Vhost:
         if not self.available:
             raise RuntimeError("rabbitmqctl not found")
         try:
             self._run("add_vhost", self.name)
-            self._run("set_permissions", "-p", self.name, self.user, ".*", ".*", ".*")
+            self.admit()
         except subprocess.CalledProcessError as exc:
             stderr = exc.stderr.decode(errors="replace").strip() if exc.stderr else ""
             raise RuntimeError(f"rabbitmqctl {' '.join(exc.cmd[2:3])} failed: {stderr}") from exc
