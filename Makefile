@@ -14,8 +14,11 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
+# The database the PostgreSQL tests create their throw-away databases from (tests/backend/conftest.py).
+TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_POSTGRES_URL
 
-.PHONY: help up test lint bench deps dev-deps system models compose-config clean
+.PHONY: help up test lint bench deps dev-deps system models postgres compose-config clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,6 +53,11 @@ models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description d
 	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
 	$(PY) -m adapter.description.fetch_models
 
+postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (.ci/run installs and starts it)
+	@$(PY) -c 'import os, psycopg; psycopg.connect(os.environ["TEST_POSTGRES_URL"], connect_timeout=5).close()' \
+	  2>/dev/null || { echo "make test needs PostgreSQL at $(TEST_POSTGRES_URL) (user postgres, no password," \
+	  "database test): run .ci/run, or start your server and set TEST_POSTGRES_URL" >&2; exit 1; }
+
 up: system models  ## start Triton, ADAPTERS (2) adapters and the backend on http://localhost:8008 (Ctrl-C stops)
 	$(PY) -m devops.local up --skip-build
 
@@ -57,8 +65,8 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/mypy --no-error-summary .
 
-test: system models lint  ## ruff, mypy and the whole test suite (real RabbitMQ, tritonserver, ffmpeg, Chromium)
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
+	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_ARGS)
 
 bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
 	@set -e; for script in bench/*.py; do \

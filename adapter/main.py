@@ -16,6 +16,7 @@ from adapter.inference import make_upscaler
 from adapter.job import Stages
 from adapter.metrics import Metrics
 from adapter.settings import AdapterSettings
+from adapter.throttle import Throttled
 from adapter.worker import Worker, WorkerConfig
 from contract import logs
 from contract.messages import DEFAULT_MODEL
@@ -28,11 +29,14 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
     stages = Stages(
         run_pipeline=pipeline.run,
         assemble=assemble,
-        make_upscaler=functools.partial(
-            make_upscaler,
-            triton_url=settings.triton_url,
-            models_dir=settings.MODELS_DIR,
-            timeout_s=settings.INFERENCE_TIMEOUT_S,
+        make_upscaler=Throttled(
+            functools.partial(
+                make_upscaler,
+                triton_url=settings.triton_url,
+                models_dir=settings.MODELS_DIR,
+                timeout_s=settings.INFERENCE_TIMEOUT_S,
+            ),
+            settings.TEST_FRAME_DELAY_MS,
         ),
         describe=describe,
         make_describer=functools.partial(

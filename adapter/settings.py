@@ -40,6 +40,8 @@ class AdapterSettings(BaseSettings):
     DESCRIPTION_CAPTIONER_ONNX: Path | None = None
     #: Detections below this confidence are not mentioned.
     DESCRIPTION_MIN_SCORE: float = Field(default=0.3, gt=0, lt=1)
+    #: Test-only floor on each frame's upscaling time (adapter/throttle.py); 0 in production.
+    TEST_FRAME_DELAY_MS: float = Field(default=0, ge=0)
 
     @property
     def triton_url(self) -> str | None:

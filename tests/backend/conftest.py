@@ -24,6 +24,8 @@ from tests.fixtures.media import make_clip, make_still
 
 RABBIT_HOST, RABBIT_PORT = BROKER_HOST, BROKER_PORT
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: Parameters of a database fixture: SQLite, and the real PostgreSQL (marked, so CI can select it).
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,10 @@ from backend.app import create_app
 from backend.db import normalise_url
 from backend.settings import Settings
 from contract.messages import DoneEvent, ProgressEvent
+from tests.backend.conftest import DATABASES
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, settings: Settings) -> str:
     if request.param == "sqlite":
         return settings.DATABASE_URL

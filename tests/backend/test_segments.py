@@ -19,7 +19,7 @@ from backend.store import JobStore
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
 from contract.probe import keyframes
 from contract.storage import output_key, segment_key
-from tests.backend.conftest import upload
+from tests.backend.conftest import DATABASES, upload
 from tests.backend.test_jobs import new_job
 from tests.fixtures.media import make_gop_clip
 
@@ -195,7 +195,7 @@ class RecordingPublisher:
         return None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
     """A job store on SQLite and on the real PostgreSQL."""
     from backend.db import migrate

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton]
 
 def test_up_serves_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     base_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
-    require(broker_answers(base_url), "RabbitMQ at AMQP_URL")
+    require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
     backend, http, grpc, metrics, adapter = (free_port() for _ in range(5))
     with Vhost(base_url) as vhost:
         env = dict(os.environ, AMQP_URL=vhost.url, BACKEND_PORT=str(backend), TRITON_HTTP_PORT=str(http),

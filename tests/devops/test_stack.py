@@ -42,7 +42,7 @@ def test_backend_killed_and_restarted(stack: Stack) -> None:
 
 def test_an_adapter_that_cannot_start_fails_the_start_with_its_log(tmp_path: Path) -> None:
     base_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
-    require(broker_answers(base_url), "RabbitMQ at AMQP_URL")
+    require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
     with Vhost(base_url) as vhost:
         config = StackConfig(
             run_dir=tmp_path, amqp_url=vhost.url, backend_port=free_port(), adapters=1,

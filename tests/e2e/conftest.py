@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +90,32 @@ def wait_job(api: httpx.Client, job_id: str, until: Any = TERMINAL, timeout: flo
 
 
 def running(job: dict[str, Any]) -> bool:
-    """The job is running and at least one frame has been reported."""
-    return job["status"] == "running" and job["frames_done"] > 0
+    """The job is running and partly done: progress strictly between 0 and 1."""
+    return job["status"] == "running" and 0 < job["progress"] < 1
+
+
+def hit_while_running(
+    api: httpx.Client,
+    job_id: str,
+    fault: Callable[[], object],
+    *,
+    ready: Callable[[dict[str, Any]], bool] = lambda job: True,
+    check_after: bool = True,
+    timeout: float = 120,
+) -> dict[str, Any]:
+    """Inject ``fault`` once the job runs with 0 < progress < 1 (and ``ready``); the job as last seen."""
+    # Fail, never skip, when the job ends first: the fault would hit nothing and the test pass vacuously
+    # (the stack's FRAME_DELAY_MS keeps jobs running long enough on any host).
+    due = lambda job: job["status"] in TERMINAL or (running(job) and ready(job))  # noqa: E731
+    job = wait_job(api, job_id, due, timeout)
+    assert running(job), f"job {job_id} was not running when the fault was due: {job}"
+    fault()
+    if check_after:  # and had not finished in the moment between the look and the fault
+        response = api.get(f"/api/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        after = response.json()
+        assert after["status"] not in TERMINAL, f"job {job_id} had finished before the fault hit it: {after}"
+    return job
 
 
 def adapter_metric(port: int, name: str, labels: str = "") -> float:

@@ -19,24 +19,28 @@ from tests.e2e.conftest import (
     clip,
     dead_letters,
     done_counts,
+    hit_while_running,
     poison_clip,
-    running,
     upload,
     vhost_of,
     wait_job,
 )
 from tests.fixtures.media import ffprobe
+from tests.fixtures.stack import FRAME_DELAY_MS
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 
-#: 200 frames: several seconds of work even at ~50 frames/s, and still one segment (< 1.5 × SEGMENT_SECONDS).
+#: 200 frames, still one segment (< 1.5 × SEGMENT_SECONDS).
 CRASH_SECONDS = 8.0
 CRASH_FRAMES = 200
+#: The stack's throttle makes the crash clip last at least this long on any host: several progress events
+#: (one a second) before it is done, so the fault lands mid-job.
+assert CRASH_FRAMES * FRAME_DELAY_MS / 1000 >= 5
 
 
 def crash_clip(folder: Path) -> Path:
-    """Long enough to still be running a few seconds after the first progress event on 2 CPU cores."""
+    """A clip whose job runs long enough (throttled) for a fault to hit it mid-way."""
     return clip(folder, "crash.mp4", size="176x144", seconds=CRASH_SECONDS)
 
 
@@ -69,12 +73,11 @@ def test_adapter_killed_mid_job_completes_exactly_once(
     stack: Stack, api: httpx.Client, e2e_clips: Path
 ) -> None:
     job = upload(api, crash_clip(e2e_clips))
-    wait_job(api, job["id"], running)
     victim = busy_adapter(stack)
     survivor = 1 - victim
     before = done_counts(stack)[survivor]
-    stack.kill_adapter(victim)
     try:
+        hit_while_running(api, job["id"], lambda: stack.kill_adapter(victim))
         done = wait_job(api, job["id"], timeout=180)
         assert done["status"] == "done", done["error"]
         assert done["output"]["frames"] == CRASH_FRAMES
@@ -88,12 +91,10 @@ def test_connections_closed_mid_job_reconnect_and_complete(
     stack: Stack, api: httpx.Client, e2e_clips: Path
 ) -> None:
     job = upload(api, crash_clip(e2e_clips))
-    wait_job(api, job["id"], running)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost_of(stack.amqp_url), "e2e test"],
-        check=True,
-        timeout=60,
-        capture_output=True,
+    vhost = vhost_of(stack.amqp_url)
+    close_all = ["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost, "e2e test"]
+    hit_while_running(
+        api, job["id"], lambda: subprocess.run(close_all, check=True, timeout=60, capture_output=True)
     )
     done = wait_job(api, job["id"], timeout=180)
     assert done["status"] == "done", done["error"]
@@ -108,10 +109,10 @@ def test_backend_restarted_mid_job_applies_done_after_restart(
     stack: Stack, api: httpx.Client, e2e_clips: Path
 ) -> None:
     job = upload(api, crash_clip(e2e_clips))
-    wait_job(api, job["id"], running)
     before = sum(done_counts(stack))
-    stack.kill_backend()
     try:
+        # No look after the kill (the API is down): the done counted below, while it is down, proves it.
+        hit_while_running(api, job["id"], stack.kill_backend, check_after=False)
         deadline = time.monotonic() + 120
         while sum(done_counts(stack)) == before:  # the done event waits in the durable events queue
             assert time.monotonic() < deadline, "the adapter did not finish while the backend was down"

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from devops.local import Stack
-from tests.e2e.conftest import running, upload, wait_job
+from tests.e2e.conftest import hit_while_running, upload, wait_job
 from tests.fixtures.media import make_gop_clip, packet_pts, time_base
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
@@ -141,23 +141,29 @@ def test_adapter_killed_mid_segment_redoes_only_that_segment(
     offsets = [adapter.log_path.stat().st_size for adapter in stack.adapters]
     job = upload(api, long_clip(e2e_clips, 30))
     assert job["segments"] == 3
-    wait_job(api, job["id"], running)
     victim = 0
-    # The victim is killed while it works on a segment it has not finished.
-    wait_job(
-        api, job["id"], lambda _: any(victim in who for who in _starts(stack, job["id"], offsets).values())
-    )
-    started = _starts(stack, job["id"], offsets)
-    killed = next(part for part, who in started.items() if who == [victim])
-    assert killed not in _done_lines(stack, job["id"], offsets)
-    stack.kill_adapter(victim)
+
+    def unfinished_by_victim() -> list[str]:
+        done = _done_lines(stack, job["id"], offsets)
+        return [part for part, who in _starts(stack, job["id"], offsets).items()
+                if who == [victim] and part not in done]
+
+    # The victim is killed while it works on a segment it has not finished (and the job is mid-way).
+    killed: list[str] = []
+
+    def kill() -> None:
+        killed.extend(unfinished_by_victim())
+        stack.kill_adapter(victim)
+
     try:
+        hit_while_running(api, job["id"], kill, ready=lambda _: bool(unfinished_by_victim()))
+        assert len(killed) == 1, killed
         done = wait_job(api, job["id"], timeout=240)
         assert done["status"] == "done", done["error"]
         assert done["output"]["frames"] == 750
         starts = _starts(stack, job["id"], offsets)
-        assert starts[killed] == [victim, 1 - victim], f"only the killed segment is redone: {starts}"
-        others = {part: who for part, who in starts.items() if part != killed}
+        assert starts[killed[0]] == [victim, 1 - victim], f"only the killed segment is redone: {starts}"
+        others = {part: who for part, who in starts.items() if part != killed[0]}
         assert all(len(who) == 1 for who in others.values()), f"every other part ran once: {starts}"
         assert sorted(_done_lines(stack, job["id"], offsets)) == sorted(starts), "each part finished once"
         final = api.get(f"/api/jobs/{job['id']}").json()

@@ -1,7 +1,8 @@
 """A scripted stand-in for the backend, served through Playwright routing, to test the page's own logic.
 
 Only the page-logic tests use it (states that are hard to reach on purpose: a failed job, a 413); the real
-stack is exercised by test_flow.py.
+stack is exercised by test_flow.py. Every job it sends is first validated against the backend's own
+``JobOut`` and serialised by it, so the page is never tested against a shape the backend cannot send.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from backend.schemas import JobOut
 
 ORIGIN = "http://studio.test"
 
@@ -32,8 +35,15 @@ CONFIG: dict[str, Any] = {
 }
 
 
+def as_sent(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as the backend sends it: validated by ``JobOut`` (defaults filled in), then dumped."""
+    unknown = set(body) - set(JobOut.model_fields)
+    assert not unknown, f"the fake job has fields JobOut does not: {sorted(unknown)}"
+    return JobOut.model_validate(body).model_dump(mode="json")
+
+
 def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
-    """A job JSON as the backend sends it."""
+    """A job JSON as the backend sends it (checked against ``JobOut``)."""
     body: dict[str, Any] = {
         "id": job_id, "filename": f"{job_id[:6]}.mp4", "status": status, "progress": 0.0,
         "frames_done": 0, "frames_total": 50, "fps": None, "eta_s": None, "error": None,
@@ -44,7 +54,7 @@ def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
         "preview_after_url": None,
     }
     body.update(extra)
-    return body
+    return as_sent(body)
 
 
 @dataclass
@@ -75,14 +85,14 @@ class FakeApi:
         if path == "/api/config":
             self._json(route, 200, self.config)
         elif path == "/api/jobs" and request.method == "GET":
-            self._json(route, 200, self.jobs)
+            self._json(route, 200, [as_sent(item) for item in self.jobs])
         elif path in self.files:
             kind, data = self.files[path]
             route.fulfill(status=200, content_type=kind, body=data)
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
             status, answer = self.upload_answer or (500, {"detail": "no answer scripted"})
-            self._json(route, status, answer)
+            self._json(route, status, as_sent(answer) if status == 201 else answer)
         elif path.startswith("/api/jobs/") and request.method == "DELETE":
             self._delete(route, path.rsplit("/", 1)[-1])
         else:
@@ -94,7 +104,7 @@ class FakeApi:
                 continue
             if item["status"] in ("queued", "running"):
                 item.update(status="cancelled")
-                self._json(route, 200, item)
+                self._json(route, 200, as_sent(item))
             else:
                 del self.jobs[index]
                 route.fulfill(status=204, body="")

@@ -1,0 +1,59 @@
+"""Test-only: an upscaler that costs at least a set time per frame, so tests see jobs running on any host.
+
+End-to-end tests inject faults into a running job and watch its progress; on a fast GPU host an
+unthrottled short clip is done before they can look. ``TEST_FRAME_DELAY_MS`` (adapter/settings.py) sets
+the floor; 0, the default, leaves the upscaler untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from adapter.inference import Upscaler
+
+
+class UpscalerFactory(Protocol):
+    """Builds the upscaler of a model (``adapter.inference.make_upscaler`` with its settings bound)."""
+
+    def __call__(self, model: str) -> Upscaler: ...
+
+
+class ThrottledUpscaler:
+    """Forwards to ``inner``, but no faster than one frame per ``frame_delay_s`` over all threads."""
+
+    def __init__(self, inner: Upscaler, frame_delay_s: float) -> None:
+        self.inner = inner
+        self.frame_delay_s = frame_delay_s
+        self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
+        self.device = inner.device
+        # One lock for every caller: the floor holds however many requests the pipeline keeps in flight.
+        self._lock = threading.Lock()
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Wait ``frame_delay_s`` per frame of ``batch`` (in turn with other callers), then upscale."""
+        with self._lock:
+            time.sleep(self.frame_delay_s * len(batch))
+        return self.inner.infer(batch)
+
+    def close(self) -> None:
+        """Close the wrapped upscaler."""
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """``make_upscaler`` wrapped in ``ThrottledUpscaler`` when ``frame_delay_ms`` > 0; picklable."""
+
+    make_upscaler: UpscalerFactory
+    frame_delay_ms: float
+
+    def __call__(self, model: str) -> Upscaler:
+        upscaler = self.make_upscaler(model)
+        if self.frame_delay_ms <= 0:
+            return upscaler
+        return ThrottledUpscaler(upscaler, self.frame_delay_ms / 1000)

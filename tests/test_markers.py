@@ -1,0 +1,73 @@
+"""Every service-backed test carries its service's marker, since CI selects tests by marker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import missing_markers, private_vhost
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class _Mark:
+    name: str
+
+
+@dataclass
+class _Params:
+    params: dict[str, object]
+
+
+@dataclass
+class _Item:
+    """Just enough of a pytest item for the check."""
+
+    fixturenames: list[str]
+    marks: list[str] = field(default_factory=list)
+    params: dict[str, object] | None = None
+    nodeid: str = "tests/x.py::test_x"
+
+    def __post_init__(self) -> None:
+        if self.params is not None:
+            self.callspec = _Params(self.params)
+
+    def iter_markers(self) -> Iterator[_Mark]:
+        return iter(_Mark(name) for name in self.marks)
+
+
+def _uses_a_vhost() -> None:
+    with private_vhost():
+        pass
+
+
+def test_a_fixture_of_a_service_needs_its_markers() -> None:
+    assert missing_markers(_Item(["stack", "tmp_path"])) == {"rabbitmq", "triton"}
+    assert missing_markers(_Item(["stack"], marks=["rabbitmq", "triton", "slow"])) == set()
+    assert missing_markers(_Item(["open_tab"], marks=["rabbitmq"])) == {"browser"}
+    assert missing_markers(_Item(["tmp_path"])) == set()
+
+
+def test_a_postgresql_parameter_needs_the_postgres_marker() -> None:
+    assert missing_markers(_Item(["database_url"], params={"database_url": "postgresql"})) == {"postgres"}
+    assert missing_markers(_Item(["database_url"], params={"database_url": "sqlite"})) == set()
+
+
+def test_a_service_call_in_the_test_body_needs_its_marker() -> None:
+    item = _Item(["tmp_path"])
+    item.function = _uses_a_vhost  # type: ignore[attr-defined]
+    assert missing_markers(item) == {"rabbitmq"}
+
+
+def test_the_whole_suite_is_marked() -> None:
+    # CI=1 turns a missing marker into a collection error (exit code 4) with the list of tests.
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=ROOT, env={**os.environ, "CI": "1"}, capture_output=True, text=True, timeout=300,
+    )
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
