@@ -285,7 +285,7 @@ export class UploadForm {
     }
     const states = new Map();
     for (const input of $("sizes").querySelectorAll("input")) {
-      states.set(input.value, sizeState(input.value, this.file?.width, this.file?.height));
+      states.set(input.value, sizeState(input.value, this.file?.width, this.file?.height, this.config.max_output));
     }
     if (!states.get(this.size)?.ok) {
       this.size = [...states].find(([, state]) => state.ok)?.[0] ?? this.size;
