@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from adapter import pipeline
@@ -62,10 +63,12 @@ CHOICES: list[dict[str, int]] = [
     ),
     *({"scale": s} for s in (1, *sizing.SCALES)),
 ]
+#: A size [width, height], or the page key of a refusal.
+Answer = list[int] | str
 CASES = [(*source, choice) for source in INPUTS for choice in CHOICES]
 
 
-def contract_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Any:
+def contract_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Answer:
     """The rule's size, or the page's key of its refusal."""
     try:
         return list(
@@ -82,7 +85,7 @@ def contract_answer(width: int, height: int, sar: Fraction, rotation: int, choic
         return REFUSALS[exc.code]
 
 
-def backend_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Any:
+def backend_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Answer:
     options = JobOptions(**choice)
     try:
         return list(backend_output_size(options, width, height, sar=sar, rotation=rotation))
@@ -91,7 +94,7 @@ def backend_answer(width: int, height: int, sar: Fraction, rotation: int, choice
         return REFUSALS[exc.reason.code]
 
 
-def adapter_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Any:
+def adapter_answer(width: int, height: int, sar: Fraction, rotation: int, choice: dict[str, int]) -> Answer:
     try:
         return list(
             pipeline.job_output_size(
@@ -102,7 +105,7 @@ def adapter_answer(width: int, height: int, sar: Fraction, rotation: int, choice
         return REFUSALS[exc.code]
 
 
-def page_answers(cases: list[tuple[int, int, Fraction, int, dict[str, int]]], folder: Path) -> list[Any]:
+def page_answers(cases: list[tuple[int, int, Fraction, int, dict[str, int]]], folder: Path) -> list[Answer]:
     """Run site/sizing.js in Node (as an ES module) over ``cases`` with the config's output box."""
     node = shutil.which("node")
     require(node is not None, "node is not installed")
@@ -133,7 +136,7 @@ def page_answers(cases: list[tuple[int, int, Fraction, int, dict[str, int]]], fo
         timeout=60,
         check=True,
     )
-    answers: list[Any] = json.loads(done.stdout)
+    answers: list[Answer] = json.loads(done.stdout)
     return answers
 
 
@@ -248,18 +251,18 @@ def test_the_adapter_refuses_what_the_backend_refuses(clip: ClipFactory, tmp_pat
     class NoModel:
         scale, max_batch, in_flight, device = 4, 1, 1, "cpu"
 
-        def infer(self, batch: Any) -> Any:
+        def infer(self, batch: np.ndarray) -> np.ndarray:
             raise AssertionError("nothing is inferred for a refused size")
 
         def close(self) -> None:
             return None
 
     with pytest.raises(LimitExceededError, match="already 54 px tall"):
-        pipeline.run(source, tmp_path / "out.mp4", JobOptions(height=48), NoModel())  # type: ignore[arg-type]
+        pipeline.run(source, tmp_path / "out.mp4", JobOptions(height=48), NoModel())
     with pytest.raises(LimitExceededError, match="largest output is 100×100"):
         pipeline.run(
             source, tmp_path / "o.mp4", JobOptions(scale=4), NoModel(), limits=Limits(max_output=(100, 100))
-        )  # type: ignore[arg-type]
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -323,7 +326,7 @@ def test_the_page_predicts_from_the_browser_what_the_backend_computes(
                 assert (width, height) == shown
                 options = JobOptions(**choice)
                 try:
-                    expected: Any = list(
+                    expected: Answer = list(
                         backend_output_size(
                             options, info.frame_width, info.frame_height, sar=info.sar, rotation=rotate
                         )
