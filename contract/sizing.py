@@ -37,6 +37,11 @@ OFFERED_SCALES: Final = (2, 4)
 _SQUARE = Fraction(1)
 
 
+def page_sizes() -> dict[str, list[int]]:
+    """The rule's inputs as ``/api/config`` gives them to the page: offered heights and scales, the box."""
+    return {"heights": list(OFFERED_HEIGHTS), "scales": list(OFFERED_SCALES), "max_output": list(OUTPUT_BOX)}
+
+
 class SizeRefused(ReasonError):
     """The asked-for size is no upscale, or beyond the output box."""
 

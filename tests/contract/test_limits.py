@@ -116,5 +116,6 @@ def test_the_converter_builds_the_catalogue_models() -> None:
 
 
 def test_offered_sizes_are_allowed_sizes() -> None:
+    assert sizing.page_sizes() == {"heights": [480, 720, 1080], "scales": [2, 4], "max_output": [7680, 4320]}
     assert set(sizing.OFFERED_SCALES) <= set(sizing.SCALES)
     assert all(limits.MIN_OUTPUT_HEIGHT <= h <= limits.MAX_OUTPUT_HEIGHT for h in sizing.OFFERED_HEIGHTS)
