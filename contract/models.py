@@ -41,3 +41,8 @@ def config_models() -> list[dict[str, str | int]]:
     return [
         {"id": m.id, "scale": m.scale, "title_ru": m.title_ru, "title_en": m.title_en} for m in CATALOGUE
     ]
+
+
+def page_models() -> dict[str, list[dict[str, str | int]] | str]:
+    """The catalogue as ``/api/config`` gives it to the page: ``models`` and ``default_model``."""
+    return {"models": config_models(), "default_model": DEFAULT_MODEL}

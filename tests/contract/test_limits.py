@@ -106,6 +106,8 @@ def test_the_model_catalogue_is_one_list() -> None:
         (m.id, m.scale, m.title("ru"), m.title("en")) for m in models.CATALOGUE
     ]
     assert all(m.title("ru") != m.title("en") for m in models.CATALOGUE)
+    assert models.page_models() == {"models": models.config_models(), "default_model": models.DEFAULT_MODEL}
+    assert models.CATALOGUE[0].id == models.DEFAULT_MODEL, "the page falls back to the first model"
 
 
 def test_the_converter_builds_the_catalogue_models() -> None:
