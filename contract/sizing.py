@@ -4,7 +4,7 @@ Sizes are *display* sizes in square pixels, shown upright:
 
 * Display size of stored ``width``×``height`` frames with sample aspect ratio ``sar``: non-square pixels
   are stretched, never squeezed (``sar`` > 1 widens, ``sar`` < 1 heightens), rounded half up — what
-  Chromium (``videoWidth``/``videoHeight``) and mpv report, so the page sees the very numbers the
+  Chromium reports as ``videoWidth``/``videoHeight`` (checked by a test), so the page sees the numbers the
   services compute. A rotation of 90 or 270 degrees then swaps the sides.
 * ``scale`` multiplies the display size; ``to_height`` sets the display height and keeps the aspect.
   Both sides are rounded half up to an even number (at least 2): the encoders need even sides.
