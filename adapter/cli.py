@@ -16,7 +16,8 @@ from adapter.inference import make_upscaler
 from adapter.job import JobResult, Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions, Preset
+from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
+from contract.models import DEFAULT_MODEL, MODELS
 
 
 class ProgressBar:
@@ -56,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument("input", type=Path, help="input video file")
     cli.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
-    cli.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    cli.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS))
     size = cli.add_mutually_exclusive_group()
     size.add_argument(
         "--scale", type=int, choices=(1, 2, 3, 4), help="output size as a multiple of the input"
@@ -74,7 +75,10 @@ def parser() -> argparse.ArgumentParser:
         "--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted"
     )
     cli.add_argument(
-        "--models-dir", type=Path, default=Path(".models/onnx"), help="folder of <model>.onnx files"
+        "--models-dir",
+        type=Path,
+        default=AdapterSettings.defaults().MODELS_DIR,
+        help="folder of <model>.onnx files",
     )
     cli.add_argument("--timeout", type=float, default=120, help="seconds allowed for one inference call")
     cli.add_argument(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract import limits, sizing
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Input and output limits and subprocess timeouts."""
+    """Input and output limits and subprocess timeouts; the defaults are the contract's."""
 
-    max_width: int = 3840
-    max_height: int = 2160
-    max_duration_s: float = 7200
-    max_output_pixels: int = 7680 * 4320
-    probe_timeout_s: float = 30
+    max_width: int = limits.MAX_WIDTH
+    max_height: int = limits.MAX_HEIGHT
+    max_duration_s: float = limits.MAX_DURATION_S
+    #: The output box (either orientation), see contract.sizing.
+    max_output: tuple[int, int] = sizing.OUTPUT_BOX
+    probe_timeout_s: float = limits.PROBE_TIMEOUT_S
     mux_timeout_s: float = 1800

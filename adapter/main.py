@@ -46,21 +46,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
             settings.DESCRIPTION_MIN_SCORE,
         ),
     )
-    config = WorkerConfig(
-        amqp_url=settings.AMQP_URL,
-        storage_root=settings.STORAGE_ROOT,
-        limits=pipeline.Limits(
-            max_width=settings.MAX_WIDTH,
-            max_height=settings.MAX_HEIGHT,
-            max_duration_s=settings.MAX_DURATION_S,
-        ),
-        progress_interval_s=settings.PROGRESS_INTERVAL_S,
-        cancel_poll_s=settings.CANCEL_POLL_S,
-        shutdown_grace_s=settings.SHUTDOWN_GRACE_S,
-        heartbeat_s=settings.AMQP_HEARTBEAT_S,
-        reconnect_min_s=settings.RECONNECT_MIN_S,
-        reconnect_max_s=settings.RECONNECT_MAX_S,
-    )
+    config = WorkerConfig.from_settings(settings)
     worker = Worker(config, stages, metrics)
     # Fail at start-up, not on the first job, when the model is missing or breaks its contract.
     worker.preload(DEFAULT_MODEL)
@@ -75,8 +61,8 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
 
 def main(argv: list[str] | None = None) -> int:
     """Run the worker until SIGTERM/SIGINT; a second signal stops the current job at once."""
-    logs.configure()  # JSON lines with job ids, the same format as the backend's
     settings = AdapterSettings()
+    logs.configure(settings.LOG_LEVEL)  # JSON lines with job ids, the same format as the backend's
     metrics = Metrics()
     try:
         worker = build_worker(settings, metrics)

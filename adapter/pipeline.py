@@ -7,7 +7,6 @@ frame touches the disk. Output goes to a hidden temporary name and is renamed on
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import queue
 import threading
@@ -30,6 +29,7 @@ from adapter.inference import Upscaler
 from adapter.limits import Limits
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError, probe
+from contract.sizing import SizeRefused, job_output_size
 
 #: Largest mean difference (0..255) of any 8×8 block for two frames to count as the same picture.
 STATIC_THRESHOLD = 1.5
@@ -57,18 +57,6 @@ class Result:
     height: int
     seconds: float
     inferred: int = 0
-
-
-def _even(value: float) -> int:
-    return max(2, math.floor(value / 2 + 0.5) * 2)
-
-
-def output_size(width: int, height: int, options: JobOptions, model_scale: int) -> tuple[int, int]:
-    """Output display size: ``height`` with aspect kept, else ``scale`` (default the model's); even."""
-    if options.height is not None:
-        return _even(width * options.height / height), _even(options.height)
-    scale = options.scale or model_scale
-    return _even(width * scale), _even(height * scale)
 
 
 def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -324,11 +312,13 @@ def run(
     limits = limits or Limits()
     stop_requested = should_stop or (lambda: False)
     info = _probe(Path(input_path), limits)
-    width, height = output_size(info.width, info.height, options, upscaler.scale)
-    if width * height > limits.max_output_pixels:
-        raise LimitExceededError(
-            f"the output would be {width}x{height}, beyond the {limits.max_output_pixels} pixel limit"
+    try:
+        width, height = job_output_size(
+            options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation,
+            box=limits.max_output,
         )
+    except SizeRefused as exc:
+        raise LimitExceededError(str(exc)) from exc
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
     output_path = Path(output_path)
     tag = uuid.uuid4().hex[:8]

@@ -7,6 +7,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapter.limits import Limits
+from contract import limits
+
 
 class AdapterSettings(BaseSettings):
     """Environment of one adapter process (see docs/architecture.md for the shared names)."""
@@ -18,11 +21,13 @@ class AdapterSettings(BaseSettings):
     #: gRPC address of Triton; empty means run the model in-process (OpenVINO/ONNX Runtime).
     TRITON_URL: str = "127.0.0.1:8001"
     MODELS_DIR: Path = Path("./.models/onnx")
-    MAX_WIDTH: int = Field(default=3840, gt=0)
-    MAX_HEIGHT: int = Field(default=2160, gt=0)
-    MAX_DURATION_S: float = Field(default=7200, gt=0)
+    MAX_WIDTH: int = Field(default=limits.MAX_WIDTH, gt=0)
+    MAX_HEIGHT: int = Field(default=limits.MAX_HEIGHT, gt=0)
+    MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)
     INFERENCE_TIMEOUT_S: float = Field(default=60.0, gt=0)
     ADAPTER_METRICS_PORT: int = Field(default=9108, ge=0, le=65535)
+    #: A logging level name (DEBUG, INFO, WARNING, ERROR).
+    LOG_LEVEL: str = "INFO"
     #: Minimum seconds between two progress events of one job.
     PROGRESS_INTERVAL_S: float = Field(default=1.0, ge=0)
     #: Seconds between two looks at the job's cancel marker.
@@ -47,3 +52,14 @@ class AdapterSettings(BaseSettings):
     def triton_url(self) -> str | None:
         """Triton address, or None for the in-process backend."""
         return self.TRITON_URL.strip() or None
+
+    @classmethod
+    def defaults(cls) -> AdapterSettings:
+        """The documented defaults, without reading the environment."""
+        return cls.model_construct()
+
+    def job_limits(self) -> Limits:
+        """The job limits these settings configure (the rest keep their contract defaults)."""
+        return Limits(
+            max_width=self.MAX_WIDTH, max_height=self.MAX_HEIGHT, max_duration_s=self.MAX_DURATION_S
+        )

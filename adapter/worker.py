@@ -37,6 +37,7 @@ from adapter.queue import (
     needs_guard,
     parse_job,
 )
+from adapter.settings import AdapterSettings
 from adapter.workspace import JobFiles
 from contract import amqp, storage, topology
 from contract.messages import ProgressEvent
@@ -44,21 +45,40 @@ from contract.messages import ProgressEvent
 log = logging.getLogger(__name__)
 
 
+# The settings' defaults, without reading the environment: WorkerConfig restates none of them.
+_DEFAULTS = AdapterSettings.defaults()
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
-    """Plain settings of one worker (built from AdapterSettings in main.py, or directly in tests)."""
+    """Plain settings of one worker: ``from_settings`` in main.py, or built directly in tests."""
 
     amqp_url: str
     storage_root: Path
     limits: Limits | None = None
     delivery_limit: int = topology.DELIVERY_LIMIT
-    progress_interval_s: float = 1.0
-    cancel_poll_s: float = 1.0
-    shutdown_grace_s: float = 20.0
-    heartbeat_s: int = 30
-    reconnect_min_s: float = 0.5
-    reconnect_max_s: float = 15.0
+    progress_interval_s: float = _DEFAULTS.PROGRESS_INTERVAL_S
+    cancel_poll_s: float = _DEFAULTS.CANCEL_POLL_S
+    shutdown_grace_s: float = _DEFAULTS.SHUTDOWN_GRACE_S
+    heartbeat_s: int = _DEFAULTS.AMQP_HEARTBEAT_S
+    reconnect_min_s: float = _DEFAULTS.RECONNECT_MIN_S
+    reconnect_max_s: float = _DEFAULTS.RECONNECT_MAX_S
     tick_s: float = 0.2
+
+    @classmethod
+    def from_settings(cls, settings: AdapterSettings) -> WorkerConfig:
+        """The worker's part of the adapter settings."""
+        return cls(
+            amqp_url=settings.AMQP_URL,
+            storage_root=settings.STORAGE_ROOT,
+            limits=settings.job_limits(),
+            progress_interval_s=settings.PROGRESS_INTERVAL_S,
+            cancel_poll_s=settings.CANCEL_POLL_S,
+            shutdown_grace_s=settings.SHUTDOWN_GRACE_S,
+            heartbeat_s=settings.AMQP_HEARTBEAT_S,
+            reconnect_min_s=settings.RECONNECT_MIN_S,
+            reconnect_max_s=settings.RECONNECT_MAX_S,
+        )
 
 
 class Worker:

@@ -1,8 +1,6 @@
-"""``python -m backend``: serve the API and the page with uvicorn on BACKEND_PORT."""
+"""``python -m backend``: serve the API and the page with uvicorn on BACKEND_HOST:BACKEND_PORT."""
 
 from __future__ import annotations
-
-import os
 
 import uvicorn
 
@@ -14,11 +12,10 @@ from .settings import Settings
 
 def main() -> None:
     """Read settings once, configure JSON logs, run uvicorn."""
-    logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
     settings = Settings()
+    logs.configure(settings.LOG_LEVEL)
     app = create_app(settings)
-    host = os.environ.get("BACKEND_HOST", "0.0.0.0")
-    uvicorn.run(app, host=host, port=settings.BACKEND_PORT, log_config=None)
+    uvicorn.run(app, host=settings.BACKEND_HOST, port=settings.BACKEND_PORT, log_config=None)
 
 
 if __name__ == "__main__":

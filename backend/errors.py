@@ -12,6 +12,8 @@ BackendError                      every error the backend raises on purpose
 
 from __future__ import annotations
 
+from contract.catalogue import Reason
+
 
 class BackendError(Exception):
     """Base of every deliberate backend error."""
@@ -22,8 +24,11 @@ class ApiError(BackendError):
 
     status_code = 500
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, why: Reason | str) -> None:
+        # A plain string is still taken until every caller passes a Reason (helper "api" owns this).
+        detail = why if isinstance(why, str) else why.text("en")
         super().__init__(detail)
+        self.reason = why if isinstance(why, Reason) else None
         self.detail = detail
 
 

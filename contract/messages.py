@@ -7,17 +7,12 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+#: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
+from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
+from contract.models import MODELS as MODELS
+
 SCHEMA_VERSION = 1
 
-#: Models the service offers; ids are Triton model names.
-MODELS: dict[str, int] = {
-    "realesr-animevideov3-x4": 4,
-    "realesr-animevideov3-x3": 3,
-    "realesr-animevideov3-x2": 2,
-    "realesrgan-x4plus": 4,
-    "realesrgan-x4plus-anime": 4,
-}
-DEFAULT_MODEL = "realesr-animevideov3-x4"
 #: x264/x265 presets, fastest first. "auto" (the default) lets the adapter choose by where the model runs.
 Preset = Literal[
     "auto", "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"

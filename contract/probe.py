@@ -114,6 +114,8 @@ class MediaInfo:
     format_name: str
     video_codec: str
     start_time_s: float = 0.0
+    #: Sample (pixel) aspect ratio of the stored frames; 1 when square or untagged.
+    sar: Fraction = Fraction(1)
 
     @property
     def has_audio(self) -> bool:
@@ -294,6 +296,7 @@ def probe(
         format_name=format_name,
         video_codec=codec,
         start_time_s=_float(video.get("start_time")) or 0.0,
+        sar=_fraction(str(video.get("sample_aspect_ratio") or "").replace(":", "/")) or Fraction(1),
     )
 
 

@@ -1,10 +1,7 @@
 // Client-side checks of a chosen file and of the output sizes it allows (the server checks again).
 
 import * as fmt from "./format.js";
-
-// The server's largest output frame (backend/options.py); larger choices are shown disabled.
-const MAX_OUT_W = 7680;
-const MAX_OUT_H = 4320;
+import { outputSize } from "./sizing.js";
 
 /** "scale:2" → {scale: 2}; "height:720" → {height: 720} (the POST fields). */
 export function sizeChoice(value) {
@@ -29,11 +26,12 @@ export function fileProblem(file, config) {
   return null;
 }
 
-/** Whether a size choice fits a `width`×`height` video: {ok, why} or {ok, dims}; unknown sizes are allowed. */
-export function sizeState(value, width, height) {
+/**
+ * Whether a size choice fits a `width`×`height` video (the browser's display size, so square pixels,
+ * upright): {ok, why} or {ok, dims}; unknown sizes are allowed. `box` is the config's `max_output`.
+ */
+export function sizeState(value, width, height, box) {
   if (!height) return { ok: true };
-  const [w, h] = fmt.outputSize(width, height, sizeChoice(value));
-  if (value.startsWith("height:") && h <= height) return { ok: false, why: "size.too_small" };
-  if (Math.max(w, h) > MAX_OUT_W || Math.min(w, h) > MAX_OUT_H) return { ok: false, why: "size.too_big" };
-  return { ok: true, dims: fmt.dims(w, h) };
+  const out = outputSize(width, height, sizeChoice(value), { box });
+  return out.why ? { ok: false, why: out.why } : { ok: true, dims: fmt.dims(...out.size) };
 }

@@ -57,12 +57,3 @@ export function extensions(list, shown = 6) {
   const names = list.map((ext) => ext.replace(/^\./, "").toUpperCase());
   return names.length > shown ? `${names.slice(0, shown).join(", ")}…` : names.join(", ");
 }
-
-/** Output size for a chosen option: {scale} or {height} (even width, aspect kept, as the server does). */
-export function outputSize(width, height, choice) {
-  if (choice.height) {
-    const outW = Math.max(2, Math.round((width * choice.height) / height / 2) * 2);
-    return [outW, choice.height];
-  }
-  return [width * choice.scale, height * choice.scale];
-}

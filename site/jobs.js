@@ -5,6 +5,7 @@ import { setupCompare } from "./compare.js";
 import { askConfirm } from "./dialog.js";
 import * as fmt from "./format.js";
 import { t } from "./i18n.js";
+import { outputSize } from "./sizing.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
 const MILESTONES = [0.25, 0.5, 0.75];
@@ -16,7 +17,7 @@ function expectedOutput(job) {
   if (job.output) return [job.output.width, job.output.height];
   if (!upscaled(job)) return [job.input.width, job.input.height];
   const choice = job.height ? { height: job.height } : { scale: job.scale || 4 };
-  return fmt.outputSize(job.input.width, job.input.height, choice);
+  return outputSize(job.input.width, job.input.height, choice).size ?? [job.input.width, job.input.height];
 }
 
 /** "ru" → "русский" in the page language; an unknown code is shown as it is. */

@@ -19,7 +19,6 @@ function segmentRadio(name, value, checked) {
 
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
-const DEFAULT_MODEL = "realesr-animevideov3-x4";
 const DEFAULT_SIZE = "scale:2";
 // Description languages by their own names (endonyms), the same in either page language.
 const LANG_NAMES = { ru: "Русский", en: "English" };
@@ -36,7 +35,7 @@ export class UploadForm {
     this.fileError = null; // {key, params}
     this.message = null; // {kind: ok|error, key, params, detail}
     this.sending = null; // {sent, total, abort}
-    this.model = DEFAULT_MODEL;
+    this.model = null; // the config's default_model once it is known
     this.size = DEFAULT_SIZE;
     this.describeLang = null; // chosen once the config lists the languages
     this.bind();
@@ -96,7 +95,8 @@ export class UploadForm {
     // A refreshed config usually only brings new speeds: keep the controls (and focus) as they are.
     const rebuild = shape(config) !== shape(this.config);
     this.config = config;
-    if (!config.models.some((m) => m.id === this.model)) this.model = config.models[0]?.id;
+    // The catalogue lists the default model first, so an older config without default_model gets it too.
+    if (!config.models.some((m) => m.id === this.model)) this.model = config.default_model ?? config.models[0]?.id;
     const langs = this.describeLanguages();
     if (!langs.includes(this.describeLang)) this.describeLang = langs.includes(lang()) ? lang() : langs[0] ?? null;
     $("file").accept = ["video/*", ...config.accepted].join(",");
@@ -285,7 +285,7 @@ export class UploadForm {
     }
     const states = new Map();
     for (const input of $("sizes").querySelectorAll("input")) {
-      states.set(input.value, sizeState(input.value, this.file?.width, this.file?.height));
+      states.set(input.value, sizeState(input.value, this.file?.width, this.file?.height, this.config.max_output));
     }
     if (!states.get(this.size)?.ok) {
       this.size = [...states].find(([, state]) => state.ok)?.[0] ?? this.size;

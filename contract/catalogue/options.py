@@ -9,4 +9,52 @@ ENTRIES: dict[str, Entry] = {
         en="Nothing to do: ask for upscaling, an audio description, or both.",
         ru="Нечего делать: выберите улучшение, тифлокомментарий или и то, и другое.",
     ),
+    "options.not_a_number": Entry(
+        en="{name} must be a whole number, not “{value}”.",
+        ru="{name}: нужно целое число, а не «{value}».",
+        params={"name": str, "value": str},
+    ),
+    "options.not_a_flag": Entry(
+        en="{name} must be true or false, not “{value}”.",
+        ru="{name}: нужно true или false, а не «{value}».",
+        params={"name": str, "value": str},
+    ),
+    "options.unknown_language": Entry(
+        en="The description language must be one of {choices}, or empty.",
+        ru="Язык тифлокомментария должен быть одним из: {choices} — или пустым.",
+        params={"choices": str},
+    ),
+    "options.unknown_model": Entry(
+        en="There is no model “{model}”; choose one of {choices}.",
+        ru="Модели «{model}» нет; выберите одну из: {choices}.",
+        params={"model": str, "choices": str},
+    ),
+    "options.scale_and_height": Entry(
+        en="Give either a scale or a height, not both.",
+        ru="Укажите либо масштаб, либо высоту, но не то и другое сразу.",
+    ),
+    "options.bad_scale": Entry(
+        en="The scale must be one of {choices}.",
+        ru="Масштаб должен быть одним из: {choices}.",
+        params={"choices": str},
+    ),
+    "options.bad_height": Entry(
+        en="The height must be between {min} and {max} pixels.",
+        ru="Высота должна быть от {min} до {max} пикселей.",
+        params={"min": int, "max": int},
+    ),
+    "options.invalid": Entry(
+        en="These options cannot be used together.",
+        ru="Эти параметры нельзя использовать вместе.",
+    ),
+    "options.height_not_larger": Entry(
+        en="The video is already {height} px tall; choose a larger height.",
+        ru="Высота видео уже {height} пикселей; выберите бо́льшую высоту.",
+        params={"height": int},
+    ),
+    "options.output_too_large": Entry(
+        en="The result would be {width}×{height}; the largest output is {max_width}×{max_height}.",
+        ru="Результат был бы {width}×{height}; наибольший размер — {max_width}×{max_height}.",
+        params={"width": int, "height": int, "max_width": int, "max_height": int},
+    ),
 }

@@ -13,8 +13,9 @@ import pytest
 
 from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError
 from adapter.inference import Upscaler
-from adapter.pipeline import Limits, Progress, Result, output_size, run
+from adapter.pipeline import Limits, Progress, Result, run
 from contract.messages import JobOptions
+from contract.sizing import job_output_size, output_size
 from tests.fixtures.media import ClipFactory, ffprobe, frame_times
 
 CLIPS: dict[str, dict[str, Any]] = {
@@ -52,7 +53,7 @@ def test_valid_clip_keeps_frames_timing_streams_and_tags(
     src, out = ffprobe(source), ffprobe(output)
     src_video, out_video = _streams(src, "video")[0], _streams(out, "video")[0]
     src_w, src_h = _display(src_video)
-    expected = output_size(src_w, src_h, JobOptions(scale=2), 4)
+    expected = output_size(src_w, src_h, scale=2)
     assert _display(out_video) == expected == (result.width, result.height)
     assert int(out_video["width"]) % 2 == 0 and int(out_video["height"]) % 2 == 0
     assert _rotation(out_video) == _rotation(src_video)
@@ -200,7 +201,7 @@ def test_limits_refuse_long_and_huge_output(clip: ClipFactory, upscaler: Upscale
     with pytest.raises(LimitExceededError, match="lasts"):
         run(source, tmp_path / "a.mp4", JobOptions(), upscaler, limits=Limits(max_duration_s=0.5))
     with pytest.raises(LimitExceededError, match="output"):
-        run(source, tmp_path / "b.mp4", JobOptions(), upscaler, limits=Limits(max_output_pixels=100_000))
+        run(source, tmp_path / "b.mp4", JobOptions(), upscaler, limits=Limits(max_output=(400, 300)))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -259,4 +260,4 @@ def test_auto_preset_follows_where_the_model_runs(
     ],
 )
 def test_output_size_is_even_and_keeps_aspect(options: JobOptions, size: tuple[int, int]) -> None:
-    assert output_size(177, 99, options, 4) == size
+    assert job_output_size(options, 177, 99) == size

@@ -135,16 +135,16 @@ def test_non_video_is_415_and_leaves_nothing(
 @pytest.mark.parametrize(
     ("data", "needle"),
     [
-        ({"model": "nope"}, "unknown model"),
+        ({"model": "nope"}, "no model “nope”"),
         ({"scale": "5"}, "scale"),
         ({"scale": "2", "height": "720"}, "either"),
         ({"height": "abc"}, "whole number"),
         ({"height": "100"}, "already 144"),
         ({"height": "9000"}, "between"),
-        ({"describe": "fr"}, "describe must be one of ru, en"),
+        ({"describe": "fr"}, "must be one of ru, en"),
         ({"upscale": "maybe"}, "upscale must be true or false"),
-        ({"upscale": "false"}, "nothing to do"),
-        ({"upscale": "false", "describe": ""}, "nothing to do"),
+        ({"upscale": "false"}, "Nothing to do"),
+        ({"upscale": "false", "describe": ""}, "Nothing to do"),
     ],
 )
 def test_bad_options_are_422_and_leave_nothing(

@@ -30,6 +30,8 @@ CONFIG: dict[str, Any] = {
     "accepted": [".mp4", ".mov", ".mkv", ".webm"],
     "heights": [480, 720, 1080],
     "scales": [2, 4],
+    "max_output": [7680, 4320],
+    "default_model": "realesr-animevideov3-x4",
     "describe_languages": ["ru", "en"],
     "recent_fps": {"realesr-animevideov3-x4": 10.0},
 }

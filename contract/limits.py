@@ -1,0 +1,20 @@
+"""Limits both services apply and their defaults: each service's settings start from these values.
+
+Input limits are orientation-free boxes (a portrait 2160x3840 fits 3840x2160); so is the output box.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Largest input frame (display size, either orientation) and longest input, by default.
+MAX_WIDTH: Final = 3840
+MAX_HEIGHT: Final = 2160
+MAX_DURATION_S: Final = 7200.0
+#: Largest output frame (8K UHD, either orientation); the encoders' limits are just above.
+MAX_OUTPUT_WIDTH: Final = 7680
+MAX_OUTPUT_HEIGHT: Final = 4320
+#: Smallest output height a user may ask for.
+MIN_OUTPUT_HEIGHT: Final = 16
+#: Seconds ffprobe may take to describe an upload (backend) or a task's input (adapter).
+PROBE_TIMEOUT_S: Final = 30.0
