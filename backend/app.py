@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,12 +20,13 @@ from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 from contract.probe import probe as ffprobe
 
 from . import jobs
-from .api import Prober, Services, build_router
 from .broker import EventConsumer, Publisher
 from .db import Job, make_engine, make_sessions, migrate
-from .errors import ApiError
 from .metrics import Metrics
 from .outbox import Outbox, TaskPublisher
+from .problems import install_error_handlers
+from .routes import router
+from .services import Prober, Services
 from .settings import Settings
 from .store import JobStore
 
@@ -109,16 +109,8 @@ def create_app(
     app.state.outbox = outbox
     app.state.consumer = consumer
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
-
-    app.include_router(build_router(svc))
+    install_error_handlers(app)
+    app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -72,7 +73,11 @@ class Job(Base):
     frames_total: Mapped[int] = mapped_column(Integer, default=0)
     fps: Mapped[float | None] = mapped_column(Float, nullable=True)
     eta_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: English text of the last failure (kept for logs and for rows from before codes).
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Catalogue code of that failure (``contract.catalogue``) and its parameters, for the page to translate.
+    error_code: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_params: Mapped[dict[str, int | float | str] | None] = mapped_column(JSON, nullable=True)
     output_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     vtt_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_before_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
