@@ -37,7 +37,8 @@ def _files() -> list[Path]:
     )
 
 
-def _subclass_names(cls: type) -> Iterator[str]:
+def _subclass_names(cls: type[BaseException]) -> Iterator[str]:
+    sub: type[BaseException]
     for sub in cls.__subclasses__():
         yield sub.__name__
         yield from _subclass_names(sub)
