@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage
@@ -21,12 +21,13 @@ from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 from contract.probe import probe as ffprobe
 
 from . import jobs
-from .api import Prober, Services, build_router
-from .broker import EventConsumer, Publisher
+from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
-from .errors import ApiError
 from .metrics import Metrics
 from .outbox import Outbox, TaskPublisher
+from .problems import install_error_handlers
+from .routes import router
+from .services import Prober, Services
 from .settings import Settings
 from .store import JobStore
 
@@ -44,6 +45,82 @@ def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
         marker.write_text("failed")
     elif job.status == jobs.DONE:
         shutil.rmtree(storage.resolve(root, storage.segments_dir(job.id)), ignore_errors=True)
+
+
+def _event_handler(store: JobStore, metrics: Metrics, root: Path, outbox: Outbox) -> EventHandler:
+    """Apply one adapter event, count it, and run a segmented job's side effects."""
+
+    def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
+        job = store.apply_event(event)
+        if job is not None:
+            metrics.events.labels(event.type).inc()
+            if job.status == jobs.FAILED and isinstance(event, FailedEvent):
+                metrics.failures.inc()
+            if job.tasks:
+                after_segment_event(job, root, outbox)
+
+    return handle
+
+
+def _lifespan(
+    settings: Settings, engine: Engine, threads: list[Outbox | EventConsumer]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the broker threads with the app; stop them and close the database with it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for thread in threads:
+            thread.start()
+        log.info("backend started", extra={"storage": str(settings.STORAGE_ROOT), "broker": bool(threads)})
+        try:
+            yield
+        finally:
+            for thread in threads:
+                thread.stop()
+            for thread in threads:
+                if thread.is_alive():
+                    await run_in_threadpool(thread.join, 10)
+            engine.dispose()
+
+    return lifespan
+
+
+def _ops_routes(
+    app: FastAPI, store: JobStore, metrics: Metrics, broker: Outbox | None, events: EventConsumer | None
+) -> None:
+    """/healthz, /readyz and /metrics."""
+
+    def broker_up() -> bool | None:
+        if broker is None or events is None:
+            return None
+        up = broker.connected and events.connected
+        metrics.broker_up.set(1 if up else 0)
+        return up
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """Ready when the database answers and both broker connections are open."""
+        checks: dict[str, Any] = {}
+        try:
+            store.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        up = broker_up()
+        checks["broker"] = "disabled" if up is None else "ok" if up else "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        """Prometheus text exposition."""
+        broker_up()
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(
@@ -69,87 +146,21 @@ def create_app(
             poll_s=outbox_poll_s,
             on_depth=metrics.queue_depth.set,
         )
-
-        def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
-            job = store.apply_event(event)
-            if job is not None:
-                metrics.events.labels(event.type).inc()
-                if job.status == jobs.FAILED and isinstance(event, FailedEvent):
-                    metrics.failures.inc()
-                if job.tasks:
-                    after_segment_event(job, settings.STORAGE_ROOT, outbox)
-
+        handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)
-    svc = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        for thread in (outbox, consumer):
-            if thread is not None:
-                thread.start()
-        log.info("backend started", extra={"storage": str(settings.STORAGE_ROOT), "broker": broker})
-        try:
-            yield
-        finally:
-            for thread in (outbox, consumer):
-                if thread is not None:
-                    thread.stop()
-            for thread in (outbox, consumer):
-                if thread is not None and thread.is_alive():
-                    await run_in_threadpool(thread.join, 10)
-            engine.dispose()
-
+    threads: list[Outbox | EventConsumer] = [t for t in (outbox, consumer) if t is not None]
     app = FastAPI(
         title="Video super-resolution",
         version="1.0",
         description="Upload a video, follow its progress, download the upscaled result.",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, engine, threads),
     )
-    app.state.services = svc
+    app.state.services = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
     app.state.outbox = outbox
     app.state.consumer = consumer
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
-
-    app.include_router(build_router(svc))
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["ops"])
-    def readyz() -> JSONResponse:
-        """Ready when the database answers and both broker connections are open."""
-        checks: dict[str, Any] = {}
-        try:
-            store.ping()
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"error: {type(exc).__name__}"
-        if outbox is None or consumer is None:
-            checks["broker"] = "disabled"
-        else:
-            up = outbox.connected and consumer.connected
-            metrics.broker_up.set(1 if up else 0)
-            checks["broker"] = "ok" if up else "unreachable"
-        ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
-
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def prometheus() -> PlainTextResponse:
-        """Prometheus text exposition."""
-        if outbox is not None and consumer is not None:
-            metrics.broker_up.set(1 if outbox.connected and consumer.connected else 0)
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
+    install_error_handlers(app)
+    app.include_router(router)
+    _ops_routes(app, store, metrics, outbox, consumer)
     if settings.SITE_DIR.is_dir():
         app.mount("/", StaticFiles(directory=settings.SITE_DIR, html=True), name="site")
     else:

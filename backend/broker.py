@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from contract import amqp, topology
 from contract.amqp import CONNECTION_ERRORS
+from contract.catalogue import Reason, reason
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent, parse_event
 
 from .errors import BrokerUnavailable
@@ -181,25 +182,36 @@ class EventConsumer(threading.Thread):
 
 Parser = Callable[[bytes], ProgressEvent | DoneEvent | FailedEvent]
 
-#: Shown when a task was dead-lettered by the broker itself: every delivery ended with the worker gone.
-CRASH_REASON = "processing failed on every attempt (the worker stopped while handling this video)"
+
+def crash_reason() -> Reason:
+    """Why a task the broker dead-lettered by itself failed: every delivery ended with the worker gone."""
+    # RabbitMQ dead-letters once a delivery beyond the limit is returned: limit + 1 attempts in all.
+    return reason("job.gave_up", attempts=topology.DELIVERY_LIMIT + 1)
 
 
 def dead_letter_event(props: Any) -> Parser:
-    """Parser turning a dead-lettered task into the FailedEvent the backend applies."""
+    """Parser turning a dead-lettered task into the FailedEvent the backend applies.
+
+    An adapter that dead-letters a task itself names the reason in a header (English text, no code):
+    the job gets the generic ``http.job_failed`` code with that text kept in ``error`` for the logs.
+    """
     headers = getattr(props, "headers", None) or {}
-    reason = headers.get(topology.DEAD_REASON_HEADER)
-    if isinstance(reason, bytes):
-        reason = reason.decode("utf-8", "replace")
+    text = headers.get(topology.DEAD_REASON_HEADER)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
 
     def parse(body: bytes) -> FailedEvent:
         job = JobMessage.model_validate_json(body)
-        text, segment = str(reason or CRASH_REASON), job.segment
-        if segment is not None and reason is None:
-            # The adapter names the segment in its own reasons; the broker's dead-letter does not.
-            text = f"segment {segment.index + 1} of {segment.count}: {text}"
-        return FailedEvent(
-            job_id=job.job_id, reason=text, permanent=True, segment=segment.index if segment else None
-        )
+        segment = job.segment.index if job.segment is not None else None
+        if text is None:
+            event = FailedEvent.from_reason(job.job_id, crash_reason(), segment=segment)
+        else:
+            event = FailedEvent.from_reason(job.job_id, reason("http.job_failed"), segment=segment)
+            event = event.model_copy(update={"reason": str(text)})
+        if job.segment is not None and text is None:
+            # The adapter names the segment in its own texts; the broker's dead-letter does not.
+            label = f"segment {job.segment.index + 1} of {job.segment.count}"
+            event = event.model_copy(update={"reason": f"{label}: {event.reason}"})
+        return event
 
     return parse

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -32,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from .settings import normalise_database_url
 
 
 def utcnow() -> datetime:
@@ -72,7 +75,11 @@ class Job(Base):
     frames_total: Mapped[int] = mapped_column(Integer, default=0)
     fps: Mapped[float | None] = mapped_column(Float, nullable=True)
     eta_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: English text of the last failure (kept for logs and for rows from before codes).
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Catalogue code of that failure (``contract.catalogue``) and its parameters, for the page to translate.
+    error_code: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_params: Mapped[dict[str, int | float | str] | None] = mapped_column(JSON, nullable=True)
     output_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     vtt_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_before_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -124,16 +131,9 @@ class Speed(Base):
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain ``postgresql://`` URLs (psycopg2 is not installed)."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
-
-
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
-    url = make_url(normalise_url(database_url))
+    url = make_url(normalise_database_url(database_url))
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":

@@ -1,7 +1,7 @@
 """Backend error tree.
 
 BackendError                      every error the backend raises on purpose
-├── ApiError                      carries an HTTP status and one human ``detail`` line for the client
+├── ApiError                      carries an HTTP status and a catalogue Reason (code, params, English detail)
 │   ├── JobNotFound               404  no such job (or it was deleted)
 │   ├── UploadTooLarge            413  the upload exceeds MAX_UPLOAD_BYTES (nothing is kept)
 │   ├── UnsupportedMedia          415  not a video, or a refused container/extension
@@ -12,24 +12,21 @@ BackendError                      every error the backend raises on purpose
 
 from __future__ import annotations
 
-from contract.catalogue import Reason
+from contract.catalogue import Reason, ReasonError
 
 
 class BackendError(Exception):
     """Base of every deliberate backend error."""
 
 
-class ApiError(BackendError):
-    """An error the client sees as ``{"detail": ...}`` with ``status_code``."""
+class ApiError(BackendError, ReasonError):
+    """An error the client sees as ``{"detail": ..., "code": ..., "params": ...}`` with ``status_code``."""
 
     status_code = 500
 
-    def __init__(self, why: Reason | str) -> None:
-        # A plain string is still taken until every caller passes a Reason (helper "api" owns this).
-        detail = why if isinstance(why, str) else why.text("en")
-        super().__init__(detail)
-        self.reason = why if isinstance(why, Reason) else None
-        self.detail = detail
+    def __init__(self, why: Reason) -> None:
+        ReasonError.__init__(self, why)
+        self.detail = why.text("en")
 
 
 class JobNotFound(ApiError):

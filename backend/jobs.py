@@ -154,7 +154,7 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.frames_done = event.frames
     job.frames_total = event.frames
     job.eta_s = 0.0
-    job.error = None
+    job.error = job.error_code = job.error_params = None
     job.output_key = event.output_key
     job.vtt_key = event.vtt_key
     job.preview_before_key = event.preview_before_key
@@ -167,6 +167,15 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     return True
 
 
+def _note_failure(job: Job, event: FailedEvent) -> bool:
+    """Keep the event's reason on the job (text, code and parameters); returns whether it changed."""
+    why = event.why()
+    code, params = (why.code, dict(why.params)) if why is not None else (None, None)
+    changed = (job.error, job.error_code, job.error_params) != (event.reason, code, params)
+    job.error, job.error_code, job.error_params = event.reason, code, params
+    return changed
+
+
 def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> bool:
     """Fail the job (permanent) or put it back in the queue (transient); returns whether it changed."""
     now = now or utcnow()
@@ -174,20 +183,17 @@ def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> b
         return False
     if not event.permanent and job.tasks:
         # Other segments are still running: note the reason, the failed part is retried alone.
-        changed = job.error != event.reason
-        job.error = event.reason
-        return changed
+        return _note_failure(job, event)
     if not event.permanent:
-        if job.status == QUEUED and job.error == event.reason:
+        if not _note_failure(job, event) and job.status == QUEUED:
             return False
-        job.error = event.reason
         job.eta_s = None
         if job.status != QUEUED:
             _move(job, QUEUED, now)
         job.updated_at = now
         return True
     _move(job, FAILED, now)
-    job.error = event.reason
+    _note_failure(job, event)
     job.eta_s = None
     return True
 

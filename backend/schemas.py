@@ -38,7 +38,11 @@ class JobOut(BaseModel):
     frames_total: int
     fps: float | None
     eta_s: float | None
+    #: English text of the failure (or of a retry while queued), for logs and rows from before codes.
     error: str | None
+    #: Catalogue code of that reason (``contract.catalogue``) and its parameters; the page translates them.
+    error_code: str | None = None
+    error_params: dict[str, int | float | str] = {}
     model: str
     scale: int | None
     height: int | None
@@ -70,18 +74,23 @@ class ConfigOut(BaseModel):
     """What the page needs to build its form."""
 
     models: list[ModelOut]
+    default_model: str
     max_upload_bytes: int
     accepted: list[str]
     heights: list[int]
     scales: list[int]
+    #: The output box (width, height), either way round: larger results are refused.
+    max_output: list[int]
     describe_languages: list[str]
     recent_fps: dict[str, float]
 
 
 class Problem(BaseModel):
-    """Error body: one human-readable line."""
+    """Error body: the English sentence, its catalogue code and the code's parameters."""
 
     detail: str
+    code: str
+    params: dict[str, int | float | str] = {}
 
 
 def _utc(value: datetime) -> datetime:
@@ -105,6 +114,8 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
         fps=None if job.fps is None else round(job.fps, 2),
         eta_s=None if job.eta_s is None else round(job.eta_s, 1),
         error=job.error,
+        error_code=job.error_code,
+        error_params=job.error_params or {},
         model=job.model,
         scale=job.scale,
         height=job.height,

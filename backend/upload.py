@@ -2,13 +2,13 @@
 
 The client's filename never becomes a path: only its extension is kept, and only when it is on
 the allow-list; the file is written to ``jobs/<id>/input.<ext>`` through ``contract.storage``.
-Anything that goes wrong removes the job folder, so a refused upload leaves nothing behind.
+On any error the caller removes the job folder (``backend.creation.discard``): a refused upload leaves
+nothing.
 """
 
 from __future__ import annotations
 
 import errno
-import shutil
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage
+from contract.catalogue import reason
 from contract.probe import ACCEPTED_EXTENSIONS
 
 from .errors import InvalidRequest, StorageFull, UnsupportedMedia, UploadTooLarge
@@ -35,9 +36,10 @@ def safe_suffix(filename: str) -> str:
     """Lower-case extension of ``filename`` if it is on the allow-list, else UnsupportedMedia."""
     suffix = PurePosixPath(display_name(filename)).suffix.lower()
     if suffix not in ACCEPTED_EXTENSIONS:
-        shown = suffix or "no extension"
         accepted = ", ".join(ACCEPTED_EXTENSIONS)
-        raise UnsupportedMedia(f"files of type {shown} are not accepted; use one of {accepted}")
+        if not suffix:
+            raise UnsupportedMedia(reason("http.no_extension", accepted=accepted))
+        raise UnsupportedMedia(reason("http.extension_refused", suffix=suffix, accepted=accepted))
     return suffix
 
 
@@ -97,14 +99,14 @@ class _Receiver:
     def _headers_finished(self) -> None:
         kind, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         if kind != b"form-data" or b"name" not in params:
-            raise InvalidRequest("malformed form part (no name)")
+            raise InvalidRequest(reason("http.unnamed_part"))
         self._name = params[b"name"].decode("utf-8", "replace")
         if self._name != FILE_FIELD:
             if len(self.fields) >= MAX_FIELDS:
-                raise InvalidRequest("too many form fields")
+                raise InvalidRequest(reason("http.too_many_fields", limit=MAX_FIELDS))
             return
         if self.upload is not None:
-            raise InvalidRequest("send exactly one file")
+            raise InvalidRequest(reason("http.one_file"))
         filename = params.get(b"filename", b"").decode("utf-8", "replace")
         suffix = safe_suffix(filename)
         key = storage.input_key(self.job_id, suffix)
@@ -116,17 +118,17 @@ class _Receiver:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._file is None or self.upload is None:
             if len(self._value) + end - start > MAX_FIELD_BYTES:
-                raise InvalidRequest(f"form field {self._name!r} is too long")
+                raise InvalidRequest(reason("http.field_too_long", field=self._name[:64]))
             self._value.extend(data[start:end])
             return
         self.upload.size += end - start
         if self.upload.size > self.max_bytes:
-            raise UploadTooLarge(f"the file is larger than the limit of {self.max_bytes} bytes")
+            raise UploadTooLarge(reason("http.too_large", limit_bytes=self.max_bytes))
         try:
             self._file.write(data[start:end])
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
-                raise StorageFull("the server has no room for this upload right now") from exc
+                raise StorageFull(reason("http.storage_full")) from exc
             raise
 
     def _part_end(self) -> None:
@@ -145,11 +147,6 @@ class _Receiver:
             self._file = None
 
 
-def discard(root: Path, job_id: str) -> None:
-    """Remove everything stored for a job (ignores a folder that does not exist)."""
-    shutil.rmtree(storage.resolve(root, storage.job_dir(job_id)), ignore_errors=True)
-
-
 async def receive(
     chunks: AsyncIterator[bytes],
     content_type: str | None,
@@ -159,13 +156,13 @@ async def receive(
     job_id: str,
     max_bytes: int,
 ) -> Upload:
-    """Stream a multipart body into storage; on any error nothing is left and the error propagates."""
+    """Stream a multipart body into storage; on an error the file is closed and the error propagates."""
     kind, params = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
-        raise UnsupportedMedia("send the video as multipart/form-data with a 'file' field")
+        raise UnsupportedMedia(reason("http.not_multipart"))
     # The body carries a little form overhead on top of the file; far beyond the limit is refused unread.
     if content_length is not None and content_length > max_bytes + 1024 * 1024:
-        raise UploadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+        raise UploadTooLarge(reason("http.too_large", limit_bytes=max_bytes))
     receiver = _Receiver(root, job_id, max_bytes)
     parser = MultipartParser(params[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
     try:
@@ -174,16 +171,13 @@ async def receive(
                 # Callbacks write to disk: keep that off the event loop.
                 await run_in_threadpool(parser.write, chunk)
         if not receiver.finished:
-            raise InvalidRequest("the upload was cut short")
-        if receiver.upload is None:
-            raise InvalidRequest("no file: send the video in the 'file' field")
+            raise InvalidRequest(reason("http.upload_cut_short"))
+        upload = receiver.upload
+        if upload is None:
+            raise InvalidRequest(reason("http.no_file"))
     except MultipartParseError as exc:
+        raise InvalidRequest(reason("http.malformed_body")) from exc
+    finally:
         receiver.close()
-        discard(root, job_id)
-        raise InvalidRequest("malformed multipart body") from exc
-    except BaseException:
-        receiver.close()
-        discard(root, job_id)
-        raise
-    receiver.upload.fields = receiver.fields
-    return receiver.upload
+    upload.fields = receiver.fields
+    return upload

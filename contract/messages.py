@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from contract.catalogue import ParamValue, Reason
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
@@ -148,15 +150,45 @@ class DoneEvent(_Message):
 
 
 class FailedEvent(_Message):
-    """The job failed; ``permanent`` is false only when it will not be retried for another reason."""
+    """The job failed; ``permanent`` is false only when it will not be retried for another reason.
+
+    ``code`` and ``params`` are the reason as a catalogue entry (``contract.catalogue``), which the page
+    translates; ``reason`` is its English text for logs (and all that events from before codes carry).
+    Build one from a Reason with :meth:`from_reason`.
+    """
 
     type: Literal["failed"] = "failed"
     job_id: str
     reason: str
+    code: str | None = None
+    params: dict[str, ParamValue] = {}
     permanent: bool = True
     #: Index of the segment that failed, when a segment task failed.
     segment: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
+
+    @classmethod
+    def from_reason(
+        cls, job_id: str, why: Reason, *, permanent: bool = True, segment: int | None = None
+    ) -> FailedEvent:
+        """The failed event carrying ``why`` (its code, parameters and English text)."""
+        return cls(
+            job_id=job_id,
+            reason=why.text("en"),
+            code=why.code,
+            params=dict(why.params),
+            permanent=permanent,
+            segment=segment,
+        )
+
+    def why(self) -> Reason | None:
+        """The reason as a catalogue Reason; None without a code or with one this side does not know."""
+        if self.code is None:
+            return None
+        try:
+            return Reason(code=self.code, params=self.params)
+        except ValidationError:
+            return None
 
 
 Event = Annotated[ProgressEvent | DoneEvent | FailedEvent, Field(discriminator="type")]

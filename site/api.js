@@ -1,32 +1,52 @@
-// The backend's HTTP API (docs/architecture.md): config, jobs, cancel/delete and the upload.
+// The backend's HTTP API (docs/api.md): config, messages, jobs, cancel/delete and the upload.
 
-/** An HTTP failure with the server's one-line reason. */
+import { reasonText } from "./i18n.js";
+
+/** An HTTP failure with the server's reason: its catalogue `code` and `params`, and its English `detail`. */
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, problem = {}) {
+    const detail = typeof problem.detail === "string" ? problem.detail : "";
     super(detail || `HTTP ${status}`);
     this.status = status;
-    this.detail = detail || "";
+    this.detail = detail;
+    this.code = typeof problem.code === "string" ? problem.code : null;
+    this.params = problem.params && typeof problem.params === "object" ? problem.params : {};
+  }
+
+  /** The reason in the page's language now (the English detail when the code is unknown). */
+  get text() {
+    return reasonText(this.code, this.params, this.detail);
   }
 }
 
-async function detailOf(response) {
+/** The error body {detail, code, params} of a failed reply ({} when it is not JSON). */
+function problemOf(text) {
   try {
-    const body = await response.json();
-    return typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    const body = JSON.parse(text);
+    return body && typeof body === "object" ? body : {};
   } catch {
-    return "";
+    return {};
   }
+}
+
+async function failure(response) {
+  return new ApiError(response.status, problemOf(await response.text().catch(() => "")));
 }
 
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
-  if (!response.ok) throw new ApiError(response.status, await detailOf(response));
+  if (!response.ok) throw await failure(response);
   return response.json();
 }
 
 /** GET /api/config. */
 export function config() {
   return getJson("/api/config");
+}
+
+/** GET /api/messages: the server's sentences by code, {code: {en, ru}}. */
+export function messages() {
+  return getJson("/api/messages");
 }
 
 /** GET /api/jobs, newest first. */
@@ -38,17 +58,8 @@ export function jobs() {
 export async function removeJob(id) {
   const response = await fetch(`/api/jobs/${encodeURIComponent(id)}`, { method: "DELETE" });
   if (response.status === 204) return null;
-  if (!response.ok) throw new ApiError(response.status, await detailOf(response));
+  if (!response.ok) throw await failure(response);
   return response.json();
-}
-
-function parseDetail(text) {
-  try {
-    const body = JSON.parse(text);
-    return typeof body.detail === "string" ? body.detail : "";
-  } catch {
-    return "";
-  }
 }
 
 /**
@@ -71,14 +82,14 @@ export function upload(file, fields, onProgress) {
         try {
           resolve(JSON.parse(xhr.responseText));
         } catch {
-          reject(new ApiError(xhr.status, "unreadable answer"));
+          reject(new ApiError(xhr.status, { detail: "unreadable answer" }));
         }
       } else {
-        reject(new ApiError(xhr.status, parseDetail(xhr.responseText)));
+        reject(new ApiError(xhr.status, problemOf(xhr.responseText)));
       }
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "")));
-    xhr.addEventListener("abort", () => reject(new ApiError(-1, "")));
+    xhr.addEventListener("error", () => reject(new ApiError(0)));
+    xhr.addEventListener("abort", () => reject(new ApiError(-1)));
   });
   xhr.open("POST", "/api/jobs");
   xhr.setRequestHeader("Accept", "application/json");

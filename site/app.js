@@ -1,13 +1,14 @@
 // Page entry: language, config, the upload form and the polled jobs list.
 
 import * as api from "./api.js";
-import { lang, setLang, t, translate } from "./i18n.js";
+import { lang, setLang, setMessages, t, translate } from "./i18n.js";
 import { JobsView } from "./jobs.js";
 import { UploadForm } from "./upload.js";
 
 const POLL_ACTIVE_MS = 1000;
 const POLL_RETRY_MS = 3000;
 const CONFIG_RETRY_MS = 3000;
+const MESSAGES_RETRY_MS = 5000;
 
 const announcer = document.getElementById("announcer");
 
@@ -69,6 +70,17 @@ async function loadConfig() {
   }
 }
 
+/** The server's sentences by code; until they arrive, reasons show in the server's English. */
+async function loadMessages() {
+  try {
+    setMessages(await api.messages());
+    form.translate();
+    jobsView.translate();
+  } catch {
+    window.setTimeout(loadMessages, MESSAGES_RETRY_MS);
+  }
+}
+
 function applyLanguage() {
   translate(document);
   document.getElementById("lang-switch").lang = lang() === "ru" ? "en" : "ru";
@@ -88,5 +100,6 @@ document.addEventListener("visibilitychange", () => {
 });
 
 applyLanguage();
+loadMessages();
 loadConfig();
 poll();

@@ -301,6 +301,27 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+// The server's own sentences (error reasons) by catalogue code: GET /api/messages, {code: {en, ru}}.
+let messages = {};
+
+/** Keep the server's message catalogue for `reasonText`. */
+export function setMessages(catalogue) {
+  messages = catalogue && typeof catalogue === "object" ? catalogue : {};
+}
+
+/**
+ * A server reason in the active language: the catalogue sentence of `code` with its `params`, or
+ * `fallback` (the server's own English text) when the code is missing or unknown to this page.
+ */
+export function reasonText(code, params, fallback = "") {
+  const entry = code ? messages[code] : undefined;
+  const template = entry?.[current] ?? entry?.en;
+  if (typeof template !== "string") return fallback || "";
+  const values = params || {};
+  // Catalogue templates are Python format strings: {name} or {name:spec}; the spec is not needed here.
+  return template.replace(/\{(\w+)(?::[^}]*)?\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
 /** Fill every [data-i18n] text and [data-i18n-attr="attr:key;..."] attribute under `root`. */
 export function translate(root) {
   document.documentElement.lang = current;

@@ -4,7 +4,7 @@ import { removeJob } from "./api.js";
 import { setupCompare } from "./compare.js";
 import { askConfirm } from "./dialog.js";
 import * as fmt from "./format.js";
-import { t } from "./i18n.js";
+import { reasonText, t } from "./i18n.js";
 import { outputSize } from "./sizing.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
@@ -159,7 +159,10 @@ class JobCard {
     q(".job-stats").hidden = !(active || done);
 
     let note = "";
-    if (job.status === "failed") note = job.error ? t("job.error", { error: job.error }) : t("job.error.unknown");
+    if (job.status === "failed") {
+      const reason = reasonText(job.error_code, job.error_params, job.error);
+      note = reason ? t("job.error", { error: reason }) : t("job.error.unknown");
+    }
     if (job.status === "cancelled") note = t("job.cancelled");
     this.text(".job-note", note);
     q(".job-note").classList.toggle("message-error", job.status === "failed");
@@ -314,7 +317,7 @@ export class JobsView {
         document.getElementById("jobs-title").focus();
       }
     } catch (error) {
-      this.announce(t("action.failed", { detail: error.detail || error.message }));
+      this.announce(t("action.failed", { detail: error.text || error.message }));
     }
     this.onChange();
   }

@@ -33,7 +33,7 @@ export class UploadForm {
     this.config = null;
     this.file = null; // {file, width, height, duration, url}
     this.fileError = null; // {key, params}
-    this.message = null; // {kind: ok|error, key, params, detail}
+    this.message = null; // {kind: ok|error, key, params, error (an api.ApiError)}
     this.sending = null; // {sent, total, abort}
     this.model = null; // the config's default_model once it is known
     this.size = DEFAULT_SIZE;
@@ -319,7 +319,8 @@ export class UploadForm {
     const params = { ...message.params };
     if (params.max !== undefined) params.max = fmt.bytes(params.max);
     const lines = [t(message.key, params)];
-    if (message.detail) lines.push(t("upload.err.detail", { detail: message.detail }));
+    const detail = message.error?.text;
+    if (detail) lines.push(t("upload.err.detail", { detail }));
     box.replaceChildren(
       ...lines.map((line, index) => {
         const p = document.createElement("p");
@@ -369,7 +370,7 @@ export class UploadForm {
       kind: "error",
       key: known ? `upload.err.${status}` : "upload.err.other",
       params: { status, max: this.config?.max_upload_bytes ?? 0 },
-      detail: error.detail,
+      error, // its reason is rendered in the page's language at each render
     };
   }
 

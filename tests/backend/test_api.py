@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -9,14 +10,29 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
+from backend import upload as upload_module
 from backend.app import create_app
 from backend.settings import Settings
 from contract import storage
+from contract.catalogue import Reason, as_json
 from contract.messages import MODELS, DoneEvent, ProgressEvent
 from tests.fixtures.media import make_clip
 
 from .conftest import upload
+
+
+def problem(response: Response, status: int, code: str | None = None) -> dict:
+    """Assert an error reply: ``status``, a known code (``code`` or one starting with ``code``'s area + "."),
+    its parameters, and ``detail`` = the code's English sentence. Returns the body."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"detail", "code", "params"}, body
+    if code is not None:
+        assert body["code"] == code or (code.endswith(".") and body["code"].startswith(code)), body
+    assert body["detail"] == Reason(code=body["code"], params=body["params"]).text("en")
+    return body
 
 
 def job_dirs(settings: Settings) -> list[Path]:
@@ -86,7 +102,8 @@ def test_too_large_upload_is_refused_and_leaves_nothing(settings: Settings, clip
     with TestClient(create_app(settings, broker=False)) as client:
         with clip.open("rb") as handle:
             response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
-        assert response.status_code == 413 and "limit" in response.json()["detail"]
+        limit = settings.MAX_UPLOAD_BYTES
+        assert problem(response, 413, "http.too_large")["params"] == {"limit_bytes": limit}
         # Chunked upload without Content-Length: refused while streaming.
         boundary = uuid.uuid4().hex
         head = (
@@ -106,18 +123,19 @@ def test_too_large_upload_is_refused_and_leaves_nothing(settings: Settings, clip
             content=body(),
             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
-        assert response.status_code == 413
+        assert problem(response, 413, "http.too_large")["params"] == {"limit_bytes": limit}
         assert job_dirs(settings) == []
         assert client.get("/api/jobs").json() == []
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
+    ("name", "content", "code"),
     [
-        ("notes.txt", b"just some text\n"),
-        ("notes.mp4", b"just some text pretending\n"),
-        ("empty.mp4", b""),
-        ("list.m3u8.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n"),
+        ("notes.txt", b"just some text\n", "http.extension_refused"),
+        ("notes", b"just some text\n", "http.no_extension"),
+        ("notes.mp4", b"just some text pretending\n", "media."),
+        ("empty.mp4", b"", "media."),
+        ("list.m3u8.mp4", b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", "media."),
     ],
 )
 def test_non_video_is_415_and_leaves_nothing(
@@ -125,55 +143,95 @@ def test_non_video_is_415_and_leaves_nothing(
     settings: Settings,
     name: str,
     content: bytes,
+    code: str,
 ) -> None:
     response = client.post("/api/jobs", files={"file": (name, content, "text/plain")})
-    assert response.status_code == 415, response.text
-    assert isinstance(response.json()["detail"], str) and response.json()["detail"]
+    problem(response, 415, code)
     assert job_dirs(settings) == []
 
 
+def test_not_multipart_is_415(client: TestClient) -> None:
+    problem(client.post("/api/jobs", content=b"{}", headers={"Content-Type": "application/json"}), 415,
+            "http.not_multipart")
+
+
 @pytest.mark.parametrize(
-    ("data", "needle"),
+    "data",
     [
-        ({"model": "nope"}, "no model “nope”"),
-        ({"scale": "5"}, "scale"),
-        ({"scale": "2", "height": "720"}, "either"),
-        ({"height": "abc"}, "whole number"),
-        ({"height": "100"}, "already 144"),
-        ({"height": "9000"}, "between"),
-        ({"describe": "fr"}, "must be one of ru, en"),
-        ({"upscale": "maybe"}, "upscale must be true or false"),
-        ({"upscale": "false"}, "Nothing to do"),
-        ({"upscale": "false", "describe": ""}, "Nothing to do"),
+        {"model": "nope"},
+        {"scale": "5"},
+        {"scale": "2", "height": "720"},
+        {"height": "abc"},
+        {"height": "100"},
+        {"height": "9000"},
+        {"describe": "fr"},
+        {"upscale": "maybe"},
+        {"upscale": "false"},
+        {"upscale": "false", "describe": ""},
     ],
 )
-def test_bad_options_are_422_and_leave_nothing(
+def test_bad_options_are_422_with_an_options_code_and_leave_nothing(
     client: TestClient,
     settings: Settings,
     clip: Path,
     data: dict[str, str],
-    needle: str,
 ) -> None:
     with clip.open("rb") as handle:
         response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data=data)
-    assert response.status_code == 422 and needle in response.json()["detail"], response.text
+    body = problem(response, 422, "options.")
+    if data == {"height": "100"}:
+        assert 144 in body["params"].values()  # the input's height, as the page needs it
+    if data.get("upscale") == "false":
+        assert body["code"] == "options.nothing_to_do"
     assert job_dirs(settings) == []
 
 
 def test_missing_file_and_damaged_video_are_422(client: TestClient, settings: Settings, clip: Path) -> None:
     response = client.post("/api/jobs", data={"model": "realesrgan-x4plus"}, files={"x": ("a", b"b")})
-    assert response.status_code == 422 and "file" in response.json()["detail"]
+    problem(response, 422, "http.no_file")
     truncated = clip.read_bytes()[: len(clip.read_bytes()) // 3]
     response = client.post("/api/jobs", files={"file": ("cut.mp4", truncated, "video/mp4")})
-    assert response.status_code == 422, response.text
+    problem(response, 422, "media.")
     assert job_dirs(settings) == []
+
+
+class _FullDisk:
+    """An upload file whose every write fails as a full volume does."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    def write(self, _data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self) -> None:
+        self.real.close()  # type: ignore[attr-defined]
+
+
+def test_full_storage_is_507_and_leaves_nothing(
+    client: TestClient, settings: Settings, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = upload_module._Receiver._headers_finished
+
+    def headers_finished(self: upload_module._Receiver) -> None:
+        real(self)
+        if self._file is not None:
+            self._file = _FullDisk(self._file)  # type: ignore[assignment]
+
+    monkeypatch.setattr(upload_module._Receiver, "_headers_finished", headers_finished)
+    with clip.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
+    problem(response, 507, "http.storage_full")
+    assert job_dirs(settings) == [] and client.get("/api/jobs").json() == []
 
 
 def test_video_over_the_size_limit_is_422(settings: Settings, clip: Path) -> None:
     settings.MAX_WIDTH, settings.MAX_HEIGHT = 160, 120
     with TestClient(create_app(settings, broker=False)) as client, clip.open("rb") as handle:
         response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
-    assert response.status_code == 422 and "176x144" in response.json()["detail"]
+    body = problem(response, 422, "media.too_large")
+    assert (body["params"]["width"], body["params"]["height"]) == (176, 144)
+    assert "176x144" in body["detail"]
     assert job_dirs(settings) == []
 
 
@@ -238,8 +296,8 @@ def test_source_and_result_support_range(
     assert source.status_code == 206 and source.headers["content-type"] == "video/x-matroska"
     assert source.headers["content-range"] == f"bytes 10-109/{mkv.stat().st_size}"
     assert source.content == mkv.read_bytes()[10:110]
-    assert client.get(f"/api/jobs/{job['id']}/result").status_code == 404
-    assert client.get(f"/api/jobs/{job['id']}/preview/before").status_code == 404
+    problem(client.get(f"/api/jobs/{job['id']}/result"), 404, "http.result_not_ready")
+    problem(client.get(f"/api/jobs/{job['id']}/preview/before"), 404, "http.no_preview")
 
     finish(client, settings, job["id"], clip, jpeg)
     done = client.get(f"/api/jobs/{job['id']}").json()
@@ -255,7 +313,8 @@ def test_source_and_result_support_range(
     preview = client.get(done["preview_after_url"])
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
     assert preview.content == jpeg.read_bytes()
-    assert client.get(f"/api/jobs/{job['id']}/preview/sideways").status_code == 422
+    sideways = problem(client.get(f"/api/jobs/{job['id']}/preview/sideways"), 422, "http.invalid_request")
+    assert sideways["params"] == {"fields": "path.which"}
 
 
 def test_delete_cancels_an_active_job_then_deletes_it(
@@ -273,8 +332,8 @@ def test_delete_cancels_an_active_job_then_deletes_it(
     assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "cancelled"
     assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
     assert not marker.parent.exists()
-    assert client.get(f"/api/jobs/{job['id']}").status_code == 404
-    assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+    problem(client.get(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")
+    problem(client.delete(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")
 
 
 def test_delete_finished_job_removes_files(
@@ -323,5 +382,13 @@ def test_ops_endpoints_docs_and_site(client: TestClient, clip: Path) -> None:
     assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
     page = client.get("/")
     assert page.status_code == 200 and "<h1>page</h1>" in page.text
-    assert client.get("/api/jobs/" + "0" * 32).status_code == 404
-    assert client.get("/api/jobs/..%2F..%2Fetc").status_code == 404
+    problem(client.get("/api/jobs/" + "0" * 32), 404, "http.job_not_found")
+    problem(client.get("/api/jobs/..%2F..%2Fetc"), 404, "http.not_found")
+    problem(client.get("/no/such/page.html"), 404, "http.not_found")
+    problem(client.put("/api/jobs"), 405, "http.method_not_allowed")
+
+
+def test_the_catalogue_is_served_for_the_page(client: TestClient) -> None:
+    messages = client.get("/api/messages").json()
+    assert messages == as_json()
+    assert messages["http.job_not_found"] == {"en": "No such job.", "ru": "Такой задачи нет."}

@@ -17,6 +17,7 @@ from backend.broker import EventConsumer, Publisher
 from backend.errors import BrokerUnavailable
 from backend.settings import Settings
 from contract import amqp, topology
+from contract.catalogue import reason
 from contract.messages import DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
 
 from .conftest import BrokerProxy, upload, wait_for
@@ -150,6 +151,19 @@ def test_upload_is_published_and_events_are_applied_idempotently(
     assert queue_counts(amqp_url, topology.EVENTS_QUEUE) == (0, 0)
 
 
+def test_a_failed_events_code_and_parameters_reach_the_job_json(
+    settings: Settings, amqp_url: str, clip: Path
+) -> None:
+    with published_upload(settings, amqp_url, clip) as (client, store, job_id):
+        why = reason("job.gave_up", attempts=4)
+        send_events(amqp_url, FailedEvent.from_reason(job_id, why).model_dump_json().encode())
+        wait_for(lambda: store.get(job_id).status == "failed", what="the job to fail")
+        job = client.get(f"/api/jobs/{job_id}").json()
+        assert (job["error_code"], job["error_params"]) == ("job.gave_up", {"attempts": 4})
+        assert job["error"] == why.text("en")
+        assert 'vsr_job_failures_total 1.0' in client.get("/metrics").text
+
+
 def test_outbox_publishes_after_the_broker_was_unreachable(
     settings: Settings,
     amqp_url: str,
@@ -229,5 +243,7 @@ def test_dead_lettered_task_fails_the_job_and_stays_in_the_dead_queue(
             connection.close()
         wait_for(lambda: store.get(job_id).status == "failed", what="the job to fail")
         job = client.get(f"/api/jobs/{job_id}").json()
-        assert "every attempt" in job["error"]
+        attempts = topology.DELIVERY_LIMIT + 1
+        assert (job["error_code"], job["error_params"]) == ("job.gave_up", {"attempts": attempts})
+        assert job["error"] == f"Gave up after {attempts} attempts: every one ended without a result."
         assert queue_counts(amqp_url, topology.DEAD_QUEUE)[0] == 1

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.db import normalise_url
-from backend.settings import Settings
+from backend.settings import Settings, normalise_database_url
 from contract.messages import DoneEvent, ProgressEvent
 from tests.backend.conftest import DATABASES
 
@@ -56,5 +55,5 @@ def test_job_lifecycle_persists(settings: Settings, database_url: str, clip: Pat
 
 
 def test_plain_postgresql_urls_use_psycopg3() -> None:
-    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
-    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -8,7 +8,8 @@ import pytest
 
 from backend import jobs
 from backend.db import Job
-from contract.messages import DoneEvent, FailedEvent, ProgressEvent
+from contract.catalogue import reason
+from contract.messages import DoneEvent, FailedEvent, ProgressEvent, parse_event
 
 JOB_ID = "a" * 32
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -139,6 +140,47 @@ def test_transient_failure_requeues_and_work_resumes() -> None:
     assert not jobs.apply_event(job, event)  # duplicate
     assert jobs.apply_event(job, progress(60))
     assert job.status == "running"
+
+
+def test_a_failure_keeps_its_code_and_parameters() -> None:
+    job = new_job(jobs.RUNNING)
+    why = reason("job.gave_up", attempts=6)
+    assert jobs.apply_event(job, FailedEvent.from_reason(JOB_ID, why))
+    assert (job.status, job.error_code, job.error_params) == ("failed", "job.gave_up", {"attempts": 6})
+    assert job.error == why.text("en")
+
+
+def test_a_retry_with_another_code_is_a_change_and_done_clears_the_reason() -> None:
+    job = new_job(jobs.RUNNING)
+    first = FailedEvent.from_reason(JOB_ID, reason("job.gave_up", attempts=2), permanent=False)
+    assert jobs.apply_event(job, first)
+    assert not jobs.apply_event(job, first)  # duplicate
+    again = FailedEvent.from_reason(JOB_ID, reason("job.gave_up", attempts=3), permanent=False)
+    assert jobs.apply_event(job, again)
+    assert (job.status, job.error_params) == ("queued", {"attempts": 3})
+    assert jobs.apply_event(job, done_event())
+    assert (job.error, job.error_code, job.error_params) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # An event from before codes: it still parses, and the job keeps only the text.
+        b'{"v": 1, "type": "failed", "job_id": "%s", "reason": "the video is damaged"}' % JOB_ID.encode(),
+        # A code this backend does not know (a newer adapter), or with the wrong parameters.
+        b'{"type": "failed", "job_id": "%s", "reason": "x", "code": "media.from_the_future"}'
+        % JOB_ID.encode(),
+        b'{"type": "failed", "job_id": "%s", "reason": "x", "code": "job.gave_up", "params": {"n": 1}}'
+        % JOB_ID.encode(),
+    ],
+)
+def test_failures_without_a_known_code_keep_the_text_only(body: bytes) -> None:
+    event = parse_event(body)
+    assert isinstance(event, FailedEvent) and event.why() is None
+    job = new_job(jobs.RUNNING)
+    assert jobs.apply_event(job, event)
+    assert job.status == "failed" and job.error == event.reason
+    assert (job.error_code, job.error_params) == (None, None)
 
 
 def test_cancel_only_active_jobs_and_only_finished_ones_are_deletable() -> None:

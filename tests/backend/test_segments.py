@@ -273,7 +273,7 @@ def test_a_failed_segmented_job_stops_its_other_segments_and_a_done_one_drops_th
 def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
     from types import SimpleNamespace
 
-    from backend.broker import CRASH_REASON, dead_letter_event
+    from backend.broker import crash_reason, dead_letter_event
     from contract.messages import Segment
 
     job = "e" * 32
@@ -290,4 +290,5 @@ def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
     event = dead_letter_event(SimpleNamespace(headers={}))(body)
     assert isinstance(event, FailedEvent)
     assert event.permanent and event.segment == 4
-    assert event.reason == f"segment 5 of 6: {CRASH_REASON}"
+    assert event.reason == f"segment 5 of 6: {crash_reason()}"
+    assert (event.code, event.params) == (crash_reason().code, crash_reason().params)

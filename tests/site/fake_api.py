@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from backend.schemas import JobOut
+from contract.catalogue import as_json
 
 ORIGIN = "http://studio.test"
 
@@ -49,6 +50,7 @@ def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": job_id, "filename": f"{job_id[:6]}.mp4", "status": status, "progress": 0.0,
         "frames_done": 0, "frames_total": 50, "fps": None, "eta_s": None, "error": None,
+        "error_code": None, "error_params": {},
         "model": "realesr-animevideov3-x4", "scale": 2, "height": None, "upscale": True, "describe": None,
         "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z",
         "input": {"width": 176, "height": 144, "duration_s": 2.0, "fps": 25.0},
@@ -86,6 +88,8 @@ class FakeApi:
         self.requests.append((request.method, path))
         if path == "/api/config":
             self._json(route, 200, self.config)
+        elif path == "/api/messages":
+            self._json(route, 200, as_json())
         elif path == "/api/jobs" and request.method == "GET":
             self._json(route, 200, [as_sent(item) for item in self.jobs])
         elif path in self.files:

@@ -440,3 +440,36 @@ def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], 
         inside = box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"] + 0.5
         assert inside, control.evaluate("e => e.outerHTML")
     assert tab.console.errors == []
+
+
+def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
+    open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
+    api = FakeApi(SITE)
+    api.jobs = [
+        job(FAILED_ID, "failed", error="Gave up after 6 attempts: every one ended without a result.",
+            error_code="job.gave_up", error_params={"attempts": 6}),
+        # A code this page's catalogue does not have: the server's English text is shown.
+        job("b" * 32, "failed", error="An English reason from the future.", error_code="job.from_the_future"),
+    ]
+    api.upload_answer = (415, {"detail": "The file has no video stream.", "code": "media.no_video_stream",
+                               "params": {}})
+    tab = open_page(open_tab, api)
+    page = tab.page
+    failed = card(page, FAILED_ID).locator(".job-note")
+    expect_text = "document.querySelector(`.job[data-id='{}'] .job-note`).textContent.includes({!r})"
+    page.wait_for_function(expect_text.format(FAILED_ID, "Не получилось за 6 попыток"))
+    assert failed.inner_text() == "Причина: Не получилось за 6 попыток: ни одна не дала результата."
+    unknown = card(page, "b" * 32).locator(".job-note")
+    assert unknown.inner_text() == "Причина: An English reason from the future."
+
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.locator('label[for="enhance"]').click()
+    page.locator("#submit").click()
+    message = page.locator("#upload-message")
+    message.get_by_text("Ответ сервера: В файле нет видеодорожки.").wait_for()
+
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert failed.inner_text() == "Reason: Gave up after 6 attempts: every one ended without a result."
+    assert "Server says: The file has no video stream." in message.inner_text()
+    assert [e for e in tab.console.errors if "status of 415" not in e] == []

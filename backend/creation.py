@@ -1,0 +1,148 @@
+"""A job's life on the backend's side: upload → validate → job row → outbox, and its removal.
+
+Every way a job's files go away (a refused or failed upload, deleting a finished job) runs through
+``discard``, so nothing is left behind on any path.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import uuid4
+
+from starlette.concurrency import run_in_threadpool
+
+from contract import storage
+from contract.messages import JobOptions
+from contract.probe import MediaInfo, ProbeError
+from contract.sizing import display_size
+
+from . import jobs, segments
+from .db import Job, Task, utcnow
+from .errors import ApiError, InvalidRequest, UnsupportedMedia
+from .options import output_size, parse_options
+from .services import Services
+from .upload import Upload, receive
+
+log = logging.getLogger(__name__)
+
+#: Probe refusals that mean "not something we take" (415); the rest are an unreadable or too big video (422).
+REFUSED_KINDS = frozenset({"not_video", "unsupported"})
+
+
+def discard(root: Path, job_id: str) -> None:
+    """Remove everything stored for a job (ignores a folder that does not exist)."""
+    shutil.rmtree(storage.resolve(root, storage.job_dir(job_id)), ignore_errors=True)
+
+
+def probe_refusal(exc: ProbeError) -> ApiError:
+    """The HTTP error for a video ffprobe refused, with the probe's own reason."""
+    cls = UnsupportedMedia if exc.kind in REFUSED_KINDS else InvalidRequest
+    return cls(exc.reason)
+
+
+async def create_job(
+    svc: Services, body: AsyncIterator[bytes], content_type: str | None, content_length: int | None
+) -> Job:
+    """Store an upload, check it and commit its queued job; on any error nothing is left."""
+    job_id = uuid4().hex
+    root = svc.settings.STORAGE_ROOT
+    try:
+        upload = await receive(
+            body, content_type, content_length,
+            root=root, job_id=job_id, max_bytes=svc.settings.MAX_UPLOAD_BYTES,
+        )
+        job = await _checked_job(svc, upload)
+        await run_in_threadpool(svc.store.add, job)
+    except BaseException as exc:
+        discard(root, job_id)
+        if isinstance(exc, ApiError):
+            svc.metrics.uploads.labels(str(exc.status_code)).inc()
+            log.info(
+                "upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code}
+            )
+        raise
+    svc.metrics.uploads.labels("accepted").inc()
+    svc.metrics.upload_bytes.inc(upload.size)
+    log.info(
+        "job queued",
+        extra={"job_id": job_id, "status": jobs.QUEUED, "bytes": upload.size, "segments": len(job.tasks)},
+    )
+    if svc.outbox is not None:
+        svc.outbox.wake()
+    return job
+
+
+async def _checked_job(svc: Services, upload: Upload) -> Job:
+    """Options, probe, output size and segment plan of an upload: its job row, or the ApiError."""
+    options = parse_options(upload.fields)
+    try:
+        info = await run_in_threadpool(
+            svc.probe,
+            upload.path,
+            max_width=svc.settings.MAX_WIDTH,
+            max_height=svc.settings.MAX_HEIGHT,
+            max_duration_s=svc.settings.MAX_DURATION_S,
+        )
+    except ProbeError as exc:
+        raise probe_refusal(exc) from exc
+    if options.upscale:
+        output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
+    tasks = await run_in_threadpool(
+        segments.for_upload, upload.path, info, options,
+        seconds=svc.settings.SEGMENT_SECONDS, read_keyframes=svc.keyframes,
+    )
+    return new_job(upload, options, info, tasks)
+
+
+def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Task]) -> Job:
+    """The queued, unpublished job row of a checked upload."""
+    now = utcnow()
+    # The display size (square pixels, upright): what the page predicts the output from.
+    width, height = display_size(info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
+    return Job(
+        id=upload.job_id,
+        filename=upload.filename,
+        status=jobs.QUEUED,
+        published=False,
+        model=options.model,
+        scale=options.scale,
+        height=options.height,
+        upscale=options.upscale,
+        describe=options.describe,
+        input_key=upload.key,
+        size_bytes=upload.size,
+        input_width=width,
+        input_height=height,
+        input_duration_s=info.duration_s,
+        input_fps=float(info.fps),
+        input_frames=info.frames,
+        frames_total=info.frames,
+        progress=0.0,
+        frames_done=0,
+        created_at=now,
+        updated_at=now,
+        tasks=tasks,
+    )
+
+
+def cancel_with_marker(root: Path, job: Job) -> bool:
+    """Cancel an active job (under its row lock), writing the adapter's stop marker first."""
+    if not jobs.can_transition(job.status, jobs.CANCELLED):
+        return False
+    # The marker goes first: if the commit then fails the adapter still stops.
+    marker = storage.resolve(root, storage.cancel_marker_key(job.id))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(utcnow().isoformat())
+    return jobs.cancel(job)
+
+
+def delete_job(svc: Services, job_id: str) -> bool:
+    """Remove a finished job's row and files; False when it is gone or still active."""
+    if not svc.store.delete(job_id):
+        return False
+    discard(svc.settings.STORAGE_ROOT, job_id)
+    log.info("job deleted", extra={"job_id": job_id})
+    return True

@@ -1,0 +1,14 @@
+"""The /api routes (docs/api.md), one module per concept: jobs, their files, and the page's config."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import config, jobs, media
+
+router = APIRouter(prefix="/api")
+router.include_router(jobs.router)
+router.include_router(media.router)
+router.include_router(config.router)
+
+__all__ = ["router"]

@@ -1,0 +1,80 @@
+"""Routes of a job's files: the result, the description's cues, the uploaded source and the previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from contract.catalogue import reason
+
+from .. import jobs
+from ..deps import JobDep, SettingsDep
+from ..errors import JobNotFound
+from .views import NOT_FOUND, preview_path, stored
+
+router = APIRouter(tags=["jobs"])
+
+#: Content types of accepted source containers (anything else is served as octet-stream).
+SOURCE_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".avi": "video/x-msvideo",
+    ".ts": "video/mp2t",
+    ".m2ts": "video/mp2t",
+    ".flv": "video/x-flv",
+    ".3gp": "video/3gpp",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".wmv": "video/x-ms-wmv",
+    ".ogv": "video/ogg",
+}
+
+
+@router.get("/jobs/{job_id}/result", response_class=FileResponse, responses=NOT_FOUND)
+def get_result(job: JobDep, settings: SettingsDep, download: bool = False) -> FileResponse:
+    """The finished video (video/mp4, supports Range)."""
+    path = stored(settings.STORAGE_ROOT, job.output_key) if job.status == jobs.DONE else None
+    if path is None:
+        raise JobNotFound(reason("http.result_not_ready"))
+    name = f"{Path(job.filename).stem}_{'upscaled' if job.upscale is not False else 'described'}.mp4"
+    return FileResponse(
+        path,
+        media_type="video/mp4",
+        filename=name,
+        content_disposition_type="attachment" if download else "inline",
+    )
+
+
+@router.get("/jobs/{job_id}/vtt", response_class=FileResponse, responses=NOT_FOUND)
+def get_vtt(job: JobDep, settings: SettingsDep) -> FileResponse:
+    """The audio description's cues (text/vtt) of a finished job that asked for one."""
+    path = stored(settings.STORAGE_ROOT, job.vtt_key) if job.status == jobs.DONE else None
+    if path is None:
+        raise JobNotFound(reason("http.no_description"))
+    name = f"{Path(job.filename).stem}.vtt"
+    return FileResponse(path, media_type="text/vtt", filename=name, content_disposition_type="inline")
+
+
+@router.get("/jobs/{job_id}/source", response_class=FileResponse, responses=NOT_FOUND)
+def get_source(job: JobDep, settings: SettingsDep) -> FileResponse:
+    """The uploaded original (supports Range)."""
+    path = stored(settings.STORAGE_ROOT, job.input_key)
+    if path is None:
+        raise JobNotFound(reason("http.source_gone"))
+    media_type = SOURCE_TYPES.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=media_type, filename=job.filename, content_disposition_type="inline")
+
+
+@router.get("/jobs/{job_id}/preview/{which}", response_class=FileResponse, responses=NOT_FOUND)
+def get_preview(job: JobDep, settings: SettingsDep, which: Literal["before", "after"]) -> FileResponse:
+    """A before/after still frame (image/jpeg)."""
+    path = preview_path(settings.STORAGE_ROOT, job, which)
+    if path is None:
+        raise JobNotFound(reason("http.no_preview"))
+    return FileResponse(path, media_type="image/jpeg")
