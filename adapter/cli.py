@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
 from adapter.inference import make_upscaler
-from adapter.job import JobResult, Stages, Toolbox, Work, execute
+from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
+from adapter.stages import Describe, DescriberFactory, Result
 from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions, Preset
 
 
@@ -94,7 +95,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _stages(args: argparse.Namespace) -> Stages:
     """The job's collaborators; the description model comes from DESCRIPTION_* in the environment."""
-    describe_fn, make_describer = None, None
+    describe_fn: Describe | None = None
+    make_describer: DescriberFactory | None = None
     if args.describe:
         # Imported only when asked for: scene detection and the detector are not needed to upscale.
         from adapter.description import build_describer, describe
@@ -117,7 +119,7 @@ def _stages(args: argparse.Namespace) -> Stages:
     )
 
 
-def _report(args: argparse.Namespace, result: JobResult, started: float) -> str:
+def _report(args: argparse.Namespace, result: Result, started: float) -> str:
     line = (
         f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
         f"({time.monotonic() - started:.1f} s in all, model loading included)"
