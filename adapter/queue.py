@@ -142,7 +142,7 @@ def decide_failure(job_id: str, error: BaseException, count: int, limit: int) ->
     if not is_last_delivery(count, limit):
         return Decision(Action.REQUEUE, None, str(why), outcome="retried")
     # The user sees what went wrong last; the log line also says that it was the last try.
-    text = f"{why} (gave up after {attempts_text(count)})"
+    text = f"{why} Gave up after {attempts_text(count)}."
     return Decision(Action.DEAD_LETTER, failed_event(job_id, why, text), text, "failed")
 
 

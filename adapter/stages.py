@@ -2,7 +2,8 @@
 
 ``adapter.job`` runs the stages; ``adapter.pipeline``, ``adapter.assembly`` and ``adapter.description``
 implement them, and so do the tests' fakes. The input is probed once per job (``probe_input``) and
-the ``MediaInfo`` handed to every stage, so no stage probes again. No heavy imports here: a guarded
+the ``MediaInfo`` handed to every stage, so no stage probes again. Stages take their files
+positionally (any parameter names fit) and the rest by keyword. No heavy imports here: a guarded
 child unpickles the stages through this module.
 """
 
@@ -85,6 +86,7 @@ class RunPipeline(Protocol):
         output_path: Path,
         options: JobOptions,
         upscaler: Upscaler,
+        /,
         *,
         info: MediaInfo,
         segment: Segment | None,
@@ -103,6 +105,7 @@ class Assemble(Protocol):
         input_path: Path,
         segments: Sequence[Path],
         output_path: Path,
+        /,
         *,
         info: MediaInfo,
         should_stop: ShouldStop,
@@ -124,6 +127,7 @@ class Describe(Protocol):
         self,
         input_path: Path,
         output_path: Path,
+        /,
         *,
         lang: DescribeLang,
         describer: Describer | None,
