@@ -62,10 +62,11 @@ ENTRIES: dict[str, Entry] = {
         ru="В задаче указан недопустимый ключ хранилища ({detail}).",
         params={"detail": str},
     ),
-    # Bridge until contract.probe refusals carry their own media.* Reason (then this entry goes).
+    # Bridge until contract.probe refusals carry their own media.* Reason (then this entry goes):
+    # the probe's English line as it is, so log lines and the CLI read as before.
     "job.input_refused": Entry(
-        en="The file cannot be accepted: {detail}.",
-        ru="Файл не может быть принят: {detail}.",
+        en="{detail}",
+        ru="Файл не может быть принят: {detail}",
         params={"detail": str},
     ),
     # ---- the worker's abilities ---------------------------------------------------------------------
