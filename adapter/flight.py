@@ -147,6 +147,8 @@ def for_part(job: JobMessage, decision: Decision) -> Decision:
     segment = job.segment
     if decision.reason is None or (segment is None and job.kind != "assemble"):
         return decision
+    # Only the English line (logs, the DLQ header) names the part; the event keeps the error's own
+    # Reason for the user, and its ``segment`` field says which segment failed.
     where = f"segment {segment.index + 1} of {segment.count}" if segment else "joining the segments"
     reason = f"{where}: {decision.reason}"
     event = decision.event

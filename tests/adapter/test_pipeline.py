@@ -133,7 +133,7 @@ def _rgb_frames(path: Path) -> np.ndarray:
 class _Overlapping:
     """An identity model whose calls overlap and finish out of order; it counts how many ran at once.
 
-    Call 2k waits (up to a moment) until call 2k+1 has finished, so answers come back pair-wise reversed
+    Call 2k waits (up to 2 s) until call 2k+1 has finished, so answers come back pair-wise reversed
     whenever the pipeline really keeps several requests in flight.
     """
 
@@ -153,7 +153,8 @@ class _Overlapping:
             self.most_at_once = max(self.most_at_once, self._running)
             partner = self._finished[number + 1] if number % 2 == 0 else None
         if partner is not None:
-            partner.wait(timeout=0.5)  # the last call has no partner; sequential calls fail the test
+            # Bounded: the last call may have no partner, and sequential calls must fail the test, not hang.
+            partner.wait(timeout=2)
         with self._lock:
             self._running -= 1
             self.finish_order.append(number)
