@@ -7,7 +7,7 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO, get_args
+from typing import TextIO, get_args
 
 from pydantic import ValidationError
 
@@ -16,7 +16,7 @@ from adapter.inference import make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from adapter.stages import Describe, DescriberFactory, Result
+from adapter.stages import Describe, DescriberFactory, Progress, Result
 from contract.messages import DEFAULT_MODEL, DESCRIBE_LANGUAGES, MODELS, JobOptions, Preset
 
 
@@ -28,7 +28,7 @@ class ProgressBar:
         self._tty = stream.isatty()
         self._shown = -1
 
-    def __call__(self, progress: Any) -> None:
+    def __call__(self, progress: Progress, /) -> None:
         share = progress.frames_done / progress.frames_total if progress.frames_total else 0.0
         eta = f"{progress.eta_s:.0f}s" if progress.eta_s is not None else "?"
         filled = int(share * self._width)
