@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import pytest
 
 from adapter.errors import JobCancelled, LimitExceededError, TransientJobError
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.stages import Progress, Result
+from adapter.limits import Limits
+from adapter.stages import Progress, Result, ShouldStop
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
 from tests.adapter.test_worker import STAGES, fake_probe
@@ -93,6 +95,32 @@ def test_the_input_is_probed_once_and_its_info_reaches_every_stage(tmp_path: Pat
     assert probed == [tmp_path / "input.mp4"]
     assert result.frames == 9, "the pipeline counted the probe's frames"
     assert (tmp_path / "described").read_text() == "up.mp4 9\n", "describe got the (upscaled) info"
+
+
+def test_the_assembly_gets_the_probe_of_the_source(tmp_path: Path) -> None:
+    seen: list[tuple[tuple[Path, ...], MediaInfo]] = []
+
+    def assemble(
+        source: Path,
+        segments: Sequence[Path],
+        output: Path,
+        /,
+        *,
+        info: MediaInfo,
+        should_stop: ShouldStop,
+        limits: Limits,
+    ) -> Result:
+        seen.append((tuple(segments), info))
+        return Result(info.frames, info.width, info.height, 0.1)
+
+    stages = Stages(STAGES.run_pipeline, STAGES.make_upscaler, probe=fake_probe, assemble=assemble)
+    (tmp_path / "input.mp4").write_text(json.dumps({"mode": "ok", "frames": 12}))
+    parts = (tmp_path / "a.mp4", tmp_path / "b.mp4")
+    work = Work(
+        tmp_path / "input.mp4", tmp_path / "out.mp4", None, tmp_path / "up.mp4", JobOptions(), segments=parts
+    )
+    result, _ = _run(work, stages=stages)
+    assert [(segments, info.frames) for segments, info in seen] == [(parts, 12)] and result.frames == 12
 
 
 def test_a_worker_without_an_assembler_leaves_the_assembly_to_another(tmp_path: Path) -> None:
