@@ -24,13 +24,26 @@ from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import Upscaler
 from adapter.limits import Limits
-from adapter.stages import OnProgress, Progress, Result, Segment, ShouldStop, probe_input
+from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import reason
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
-__all__ = ["Limits", "Progress", "Result", "output_size", "resize", "run", "same_picture", "segment_frames"]
+#: Limits, Result, resize and same_picture are re-exported for callers that know them from here.
+__all__ = [
+    "Limits",
+    "Plan",
+    "Result",
+    "Temporaries",
+    "open_decoder",
+    "output_size",
+    "plan",
+    "resize",
+    "run",
+    "same_picture",
+    "segment_frames",
+]
 
 
 def _even(value: float) -> int:
