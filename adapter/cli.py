@@ -7,15 +7,16 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO, get_args
+from typing import TextIO, get_args
 
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
 from adapter.inference import make_upscaler
-from adapter.job import JobResult, Stages, Toolbox, Work, execute
+from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
+from adapter.stages import Describe, DescriberFactory, Progress, Result
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
 
@@ -28,7 +29,7 @@ class ProgressBar:
         self._tty = stream.isatty()
         self._shown = -1
 
-    def __call__(self, progress: Any) -> None:
+    def __call__(self, progress: Progress, /) -> None:
         share = progress.frames_done / progress.frames_total if progress.frames_total else 0.0
         eta = f"{progress.eta_s:.0f}s" if progress.eta_s is not None else "?"
         filled = int(share * self._width)
@@ -98,7 +99,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _stages(args: argparse.Namespace) -> Stages:
     """The job's collaborators; the description model comes from DESCRIPTION_* in the environment."""
-    describe_fn, make_describer = None, None
+    describe_fn: Describe | None = None
+    make_describer: DescriberFactory | None = None
     if args.describe:
         # Imported only when asked for: scene detection and the detector are not needed to upscale.
         from adapter.description import build_describer, describe
@@ -121,7 +123,7 @@ def _stages(args: argparse.Namespace) -> Stages:
     )
 
 
-def _report(args: argparse.Namespace, result: JobResult, started: float) -> str:
+def _report(args: argparse.Namespace, result: Result, started: float) -> str:
     line = (
         f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
         f"({time.monotonic() - started:.1f} s in all, model loading included)"

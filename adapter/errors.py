@@ -1,24 +1,39 @@
-"""Adapter error tree.
+"""Adapter error tree: every way a task can end other than success, and what the worker does about it.
 
-JobError
-├── PermanentJobError   the input or request is bad; retrying cannot help -> job FAILED, task dead-lettered
-│   ├── InvalidInputError   not a video, corrupt, unsupported codec/container, refused protocol
-│   └── LimitExceededError  resolution, duration or frame count beyond the configured limits
-└── TransientJobError   the environment failed; the task is requeued up to the delivery limit
-    ├── InferenceUnavailableError  Triton down, model not ready, call timed out
-    └── StorageError               shared storage not writable/readable
-JobCancelled is not an error: the user cancelled; the task is acked and nothing is published.
-Lower-layer exceptions are wrapped with ``raise ... from exc`` so the cause stays in logs,
-while ``str(error)`` is a one-line human reason shown to the user.
+ReasonError (contract.catalogue)         carries a catalogue ``Reason``; ``str(error)`` is its English text
+├── JobError                             the job failed; the reason is shown to the user
+│   ├── PermanentJobError                the input or request is bad; retrying cannot help
+│   │   ├── InvalidInputError              not a video, corrupt, unsupported codec/container, refused protocol
+│   │   └── LimitExceededError             resolution, duration, frame count or output size beyond the limits
+│   └── TransientJobError                the environment failed; the task is requeued up to the delivery limit
+│       ├── InferenceUnavailableError      Triton down, model missing or not ready, call timed out
+│       ├── ModelContractError             the served model breaks the model contract (see below)
+│       ├── StorageError                   shared storage not writable/readable
+│       └── ProcessCrashedError            the guarded child running the job died (decoder crash, OOM kill)
+└── BadMessageError                      the task message is unusable: dead-lettered, never run
+JobCancelled (not an error)              the user cancelled: the task is acked and nothing is published
+
+ModelContractError is transient *for the job*: another worker (or this one after a redeploy) may serve
+the right model, so a contract break found mid-job requeues the task. At start-up the same error still
+stops the worker (``adapter.main`` catches it before consuming), so a misdeployed model never takes work.
+Lower-layer exceptions are wrapped with ``raise ... from exc`` so the cause stays in the logs.
 """
 
+from __future__ import annotations
 
-class JobError(Exception):
-    """Base of every job failure."""
+from contract.catalogue import Reason, ReasonError
+
+
+class JobError(ReasonError):
+    """Base of every job failure; carries the user-facing ``Reason``."""
+
+    def __reduce__(self) -> tuple[type[JobError], tuple[Reason]]:
+        # Rebuilt from the Reason, not the English text, when it comes back from a guarded child.
+        return type(self), (self.reason,)
 
 
 class PermanentJobError(JobError):
-    """Retrying cannot help."""
+    """Retrying cannot help: the job fails and the task is dead-lettered at once."""
 
 
 class InvalidInputError(PermanentJobError):
@@ -26,24 +41,39 @@ class InvalidInputError(PermanentJobError):
 
 
 class LimitExceededError(PermanentJobError):
-    """The input is beyond a configured limit."""
+    """The input (or the output it asks for) is beyond a configured limit."""
 
 
 class TransientJobError(JobError):
-    """May succeed on another attempt."""
+    """May succeed on another attempt (another worker, a later moment)."""
 
 
 class InferenceUnavailableError(TransientJobError):
-    """Inference server unreachable, not ready, or timed out."""
+    """Inference server unreachable, model missing or not ready, or a call timed out."""
+
+
+class ModelContractError(TransientJobError):
+    """The served model does not match the model contract (config.pbtxt); stops the worker at start-up."""
 
 
 class StorageError(TransientJobError):
     """Shared storage failed."""
 
 
-class ModelContractError(Exception):
-    """The served model does not match config.pbtxt; the worker refuses to start consuming."""
+class ProcessCrashedError(TransientJobError):
+    """The process running the job died (e.g. the decoder crashed on a poison input)."""
+
+
+class BadMessageError(ReasonError):
+    """The task body is not a valid JobMessage or names storage outside its job; never retried."""
+
+    def __init__(self, why: Reason, job_id: str | None = None) -> None:
+        super().__init__(why)
+        self.job_id = job_id
+
+    def __reduce__(self) -> tuple[type[BadMessageError], tuple[Reason, str | None]]:
+        return type(self), (self.reason, self.job_id)
 
 
 class JobCancelled(Exception):
-    """The user cancelled the job while it ran."""
+    """The user cancelled the job while it ran (or the worker is shutting down); not a failure."""

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pika
 
 from adapter.errors import JobCancelled
 from adapter.guard import run_guarded
-from adapter.job import GuardedJob, JobResult, Stages, Toolbox, Work, execute
+from adapter.job import GuardedJob, Stages, Toolbox, Work, execute
 from adapter.limits import Limits
 from adapter.queue import Action, Decision, decide_failure, decide_success
+from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
 from contract import storage
 from contract.messages import DoneEvent, JobMessage
@@ -44,12 +43,12 @@ class StopCheck:
 class Throttle:
     """Forwards a call at most once per ``interval_s`` (the first call always passes)."""
 
-    def __init__(self, emit: Callable[[Any], None], interval_s: float) -> None:
+    def __init__(self, emit: OnProgress, interval_s: float) -> None:
         self._emit = emit
         self._interval_s = interval_s
         self._last = float("-inf")
 
-    def __call__(self, item: Any) -> None:
+    def __call__(self, item: Progress, /) -> None:
         now = time.monotonic()
         if now - self._last >= self._interval_s:
             self._last = now
@@ -70,7 +69,7 @@ class Flight:
     interrupt: threading.Event
     started: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
-    result: JobResult | None = None
+    result: Result | None = None
     error: BaseException | None = None
     thread: threading.Thread | None = None
 
@@ -79,25 +78,14 @@ class Flight:
         stages: Stages,
         tools: Toolbox,
         limits: Limits | None,
-        on_progress: Callable[[Any], None],
+        on_progress: OnProgress,
         guarded: bool,
     ) -> None:
         """Run the job's stages into this run's temporaries and commit them; never raises."""
-        files, job = self.files, self.job
+        files = self.files
         try:
             files.output.parent.mkdir(parents=True, exist_ok=True)
-            work = Work(
-                files.input,
-                files.partial(files.output),
-                (files.partial(files.previews[0]), files.partial(files.previews[1]))
-                if files.owns_previews
-                else None,
-                files.intermediate,
-                job.options,
-                limits,
-                segment=(job.segment.start_pts, job.segment.end_pts) if job.segment is not None else None,
-                segments=files.segments if job.kind == "assemble" else None,
-            )
+            work = work_of(self.job, files, limits)
             if guarded:
                 self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
             else:
@@ -140,11 +128,27 @@ class Flight:
         return for_part(self.job, decide_failure(self.job.job_id, self.error, self.count, delivery_limit))
 
 
+def work_of(job: JobMessage, files: JobFiles, limits: Limits | None) -> Work:
+    """What a task's run reads and writes: this run's temporaries of the task's files."""
+    return Work(
+        files.input,
+        files.partial(files.output),
+        (files.partial(files.previews[0]), files.partial(files.previews[1])) if files.owns_previews else None,
+        files.intermediate,
+        job.options,
+        limits,
+        segment=(job.segment.start_pts, job.segment.end_pts) if job.segment is not None else None,
+        segments=files.segments if job.kind == "assemble" else None,
+    )
+
+
 def for_part(job: JobMessage, decision: Decision) -> Decision:
     """Name the segment (or the assembly) in a failure's reason and event: the job says which part failed."""
     segment = job.segment
     if decision.reason is None or (segment is None and job.kind != "assemble"):
         return decision
+    # Only the English line (logs, the DLQ header) names the part; the event keeps the error's own
+    # Reason for the user, and its ``segment`` field says which segment failed.
     where = f"segment {segment.index + 1} of {segment.count}" if segment else "joining the segments"
     reason = f"{where}: {decision.reason}"
     event = decision.event

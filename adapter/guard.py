@@ -8,25 +8,27 @@ import pickle
 import queue as queue_mod
 import signal
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
+from typing import Protocol
 
-from adapter.errors import JobCancelled, PermanentJobError, TransientJobError
-from adapter.queue import ProcessCrashedError
+from adapter.errors import JobCancelled, JobError, PermanentJobError, ProcessCrashedError, TransientJobError
+from adapter.stages import OnProgress, Result, ShouldStop
+from contract.catalogue import Reason, reason
 
 
 class GuardedTask(Protocol):
     """A picklable callable (module-level function, partial or dataclass) the child runs."""
 
-    def __call__(self, *, on_progress: Callable[[Any], None], should_stop: Callable[[], bool]) -> Any: ...
+    def __call__(self, *, on_progress: OnProgress, should_stop: ShouldStop) -> Result: ...
 
 
 def run_guarded(
     task: GuardedTask,
-    on_progress: Callable[[Any], None],
-    should_stop: Callable[[], bool],
+    on_progress: OnProgress,
+    should_stop: ShouldStop,
     kill_after_s: float = 10.0,
-) -> Any:
+) -> Result:
     """Run ``task`` in a spawned child and return its result; a dying child becomes ProcessCrashedError.
 
     Progress items and the outcome come back pickled; the child is told to stop when ``should_stop``
@@ -54,7 +56,8 @@ def run_guarded(
             if kind == "progress":
                 on_progress(payload)
             elif kind == "ok":
-                return payload
+                result: Result = payload
+                return result
             else:
                 raise payload
     finally:
@@ -65,19 +68,18 @@ def run_guarded(
         messages.close()
 
 
-def crash_reason(exitcode: int | None) -> str:
-    """One line for the user about how the child ended."""
+def crash_reason(exitcode: int | None) -> Reason:
+    """Why the job failed, as the way the child ended tells it."""
     if exitcode is not None and exitcode < 0:
         try:
-            how = f"killed by {signal.Signals(-exitcode).name}"
+            name = signal.Signals(-exitcode).name
         except ValueError:
-            how = f"killed by signal {-exitcode}"
-    else:
-        how = f"exit code {exitcode}"
-    return f"processing crashed ({how}); the video is probably corrupt or not supported"
+            name = f"signal {-exitcode}"
+        return reason("job.crashed_signal", signal=name)
+    return reason("job.crashed_exit", status=-1 if exitcode is None else exitcode)
 
 
-def _child(task: GuardedTask, messages: Any, stop: Any, parent_pid: int) -> None:
+def _child(task: GuardedTask, messages: Queue[tuple[str, object]], stop: Event, parent_pid: int) -> None:
     """Child entry: stop when told or when the worker is gone; report the outcome as one message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -101,4 +103,6 @@ def picklable(exc: BaseException) -> BaseException:
         if isinstance(exc, JobCancelled):
             return JobCancelled(str(exc))
         family = PermanentJobError if isinstance(exc, PermanentJobError) else TransientJobError
-        return family(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, JobError):
+            return family(exc.reason)
+        return family(reason("job.internal_error", detail=f"{type(exc).__name__}: {exc}"))

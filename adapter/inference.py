@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from adapter.errors import InferenceUnavailableError, InvalidInputError, ModelContractError
+from contract.catalogue import reason
 from contract.messages import MODELS
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class Upscaler(Protocol):
     #: "cpu" when the model competes with the encoder for the CPU, "gpu" when it has its own silicon.
     device: str
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Upscale uint8 ``[N, H, W, 3]`` to ``[N, scale·H, scale·W, 3]``; thread-safe."""
         ...
 
@@ -42,14 +44,15 @@ class Upscaler(Protocol):
         ...
 
 
-def check_output(batch: np.ndarray, out: np.ndarray, scale: int) -> np.ndarray:
+def check_output(
+    batch: npt.NDArray[np.uint8], out: npt.NDArray[np.generic], scale: int
+) -> npt.NDArray[np.uint8]:
     """Refuse an output that breaks the model contract (wrong size or type)."""
     n, h, w, _ = batch.shape
     if out.dtype != np.uint8 or out.shape != (n, h * scale, w * scale, 3):
-        raise ModelContractError(
-            f"model returned {out.dtype}{list(out.shape)}, expected uint8{[n, h * scale, w * scale, 3]}"
-        )
-    return out
+        got, expected = f"{out.dtype}{list(out.shape)}", f"uint8{[n, h * scale, w * scale, 3]}"
+        raise ModelContractError(reason("job.model_wrong_output", got=got, expected=expected))
+    return out.astype(np.uint8, copy=False)
 
 
 class LocalUpscaler:
@@ -58,9 +61,7 @@ class LocalUpscaler:
     def __init__(self, model: str, models_dir: Path, *, max_batch: int = 2, runtime: str = "auto") -> None:
         path = Path(models_dir) / f"{model}.onnx"
         if not path.is_file():
-            raise InferenceUnavailableError(
-                f"model file {path} is missing; build it with python -m model_convertation build"
-            )
+            raise InferenceUnavailableError(reason("job.model_file_missing", path=str(path)))
         self.scale = MODELS[model]
         self.max_batch = max_batch
         self.in_flight = 1
@@ -73,7 +74,7 @@ class LocalUpscaler:
                 return
             except Exception as exc:  # any OpenVINO failure falls back to ONNX Runtime
                 if runtime == "openvino":
-                    raise InferenceUnavailableError("OpenVINO could not load the model") from exc
+                    raise InferenceUnavailableError(reason("job.openvino_failed")) from exc
                 log.warning("OpenVINO unavailable (%s); using ONNX Runtime", exc)
         self._open_onnxruntime(path)
 
@@ -97,7 +98,7 @@ class LocalUpscaler:
         self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         self.runtime = "onnxruntime"
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Run the model on one batch in this thread's own request."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
         if self.runtime == "openvino":
@@ -142,7 +143,7 @@ class TritonUpscaler:
         try:
             self._client = grpcclient.InferenceServerClient(url)
         except Exception as exc:
-            raise InferenceUnavailableError(f"cannot connect to Triton at {url}") from exc
+            raise InferenceUnavailableError(reason("job.triton_unreachable", url=url)) from exc
         self.max_batch = self._check_contract()  # also sets ``device`` from the served config
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -151,12 +152,13 @@ class TritonUpscaler:
         try:
             return fn(*args, client_timeout=self._timeout, **kwargs)
         except InferenceServerException as exc:
-            raise InferenceUnavailableError(f"Triton {what} failed: {exc.message()}") from exc
+            why = reason("job.triton_call_failed", call=what, detail=str(exc.message()))
+            raise InferenceUnavailableError(why) from exc
 
     def _check_contract(self) -> int:
         """Compare the served model's metadata and config with the model contract; returns max_batch_size."""
         if not self._call("readiness check", self._client.is_model_ready, self.model):
-            raise InferenceUnavailableError(f"model {self.model} is not ready on Triton")
+            raise InferenceUnavailableError(reason("job.model_not_ready", model=self.model))
         meta = self._call("metadata", self._client.get_model_metadata, self.model, as_json=True)
         config = self._call("config", self._client.get_model_config, self.model, as_json=True)["config"]
         batch = int(config.get("max_batch_size", 0))
@@ -174,7 +176,8 @@ class TritonUpscaler:
             if [int(d) for d in tensor.get("shape", [])] != [-1, -1, -1, 3]:
                 problems.append(f"{name} shape must be [-1, -1, -1, 3], got {tensor.get('shape')}")
         if problems:
-            raise ModelContractError(f"served model {self.model} breaks the contract: " + "; ".join(problems))
+            why = reason("job.model_contract", model=self.model, problems="; ".join(problems))
+            raise ModelContractError(why)
         # Where the served model runs decides the encoder's CPU budget (video.resolve_preset).
         kinds = {group.get("kind", "KIND_AUTO") for group in config.get("instance_group", [])}
         self.device = "cpu" if kinds == {"KIND_CPU"} else "gpu"
@@ -200,7 +203,7 @@ class TritonUpscaler:
             self._regions.append((name, handle))
         return name, handle
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Send one batch (at most ``max_batch`` frames) and return the upscaled frames."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
         n, h, w, c = batch.shape
@@ -218,14 +221,14 @@ class TritonUpscaler:
             out.set_shared_memory(out_name, out_bytes)
             result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
             if result.get_output("output") is None:
-                raise ModelContractError("Triton returned no 'output' tensor")
+                raise ModelContractError(reason("job.model_no_output"))
             array = np.array(shm.get_contents_as_numpy(out_handle, np.uint8, out_shape), copy=True)
         else:
             inp.set_data_from_numpy(batch)
             result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
             array = result.as_numpy("output")
             if array is None:
-                raise ModelContractError("Triton returned no 'output' tensor")
+                raise ModelContractError(reason("job.model_no_output"))
         return check_output(batch, array, self.scale)
 
     def close(self) -> None:
@@ -252,7 +255,7 @@ class TiledUpscaler:
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
         self.device = inner.device
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Upscale, tiling only when a frame exceeds the tile size."""
         n, h, w, c = batch.shape
         if h <= self.tile and w <= self.tile:
@@ -290,7 +293,7 @@ def make_upscaler(
 ) -> Upscaler:
     """Triton when ``triton_url`` is set, else the in-process model; frames beyond ``tile`` are tiled."""
     if model not in MODELS:
-        raise InvalidInputError(f"unknown model {model!r}")
+        raise InvalidInputError(reason("job.unknown_model", model=model))
     inner: Upscaler
     if triton_url:
         inner = TritonUpscaler(model, triton_url, timeout_s=timeout_s, shared_memory=shared_memory)

@@ -1,39 +1,46 @@
 """One job's work: upscale (the pipeline) and/or describe (audio description), one progress bar for both.
 
-Upscale only: the pipeline writes the output. Both: the pipeline writes an intermediate video, then
-``describe`` adds the description track to it in the output. Describe only: ``describe`` reads the
-input as it is. Progress is counted in frame-equivalents of the video, so the backend's bar moves
-forward across stages; cancellation is honoured between stages and at each description step.
+The input is probed once, here, and its ``MediaInfo`` handed to every stage. Upscale only: the
+pipeline writes the output. Both: the pipeline writes an intermediate video, then ``describe`` adds
+the description track to it in the output. Describe only: ``describe`` reads the input as it is.
+Progress is counted in frame-equivalents of the video, so the backend's bar moves forward across
+stages; cancellation is honoured between stages and at each description step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from adapter.errors import (
-    InvalidInputError,
-    JobCancelled,
-    JobError,
-    LimitExceededError,
-    TransientJobError,
-)
+from adapter.errors import JobCancelled, JobError, TransientJobError
 from adapter.limits import Limits
+from adapter.stages import (
+    Assemble,
+    Describe,
+    DescriberFactory,
+    OnFraction,
+    OnProgress,
+    Probe,
+    Progress,
+    Result,
+    RunPipeline,
+    Segment,
+    ShouldStop,
+    UpscalerFactory,
+    probe_input,
+)
+from contract.catalogue import reason
 from contract.messages import JobOptions
-from contract.probe import ProbeError
+from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
-PipelineFn = Callable[..., Any]
-UpscalerFactory = Callable[[str], Any]
-DescribeFn = Callable[..., Any]
-DescriberFactory = Callable[[], Any]
-AssembleFn = Callable[..., Any]
-ProbeFn = Callable[..., Any]
-Emit = Callable[[Any], None]
-StopFn = Callable[[], bool]
+if TYPE_CHECKING:
+    from adapter.description.detector import Describer
+    from adapter.inference import Upscaler
 
 #: Share of the progress bar given to upscaling when a description follows (it is most of the work).
 UPSCALE_SHARE = 0.8
@@ -43,13 +50,13 @@ UPSCALE_SHARE = 0.8
 class Stages:
     """The job's collaborators: module-level functions or partials, so they pickle into a guarded child."""
 
-    run_pipeline: PipelineFn
+    run_pipeline: RunPipeline
     make_upscaler: UpscalerFactory
-    describe: DescribeFn | None = None
+    describe: Describe | None = None
     make_describer: DescriberFactory | None = None
-    probe: ProbeFn = ffprobe
+    probe: Probe = ffprobe
     #: Joins segment files and muxes the source's other streams (``adapter.assembly.assemble``).
-    assemble: AssembleFn | None = None
+    assemble: Assemble | None = None
 
 
 @dataclass(frozen=True)
@@ -62,49 +69,29 @@ class Work:
     intermediate: Path
     options: JobOptions
     limits: Limits | None = None
-    #: (start_pts, end_pts) of a segment task: only those frames, into a video-only segment file.
-    segment: tuple[int | None, int | None] | None = None
+    #: The segment of a segment task: only those frames, into a video-only segment file.
+    segment: Segment | None = None
     #: Segment files an assembly task joins into ``output``.
     segments: tuple[Path, ...] | None = None
-
-
-@dataclass(frozen=True)
-class StageProgress:
-    """Progress of the whole job in frame-equivalents (same fields as the pipeline's Progress)."""
-
-    frames_done: int
-    frames_total: int
-    fps: float
-    eta_s: float | None
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """What a finished job wrote: output size and frames, wall seconds, and the WebVTT if described."""
-
-    frames: int
-    width: int
-    height: int
-    seconds: float
-    vtt: Path | None = None
 
 
 class Toolbox:
     """Upscalers and the describer, built on first use and kept for the next job."""
 
-    def __init__(self, stages: Stages, wrap: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, stages: Stages, wrap: Callable[[Upscaler], Upscaler] | None = None) -> None:
         self.stages = stages
-        self._wrap = wrap or (lambda upscaler: upscaler)
-        self._upscalers: dict[str, Any] = {}
-        self._describer: Any = None
+        self._wrap = wrap
+        self._upscalers: dict[str, Upscaler] = {}
+        self._describer: Describer | None = None
 
-    def upscaler(self, model: str) -> Any:
+    def upscaler(self, model: str) -> Upscaler:
         """The upscaler of ``model``; building it checks the model's contract."""
         if model not in self._upscalers:
-            self._upscalers[model] = self._wrap(self.stages.make_upscaler(model))
+            made = self.stages.make_upscaler(model)
+            self._upscalers[model] = self._wrap(made) if self._wrap is not None else made
         return self._upscalers[model]
 
-    def describer(self) -> Any:
+    def describer(self) -> Describer | None:
         """The configured describer, or None for ``describe``'s own default."""
         if self._describer is None and self.stages.make_describer is not None:
             self._describer = self.stages.make_describer()
@@ -113,9 +100,7 @@ class Toolbox:
     def close(self) -> None:
         """Release the upscalers (model sessions, server connections)."""
         for upscaler in self._upscalers.values():
-            close = getattr(upscaler, "close", None)
-            if close is not None:
-                close()
+            upscaler.close()
         self._upscalers.clear()
 
 
@@ -126,83 +111,87 @@ class GuardedJob:
     work: Work
     stages: Stages
 
-    def __call__(self, *, on_progress: Emit, should_stop: StopFn) -> JobResult:
-        return execute(self.work, self.stages, Toolbox(self.stages), on_progress, should_stop)
+    def __call__(self, *, on_progress: OnProgress, should_stop: ShouldStop) -> Result:
+        tools = Toolbox(self.stages)
+        try:
+            return execute(self.work, self.stages, tools, on_progress, should_stop)
+        finally:
+            tools.close()
 
 
-def execute(work: Work, stages: Stages, tools: Toolbox, on_progress: Emit, should_stop: StopFn) -> JobResult:
-    """Run the stages the options ask for; the output (and its ``.vtt``) are ``work``'s temporaries."""
-    options, started = work.options, time.monotonic()
+def execute(
+    work: Work, stages: Stages, tools: Toolbox, on_progress: OnProgress, should_stop: ShouldStop
+) -> Result:
+    """Probe the input once, run the stages the options ask for; outputs are ``work``'s temporaries."""
+    started, limits, options = time.monotonic(), work.limits or Limits(), work.options
+    _check_abilities(work, stages)
+    info = probe_input(stages.probe, work.input, limits)
     if work.segments is not None:
-        return _assemble(work, stages, should_stop)
-    if options.describe is not None and stages.describe is None:
-        raise TransientJobError("this worker cannot add audio descriptions")  # another one may
-    if options.upscale:
-        share = UPSCALE_SHARE if options.describe else 1.0
-        target = work.intermediate if options.describe else work.output
-        # Only segment runs get the keyword, so pipelines from before segments still fit.
-        extra = {"segment": work.segment} if work.segment is not None else {}
-        done = stages.run_pipeline(
-            work.input,
-            target,
-            options,
-            tools.upscaler(options.model),
-            on_progress=_upscale_progress(on_progress, share, started),
-            should_stop=should_stop,
-            previews=work.previews,
-            limits=work.limits,
-            **extra,
-        )
-        frames, width, height = done.frames, done.width, done.height
-        if options.describe is None:
-            return JobResult(frames, width, height, done.seconds)
-        source = target
-    else:
-        share, source = 0.0, work.input
-        frames, width, height = _measure(work, stages.probe)
+        return _assemble(work, stages, info, limits, should_stop)
+    if not options.upscale:
+        report = _describe_progress(on_progress, info.frames, 0.0, started, should_stop)
+        vtt = _describe(work, stages, tools, work.input, info, report)
+        return Result(info.frames, info.width, info.height, _since(started), vtt=vtt)
+    share = UPSCALE_SHARE if options.describe else 1.0
+    target = work.intermediate if options.describe else work.output
+    done = stages.run_pipeline(
+        work.input,
+        target,
+        options,
+        tools.upscaler(options.model),
+        info=info,
+        segment=work.segment,
+        on_progress=_upscale_progress(on_progress, share, started),
+        should_stop=should_stop,
+        previews=work.previews,
+        limits=limits,
+    )
+    if options.describe is None:
+        return done
     try:
         if should_stop():
             raise JobCancelled("stopped")  # between the stages
-        report = _describe_progress(on_progress, frames, share, started, should_stop)
-        vtt = _describe(work, stages, tools, source, report)
+        report = _describe_progress(on_progress, done.frames, share, started, should_stop)
+        vtt = _describe(work, stages, tools, target, upscaled_info(info, done), report)
     finally:
-        if source == work.intermediate:
-            work.intermediate.unlink(missing_ok=True)
-    return JobResult(frames, width, height, time.monotonic() - started, vtt)
+        target.unlink(missing_ok=True)
+    return dataclasses.replace(done, seconds=_since(started), vtt=vtt)
 
 
-def _assemble(work: Work, stages: Stages, should_stop: StopFn) -> JobResult:
+def _check_abilities(work: Work, stages: Stages) -> None:
+    """Refuse, before any work, a task this worker lacks a stage for (another worker may have it)."""
+    if work.segments is not None and stages.assemble is None:
+        raise TransientJobError(reason("job.no_assembler"))
+    if work.segments is None and work.options.describe is not None and stages.describe is None:
+        raise TransientJobError(reason("job.no_describer"))
+
+
+def _assemble(work: Work, stages: Stages, info: MediaInfo, limits: Limits, should_stop: ShouldStop) -> Result:
     """Join the segment files into the output (stream copy) with the source's audio and metadata."""
-    if stages.assemble is None:
-        raise TransientJobError("this worker cannot assemble segments")  # another one may
-    assert work.segments is not None
-    done = stages.assemble(
-        work.input, work.segments, work.output, should_stop=should_stop, limits=work.limits
+    assert stages.assemble is not None and work.segments is not None  # checked before any work
+    return stages.assemble(
+        work.input, work.segments, work.output, info=info, should_stop=should_stop, limits=limits
     )
-    return JobResult(done.frames, done.width, done.height, done.seconds)
 
 
-def _measure(work: Work, probe: ProbeFn) -> tuple[int, int, int]:
-    """Frames and size of an input described without upscaling, refused by the pipeline's own limits."""
-    limits = work.limits or Limits()
-    try:
-        info = probe(
-            work.input,
-            max_width=limits.max_width,
-            max_height=limits.max_height,
-            max_duration_s=limits.max_duration_s,
-        )
-    except ProbeError as exc:
-        raise (LimitExceededError if exc.kind == "too_large" else InvalidInputError)(exc.reason) from exc
-    return int(info.frames), int(info.width), int(info.height)
+def upscaled_info(info: MediaInfo, done: Result) -> MediaInfo:
+    """The input's MediaInfo as the upscaled video has it: the same timing and streams, the new size."""
+    turned = info.rotation in (90, 270)
+    return dataclasses.replace(
+        info,
+        width=done.width,
+        height=done.height,
+        frame_width=done.height if turned else done.width,
+        frame_height=done.width if turned else done.height,
+        frames=done.frames,
+    )
 
 
 def _describe(
-    work: Work, stages: Stages, tools: Toolbox, source: Path, report: Callable[[float], None]
+    work: Work, stages: Stages, tools: Toolbox, source: Path, info: MediaInfo, report: OnFraction
 ) -> Path:
     """Run ``describe`` into the output; bad input stays permanent, anything unexpected becomes transient."""
-    assert stages.describe is not None  # checked before any work
-    limits = work.limits or Limits()
+    assert stages.describe is not None and work.options.describe is not None  # checked before any work
     try:
         result = stages.describe(
             source,
@@ -210,13 +199,17 @@ def _describe(
             lang=work.options.describe,
             describer=tools.describer(),
             on_progress=report,
-            max_duration_s=limits.max_duration_s,
+            info=info,
         )
     except (JobError, JobCancelled):
         raise
     except Exception as exc:
-        raise TransientJobError(f"the audio description failed ({type(exc).__name__})") from exc
+        raise TransientJobError(reason("job.description_failed", error=type(exc).__name__)) from exc
     return Path(result.vtt_path)
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
 
 
 def _eta(started: float, share: float) -> float | None:
@@ -226,32 +219,32 @@ def _eta(started: float, share: float) -> float | None:
     return (time.monotonic() - started) * (1 - share) / share
 
 
-def _upscale_progress(emit: Emit, share: float, started: float) -> Emit:
+def _upscale_progress(emit: OnProgress, share: float, started: float) -> OnProgress:
     """The pipeline's progress as is, or squeezed into the first ``share`` of the bar."""
     if share >= 1:
         return emit
 
-    def report(progress: Any) -> None:
+    def report(progress: Progress, /) -> None:
         total = max(progress.frames_total, 1)
         done = progress.frames_done * share
-        emit(StageProgress(int(done), progress.frames_total, progress.fps, _eta(started, done / total)))
+        emit(Progress(int(done), progress.frames_total, progress.fps, _eta(started, done / total)))
 
     return report
 
 
 def _describe_progress(
-    emit: Emit, frames: int, start: float, started: float, should_stop: StopFn
-) -> Callable[[float], None]:
+    emit: OnProgress, frames: int, start: float, started: float, should_stop: ShouldStop
+) -> OnFraction:
     """``describe``'s 0..1 fraction mapped onto the rest of the bar; a cancel stops it at the next step."""
     stage_started = time.monotonic()
 
-    def report(fraction: float) -> None:
+    def report(fraction: float, /) -> None:
         if should_stop():
             raise JobCancelled("stopped")
         share = start + (1 - start) * min(max(fraction, 0.0), 1.0)
         done = int(frames * share)
         elapsed = time.monotonic() - stage_started
         fps = (done - int(frames * start)) / elapsed if elapsed > 0 else 0.0
-        emit(StageProgress(done, frames, max(fps, 0.0), _eta(started, share)))
+        emit(Progress(done, frames, max(fps, 0.0), _eta(started, share)))
 
     return report

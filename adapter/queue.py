@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapter.errors import JobCancelled, PermanentJobError, TransientJobError
+from adapter.errors import BadMessageError, JobCancelled, JobError, PermanentJobError
 from contract import topology
+from contract.catalogue import Reason, reason
 from contract.messages import FailedEvent, JobMessage
 from contract.storage import UnsafeKeyError, job_dir, segment_key, segments_dir
 
@@ -36,24 +37,12 @@ class Action(enum.Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one delivery: an action, the event to publish first (if any), and a reason."""
+    """The outcome of one delivery: an action, the event to publish first (if any), and why in a log line."""
 
     action: Action
     event: FailedEvent | None = None
     reason: str | None = None
     outcome: str = "done"
-
-
-class BadMessageError(Exception):
-    """The task body is not a valid JobMessage or names storage outside its job; never retried."""
-
-    def __init__(self, reason: str, job_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.job_id = job_id
-
-
-class ProcessCrashedError(TransientJobError):
-    """The process running the job died (e.g. the decoder crashed on a poison input)."""
 
 
 def delivery_count(headers: Mapping[str, Any] | None) -> int:
@@ -79,9 +68,14 @@ def needs_guard(count: int, limit: int) -> bool:
 
 
 def attempts_text(count: int) -> str:
-    """Human count of attempts so far, including this one."""
+    """Count of attempts so far, including this one, for log lines."""
     attempts = count + 1
     return f"{attempts} attempt{'s' if attempts != 1 else ''}"
+
+
+def failed_event(job_id: str, why: Reason, text: str | None = None) -> FailedEvent:
+    """The failed event of a job: ``why`` for the user, ``text`` (default: its English) as ``reason``."""
+    return FailedEvent(job_id=job_id, reason=text or str(why))  # GLUE: code=why.code, params=why.params
 
 
 def parse_job(body: bytes) -> JobMessage:
@@ -92,17 +86,19 @@ def parse_job(body: bytes) -> JobMessage:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise BadMessageError(f"malformed task message ({where}: {first.get('msg')})", job_id) from exc
+        detail = f"{where}: {first.get('msg')}"
+        raise BadMessageError(reason("job.malformed_task", detail=detail), job_id) from exc
     prefix = job_dir(job.job_id) + "/"
     for key in (job.input_key, job.output_key):
         if not key.startswith(prefix):
-            raise BadMessageError(f"storage key {key!r} is outside the job folder {prefix!r}", job.job_id)
+            raise BadMessageError(reason("job.key_outside_job", key=key, folder=prefix), job.job_id)
     # A segment writes only its own segment file; everything else writes the finished video.
     expected = segment_key(job.job_id, job.segment.index) if job.segment is not None else None
     if expected is not None and job.output_key != expected:
-        raise BadMessageError(f"segment output key {job.output_key!r} should be {expected!r}", job.job_id)
+        why = reason("job.wrong_segment_key", key=job.output_key, expected=expected)
+        raise BadMessageError(why, job.job_id)
     if expected is None and job.output_key.startswith(segments_dir(job.job_id) + "/"):
-        raise BadMessageError(f"output key {job.output_key!r} is a segment file", job.job_id)
+        raise BadMessageError(reason("job.output_is_segment", key=job.output_key), job.job_id)
     return job
 
 
@@ -120,15 +116,15 @@ def _job_id_hint(body: bytes) -> str | None:
 
 def decide_bad_message(error: BadMessageError | UnsafeKeyError, job_id: str | None) -> Decision:
     """A task that can never run: dead-letter it with the reason; fail its job when it has one."""
-    reason = str(error)
-    event = FailedEvent(job_id=job_id, reason=reason) if job_id else None
-    return Decision(Action.DEAD_LETTER, event, reason, outcome="bad_message")
+    why = error.reason if isinstance(error, BadMessageError) else reason("job.unsafe_key", detail=str(error))
+    event = failed_event(job_id, why) if job_id else None
+    return Decision(Action.DEAD_LETTER, event, str(why), outcome="bad_message")
 
 
 def decide_exhausted(job_id: str, count: int, limit: int) -> Decision:
     """Delivered more often than the limit allows (e.g. limits disagree): fail without running."""
-    reason = f"gave up after {attempts_text(count)}: every earlier attempt ended without a result"
-    return Decision(Action.DEAD_LETTER, FailedEvent(job_id=job_id, reason=reason), reason, "exhausted")
+    why = reason("job.gave_up", attempts=count + 1)
+    return Decision(Action.DEAD_LETTER, failed_event(job_id, why), str(why), "exhausted")
 
 
 def decide_success() -> Decision:
@@ -140,15 +136,18 @@ def decide_failure(job_id: str, error: BaseException, count: int, limit: int) ->
     """Map how a job ended to ack / requeue / dead-letter and the failed event to publish first."""
     if isinstance(error, JobCancelled):
         return Decision(Action.ACK, None, None, outcome="cancelled")
+    why = _why(error)
     if isinstance(error, PermanentJobError):
-        reason = str(error) or type(error).__name__
-        return Decision(Action.DEAD_LETTER, FailedEvent(job_id=job_id, reason=reason), reason, "failed")
-    if isinstance(error, TransientJobError):
-        detail = str(error) or type(error).__name__
-    else:
-        # An unexpected exception is most likely a bug triggered by this input; retry like a transient one.
-        detail = f"internal error: {type(error).__name__}: {error}"
+        return Decision(Action.DEAD_LETTER, failed_event(job_id, why), str(why), "failed")
     if not is_last_delivery(count, limit):
-        return Decision(Action.REQUEUE, None, detail, outcome="retried")
-    reason = f"{detail} (gave up after {attempts_text(count)})"
-    return Decision(Action.DEAD_LETTER, FailedEvent(job_id=job_id, reason=reason), reason, "failed")
+        return Decision(Action.REQUEUE, None, str(why), outcome="retried")
+    # The user sees what went wrong last; the log line also says that it was the last try.
+    text = f"{why} Gave up after {attempts_text(count)}."
+    return Decision(Action.DEAD_LETTER, failed_event(job_id, why, text), text, "failed")
+
+
+def _why(error: BaseException) -> Reason:
+    """The reason of a job error; an unexpected exception is most likely a bug this input triggers."""
+    if isinstance(error, JobError):
+        return error.reason
+    return reason("job.internal_error", detail=f"{type(error).__name__}: {error}")

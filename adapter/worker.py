@@ -19,7 +19,7 @@ from typing import Any
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from adapter.errors import JobCancelled, JobError
+from adapter.errors import BadMessageError, JobCancelled, JobError
 from adapter.flight import Flight, StopCheck, Throttle, for_part
 from adapter.job import Stages, Toolbox
 from adapter.limits import Limits
@@ -28,7 +28,6 @@ from adapter.queue import (
     JOB_ID_HEADER,
     REASON_HEADER,
     Action,
-    BadMessageError,
     Decision,
     decide_bad_message,
     decide_exhausted,
@@ -38,6 +37,7 @@ from adapter.queue import (
     parse_job,
 )
 from adapter.settings import AdapterSettings
+from adapter.stages import Progress
 from adapter.workspace import JobFiles
 from contract import amqp, storage, topology
 from contract.messages import ProgressEvent
@@ -213,7 +213,7 @@ class Worker:
         """Build (and so check) the upscaler of ``model`` now rather than on the first job."""
         self._tools.upscaler(model)
 
-    def _progress(self, job_id: str, progress: Any, segment: int | None = None) -> None:
+    def _progress(self, job_id: str, progress: Progress, segment: int | None = None) -> None:
         self.metrics.fps.set(progress.fps)
         self._outbox.put(
             ProgressEvent(

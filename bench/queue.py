@@ -24,7 +24,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from adapter import pipeline
 from adapter.guard import run_guarded
 from adapter.inference import make_upscaler
 from adapter.job import GuardedJob, Stages, Work
+from adapter.stages import Result
 from adapter.worker import Worker, WorkerConfig
 from contract import storage, topology
 from contract.messages import JobMessage, JobOptions, parse_event
@@ -45,22 +45,26 @@ RESULTS = ROOT / "bench" / "results" / "queue.json"
 REAL_MODEL = "realesr-animevideov3-x2"
 
 
-@dataclass(frozen=True)
-class NoopResult:
-    frames: int = 1
-    width: int = 2
-    height: int = 2
-    seconds: float = 0.0
-
-
-def noop_run(input_path: Path, output_path: Path, options: Any, upscaler: Any, **_: Any) -> NoopResult:
+def noop_run(input_path: Path, output_path: Path, options: Any, upscaler: Any, /, **_: Any) -> Result:
     """Pipeline stand-in: writes a one-byte output and returns."""
     output_path.write_bytes(b"x")
-    return NoopResult()
+    return Result(frames=1, width=2, height=2, seconds=0.0)
 
 
-def noop_upscaler(model: str) -> object:
-    return object()
+class NoopUpscaler:
+    """Upscaler stand-in for the guarded-child overhead: never called."""
+
+    scale, max_batch, in_flight, device = 1, 1, 1, "cpu"
+
+    def infer(self, batch: Any) -> Any:
+        return batch
+
+    def close(self) -> None:
+        return None
+
+
+def noop_upscaler(model: str) -> NoopUpscaler:
+    return NoopUpscaler()
 
 
 class Timed:

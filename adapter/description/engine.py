@@ -16,7 +16,7 @@ from adapter.description.scenes import Scene, detect_scenes, key_frame
 from adapter.description.sentences import sentence, signature
 from adapter.description.speech import EspeakSpeaker, Speaker
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError
-from contract.probe import ProbeError, probe
+from contract.probe import MediaInfo, ProbeError, probe
 
 Lang = Literal["ru", "en"]
 Progress = Callable[[float], None]
@@ -82,6 +82,7 @@ def describe(
     on_progress: Progress | None = None,
     mode: TrackMode = "mix",
     max_duration_s: float = 7200,
+    info: MediaInfo | None = None,
 ) -> DescriptionResult:
     """Add an audio-description track in ``lang`` to ``input_path``; write ``output_path`` and its ``.vtt``.
 
@@ -91,8 +92,8 @@ def describe(
     if lang not in ("ru", "en"):
         raise InvalidInputError("the description language must be ru or en")
     report = on_progress or (lambda _fraction: None)
-    try:
-        info = probe(Path(input_path), max_width=7680, max_height=4320, max_duration_s=max_duration_s)
+    try:  # the job hands in its one probe of the source as ``info``
+        info = info or probe(Path(input_path), max_width=7680, max_height=4320, max_duration_s=max_duration_s)
     except ProbeError as exc:
         error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
         raise error(exc.reason) from exc

@@ -7,16 +7,18 @@ import json
 import pytest
 
 from adapter.errors import (
+    BadMessageError,
     InferenceUnavailableError,
     InvalidInputError,
     JobCancelled,
     LimitExceededError,
+    ModelContractError,
+    ProcessCrashedError,
     StorageError,
 )
+from adapter.guard import crash_reason
 from adapter.queue import (
     Action,
-    BadMessageError,
-    ProcessCrashedError,
     decide_bad_message,
     decide_exhausted,
     decide_failure,
@@ -26,11 +28,13 @@ from adapter.queue import (
     needs_guard,
     parse_job,
 )
+from contract.catalogue import reason
 from contract.messages import JobMessage
 from contract.storage import UnsafeKeyError
 
 JOB = "0123456789abcdef0123456789abcdef"
 LIMIT = 3
+TRITON_DOWN = reason("job.triton_unreachable", url="triton:8001")
 
 
 def _body(**overrides: object) -> bytes:
@@ -66,7 +70,13 @@ def test_cancelled_job_is_acked_silently() -> None:
     assert (decision.action, decision.event, decision.outcome) == (Action.ACK, None, "cancelled")
 
 
-@pytest.mark.parametrize("error", [InvalidInputError("not a video"), LimitExceededError("too long")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvalidInputError(reason("media.no_video_stream")),
+        LimitExceededError(reason("job.output_too_large", width=9000, height=9000, limit=100)),
+    ],
+)
 @pytest.mark.parametrize("count", [0, LIMIT])
 def test_permanent_error_dead_letters_with_failed_event(error: Exception, count: int) -> None:
     decision = decide_failure(JOB, error, count, LIMIT)
@@ -77,7 +87,13 @@ def test_permanent_error_dead_letters_with_failed_event(error: Exception, count:
 
 
 @pytest.mark.parametrize(
-    "error", [InferenceUnavailableError("triton down"), StorageError("disk"), ProcessCrashedError("sigsegv")]
+    "error",
+    [
+        InferenceUnavailableError(TRITON_DOWN),
+        StorageError(reason("job.preview_not_written")),
+        ProcessCrashedError(crash_reason(-11)),
+        ModelContractError(reason("job.model_no_output")),
+    ],
 )
 def test_transient_error_requeues_before_the_last_delivery(error: Exception) -> None:
     for count in range(LIMIT):
@@ -87,23 +103,23 @@ def test_transient_error_requeues_before_the_last_delivery(error: Exception) -> 
 
 
 def test_transient_error_on_last_delivery_fails_the_job_with_its_reason() -> None:
-    decision = decide_failure(JOB, InferenceUnavailableError("Triton is unreachable"), LIMIT, LIMIT)
+    decision = decide_failure(JOB, InferenceUnavailableError(TRITON_DOWN), LIMIT, LIMIT)
     assert decision.action is Action.DEAD_LETTER
     assert decision.event is not None
-    assert decision.event.reason == "Triton is unreachable (gave up after 4 attempts)"
+    assert decision.event.reason == "Cannot connect to Triton at triton:8001. Gave up after 4 attempts."
 
 
 def test_unexpected_exception_is_retried_then_failed_as_internal_error() -> None:
     assert decide_failure(JOB, KeyError("x"), 0, LIMIT).action is Action.REQUEUE
     decision = decide_failure(JOB, KeyError("x"), LIMIT, LIMIT)
     assert decision.event is not None
-    assert decision.event.reason.startswith("internal error: KeyError")
+    assert decision.event.reason == "Internal error in the worker (KeyError: 'x'). Gave up after 4 attempts."
 
 
 def test_exhausted_delivery_fails_without_running() -> None:
     decision = decide_exhausted(JOB, LIMIT + 1, LIMIT)
     assert decision.action is Action.DEAD_LETTER
-    assert decision.event is not None and "5 attempts" in decision.event.reason
+    assert decision.event is not None and decision.event.reason == str(reason("job.gave_up", attempts=5))
 
 
 def test_parse_job_accepts_a_valid_message() -> None:
@@ -112,26 +128,40 @@ def test_parse_job_accepts_a_valid_message() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "job_id", "fragment"),
+    ("body", "job_id", "code", "fragment"),
     [
-        (b"\xff not json", None, "malformed"),
-        (b"[]", None, "malformed"),
-        (_body(job_id="../../etc"), None, "job_id"),
-        (_body(options={"model": "nope"}), JOB, "options"),
-        (_body(output_key="jobs/ffffffffffffffffffffffffffffffff/output.mp4"), JOB, "outside the job folder"),
-        (_body(input_key="/etc/passwd"), JOB, "outside the job folder"),
+        (b"\xff not json", None, "job.malformed_task", "Malformed"),
+        (b"[]", None, "job.malformed_task", "Malformed"),
+        (_body(job_id="../../etc"), None, "job.malformed_task", "job_id"),
+        (_body(options={"model": "nope"}), JOB, "job.malformed_task", "options"),
+        (
+            _body(output_key="jobs/ffffffffffffffffffffffffffffffff/output.mp4"),
+            JOB,
+            "job.key_outside_job",
+            "outside the job folder",
+        ),
+        (_body(input_key="/etc/passwd"), JOB, "job.key_outside_job", "outside the job folder"),
     ],
 )
-def test_parse_job_refuses_bad_messages_with_a_reason(body: bytes, job_id: str | None, fragment: str) -> None:
+def test_parse_job_refuses_bad_messages_with_a_reason(
+    body: bytes, job_id: str | None, code: str, fragment: str
+) -> None:
     with pytest.raises(BadMessageError) as info:
         parse_job(body)
-    assert info.value.job_id == job_id
+    assert info.value.job_id == job_id and info.value.code == code
     assert fragment in str(info.value)
 
 
 def test_bad_message_dead_letters_and_fails_the_job_when_known() -> None:
-    known = decide_bad_message(BadMessageError("malformed", JOB), JOB)
-    assert known.action is Action.DEAD_LETTER and known.event is not None and known.reason == "malformed"
-    unknown = decide_bad_message(UnsafeKeyError("unsafe storage key"), None)
+    malformed = reason("job.malformed_task", detail="body: not JSON")
+    known = decide_bad_message(BadMessageError(malformed, JOB), JOB)
+    assert known.action is Action.DEAD_LETTER and known.event is not None
+    assert known.reason == known.event.reason == "Malformed task message (body: not JSON)."
+    unknown = decide_bad_message(UnsafeKeyError("storage key escapes the root: '../x'"), None)
     assert unknown.action is Action.DEAD_LETTER and unknown.event is None
-    assert unknown.reason == "unsafe storage key"
+    assert unknown.reason == "The task names an unsafe storage key (storage key escapes the root: '../x')."
+
+
+def test_crash_reasons_name_the_signal_or_the_exit_status() -> None:
+    assert str(crash_reason(-9)).startswith("Processing crashed (killed by SIGKILL)")
+    assert crash_reason(3) == reason("job.crashed_exit", status=3)

@@ -10,13 +10,17 @@ import pytest
 
 from adapter import pipeline
 from adapter.assembly import assemble
-from adapter.errors import TransientJobError
+from adapter.errors import BadMessageError, TransientJobError
 from adapter.flight import for_part
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.queue import BadMessageError, decide_failure, parse_job
+from adapter.queue import decide_failure, parse_job
+from adapter.stages import Result
 from adapter.workspace import JobFiles
+from contract.catalogue import reason
 from contract.messages import JobMessage, JobOptions, Segment
+from contract.probe import MediaInfo
 from contract.storage import output_key, segment_key
+from tests.adapter.test_worker import fake_info
 from tests.fixtures.media import make_gop_clip, packet_pts
 
 JOB = "b" * 32
@@ -87,11 +91,11 @@ def test_segment_failures_name_the_segment() -> None:
         output_key=segment_key(JOB, 2),
         segment=Segment(index=2, count=6),
     )
-    decision = for_part(job, decide_failure(JOB, TransientJobError("Triton down"), 5, 5))
+    down = TransientJobError(reason("job.triton_unreachable", url="triton:8001"))
+    decision = for_part(job, decide_failure(JOB, down, 5, 5))
     assert decision.event is not None and decision.event.segment == 2
-    assert (
-        decision.reason == decision.event.reason == "segment 3 of 6: Triton down (gave up after 6 attempts)"
-    )
+    expected = "segment 3 of 6: Cannot connect to Triton at triton:8001. Gave up after 6 attempts."
+    assert decision.reason == decision.event.reason == expected
 
 
 def test_a_segment_cleans_only_its_own_partial_files(tmp_path: Path) -> None:
@@ -118,22 +122,25 @@ def test_a_segment_cleans_only_its_own_partial_files(tmp_path: Path) -> None:
 def test_execute_hands_the_range_to_the_pipeline_and_assembles(tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 
-    def run(*args: Any, **kwargs: Any) -> Any:
-        seen["segment"] = kwargs.get("segment")
-        return pipeline.Result(frames=5, width=8, height=8, seconds=0.1)
+    def run(*args: Any, **kwargs: Any) -> Result:
+        seen["segment"] = kwargs["segment"]
+        return Result(frames=5, width=8, height=8, seconds=0.1)
 
-    def join(source: Path, parts: Any, output: Path, **_: Any) -> Any:
+    def join(source: Path, parts: Any, output: Path, **_: Any) -> Result:
         seen["parts"] = list(parts)
-        return pipeline.Result(frames=10, width=8, height=8, seconds=0.1)
+        return Result(frames=10, width=8, height=8, seconds=0.1)
 
-    stages = Stages(run_pipeline=run, make_upscaler=lambda model: Nearest(), assemble=join)
+    def probe(path: Path, **_limits: Any) -> MediaInfo:
+        return fake_info()
+
+    stages = Stages(run_pipeline=run, make_upscaler=lambda model: Nearest(), assemble=join, probe=probe)
     base = Work(tmp_path / "in.mp4", tmp_path / "out.mp4", None, tmp_path / "i.mp4", JobOptions())
     segment_work = Work(*base.__dict__.values())
     object.__setattr__(segment_work, "segment", (100, 200))
     assert execute(segment_work, stages, Toolbox(stages), lambda p: None, lambda: False).frames == 5
     assert seen["segment"] == (100, 200)
     execute(base, stages, Toolbox(stages), lambda p: None, lambda: False)
-    assert seen["segment"] is None, "whole-video runs call the pipeline as before"
+    assert seen["segment"] is None, "whole-video runs get segment=None"
     parts = (tmp_path / "a.mp4", tmp_path / "b.mp4")
     assembly = Work(
         tmp_path / "in.mp4", tmp_path / "out.mp4", None, tmp_path / "i.mp4", JobOptions(), segments=parts

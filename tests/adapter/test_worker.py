@@ -18,100 +18,100 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pika
 import pika.exceptions
 import pytest
 
-from adapter.errors import InvalidInputError, JobCancelled, StorageError
+from adapter.errors import InvalidInputError, JobCancelled, ProcessCrashedError, StorageError
 from adapter.guard import run_guarded
+from adapter.inference import Upscaler
 from adapter.job import GuardedJob, Stages, Work
-from adapter.queue import REASON_HEADER, ProcessCrashedError
+from adapter.limits import Limits
+from adapter.queue import REASON_HEADER
+from adapter.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
 from adapter.worker import Worker, WorkerConfig
 from contract import storage, topology
-from contract.messages import JobMessage, JobOptions, parse_event
+from contract.catalogue import reason
+from contract.messages import DescribeLang, JobMessage, JobOptions, parse_event
+from contract.probe import MediaInfo, ProbeError
 from tests.conftest import private_vhost
+
+if TYPE_CHECKING:
+    from adapter.description.detector import Describer
 
 BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
 
 
 # ---- fake collaborators (module level so a spawned child can import them) ------------------------------
+# They implement the stage protocols of adapter.stages exactly, as the real stages do.
 
-
-@dataclass(frozen=True)
-class FakeProgress:
-    frames_done: int
-    frames_total: int
-    fps: float
-    eta_s: float | None
-
-
-@dataclass(frozen=True)
-class FakeResult:
-    frames: int
-    width: int
-    height: int
-    seconds: float
+NOT_A_VIDEO = reason("media.no_video_stream")
+STORAGE_DOWN = reason("job.preview_not_written")
+SOUNDTRACK_BAD = reason("job.no_frames")
 
 
 class FakeUpscaler:
-    scale = 2
+    scale, max_batch, in_flight, device = 2, 1, 1, "cpu"
+
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        return batch.repeat(2, axis=1).repeat(2, axis=2)
+
+    def close(self) -> None:
+        return None
 
 
-def fake_upscaler(model: str) -> FakeUpscaler:
+def fake_upscaler(model: str, /) -> FakeUpscaler:
     return FakeUpscaler()
 
 
 def fake_run(
     input_path: Path,
     output_path: Path,
-    options: Any,
-    upscaler: Any,
+    options: JobOptions,
+    upscaler: Upscaler,
     *,
-    on_progress: Callable[[Any], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    previews: tuple[Path, Path] | None = None,
-    limits: Any = None,
-) -> FakeResult:
+    info: MediaInfo,
+    segment: Segment | None,
+    on_progress: OnProgress,
+    should_stop: ShouldStop,
+    previews: tuple[Path, Path] | None,
+    limits: Limits,
+) -> Result:
     """Behaves as the input file says: {"mode": ok|permanent|transient|crash, "frames", "frame_s"}."""
     plan = json.loads(input_path.read_text())
     with (input_path.parent / "attempts").open("a") as log:
         log.write(f"{os.getpid()} {time.time()}\n")
     if plan["mode"] == "permanent":
-        raise InvalidInputError("the file is not a video")
+        raise InvalidInputError(NOT_A_VIDEO)
     if plan["mode"] == "transient":
-        raise StorageError("storage hiccup")
+        raise StorageError(STORAGE_DOWN)
     if plan["mode"] == "crash":
         os.kill(os.getpid(), signal.SIGKILL)
     start = time.monotonic()
-    frames = plan.get("frames", 5)
+    frames = info.frames
     with output_path.open("wb") as out:
         for i in range(frames):
-            if should_stop is not None and should_stop():
+            if should_stop():
                 raise JobCancelled("stopped")
             time.sleep(plan.get("frame_s", 0.01))
             out.write(b"frame%d\n" % i)
-            if on_progress is not None:
-                on_progress(FakeProgress(i + 1, frames, 10.0, 0.1 * (frames - i - 1)))
+            on_progress(Progress(i + 1, frames, 10.0, 0.1 * (frames - i - 1)))
     if previews is not None:
         for path in previews:
             path.write_bytes(b"jpeg")
-    return FakeResult(frames, 128, 96, time.monotonic() - start)
+    return Result(frames, 128, 96, time.monotonic() - start)
 
 
 @dataclass(frozen=True)
 class FakeDescription:
     output_path: Path
     vtt_path: Path
-
-
-@dataclass(frozen=True)
-class FakeInfo:
-    frames: int
-    width: int
-    height: int
 
 
 def _plan_of(path: Path) -> dict[str, Any]:
@@ -121,34 +121,49 @@ def _plan_of(path: Path) -> dict[str, Any]:
 
 
 def fake_describe(
-    source: Path,
-    output: Path,
+    input_path: Path,
+    output_path: Path,
     *,
-    lang: str,
-    describer: Any = None,
-    on_progress: Callable[[float], None] | None = None,
-    max_duration_s: float = 7200,
+    lang: DescribeLang,
+    describer: Describer | None,
+    on_progress: OnFraction,
+    info: MediaInfo,
 ) -> FakeDescription:
-    """Copies ``source`` plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
-    plan = _plan_of(output)
-    with (output.parent / "described").open("a") as log:
-        log.write(f"{source.name}\n")
+    """Copies the source plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
+    plan = _plan_of(output_path)
+    with (output_path.parent / "described").open("a") as log:
+        log.write(f"{input_path.name} {info.frames}\n")
     if plan.get("describe") == "permanent":
-        raise InvalidInputError("the soundtrack could not be read")
+        raise InvalidInputError(SOUNDTRACK_BAD)
     if plan.get("describe") == "bug":
         raise RuntimeError("unexpected")
     for step in range(1, plan.get("steps", 4) + 1):
         time.sleep(plan.get("step_s", 0.01))
-        if on_progress is not None:
-            on_progress(step / plan.get("steps", 4))
-    output.write_bytes(source.read_bytes() + f"described {lang}\n".encode())
-    vtt = output.with_suffix(".vtt")
+        on_progress(step / plan.get("steps", 4))
+    output_path.write_bytes(input_path.read_bytes() + f"described {lang}\n".encode())
+    vtt = output_path.with_suffix(".vtt")
     vtt.write_text("WEBVTT\n")
-    return FakeDescription(output, vtt)
+    return FakeDescription(output_path, vtt)
 
 
-def fake_probe(path: Path, **_limits: Any) -> FakeInfo:
-    return FakeInfo(frames=_plan_of(path).get("frames", 5), width=64, height=48)
+def fake_info(frames: int = 5, width: int = 64, height: int = 48) -> MediaInfo:
+    """What the probe says about a fake input (a JSON plan, not a video)."""
+    return MediaInfo(
+        width=width, height=height, frame_width=width, frame_height=height, rotation=0, fps=Fraction(25),
+        time_base=Fraction(1, 12800), duration_s=frames / 25, frames=frames, frames_exact=True,
+        audio_streams=1, subtitle_streams=0, pix_fmt="yuv420p", color_range=None, color_space=None,
+        color_primaries=None, color_transfer=None, format_name="mov,mp4", video_codec="h264",
+    )
+
+
+def fake_probe(
+    path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
+) -> MediaInfo:
+    """The plan's frame count (default 5); {"probe": "too_long"} is refused like a too long video."""
+    plan = _plan_of(path)
+    if plan.get("probe") == "too_long":
+        raise ProbeError("too_large", f"the video lasts 9999 s; the limit is {max_duration_s:.0f} s")
+    return fake_info(plan.get("frames", 5))
 
 
 STAGES = Stages(fake_run, fake_upscaler, fake_describe, probe=fake_probe)
@@ -313,9 +328,9 @@ def test_permanent_error_dead_letters_with_failed_event(broker: Broker, start: A
     job = make_job(tmp_path, {"mode": "permanent"})
     broker.publish(job.model_dump_json().encode())
     failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
-    assert failed.job_id == job.job_id and failed.reason == "the file is not a video" and failed.permanent
+    assert failed.job_id == job.job_id and failed.reason == str(NOT_A_VIDEO) and failed.permanent
     dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and dead[0].headers[REASON_HEADER] == "the file is not a video"
+    assert dead is not None and dead[0].headers[REASON_HEADER] == str(NOT_A_VIDEO)
     assert JobMessage.model_validate_json(dead[1]) == job
     running.stop()
     assert broker.ready(topology.TASKS_QUEUE) == 0
@@ -331,10 +346,10 @@ def test_transient_error_is_retried_then_failed_at_the_limit(
     events = broker.wait_events(lambda seen: bool(_of(seen, "failed")), [], timeout=40)
     failed = _of(events, "failed")
     assert len(failed) == 1
-    assert failed[0].reason == f"storage hiccup (gave up after {topology.DELIVERY_LIMIT + 1} attempts)"
+    assert failed[0].reason == f"{STORAGE_DOWN} Gave up after {topology.DELIVERY_LIMIT + 1} attempts."
     assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
     dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and "gave up" in dead[0].headers[REASON_HEADER]
+    assert dead is not None and "Gave up" in dead[0].headers[REASON_HEADER]
     running.stop()
     assert broker.ready(topology.TASKS_QUEUE) == 0
 
@@ -357,7 +372,7 @@ def test_bad_messages_are_dead_lettered_with_a_reason(broker: Broker, start: Any
         got = broker.take(topology.DEAD_QUEUE)
         if got is not None:
             reasons.append(got[0].headers[REASON_HEADER])
-    assert any("malformed task message" in r for r in reasons), reasons
+    assert any("Malformed task message" in r for r in reasons), reasons
     assert any("unsafe storage key" in r for r in reasons), reasons
 
 
@@ -489,9 +504,9 @@ def test_description_of_bad_input_fails_permanently_and_cleans_up(
     broker.publish(job.model_dump_json().encode())
     failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
     running.stop()
-    assert failed.permanent and failed.reason == "the soundtrack could not be read"
+    assert failed.permanent and failed.reason == str(SOUNDTRACK_BAD)
     dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and dead[0].headers[REASON_HEADER] == "the soundtrack could not be read"
+    assert dead is not None and dead[0].headers[REASON_HEADER] == str(SOUNDTRACK_BAD)
     folder = storage.resolve(tmp_path, storage.job_dir(job.job_id))
     assert sorted(p.name for p in folder.iterdir()) == ["attempts", "described", "input.mp4"]
 
@@ -528,7 +543,7 @@ def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broke
             else:
                 restarts += 1
     failed = _of(events, "failed")[0]
-    assert failed.job_id == job.job_id and "processing crashed (killed by SIGKILL)" in failed.reason
+    assert failed.job_id == job.job_id and "Processing crashed (killed by SIGKILL)" in failed.reason
     assert restarts == topology.DELIVERY_LIMIT - 1, "guarded deliveries do not take the worker down"
     assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
     dead = broker.take(topology.DEAD_QUEUE)
@@ -573,7 +588,7 @@ def test_guarded_run_turns_a_dead_child_into_a_crash_error(tmp_path: Path) -> No
 
 
 def test_guarded_run_passes_job_errors_and_stops(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="not a video"):
+    with pytest.raises(InvalidInputError, match="no video stream"):
         _guarded(tmp_path, {"mode": "permanent"})
     with pytest.raises(JobCancelled):
         _guarded(tmp_path, {"mode": "ok", "frames": 1000, "frame_s": 0.05}, stop=lambda: True)

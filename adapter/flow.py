@@ -1,0 +1,262 @@
+"""The stage threads of one upscaling run: decode → batch → infer (several in flight) → resize → encode.
+
+Stages are threads joined by bounded queues, so memory does not grow with video length and no
+frame touches the disk. ``None`` on a queue means "no more"; the first failure stops every stage.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from adapter import video
+from adapter.errors import InvalidInputError, JobCancelled
+from adapter.inference import Upscaler
+from adapter.stages import OnProgress, Progress, Segment, ShouldStop
+from contract.catalogue import reason
+
+#: Largest mean difference (0..255) of any 8×8 block for two frames to count as the same picture.
+STATIC_THRESHOLD = 1.5
+_POLL_S = 0.2
+_PROGRESS_EVERY_S = 0.5
+
+T = TypeVar("T")
+#: An RGB frame (H×W×3) or a batch of them (N×H×W×3), uint8.
+Image = npt.NDArray[np.uint8]
+Frame = tuple[Image, int]  # (RGB frame, pts)
+
+
+def resize(frame: Image, width: int, height: int) -> Image:
+    """Resize to exactly width×height: area averaging when shrinking, Lanczos when growing."""
+    h, w = frame.shape[:2]
+    if (w, h) == (width, height):
+        return frame
+    method = cv2.INTER_AREA if width <= w and height <= h else cv2.INTER_LANCZOS4
+    return np.asarray(cv2.resize(frame, (width, height), interpolation=method), dtype=np.uint8)
+
+
+def same_picture(a: Image, b: Image, threshold: float = STATIC_THRESHOLD) -> bool:
+    """Whether two frames differ nowhere by more than ``threshold`` on average over an 8×8 block."""
+    h, w = a.shape[:2]
+    diff = cv2.absdiff(a, b)
+    blocks = cv2.resize(diff, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    return float(blocks.max()) <= threshold
+
+
+@dataclass
+class _Batch:
+    """Frames sent to the model in one call, and the decoded frames they stand for, in order."""
+
+    future: Future[Image]
+    inputs: Image
+    # (frame index, pts, position in inputs) per decoded frame; -1 repeats the latest unique frame.
+    frames: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+class Meter:
+    """Progress reports at most every half second, with frames/s over the last few seconds."""
+
+    def __init__(self, on_progress: OnProgress | None) -> None:
+        self._on_progress = on_progress
+        self._samples: deque[tuple[float, int]] = deque(maxlen=20)
+        self._last = 0.0
+
+    def report(self, done: int, total: int, *, force: bool = False) -> None:
+        """Report ``done`` of ``total`` frames unless the last report is too recent."""
+        now = time.monotonic()
+        if self._on_progress is None or (not force and now - self._last < _PROGRESS_EVERY_S):
+            return
+        self._last = now
+        self._samples.append((now, done))
+        t0, d0 = self._samples[0]
+        fps = (done - d0) / (now - t0) if now > t0 else 0.0
+        total = max(total, done)
+        eta = (total - done) / fps if fps > 0 else None
+        self._on_progress(Progress(frames_done=done, frames_total=total, fps=round(fps, 2), eta_s=eta))
+
+
+class Flow:
+    """One run's stage threads, their queues and the model's thread pool; ``run`` drives them to the end."""
+
+    def __init__(
+        self,
+        decoder: video.Decoder,
+        upscaler: Upscaler,
+        open_encoder: Callable[[], video.Encoder],
+        *,
+        size: tuple[int, int],
+        frames_total: int,
+        segment: Segment | None,
+    ) -> None:
+        self._decoder, self._upscaler, self._open_encoder = decoder, upscaler, open_encoder
+        self._size, self._segment = size, segment
+        self._middle = frames_total // 2
+        self._batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=upscaler.in_flight + 1)
+        self._encoded: queue.Queue[Frame | None] = queue.Queue(maxsize=4)
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self.frames_total = frames_total
+        self.frames_done = 0
+        self.inferred = 0
+        #: (model input, resized output) of the middle frame, for the before/after previews.
+        self.preview: tuple[Image, Image] | None = None
+
+    def run(self, should_stop: ShouldStop, meter: Meter) -> None:
+        """Run every stage to the end; raise the first failure, or JobCancelled once ``should_stop``."""
+        pool = ThreadPoolExecutor(max_workers=self._upscaler.in_flight, thread_name_prefix="infer")
+        threads = [
+            threading.Thread(target=self._decode, args=(pool,), name="decode"),
+            threading.Thread(target=self._resize, name="resize"),
+            threading.Thread(target=self._encode, name="encode"),
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            while threads[-1].is_alive():
+                threads[-1].join(timeout=_POLL_S)
+                if should_stop():
+                    self._fail(JobCancelled("cancelled"))
+                meter.report(self.frames_done, self.frames_total)
+        finally:
+            self._stop.set()  # no-op after a clean end; otherwise every stage winds down
+            for thread in threads:
+                thread.join()
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.error is not None:
+            raise self.error
+        if self.frames_done == 0:
+            raise InvalidInputError(reason("job.no_frames"))
+        self.frames_total = self.frames_done
+        meter.report(self.frames_done, self.frames_total, force=True)
+
+    # ---- plumbing shared by the stages -------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self._stop.set()
+
+    def _put(self, q: queue.Queue[T], item: T) -> bool:
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _get(self, q: queue.Queue[T | None]) -> T | None:
+        while not self._stop.is_set():
+            try:
+                return q.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+        return None
+
+    def _answer(self, future: Future[Image]) -> Image | None:
+        """The model's answer, or None when the run stops while waiting."""
+        while not self._stop.is_set():
+            try:
+                return future.result(timeout=_POLL_S)
+            except TimeoutError:
+                continue
+        return None
+
+    # ---- the stages --------------------------------------------------------------------------------
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, pending: list[Image], frames: list[tuple[int, int, int]]
+    ) -> bool:
+        """Send the pending unique frames to the model (several batches run at once) and queue the batch."""
+        future: Future[Image]
+        if pending:
+            inputs = np.stack(pending)
+            future = pool.submit(self._upscaler.infer, inputs)
+            self.inferred += len(pending)
+        else:  # only repeats of an earlier frame: nothing to infer
+            inputs = np.empty((0, 1, 1, 3), np.uint8)
+            future = Future()
+            future.set_result(inputs)
+        batch = _Batch(future, inputs, list(frames))
+        pending.clear()
+        frames.clear()
+        return self._put(self._batches, batch)
+
+    def _decode(self, pool: ThreadPoolExecutor) -> None:
+        """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
+        try:
+            pending: list[Image] = []
+            frames: list[tuple[int, int, int]] = []
+            last_unique: Image | None = None
+            for index, (rgb, pts) in enumerate(self._decoder.frames(*(self._segment or (None, None)))):
+                if self._stop.is_set():
+                    return
+                if last_unique is not None and same_picture(rgb, last_unique):
+                    frames.append((index, pts, -1))
+                    continue
+                last_unique = rgb
+                pending.append(rgb)
+                frames.append((index, pts, len(pending) - 1))
+                if len(pending) == self._upscaler.max_batch and not self._submit(pool, pending, frames):
+                    return
+            if frames and not self._submit(pool, pending, frames):
+                return
+            self._put(self._batches, None)
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            self._decoder.close()
+
+    def _resize(self) -> None:
+        """Take model results in order, resize them to the exact output size and expand repeats."""
+        try:
+            last_in: Image | None = None
+            last_out: Image | None = None
+            while (batch := self._get(self._batches)) is not None:
+                out = self._answer(batch.future)
+                if out is None:
+                    return
+                for index, pts, pos in batch.frames:
+                    if pos >= 0:
+                        last_in, last_out = batch.inputs[pos], resize(out[pos], *self._size)
+                    if last_in is None or last_out is None:
+                        raise RuntimeError("a repeated frame came before any unique frame")
+                    if index == self._middle or self.preview is None:
+                        self.preview = (last_in, last_out)
+                    if not self._put(self._encoded, (last_out, pts)):
+                        return
+            if not self._stop.is_set():
+                self._put(self._encoded, None)
+        except BaseException as exc:
+            self._fail(exc)
+
+    def _encode(self) -> None:
+        """Encode frames in order (the encoder opens on the first frame, once the colour is known)."""
+        complete = False
+        encoder: video.Encoder | None = None
+        try:
+            while (item := self._get(self._encoded)) is not None:
+                encoder = encoder or self._open_encoder()
+                encoder.write(*item)
+                self.frames_done += 1
+            complete = not self._stop.is_set()
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            try:
+                if encoder is not None:
+                    encoder.close(flush=complete)
+            except BaseException as exc:
+                self._fail(exc)
+            if not complete:
+                self._stop.set()

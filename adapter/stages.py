@@ -1,0 +1,172 @@
+"""What a job's stages are: their exact call signatures, the one Progress and the one Result they share.
+
+``adapter.job`` runs the stages; ``adapter.pipeline``, ``adapter.assembly`` and ``adapter.description``
+implement them, and so do the tests' fakes. The input is probed once per job (``probe_input``) and
+the ``MediaInfo`` handed to every stage, so no stage probes again. Stages take their files
+positionally (any parameter names fit) and the rest by keyword. No heavy imports here: a guarded
+child unpickles the stages through this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from adapter.errors import InvalidInputError, LimitExceededError
+from adapter.limits import Limits
+from contract.catalogue import Reason, reason
+from contract.messages import DescribeLang, JobOptions
+from contract.probe import MediaInfo, ProbeError
+
+if TYPE_CHECKING:
+    from adapter.description.detector import Describer
+    from adapter.inference import Upscaler
+
+#: (start_pts, end_pts) of a segment task: the frames whose pts lie in that half-open range
+#: (None: from the start / to the end). Stages get ``None`` for a whole video.
+Segment = tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Frames done so far (of the video, or frame-equivalents of the whole job), the total, frames/s, ETA."""
+
+    frames_done: int
+    frames_total: int
+    fps: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a stage or job wrote: frames, display size, wall seconds, frames sent to the model, WebVTT."""
+
+    frames: int
+    width: int
+    height: int
+    seconds: float
+    inferred: int = 0
+    vtt: Path | None = None
+
+
+class OnProgress(Protocol):
+    """Receives progress reports (throttled by the caller as it likes)."""
+
+    def __call__(self, progress: Progress, /) -> None: ...
+
+
+class OnFraction(Protocol):
+    """Receives a stage's progress as a fraction 0..1 (the description's steps)."""
+
+    def __call__(self, fraction: float, /) -> None: ...
+
+
+class ShouldStop(Protocol):
+    """True once the job should stop (user's cancel or the worker's shutdown)."""
+
+    def __call__(self) -> bool: ...
+
+
+class Probe(Protocol):
+    """``contract.probe.probe``: describe a local video under size and duration limits."""
+
+    def __call__(
+        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
+    ) -> MediaInfo: ...
+
+
+class RunPipeline(Protocol):
+    """``adapter.pipeline.run``: upscale the input (or one segment of it) into ``output_path``."""
+
+    def __call__(
+        self,
+        input_path: Path,
+        output_path: Path,
+        options: JobOptions,
+        upscaler: Upscaler,
+        /,
+        *,
+        info: MediaInfo,
+        segment: Segment | None,
+        on_progress: OnProgress,
+        should_stop: ShouldStop,
+        previews: tuple[Path, Path] | None,
+        limits: Limits,
+    ) -> Result: ...
+
+
+class Assemble(Protocol):
+    """``adapter.assembly.assemble``: join segment files and mux the input's other streams."""
+
+    def __call__(
+        self,
+        input_path: Path,
+        segments: Sequence[Path],
+        output_path: Path,
+        /,
+        *,
+        info: MediaInfo,
+        should_stop: ShouldStop,
+        limits: Limits,
+    ) -> Result: ...
+
+
+class Described(Protocol):
+    """What ``describe`` returns; the job needs only the WebVTT it wrote."""
+
+    @property
+    def vtt_path(self) -> Path: ...
+
+
+class Describe(Protocol):
+    """``adapter.description.describe``: add a spoken description track; ``info`` describes the source."""
+
+    def __call__(
+        self,
+        input_path: Path,
+        output_path: Path,
+        /,
+        *,
+        lang: DescribeLang,
+        describer: Describer | None,
+        on_progress: OnFraction,
+        info: MediaInfo,
+    ) -> Described: ...
+
+
+class UpscalerFactory(Protocol):
+    """Builds (and so checks the contract of) the upscaler of a model."""
+
+    def __call__(self, model: str, /) -> Upscaler: ...
+
+
+class DescriberFactory(Protocol):
+    """Builds the configured describer (detector or captioner)."""
+
+    def __call__(self) -> Describer: ...
+
+
+def probe_input(probe: Probe, path: Path, limits: Limits) -> MediaInfo:
+    """Probe ``path`` under ``limits``; refusals become the adapter's permanent errors."""
+    try:
+        return probe(
+            path,
+            max_width=limits.max_width,
+            max_height=limits.max_height,
+            max_duration_s=limits.max_duration_s,
+            timeout_s=limits.probe_timeout_s,
+        )
+    except ProbeError as exc:
+        error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
+        raise error(_why(exc)) from exc
+
+
+def _why(exc: ProbeError) -> Reason:
+    """The probe's own Reason once it carries one, else its English line under a bridging code."""
+    # GLUE(media): once contract.probe.ProbeError carries a Reason, return it and drop job.input_refused.
+    found: object = exc.reason
+    if isinstance(found, Reason):
+        return found
+    return reason("job.input_refused", detail=str(exc))
