@@ -47,8 +47,8 @@ class JobFiles:
                 storage.resolve(root, storage.segment_key(job.job_id, index))
                 for index in range(job.segments or 0)
             ),
-            owns_previews=job.kind == "job" and (segment is None or segment.index == segment.count // 2),
-            is_part=segment is not None or job.kind == "assemble",
+            owns_previews=job.kind == "job" or (segment is not None and segment.index == segment.count // 2),
+            is_part=job.kind != "job",
         )
 
     def partial(self, path: Path) -> Path:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
     """Side effects of a segmented job's change: publish its assembly, stop its other segments, tidy up."""
-    if job.status in jobs.ACTIVE and not job.published and outbox is not None:
+    if jobs.needs_publishing(job) and outbox is not None:
         outbox.wake()  # the last segment is done: the assembly task is due
     elif job.status == jobs.FAILED:
         # One segment failed for good: the others would be wasted work; the cancel marker stops them.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contract.messages import DoneEvent, FailedEvent, ProgressEvent
+from contract.messages import ASSEMBLE, SEGMENT, DoneEvent, FailedEvent, ProgressEvent
 
+from . import segments
 from .db import Job, Task, utcnow
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -44,12 +45,38 @@ def _move(job: Job, dst: str, now: datetime) -> None:
         job.finished_at = now
 
 
-SEGMENT, ASSEMBLE = "segment", "assemble"
-
-
 def segment_tasks(job: Job) -> list[Task]:
     """The job's segment tasks in order (empty for a job that runs as one task)."""
     return [task for task in job.tasks if task.kind == SEGMENT]
+
+
+def assembly_task(job: Job) -> Task | None:
+    """The job's assembly task, once its last segment was stored."""
+    return next((task for task in job.tasks if task.kind == ASSEMBLE), None)
+
+
+def unpublished_tasks(job: Job) -> list[Task]:
+    """The job's segment / assembly tasks the broker has not confirmed yet (finished ones need nothing)."""
+    return [task for task in job.tasks if not task.published and task.status != DONE]
+
+
+def needs_publishing(job: Job) -> bool:
+    """Whether the outbox has something to send for this job: its whole-video message or a task row."""
+    return job.status in ACTIVE and (not job.published or bool(unpublished_tasks(job)))
+
+
+def queue_assembly(job: Job) -> Task | None:
+    """Once every segment is stored, add the assembly task, queued for the outbox; at most once per job.
+
+    Runs in the transaction that stored the last segment, with the job row locked, so duplicate done
+    events or two backends still create one assembly row.
+    """
+    tasks = segment_tasks(job)
+    if not tasks or assembly_task(job) is not None or any(t.status != DONE for t in tasks):
+        return None
+    task = segments.assembly_task(len(tasks))
+    job.tasks.append(task)
+    return task
 
 
 def _segment(job: Job, index: int | None) -> Task | None:
@@ -97,10 +124,7 @@ def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
     task.frames_done = task.frames_total = event.frames
     task.fps = 0.0
     _sum_segments(job, now)
-    tasks = segment_tasks(job)
-    if all(t.status == DONE for t in tasks) and not any(t.kind == ASSEMBLE for t in job.tasks):
-        job.tasks.append(Task(index=len(tasks), kind=ASSEMBLE, count=len(tasks), published=False))
-        job.published = False  # the outbox publishes the assembly task
+    queue_assembly(job)
     return True
 
 
@@ -144,7 +168,7 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
         return False
     if event.segment is not None:
         return _segment_done(job, event, now)
-    assembly = next((t for t in job.tasks if t.kind == ASSEMBLE), None)
+    assembly = assembly_task(job)
     if job.tasks and assembly is None:
         return False  # a segmented job is done only once its segments are joined
     if assembly is not None:

@@ -1,5 +1,6 @@
-"""Outbox: a thread that publishes every queued job the broker has not confirmed yet.
+"""Outbox: a thread that publishes every task message the broker has not confirmed yet.
 
+A task is a whole-video job (``jobs.published``) or a segment / assembly task row (``tasks.published``).
 An upload is committed to the database first (``published`` false) and only then published, so a
 job survives a broker outage or a backend restart: this loop retries with backoff until
 RabbitMQ confirms it. Delivery is at least once: a crash between the broker's confirm and the
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from contract import amqp
-from contract.messages import JobMessage, JobOptions, Segment, TaskKind
+from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
 from contract.storage import output_key, segment_key
 
-from . import jobs
+from . import jobs, segments
 from .db import Job, Task
 from .errors import BrokerUnavailable
 from .store import JobStore
@@ -38,24 +39,23 @@ class TaskPublisher(Protocol):
 
 
 def task_message(job: Job, task: Task | None = None) -> JobMessage:
-    """The task message for a stored job, or for one of its segment / assembly tasks."""
-    kind: TaskKind = "job"
-    segment, segments, key = None, None, output_key(job.id)
-    if task is not None and task.kind == jobs.SEGMENT:
-        segment = Segment(
-            index=task.index, count=task.count, start_pts=task.start_pts, end_pts=task.end_pts,
-            frames=task.frames_total,
-        )
-        key = segment_key(job.id, task.index)
+    """The task message for a stored job (kind ``job``), or for one of its segment / assembly tasks."""
+    kind: TaskKind = JOB
+    segment: Segment | None = None
+    count, key = None, output_key(job.id)
+    if task is not None and task.kind == SEGMENT:
+        kind, segment, key = SEGMENT, segments.of_task(task), segment_key(job.id, task.index)
+    elif task is not None and task.kind == ASSEMBLE:
+        kind, count = ASSEMBLE, task.count
     elif task is not None:
-        kind, segments = "assemble", task.count
+        raise ValueError(f"unknown task kind {task.kind!r}")
     return JobMessage(
         kind=kind,
         job_id=job.id,
         input_key=job.input_key,
         output_key=key,
         segment=segment,
-        segments=segments,
+        segments=count,
         options=JobOptions(
             model=job.model,
             scale=job.scale,
@@ -129,7 +129,7 @@ class Outbox(threading.Thread):
             deadline -= 0.2
 
     def publish_pending(self) -> int:
-        """Publish every queued, unpublished job; returns how many were confirmed."""
+        """Publish every active job's unconfirmed messages; returns how many jobs sent some."""
         count = 0
         for job_id in self._store.unpublished():
             if self._stop_event.is_set():
@@ -141,17 +141,20 @@ class Outbox(threading.Thread):
         return count
 
     def _publish_one(self, job: Job) -> bool:
+        """Publish what the job owes the broker (its whole-video message, its unpublished task rows)."""
         # Runs inside the job's locked transaction: a cancel in between is seen here.
-        if job.published or job.status not in jobs.ACTIVE:
+        if not jobs.needs_publishing(job):
             return False
-        if not job.tasks:
-            if job.status != jobs.QUEUED:
-                return False
-            self._publisher.publish(task_message(job))
-        for task in job.tasks:
+        sent = False
+        if not job.published:
+            # A whole-video job that already runs was published before a crash lost the commit.
+            if not job.tasks and job.status == jobs.QUEUED:
+                self._publisher.publish(task_message(job))
+                sent = True
+            job.published = True
+        for task in jobs.unpublished_tasks(job):
             # A publish error rolls the whole transaction back: the confirmed ones go again (idempotent).
-            if not task.published and task.status != jobs.DONE:
-                self._publisher.publish(task_message(job, task))
-                task.published = True
-        job.published = True
-        return True
+            self._publisher.publish(task_message(job, task))
+            task.published = True
+            sent = True
+        return sent

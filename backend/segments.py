@@ -1,5 +1,9 @@
 """Segment planning: cut a long video into keyframe-aligned frame ranges, one task each (docs/segments.md).
 
+This module is the one place that decides the segments of a job: where the cuts fall, how many frames
+each segment is planned to hold (the adapter's progress runs against that count), the ``tasks`` rows
+of the segments and of the assembly, and the ``Segment`` a segment task's message carries.
+
 Cuts are pts in the input video stream's time base, computed with Fractions from the keyframe list,
 so no float ever decides which frame belongs where: segment i holds the frames whose pts lie in
 ``[cut_i, cut_{i+1})``, the first segment starts at the stream's beginning and the last one runs to
@@ -14,7 +18,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from contract.messages import JobOptions, Segment
+from contract.messages import ASSEMBLE, SEGMENT, JobOptions, Segment
 from contract.probe import MediaInfo, ProbeError
 
 from .db import Task
@@ -65,7 +69,7 @@ def plan(
     points = cuts(keyframes, time_base=time_base, duration_s=duration, seconds=Fraction(seconds))
     count = len(points) + 1
     if count == 1:
-        return [Segment(index=0, count=1, frames=frames)]
+        return [Segment(index=0, count=1, frames=max(1, frames))]
     origin = keyframes[0]
     bounds: list[int | None] = [None, *points, None]
     estimates = []
@@ -108,8 +112,25 @@ def for_upload(
         return []
     return [
         Task(
-            index=s.index, kind="segment", count=s.count, start_pts=s.start_pts, end_pts=s.end_pts,
+            index=s.index, kind=SEGMENT, count=s.count, start_pts=s.start_pts, end_pts=s.end_pts,
             status="queued", published=False, frames_total=s.frames, frames_done=0, fps=0.0,
         )
         for s in planned
     ]
+
+
+def assembly_task(count: int) -> Task:
+    """The task that joins ``count`` stored segments; unpublished, so the outbox sends it."""
+    return Task(
+        index=count, kind=ASSEMBLE, count=count, status="queued", published=False,
+        frames_total=0, frames_done=0, fps=0.0,
+    )
+
+
+def of_task(task: Task) -> Segment:
+    """The ``Segment`` of a segment task's message: its bounds and its planned frame count."""
+    # Progress events keep frames_total current; a message always plans at least one frame.
+    return Segment(
+        index=task.index, count=task.count, start_pts=task.start_pts, end_pts=task.end_pts,
+        frames=max(1, task.frames_total),
+    )

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 
 from . import jobs
-from .db import Job, Speed
+from .db import Job, Speed, Task
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,16 @@ class JobStore:
             return True
 
     def unpublished(self, limit: int = 100) -> list[str]:
-        """Ids of active jobs with a task message not yet confirmed by the broker, oldest first."""
+        """Ids of active jobs whose whole-video message or a task row is not confirmed yet, oldest first."""
         with self._tx() as session:
+            pending_task = (
+                select(Task.job_id)
+                .where(Task.job_id == Job.id, Task.published.is_(False), Task.status != jobs.DONE)
+                .exists()
+            )
             query = (
                 select(Job.id)
-                # Running segmented jobs come back here once their assembly task is due.
-                .where(Job.status.in_(jobs.ACTIVE), Job.published.is_(False))
+                .where(Job.status.in_(jobs.ACTIVE), or_(Job.published.is_(False), pending_task))
                 .order_by(Job.created_at)
                 .limit(limit)
             )

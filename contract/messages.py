@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -62,7 +62,8 @@ class Segment(BaseModel):
 
     Bounds are integers in the input video stream's time base (no float drift); None means the
     start or the end of the stream, so no frame before the first or after the last cut is lost.
-    ``frames`` is the planned count (for progress); the adapter reports the exact one.
+    ``frames`` is the backend's planned count (``backend.segments``): the adapter reports progress
+    against it; its done event carries the exact count.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -70,7 +71,7 @@ class Segment(BaseModel):
     count: int = Field(ge=1)
     start_pts: int | None = None
     end_pts: int | None = None
-    frames: int = Field(default=0, ge=0)
+    frames: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> Segment:
@@ -81,30 +82,42 @@ class Segment(BaseModel):
         return self
 
 
-#: ``job``: upscale the input (all of it, or ``segment`` of it into a segment file);
-#: ``assemble``: join ``segments`` segment files and mux the input's audio, subtitles and metadata.
-TaskKind = Literal["job", "assemble"]
+#: ``job``: upscale the whole input into the output; ``segment``: upscale ``segment`` of the input into
+#: its segment file; ``assemble``: join ``segments`` segment files and mux the input's audio, subtitles
+#: and metadata. The same names are the backend's ``tasks.kind`` (docs/segments.md).
+TaskKind = Literal["job", "segment", "assemble"]
+JOB: Final[TaskKind] = "job"
+SEGMENT: Final[TaskKind] = "segment"
+ASSEMBLE: Final[TaskKind] = "assemble"
 
 
 class JobMessage(_Message):
     """A task on the task queue: upscale one stored input (or a segment of it), or assemble segments."""
 
-    kind: TaskKind = "job"
+    kind: TaskKind = JOB
     job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     input_key: str
     output_key: str
     options: JobOptions = JobOptions()
-    #: Set on segment tasks; absent on whole-video jobs (and on every message from before segments).
+    #: Set on ``segment`` tasks only.
     segment: Segment | None = None
-    #: Number of segment files an ``assemble`` task joins.
+    #: Number of segment files an ``assemble`` task joins; set on those only.
     segments: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _segment_kind(cls, data: object) -> object:
+        """Read a segment task from before the ``segment`` kind (it said ``job`` and named its segment)."""
+        if isinstance(data, dict) and data.get("segment") is not None and data.get("kind", JOB) == JOB:
+            return {**data, "kind": SEGMENT}
+        return data
 
     @model_validator(mode="after")
     def _check_kind(self) -> JobMessage:
-        if self.kind == "assemble" and (self.segments is None or self.segment is not None):
-            raise ValueError("an assemble task names its segment count and no segment")
-        if self.kind == "job" and self.segments is not None:
-            raise ValueError("only assemble tasks name a segment count")
+        if (self.kind == SEGMENT) != (self.segment is not None):
+            raise ValueError("a segment task names its segment, and only a segment task does")
+        if (self.kind == ASSEMBLE) != (self.segments is not None):
+            raise ValueError("an assemble task names its segment count, and only an assemble task does")
         if self.segment is not None and self.options.describe is not None:
             raise ValueError("jobs with an audio description are not segmented")
         return self
@@ -114,7 +127,7 @@ class JobMessage(_Message):
         """Human name of the task in logs: ``job <id>``, ``... segment 3/6`` or ``... assembly``."""
         if self.segment is not None:
             return f"job {self.job_id} segment {self.segment.index + 1}/{self.segment.count}"
-        return f"job {self.job_id} assembly" if self.kind == "assemble" else f"job {self.job_id}"
+        return f"job {self.job_id} assembly" if self.kind == ASSEMBLE else f"job {self.job_id}"
 
 
 class ProgressEvent(_Message):

@@ -71,7 +71,7 @@ def test_assembly_refuses_a_missing_segment(clip12: Path, tmp_path: Path) -> Non
 
 
 def test_segment_messages_are_checked() -> None:
-    segment = Segment(index=1, count=3, start_pts=10, end_pts=20)
+    segment = Segment(index=1, count=3, start_pts=10, end_pts=20, frames=10)
     good = JobMessage(
         job_id=JOB, input_key=f"jobs/{JOB}/input.mp4", output_key=segment_key(JOB, 1), segment=segment
     )
@@ -89,7 +89,7 @@ def test_segment_failures_name_the_segment() -> None:
         job_id=JOB,
         input_key=f"jobs/{JOB}/input.mp4",
         output_key=segment_key(JOB, 2),
-        segment=Segment(index=2, count=6),
+        segment=Segment(index=2, count=6, frames=25),
     )
     down = TransientJobError(reason("job.triton_unreachable", url="triton:8001"))
     decision = for_part(job, decide_failure(JOB, down, 5, 5))
@@ -104,7 +104,7 @@ def test_a_segment_cleans_only_its_own_partial_files(tmp_path: Path) -> None:
             job_id=JOB,
             input_key=f"jobs/{JOB}/input.mp4",
             output_key=segment_key(JOB, index),
-            segment=Segment(index=index, count=4),
+            segment=Segment(index=index, count=4, frames=25),
         )
         return JobFiles.for_job(tmp_path, job)
 

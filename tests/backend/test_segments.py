@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from backend import jobs
 from backend.app import create_app
 from backend.db import Job, make_engine, make_sessions
+from backend.errors import BrokerUnavailable
 from backend.outbox import Outbox, task_message
 from backend.segments import cuts, plan
 from backend.settings import Settings
@@ -135,11 +136,12 @@ def test_last_segment_done_creates_the_assembly_exactly_once() -> None:
     assert [t.kind for t in job.tasks] == ["segment"] * 3
     assert jobs.apply_event(job, seg_done(1))
     assemblies = [t for t in job.tasks if t.kind == "assemble"]
-    assert len(assemblies) == 1 and assemblies[0].count == 3 and not job.published
-    job.published = True
+    assert len(assemblies) == 1 and assemblies[0].count == 3
+    assert jobs.unpublished_tasks(job) == assemblies and job.published, "only the new row is due"
+    assemblies[0].published = True
     for index in (0, 1, 2, 1):  # redelivered segments publish their done event again
         assert not jobs.apply_event(job, seg_done(index))
-    assert len([t for t in job.tasks if t.kind == "assemble"]) == 1 and job.published
+    assert len([t for t in job.tasks if t.kind == "assemble"]) == 1 and not jobs.needs_publishing(job)
     assert job.status == jobs.RUNNING and job.progress < 1
     final = DoneEvent(
         job_id="a" * 32, output_key=output_key("a" * 32), frames=750, width=8, height=8, seconds=3.0
@@ -216,9 +218,11 @@ def test_outbox_publishes_every_segment_then_the_assembly_once(store: JobStore) 
     store.add(job)
     publisher = RecordingPublisher()
     outbox = Outbox(store, publisher)
+    planned = [t.frames_total for t in job.tasks]
     assert outbox.publish_pending() == 1
+    assert [m.segment.frames for m in publisher.sent if m.segment] == planned, "the plan travels"
     assert [(m.kind, m.segment.index if m.segment else None, m.output_key) for m in publisher.sent] == [
-        ("job", i, segment_key(job.id, i)) for i in range(3)
+        ("segment", i, segment_key(job.id, i)) for i in range(3)
     ]
     assert outbox.publish_pending() == 0
     for index in range(3):
@@ -232,6 +236,73 @@ def test_outbox_publishes_every_segment_then_the_assembly_once(store: JobStore) 
         output_key(job.id),
         4,
     )
+
+
+def test_queue_assembly_adds_one_unpublished_row_only_after_the_last_segment() -> None:
+    job = segmented()
+    assert jobs.queue_assembly(job) is None, "no segment is stored yet"
+    for task in job.tasks:
+        task.status = jobs.DONE
+    assembly = jobs.queue_assembly(job)
+    assert assembly is not None and (assembly.kind, assembly.index, assembly.count) == ("assemble", 3, 3)
+    assert not assembly.published and jobs.needs_publishing(job)
+    assert jobs.queue_assembly(job) is None and jobs.assembly_task(job) is assembly
+    assert jobs.queue_assembly(new_job()) is None, "a whole-video job has no assembly"
+
+
+def test_the_last_done_event_publishes_exactly_one_assembly_once(store: JobStore) -> None:
+    job = segmented()  # every segment already published
+    store.add(job)
+    publisher = RecordingPublisher()
+    outbox = Outbox(store, publisher)
+    assert outbox.publish_pending() == 0 and store.unpublished() == []
+    for index in (0, 1):
+        store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))
+    assert store.unpublished() == [], "the assembly waits for the last segment"
+    last = seg_done(2).model_copy(update={"job_id": job.id})
+    assert store.apply_event(last) is not None
+    assert store.apply_event(last) is None, "a duplicate done event changes nothing"
+    stored = store.get(job.id)
+    assert stored is not None and stored.published, "the job's own flag is not toggled"
+    assert [(t.kind, t.published) for t in jobs.unpublished_tasks(stored)] == [("assemble", False)]
+    assert store.unpublished() == [job.id]
+    assert outbox.publish_pending() == 1
+    store.apply_event(last)  # delivered once more after the assembly went out
+    assert outbox.publish_pending() == 0 and store.unpublished() == []
+    sent = [(m.kind, m.segments, m.output_key) for m in publisher.sent]
+    assert sent == [("assemble", 3, output_key(job.id))]
+    stored = store.get(job.id)
+    assert stored is not None and [t.kind for t in stored.tasks].count("assemble") == 1
+
+
+class CrashingPublisher(RecordingPublisher):
+    """Confirms the first message, then fails as if the backend died before committing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crashed = False
+
+    def publish(self, message: JobMessage) -> None:
+        super().publish(message)
+        if not self.crashed:
+            self.crashed = True
+            raise BrokerUnavailable("connection lost after the confirm")
+
+
+def test_a_crash_after_the_confirm_sends_the_assembly_again_not_a_second_row(store: JobStore) -> None:
+    job = segmented()
+    store.add(job)
+    for index in range(3):
+        store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))
+    publisher = CrashingPublisher()
+    outbox = Outbox(store, publisher)
+    with pytest.raises(BrokerUnavailable):
+        outbox.publish_pending()
+    assert store.unpublished() == [job.id], "the rolled-back row is still due"
+    assert outbox.publish_pending() == 1 and store.unpublished() == []
+    assert [m.kind for m in publisher.sent] == ["assemble", "assemble"], "at least once, same task"
+    stored = store.get(job.id)
+    assert stored is not None and [t.kind for t in stored.tasks].count("assemble") == 1
 
 
 def test_task_message_of_a_plain_job_has_no_segment_fields() -> None:
@@ -282,7 +353,7 @@ def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
             job_id=job,
             input_key=f"jobs/{job}/input.mp4",
             output_key=segment_key(job, 4),
-            segment=Segment(index=4, count=6),
+            segment=Segment(index=4, count=6, frames=250),
         )
         .model_dump_json()
         .encode()
