@@ -137,7 +137,7 @@ def work_of(job: JobMessage, files: JobFiles, limits: Limits | None) -> Work:
         files.intermediate,
         job.options,
         limits,
-        segment=(job.segment.start_pts, job.segment.end_pts) if job.segment is not None else None,
+        segment=job.segment,
         segments=files.segments if job.kind == "assemble" else None,
     )
 

@@ -192,13 +192,19 @@ class Flow:
         frames.clear()
         return self._put(self._batches, batch)
 
+    def _bounds(self) -> tuple[int | None, int | None]:
+        """The pts range to decode: the segment's, or the whole stream."""
+        if self._segment is None:
+            return None, None
+        return self._segment.start_pts, self._segment.end_pts
+
     def _decode(self, pool: ThreadPoolExecutor) -> None:
         """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
         try:
             pending: list[Image] = []
             frames: list[tuple[int, int, int]] = []
             last_unique: Image | None = None
-            for index, (rgb, pts) in enumerate(self._decoder.frames(*(self._segment or (None, None)))):
+            for index, (rgb, pts) in enumerate(self._decoder.frames(*self._bounds())):
                 if self._stop.is_set():
                     return
                 if last_unique is not None and same_picture(rgb, last_unique):

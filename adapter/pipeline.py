@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -41,7 +40,6 @@ __all__ = [
     "resize",
     "run",
     "same_picture",
-    "segment_frames",
 ]
 
 
@@ -69,20 +67,10 @@ def plan(
     except SizeRefused as exc:
         raise LimitExceededError(exc.reason) from exc
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
-    frames_total = info.frames if segment is None else segment_frames(info, *segment)
+    # A segment's planned frame count comes from the backend's plan (the exact one once encoded).
+    frames_total = info.frames if segment is None else segment.frames
     preset = video.resolve_preset(options.preset, options.encoder, upscaler.device)
     return Plan(width, height, stored, frames_total, preset)
-
-
-def segment_frames(info: MediaInfo, start_pts: int | None, end_pts: int | None) -> int:
-    """Planned frame count of a segment (for progress; the exact count is known once it is encoded)."""
-    begin = Fraction(start_pts) * info.time_base if start_pts is not None else Fraction(0)
-    end = (
-        Fraction(end_pts) * info.time_base
-        if end_pts is not None
-        else Fraction(info.start_time_s + info.duration_s)
-    )
-    return max(1, round((end - begin) * info.fps))
 
 
 @dataclass(frozen=True)
@@ -202,7 +190,7 @@ def run(
 ) -> Result:
     """Upscale ``input_path`` into the MP4 ``output_path`` (via a temporary name, renamed on success).
 
-    ``segment`` = (start_pts, end_pts) upscales only the frames whose pts lie in that half-open range
+    ``segment`` upscales only the frames whose pts lie in ``[start_pts, end_pts)``
     (None: from the start / to the end) into a *video-only* MP4 that joins the other segments by stream
     copy (``adapter.assembly``); the audio, subtitles and metadata are then the assembly's job.
     """

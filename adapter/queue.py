@@ -75,7 +75,8 @@ def attempts_text(count: int) -> str:
 
 def failed_event(job_id: str, why: Reason, text: str | None = None) -> FailedEvent:
     """The failed event of a job: ``why`` for the user, ``text`` (default: its English) as ``reason``."""
-    return FailedEvent(job_id=job_id, reason=text or str(why))  # GLUE: code=why.code, params=why.params
+    event = FailedEvent.from_reason(job_id, why)
+    return event if text is None else event.model_copy(update={"reason": text})
 
 
 def parse_job(body: bytes) -> JobMessage:

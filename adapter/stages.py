@@ -18,15 +18,16 @@ from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.limits import Limits
 from contract.catalogue import Reason, reason
 from contract.messages import DescribeLang, JobOptions
+from contract.messages import Segment as WireSegment
 from contract.probe import MediaInfo, ProbeError
 
 if TYPE_CHECKING:
     from adapter.description.detector import Describer
     from adapter.inference import Upscaler
 
-#: (start_pts, end_pts) of a segment task: the frames whose pts lie in that half-open range
-#: (None: from the start / to the end). Stages get ``None`` for a whole video.
-Segment = tuple[int | None, int | None]
+#: A segment task's part of the video (``contract.messages.Segment``: pts range and planned frames,
+#: both from the backend's plan). Stages get ``None`` for a whole video.
+Segment = WireSegment
 
 
 @dataclass(frozen=True)

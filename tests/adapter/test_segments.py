@@ -52,7 +52,9 @@ def test_segments_join_into_the_same_frames_timestamps_and_audio(
     parts = []
     for index in range(3):
         part = tmp_path / f"{index:05d}.mp4"
-        done = pipeline.run(clip12, part, JobOptions(), Nearest(), segment=(bounds[index], bounds[index + 1]))
+        start, end = bounds[index], bounds[index + 1]
+        segment = Segment(index=index, count=3, start_pts=start, end_pts=end, frames=100)
+        done = pipeline.run(clip12, part, JobOptions(), Nearest(), segment=segment)
         assert done.frames > 0
         assert packet_pts(part, "a") == [], "a segment is video only"
         parts.append(part)
