@@ -74,7 +74,9 @@ def test_cancelled_job_is_acked_silently() -> None:
     "error",
     [
         InvalidInputError(reason("media.no_video_stream")),
-        LimitExceededError(reason("job.output_too_large", width=9000, height=9000, limit=100)),
+        LimitExceededError(
+            reason("options.output_too_large", width=9000, height=9000, max_width=7680, max_height=4320)
+        ),
     ],
 )
 @pytest.mark.parametrize("count", [0, LIMIT])

@@ -54,14 +54,14 @@ def test_segments_join_into_the_same_frames_timestamps_and_audio(
         part = tmp_path / f"{index:05d}.mp4"
         start, end = bounds[index], bounds[index + 1]
         segment = Segment(index=index, count=3, start_pts=start, end_pts=end, frames=100)
-        done = pipeline.run(clip12, part, JobOptions(), Nearest(), segment=segment)
+        done = pipeline.run(clip12, part, JobOptions(scale=2), Nearest(), segment=segment)
         assert done.frames > 0
         assert packet_pts(part, "a") == [], "a segment is video only"
         parts.append(part)
     joined = assemble(clip12, parts, tmp_path / "joined.mp4")
     assert joined.frames == 300 and (joined.width, joined.height) == (128, 96)
     whole = tmp_path / "whole.mp4"
-    pipeline.run(clip12, whole, JobOptions(), Nearest())
+    pipeline.run(clip12, whole, JobOptions(scale=2), Nearest())
     assert packet_pts(tmp_path / "joined.mp4", "v:0") == packet_pts(whole, "v:0") == packet_pts(clip12, "v:0")
     assert packet_pts(tmp_path / "joined.mp4", "a:0") == packet_pts(clip12, "a:0")
 
