@@ -17,9 +17,10 @@ from backend.db import BASELINE, Base, Job, Speed, alembic_config, main, make_en
 from backend.store import JobStore
 from contract.catalogue import reason
 from contract.messages import FailedEvent
+from tests.backend.conftest import DATABASES
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'jobs.db'}"
