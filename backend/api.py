@@ -213,7 +213,7 @@ def build_router(svc: Services) -> APIRouter:
                 await run_in_threadpool(svc.store.add, job)
             except ProbeError as exc:
                 cls = UnsupportedMedia if PROBE_STATUS.get(exc.kind) == 415 else InvalidRequest
-                raise cls(exc.reason) from exc
+                raise cls(str(exc.reason)) from exc
             except BaseException:
                 discard(root, job_id)
                 raise

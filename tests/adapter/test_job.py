@@ -10,6 +10,7 @@ import pytest
 
 from adapter.errors import JobCancelled, LimitExceededError, TransientJobError
 from adapter.job import Stages, Toolbox, Work, execute
+from contract.catalogue import reason
 from contract.messages import JobOptions
 from contract.probe import ProbeError
 from tests.adapter.test_worker import STAGES
@@ -69,10 +70,10 @@ def test_unexpected_description_error_is_transient(tmp_path: Path) -> None:
 
 def test_describe_only_input_beyond_limits_is_permanent(tmp_path: Path) -> None:
     def too_long(path: Path, **_limits: Any) -> Any:
-        raise ProbeError("too_large", "the video is longer than 7200 s")
+        raise ProbeError("too_large", reason("media.too_long", seconds=9000, limit_s=7200))
 
     stages = Stages(STAGES.run_pipeline, STAGES.make_upscaler, STAGES.describe, probe=too_long)
-    with pytest.raises(LimitExceededError, match="longer than"):
+    with pytest.raises(LimitExceededError, match="lasts 9000 s"):
         _run(_work(tmp_path, {"mode": "ok"}, upscale=False, describe="ru"), stages=stages)
 
 
