@@ -7,9 +7,16 @@ import pytest
 from adapter import media as adapter_media
 from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
 from contract import media
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 
 FAILED = reason("media.mux_failed")
+
+
+def _code(error: Exception) -> str:
+    """The catalogue code an adapter error carries (as ``reason`` once the errors are ReasonErrors)."""
+    why = getattr(error, "reason", None) or error.args[0]
+    assert isinstance(why, Reason)
+    return why.code
 
 
 @pytest.mark.parametrize(
@@ -25,14 +32,14 @@ def test_each_failure_maps_to_one_adapter_error(
     error: media.MediaError, expected: type[Exception], code: str
 ) -> None:
     mapped = adapter_media.job_error(error, FAILED)
-    assert type(mapped) is expected and mapped.args[0].code == code
+    assert type(mapped) is expected and _code(mapped) == code
     assert error.transient == issubclass(expected, TransientJobError)
 
 
 def test_a_full_disk_is_the_storage_not_the_input() -> None:
     full = media.MediaFailed(1, program="ffmpeg", tail="write_frame(): No space left on device")
     mapped = adapter_media.job_error(full, FAILED)
-    assert type(mapped) is StorageError and mapped.args[0].code == "media.storage_full"
+    assert type(mapped) is StorageError and _code(mapped) == "media.storage_full"
 
 
 def test_cancel_maps_to_job_cancelled() -> None:
