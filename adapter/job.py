@@ -130,7 +130,7 @@ def execute(
         return _assemble(work, stages, info, limits, should_stop)
     if not options.upscale:
         report = _describe_progress(on_progress, info.frames, 0.0, started, should_stop)
-        vtt = _describe(work, stages, tools, work.input, info, report)
+        vtt = _describe(work, stages, tools, work.input, info, report, should_stop)
         return Result(info.frames, info.width, info.height, _since(started), vtt=vtt)
     share = UPSCALE_SHARE if options.describe else 1.0
     target = work.intermediate if options.describe else work.output
@@ -152,7 +152,7 @@ def execute(
         if should_stop():
             raise JobCancelled("stopped")  # between the stages
         report = _describe_progress(on_progress, done.frames, share, started, should_stop)
-        vtt = _describe(work, stages, tools, target, upscaled_info(info, done), report)
+        vtt = _describe(work, stages, tools, target, upscaled_info(info, done), report, should_stop)
     finally:
         target.unlink(missing_ok=True)
     return dataclasses.replace(done, seconds=_since(started), vtt=vtt)
@@ -188,7 +188,13 @@ def upscaled_info(info: MediaInfo, done: Result) -> MediaInfo:
 
 
 def _describe(
-    work: Work, stages: Stages, tools: Toolbox, source: Path, info: MediaInfo, report: OnFraction
+    work: Work,
+    stages: Stages,
+    tools: Toolbox,
+    source: Path,
+    info: MediaInfo,
+    report: OnFraction,
+    should_stop: ShouldStop,
 ) -> Path:
     """Run ``describe`` into the output; bad input stays permanent, anything unexpected becomes transient."""
     assert stages.describe is not None and work.options.describe is not None  # checked before any work
@@ -199,6 +205,7 @@ def _describe(
             lang=work.options.describe,
             describer=tools.describer(),
             on_progress=report,
+            should_stop=should_stop,
             info=info,
         )
     except (JobError, JobCancelled):

@@ -98,9 +98,7 @@ class Temporaries:
 
 def open_decoder(path: Path, info: MediaInfo) -> video.Decoder:
     """The input's decoder: the one place a job opens the input with PyAV."""
-    # GLUE(media): the decoder's frame rate should come from ``info`` — wire it here as
-    # ``video.Decoder(path, info)`` once adapter.video.Decoder accepts the MediaInfo.
-    return video.Decoder(path)
+    return video.Decoder(path, info)  # the probe's frame rate and time base: one rule
 
 
 def _encoder_opener(

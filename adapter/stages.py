@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.limits import Limits
-from contract.catalogue import Reason, reason
+from adapter.media import job_error
+from contract.catalogue import reason
+from contract.media import MediaError
 from contract.messages import DescribeLang, JobOptions
 from contract.messages import Segment as WireSegment
 from contract.probe import MediaInfo, ProbeError
@@ -133,6 +135,7 @@ class Describe(Protocol):
         lang: DescribeLang,
         describer: Describer | None,
         on_progress: OnFraction,
+        should_stop: ShouldStop,
         info: MediaInfo,
     ) -> Described: ...
 
@@ -161,13 +164,6 @@ def probe_input(probe: Probe, path: Path, limits: Limits) -> MediaInfo:
         )
     except ProbeError as exc:
         error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
-        raise error(_why(exc)) from exc
-
-
-def _why(exc: ProbeError) -> Reason:
-    """The probe's own Reason once it carries one, else its English line under a bridging code."""
-    # GLUE(media): once contract.probe.ProbeError carries a Reason, return it and drop job.input_refused.
-    found: object = exc.reason
-    if isinstance(found, Reason):
-        return found
-    return reason("job.input_refused", detail=str(exc))
+        raise error(exc.reason) from exc
+    except MediaError as exc:  # ffprobe timed out, was killed or is missing: not the file's fault
+        raise job_error(exc, reason("media.damaged")) from exc

@@ -8,10 +8,6 @@ is tagged with them, so an SD BT.601 input upscaled to HD stays BT.601 (not wash
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,8 +18,11 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
-from contract.probe import ALLOWED_FORMATS
+from adapter import media
+from adapter.errors import InvalidInputError, StorageError, TransientJobError
+from contract.catalogue import reason
+from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput
+from contract.probe import MediaInfo
 
 # AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic / AVColorRange values.
 UNSPECIFIED = 2
@@ -37,7 +36,6 @@ MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac",
 TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
 #: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
 _THREADED_DECODE_PIXELS = 640 * 360
-_INPUT_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ALLOWED_FORMATS}
 
 
 @dataclass(frozen=True)
@@ -85,16 +83,20 @@ class SourceStream:
 
 
 class Decoder:
-    """Decodes the first video stream of a local file into RGB24 arrays with their timestamps."""
+    """Decodes the first video stream of a local file into RGB24 arrays with their timestamps.
 
-    def __init__(self, path: Path) -> None:
+    Given the probe's ``info``, its frame rate and time base are the ones used (one frame-rate rule for
+    the whole job); without it, PyAV's own are the fallback (tools and benchmarks).
+    """
+
+    def __init__(self, path: Path, info: MediaInfo | None = None) -> None:
         try:
-            self._container = av.open(f"file:{Path(path).resolve()}", options=dict(_INPUT_OPTIONS))
+            self._container = av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS))
         except (av.FFmpegError, OSError) as exc:
-            raise InvalidInputError("the video could not be opened") from exc
+            raise InvalidInputError(reason("media.open_failed")) from exc
         if not self._container.streams.video:
             self._container.close()
-            raise InvalidInputError("the file has no video stream")
+            raise InvalidInputError(reason("media.no_video_stream"))
         self._stream = self._container.streams.video[0]
         # Decoder threads pay for themselves only on large frames; on small ones they cost CPU time
         # that the model (sharing the cores on CPU hosts) would otherwise get.
@@ -104,8 +106,12 @@ class Decoder:
         # One reformatter for the whole stream keeps one swscale context; a new one per frame costs
         # more than the conversion itself (context set-up, thread pool start).
         self._reformatter = VideoReformatter()
-        self.time_base: Fraction = self._stream.time_base or Fraction(1, 90000)
-        self.fps: Fraction = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+        if info is not None:
+            self.time_base: Fraction = info.time_base
+            self.fps: Fraction = info.fps
+        else:
+            self.time_base = self._stream.time_base or Fraction(1, 90000)
+            self.fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
         self.colour: Colour | None = None
         self.others = [
             SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
@@ -130,7 +136,7 @@ class Decoder:
             for frame in self._container.decode(self._stream):
                 if start_pts is not None or end_pts is not None:
                     if frame.pts is None:
-                        raise InvalidInputError("the video has frames without timestamps; it cannot be split")
+                        raise InvalidInputError(reason("media.no_timestamps"))
                     if start_pts is not None and frame.pts < start_pts:
                         continue
                     if end_pts is not None and frame.pts >= end_pts:
@@ -150,7 +156,7 @@ class Decoder:
                 last = pts
                 yield rgb, pts
         except av.FFmpegError as exc:
-            raise InvalidInputError("the video is damaged and could not be decoded") from exc
+            raise InvalidInputError(reason("media.decode_failed")) from exc
 
     def close(self) -> None:
         """Release the demuxer and decoder."""
@@ -214,7 +220,7 @@ class Encoder:
         try:
             self._container = av.open(str(path), mode="w", format="mp4")
         except OSError as exc:
-            raise StorageError("the output file could not be created") from exc
+            raise StorageError(reason("media.output_failed")) from exc
         try:
             stream: Any = self._container.add_stream(encoder, rate=fps)
             stream.width, stream.height = width, height
@@ -228,7 +234,7 @@ class Encoder:
             ctx.open()
         except (av.FFmpegError, ValueError) as exc:
             self._container.close()
-            raise TransientJobError(f"the encoder {encoder} is not available here") from exc
+            raise TransientJobError(reason("media.encoder_unavailable", encoder=encoder)) from exc
         self._stream = stream
         self._reformatter = VideoReformatter()
 
@@ -249,7 +255,7 @@ class Encoder:
         try:
             self._container.mux(packets)
         except OSError as exc:
-            raise StorageError("the output could not be written") from exc
+            raise StorageError(reason("media.output_failed")) from exc
 
     def close(self, *, flush: bool = True) -> None:
         """Flush the encoder (unless abandoning) and close the file."""
@@ -258,27 +264,6 @@ class Encoder:
                 self._mux(self._stream.encode(None))
         finally:
             self._container.close()
-
-
-def _run_stoppable(args: list[str], timeout_s: float, should_stop: Callable[[], bool]) -> tuple[int, str]:
-    """Run a command to completion, killing it on timeout or when ``should_stop`` turns true."""
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
-        deadline = time.monotonic() + timeout_s
-        try:
-            while process.poll() is None:
-                if should_stop():
-                    raise JobCancelled("cancelled")
-                if time.monotonic() > deadline:
-                    raise TransientJobError("muxing the output timed out")
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=0.2)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        errors.seek(0)
-        return process.returncode, errors.read()[-4000:].decode("utf-8", "replace")
 
 
 def mux(
@@ -292,25 +277,15 @@ def mux(
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
-    args = [
+    args: list[Arg] = [
         "ffmpeg",
         "-v",
         "error",
         "-nostdin",
         "-y",
         "-copyts",
-        "-protocol_whitelist",
-        "file",
-        "-f",
-        "mp4",
-        "-i",
-        f"file:{video.resolve()}",
-        "-protocol_whitelist",
-        "file",
-        "-format_whitelist",
-        ALLOWED_FORMATS,
-        "-i",
-        f"file:{source.resolve()}",
+        OwnInput(video, "mp4"),
+        UserInput(source),
         "-map",
         "0:v:0",
     ]
@@ -341,10 +316,4 @@ def mux(
         "mp4",
         f"file:{output.resolve()}",
     ]
-    returncode, stderr = _run_stoppable(args, timeout_s, should_stop or (lambda: False))
-    if returncode != 0:
-        detail = stderr.strip().splitlines()
-        last = detail[-1] if detail else f"exit code {returncode}"
-        if "No space left" in last:
-            raise StorageError("no space left on the output storage")
-        raise InvalidInputError(f"the audio or subtitles could not be copied: {last}")
+    media.run(args, timeout_s=timeout_s, should_stop=should_stop, failed=reason("media.mux_failed"))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from contract.media import MediaError
 from contract.messages import ASSEMBLE, SEGMENT, JobOptions, Segment
 from contract.probe import MediaInfo, ProbeError
 
@@ -101,8 +102,8 @@ def for_upload(
         return []
     try:
         keyframes = read_keyframes(path)
-    except ProbeError as exc:
-        log.warning("keyframes unreadable, the job runs as one task: %s", exc.reason)
+    except (ProbeError, MediaError) as exc:  # unreadable or too slow: not worth failing the upload
+        log.warning("keyframes unreadable, the job runs as one task: %s", exc)
         return []
     planned = plan(
         keyframes, time_base=info.time_base, fps=info.fps, duration_s=info.duration_s,

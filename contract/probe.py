@@ -1,40 +1,28 @@
 """Media probing with ffprobe behind protocol and format allow-lists, a timeout and size limits.
 
-``probe()`` reads only the local file it is given: ffprobe runs with ``-protocol_whitelist file``
-and ``-format_whitelist`` (demuxers that never open other files), the path is passed as
-``file:<absolute path>`` so a name can never be read as a URL or option, and text playlists are
-refused from their first bytes before ffprobe starts.
+``probe()`` reads only the local file it is given: ffprobe runs through ``contract.media.run`` as a
+``UserInput`` (``-protocol_whitelist file``, ``-format_whitelist`` of demuxers that never open other
+files, the path as ``file:<absolute path>`` so a name can never be read as a URL or option), and text
+playlists are refused from their first bytes before ffprobe starts. A non-zero exit is a
+``ProbeError``; the runner's transient failures (``media.MediaTimeout``...) propagate as they are.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-#: Demuxers allowed to open an upload. None of them reads other files or URLs
-#: (hls, concat, image2, dash, tee, playlists and friends are absent on purpose).
-ALLOWED_DEMUXERS: tuple[str, ...] = (
-    "mov",
-    "mp4",
-    "m4a",
-    "3gp",
-    "3g2",
-    "mj2",
-    "matroska",
-    "webm",
-    "avi",
-    "mpegts",
-    "flv",
-    "mpeg",
-    "asf",
-    "ogg",
-)
-ALLOWED_FORMATS = ",".join(ALLOWED_DEMUXERS)
+from contract import media
+from contract.catalogue import Reason, ReasonError, reason
+from contract.media import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS  # re-exported: defined once, in media
+from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
+from contract.media import AV_INPUT_OPTIONS, UserInput
+
 #: File extensions the service accepts (the backend's ``accepted`` list).
 ACCEPTED_EXTENSIONS: tuple[str, ...] = (
     ".mp4",
@@ -75,13 +63,12 @@ _MAGIC = (
 _PLAYLIST_MARKERS = (b"#EXTM3U", b"#EXT-X-", b"ffconcat", b"<?xml", b"<MPD", b"[playlist]", b"file ")
 
 
-class ProbeError(ValueError):
-    """The file cannot be accepted; ``reason`` is one human line, ``kind`` the category."""
+class ProbeError(ReasonError, ValueError):
+    """The file cannot be accepted; ``reason`` is its catalogue :class:`Reason`, ``kind`` the category."""
 
-    def __init__(self, kind: ProbeKind, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, kind: ProbeKind, why: Reason) -> None:
+        super().__init__(why)
         self.kind: ProbeKind = kind
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -155,9 +142,9 @@ def _sniff(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(4096)
     except FileNotFoundError as exc:
-        raise ProbeError("not_video", "the file does not exist") from exc
+        raise ProbeError("not_video", reason("media.missing")) from exc
     except OSError as exc:
-        raise ProbeError("corrupt", f"the file cannot be read ({exc.strerror})") from exc
+        raise ProbeError("corrupt", reason("media.unreadable")) from exc
 
 
 def _looks_like_container(head: bytes) -> bool:
@@ -174,42 +161,20 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(rotate) % 360 if rotate and str(rotate).lstrip("-").isdigit() else 0
 
 
-def _ffprobe(
-    path: Path, options: list[str], timeout_s: float, what: str
-) -> subprocess.CompletedProcess[bytes]:
-    """Run ffprobe with the protocol and format allow-lists; a timeout says ``what`` could not be read."""
-    args = [
-        "ffprobe",
-        "-v",
-        "error",
-        "-hide_banner",
-        "-protocol_whitelist",
-        "file",
-        "-format_whitelist",
-        ALLOWED_FORMATS,
-        *options,
-        f"file:{path}",
-    ]
-    try:
-        return subprocess.run(
-            args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ProbeError("corrupt", f"{what} could not be read within {timeout_s:g} s") from exc
-
-
 def _run_ffprobe(path: Path, timeout_s: float) -> dict[str, Any]:
-    options = ["-print_format", "json", "-show_format", "-show_streams"]
-    done = _ffprobe(path, options, timeout_s, "the video")
-    stderr = done.stderr.decode("utf-8", "replace")
-    if done.returncode != 0:
-        if "not on whitelist" in stderr:
-            raise ProbeError("unsupported", "this container format is not accepted")
-        raise ProbeError("corrupt", "the video file is damaged or truncated")
+    """ffprobe's JSON on ``path``; a non-zero exit is a ProbeError, the runner's other failures propagate."""
+    args = ["ffprobe", "-v", "error", "-hide_banner", "-print_format", "json"]
+    args += ["-show_format", "-show_streams"]
+    try:
+        done = media.run([*args, UserInput(path)], timeout_s=timeout_s)
+    except media.MediaFailed as exc:
+        if "not on whitelist" in exc.tail:
+            raise ProbeError("unsupported", reason("media.format_refused")) from exc
+        raise ProbeError("corrupt", reason("media.damaged")) from exc
     try:
         data: dict[str, Any] = json.loads(done.stdout)
     except json.JSONDecodeError as exc:
-        raise ProbeError("corrupt", "the video file could not be analysed") from exc
+        raise ProbeError("corrupt", reason("media.unanalysable")) from exc
     return data
 
 
@@ -224,23 +189,23 @@ def probe(
     """Describe the video at ``path`` or raise ProbeError; reads nothing but that local file."""
     path = Path(path).resolve()
     if not path.is_file():
-        raise ProbeError("not_video", "the file does not exist")
+        raise ProbeError("not_video", reason("media.missing"))
     head = _sniff(path)
     if not head:
-        raise ProbeError("not_video", "the file is empty")
+        raise ProbeError("not_video", reason("media.empty"))
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if any(stripped.startswith(marker) for marker in _PLAYLIST_MARKERS):
-        raise ProbeError("unsupported", "playlists and file lists are not accepted; upload the video itself")
+        raise ProbeError("unsupported", reason("media.playlist"))
     try:
         data = _run_ffprobe(path, timeout_s)
     except ProbeError as exc:
         if exc.kind == "corrupt" and not _looks_like_container(head):
-            raise ProbeError("not_video", "the file is not a video") from exc
+            raise ProbeError("not_video", reason("media.not_video")) from exc
         raise
     fmt = data.get("format") or {}
     format_name = str(fmt.get("format_name", ""))
     if not set(format_name.split(",")) & set(ALLOWED_DEMUXERS):
-        raise ProbeError("unsupported", f"the container format {format_name or 'unknown'} is not accepted")
+        raise ProbeError("unsupported", reason("media.format_not_accepted", format=format_name or "unknown"))
     streams: list[dict[str, Any]] = data.get("streams") or []
     videos = [
         s
@@ -248,30 +213,30 @@ def probe(
         if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     if not videos:
-        raise ProbeError("not_video", "the file has no video stream")
+        raise ProbeError("not_video", reason("media.no_video_stream"))
     video = videos[0]
     codec = str(video.get("codec_name") or "")
     if not codec or codec == "none":
-        raise ProbeError("unsupported", "the video codec is not supported")
+        raise ProbeError("unsupported", reason("media.codec_unsupported"))
     frame_w, frame_h = int(video.get("width") or 0), int(video.get("height") or 0)
     if frame_w <= 0 or frame_h <= 0:
-        raise ProbeError("corrupt", "the video has no readable frame size")
+        raise ProbeError("corrupt", reason("media.no_frame_size"))
     rotation = _rotation(video)
     width, height = (frame_h, frame_w) if rotation in (90, 270) else (frame_w, frame_h)
     # Limits do not depend on orientation: a portrait 2160x3840 fits a 3840x2160 limit.
     if max(width, height) > max(max_width, max_height) or min(width, height) > min(max_width, max_height):
-        raise ProbeError("too_large", f"the video is {width}x{height}; the limit is {max_width}x{max_height}")
+        size = {"width": width, "height": height, "max_width": max_width, "max_height": max_height}
+        raise ProbeError("too_large", reason("media.too_large", **size))
     fps = _fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate"))
     if fps is None or fps > 1000:
-        raise ProbeError("corrupt", "the video has no usable frame rate")
+        raise ProbeError("corrupt", reason("media.no_frame_rate"))
     time_base = _fraction(video.get("time_base")) or Fraction(1, 90000)
     duration = _float(video.get("duration")) or _float(fmt.get("duration"))
     if duration is None or duration <= 0:
-        raise ProbeError("corrupt", "the video has no readable duration")
+        raise ProbeError("corrupt", reason("media.no_duration"))
     if duration > max_duration_s:
-        raise ProbeError(
-            "too_large", f"the video lasts {duration:.0f} s; the limit is {max_duration_s:.0f} s"
-        )
+        lasts = reason("media.too_long", seconds=round(duration), limit_s=round(max_duration_s))
+        raise ProbeError("too_large", lasts)
     counted = str(video.get("nb_frames") or "")
     frames_exact = counted.isdigit() and int(counted) > 0
     frames = int(counted) if frames_exact else max(1, round(duration * float(fps)))
@@ -301,19 +266,25 @@ def probe(
 
 
 def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
-    """Sorted pts (first video stream's time base) of its keyframe packets; reads packets, decodes nothing.
+    """Sorted pts (first video stream's time base) of its keyframe packets; PyAV demuxes, decodes nothing.
 
     Same allow-lists as ``probe``; call it only on a file ``probe`` accepted. An empty list means the
-    container gave no usable timestamps (the caller then does not segment).
+    container gave no usable timestamps (the caller then does not segment). Raises
+    ``media.MediaTimeout`` when reading takes longer than ``timeout_s``.
     """
-    path = Path(path).resolve()
-    options = ["-select_streams", "v:0", "-show_entries", "packet=pts,flags", "-of", "csv=p=0"]
-    done = _ffprobe(path, options, timeout_s, "the keyframes")
-    if done.returncode != 0:
-        raise ProbeError("corrupt", "the video file is damaged or truncated")
+    import av  # only the callers that segment need PyAV
+
+    deadline = time.monotonic() + timeout_s
     found: set[int] = set()
-    for line in done.stdout.decode("ascii", "replace").splitlines():
-        pts, _, flags = line.partition(",")
-        if "K" in flags and pts.strip().lstrip("-").isdigit():
-            found.add(int(pts))
+    try:
+        with av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS)) as container:
+            if not container.streams.video:
+                raise ProbeError("not_video", reason("media.no_video_stream"))
+            for packet in container.demux(container.streams.video[0]):
+                if time.monotonic() > deadline:
+                    raise media.MediaTimeout(timeout_s, program="pyav")
+                if packet.is_keyframe and packet.pts is not None:
+                    found.add(int(packet.pts))
+    except (av.FFmpegError, OSError) as exc:
+        raise ProbeError("corrupt", reason("media.damaged")) from exc
     return sorted(found)

@@ -1,12 +1,14 @@
-"""Pauses in a soundtrack, found with ffmpeg's silencedetect."""
+"""Pauses in a soundtrack, found with ffmpeg's silencedetect (through the media runner)."""
 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
-from adapter.errors import InvalidInputError
+from adapter.media import job_error
+from contract import media
+from contract.catalogue import reason
+from contract.media import Arg, StopFn, UserInput
 
 _START = re.compile(r"silence_start: (-?[\d.]+)")
 _END = re.compile(r"silence_end: (-?[\d.]+)")
@@ -20,36 +22,20 @@ def silences(
     noise_db: float = -35.0,
     min_s: float = 0.4,
     timeout_s: float = 600,
+    should_stop: StopFn | None = None,
 ) -> list[tuple[float, float]]:
     """Quiet spans ``(start, end)`` of audio stream ``stream``; a file without audio is one long pause."""
-    args = [
-        "ffmpeg",
-        "-v",
-        "info",
-        "-nostdin",
-        "-hide_banner",
-        "-protocol_whitelist",
-        "file,pipe",
-        "-i",
-        f"file:{path.resolve()}",
-        "-map",
-        f"0:a:{stream}?",
-        "-vn",
-        "-sn",
-        "-af",
-        f"silencedetect=noise={noise_db}dB:d={min_s}",
-        "-f",
-        "null",
-        "-",
-    ]
+    args: list[Arg] = ["ffmpeg", "-v", "info", "-nostdin", "-hide_banner", UserInput(path)]
+    args += ["-map", f"0:a:{stream}?", "-vn", "-sn", "-af", f"silencedetect=noise={noise_db}dB:d={min_s}"]
+    args += ["-f", "null", "-"]
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise InvalidInputError("the soundtrack could not be analysed in time") from exc
-    if done.returncode != 0:
-        if "matches no streams" in done.stderr or "Output file #0 does not contain any stream" in done.stderr:
+        done = media.run(args, timeout_s=timeout_s, should_stop=should_stop)
+    except media.MediaFailed as exc:
+        if "matches no streams" in exc.tail or "does not contain any stream" in exc.tail:
             return [(0.0, duration_s)]
-        raise InvalidInputError("the soundtrack could not be read")
+        raise job_error(exc, reason("description.soundtrack_unreadable")) from exc
+    except media.MediaError as exc:
+        raise job_error(exc, reason("description.soundtrack_unreadable")) from exc
     spans: list[tuple[float, float]] = []
     start: float | None = None
     for line in done.stderr.splitlines():

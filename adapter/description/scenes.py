@@ -1,18 +1,30 @@
-"""Shots of a video (PySceneDetect) and one representative key frame per shot (ffmpeg)."""
+"""Shots of a video (PySceneDetect's content detector on PyAV-decoded frames) and one key frame per shot.
+
+Both read the upload only behind the allow-lists of ``contract.media``: the shots through PyAV with
+``AV_INPUT_OPTIONS``, the key frames through the media runner (ffmpeg, a ``UserInput``).
+"""
 
 from __future__ import annotations
 
-import subprocess
+import itertools
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
-from scenedetect import ContentDetector, detect
+from scenedetect import ContentDetector
+from scenedetect.common import FrameTimecode
 
-from adapter.errors import InvalidInputError
+from adapter import media
+from adapter.errors import InvalidInputError, JobCancelled
+from contract.catalogue import reason
+from contract.media import AV_INPUT_OPTIONS, Arg, StopFn, UserInput
 
 #: Key frames are analysed at most this big (the detector works at 512 px anyway).
 KEY_FRAME_SIDE = 640
+#: Width frames are shrunk to before the content detector sees them (PySceneDetect's own default).
+DETECT_WIDTH = 256
 
 
 @dataclass(frozen=True)
@@ -28,23 +40,44 @@ class Scene:
         return (self.start + self.end) / 2
 
 
+def _cuts(path: Path, detector: ContentDetector, fps: Fraction, should_stop: StopFn) -> list[float]:
+    """Seconds at which ``detector`` finds a cut, over every decoded frame (small BGR copies)."""
+    cuts: list[float] = []
+    position = FrameTimecode(0, fps=fps)
+    with av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS)) as container:
+        stream = container.streams.video[0]
+        for number, frame in enumerate(container.decode(stream)):
+            if should_stop():
+                raise JobCancelled("cancelled")
+            scale = max(1.0, frame.width / DETECT_WIDTH)
+            width = max(2, round(frame.width / scale))
+            height = max(2, round(frame.height / scale))
+            image = frame.to_ndarray(format="bgr24", width=width, height=height)
+            position = FrameTimecode(number, fps=fps)
+            cuts += [cut.seconds for cut in detector.process_frame(position, image)]
+    cuts += [cut.seconds for cut in detector.post_process(position)]
+    return cuts
+
+
 def detect_scenes(
-    path: Path, duration_s: float, *, threshold: float = 27.0, min_scene_s: float = 1.0, fps: float = 25.0
+    path: Path,
+    duration_s: float,
+    *,
+    threshold: float = 27.0,
+    min_scene_s: float = 1.0,
+    fps: float | Fraction = 25.0,
+    should_stop: StopFn | None = None,
 ) -> list[Scene]:
     """Cut ``path`` into shots by content change; a video without cuts is one shot."""
+    rate = Fraction(fps).limit_denominator(1_000_000)
+    detector = ContentDetector(threshold=threshold, min_scene_len=max(1, round(min_scene_s * float(rate))))
     try:
-        found = detect(
-            str(path), ContentDetector(threshold=threshold, min_scene_len=max(1, round(min_scene_s * fps)))
-        )
-    except Exception as exc:  # PySceneDetect surfaces decoder failures as assorted exception types
-        raise InvalidInputError("the video could not be read for scene detection") from exc
-    scenes = [Scene(start.seconds, end.seconds) for start, end in found]
-    if not scenes:
-        return [Scene(0.0, duration_s)]
+        cuts = _cuts(path, detector, rate, should_stop or (lambda: False))
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise InvalidInputError(reason("description.scenes_unreadable")) from exc
+    bounds = [0.0, *sorted(c for c in cuts if 0 < c < duration_s), duration_s]
     # The last shot ends where the video does, whatever the decoder counted.
-    last = scenes[-1]
-    scenes[-1] = Scene(last.start, max(last.end, duration_s))
-    return scenes
+    return [Scene(start, end) for start, end in itertools.pairwise(bounds)]
 
 
 def key_frame_size(width: int, height: int) -> tuple[int, int]:
@@ -53,37 +86,24 @@ def key_frame_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def key_frame(path: Path, time_s: float, width: int, height: int, *, timeout_s: float = 60) -> np.ndarray:
+def key_frame(
+    path: Path,
+    time_s: float,
+    width: int,
+    height: int,
+    *,
+    timeout_s: float = 60,
+    should_stop: StopFn | None = None,
+) -> np.ndarray:
     """The RGB frame shown at ``time_s`` (display orientation), resized to ``key_frame_size``."""
     out_w, out_h = key_frame_size(width, height)
-    args = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-nostdin",
-        "-protocol_whitelist",
-        "file,pipe",
-        "-ss",
-        f"{max(0.0, time_s):.3f}",
-        "-i",
-        f"file:{path.resolve()}",
-        "-map",
-        "0:v:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        f"scale={out_w}:{out_h}",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "pipe:1",
-    ]
-    try:
-        done = subprocess.run(args, capture_output=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise InvalidInputError(f"a key frame at {time_s:.1f} s could not be decoded in time") from exc
+    seek = ("-ss", f"{max(0.0, time_s):.3f}")
+    args: list[Arg] = ["ffmpeg", "-v", "error", "-nostdin", UserInput(path, options=seek), "-map", "0:v:0"]
+    args += ["-frames:v", "1", "-vf", f"scale={out_w}:{out_h}", "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    args.append("pipe:1")
+    failed = reason("description.frame_unreadable", time_s=round(time_s, 1))
+    done = media.run(args, timeout_s=timeout_s, should_stop=should_stop, failed=failed)
     expected = out_w * out_h * 3
-    if done.returncode != 0 or len(done.stdout) < expected:
-        raise InvalidInputError(f"the frame at {time_s:.1f} s could not be decoded")
+    if len(done.stdout) < expected:
+        raise InvalidInputError(failed)
     return np.frombuffer(done.stdout[:expected], np.uint8).reshape(out_h, out_w, 3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import wave
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
@@ -12,6 +11,10 @@ from typing import ClassVar, Literal, Protocol
 import numpy as np
 
 from adapter.errors import InferenceUnavailableError
+from adapter.media import job_error
+from contract import media
+from contract.catalogue import reason
+from contract.media import StopFn
 
 Lang = Literal["ru", "en"]
 #: Samples quieter than this (of full scale) count as silence when trimming the voice's edges.
@@ -59,25 +62,31 @@ class EspeakSpeaker:
     VOICES: ClassVar[dict[str, str]] = {"ru": "ru", "en": "en-gb"}
 
     def __init__(
-        self, *, words_per_minute: int = 165, binary: str = "espeak-ng", timeout_s: float = 60
+        self,
+        *,
+        words_per_minute: int = 165,
+        binary: str = "espeak-ng",
+        timeout_s: float = 60,
+        should_stop: StopFn | None = None,
     ) -> None:
         found = shutil.which(binary)
         if found is None:
-            raise InferenceUnavailableError("espeak-ng is not installed (apt-get install espeak-ng)")
+            raise InferenceUnavailableError(reason("description.speech_missing"))
         self.binary, self.words_per_minute, self.timeout_s = found, words_per_minute, timeout_s
+        self.should_stop = should_stop
 
     def __call__(self, text: str, lang: Lang) -> Speech:
         """Synthesise ``text`` in ``lang``; raises InferenceUnavailableError when espeak-ng fails."""
         args = [self.binary, "-v", self.VOICES[lang], "-s", str(self.words_per_minute), "--stdin", "--stdout"]
+        stdin = text.encode()
         try:
-            done = subprocess.run(
-                args, input=text.encode(), capture_output=True, timeout=self.timeout_s, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise InferenceUnavailableError("speech synthesis timed out") from exc
-        if done.returncode != 0 or not done.stdout:
-            raise InferenceUnavailableError(
-                f"speech synthesis failed: {done.stderr.decode(errors='replace')[-200:]}"
-            )
+            done = media.run(args, timeout_s=self.timeout_s, should_stop=self.should_stop, stdin=stdin)
+        except media.MediaFailed as exc:
+            # espeak-ng failing on our own sentence is the voice's fault, never the input's.
+            raise InferenceUnavailableError(reason("description.speech_failed")) from exc
+        except media.MediaError as exc:
+            raise job_error(exc, reason("description.speech_failed")) from exc
+        if not done.stdout:
+            raise InferenceUnavailableError(reason("description.speech_failed"))
         speech = read_wav(done.stdout)
         return Speech(trim(speech.samples), speech.rate)

@@ -64,11 +64,6 @@ ENTRIES: dict[str, Entry] = {
     ),
     # Bridge until contract.probe refusals carry their own media.* Reason (then this entry goes):
     # the probe's English line as it is, so log lines and the CLI read as before.
-    "job.input_refused": Entry(
-        en="{detail}",
-        ru="Файл не может быть принят: {detail}",
-        params={"detail": str},
-    ),
     # ---- the worker's abilities ---------------------------------------------------------------------
     "job.no_describer": Entry(
         en="This worker cannot add audio descriptions.",

@@ -127,6 +127,7 @@ def fake_describe(
     lang: DescribeLang,
     describer: Describer | None,
     on_progress: OnFraction,
+    should_stop: ShouldStop,
     info: MediaInfo,
 ) -> FakeDescription:
     """Copies the source plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
@@ -162,7 +163,7 @@ def fake_probe(
     """The plan's frame count (default 5); {"probe": "too_long"} is refused like a too long video."""
     plan = _plan_of(path)
     if plan.get("probe") == "too_long":
-        raise ProbeError("too_large", f"the video lasts 9999 s; the limit is {max_duration_s:.0f} s")
+        raise ProbeError("too_large", reason("media.too_long", seconds=9999, limit_s=int(max_duration_s)))
     return fake_info(plan.get("frames", 5))
 
 

@@ -77,7 +77,7 @@ def test_refusals(content: bytes, kind: str, tmp_path: Path) -> None:
     with pytest.raises(ProbeError) as caught:
         _probe(target)
     assert caught.value.kind == kind and isinstance(caught.value, ValueError)
-    assert caught.value.reason and "\n" not in caught.value.reason
+    assert str(caught.value.reason) and "\n" not in str(caught.value.reason)
 
 
 def test_truncated_video_is_corrupt(clip: ClipFactory, tmp_path: Path) -> None:

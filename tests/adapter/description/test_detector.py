@@ -67,6 +67,8 @@ def test_configured_captioner_replaces_the_detector(tmp_path: Path) -> None:
     assert describer(np.zeros((48, 64, 3), np.uint8)) == "Кошка спит на диване."
 
 
-def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(InferenceUnavailableError, match="fetch_models"):
+def test_missing_model_is_a_clear_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(InferenceUnavailableError) as raised:
         CenterNetDetector(tmp_path / "absent.onnx")
+    assert raised.value.code == "description.model_missing" and "absent.onnx" in str(raised.value)
+    assert "fetch_models" in caplog.text, "the operator is told how to fix it"
