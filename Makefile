@@ -14,6 +14,7 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
+STRICT_MYPY := contract adapter/job.py adapter/pipeline.py adapter/stages.py adapter/flow.py
 # The database the PostgreSQL tests create their throw-away databases from (tests/backend/conftest.py).
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
@@ -64,6 +65,8 @@ up: system models  ## start Triton, ADAPTERS (2) adapters and the backend on htt
 lint: $(VENV)/.dev-deps  ## ruff and mypy
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/mypy --no-error-summary .
+	@# Strict where the contract and the stage interfaces live (imports are checked, their errors not shown).
+	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
 test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
 	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from contract.catalogue import reason
 from tests.conftest import require
 from tests.fixtures.media import ClipFactory, ffprobe
 
@@ -49,7 +50,7 @@ def test_bad_input_gives_one_line_and_no_file(models_dir: Path, tmp_path: Path) 
     output = tmp_path / "out.mp4"
     done = _upscale(source, "-o", output, models_dir=models_dir)
     assert done.returncode == 1
-    assert done.stderr.strip() == "error: the file is not a video"
+    assert done.stderr.strip() == "error: " + reason("media.not_video").text("en")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
 
 
