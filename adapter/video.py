@@ -21,7 +21,7 @@ from av.video.reformatter import VideoReformatter
 from adapter import media
 from adapter.errors import InvalidInputError, StorageError, TransientJobError
 from contract.catalogue import reason
-from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput
+from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
 from contract.probe import MediaInfo
 
 # AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic / AVColorRange values.
@@ -277,18 +277,7 @@ def mux(
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
-    args: list[Arg] = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-nostdin",
-        "-y",
-        "-copyts",
-        OwnInput(video, "mp4"),
-        UserInput(source),
-        "-map",
-        "0:v:0",
-    ]
+    args: list[Arg] = ffmpeg("-copyts", OwnInput(video, "mp4"), UserInput(source), "-map", "0:v:0")
     # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
     meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
     codecs: list[str] = []

@@ -162,6 +162,11 @@ class Completed:
 observer: Callable[[list[str]], None] | None = None
 
 
+def ffmpeg(*args: Arg, level: str = "error") -> list[Arg]:
+    """An ffmpeg command: quiet but for ``level``, never reading stdin, overwriting its output."""
+    return ["ffmpeg", "-v", level, "-nostdin", "-hide_banner", "-y", *args]
+
+
 def build_argv(args: Sequence[Arg]) -> list[str]:
     """The final argument list; refuses a bare ``-i`` (inputs must be UserInput or OwnInput)."""
     argv: list[str] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 from adapter.media import job_error
 from contract import media
 from contract.catalogue import reason
-from contract.media import Arg, StopFn, UserInput
+from contract.media import Arg, StopFn, UserInput, ffmpeg
 
 _START = re.compile(r"silence_start: (-?[\d.]+)")
 _END = re.compile(r"silence_end: (-?[\d.]+)")
@@ -25,7 +25,7 @@ def silences(
     should_stop: StopFn | None = None,
 ) -> list[tuple[float, float]]:
     """Quiet spans ``(start, end)`` of audio stream ``stream``; a file without audio is one long pause."""
-    args: list[Arg] = ["ffmpeg", "-v", "info", "-nostdin", "-hide_banner", UserInput(path)]
+    args: list[Arg] = ffmpeg(UserInput(path), level="info")
     args += ["-map", f"0:a:{stream}?", "-vn", "-sn", "-af", f"silencedetect=noise={noise_db}dB:d={min_s}"]
     args += ["-f", "null", "-"]
     try:

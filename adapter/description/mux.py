@@ -16,7 +16,7 @@ from adapter.errors import InvalidInputError, StorageError
 from adapter.media import job_error
 from contract import media
 from contract.catalogue import reason
-from contract.media import Arg, OwnInput, StopFn, UserInput
+from contract.media import Arg, OwnInput, StopFn, UserInput, ffmpeg
 
 Lang = Literal["ru", "en"]
 TrackMode = Literal["mix", "speech"]
@@ -85,12 +85,7 @@ def mux(
         voice_wav = Path(tmp) / "voice.wav"
         _write_wav(voice_wav, bed, rate)
         partial = output.with_name(output.name + ".partial")
-        args: list[Arg] = [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-y",
+        args: list[Arg] = ffmpeg(
             UserInput(source),
             OwnInput(voice_wav, "wav"),
             "-filter_complex",
@@ -119,7 +114,7 @@ def mux(
             "visual_impaired+descriptions",
             "-f",
             muxer,
-        ]
+        )
         if muxer in ("mp4", "mov"):
             args += ["-movflags", "+faststart"]
         args.append(f"file:{partial.resolve()}")

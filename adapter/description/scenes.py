@@ -19,7 +19,7 @@ from scenedetect.common import FrameTimecode
 from adapter import media
 from adapter.errors import InvalidInputError, JobCancelled
 from contract.catalogue import reason
-from contract.media import AV_INPUT_OPTIONS, Arg, StopFn, UserInput
+from contract.media import AV_INPUT_OPTIONS, Arg, StopFn, UserInput, ffmpeg
 
 #: Key frames are analysed at most this big (the detector works at 512 px anyway).
 KEY_FRAME_SIDE = 640
@@ -98,7 +98,7 @@ def key_frame(
     """The RGB frame shown at ``time_s`` (display orientation), resized to ``key_frame_size``."""
     out_w, out_h = key_frame_size(width, height)
     seek = ("-ss", f"{max(0.0, time_s):.3f}")
-    args: list[Arg] = ["ffmpeg", "-v", "error", "-nostdin", UserInput(path, options=seek), "-map", "0:v:0"]
+    args: list[Arg] = ffmpeg(UserInput(path, options=seek), "-map", "0:v:0")
     args += ["-frames:v", "1", "-vf", f"scale={out_w}:{out_h}", "-f", "rawvideo", "-pix_fmt", "rgb24"]
     args.append("pipe:1")
     failed = reason("description.frame_unreadable", time_s=round(time_s, 1))
