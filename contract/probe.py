@@ -187,7 +187,45 @@ def probe(
     timeout_s: float = 30,
 ) -> MediaInfo:
     """Describe the video at ``path`` or raise ProbeError; reads nothing but that local file."""
-    path = Path(path).resolve()
+    data = _read(Path(path).resolve(), timeout_s)
+    format_name, video = _video_stream(data)
+    frame_w, frame_h = int(video.get("width") or 0), int(video.get("height") or 0)
+    if frame_w <= 0 or frame_h <= 0:
+        raise ProbeError("corrupt", reason("media.no_frame_size"))
+    rotation = _rotation(video)
+    width, height = (frame_h, frame_w) if rotation in (90, 270) else (frame_w, frame_h)
+    _check_size(width, height, max_width, max_height)
+    fps, duration = _timing(video, data.get("format") or {}, max_duration_s)
+    counted = str(video.get("nb_frames") or "")
+    frames_exact = counted.isdigit() and int(counted) > 0
+    streams: list[dict[str, Any]] = data.get("streams") or []
+    return MediaInfo(
+        width=width,
+        height=height,
+        frame_width=frame_w,
+        frame_height=frame_h,
+        rotation=rotation,
+        fps=fps,
+        time_base=_fraction(video.get("time_base")) or Fraction(1, 90000),
+        duration_s=duration,
+        frames=int(counted) if frames_exact else max(1, round(duration * float(fps))),
+        frames_exact=frames_exact,
+        audio_streams=sum(1 for s in streams if s.get("codec_type") == "audio"),
+        subtitle_streams=sum(1 for s in streams if s.get("codec_type") == "subtitle"),
+        pix_fmt=str(video.get("pix_fmt") or ""),
+        color_range=_tag(video.get("color_range")),
+        color_space=_tag(video.get("color_space")),
+        color_primaries=_tag(video.get("color_primaries")),
+        color_transfer=_tag(video.get("color_transfer")),
+        format_name=format_name,
+        video_codec=str(video.get("codec_name")),
+        start_time_s=_float(video.get("start_time")) or 0.0,
+        sar=_fraction(str(video.get("sample_aspect_ratio") or "").replace(":", "/")) or Fraction(1),
+    )
+
+
+def _read(path: Path, timeout_s: float) -> dict[str, Any]:
+    """ffprobe's JSON for a local file, refusing missing, empty and playlist files before it starts."""
     if not path.is_file():
         raise ProbeError("not_video", reason("media.missing"))
     head = _sniff(path)
@@ -197,13 +235,16 @@ def probe(
     if any(stripped.startswith(marker) for marker in _PLAYLIST_MARKERS):
         raise ProbeError("unsupported", reason("media.playlist"))
     try:
-        data = _run_ffprobe(path, timeout_s)
+        return _run_ffprobe(path, timeout_s)
     except ProbeError as exc:
         if exc.kind == "corrupt" and not _looks_like_container(head):
             raise ProbeError("not_video", reason("media.not_video")) from exc
         raise
-    fmt = data.get("format") or {}
-    format_name = str(fmt.get("format_name", ""))
+
+
+def _video_stream(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The accepted container's name and its first real video stream (cover art does not count)."""
+    format_name = str((data.get("format") or {}).get("format_name", ""))
     if not set(format_name.split(",")) & set(ALLOWED_DEMUXERS):
         raise ProbeError("unsupported", reason("media.format_not_accepted", format=format_name or "unknown"))
     streams: list[dict[str, Any]] = data.get("streams") or []
@@ -214,55 +255,31 @@ def probe(
     ]
     if not videos:
         raise ProbeError("not_video", reason("media.no_video_stream"))
-    video = videos[0]
-    codec = str(video.get("codec_name") or "")
+    codec = str(videos[0].get("codec_name") or "")
     if not codec or codec == "none":
         raise ProbeError("unsupported", reason("media.codec_unsupported"))
-    frame_w, frame_h = int(video.get("width") or 0), int(video.get("height") or 0)
-    if frame_w <= 0 or frame_h <= 0:
-        raise ProbeError("corrupt", reason("media.no_frame_size"))
-    rotation = _rotation(video)
-    width, height = (frame_h, frame_w) if rotation in (90, 270) else (frame_w, frame_h)
-    # Limits do not depend on orientation: a portrait 2160x3840 fits a 3840x2160 limit.
+    return format_name, videos[0]
+
+
+def _check_size(width: int, height: int, max_width: int, max_height: int) -> None:
+    """Refuse frames beyond the limit; orientation does not matter (portrait 2160x3840 fits 3840x2160)."""
     if max(width, height) > max(max_width, max_height) or min(width, height) > min(max_width, max_height):
         size = {"width": width, "height": height, "max_width": max_width, "max_height": max_height}
         raise ProbeError("too_large", reason("media.too_large", **size))
+
+
+def _timing(video: dict[str, Any], fmt: dict[str, Any], max_duration_s: float) -> tuple[Fraction, float]:
+    """Frame rate and duration (stream's, else the container's), the duration within its limit."""
     fps = _fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate"))
     if fps is None or fps > 1000:
         raise ProbeError("corrupt", reason("media.no_frame_rate"))
-    time_base = _fraction(video.get("time_base")) or Fraction(1, 90000)
     duration = _float(video.get("duration")) or _float(fmt.get("duration"))
     if duration is None or duration <= 0:
         raise ProbeError("corrupt", reason("media.no_duration"))
     if duration > max_duration_s:
         lasts = reason("media.too_long", seconds=round(duration), limit_s=round(max_duration_s))
         raise ProbeError("too_large", lasts)
-    counted = str(video.get("nb_frames") or "")
-    frames_exact = counted.isdigit() and int(counted) > 0
-    frames = int(counted) if frames_exact else max(1, round(duration * float(fps)))
-    return MediaInfo(
-        width=width,
-        height=height,
-        frame_width=frame_w,
-        frame_height=frame_h,
-        rotation=rotation,
-        fps=fps,
-        time_base=time_base,
-        duration_s=duration,
-        frames=frames,
-        frames_exact=frames_exact,
-        audio_streams=sum(1 for s in streams if s.get("codec_type") == "audio"),
-        subtitle_streams=sum(1 for s in streams if s.get("codec_type") == "subtitle"),
-        pix_fmt=str(video.get("pix_fmt") or ""),
-        color_range=_tag(video.get("color_range")),
-        color_space=_tag(video.get("color_space")),
-        color_primaries=_tag(video.get("color_primaries")),
-        color_transfer=_tag(video.get("color_transfer")),
-        format_name=format_name,
-        video_codec=codec,
-        start_time_s=_float(video.get("start_time")) or 0.0,
-        sar=_fraction(str(video.get("sample_aspect_ratio") or "").replace(":", "/")) or Fraction(1),
-    )
+    return fps, duration
 
 
 def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
