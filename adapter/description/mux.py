@@ -85,38 +85,7 @@ def mux(
         voice_wav = Path(tmp) / "voice.wav"
         _write_wav(voice_wav, bed, rate)
         partial = output.with_name(output.name + ".partial")
-        args: list[Arg] = ffmpeg(
-            UserInput(source),
-            OwnInput(voice_wav, "wav"),
-            "-filter_complex",
-            _filter(cues, audio_streams > 0, mode),
-            "-map",
-            "0:v:0",
-            "-map",
-            "0:a?",
-            "-map",
-            "[desc]",
-            "-c:v",
-            "copy",
-            "-c:a",
-            "copy",
-            f"-c:a:{index}",
-            "aac",
-            f"-b:a:{index}",
-            "128k",
-            f"-metadata:s:a:{index}",
-            f"language={LANGUAGE_TAGS[lang]}",
-            f"-metadata:s:a:{index}",
-            f"title={TITLES[lang]}",
-            f"-metadata:s:a:{index}",
-            f"handler_name={TITLES[lang]}",
-            f"-disposition:a:{index}",
-            "visual_impaired+descriptions",
-            "-f",
-            muxer,
-        )
-        if muxer in ("mp4", "mov"):
-            args += ["-movflags", "+faststart"]
+        args = _mux_args(source, voice_wav, _filter(cues, audio_streams > 0, mode), index, lang, muxer)
         args.append(f"file:{partial.resolve()}")
         try:
             media.run(args, timeout_s=timeout_s, should_stop=should_stop)
@@ -127,6 +96,25 @@ def mux(
             partial.replace(output)
         except OSError as exc:
             raise StorageError(reason("description.write_failed")) from exc
+
+
+def _mux_args(source: Path, voice_wav: Path, graph: str, index: int, lang: Lang, muxer: str) -> list[Arg]:
+    """ffmpeg's arguments: video and original audio copied, the description as audio track ``index``."""
+    track = [
+        f"-c:a:{index}", "aac", f"-b:a:{index}", "128k",
+        f"-metadata:s:a:{index}", f"language={LANGUAGE_TAGS[lang]}",
+        f"-metadata:s:a:{index}", f"title={TITLES[lang]}",
+        f"-metadata:s:a:{index}", f"handler_name={TITLES[lang]}",
+        f"-disposition:a:{index}", "visual_impaired+descriptions",
+    ]  # fmt: skip
+    args = ffmpeg(
+        UserInput(source), OwnInput(voice_wav, "wav"), "-filter_complex", graph,
+        "-map", "0:v:0", "-map", "0:a?", "-map", "[desc]", "-c:v", "copy", "-c:a", "copy",
+        *track, "-f", muxer,
+    )  # fmt: skip
+    if muxer in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+    return args
 
 
 def _mux_error(exc: media.MediaError, suffix: str) -> Exception:
