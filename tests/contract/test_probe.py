@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -105,17 +104,15 @@ def playlist(tmp_path: Path) -> Path:
 
 
 def test_playlist_disguised_as_mp4_is_refused_unread(playlist: Path) -> None:
-    started = time.monotonic()
+    # A reader that followed the playlist would block on the FIFO segment and time out (MediaTimeout).
     with pytest.raises(ProbeError) as caught:
         probe(playlist, **LIMITS, timeout_s=5)  # type: ignore[arg-type]
     assert caught.value.kind == "unsupported"
-    assert time.monotonic() - started < 2
 
 
 def test_ffprobe_format_allow_list_refuses_playlists_by_itself(playlist: Path) -> None:
-    # The second line of defence, without the byte sniffing in probe(): refused before any segment opens.
-    started = time.monotonic()
+    # The second line of defence, without the byte sniffing in probe(): refused before any segment opens
+    # (following it would block on the FIFO until the time limit: MediaTimeout, not a refusal).
     with pytest.raises(ProbeError) as caught:
         _run_ffprobe(playlist, timeout_s=5)
     assert caught.value.kind == "unsupported"
-    assert time.monotonic() - started < 2
