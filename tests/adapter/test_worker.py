@@ -214,6 +214,14 @@ class Broker:
         method, props, body = self.ch.basic_get(queue, auto_ack=True)
         return None if method is None else (props, body)
 
+    def wait_take(self, queue: str, timeout: float = 20) -> tuple[Any, bytes]:
+        """The next message of ``queue``, waiting for it (the broker dead-letters asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while (got := self.take(queue)) is None:
+            assert time.monotonic() < deadline, f"nothing arrived in {queue}"
+            self.conn.sleep(0.05)
+        return got
+
     def wait_events(
         self, until: Callable[[list[Any]], bool], seen: list[Any], timeout: float = 20
     ) -> list[Any]:
@@ -330,8 +338,8 @@ def test_permanent_error_dead_letters_with_failed_event(broker: Broker, start: A
     broker.publish(job.model_dump_json().encode())
     failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
     assert failed.job_id == job.job_id and failed.reason == str(NOT_A_VIDEO) and failed.permanent
-    dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and dead[0].headers[REASON_HEADER] == str(NOT_A_VIDEO)
+    dead = broker.wait_take(topology.DEAD_QUEUE)
+    assert dead[0].headers[REASON_HEADER] == str(NOT_A_VIDEO)
     assert JobMessage.model_validate_json(dead[1]) == job
     running.stop()
     assert broker.ready(topology.TASKS_QUEUE) == 0
@@ -349,8 +357,8 @@ def test_transient_error_is_retried_then_failed_at_the_limit(
     assert len(failed) == 1
     assert failed[0].reason == f"{STORAGE_DOWN} Gave up after {topology.DELIVERY_LIMIT + 1} attempts."
     assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
-    dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and "Gave up" in dead[0].headers[REASON_HEADER]
+    dead = broker.wait_take(topology.DEAD_QUEUE)
+    assert "Gave up" in dead[0].headers[REASON_HEADER]
     running.stop()
     assert broker.ready(topology.TASKS_QUEUE) == 0
 
@@ -506,8 +514,8 @@ def test_description_of_bad_input_fails_permanently_and_cleans_up(
     failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
     running.stop()
     assert failed.permanent and failed.reason == str(SOUNDTRACK_BAD)
-    dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and dead[0].headers[REASON_HEADER] == str(SOUNDTRACK_BAD)
+    dead = broker.wait_take(topology.DEAD_QUEUE)
+    assert dead[0].headers[REASON_HEADER] == str(SOUNDTRACK_BAD)
     folder = storage.resolve(tmp_path, storage.job_dir(job.job_id))
     assert sorted(p.name for p in folder.iterdir()) == ["attempts", "described", "input.mp4"]
 
@@ -547,8 +555,8 @@ def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broke
     assert failed.job_id == job.job_id and "Processing crashed (killed by SIGKILL)" in failed.reason
     assert restarts == topology.DELIVERY_LIMIT - 1, "guarded deliveries do not take the worker down"
     assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
-    dead = broker.take(topology.DEAD_QUEUE)
-    assert dead is not None and "crashed" in dead[0].headers[REASON_HEADER]
+    dead = broker.wait_take(topology.DEAD_QUEUE)
+    assert "crashed" in dead[0].headers[REASON_HEADER]
 
 
 def _guarded(
