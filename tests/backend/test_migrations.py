@@ -128,7 +128,8 @@ def test_jobs_from_before_owners_belong_to_legacy_which_operators_see(engine: En
                 "INSERT INTO jobs (id, filename, status, published, model, upscale, input_key,"
                 " size_bytes, input_width, input_height, input_duration_s, input_fps, input_frames,"
                 " progress, frames_done, frames_total, created_at, updated_at) VALUES"
-                " (:id, 'old.mp4', 'done', true, 'm', true, 'k', 0, 1, 1, 1.0, 25.0, 1, 1.0, 1, 1, :now, :now)"
+                " (:id, 'old.mp4', 'done', true, 'm', true, 'k', 0, 1, 1, 1.0, 25.0, 1, 1.0, 1, 1,"
+                " :now, :now)"
             ),
             {"id": "c" * 32, "now": "2026-01-01T00:00:00+00:00"},
         )

@@ -44,7 +44,7 @@ def job_routes(app: FastAPI) -> list[tuple[str, str]]:
         (method, context.path)
         for context in iter_route_contexts(app.routes)
         if isinstance(context.original_route, APIRoute) and context.path and "{job_id}" in context.path
-        for method in sorted(context.original_route.methods)
+        for method in sorted(context.original_route.methods or ())
     ]
     assert len(found) >= 7, found  # read, delete, share, result, vtt, source, preview
     return found
