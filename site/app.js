@@ -52,15 +52,43 @@ async function poll() {
   try {
     jobsView.show(await api.jobs());
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
-  } catch {
+  } catch (error) {
+    if (error.status === 401) {
+      // Integrated mode before the studio handed over a token: wait for it (onMessage polls again).
+      jobsView.setWaiting(true);
+      return;
+    }
     jobsView.setOffline(true);
     schedule(POLL_RETRY_MS);
   }
 }
 
+// Origins allowed to hand the page a token (config.auth.embed_origins); none until the config arrives.
+let embedOrigins = [];
+
+/** The embedding studio posts {type: "vsr-token", token}: API calls then carry it as a Bearer header. */
+function onMessage(event) {
+  if (!embedOrigins.includes(event.origin)) return;
+  const data = event.data;
+  if (!data || data.type !== "vsr-token" || typeof data.token !== "string") return;
+  api.setToken(data.token);
+  jobsView.setWaiting(false);
+  schedule(0);
+}
+
+window.addEventListener("message", onMessage);
+
+/** Tell the embedding studio the page can take a token now (it carries nothing secret). */
+function announceReady(auth) {
+  embedOrigins = auth?.embed_origins || [];
+  if (window.parent === window) return;
+  for (const origin of embedOrigins) window.parent.postMessage({ type: "vsr-ready" }, origin);
+}
+
 async function loadConfig() {
   try {
     const config = await api.config();
+    if (!embedOrigins.length) announceReady(config.auth);
     jobsView.models = config.models;
     form.setConfig(config);
     jobsView.translate();
