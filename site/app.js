@@ -48,7 +48,15 @@ function schedule(delay) {
   timer = window.setTimeout(poll, delay);
 }
 
+// Integrated mode (config.auth.mode): the list waits for the studio's token instead of calling without one.
+let integrated = false;
+let started = false;
+
 async function poll() {
+  if (integrated && !api.hasToken()) {
+    jobsView.setWaiting(true);
+    return;
+  }
   try {
     jobsView.show(await api.jobs());
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
@@ -88,7 +96,12 @@ function announceReady(auth) {
 async function loadConfig() {
   try {
     const config = await api.config();
+    integrated = config.auth?.mode === "integrated";
     if (!embedOrigins.length) announceReady(config.auth);
+    if (!started) {
+      started = true;
+      schedule(0);
+    }
     jobsView.models = config.models;
     form.setConfig(config);
     jobsView.translate();
@@ -129,5 +142,4 @@ document.addEventListener("visibilitychange", () => {
 
 applyLanguage();
 loadMessages();
-loadConfig();
-poll();
+loadConfig(); // then the first poll, once the identity mode is known
