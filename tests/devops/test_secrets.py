@@ -1,4 +1,4 @@
-"""The identity secrets come from the environment (compose) or a Secret (k8s), never from a shipped default."""
+"""Identity secrets come from the environment (compose) or a Secret (k8s), never from a shipped default."""
 
 from __future__ import annotations
 
