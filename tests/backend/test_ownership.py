@@ -6,6 +6,8 @@ import io
 import json
 import logging
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from backend.outbox import task_message
 from backend.settings import Settings
 from contract import storage
 from contract.logs import JsonFormatter, bind_owner
+from tests.conftest import require
+from tests.fixtures.backend_server import serve
 
 from .conftest import upload
 from .test_api import finish, problem
@@ -144,3 +148,39 @@ def test_the_owner_travels_in_the_task_message_and_the_logs(app: FastAPI, clip: 
         logger.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line.get("owner") for line in lines] == [job.owner, "someone", None]
+
+
+def curl(jar: Path | None, *args: str) -> tuple[int, str]:
+    """Real curl with its own cookie jar (``-c``/``-b``; None: no cookies at all): (status, body)."""
+    cookies = ["-c", str(jar), "-b", str(jar)] if jar is not None else []
+    done = subprocess.run(
+        ["curl", "-sS", "--max-time", "30", "-o", "-", "-w", "\n%{http_code}", *cookies, *args],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    return int(status), body
+
+
+def test_three_curl_cookie_jars_against_a_real_server(settings: Settings, clip: Path, tmp_path: Path) -> None:
+    require(shutil.which("curl") is not None, "curl")
+    with serve(settings) as served:
+        jars = [tmp_path / f"jar{n}.txt" for n in range(3)]
+        made: list[str] = []
+        for jar in jars:
+            status, body = curl(jar, "-F", f"file=@{clip};type=video/mp4", f"{served.url}/api/jobs")
+            assert status == 201, body
+            made.append(json.loads(body)["id"])
+        for jar, mine in zip(jars, made, strict=True):
+            status, body = curl(jar, f"{served.url}/api/jobs")
+            assert status == 200 and [j["id"] for j in json.loads(body)] == [mine]
+            for theirs in (job_id for job_id in made if job_id != mine):
+                for method, template in job_routes(served.app):
+                    status, body = curl(jar, "-X", method, f"{served.url}{fill(template, theirs)}")
+                    assert status == 404, (method, template, body)
+        status, body = curl(None, f"{served.url}/api/jobs")
+        assert status == 200 and json.loads(body) == [], "no cookies: a fresh owner that sees nothing"
+        status, body = curl(jars[0], "-X", "DELETE", "-H", "Origin: https://evil.example",
+                            f"{served.url}/api/jobs/{made[0]}")
+        assert status == 403 and json.loads(body)["code"] == "auth.foreign_origin"
+        status, body = curl(jars[0], "-X", "DELETE", f"{served.url}/api/jobs/{made[0]}")
+        assert status == 200 and json.loads(body)["status"] == "cancelled", "no Origin: a script, accepted"

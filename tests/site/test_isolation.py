@@ -22,14 +22,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from backend.app import create_app
 from backend.settings import Settings
 from contract import storage
 from contract.messages import DoneEvent
 from devops.readiness import free_port
+from tests.fixtures.backend_server import serve
 from tests.fixtures.media import make_clip, make_still
 from tests.site.conftest import SITE, Tab
 
@@ -64,18 +63,8 @@ class Backend:
 
 
 def _serve(settings: Settings) -> Iterator[Backend]:
-    app = create_app(settings, broker=False)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the backend did not start"
-        time.sleep(0.05)
-    yield Backend(app, f"http://127.0.0.1:{port}", settings)
-    server.should_exit = True
-    thread.join(10)
+    with serve(settings) as served:
+        yield Backend(served.app, served.url, settings)
 
 
 def _settings(folder: Path, **extra: Any) -> Settings:
