@@ -16,6 +16,10 @@ from .problems import problem
 from .settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Probes and scrapes: no owner, no cookie.
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: FastAPI's interactive docs load Swagger/ReDoc with inline script; the page's policy would break them.
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 #: A year: the anonymous owner is the browser; losing the cookie loses the jobs.
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
@@ -54,6 +58,8 @@ def install_security(app: FastAPI, auth: Auth) -> None:
 
     @app.middleware("http")
     async def _security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path in OPS_PATHS:
+            return await call_next(request)
         identified: Identified = auth.identify(request)
         request.state.identified = identified
         caller = identified.caller
@@ -72,7 +78,8 @@ def install_security(app: FastAPI, auth: Auth) -> None:
                 samesite="lax",
                 secure=request.url.scheme == "https",
             )
-        response.headers.setdefault("Content-Security-Policy", csp)
+        if request.url.path not in DOCS_PATHS:
+            response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Signed media URLs carry their signature in the query: never send it to another site.
         response.headers.setdefault("Referrer-Policy", "same-origin")

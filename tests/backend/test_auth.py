@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,11 +227,25 @@ def test_the_page_has_a_strict_policy_and_an_embedding_setting(settings: Setting
     settings.EMBED_ORIGINS = "https://studio.example"
     with TestClient(create_app(settings, broker=False)) as client:
         page = client.get("/")
-    policy = page.headers["content-security-policy"]
-    script = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
-    assert script.split() == ["script-src", "'self'"]
-    assert "frame-ancestors 'self' https://studio.example" in policy
-    assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "same-origin"
-    config = client.get("/api/config").json()
+        assert "set-cookie" in page.headers, "the page's first answer gives the browser its owner"
+        policy = page.headers["content-security-policy"]
+        script = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+        assert script.split() == ["script-src", "'self'"]
+        assert "frame-ancestors 'self' https://studio.example" in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "same-origin"
+        assert "set-cookie" not in TestClient(client.app).get("/metrics").headers, "a scrape is nobody"
+        docs = client.get("/docs")
+        assert "content-security-policy" not in docs.headers, "Swagger UI needs its inline script"
+        config = client.get("/api/config").json()
     assert config["auth"] == {"mode": "standalone", "embed_origins": ["https://studio.example"]}
+
+
+def test_the_page_has_no_inline_script_or_handlers() -> None:
+    site = Path(__file__).resolve().parents[2] / "site"
+    html = (site / "index.html").read_text()
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S | re.I)
+    assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
+    assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), "inline event handlers need 'unsafe-inline'"
+    assert not re.search(r"\sstyle\s*=", html, flags=re.I), "style-src 'self' refuses style attributes"
+    assert "javascript:" not in html
