@@ -13,6 +13,10 @@ BackendError                      every error the backend raises on purpose
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
 from contract.catalogue import Reason, ReasonError
 
 
@@ -24,6 +28,8 @@ class ApiError(BackendError, ReasonError):
     """An error the client sees as ``{"detail": ..., "code": ..., "params": ...}`` with ``status_code``."""
 
     status_code = 500
+    #: Extra response headers (a 401's ``WWW-Authenticate``).
+    headers: ClassVar[Mapping[str, str] | None] = None
 
     def __init__(self, why: Reason) -> None:
         ReasonError.__init__(self, why)
@@ -34,6 +40,7 @@ class Unauthorized(ApiError):
     """No valid credentials where they are required."""
 
     status_code = 401
+    headers: ClassVar[Mapping[str, str] | None] = MappingProxyType({"WWW-Authenticate": "Bearer"})
 
 
 class JobNotFound(ApiError):

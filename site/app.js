@@ -62,8 +62,10 @@ async function poll() {
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
   } catch (error) {
     if (error.status === 401) {
-      // Integrated mode before the studio handed over a token: wait for it (onMessage polls again).
+      // The token expired (or none came yet): ask the studio for a fresh one; onMessage polls again.
+      api.setToken(null);
       jobsView.setWaiting(true);
+      askForToken();
       return;
     }
     jobsView.setOffline(true);
@@ -86,11 +88,15 @@ function onMessage(event) {
 
 window.addEventListener("message", onMessage);
 
-/** Tell the embedding studio the page can take a token now (it carries nothing secret). */
-function announceReady(auth) {
-  embedOrigins = auth?.embed_origins || [];
+/** Tell the embedding studio the page can take a token now (the message carries nothing secret). */
+function askForToken() {
   if (window.parent === window) return;
   for (const origin of embedOrigins) window.parent.postMessage({ type: "vsr-ready" }, origin);
+}
+
+function announceReady(auth) {
+  embedOrigins = auth?.embed_origins || [];
+  askForToken();
 }
 
 async function loadConfig() {

@@ -80,7 +80,9 @@ BAD_TOKENS = {
 def test_only_a_valid_token_works(app: FastAPI, clip: Path) -> None:
     alice = upload(user(app, "alice"), clip)["id"]
     anonymous = TestClient(app)
-    problem(anonymous.get("/api/jobs"), 401, "auth.token_missing")
+    refused = anonymous.get("/api/jobs")
+    problem(refused, 401, "auth.token_missing")
+    assert refused.headers["www-authenticate"] == "Bearer"
     assert "set-cookie" not in anonymous.get("/api/jobs").headers, "integrated mode issues no cookies"
     for name, make in BAD_TOKENS.items():
         client = TestClient(app, headers=bearer(make()))
