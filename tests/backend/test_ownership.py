@@ -21,6 +21,7 @@ from backend.outbox import task_message
 from backend.settings import Settings
 from contract import storage
 from contract.logs import JsonFormatter, bind_owner
+from contract.messages import JobMessage
 from tests.conftest import require
 from tests.fixtures.backend_server import serve
 
@@ -133,7 +134,12 @@ def test_the_owner_travels_in_the_task_message_and_the_logs(app: FastAPI, clip: 
     job_id = upload(client, clip)["id"]
     job = app.state.services.store.get(job_id)
     assert job.owner.startswith("anon-")
-    assert task_message(job).owner == job.owner
+    message = task_message(job)
+    assert message.owner == job.owner
+    assert JobMessage.model_validate_json(message.model_dump_json()).owner == job.owner
+    older = message.model_dump(mode="json")
+    del older["owner"]
+    assert JobMessage.model_validate(older).owner is None, "a task from before owners still parses"
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
