@@ -23,10 +23,12 @@ from contract.probe import probe as ffprobe
 from . import jobs
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
+from .identity import Auth, UrlSigner, load_secret
 from .metrics import Metrics
 from .outbox import Outbox, TaskPublisher
 from .problems import install_error_handlers
 from .routes import router
+from .security import install_security
 from .services import Prober, Services
 from .settings import Settings
 from .store import JobStore
@@ -157,6 +159,9 @@ def create_app(
     )
     app.state.services = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
     app.state.outbox = outbox
+    secret = load_secret(settings)
+    app.state.signer = UrlSigner(secret)
+    install_security(app, Auth(settings, secret))
     app.state.consumer = consumer
     install_error_handlers(app)
     app.include_router(router)

@@ -44,7 +44,12 @@ def probe_refusal(exc: ProbeError) -> ApiError:
 
 
 async def create_job(
-    svc: Services, body: AsyncIterator[bytes], content_type: str | None, content_length: int | None
+    svc: Services,
+    body: AsyncIterator[bytes],
+    content_type: str | None,
+    content_length: int | None,
+    *,
+    owner: str,
 ) -> Job:
     """Store an upload, check it and commit its queued job; on any error nothing is left."""
     job_id = uuid4().hex
@@ -55,6 +60,7 @@ async def create_job(
             root=root, job_id=job_id, max_bytes=svc.settings.MAX_UPLOAD_BYTES,
         )
         job = await _checked_job(svc, upload)
+        job.owner = owner
         await run_in_threadpool(svc.store.add, job)
     except BaseException as exc:
         discard(root, job_id)
@@ -68,7 +74,10 @@ async def create_job(
     svc.metrics.upload_bytes.inc(upload.size)
     log.info(
         "job queued",
-        extra={"job_id": job_id, "status": jobs.QUEUED, "bytes": upload.size, "segments": len(job.tasks)},
+        extra={
+            "job_id": job_id, "owner": owner, "status": jobs.QUEUED,
+            "bytes": upload.size, "segments": len(job.tasks),
+        },
     )
     if svc.outbox is not None:
         svc.outbox.wake()

@@ -52,6 +52,9 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: Who may see the job (``backend.identity``): an anonymous ``anon-...`` owner or a token's ``sub``;
+    #: rows from before owners exist belong to ``legacy``, which only operators see.
+    owner: Mapped[str] = mapped_column(String(128), default="legacy", server_default="legacy", index=True)
     filename: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     #: False until RabbitMQ confirmed the task message (the outbox publishes it).

@@ -2,7 +2,8 @@
 
 BackendError                      every error the backend raises on purpose
 ├── ApiError                      carries an HTTP status and a catalogue Reason (code, params, English detail)
-│   ├── JobNotFound               404  no such job (or it was deleted)
+│   ├── Unauthorized              401  integrated mode without a valid token
+│   ├── JobNotFound               404  no such job, someone else's, or it was deleted
 │   ├── UploadTooLarge            413  the upload exceeds MAX_UPLOAD_BYTES (nothing is kept)
 │   ├── UnsupportedMedia          415  not a video, or a refused container/extension
 │   ├── InvalidRequest            422  bad options or an unreadable video
@@ -11,6 +12,10 @@ BackendError                      every error the backend raises on purpose
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
 
 from contract.catalogue import Reason, ReasonError
 
@@ -23,10 +28,19 @@ class ApiError(BackendError, ReasonError):
     """An error the client sees as ``{"detail": ..., "code": ..., "params": ...}`` with ``status_code``."""
 
     status_code = 500
+    #: Extra response headers (a 401's ``WWW-Authenticate``).
+    headers: ClassVar[Mapping[str, str] | None] = None
 
     def __init__(self, why: Reason) -> None:
         ReasonError.__init__(self, why)
         self.detail = why.text("en")
+
+
+class Unauthorized(ApiError):
+    """No valid credentials where they are required."""
+
+    status_code = 401
+    headers: ClassVar[Mapping[str, str] | None] = MappingProxyType({"WWW-Authenticate": "Bearer"})
 
 
 class JobNotFound(ApiError):

@@ -52,6 +52,7 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
     return JobMessage(
         kind=kind,
         job_id=job.id,
+        owner=job.owner,
         input_key=job.input_key,
         output_key=key,
         segment=segment,

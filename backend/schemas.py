@@ -56,9 +56,28 @@ class JobOut(BaseModel):
     vtt_url: str | None
     preview_before_url: str | None
     preview_after_url: str | None
+    #: The uploaded original (signed in integrated mode, like every ``*_url``).
+    source_url: str | None = None
     #: Segments the job was cut into (0: it runs as one task) and how many are stored.
     segments: int = 0
     segments_done: int = 0
+
+
+class ShareOut(BaseModel):
+    """A share link to a finished job's result (and its previews and cues), valid without credentials."""
+
+    result_url: str
+    vtt_url: str | None
+    preview_before_url: str | None
+    preview_after_url: str | None
+    expires_at: datetime
+
+
+class AuthOut(BaseModel):
+    """How the page learns who it is: the identity mode and the origins that may hand it a token."""
+
+    mode: str
+    embed_origins: list[str]
 
 
 class ModelOut(BaseModel):
@@ -83,6 +102,7 @@ class ConfigOut(BaseModel):
     max_output: list[int]
     describe_languages: list[str]
     recent_fps: dict[str, float]
+    auth: AuthOut | None = None
 
 
 class Problem(BaseModel):
@@ -98,8 +118,12 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
-    """Serialise a job; URLs appear only for files that exist (the VTT once the job is done)."""
+def _plain(path: str) -> str:
+    return path
+
+
+def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[str], str] = _plain) -> JobOut:
+    """Serialise a job; URLs (made by ``link``: plain, or signed) only for files that exist."""
     base = f"/api/jobs/{job.id}"
     output = None
     if job.status == "done" and job.output_width is not None and job.output_height is not None:
@@ -130,10 +154,11 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool]) -> JobOut:
             fps=round(job.input_fps, 3),
         ),
         output=output,
-        result_url=f"{base}/result" if output is not None else None,
-        vtt_url=f"{base}/vtt" if output is not None and job.vtt_key else None,
-        preview_before_url=f"{base}/preview/before" if has_preview(job, "before") else None,
-        preview_after_url=f"{base}/preview/after" if has_preview(job, "after") else None,
+        result_url=link(f"{base}/result") if output is not None else None,
+        vtt_url=link(f"{base}/vtt") if output is not None and job.vtt_key else None,
+        preview_before_url=link(f"{base}/preview/before") if has_preview(job, "before") else None,
+        preview_after_url=link(f"{base}/preview/after") if has_preview(job, "after") else None,
+        source_url=link(f"{base}/source"),
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,28 @@ class Settings(BaseSettings):
     SITE_DIR: Path = Path("./site")
     #: Length of the segments a long upscaling job is cut into (docs/segments.md); 0 = never segment.
     SEGMENT_SECONDS: float = Field(default=10, ge=0)
+    #: Run-time folder of this host (the generated signing secret lives here when SECRET_KEY is unset).
+    RUN_DIR: Path = Path("./var")
+    #: ``standalone``: an anonymous owner per browser (signed cookie); ``integrated``: a platform JWT.
+    AUTH_MODE: Literal["standalone", "integrated"] = "standalone"
+    #: Signs owner cookies and media/share URLs; every backend replica needs the same one (docs/deploy.md).
+    SECRET_KEY: str = ""
+    #: JWT verification key: the HS256 secret, or an RS256/ES256 public key in PEM.
+    JWT_KEY: str = ""
+    #: Comma-separated accepted JWT algorithms (``none`` is never accepted).
+    JWT_ALGORITHMS: str = "HS256"
+    JWT_ISSUER: str = ""
+    JWT_AUDIENCE: str = ""
+    #: The claim that holds the caller's role(s), and the role that may see and manage every job.
+    JWT_ROLE_CLAIM: str = "role"
+    OPERATOR_ROLE: str = "operator"
+    OWNER_COOKIE: str = "vsr_owner"
+    #: Lifetime of the signed media URLs the API hands out in integrated mode.
+    MEDIA_URL_TTL_S: int = Field(default=3600, gt=0)
+    #: Lifetime of a share link (POST /api/jobs/{id}/share).
+    SHARE_TTL_S: int = Field(default=7 * 24 * 3600, gt=0)
+    #: Space-separated origins that may embed the page (CSP frame-ancestors) and post it a JWT.
+    EMBED_ORIGINS: str = ""
 
     @field_validator("DATABASE_URL")
     @classmethod

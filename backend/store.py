@@ -43,10 +43,13 @@ class JobStore:
         with self._tx() as session:
             return session.get(Job, job_id)
 
-    def newest(self, limit: int = 500) -> list[Job]:
-        """Jobs, newest first."""
+    def newest(self, limit: int = 500, *, owner: str | None = None) -> list[Job]:
+        """Jobs of ``owner`` (everyone's when None), newest first."""
+        query = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)
+        if owner is not None:
+            query = query.where(Job.owner == owner)
         with self._tx() as session:
-            return list(session.scalars(select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)))
+            return list(session.scalars(query))
 
     def apply_event(self, event: ProgressEvent | DoneEvent | FailedEvent) -> Job | None:
         """Apply an adapter event and commit; returns the job when it changed."""

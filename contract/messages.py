@@ -96,6 +96,8 @@ class JobMessage(_Message):
 
     kind: TaskKind = JOB
     job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    #: Who the job belongs to (for the adapter's logs); absent in messages from before owners.
+    owner: str | None = Field(default=None, max_length=128)
     input_key: str
     output_key: str
     options: JobOptions = JobOptions()

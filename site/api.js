@@ -33,8 +33,30 @@ async function failure(response) {
   return new ApiError(response.status, problemOf(await response.text().catch(() => "")));
 }
 
+// Integrated mode: the platform's JWT, handed over by the embedding studio (app.js); sent as a Bearer header.
+let token = null;
+
+/** Use `value` as the Bearer token of every API call from now on (null: back to the owner cookie). */
+export function setToken(value) {
+  token = typeof value === "string" && value ? value : null;
+}
+
+/** Whether a token was handed over. */
+export function hasToken() {
+  return token !== null;
+}
+
+function headers(extra = {}) {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
+/** `url` with `name=value` added to its query (media URLs may already carry a signature). */
+export function withParam(url, name, value) {
+  return `${url}${url.includes("?") ? "&" : "?"}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+}
+
 async function getJson(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+  const response = await fetch(url, { headers: headers({ Accept: "application/json" }), cache: "no-store" });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -56,8 +78,18 @@ export function jobs() {
 
 /** DELETE /api/jobs/{id}: cancels an active job (200 + job) or deletes a finished one (204 → null). */
 export async function removeJob(id) {
-  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}`, { method: "DELETE" });
+  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}`, { method: "DELETE", headers: headers() });
   if (response.status === 204) return null;
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** POST /api/jobs/{id}/share: signed links to a finished result that work without credentials until expires_at. */
+export async function share(id) {
+  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/share`, {
+    method: "POST",
+    headers: headers({ Accept: "application/json" }),
+  });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -92,7 +124,9 @@ export function upload(file, fields, onProgress) {
     xhr.addEventListener("abort", () => reject(new ApiError(-1)));
   });
   xhr.open("POST", "/api/jobs");
-  xhr.setRequestHeader("Accept", "application/json");
+  for (const [name, value] of Object.entries(headers({ Accept: "application/json" }))) {
+    xhr.setRequestHeader(name, value);
+  }
   xhr.send(form);
   return { promise, abort: () => xhr.abort() };
 }

@@ -48,19 +48,66 @@ function schedule(delay) {
   timer = window.setTimeout(poll, delay);
 }
 
+// Integrated mode (config.auth.mode): the list waits for the studio's token instead of calling without one.
+let integrated = false;
+let started = false;
+
 async function poll() {
+  if (integrated && !api.hasToken()) {
+    jobsView.setWaiting(true);
+    return;
+  }
   try {
     jobsView.show(await api.jobs());
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
-  } catch {
+  } catch (error) {
+    if (error.status === 401) {
+      // The token expired (or none came yet): ask the studio for a fresh one; onMessage polls again.
+      api.setToken(null);
+      jobsView.setWaiting(true);
+      askForToken();
+      return;
+    }
     jobsView.setOffline(true);
     schedule(POLL_RETRY_MS);
   }
 }
 
+// Origins allowed to hand the page a token (config.auth.embed_origins); none until the config arrives.
+let embedOrigins = [];
+
+/** The embedding studio posts {type: "vsr-token", token}: API calls then carry it as a Bearer header. */
+function onMessage(event) {
+  if (!embedOrigins.includes(event.origin)) return;
+  const data = event.data;
+  if (!data || data.type !== "vsr-token" || typeof data.token !== "string") return;
+  api.setToken(data.token);
+  jobsView.setWaiting(false);
+  schedule(0);
+}
+
+window.addEventListener("message", onMessage);
+
+/** Tell the embedding studio the page can take a token now (the message carries nothing secret). */
+function askForToken() {
+  if (window.parent === window) return;
+  for (const origin of embedOrigins) window.parent.postMessage({ type: "vsr-ready" }, origin);
+}
+
+function announceReady(auth) {
+  embedOrigins = auth?.embed_origins || [];
+  askForToken();
+}
+
 async function loadConfig() {
   try {
     const config = await api.config();
+    integrated = config.auth?.mode === "integrated";
+    if (!embedOrigins.length) announceReady(config.auth);
+    if (!started) {
+      started = true;
+      schedule(0);
+    }
     jobsView.models = config.models;
     form.setConfig(config);
     jobsView.translate();
@@ -101,5 +148,4 @@ document.addEventListener("visibilitychange", () => {
 
 applyLanguage();
 loadMessages();
-loadConfig();
-poll();
+loadConfig(); // then the first poll, once the identity mode is known

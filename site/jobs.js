@@ -1,6 +1,6 @@
 // The jobs list: one card per job, updated in place so open players and sliders survive each poll.
 
-import { removeJob } from "./api.js";
+import { removeJob, share, withParam } from "./api.js";
 import { setupCompare } from "./compare.js";
 import { askConfirm } from "./dialog.js";
 import * as fmt from "./format.js";
@@ -52,6 +52,35 @@ class JobCard {
     this.q(".job-open").addEventListener("click", () => this.toggleResult());
     this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
     this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
+    this.q(".job-share").addEventListener("click", () => this.share());
+    this.shared = null;
+  }
+
+  /** Make a share link, show it in the card and copy it to the clipboard when the browser allows. */
+  async share() {
+    try {
+      const link = await share(this.job.id);
+      const url = new URL(link.result_url, window.location.href).href;
+      this.shared = { url, until: new Date(link.expires_at) };
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(url);
+        copied = true;
+      } catch {
+        // No clipboard here (an iframe, plain HTTP): the link stays selected in the card.
+      }
+      this.render();
+      const field = this.q(".job-share-link");
+      field.focus();
+      field.select();
+      this.view.announce(t(copied ? "job.share.copied" : "job.share.ready", { until: this.shareUntil() }));
+    } catch (error) {
+      this.view.announce(t("action.failed", { detail: error.text || error.message }));
+    }
+  }
+
+  shareUntil() {
+    return this.shared ? this.shared.until.toLocaleString(document.documentElement.lang || undefined) : "";
   }
 
   get open() {
@@ -179,7 +208,7 @@ class JobCard {
     const download = q(".job-download");
     download.hidden = !(done && job.result_url);
     if (job.result_url) {
-      download.href = `${job.result_url}?download=1`;
+      download.href = withParam(job.result_url, "download", "1");
       download.setAttribute("download", resultName(job));
     }
     download.textContent = t("job.download");
@@ -192,6 +221,18 @@ class JobCard {
     }
     vtt.textContent = t("job.vtt");
     vtt.setAttribute("aria-label", t("job.vtt.label", { name: vttName(job) }));
+
+    const shareButton = q(".job-share");
+    shareButton.hidden = !(done && job.result_url);
+    shareButton.textContent = t("job.share");
+    shareButton.setAttribute("aria-label", t("job.share.label", { name: job.filename }));
+    const shared = q(".job-shared");
+    shared.hidden = !(done && this.shared);
+    if (this.shared) {
+      q(".job-share-link").value = this.shared.url;
+      q(".job-share-note").textContent = t("job.share.until", { until: this.shareUntil() });
+    }
+    q(".job-share-link").setAttribute("aria-label", t("job.share.field", { name: job.filename }));
 
     const cancel = q(".job-cancel");
     cancel.hidden = !active;
@@ -239,6 +280,7 @@ export class JobsView {
   show(jobs) {
     this.loaded = true;
     this.offline = false;
+    this.waiting = false;
     const seen = new Set();
     const messages = [];
     let finished = false;
@@ -276,13 +318,20 @@ export class JobsView {
     this.renderState();
   }
 
+  /** Integrated mode without a token yet: say so instead of "no connection". */
+  setWaiting(waiting) {
+    this.waiting = waiting;
+    this.renderState();
+  }
+
   anyActive() {
     return [...this.cards.values()].some((card) => ACTIVE.has(card.job.status));
   }
 
   renderState() {
     let state = "";
-    if (this.offline) state = t("jobs.offline");
+    if (this.waiting) state = t("jobs.signin");
+    else if (this.offline) state = t("jobs.offline");
     else if (!this.loaded) state = t("jobs.loading");
     else if (this.cards.size === 0) state = t("jobs.empty");
     this.stateEl.textContent = state;

@@ -11,9 +11,10 @@ from contract.probe import ACCEPTED_EXTENSIONS
 from contract.sizing import page_sizes
 
 from ..deps import SettingsDep, StoreDep
-from ..schemas import ConfigOut, ModelOut
+from ..schemas import AuthOut, ConfigOut, ModelOut
 
 router = APIRouter(tags=["config"])
+
 
 @router.get("/config", response_model=ConfigOut)
 def get_config(settings: SettingsDep, store: StoreDep) -> ConfigOut:
@@ -26,6 +27,7 @@ def get_config(settings: SettingsDep, store: StoreDep) -> ConfigOut:
         **page_sizes(),
         describe_languages=list(DESCRIBE_LANGUAGES),
         recent_fps=store.recent_fps(),
+        auth=AuthOut(mode=settings.AUTH_MODE, embed_origins=settings.EMBED_ORIGINS.split()),
     )
 
 

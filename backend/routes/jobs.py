@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -13,10 +14,11 @@ from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES
 
 from .. import creation, jobs
-from ..deps import JobDep, ServicesDep, SettingsDep, StoreDep
+from ..deps import JobDep, OwnerDep, ServicesDep, SignerDep, StoreDep, ViewerDep
 from ..errors import JobNotFound
-from ..schemas import JobOut, Problem
-from .views import NOT_FOUND, view
+from ..identity import born
+from ..schemas import JobOut, Problem, ShareOut
+from ..views import NOT_FOUND, preview_path
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])
@@ -56,7 +58,7 @@ UPLOAD_BODY = {
     openapi_extra=UPLOAD_BODY,
     responses={code: {"model": Problem} for code in (413, 415, 422, 507)},
 )
-async def create_job(request: Request, services: ServicesDep) -> JobOut:
+async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, view: ViewerDep) -> JobOut:
     """Upload a video (multipart: file, model, scale or height, upscale, describe) and queue it."""
     length = request.headers.get("content-length")
     job = await creation.create_job(
@@ -64,26 +66,47 @@ async def create_job(request: Request, services: ServicesDep) -> JobOut:
         request.stream(),
         request.headers.get("content-type"),
         int(length) if length and length.isdigit() else None,
+        owner=caller.owner,
     )
-    return view(services.settings.STORAGE_ROOT, job)
+    return view(job)
 
 
 @router.get("/jobs", response_model=list[JobOut])
-def list_jobs(store: StoreDep, settings: SettingsDep) -> list[JobOut]:
-    """All jobs, newest first."""
-    return [view(settings.STORAGE_ROOT, job) for job in store.newest()]
+def list_jobs(store: StoreDep, caller: OwnerDep, view: ViewerDep) -> list[JobOut]:
+    """The caller's jobs (an operator's: everyone's), newest first."""
+    return [view(job) for job in store.newest(owner=None if caller.operator else caller.owner)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-def get_job(job: JobDep, settings: SettingsDep) -> JobOut:
+def get_job(job: JobDep, view: ViewerDep) -> JobOut:
     """One job."""
-    return view(settings.STORAGE_ROOT, job)
+    return view(job)
+
+
+@router.post("/jobs/{job_id}/share", response_model=ShareOut, responses=NOT_FOUND)
+def share_job(job: JobDep, services: ServicesDep, signer: SignerDep) -> ShareOut:
+    """Links to a finished job's result, previews and cues that work without credentials until they expire."""
+    root, ttl_s = services.settings.STORAGE_ROOT, services.settings.SHARE_TTL_S
+    if job.status != jobs.DONE:
+        raise JobNotFound(reason("http.result_not_ready"))
+    base, expires = f"/api/jobs/{job.id}", signer.expiry(ttl_s)
+
+    def link(path: str) -> str:
+        return signer.sign(f"{base}/{path}", born(job), ttl_s, expires=expires)
+
+    return ShareOut(
+        result_url=link("result"),
+        vtt_url=link("vtt") if job.vtt_key else None,
+        preview_before_url=link("preview/before") if preview_path(root, job, "before") else None,
+        preview_after_url=link("preview/after") if preview_path(root, job, "after") else None,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
 
 
 @router.delete(
     "/jobs/{job_id}", response_model=JobOut, responses={**NOT_FOUND, 204: {"description": "Deleted"}}
 )
-def delete_job(job: JobDep, services: ServicesDep) -> Any:
+def delete_job(job: JobDep, services: ServicesDep, view: ViewerDep) -> Any:
     """Cancel a queued/running job (200), or delete a finished one with its files (204)."""
     root = services.settings.STORAGE_ROOT
     if job.status in jobs.ACTIVE:
@@ -95,7 +118,7 @@ def delete_job(job: JobDep, services: ServicesDep) -> Any:
         if cancelled:
             log.info("job cancelled", extra={"job_id": job.id, "status": jobs.CANCELLED})
         # Lost a race with a finishing job: show it as it is now; a second DELETE removes it.
-        return view(root, job_now)
+        return view(job_now)
     if not creation.delete_job(services, job.id):
         raise JobNotFound(reason("http.job_not_found"))
     return Response(status_code=204)

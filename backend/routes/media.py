@@ -11,9 +11,9 @@ from fastapi.responses import FileResponse
 from contract.catalogue import reason
 
 from .. import jobs
-from ..deps import JobDep, SettingsDep
+from ..deps import MediaJobDep, SettingsDep
 from ..errors import JobNotFound
-from .views import NOT_FOUND, preview_path, stored
+from ..views import NOT_FOUND, preview_path, stored
 
 router = APIRouter(tags=["jobs"])
 
@@ -37,7 +37,7 @@ SOURCE_TYPES = {
 
 
 @router.get("/jobs/{job_id}/result", response_class=FileResponse, responses=NOT_FOUND)
-def get_result(job: JobDep, settings: SettingsDep, download: bool = False) -> FileResponse:
+def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) -> FileResponse:
     """The finished video (video/mp4, supports Range)."""
     path = stored(settings.STORAGE_ROOT, job.output_key) if job.status == jobs.DONE else None
     if path is None:
@@ -52,7 +52,7 @@ def get_result(job: JobDep, settings: SettingsDep, download: bool = False) -> Fi
 
 
 @router.get("/jobs/{job_id}/vtt", response_class=FileResponse, responses=NOT_FOUND)
-def get_vtt(job: JobDep, settings: SettingsDep) -> FileResponse:
+def get_vtt(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     """The audio description's cues (text/vtt) of a finished job that asked for one."""
     path = stored(settings.STORAGE_ROOT, job.vtt_key) if job.status == jobs.DONE else None
     if path is None:
@@ -62,7 +62,7 @@ def get_vtt(job: JobDep, settings: SettingsDep) -> FileResponse:
 
 
 @router.get("/jobs/{job_id}/source", response_class=FileResponse, responses=NOT_FOUND)
-def get_source(job: JobDep, settings: SettingsDep) -> FileResponse:
+def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     """The uploaded original (supports Range)."""
     path = stored(settings.STORAGE_ROOT, job.input_key)
     if path is None:
@@ -72,7 +72,7 @@ def get_source(job: JobDep, settings: SettingsDep) -> FileResponse:
 
 
 @router.get("/jobs/{job_id}/preview/{which}", response_class=FileResponse, responses=NOT_FOUND)
-def get_preview(job: JobDep, settings: SettingsDep, which: Literal["before", "after"]) -> FileResponse:
+def get_preview(job: MediaJobDep, settings: SettingsDep, which: Literal["before", "after"]) -> FileResponse:
     """A before/after still frame (image/jpeg)."""
     path = preview_path(settings.STORAGE_ROOT, job, which)
     if path is None:

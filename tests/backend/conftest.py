@@ -59,6 +59,7 @@ def settings(tmp_path: Path) -> Settings:
         DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
         SITE_DIR=site,
         AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
+        RUN_DIR=tmp_path / "run",
     )
 
 

@@ -28,6 +28,7 @@ def test_job_lifecycle_persists(settings: Settings, database_url: str, clip: Pat
         )
         assert response.status_code == 201, response.text
         job_id = response.json()["id"]
+        owner_cookie = client.cookies[settings.OWNER_COOKIE]
         store = client.app.state.services.store  # type: ignore[attr-defined]
         assert store.unpublished() == [job_id]
         store.apply_event(ProgressEvent(job_id=job_id, frames_done=12, frames_total=25, fps=6.0))
@@ -42,8 +43,9 @@ def test_job_lifecycle_persists(settings: Settings, database_url: str, clip: Pat
                 seconds=4.0,
             )
         )
-    # A fresh app on the same database sees the same job.
+    # A fresh app on the same database (and secret) shows the same owner the same job.
     with TestClient(create_app(settings, broker=False)) as client:
+        client.cookies.set(settings.OWNER_COOKIE, owner_cookie)
         job = client.get(f"/api/jobs/{job_id}").json()
         assert (job["status"], job["frames_done"], job["height"], job["fps"]) == ("done", 25, 720, 6.25)
         assert job["created_at"].endswith("Z")

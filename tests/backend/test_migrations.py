@@ -120,6 +120,28 @@ def test_old_failed_rows_keep_their_text_and_new_ones_store_code_and_parameters(
     assert failed is not None and (failed.error_code, failed.error_params) == ("job.gave_up", {"attempts": 6})
 
 
+def test_jobs_from_before_owners_belong_to_legacy_which_operators_see(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, filename, status, published, model, upscale, input_key,"
+                " size_bytes, input_width, input_height, input_duration_s, input_fps, input_frames,"
+                " progress, frames_done, frames_total, created_at, updated_at) VALUES"
+                " (:id, 'old.mp4', 'done', true, 'm', true, 'k', 0, 1, 1, 1.0, 25.0, 1, 1.0, 1, 1,"
+                " :now, :now)"
+            ),
+            {"id": "c" * 32, "now": "2026-01-01T00:00:00+00:00"},
+        )
+    migrate(engine)
+    assert _state(engine) == (_head(), [])
+    store = JobStore(make_sessions(engine))
+    old = store.get("c" * 32)
+    assert old is not None and (old.owner, old.filename, old.status) == ("legacy", "old.mp4", "done")
+    assert [job.id for job in store.newest()] == ["c" * 32], "an operator (owner=None) sees the legacy job"
+    assert store.newest(owner="anon-someone") == [], "an ordinary owner does not"
+
+
 def test_revision_command_needs_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["revision"]) == 2
     assert "usage" in capsys.readouterr().err

@@ -35,6 +35,7 @@ CONFIG: dict[str, Any] = {
     "default_model": "realesr-animevideov3-x4",
     "describe_languages": ["ru", "en"],
     "recent_fps": {"realesr-animevideov3-x4": 10.0},
+    "auth": {"mode": "standalone", "embed_origins": []},
 }
 
 
@@ -99,6 +100,13 @@ class FakeApi:
             self.uploads.append(request.post_data_buffer or b"")
             status, answer = self.upload_answer or (500, {"detail": "no answer scripted"})
             self._json(route, status, as_sent(answer) if status == 201 else answer)
+        elif path.startswith("/api/jobs/") and path.endswith("/share") and request.method == "POST":
+            job_id = path.split("/")[3]
+            self._json(route, 200, {
+                "result_url": f"/api/jobs/{job_id}/result?exp=4102444800&sig=fake",
+                "vtt_url": None, "preview_before_url": None, "preview_after_url": None,
+                "expires_at": "2100-01-01T00:00:00Z",
+            })
         elif path.startswith("/api/jobs/") and request.method == "DELETE":
             self._delete(route, path.rsplit("/", 1)[-1])
         else:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contract import storage
 
-from ..db import Job
-from ..schemas import JobOut, Problem, job_out
+from .db import Job
+from .identity import UrlSigner, born
+from .schemas import JobOut, Problem, job_out
 
 #: Documented error replies of the routes that look up a job or one of its files.
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such job or file"}}
@@ -31,6 +33,24 @@ def preview_path(root: Path, job: Job, which: str) -> Path | None:
     return stored(root, key or storage.preview_key(job.id, which))
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Turns jobs into their JSON; with a signer, every file URL is a signed one valid for ``ttl_s``."""
+
+    root: Path
+    signer: UrlSigner | None = None
+    ttl_s: int = 3600
+
+    def __call__(self, job: Job) -> JobOut:
+        """The job JSON, with preview URLs only for stills that exist."""
+        signer, ttl_s = self.signer, self.ttl_s
+
+        def link(path: str) -> str:
+            return path if signer is None else signer.sign(path, born(job), ttl_s)
+
+        return job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
+
+
 def view(root: Path, job: Job) -> JobOut:
-    """The job JSON, with preview URLs only for stills that exist."""
-    return job_out(job, lambda j, which: preview_path(root, j, which) is not None)
+    """The job JSON with plain URLs."""
+    return Viewer(root)(job)
