@@ -17,6 +17,7 @@ from adapter.queue import Action, Decision, decide_failure, decide_success
 from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
 from contract import storage
+from contract.logs import bind_owner
 from contract.messages import DoneEvent, JobMessage
 
 
@@ -83,19 +84,20 @@ class Flight:
     ) -> None:
         """Run the job's stages into this run's temporaries and commit them; never raises."""
         files = self.files
-        try:
-            files.output.parent.mkdir(parents=True, exist_ok=True)
-            work = work_of(self.job, files, limits)
-            if guarded:
-                self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
-            else:
-                self.result = execute(work, stages, tools, on_progress, self.stop)
-            files.commit(self.result.vtt)
-        except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
-            self.error = exc
-            files.discard_stale()
-        finally:
-            self.done.set()
+        with bind_owner(self.job.owner):  # every log line of this task names its owner
+            try:
+                files.output.parent.mkdir(parents=True, exist_ok=True)
+                work = work_of(self.job, files, limits)
+                if guarded:
+                    self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
+                else:
+                    self.result = execute(work, stages, tools, on_progress, self.stop)
+                files.commit(self.result.vtt)
+            except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
+                self.error = exc
+                files.discard_stale()
+            finally:
+                self.done.set()
 
     def done_event(self) -> DoneEvent | None:
         """The done event of a finished job (None unless it succeeded)."""
