@@ -94,6 +94,8 @@ class TorchUpscaler:
             network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.network: nn.Module | None = network
         self._local = threading.local()
+        #: When a list: each CUDA batch appends its (start, end) events, for the GPU's busy share (benchmarks).
+        self.spans: list[tuple[torch.cuda.Event, torch.cuda.Event]] | None = None
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 NHWC → uint8 NHWC ×scale on the device, with the ONNX graph's arithmetic (``Uint8Graph``)."""
@@ -125,11 +127,16 @@ class TorchUpscaler:
         shape_out = (n, h * self.scale, w * self.scale, c)
         host_in, host_out = lane.buffers(batch.size, n * h * w * c * self.scale * self.scale)
         host_in.numpy()[:] = batch.reshape(-1)
+        events = (torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
         with torch.cuda.stream(lane.stream):
+            events[0].record(lane.stream)
             frames = host_in.view(batch.shape).to(self.torch_device, non_blocking=True)
             result = self.forward(frames)
             host_out.view(shape_out).copy_(result, non_blocking=True)
+            events[1].record(lane.stream)
         lane.stream.synchronize()
+        if self.spans is not None:
+            self.spans.append(events)  # list.append is atomic: no lock needed
         # The pinned buffer is reused by this thread's next batch: hand out a copy.
         return host_out.view(shape_out).numpy().copy()
 
