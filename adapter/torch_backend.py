@@ -55,8 +55,8 @@ class _Lane:
 
     def __init__(self, device: torch.device) -> None:
         self.stream = torch.cuda.Stream(device)
-        self.host_in = torch.empty(0, dtype=torch.uint8).pin_memory()
-        self.host_out = torch.empty(0, dtype=torch.uint8).pin_memory()
+        self.host_in = torch.empty(1, dtype=torch.uint8).pin_memory()
+        self.host_out = torch.empty(1, dtype=torch.uint8).pin_memory()
 
     def buffers(self, n_in: int, n_out: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Pinned flat buffers of at least the given sizes."""
@@ -84,6 +84,8 @@ class TorchUpscaler:
         self.scale = MODELS[model]
         self.torch_device = torch.device(device)
         cuda = self.torch_device.type == "cuda"
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # one frame size a video: pick kernels once
         self.device = "gpu" if cuda else "cpu"
         self.dtype = DTYPES["fp16" if cuda else "fp32"] if dtype == "auto" else DTYPES[dtype]
         self.max_batch = max_batch or (4 if cuda else 2)
@@ -94,7 +96,7 @@ class TorchUpscaler:
             network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.network: nn.Module | None = network
         self._local = threading.local()
-        #: When a list: each CUDA batch appends its (start, end) events, for the GPU's busy share (benchmarks).
+        #: When a list, each CUDA batch appends its (start, end) events: the GPU's busy share (benchmarks).
         self.spans: list[tuple[torch.cuda.Event, torch.cuda.Event]] | None = None
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:

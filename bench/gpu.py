@@ -271,6 +271,7 @@ def section_model(args: argparse.Namespace, record: Any, budget: Any) -> None:
                         fps: float | str = model_fps(upscaler, frames[:batch], args.seconds)
                     except torch.cuda.OutOfMemoryError:
                         fps = "out of memory"
+                        torch.cuda.empty_cache()
                     peak = round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None
                     record.row(
                         "model",
@@ -384,7 +385,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             (1, 2, 4),
         )
         args.models, args.sizes, args.batches = tuple(MODELS), ("480p", "720p"), (1, 4, 8)
-        args.seconds = args.seconds or 3.0
+        args.seconds = args.seconds or 2.0
     args.dtypes = ("fp16", "bf16") if args.device == "cuda" else ("fp32",)
     return args
 

@@ -153,11 +153,14 @@ def union_share(spans: Sequence[tuple[float, float]], wall: float) -> float:
 
 def loop_for(seconds: float, threads: int, work: Callable[[], int]) -> float:
     """Items per second of ``work`` (returns items done) run back to back on ``threads`` threads."""
-    deadline, counts = time.perf_counter() + seconds, [0] * threads
+    deadline, counts, errors = time.perf_counter() + seconds, [0] * threads, []
 
     def worker(slot: int) -> None:
-        while time.perf_counter() < deadline:
-            counts[slot] += work()
+        try:
+            while time.perf_counter() < deadline:
+                counts[slot] += work()
+        except Exception as exc:  # re-raised below: a thread's failure (out of memory) is the caller's
+            errors.append(exc)
 
     pool = [threading.Thread(target=worker, args=(slot,)) for slot in range(threads)]
     started = time.perf_counter()
@@ -165,6 +168,8 @@ def loop_for(seconds: float, threads: int, work: Callable[[], int]) -> float:
         thread.start()
     for thread in pool:
         thread.join()
+    if errors:
+        raise errors[0]
     return sum(counts) / (time.perf_counter() - started)
 
 
