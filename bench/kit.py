@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import shutil
@@ -162,8 +162,12 @@ def activate(root: Path = KIT_ROOT) -> list[Path]:
 
 def missing() -> list[str]:
     """Modules the bench needs that this process cannot import (after ``activate``)."""
-    needed = ("numpy", "torch", "av", "cv2", "pydantic", "pydantic_settings")
-    absent = [name for name in needed if importlib.util.find_spec(name) is None]
+    absent = []
+    for name in ("numpy", "torch", "av", "cv2", "pydantic", "pydantic_settings"):
+        try:
+            importlib.import_module(name)  # found is not enough: a wheel for another Python fails here
+        except ImportError:
+            absent.append(name)
     if not (os.environ.get("FFMPEG_BINARY") or shutil.which("ffmpeg")):
         absent.append("ffmpeg")
     return absent
@@ -185,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unpacked {name}")
     activate()
     absent = missing()
-    print("missing: " + (", ".join(absent) if absent else "nothing"))
+    print(f"python {sys.version.split()[0]}; missing: " + (", ".join(absent) if absent else "nothing"))
     return 0
 
 
