@@ -316,6 +316,9 @@ def _cuda_present() -> bool:
     """Whether PyTorch is installed and sees a CUDA device (PyTorch is imported only when installed)."""
     import importlib.util
 
+    # No NVIDIA driver, no CUDA: spare CPU hosts the PyTorch import (seconds) on every model load.
+    if not (Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists()):
+        return False
     if importlib.util.find_spec("torch") is None:
         return False
     from adapter.torch_backend import cuda_present
