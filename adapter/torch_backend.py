@@ -1,13 +1,14 @@
 """In-process PyTorch upscaler: the ``model_convertation`` networks on CUDA (fp16/bf16) or on the CPU (f32).
 
-On CUDA every calling thread gets its own stream and its own pinned host buffers, so the pipeline's
-``in_flight`` batches overlap their copies with each other's kernels; the frames stay uint8 on the bus
-and become float (channels_last: the NHWC bytes viewed as NCHW) only on the device.
+On CUDA each of ``in_flight`` lanes has its own stream and pinned host buffers. A call borrows a free
+lane, so any number of calling threads (several pipelines' included) keep at most ``in_flight`` batches,
+and their memory, on the device, and those batches overlap their copies with each other's kernels. The
+frames stay uint8 on the bus and become float (channels_last: the NHWC bytes viewed as NCHW) on the device.
 """
 
 from __future__ import annotations
 
-import threading
+import queue
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def load_network(model: str, weights_dir: Path | None = None) -> nn.Module:
 
 
 class _Lane:
-    """One caller thread's CUDA stream and pinned host buffers (grown on demand)."""
+    """A CUDA stream with its pinned host buffers (grown on demand), used by one call at a time."""
 
     def __init__(self, device: torch.device) -> None:
         self.stream = torch.cuda.Stream(device)
@@ -95,7 +96,9 @@ class TorchUpscaler:
         if self.channels_last:
             network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.network: nn.Module | None = network
-        self._local = threading.local()
+        self._lanes: queue.Queue[_Lane] = queue.Queue()
+        for _ in range(self.in_flight if cuda else 0):
+            self._lanes.put(_Lane(self.torch_device))
         #: When a list, each CUDA batch appends its (start, end) events: the GPU's busy share (benchmarks).
         self.spans: list[tuple[torch.cuda.Event, torch.cuda.Event]] | None = None
 
@@ -111,7 +114,7 @@ class TorchUpscaler:
         return y.permute(0, 2, 3, 1).to(torch.uint8)
 
     def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """Upscale uint8 ``[N, H, W, 3]``; thread-safe (one stream per calling thread on CUDA)."""
+        """Upscale uint8 ``[N, H, W, 3]``; thread-safe (on CUDA each call borrows a free lane)."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
         with torch.inference_mode():
             if self.torch_device.type != "cuda":
@@ -121,10 +124,15 @@ class TorchUpscaler:
         return check_output(batch, out, self.scale)
 
     def _infer_cuda(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """Pinned copy in, model, pinned copy out, all on this thread's stream; waits only for that stream."""
-        lane = getattr(self._local, "lane", None)
-        if lane is None:
-            lane = self._local.lane = _Lane(self.torch_device)
+        """Borrow a lane: pinned copy in, model, pinned copy out on its stream; waits only for that stream."""
+        lane = self._lanes.get()
+        try:
+            return self._on_lane(lane, batch)
+        finally:
+            self._lanes.put(lane)
+
+    def _on_lane(self, lane: _Lane, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """One batch on ``lane`` (which no other call uses meanwhile)."""
         n, h, w, c = batch.shape
         shape_out = (n, h * self.scale, w * self.scale, c)
         host_in, host_out = lane.buffers(batch.size, n * h * w * c * self.scale * self.scale)
@@ -139,7 +147,7 @@ class TorchUpscaler:
         lane.stream.synchronize()
         if self.spans is not None:
             self.spans.append(events)  # list.append is atomic: no lock needed
-        # The pinned buffer is reused by this thread's next batch: hand out a copy.
+        # The pinned buffer is reused by the lane's next batch: hand out a copy.
         return host_out.view(shape_out).numpy().copy()
 
     def close(self) -> None:

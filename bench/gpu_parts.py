@@ -23,6 +23,8 @@ import numpy.typing as npt
 from contract.probe import MediaInfo
 
 RATE = 25
+E2E_MODELS = ("realesr-animevideov3-x4", "realesrgan-x4plus")
+SIZES = {"480p": (854, 480), "720p": (1280, 720)}
 
 
 def testsrc2(width: int, height: int, count: int) -> npt.NDArray[np.uint8]:
