@@ -88,3 +88,46 @@ def test_cuda_is_close_to_the_cpu(dtype: str, frames: np.ndarray) -> None:
         outs = list(pool.map(cuda.infer, [frames] * 6))
     for out in outs:
         assert np.abs(out.astype(int) - cpu.astype(int)).mean() < 1.5
+
+
+class _FakeStream:
+    """Stands in for a CUDA stream on the CPU: work is already done when it is 'synchronized'."""
+
+    def synchronize(self) -> None:
+        """Nothing to wait for."""
+
+
+class _FakeEvent:
+    """Stands in for a CUDA event."""
+
+    def __init__(self, **_: bool) -> None:
+        self.recorded = False
+
+    def record(self, _stream: object = None) -> None:
+        """Mark as recorded."""
+        self.recorded = True
+
+
+def test_the_cuda_lane_path_gives_the_cpu_frames(frames: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CUDA branch's own logic (lane buffers that grow, pinned views, copies out, event spans) on the CPU:
+    # only the stream, event and pinning calls are stood in for.
+    import contextlib
+
+    from adapter import torch_backend
+
+    upscaler = TorchUpscaler("realesr-animevideov3-x4", device="cpu")
+    want = upscaler.infer(frames)
+    monkeypatch.setattr(torch.cuda, "stream", lambda _stream: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
+    lane = object.__new__(torch_backend._Lane)
+    lane.stream = _FakeStream()  # type: ignore[assignment]
+    lane.host_in = lane.host_out = torch.empty(1, dtype=torch.uint8)
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda self: self)
+    upscaler._lanes.put(lane)
+    upscaler.spans = []
+    first = upscaler._infer_cuda(frames[:1])
+    both = upscaler._infer_cuda(frames)  # a larger batch grows the lane's buffers
+    assert np.array_equal(first, want[:1]) and np.array_equal(both, want)
+    assert lane.host_in.numel() == frames.size and upscaler._lanes.qsize() == 1  # the lane went back
+    events = [event for span in upscaler.spans for event in span]
+    assert len(events) == 4 and all(isinstance(e, _FakeEvent) and e.recorded for e in events)
