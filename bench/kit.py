@@ -31,6 +31,8 @@ KIT_ROOT = ROOT / ".gpukit"
 LOCK = Path(__file__).resolve().with_name("kit.lock.json")
 #: One kit per call: the run tool carries 64 MiB of ignored paths; the rest is headroom.
 LIMIT_BYTES = 60 * 2**20
+#: The wheels' Python (the lent machine's).
+KIT_PYTHON = (3, 12)
 #: The static ffmpeg inside the imageio-ffmpeg wheel (0.4.9: ffmpeg 4.2.2, 27 MB; newer: 68 MB).
 FFMPEG_MEMBER = "imageio_ffmpeg/binaries/ffmpeg-linux64-v4.2.2"
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "manylinux2010_x86_64")
@@ -150,10 +152,13 @@ def unpack(root: Path = KIT_ROOT) -> list[str]:
     return done
 
 
-def activate(root: Path = KIT_ROOT) -> list[Path]:
-    """Make the unpacked kit importable (the host's packages first); returns the weight folders."""
-    if (root / "site").is_dir() and str(root / "site") not in sys.path:
-        sys.path.append(str(root / "site"))
+def activate(root: Path = KIT_ROOT, *, python: tuple[int, int] | None = None) -> list[Path]:
+    """Put the unpacked wheels first on ``sys.path`` (CPython 3.12 only); returns the weight folders."""
+    # First: the host's PyTorch brings an older typing-extensions than the kit's pydantic needs.
+    # Only on the kit's Python: its compiled wheels (pydantic-core) would shadow a working host copy.
+    site = root / "site"
+    if (python or sys.version_info[:2]) == KIT_PYTHON and site.is_dir() and str(site) not in sys.path:
+        sys.path.insert(0, str(site))
     binary = root / "bin" / "ffmpeg"
     if binary.is_file() and not os.environ.get("FFMPEG_BINARY") and shutil.which("ffmpeg") is None:
         os.environ["FFMPEG_BINARY"] = str(binary)

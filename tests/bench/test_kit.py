@@ -71,7 +71,8 @@ def test_unpack_extracts_wheels_and_the_ffmpeg_once(tmp_path: Path, monkeypatch:
     monkeypatch.delenv("FFMPEG_BINARY", raising=False)
     monkeypatch.setattr(shutil, "which", lambda _name: None)  # a host without ffmpeg, like the lent one
     monkeypatch.setattr("sys.path", list(__import__("sys").path))
-    assert kit.activate(tmp_path) == [tmp_path / "a" / "weights"]
+    assert kit.activate(tmp_path, python=kit.KIT_PYTHON) == [tmp_path / "a" / "weights"]
+    assert __import__("sys").path[0] == str(tmp_path / "site")  # before the host's packages
     assert os.environ["FFMPEG_BINARY"] == str(binary)
     import importlib
 
