@@ -76,6 +76,15 @@ def parser() -> argparse.ArgumentParser:
         "--triton-url", default=None, help="Triton gRPC HOST:PORT; in-process inference when omitted"
     )
     cli.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "triton", "torch", "local"),
+        help="auto: Triton with --triton-url, else PyTorch on a CUDA device, else ONNX (OpenVINO) in-process",
+    )
+    cli.add_argument(
+        "--device", default=None, choices=("cuda", "cpu"), help="PyTorch device (--backend torch)"
+    )
+    cli.add_argument(
         "--models-dir",
         type=Path,
         default=AdapterSettings.defaults().MODELS_DIR,
@@ -116,7 +125,12 @@ def _stages(args: argparse.Namespace) -> Stages:
     return Stages(
         run_pipeline=run,
         make_upscaler=functools.partial(
-            make_upscaler, triton_url=args.triton_url, models_dir=args.models_dir, timeout_s=args.timeout
+            make_upscaler,
+            triton_url=args.triton_url,
+            models_dir=args.models_dir,
+            timeout_s=args.timeout,
+            backend=args.backend,
+            device=args.device,
         ),
         describe=describe_fn,
         make_describer=make_describer,

@@ -290,13 +290,37 @@ def make_upscaler(
     *,
     tile: int = 512,
     shared_memory: bool = False,
+    backend: str = "auto",
+    device: str | None = None,
 ) -> Upscaler:
-    """Triton when ``triton_url`` is set, else the in-process model; frames beyond ``tile`` are tiled."""
+    """Triton, torch or local ``backend`` (auto: Triton with a URL, else torch on CUDA, else ONNX); tiled."""
     if model not in MODELS:
         raise InvalidInputError(reason("job.unknown_model", model=model))
+    if backend == "auto":
+        backend = "triton" if triton_url else "torch" if device != "cpu" and _cuda_present() else "local"
     inner: Upscaler
-    if triton_url:
+    if backend == "triton" and triton_url:
         inner = TritonUpscaler(model, triton_url, timeout_s=timeout_s, shared_memory=shared_memory)
+    elif backend == "torch":
+        from adapter.torch_backend import TorchUpscaler
+
+        inner = TorchUpscaler(model, device=device or ("cuda" if _cuda_present() else "cpu"))
+        # A GPU holds whole 1080p frames; tiles would only add seams' worth of work.
+        tile = max(tile, 2048) if inner.device == "gpu" else tile
     else:
         inner = LocalUpscaler(model, models_dir)
     return TiledUpscaler(inner, tile=tile)
+
+
+def _cuda_present() -> bool:
+    """Whether PyTorch is installed and sees a CUDA device (PyTorch is imported only when installed)."""
+    import importlib.util
+
+    # No NVIDIA driver, no CUDA: spare CPU hosts the PyTorch import (seconds) on every model load.
+    if not (Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists()):
+        return False
+    if importlib.util.find_spec("torch") is None:
+        return False
+    from adapter.torch_backend import cuda_present
+
+    return cuda_present()

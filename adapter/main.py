@@ -35,6 +35,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
                 triton_url=settings.triton_url,
                 models_dir=settings.MODELS_DIR,
                 timeout_s=settings.INFERENCE_TIMEOUT_S,
+                backend=settings.INFERENCE_BACKEND,
             ),
             settings.TEST_FRAME_DELAY_MS,
         ),

@@ -21,6 +21,8 @@ class AdapterSettings(BaseSettings):
     #: gRPC address of Triton; empty means run the model in-process (OpenVINO/ONNX Runtime).
     TRITON_URL: str = "127.0.0.1:8001"
     MODELS_DIR: Path = Path("./.models/onnx")
+    #: auto (Triton with TRITON_URL, else PyTorch on CUDA, else ONNX), triton, torch or local.
+    INFERENCE_BACKEND: str = "auto"
     MAX_WIDTH: int = Field(default=limits.MAX_WIDTH, gt=0)
     MAX_HEIGHT: int = Field(default=limits.MAX_HEIGHT, gt=0)
     MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)

@@ -164,7 +164,8 @@ observer: Callable[[list[str]], None] | None = None
 
 def ffmpeg(*args: Arg, level: str = "error") -> list[Arg]:
     """An ffmpeg command: quiet but for ``level``, never reading stdin, overwriting its output."""
-    return ["ffmpeg", "-v", level, "-nostdin", "-hide_banner", "-y", *args]
+    # FFMPEG_BINARY: a host without ffmpeg on PATH (a lent GPU machine) names a static build here.
+    return [os.environ.get("FFMPEG_BINARY") or "ffmpeg", "-v", level, "-nostdin", "-hide_banner", "-y", *args]
 
 
 def build_argv(args: Sequence[Arg]) -> list[str]:
