@@ -23,8 +23,10 @@ TERMINAL = ("done", "failed", "cancelled")
 
 @pytest.fixture
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    """HTTP client of the stack's backend."""
+    """HTTP client of the stack's backend, one owner: its identity cookie is set before any upload."""
     with httpx.Client(base_url=stack.base_url, timeout=60) as client:
+        # Concurrent first requests would each get a fresh owner, as parallel new visitors do.
+        assert client.get("/api/jobs").status_code == 200 and client.cookies, "no owner cookie was set"
         yield client
 
 
