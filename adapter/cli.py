@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -131,9 +133,16 @@ def _report(args: argparse.Namespace, result: Result, started: float) -> str:
     return line + (f"; description cues in {result.vtt}" if result.vtt is not None else "")
 
 
+def _register_stack_dump() -> None:
+    """SIGUSR1 prints every thread's stack to stderr, so a hung run can be diagnosed (bench/soak.py)."""
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command: 0 done, 1 bad input or failure, 2 bad arguments, 130 interrupted."""
     args = parser().parse_args(argv)
+    _register_stack_dump()
     if args.output.suffix.lower() != ".mp4":
         print("error: the output must be an .mp4 file", file=sys.stderr)
         return 2
