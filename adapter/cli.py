@@ -164,9 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.
     intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part.mp4")
-    work = Work(
-        args.input, args.output, None, intermediate, options, Limits(max_duration_s=args.max_duration)
-    )
+    limits = Limits(max_duration_s=args.max_duration, inference_timeout_s=args.timeout)
+    work = Work(args.input, args.output, None, intermediate, options, limits)
     tools = Toolbox(_stages(args))
     try:
         try:

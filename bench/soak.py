@@ -65,7 +65,8 @@ def one_run(index: int, clip: Path, out_dir: Path, timeout_s: float) -> Run:
     args += ["--model", MODEL, "--preset", "ultrafast"]
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     started = time.monotonic()
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True)
     try:
         _, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
