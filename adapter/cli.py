@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import functools
 import signal
@@ -135,8 +136,10 @@ def _report(args: argparse.Namespace, result: Result, started: float) -> str:
 
 def _register_stack_dump() -> None:
     """SIGUSR1 prints every thread's stack to stderr, so a hung run can be diagnosed (bench/soak.py)."""
+    # An stderr without a file descriptor (captured in-process) cannot take a dump: skip it then.
     if hasattr(signal, "SIGUSR1"):
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        with contextlib.suppress(OSError, ValueError):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,8 +45,8 @@ __all__ = [
 
 #: Frames a stream may hold beyond its duration limit at the probed rate, as a factor.
 FRAME_SLACK = 2
-#: Seconds beyond its model calls' deadlines that one batch's answer may take (copies, hand-offs).
-ANSWER_MARGIN_S = 5.0
+#: Share of one call's deadline that one batch's answer may take beyond its calls' (copies, hand-offs).
+ANSWER_MARGIN = 0.5
 
 
 def answer_timeout(upscaler: Upscaler, frame: tuple[int, int], limits: Limits) -> float:
@@ -56,7 +56,7 @@ def answer_timeout(upscaler: Upscaler, frame: tuple[int, int], limits: Limits) -
         core = upscaler.tile - 2 * upscaler.overlap
         tiles = math.ceil(frame[0] / core) * math.ceil(frame[1] / core) * upscaler.max_batch
         calls = math.ceil(tiles / upscaler.inner.max_batch)
-    return limits.inference_timeout_s * calls + ANSWER_MARGIN_S
+    return limits.inference_timeout_s * (calls + ANSWER_MARGIN)
 
 
 @dataclass(frozen=True)

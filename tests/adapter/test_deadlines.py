@@ -1,0 +1,150 @@
+"""No wait without a deadline: a stuck model fails the job as transient, and nothing keeps the process alive."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapter import cli
+from adapter.errors import InferenceStuckError, TransientJobError
+from adapter.flow import ModelPool
+from adapter.inference import TiledUpscaler, Watchdog
+from adapter.limits import Limits
+from adapter.pipeline import answer_timeout, run
+from contract.catalogue import reason
+from contract.messages import JobOptions
+from tests.fixtures.media import ClipFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE_S = 1.0
+
+
+class _Stuck:
+    """A model whose calls block until released (``stuck_calls`` of them; later calls answer)."""
+
+    scale, max_batch, in_flight, device = 1, 2, 2, "cpu"
+
+    def __init__(self, stuck_calls: int = 10**9) -> None:
+        self.release = threading.Event()
+        self._stuck_calls = stuck_calls
+        self.calls = 0
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls <= self._stuck_calls:
+            self.release.wait()
+        return batch.copy()
+
+    def close(self) -> None:
+        self.release.set()
+
+
+@pytest.fixture
+def stuck() -> Iterator[_Stuck]:
+    model = _Stuck()
+    yield model
+    model.release.set()  # let the abandoned threads end with the test
+
+
+def test_a_stuck_model_fails_the_run_as_transient_within_the_deadline(
+    clip: ClipFactory, stuck: _Stuck, tmp_path: Path
+) -> None:
+    source = clip("stuck.mp4", seconds=1, audio_tracks=0)
+    started = time.monotonic()
+    with pytest.raises(InferenceStuckError) as caught:
+        run(source, tmp_path / "out.mp4", JobOptions(scale=1), stuck, limits=Limits(inference_timeout_s=DEADLINE_S))
+    assert time.monotonic() - started < 3 * DEADLINE_S
+    assert isinstance(caught.value, TransientJobError)
+    assert caught.value.reason == reason("job.stuck")
+    assert caught.value.reason.text("ru") == "Обработка зависла, пробуем снова."
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_the_watchdog_abandons_a_stuck_call_and_keeps_serving() -> None:
+    inner = _Stuck(stuck_calls=1)
+    watched = Watchdog(inner, timeout_s=0.3)
+    batch = np.zeros((1, 4, 4, 3), np.uint8)
+    started = time.monotonic()
+    with pytest.raises(InferenceStuckError):
+        watched.infer(batch)
+    assert 0.3 <= time.monotonic() - started < 0.9
+    assert watched.abandoned == 1
+    # A fresh thread took the stuck one's place: the next call is answered.
+    assert watched.infer(batch).shape == batch.shape
+    inner.release.set()
+    watched.close()
+
+
+def test_a_stuck_model_never_keeps_the_process_alive(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import threading, numpy as np
+        from adapter.inference import Watchdog
+        from adapter.flow import ModelPool
+
+        class Stuck:
+            scale, max_batch, in_flight, device = 1, 1, 2, "cpu"
+            def infer(self, batch):
+                threading.Event().wait()
+            def close(self):
+                pass
+
+        pool = ModelPool(Watchdog(Stuck(), timeout_s=0.2), 2)
+        future = pool.submit(np.zeros((1, 2, 2, 3), np.uint8))
+        print(type(future.exception(timeout=5)).__name__)
+        pool.shutdown()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "InferenceStuckError"
+
+
+def test_the_model_threads_start_before_the_first_frame() -> None:
+    # A pool that starts its threads on submit leaves the decode thread waiting for each to come up
+    # (seen in the hang's stack dump); this one starts them all at once, as daemons.
+    model = _Stuck(stuck_calls=0)
+    before = threading.active_count()
+    pool = ModelPool(model, 3)
+    started = threading.active_count()
+    futures = [pool.submit(np.zeros((1, 2, 2, 3), np.uint8)) for _ in range(6)]
+    assert [f.result(timeout=5).shape for f in futures] == [(1, 2, 2, 3)] * 6
+    assert started - before == 3 and threading.active_count() == started
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("infer-"))
+    pool.shutdown()
+
+
+def test_the_answer_deadline_covers_every_tile_of_a_batch() -> None:
+    tiled = TiledUpscaler(_Stuck(), tile=64, overlap=8)
+    limits = Limits(inference_timeout_s=10)
+    assert answer_timeout(tiled, (32, 32), limits) == 15  # no tiling: one call
+    # 200x100 with 48-pixel tile centres: 5x3 tiles a frame, 2 frames a batch, 2 tiles a call.
+    assert answer_timeout(tiled, (200, 100), limits) == 10 * (15 + 0.5)
+
+
+def test_the_cli_exits_non_zero_with_one_line(
+    clip: ClipFactory, stuck: _Stuck, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made: list[float] = []
+
+    def make(model: str, triton_url: str | None, models_dir: Path, timeout_s: float = 60) -> _Stuck:
+        made.append(timeout_s)
+        return stuck
+
+    monkeypatch.setattr(cli, "make_upscaler", make)
+    source = clip("stuck.mp4", seconds=1, audio_tracks=0)
+    started = time.monotonic()
+    code = cli.main([str(source), "-o", str(tmp_path / "out.mp4"), "--timeout", str(DEADLINE_S), "--quiet"])
+    assert time.monotonic() - started < 10 * DEADLINE_S
+    assert code == 1 and made == [DEADLINE_S]
+    assert capsys.readouterr().err.strip() == "error: " + reason("job.stuck").text("en")
