@@ -1,4 +1,4 @@
-"""No wait without a deadline: a stuck model fails the job as transient, and nothing keeps the process alive."""
+"""No wait without a deadline: a stuck model fails the job as transient and never keeps the process alive."""
 
 from __future__ import annotations
 
@@ -60,7 +60,13 @@ def test_a_stuck_model_fails_the_run_as_transient_within_the_deadline(
     source = clip("stuck.mp4", seconds=1, audio_tracks=0)
     started = time.monotonic()
     with pytest.raises(InferenceStuckError) as caught:
-        run(source, tmp_path / "out.mp4", JobOptions(scale=1), stuck, limits=Limits(inference_timeout_s=DEADLINE_S))
+        run(
+            source,
+            tmp_path / "out.mp4",
+            JobOptions(scale=1),
+            stuck,
+            limits=Limits(inference_timeout_s=DEADLINE_S),
+        )
     assert time.monotonic() - started < 3 * DEADLINE_S
     assert isinstance(caught.value, TransientJobError)
     assert caught.value.reason == reason("job.stuck")
@@ -133,7 +139,11 @@ def test_the_answer_deadline_covers_every_tile_of_a_batch() -> None:
 
 
 def test_the_cli_exits_non_zero_with_one_line(
-    clip: ClipFactory, stuck: _Stuck, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clip: ClipFactory,
+    stuck: _Stuck,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     made: list[float] = []
 

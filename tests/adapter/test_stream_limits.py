@@ -74,7 +74,9 @@ def test_a_frame_beyond_the_size_limit_mid_stream_is_a_human_error(tmp_path: Pat
     model = _Counting()
     error = _refusal(source, tmp_path, model)
     assert isinstance(error, LimitExceededError)
-    assert error.reason == reason("media.frame_too_large", width=400, height=40, max_width=320, max_height=240)
+    assert error.reason == reason(
+        "media.frame_too_large", width=400, height=40, max_width=320, max_height=240
+    )
     assert str(error) == "A frame inside the video is 400x40; the limit is 320x240."
     assert error.reason.text("ru") == "Кадр внутри видео имеет размер 400x40; предел — 320x240."
 
@@ -83,12 +85,16 @@ def test_a_size_change_within_the_limit_is_a_human_error_not_an_array_error(tmp_
     source = size_jump(tmp_path / "jump.ts", first="64x48", then="96x72")
     error = _refusal(source, tmp_path, _Counting())
     assert isinstance(error, InvalidInputError)
-    assert error.reason == reason("media.frame_size_changed", width=64, height=48, new_width=96, new_height=72)
+    assert error.reason == reason(
+        "media.frame_size_changed", width=64, height=48, new_width=96, new_height=72
+    )
     assert "96x72" in error.reason.text("ru")
 
 
 def test_portrait_frames_fit_a_landscape_limit(tmp_path: Path) -> None:
     source = long_mkv(tmp_path / "portrait.mkv", seconds=1, size="48x64")
     model = _Counting()
-    result = run(source, tmp_path / "out.mp4", JobOptions(scale=1), model, limits=Limits(max_width=64, max_height=48))
+    result = run(
+        source, tmp_path / "out.mp4", JobOptions(scale=1), model, limits=Limits(max_width=64, max_height=48)
+    )
     assert result.frames == 5 and model.frames == 5

@@ -46,7 +46,9 @@ def test_a_forged_file_is_refused_with_a_human_reason(forged: Path) -> None:
 
 
 def test_within_the_limit_the_counted_figures_replace_the_header(forged: Path) -> None:
-    info = counted_info(forged, probe(forged, **LIMITS, max_duration_s=7200), max_duration_s=7200, timeout_s=30)
+    info = counted_info(
+        forged, probe(forged, **LIMITS, max_duration_s=7200), max_duration_s=7200, timeout_s=30
+    )
     assert (info.duration_s, info.frames) == (60.0, 300)
 
 
