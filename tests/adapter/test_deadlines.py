@@ -158,3 +158,43 @@ def test_the_cli_exits_non_zero_with_one_line(
     assert time.monotonic() - started < 10 * DEADLINE_S
     assert code == 1 and made == [DEADLINE_S]
     assert capsys.readouterr().err.strip() == "error: " + reason("job.stuck").text("en")
+
+
+def test_a_frozen_main_thread_still_ends_the_cli() -> None:
+    # The backstop for a native deadlock that holds the GIL: faulthandler's own thread needs none.
+    script = textwrap.dedent(
+        """
+        import time
+        from adapter.cli import Backstop
+        from adapter.stages import Progress
+
+        Backstop(0.5, lambda progress: None)(Progress(1, 10, 1.0, None))
+        time.sleep(30)
+        """
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and time.monotonic() - started < 20
+    assert "Timeout" in done.stderr and "most recent call first" in done.stderr
+
+
+def test_the_backstop_is_disarmed_once_every_frame_is_in() -> None:
+    script = textwrap.dedent(
+        """
+        import time
+        from adapter.cli import Backstop
+        from adapter.stages import Progress
+
+        backstop = Backstop(0.5, lambda progress: None)
+        backstop(Progress(1, 10, 1.0, None))
+        backstop(Progress(10, 10, 1.0, None))
+        time.sleep(1.5)
+        print("alive")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr
