@@ -58,11 +58,11 @@ def _dump_and_kill(proc: subprocess.Popen[str]) -> str:
     return err
 
 
-def one_run(index: int, clip: Path, out_dir: Path, timeout_s: float) -> Run:
+def one_run(index: int, clip: Path, out_dir: Path, timeout_s: float, call_timeout_s: float) -> Run:
     """Run the CLI once on ``clip``; a run past ``timeout_s`` is a hang and gets a stack dump."""
     output = out_dir / f"run{index}.mp4"
     args = [sys.executable, "-m", "adapter", "upscale", str(clip), "-o", str(output), "--quiet"]
-    args += ["--model", MODEL, "--preset", "ultrafast"]
+    args += ["--model", MODEL, "--preset", "ultrafast", "--timeout", str(call_timeout_s)]
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     started = time.monotonic()
     pipe = subprocess.PIPE
@@ -74,10 +74,13 @@ def one_run(index: int, clip: Path, out_dir: Path, timeout_s: float) -> Run:
         return Run(index, "hang", round(time.monotonic() - started, 1), None, dump[-400:], dump)
     output.unlink(missing_ok=True)
     outcome = "ok" if proc.returncode == 0 else "failed"
-    return Run(index, outcome, round(time.monotonic() - started, 1), proc.returncode, err.strip()[-400:])
+    # A run the CLI's own backstop ended (faulthandler) carries its stack dump on stderr.
+    stacks = err if "most recent call first" in err else None
+    seconds = round(time.monotonic() - started, 1)
+    return Run(index, outcome, seconds, proc.returncode, err.strip()[-400:], stacks)
 
 
-def soak(runs: int, seconds: float, timeout_s: float, busy: int) -> list[Run]:
+def soak(runs: int, seconds: float, timeout_s: float, busy: int, call_timeout_s: float) -> list[Run]:
     """``runs`` CLI runs on a fresh clip with ``busy`` busy-loop processes running alongside."""
     burners = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(busy)]
     for burner in burners:
@@ -88,7 +91,7 @@ def soak(runs: int, seconds: float, timeout_s: float, busy: int) -> list[Run]:
             clip = Path(tmp) / "clip.mp4"
             make_clip(clip, size="96x64", rate="25", seconds=seconds, audio_tracks=1)
             for index in range(runs):
-                run = one_run(index, clip, Path(tmp), timeout_s)
+                run = one_run(index, clip, Path(tmp), timeout_s, call_timeout_s)
                 results.append(run)
                 print(f"run {index:3d}: {run.outcome:6s} {run.seconds:7.1f} s", flush=True)
     finally:
@@ -119,20 +122,22 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("--runs", type=int, default=40)
     cli.add_argument("--seconds", type=float, default=8.0, help="clip length (25 fps)")
     cli.add_argument("--timeout", type=float, default=120.0, help="seconds before a run counts as hung")
+    cli.add_argument("--call-timeout", type=float, default=20.0, help="the CLI's --timeout (one model call)")
     cli.add_argument("--busy", type=int, default=os.cpu_count() or 1, help="busy-loop processes")
     cli.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     args = cli.parse_args(argv)
-    results = soak(args.runs, args.seconds, args.timeout, args.busy)
+    results = soak(args.runs, args.seconds, args.timeout, args.busy, args.call_timeout)
     print(table(results))
     for run in results:
         if run.dump:
-            print(f"\n--- stacks of hung run {run.index} ---\n{run.dump}")
+            print(f"\n--- stacks of {run.outcome} run {run.index} ---\n{run.dump}")
     record = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "runs": args.runs,
         "clip_seconds": args.seconds,
         "timeout_s": args.timeout,
         "busy": args.busy,
+        "call_timeout_s": args.call_timeout,
         "cpus": os.cpu_count(),
         "hangs": sum(r.outcome == "hang" for r in results),
         "failed": sum(r.outcome == "failed" for r in results),
