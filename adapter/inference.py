@@ -74,6 +74,10 @@ class LocalUpscaler:
         self.in_flight = 1
         self.device = "cpu"
         self._local = threading.local()
+        # OpenVINO's Python calls that keep the GIL (tensor getters and setters) are made one thread at
+        # a time: two threads in them at once froze the process under CPU contention (bench/soak.py:
+        # both in get_tensor, every other thread waiting for the GIL). Inference itself runs unlocked.
+        self._api = threading.Lock()
         self.runtime = runtime
         if runtime in ("auto", "openvino"):
             try:
@@ -109,11 +113,16 @@ class LocalUpscaler:
         """Run the model on one batch in this thread's own request."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
         if self.runtime == "openvino":
+            import openvino as ov
+
             request = getattr(self._local, "request", None)
-            if request is None:
-                request = self._local.request = self._compiled.create_infer_request()
-            request.infer({0: batch}, share_inputs=True)
-            out = np.array(request.get_output_tensor(0).data, copy=True)
+            with self._api:
+                if request is None:
+                    request = self._local.request = self._compiled.create_infer_request()
+                request.set_input_tensor(ov.Tensor(batch, shared_memory=True))
+            request.infer()
+            with self._api:
+                out = np.array(request.get_output_tensor(0).data, copy=True)
         else:
             out = self._session.run(["output"], {"input": batch})[0]
         return check_output(batch, out, self.scale)
