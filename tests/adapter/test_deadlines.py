@@ -7,8 +7,10 @@ import sys
 import textwrap
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ import pytest
 from adapter import cli
 from adapter.errors import InferenceStuckError, TransientJobError
 from adapter.flow import ModelPool
-from adapter.inference import TiledUpscaler, Watchdog
+from adapter.inference import LocalUpscaler, TiledUpscaler, Watchdog
 from adapter.limits import Limits
 from adapter.pipeline import answer_timeout, run
 from contract.catalogue import reason
@@ -198,3 +200,61 @@ def test_the_backstop_is_disarmed_once_every_frame_is_in() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr
+
+
+class _Recording:
+    """An OpenVINO request proxy that records how many threads are in its GIL-holding calls at once."""
+
+    def __init__(self, inner: Any, seen: dict[str, int], lock: threading.Lock) -> None:
+        self._inner, self._seen, self._lock = inner, seen, lock
+
+    def _enter(self, kind: str, delta: int) -> None:
+        with self._lock:
+            self._seen[f"{kind}_now"] += delta
+            self._seen[f"{kind}_most"] = max(self._seen[f"{kind}_most"], self._seen[f"{kind}_now"])
+
+    def _tensor_call(self, name: str, *args: Any) -> Any:
+        self._enter("api", 1)
+        try:
+            time.sleep(0.02)  # widen the window two unserialized threads would meet in
+            return getattr(self._inner, name)(*args)
+        finally:
+            self._enter("api", -1)
+
+    def set_input_tensor(self, tensor: Any) -> None:
+        self._tensor_call("set_input_tensor", tensor)
+
+    def get_output_tensor(self, index: int) -> Any:
+        return self._tensor_call("get_output_tensor", index)
+
+    def infer(self) -> None:
+        self._enter("infer", 1)
+        try:
+            time.sleep(0.05)
+            self._inner.infer()
+        finally:
+            self._enter("infer", -1)
+
+
+def test_openvino_tensor_calls_are_made_one_thread_at_a_time(models_dir: Path) -> None:
+    # The soak's hang (bench/soak.py, 2 in 40 runs): both inference threads inside OpenVINO's
+    # get_tensor, every other thread waiting for the GIL. The GIL-holding calls are serialized now;
+    # the inference itself still overlaps.
+    model = LocalUpscaler("realesr-animevideov3-x2", models_dir, runtime="openvino")
+    seen: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+    compiled = model._compiled
+
+    class _Compiled:
+        def create_infer_request(self) -> _Recording:
+            return _Recording(compiled.create_infer_request(), seen, lock)
+
+    model._compiled = _Compiled()
+    batch = np.zeros((1, 8, 8, 3), np.uint8)
+    threads = [threading.Thread(target=lambda: [model.infer(batch) for _ in range(5)]) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen["api_most"] == 1
+    assert seen["infer_most"] >= 2
