@@ -133,6 +133,10 @@ class LocalUpscaler:
         self._session = None
 
 
+#: Longest wait for one idle watchdog thread to end when the upscaler closes.
+WATCHDOG_JOIN_S = 5.0
+
+
 class Watchdog:
     """Gives ``inner`` (an in-process model, which has no timeout of its own) a deadline per call.
 
@@ -179,9 +183,13 @@ class Watchdog:
             raise InferenceStuckError(reason("job.stuck")) from None
 
     def close(self) -> None:
-        """Stop the idle threads and close the model."""
+        """Stop the idle threads (their OpenVINO requests go with them), then close the model."""
         for _ in self._threads:
             self._calls.put(None)
+        # Requests left to die with the interpreter once aborted a finished run ("terminate called
+        # without an active exception"); a stuck thread is still not waited for beyond the timeout.
+        for thread in self._threads:
+            thread.join(timeout=min(self.timeout_s, WATCHDOG_JOIN_S))
         self.inner.close()
 
 
