@@ -258,3 +258,13 @@ def test_openvino_tensor_calls_are_made_one_thread_at_a_time(models_dir: Path) -
         thread.join(timeout=60)
     assert seen["api_most"] == 1
     assert seen["infer_most"] >= 2
+
+
+def test_closing_the_watchdog_ends_its_idle_threads_before_the_model() -> None:
+    # Idle threads left holding OpenVINO requests at interpreter exit aborted finished runs (soak).
+    inner = _Stuck(stuck_calls=0)
+    watched = Watchdog(inner, timeout_s=5)
+    watched.infer(np.zeros((1, 2, 2, 3), np.uint8))
+    threads = list(watched._threads)
+    watched.close()
+    assert threads and not any(t.is_alive() for t in threads)
