@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,9 +19,12 @@ from adapter.inference import make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from adapter.stages import Describe, DescriberFactory, Progress, Result
+from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
+
+#: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
+BACKSTOP_MIN_S = 60.0
 
 
 class ProgressBar:
@@ -145,9 +151,45 @@ def _report(args: argparse.Namespace, result: Result, started: float) -> str:
     return line + (f"; description cues in {result.vtt}" if result.vtt is not None else "")
 
 
+class Backstop:
+    """The last resort against a frozen process: progress reports re-arm faulthandler's own timer.
+
+    Reports come every half second while frames remain, even when none moves (the pipeline's own
+    deadlines handle a stuck model). They stop only when the main thread itself is frozen, say by a
+    native deadlock holding the GIL; then faulthandler's C thread, which needs no GIL, prints every
+    stack and exits with status 1 after ``seconds``.
+    """
+
+    def __init__(self, seconds: float, then: OnProgress) -> None:
+        self.seconds, self._then = seconds, then
+
+    def __call__(self, progress: Progress, /) -> None:
+        # Once every frame is in, the mux follows with its own time limit: the timer is not needed.
+        with contextlib.suppress(OSError, ValueError):  # an stderr without a descriptor: no backstop
+            if progress.frames_done < progress.frames_total:
+                faulthandler.dump_traceback_later(self.seconds, exit=True)
+            else:
+                faulthandler.cancel_dump_traceback_later()
+        self._then(progress)
+
+    @staticmethod
+    def stop() -> None:
+        """Disarm the timer."""
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _register_stack_dump() -> None:
+    """SIGUSR1 prints every thread's stack to stderr, so a hung run can be diagnosed (bench/soak.py)."""
+    # An stderr without a file descriptor (captured in-process) cannot take a dump: skip it then.
+    if hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(OSError, ValueError):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command: 0 done, 1 bad input or failure, 2 bad arguments, 130 interrupted."""
     args = parser().parse_args(argv)
+    _register_stack_dump()
     if args.output.suffix.lower() != ".mp4":
         print("error: the output must be an .mp4 file", file=sys.stderr)
         return 2
@@ -169,14 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.
     intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part.mp4")
-    work = Work(
-        args.input, args.output, None, intermediate, options, Limits(max_duration_s=args.max_duration)
-    )
+    limits = Limits(max_duration_s=args.max_duration, inference_timeout_s=args.timeout)
+    work = Work(args.input, args.output, None, intermediate, options, limits)
     tools = Toolbox(_stages(args))
+    report: OnProgress = bar or (lambda _progress: None)
+    if not args.describe:  # the description's steps report too seldom for a timer
+        report = Backstop(max(BACKSTOP_MIN_S, 3 * args.timeout), report)
     try:
         try:
-            result = execute(work, tools.stages, tools, bar or (lambda _progress: None), lambda: False)
+            result = execute(work, tools.stages, tools, report, lambda: False)
         finally:
+            Backstop.stop()
             tools.close()
             intermediate.unlink(missing_ok=True)
     except (JobError, ModelContractError) as exc:

@@ -7,6 +7,7 @@ ReasonError (contract.catalogue)         carries a catalogue ``Reason``; ``str(e
 │   │   └── LimitExceededError             resolution, duration, frame count or output size beyond the limits
 │   └── TransientJobError                the environment failed; the task is requeued up to the delivery limit
 │       ├── InferenceUnavailableError      Triton down, model missing or not ready, call timed out
+│       ├── InferenceStuckError            an inference call passed its deadline and was abandoned
 │       ├── ModelContractError             the served model breaks the model contract (see below)
 │       ├── StorageError                   shared storage not writable/readable
 │       └── ProcessCrashedError            the guarded child running the job died (decoder crash, OOM kill)
@@ -50,6 +51,10 @@ class TransientJobError(JobError):
 
 class InferenceUnavailableError(TransientJobError):
     """Inference server unreachable, model missing or not ready, or a call timed out."""
+
+
+class InferenceStuckError(TransientJobError):
+    """An inference call (or the wait for its answer) passed its deadline; the call is abandoned."""
 
 
 class ModelContractError(TransientJobError):

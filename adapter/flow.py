@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adapter import video
-from adapter.errors import InvalidInputError, JobCancelled
+from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
 from adapter.inference import Upscaler
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
 from contract.catalogue import reason
@@ -63,6 +63,45 @@ class _Batch:
     frames: list[tuple[int, int, int]] = field(default_factory=list)
 
 
+class ModelPool:
+    """``size`` daemon threads running the model, all started before the first frame is decoded.
+
+    Threads start up front (a pool that starts threads lazily starts them from the decode thread,
+    which then waits for each to come up), and are daemons, so a call stuck in the model never keeps
+    the process from exiting once the run has given up on it.
+    """
+
+    def __init__(self, upscaler: Upscaler, size: int) -> None:
+        self._upscaler = upscaler
+        self._calls: queue.SimpleQueue[tuple[Image, Future[Image]] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"infer-{i}", daemon=True) for i in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (call := self._calls.get()) is not None:
+            batch, future = call
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._upscaler.infer(batch))
+            except BaseException as exc:  # handed to whoever waits for the answer
+                future.set_exception(exc)
+
+    def submit(self, batch: Image) -> Future[Image]:
+        """Queue one model call (never blocks)."""
+        future: Future[Image] = Future()
+        self._calls.put((batch, future))
+        return future
+
+    def shutdown(self) -> None:
+        """Let idle threads end; a thread stuck in the model is left behind (it is a daemon)."""
+        for _ in self._threads:
+            self._calls.put(None)
+
+
 class Meter:
     """Progress reports at most every half second, with frames/s over the last few seconds."""
 
@@ -97,9 +136,12 @@ class Flow:
         size: tuple[int, int],
         frames_total: int,
         segment: Segment | None,
+        answer_timeout_s: float = 600.0,
     ) -> None:
         self._decoder, self._upscaler, self._open_encoder = decoder, upscaler, open_encoder
         self._size, self._segment = size, segment
+        #: Longest wait for one batch's answer once it is next in line (its model calls included).
+        self._answer_timeout_s = answer_timeout_s
         self._middle = frames_total // 2
         self._batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=upscaler.in_flight + 1)
         self._encoded: queue.Queue[Frame | None] = queue.Queue(maxsize=4)
@@ -113,7 +155,7 @@ class Flow:
 
     def run(self, should_stop: ShouldStop, meter: Meter) -> None:
         """Run every stage to the end; raise the first failure, or JobCancelled once ``should_stop``."""
-        pool = ThreadPoolExecutor(max_workers=self._upscaler.in_flight, thread_name_prefix="infer")
+        pool = ModelPool(self._upscaler, self._upscaler.in_flight)
         threads = [
             threading.Thread(target=self._decode, args=(pool,), name="decode"),
             threading.Thread(target=self._resize, name="resize"),
@@ -131,7 +173,7 @@ class Flow:
             self._stop.set()  # no-op after a clean end; otherwise every stage winds down
             for thread in threads:
                 thread.join()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
         if self.error is not None:
             raise self.error
         if self.frames_done == 0:
@@ -164,24 +206,31 @@ class Flow:
         return None
 
     def _answer(self, future: Future[Image]) -> Image | None:
-        """The model's answer, or None when the run stops while waiting."""
+        """The model's answer, or None when the run stops while waiting; stuck past the deadline, an error.
+
+        Batches are answered in order and the pool takes them first in, first out, so the batch waited
+        for is already running or next to run: its own calls are all the deadline has to cover.
+        """
+        deadline = time.monotonic() + self._answer_timeout_s
         while not self._stop.is_set():
             try:
                 return future.result(timeout=_POLL_S)
             except TimeoutError:
-                continue
+                if time.monotonic() > deadline:
+                    future.cancel()
+                    raise InferenceStuckError(reason("job.stuck")) from None
         return None
 
     # ---- the stages --------------------------------------------------------------------------------
 
     def _submit(
-        self, pool: ThreadPoolExecutor, pending: list[Image], frames: list[tuple[int, int, int]]
+        self, pool: ModelPool, pending: list[Image], frames: list[tuple[int, int, int]]
     ) -> bool:
         """Send the pending unique frames to the model (several batches run at once) and queue the batch."""
         future: Future[Image]
         if pending:
             inputs = np.stack(pending)
-            future = pool.submit(self._upscaler.infer, inputs)
+            future = pool.submit(inputs)
             self.inferred += len(pending)
         else:  # only repeats of an earlier frame: nothing to infer
             inputs = np.empty((0, 1, 1, 3), np.uint8)
@@ -198,7 +247,7 @@ class Flow:
             return None, None
         return self._segment.start_pts, self._segment.end_pts
 
-    def _decode(self, pool: ThreadPoolExecutor) -> None:
+    def _decode(self, pool: ModelPool) -> None:
         """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
         try:
             pending: list[Image] = []

@@ -10,15 +10,22 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import threading
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from adapter.errors import InferenceUnavailableError, InvalidInputError, ModelContractError
+from adapter.errors import (
+    InferenceStuckError,
+    InferenceUnavailableError,
+    InvalidInputError,
+    ModelContractError,
+)
 from contract.catalogue import reason
 from contract.messages import MODELS
 
@@ -67,6 +74,10 @@ class LocalUpscaler:
         self.in_flight = 1
         self.device = "cpu"
         self._local = threading.local()
+        # OpenVINO's Python calls that keep the GIL (tensor getters and setters) are made one thread at
+        # a time: two threads in them at once froze the process under CPU contention (bench/soak.py:
+        # both in get_tensor, every other thread waiting for the GIL). Inference itself runs unlocked.
+        self._api = threading.Lock()
         self.runtime = runtime
         if runtime in ("auto", "openvino"):
             try:
@@ -102,11 +113,16 @@ class LocalUpscaler:
         """Run the model on one batch in this thread's own request."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
         if self.runtime == "openvino":
+            import openvino as ov
+
             request = getattr(self._local, "request", None)
-            if request is None:
-                request = self._local.request = self._compiled.create_infer_request()
-            request.infer({0: batch}, share_inputs=True)
-            out = np.array(request.get_output_tensor(0).data, copy=True)
+            with self._api:
+                if request is None:
+                    request = self._local.request = self._compiled.create_infer_request()
+                request.set_input_tensor(ov.Tensor(batch, shared_memory=True))
+            request.infer()
+            with self._api:
+                out = np.array(request.get_output_tensor(0).data, copy=True)
         else:
             out = self._session.run(["output"], {"input": batch})[0]
         return check_output(batch, out, self.scale)
@@ -115,6 +131,66 @@ class LocalUpscaler:
         """Drop the compiled model."""
         self._compiled = None
         self._session = None
+
+
+#: Longest wait for one idle watchdog thread to end when the upscaler closes.
+WATCHDOG_JOIN_S = 5.0
+
+
+class Watchdog:
+    """Gives ``inner`` (an in-process model, which has no timeout of its own) a deadline per call.
+
+    Calls run on the watchdog's own daemon threads; a caller waits ``timeout_s`` at most, then the call
+    is abandoned (its thread may never come back, so a fresh one takes its place) and
+    ``InferenceStuckError`` is raised: the job is retried and the process can still exit.
+    """
+
+    def __init__(self, inner: Upscaler, timeout_s: float) -> None:
+        self.inner, self.timeout_s = inner, timeout_s
+        self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
+        self.device = inner.device
+        self.abandoned = 0
+        self._calls: queue.SimpleQueue[tuple[npt.NDArray[np.uint8], Future[npt.NDArray[np.uint8]]] | None]
+        self._calls = queue.SimpleQueue()
+        self._threads = [self._start() for _ in range(self.in_flight)]
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._work, name="infer-watched", daemon=True)
+        thread.start()
+        return thread
+
+    def _work(self) -> None:
+        while (call := self._calls.get()) is not None:
+            batch, future = call
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self.inner.infer(batch))
+            except BaseException as exc:  # raised again in the caller's thread
+                future.set_exception(exc)
+
+    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """``inner.infer(batch)``, or InferenceStuckError once it has run ``timeout_s``."""
+        future: Future[npt.NDArray[np.uint8]] = Future()
+        self._calls.put((batch, future))
+        try:
+            return future.result(timeout=self.timeout_s)
+        except TimeoutError:
+            if not future.cancel():  # it was running: that thread is stuck, start another
+                self.abandoned += 1
+                self._threads.append(self._start())
+            log.error("inference call abandoned after %.0f s", self.timeout_s)
+            raise InferenceStuckError(reason("job.stuck")) from None
+
+    def close(self) -> None:
+        """Stop the idle threads (their OpenVINO requests go with them), then close the model."""
+        for _ in self._threads:
+            self._calls.put(None)
+        # Requests left to die with the interpreter once aborted a finished run ("terminate called
+        # without an active exception"); a stuck thread is still not waited for beyond the timeout.
+        for thread in self._threads:
+            thread.join(timeout=min(self.timeout_s, WATCHDOG_JOIN_S))
+        self.inner.close()
 
 
 class TritonUpscaler:
@@ -308,7 +384,7 @@ def make_upscaler(
         # A GPU holds whole 1080p frames; tiles would only add seams' worth of work.
         tile = max(tile, 2048) if inner.device == "gpu" else tile
     else:
-        inner = LocalUpscaler(model, models_dir)
+        inner = Watchdog(LocalUpscaler(model, models_dir), timeout_s)  # Triton has its client timeout
     return TiledUpscaler(inner, tile=tile)
 
 

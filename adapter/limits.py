@@ -18,3 +18,5 @@ class Limits:
     max_output: tuple[int, int] = sizing.OUTPUT_BOX
     probe_timeout_s: float = limits.PROBE_TIMEOUT_S
     mux_timeout_s: float = 1800
+    #: Longest an inference call may run before the job gives up on it as stuck (transient).
+    inference_timeout_s: float = limits.INFERENCE_TIMEOUT_S

@@ -7,6 +7,7 @@ Output goes to a hidden temporary name and is renamed on success only.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 import uuid
@@ -20,7 +21,7 @@ import numpy as np
 from adapter import video
 from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
-from adapter.inference import Upscaler
+from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import reason
@@ -41,6 +42,21 @@ __all__ = [
     "run",
     "same_picture",
 ]
+
+#: Frames a stream may hold beyond its duration limit at the probed rate, as a factor.
+FRAME_SLACK = 2
+#: Share of one call's deadline that one batch's answer may take beyond its calls' (copies, hand-offs).
+ANSWER_MARGIN = 0.5
+
+
+def answer_timeout(upscaler: Upscaler, frame: tuple[int, int], limits: Limits) -> float:
+    """Longest wait for one batch's answer: a model call's deadline for each call a batch takes."""
+    calls = 1
+    if isinstance(upscaler, TiledUpscaler) and max(frame) > upscaler.tile:
+        core = upscaler.tile - 2 * upscaler.overlap
+        tiles = math.ceil(frame[0] / core) * math.ceil(frame[1] / core) * upscaler.max_batch
+        calls = math.ceil(tiles / upscaler.inner.max_batch)
+    return limits.inference_timeout_s * (calls + ANSWER_MARGIN)
 
 
 @dataclass(frozen=True)
@@ -96,9 +112,18 @@ class Temporaries:
                 temp.unlink()
 
 
-def open_decoder(path: Path, info: MediaInfo) -> video.Decoder:
-    """The input's decoder: the one place a job opens the input with PyAV."""
-    return video.Decoder(path, info)  # the probe's frame rate and time base: one rule
+def stream_limits(info: MediaInfo, limits: Limits) -> video.StreamLimits:
+    """What the decoder may meet: the input box, the duration limit, and frames for it at twice the rate."""
+    # Twice the probed rate: variable-rate video runs above its average for a while; a stream with
+    # frames but no advancing timestamps still stops.
+    most = math.ceil(limits.max_duration_s * info.fps * FRAME_SLACK) + 1
+    return video.StreamLimits(limits.max_width, limits.max_height, limits.max_duration_s, most)
+
+
+def open_decoder(path: Path, info: MediaInfo, limits: Limits | None = None) -> video.Decoder:
+    """The input's decoder: the one place a job opens the input with PyAV (checked against ``limits``)."""
+    checks = None if limits is None else stream_limits(info, limits)
+    return video.Decoder(path, info, limits=checks)  # the probe's frame rate and time base: one rule
 
 
 def _encoder_opener(
@@ -197,11 +222,13 @@ def run(
     info = info or probe_input(ffprobe, source, limits)
     planned = plan(info, options, upscaler, limits, segment)
     temps = Temporaries.beside(output_path)
-    decoder = open_decoder(source, info)
+    decoder = open_decoder(source, info, limits)
     try:
         opener = _encoder_opener(decoder, temps.video, planned, options)
+        deadline = answer_timeout(upscaler, (info.frame_width, info.frame_height), limits)
         flow = Flow(
-            decoder, upscaler, opener, size=planned.stored, frames_total=planned.frames_total, segment=segment
+            decoder, upscaler, opener, size=planned.stored, frames_total=planned.frames_total,
+            segment=segment, answer_timeout_s=deadline,
         )
         flow.run(stop, Meter(on_progress))
         _complete_video(temps, source, decoder, info, limits, segment, stop)

@@ -26,7 +26,7 @@ class AdapterSettings(BaseSettings):
     MAX_WIDTH: int = Field(default=limits.MAX_WIDTH, gt=0)
     MAX_HEIGHT: int = Field(default=limits.MAX_HEIGHT, gt=0)
     MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)
-    INFERENCE_TIMEOUT_S: float = Field(default=60.0, gt=0)
+    INFERENCE_TIMEOUT_S: float = Field(default=limits.INFERENCE_TIMEOUT_S, gt=0)
     ADAPTER_METRICS_PORT: int = Field(default=9108, ge=0, le=65535)
     #: A logging level name (DEBUG, INFO, WARNING, ERROR).
     LOG_LEVEL: str = "INFO"
@@ -63,5 +63,8 @@ class AdapterSettings(BaseSettings):
     def job_limits(self) -> Limits:
         """The job limits these settings configure (the rest keep their contract defaults)."""
         return Limits(
-            max_width=self.MAX_WIDTH, max_height=self.MAX_HEIGHT, max_duration_s=self.MAX_DURATION_S
+            max_width=self.MAX_WIDTH,
+            max_height=self.MAX_HEIGHT,
+            max_duration_s=self.MAX_DURATION_S,
+            inference_timeout_s=self.INFERENCE_TIMEOUT_S,
         )

@@ -19,7 +19,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from adapter import media
-from adapter.errors import InvalidInputError, StorageError, TransientJobError
+from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
 from contract.catalogue import reason
 from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
 from contract.probe import MediaInfo
@@ -74,6 +74,30 @@ def colour_of(frame: av.VideoFrame) -> Colour:
 
 
 @dataclass(frozen=True)
+class StreamLimits:
+    """What a decoded stream may hold: a frame box (either orientation), a timeline and a frame count."""
+
+    max_width: int
+    max_height: int
+    max_duration_s: float
+    max_frames: int
+
+
+def check_frame(frame: av.VideoFrame, first: tuple[int, int], limits: StreamLimits) -> None:
+    """Refuse a frame beyond the box (the probe's orientation-free rule) or of another size than the first."""
+    w, h = frame.width, frame.height
+    big, small = max(limits.max_width, limits.max_height), min(limits.max_width, limits.max_height)
+    if max(w, h) > big or min(w, h) > small:
+        size = {"width": w, "height": h, "max_width": limits.max_width, "max_height": limits.max_height}
+        raise LimitExceededError(reason("media.frame_too_large", **size))
+    if (w, h) != first:
+        # Until frames are brought to one geometry, a size change mid-stream ends the job with a reason
+        # instead of an array-shape error deep in the pipeline.
+        change = {"width": first[0], "height": first[1], "new_width": w, "new_height": h}
+        raise InvalidInputError(reason("media.frame_size_changed", **change))
+
+
+@dataclass(frozen=True)
 class SourceStream:
     """A non-video stream of the source and how it goes into the MP4."""
 
@@ -89,7 +113,10 @@ class Decoder:
     the whole job); without it, PyAV's own are the fallback (tools and benchmarks).
     """
 
-    def __init__(self, path: Path, info: MediaInfo | None = None) -> None:
+    def __init__(
+        self, path: Path, info: MediaInfo | None = None, *, limits: StreamLimits | None = None
+    ) -> None:
+        self._limits = limits
         try:
             self._container = av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS))
         except (av.FFmpegError, OSError) as exc:
@@ -130,6 +157,9 @@ class Decoder:
         """
         step = max(1, round(1 / (self.fps * self.time_base)))
         last: int | None = None
+        first: tuple[int, int] | None = None
+        origin: int | None = None
+        count = 0
         try:
             if start_pts is not None:
                 self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
@@ -141,6 +171,9 @@ class Decoder:
                         continue
                     if end_pts is not None and frame.pts >= end_pts:
                         break
+                first = first or (frame.width, frame.height)
+                if self._limits is not None:
+                    check_frame(frame, first, self._limits)
                 if self.colour is None:
                     self.colour = colour_of(frame)
                 rgb = self._reformatter.reformat(
@@ -154,9 +187,22 @@ class Decoder:
                 if last is not None and pts <= last:
                     pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
                 last = pts
+                origin = pts if origin is None else origin
+                count += 1
+                self._check_timeline(pts - origin, count)
                 yield rgb, pts
         except av.FFmpegError as exc:
             raise InvalidInputError(reason("media.decode_failed")) from exc
+
+    def _check_timeline(self, elapsed_pts: int, count: int) -> None:
+        """Stop at the limit: the decoded timeline or frame count is past what the job may hold."""
+        if self._limits is None:
+            return
+        elapsed = elapsed_pts * self.time_base
+        if elapsed > Fraction(self._limits.max_duration_s) or count > self._limits.max_frames:
+            seconds = max(int(elapsed), int(count / self.fps))
+            limit_s = round(self._limits.max_duration_s)
+            raise LimitExceededError(reason("media.too_long_in_stream", seconds=seconds, limit_s=limit_s))
 
     def close(self) -> None:
         """Release the demuxer and decoder."""

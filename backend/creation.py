@@ -95,6 +95,10 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
             max_height=svc.settings.MAX_HEIGHT,
             max_duration_s=svc.settings.MAX_DURATION_S,
         )
+        # What the stream really holds, not what its header claims: limit and segment plan use it.
+        info = await run_in_threadpool(
+            segments.counted, upload.path, info, max_duration_s=svc.settings.MAX_DURATION_S
+        )
     except ProbeError as exc:
         raise probe_refusal(exc) from exc
     if options.upscale:

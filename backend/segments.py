@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from contract import limits
 from contract.media import MediaError
 from contract.messages import ASSEMBLE, SEGMENT, JobOptions, Segment
 from contract.probe import MediaInfo, ProbeError
+from contract.stream import counted_info
 
 from .db import Task
 
@@ -81,6 +83,18 @@ def plan(
         Segment(index=i, count=count, start_pts=bounds[i], end_pts=bounds[i + 1], frames=estimates[i])
         for i in range(count)
     ]
+
+
+def counted(path: Path, info: MediaInfo, *, max_duration_s: float) -> MediaInfo:
+    """``info`` with what the upload's video stream really holds (ProbeError past the duration limit).
+
+    Counting that takes too long keeps the header's figures: the adapter still stops at the limit.
+    """
+    try:
+        return counted_info(path, info, max_duration_s=max_duration_s, timeout_s=limits.COUNT_TIMEOUT_S)
+    except MediaError as exc:
+        log.warning("packets not counted, the header's duration stands: %s", exc)
+        return info
 
 
 def for_upload(

@@ -18,3 +18,7 @@ MAX_OUTPUT_HEIGHT: Final = 4320
 MIN_OUTPUT_HEIGHT: Final = 16
 #: Seconds ffprobe may take to describe an upload (backend) or a task's input (adapter).
 PROBE_TIMEOUT_S: Final = 30.0
+#: Seconds one inference call may take before the job counts as stuck (Triton and in-process alike).
+INFERENCE_TIMEOUT_S: Final = 60.0
+#: Seconds the backend may spend demuxing an upload to count what it really holds (contract.stream).
+COUNT_TIMEOUT_S: Final = 120.0

@@ -198,6 +198,9 @@ def probe(
     fps, duration = _timing(video, data.get("format") or {}, max_duration_s)
     counted = str(video.get("nb_frames") or "")
     frames_exact = counted.isdigit() and int(counted) > 0
+    if duration is None:  # no duration in the header (a browser's WebM): the demuxed packets tell
+        duration, packets = _counted_duration(path, timeout_s, max_duration_s)
+        counted, frames_exact = str(packets), packets > 0
     streams: list[dict[str, Any]] = data.get("streams") or []
     return MediaInfo(
         width=width,
@@ -268,18 +271,31 @@ def _check_size(width: int, height: int, max_width: int, max_height: int) -> Non
         raise ProbeError("too_large", reason("media.too_large", **size))
 
 
-def _timing(video: dict[str, Any], fmt: dict[str, Any], max_duration_s: float) -> tuple[Fraction, float]:
-    """Frame rate and duration (stream's, else the container's), the duration within its limit."""
+def _timing(
+    video: dict[str, Any], fmt: dict[str, Any], max_duration_s: float
+) -> tuple[Fraction, float | None]:
+    """Frame rate and duration (stream's, else the container's; None if neither has one) within its limit."""
     fps = _fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate"))
     if fps is None or fps > 1000:
         raise ProbeError("corrupt", reason("media.no_frame_rate"))
     duration = _float(video.get("duration")) or _float(fmt.get("duration"))
     if duration is None or duration <= 0:
-        raise ProbeError("corrupt", reason("media.no_duration"))
+        return fps, None
     if duration > max_duration_s:
         lasts = reason("media.too_long", seconds=round(duration), limit_s=round(max_duration_s))
         raise ProbeError("too_large", lasts)
     return fps, duration
+
+
+def _counted_duration(path: Path, timeout_s: float, max_duration_s: float) -> tuple[float, int]:
+    """Duration and packet count of the demuxed video stream, for a header that states no duration."""
+    from contract.stream import count_packets, refuse_exceeded  # stream builds on this module
+
+    count = count_packets(path, timeout_s=timeout_s, max_duration_s=max_duration_s)
+    refuse_exceeded(count, max_duration_s)
+    if count.duration <= 0:
+        raise ProbeError("corrupt", reason("media.no_duration"))
+    return count.duration_s, count.packets
 
 
 def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:

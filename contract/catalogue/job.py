@@ -83,6 +83,10 @@ ENTRIES: dict[str, Entry] = {
         en="The video has no decodable frames.",
         ru="В видео нет кадров, которые удалось бы декодировать.",
     ),
+    "job.stuck": Entry(
+        en="Processing got stuck; trying again.",
+        ru="Обработка зависла, пробуем снова.",
+    ),
     "job.preview_not_written": Entry(
         en="The preview image could not be written to storage.",
         ru="Не удалось записать превью в хранилище.",

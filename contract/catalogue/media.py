@@ -50,6 +50,23 @@ ENTRIES: dict[str, Entry] = {
         ru="Видео длится {seconds} с; предел — {limit_s} с.",
         params={"seconds": int, "limit_s": int},
     ),
+    "media.too_long_in_stream": Entry(
+        en="The video holds more than {seconds} s of frames, whatever its header says; "
+        "the limit is {limit_s} s.",
+        ru="В видео больше {seconds} с кадров, что бы ни было указано в его заголовке; "
+        "предел — {limit_s} с.",
+        params={"seconds": int, "limit_s": int},
+    ),
+    "media.frame_too_large": Entry(
+        en="A frame inside the video is {width}x{height}; the limit is {max_width}x{max_height}.",
+        ru="Кадр внутри видео имеет размер {width}x{height}; предел — {max_width}x{max_height}.",
+        params={"width": int, "height": int, "max_width": int, "max_height": int},
+    ),
+    "media.frame_size_changed": Entry(
+        en="The frame size changes inside the video (from {width}x{height} to {new_width}x{new_height}).",
+        ru="Размер кадра меняется внутри видео (с {width}x{height} на {new_width}x{new_height}).",
+        params={"width": int, "height": int, "new_width": int, "new_height": int},
+    ),
     "media.open_failed": Entry(en="The video could not be opened.", ru="Не удалось открыть видео."),
     "media.decode_failed": Entry(
         en="The video is damaged and could not be decoded.",

@@ -27,6 +27,7 @@ from adapter.description.scenes import detect_scenes, key_frame
 from adapter.errors import InvalidInputError
 from contract import media
 from contract.probe import ALLOWED_FORMATS, ProbeError, _run_ffprobe, keyframes, probe
+from contract.stream import count_packets
 from tests.fixtures.media import ClipFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,7 @@ CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:probe": lambda p, t: probe(p, **LIMITS, timeout_s=5),  # type: ignore[arg-type]
     "contract/probe.py:_run_ffprobe": lambda p, t: _run_ffprobe(p, 5),
     "contract/probe.py:keyframes": lambda p, t: keyframes(p, timeout_s=5),
+    "contract/stream.py:count_packets": lambda p, t: count_packets(p, timeout_s=5, max_duration_s=60),
     "adapter/video.py:Decoder.__init__": lambda p, t: video.Decoder(p),
     "adapter/video.py:mux": lambda p, t: video.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
