@@ -149,7 +149,15 @@ def test_the_cli_exits_non_zero_with_one_line(
 ) -> None:
     made: list[float] = []
 
-    def make(model: str, triton_url: str | None, models_dir: Path, timeout_s: float = 60) -> _Stuck:
+    def make(
+        model: str,
+        triton_url: str | None,
+        models_dir: Path,
+        timeout_s: float = 60,
+        *,
+        backend: str = "auto",
+        device: str | None = None,
+    ) -> _Stuck:
         made.append(timeout_s)
         return stuck
 

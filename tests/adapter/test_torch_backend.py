@@ -12,6 +12,7 @@ import torch
 
 from adapter.inference import TiledUpscaler, make_upscaler
 from adapter.torch_backend import TorchUpscaler, half_state, load_network
+from adapter.watchdog import Watchdog
 from contract.messages import MODELS
 from tests.adapter.conftest import MODELS_DIR
 from tests.conftest import require
@@ -68,12 +69,13 @@ def test_batches_in_flight_on_threads_match_one_at_a_time(frames: np.ndarray) ->
 
 def test_make_upscaler_chooses_torch_when_asked_and_onnx_without_cuda() -> None:
     chosen = make_upscaler("realesr-animevideov3-x4", None, MODELS_DIR, backend="torch", device="cpu")
-    assert isinstance(chosen, TiledUpscaler) and isinstance(chosen.inner, TorchUpscaler)
+    assert isinstance(chosen, TiledUpscaler) and isinstance(chosen.inner, Watchdog)
+    assert isinstance(chosen.inner.inner, TorchUpscaler), "in-process torch gets the call deadline too"
     assert chosen.device == "cpu"
     if not torch.cuda.is_available():
         require((MODELS_DIR / "realesr-animevideov3-x4.onnx").is_file(), "ONNX model missing")
         auto = make_upscaler("realesr-animevideov3-x4", None, MODELS_DIR)
-        assert not isinstance(auto.inner, TorchUpscaler)  # type: ignore[attr-defined]
+        assert not isinstance(auto.inner.inner, TorchUpscaler)  # type: ignore[attr-defined]
         auto.close()
     chosen.close()
 
