@@ -23,6 +23,7 @@ from adapter import video
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
 from adapter.inference import Upscaler
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
+from adapter.watchdog import ModelPool
 from contract.catalogue import reason
 
 #: Largest mean difference (0..255) of any 8×8 block for two frames to count as the same picture.
@@ -61,45 +62,6 @@ class _Batch:
     inputs: Image
     # (frame index, pts, position in inputs) per decoded frame; -1 repeats the latest unique frame.
     frames: list[tuple[int, int, int]] = field(default_factory=list)
-
-
-class ModelPool:
-    """``size`` daemon threads running the model, all started before the first frame is decoded.
-
-    Threads start up front (a pool that starts threads lazily starts them from the decode thread,
-    which then waits for each to come up), and are daemons, so a call stuck in the model never keeps
-    the process from exiting once the run has given up on it.
-    """
-
-    def __init__(self, upscaler: Upscaler, size: int) -> None:
-        self._upscaler = upscaler
-        self._calls: queue.SimpleQueue[tuple[Image, Future[Image]] | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"infer-{i}", daemon=True) for i in range(size)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        while (call := self._calls.get()) is not None:
-            batch, future = call
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(self._upscaler.infer(batch))
-            except BaseException as exc:  # handed to whoever waits for the answer
-                future.set_exception(exc)
-
-    def submit(self, batch: Image) -> Future[Image]:
-        """Queue one model call (never blocks)."""
-        future: Future[Image] = Future()
-        self._calls.put((batch, future))
-        return future
-
-    def shutdown(self) -> None:
-        """Let idle threads end; a thread stuck in the model is left behind (it is a daemon)."""
-        for _ in self._threads:
-            self._calls.put(None)
 
 
 class Meter:

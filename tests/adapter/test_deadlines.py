@@ -17,10 +17,10 @@ import pytest
 
 from adapter import cli
 from adapter.errors import InferenceStuckError, TransientJobError
-from adapter.flow import ModelPool
 from adapter.inference import LocalUpscaler, TiledUpscaler, Watchdog
 from adapter.limits import Limits
 from adapter.pipeline import answer_timeout, run
+from adapter.watchdog import ModelPool
 from contract.catalogue import reason
 from contract.messages import JobOptions
 from tests.fixtures.media import ClipFactory
@@ -96,7 +96,7 @@ def test_a_stuck_model_never_keeps_the_process_alive(tmp_path: Path) -> None:
         """
         import threading, numpy as np
         from adapter.inference import Watchdog
-        from adapter.flow import ModelPool
+        from adapter.watchdog import ModelPool
 
         class Stuck:
             scale, max_batch, in_flight, device = 1, 1, 2, "cpu"
@@ -273,6 +273,6 @@ def test_closing_the_watchdog_ends_its_idle_threads_before_the_model() -> None:
     inner = _Stuck(stuck_calls=0)
     watched = Watchdog(inner, timeout_s=5)
     watched.infer(np.zeros((1, 2, 2, 3), np.uint8))
-    threads = list(watched._threads)
+    threads = list(watched._pool._threads)
     watched.close()
     assert threads and not any(t.is_alive() for t in threads)

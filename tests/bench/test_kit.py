@@ -68,7 +68,8 @@ def test_unpack_extracts_wheels_and_the_ffmpeg_once(tmp_path: Path, monkeypatch:
     assert kit.unpack(tmp_path) == []  # a second call (the next warm run) finds them done
     binary = tmp_path / "bin" / "ffmpeg"
     assert os.access(binary, os.X_OK)
-    monkeypatch.delenv("FFMPEG_BINARY", raising=False)
+    # setenv, not delenv: the undo then removes what activate() sets (a leaked fake ffmpeg broke later tests).
+    monkeypatch.setenv("FFMPEG_BINARY", "")
     monkeypatch.setattr(shutil, "which", lambda _name: None)  # a host without ffmpeg, like the lent one
     monkeypatch.setattr("sys.path", list(__import__("sys").path))
     assert kit.activate(tmp_path, python=kit.KIT_PYTHON) == [tmp_path / "a" / "weights"]
