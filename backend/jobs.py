@@ -123,6 +123,8 @@ def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
     task.status = DONE
     task.frames_done = task.frames_total = event.frames
     task.fps = 0.0
+    # job.seconds sums the segments' processing seconds until the assembly adds its own (speed sample).
+    job.seconds = (job.seconds or 0.0) + max(event.seconds, 0.0)
     _sum_segments(job, now)
     queue_assembly(job)
     return True
@@ -186,8 +188,9 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_width = event.width
     job.output_height = event.height
     job.output_frames = event.frames
-    job.seconds = event.seconds
-    job.fps = event.frames / event.seconds if event.seconds > 0 else job.fps
+    # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.
+    job.seconds = event.seconds + ((job.seconds or 0.0) if assembly is not None else 0.0)
+    job.fps = event.frames / job.seconds if job.seconds > 0 else job.fps
     return True
 
 

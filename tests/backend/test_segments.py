@@ -363,3 +363,17 @@ def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
     assert event.permanent and event.segment == 4
     assert event.reason == f"segment 5 of 6: {crash_reason()}"
     assert (event.code, event.params) == (crash_reason().code, crash_reason().params)
+
+
+def test_a_segmented_jobs_speed_sample_is_frames_over_all_its_tasks_seconds(store: JobStore) -> None:
+    job = segmented()
+    store.add(job)
+    for index in range(3):  # 250 frames each in 1 s: 250 frames/s per adapter
+        store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))
+    assembly = DoneEvent(
+        job_id=job.id, output_key=output_key(job.id), frames=750, width=8, height=8, seconds=0.1
+    )
+    done = store.apply_event(assembly)
+    assert done is not None and done.status == jobs.DONE
+    assert done.fps == pytest.approx(750 / 3.1), "not 750 / 0.1 (the assembly's seconds alone)"
+    assert store.recent_fps() == {job.model: pytest.approx(750 / 3.1, abs=0.01)}
