@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from contract import storage
+from contract import storage, topology
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 from contract.probe import probe as ffprobe
 
@@ -62,6 +62,17 @@ def _event_handler(store: JobStore, metrics: Metrics, root: Path, outbox: Outbox
                 after_segment_event(job, root, outbox)
 
     return handle
+
+
+def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int], None]:
+    """Record the task queue's depth, and the dead-letter queue's when the publisher is the real broker."""
+
+    def record(depth: int) -> None:
+        metrics.queue_depth.set(depth)
+        if isinstance(publisher, Publisher):  # runs in the outbox thread, which owns this connection
+            metrics.dead_depth.set(publisher.queue_depth(topology.DEAD_QUEUE))
+
+    return record
 
 
 def _lifespan(
@@ -142,12 +153,8 @@ def create_app(
     outbox: Outbox | None = None
     consumer: EventConsumer | None = None
     if broker:
-        outbox = Outbox(
-            store,
-            publisher or Publisher(settings.AMQP_URL),
-            poll_s=outbox_poll_s,
-            on_depth=metrics.queue_depth.set,
-        )
+        sender = publisher or Publisher(settings.AMQP_URL)
+        outbox = Outbox(store, sender, poll_s=outbox_poll_s, on_depth=_depth_recorder(sender, metrics))
         handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)
     threads: list[Outbox | EventConsumer] = [t for t in (outbox, consumer) if t is not None]

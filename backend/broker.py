@@ -68,14 +68,14 @@ class Publisher:
             self.close()
             raise BrokerUnavailable(f"task {message.job_id} not confirmed: {exc!r}") from exc
 
-    def queue_depth(self) -> int:
-        """Messages ready in the task queue (passive declare: never creates it)."""
+    def queue_depth(self, queue: str = topology.TASKS_QUEUE) -> int:
+        """Messages ready in ``queue``, the task queue by default (passive declare: never creates it)."""
         channel = self._open()
         try:
-            frame = channel.queue_declare(topology.TASKS_QUEUE, passive=True)
+            frame = channel.queue_declare(queue, passive=True)
         except CONNECTION_ERRORS as exc:
             self.close()
-            raise BrokerUnavailable(f"cannot read the task queue: {exc!r}") from exc
+            raise BrokerUnavailable(f"cannot read queue {queue}: {exc!r}") from exc
         return int(frame.method.message_count)
 
     def pause(self, seconds: float) -> None:

@@ -48,6 +48,12 @@ class Metrics:
             registry=self.registry,
         )
         self.queue_depth.set(-1)
+        self.dead_depth = Gauge(
+            "vsr_tasks_dead_depth",
+            "Messages in the vsr.tasks.dead queue, which nothing consumes (-1 when unknown)",
+            registry=self.registry,
+        )
+        self.dead_depth.set(-1)
         self.broker_up = Gauge(
             "vsr_broker_up", "1 when the backend's broker connections are open", registry=self.registry
         )

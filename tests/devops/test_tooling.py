@@ -55,3 +55,15 @@ def test_prometheus_scrapes_every_metrics_port() -> None:
     assert jobs["triton"]["static_configs"][0]["targets"] == ["triton:8002"]
     k8s = yaml.safe_load((DEVOPS / "prometheus" / "kubernetes.yml").read_text())
     assert k8s["scrape_configs"][0]["kubernetes_sd_configs"][0]["role"] == "pod"
+
+
+def test_prometheus_loads_a_dead_letter_alert_on_the_backends_gauge() -> None:
+    rules = yaml.safe_load((DEVOPS / "prometheus" / "rules.yml").read_text())
+    alerts = {r["alert"]: r for group in rules["groups"] for r in group["rules"] if "alert" in r}
+    assert "vsr_tasks_dead_depth" in alerts["VsrDeadLetteredTasks"]["expr"]
+    for name in ("prometheus.yml", "kubernetes.yml"):
+        config = yaml.safe_load((DEVOPS / "prometheus" / name).read_text())
+        assert config["rule_files"] == ["rules.yml"], name
+    compose = yaml.safe_load((DEVOPS / "compose.yml").read_text())
+    mounts = compose["services"]["prometheus"]["volumes"]
+    assert "./prometheus/rules.yml:/etc/prometheus/rules.yml:ro" in mounts
