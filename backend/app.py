@@ -25,6 +25,7 @@ from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
 from .metrics import Metrics
+from .ops import OpsTokenGuard
 from .outbox import Outbox, TaskPublisher
 from .problems import install_error_handlers
 from .routes import router
@@ -163,7 +164,12 @@ def create_app(
         version="1.0",
         description="Upload a video, follow its progress, download the upscaled result.",
         lifespan=_lifespan(settings, engine, threads),
+        docs_url="/docs" if settings.OPS_DOCS else None,
+        redoc_url="/redoc" if settings.OPS_DOCS else None,
+        openapi_url="/openapi.json" if settings.OPS_DOCS else None,
     )
+    if settings.OPS_TOKEN:
+        app.add_middleware(OpsTokenGuard, token=settings.OPS_TOKEN)
     app.state.services = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
     app.state.outbox = outbox
     secret = load_secret(settings)

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     SHARE_TTL_S: int = Field(default=7 * 24 * 3600, gt=0)
     #: Space-separated origins that may embed the page (CSP frame-ancestors) and post it a JWT.
     EMBED_ORIGINS: str = ""
+    #: When set, /metrics, /docs, /redoc and /openapi.json need ``Authorization: Bearer <OPS_TOKEN>``.
+    OPS_TOKEN: str = ""
+    #: ``false`` serves no API docs at all (/docs, /redoc, /openapi.json answer 404).
+    OPS_DOCS: bool = True
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -1,0 +1,41 @@
+"""Protection of the operator endpoints (/metrics and the API docs) with a bearer token (OPS_TOKEN)."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+#: Paths an OPS_TOKEN guards; /healthz and /readyz stay open for probes.
+OPS_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+class OpsTokenGuard:
+    """ASGI middleware: the ops paths answer 401 unless ``Authorization: Bearer <token>`` matches."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") not in OPS_PATHS or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        body = b'{"detail":"this endpoint needs the operator token"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _allowed(self, scope: Scope) -> bool:
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        # Constant-time: the token must not leak through response timing.
+        return hmac.compare_digest(given, self._expected)
