@@ -19,6 +19,7 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from contract import storage
 from contract.catalogue import reason
@@ -30,6 +31,12 @@ FILE_FIELD = "file"
 #: Form fields other than the file are short options; anything longer is refused.
 MAX_FIELD_BYTES = 1024
 MAX_FIELDS = 16
+
+
+class ClientGone(InvalidRequest):
+    """The client disconnected mid-upload: an everyday event, logged at INFO, not a server error."""
+
+    status_code = 400
 
 
 def safe_suffix(filename: str) -> str:
@@ -177,6 +184,8 @@ async def receive(
             raise InvalidRequest(reason("http.no_file"))
     except MultipartParseError as exc:
         raise InvalidRequest(reason("http.malformed_body")) from exc
+    except ClientDisconnect as exc:
+        raise ClientGone(reason("http.upload_cut_short")) from exc
     finally:
         receiver.close()
     upload.fields = receiver.fields

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+
 import pika
 import pytest
 from fastapi.testclient import TestClient
@@ -9,6 +12,7 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.settings import Settings
 from contract import topology
+from tests.fixtures.backend_server import serve
 
 from .conftest import wait_for
 
@@ -52,3 +56,50 @@ def test_docs_can_be_switched_off(settings: Settings) -> None:
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert client.get(path).status_code == 404, path
         assert client.get("/metrics").status_code == 200
+
+
+class Records(logging.Handler):
+    """Keeps every record it sees."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_client_gone_mid_upload_is_an_info_line_and_leaves_nothing(settings: Settings) -> None:
+    records = Records()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(records)
+    level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        with serve(settings) as served:
+            port = int(served.url.rsplit(":", 1)[1])
+            head = (
+                b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
+                b"Content-Type: video/mp4\r\n\r\n" + b"\0" * 65536
+            )
+            request = (
+                b"POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: %d\r\n\r\n" % (len(head) * 2)
+            )
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(request + head)  # half the promised body, then the client is gone
+                wait_for(lambda: any((settings.STORAGE_ROOT / "jobs").glob("*/input.*")), what="upload start")
+            wait_for(
+                lambda: any("cut short" in r.getMessage() for r in records.records), what="the INFO line"
+            )
+            jobs_dir = settings.STORAGE_ROOT / "jobs"
+            wait_for(lambda: not any(jobs_dir.iterdir()), what="the partial file gone")
+    finally:
+        logging.getLogger().setLevel(level)
+        for logger in loggers:
+            logger.removeHandler(records)
+    gone = [r for r in records.records if "cut short" in r.getMessage()]
+    assert gone and all(r.levelno == logging.INFO and r.exc_info is None for r in gone)
+    errors = [r for r in records.records if r.levelno >= logging.ERROR or r.exc_info is not None]
+    assert errors == [], [r.getMessage() for r in errors]
