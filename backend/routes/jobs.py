@@ -65,7 +65,13 @@ async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, 
     length = int(header) if header and header.isdigit() else None
     try:
         # Quotas that need no body first: a refused upload is never read, let alone stored.
-        admission = await quotas.admit(request, services, caller, length)
+        try:
+            admission = await quotas.admit(request, services, caller, length)
+        except quotas.QuotaExceeded as exc:
+            services.metrics.uploads.labels(str(exc.status_code)).inc()
+            extra = {"owner": caller.owner, "status": exc.status_code}
+            log.info("upload refused: %s", exc.detail, extra=extra)
+            raise
         job = await creation.create_job(
             services, request.stream(), request.headers.get("content-type"), length,
             owner=caller.owner, quota=admission,
