@@ -19,9 +19,9 @@ from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError
 from contract.sizing import display_size
 
-from . import jobs, segments
+from . import jobs, quotas, segments
 from .db import Job, Task, utcnow
-from .errors import ApiError, InvalidRequest, UnsupportedMedia
+from .errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
 from .options import output_size, parse_options
 from .services import Services
 from .upload import Upload, receive
@@ -50,18 +50,26 @@ async def create_job(
     content_length: int | None,
     *,
     owner: str,
+    quota: quotas.Admission | None = None,
 ) -> Job:
     """Store an upload, check it and commit its queued job; on any error nothing is left."""
     job_id = uuid4().hex
     root = svc.settings.STORAGE_ROOT
+    quota = quota or quotas.Admission()
     try:
-        upload = await receive(
-            body, content_type, content_length,
-            root=root, job_id=job_id, max_bytes=svc.settings.MAX_UPLOAD_BYTES,
-        )
+        try:
+            upload = await receive(
+                body, content_type, content_length,
+                root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
+            )
+        except UploadTooLarge as exc:
+            if quota.over_room(svc.settings.MAX_UPLOAD_BYTES):
+                raise quota.storage_refusal(content_length) from exc
+            raise
         job = await _checked_job(svc, upload)
         job.owner = owner
         await run_in_threadpool(svc.store.add, job)
+        quota.accepted()
     except BaseException as exc:
         discard(root, job_id)
         if isinstance(exc, ApiError):

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     OPS_TOKEN: str = ""
     #: ``false`` serves no API docs at all (/docs, /redoc, /openapi.json answer 404).
     OPS_DOCS: bool = True
+    #: Quotas per owner (docs/deploy.md "Quotas"); 0 turns a limit off. Operators are exempt.
+    QUOTA_ACTIVE_JOBS: int = Field(default=5, ge=0)
+    #: Bytes on disk of all the owner's jobs (inputs, results, previews, cues).
+    QUOTA_STORAGE_BYTES: int = Field(default=20 * 1024**3, ge=0)
+    QUOTA_UPLOADS_PER_HOUR: int = Field(default=20, ge=0)
+    #: Anonymous (cookie) owners only: uploads per hour from one client address, whatever the cookie.
+    QUOTA_ADDRESS_UPLOADS_PER_HOUR: int = Field(default=30, ge=0)
+    #: The Retry-After of an "active jobs" refusal: a guess of when one of them ends.
+    QUOTA_ACTIVE_RETRY_S: int = Field(default=60, gt=0)
+    #: Space- or comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    TRUSTED_PROXIES: str = ""
 
     @field_validator("DATABASE_URL")
     @classmethod

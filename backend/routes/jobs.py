@@ -13,10 +13,11 @@ from contract.messages import DESCRIBE_LANGUAGES
 from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES
 
-from .. import creation, jobs
+from .. import creation, jobs, quotas
 from ..deps import JobDep, OwnerDep, ServicesDep, SignerDep, StoreDep, ViewerDep
 from ..errors import JobNotFound
 from ..identity import born
+from ..problems import problem
 from ..schemas import JobOut, Problem, ShareOut
 from ..views import NOT_FOUND, preview_path
 
@@ -56,18 +57,27 @@ UPLOAD_BODY = {
     status_code=201,
     response_model=JobOut,
     openapi_extra=UPLOAD_BODY,
-    responses={code: {"model": Problem} for code in (413, 415, 422, 507)},
+    responses={code: {"model": Problem} for code in (413, 415, 422, 429, 507)},
 )
-async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, view: ViewerDep) -> JobOut:
+async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, view: ViewerDep) -> Any:
     """Upload a video (multipart: file, model, scale or height, upscale, describe) and queue it."""
-    length = request.headers.get("content-length")
-    job = await creation.create_job(
-        services,
-        request.stream(),
-        request.headers.get("content-type"),
-        int(length) if length and length.isdigit() else None,
-        owner=caller.owner,
-    )
+    header = request.headers.get("content-length")
+    length = int(header) if header and header.isdigit() else None
+    try:
+        # Quotas that need no body first: a refused upload is never read, let alone stored.
+        try:
+            admission = await quotas.admit(request, services, caller, length)
+        except quotas.QuotaExceeded as exc:
+            services.metrics.uploads.labels(str(exc.status_code)).inc()
+            extra = {"owner": caller.owner, "status": exc.status_code}
+            log.info("upload refused: %s", exc.detail, extra=extra)
+            raise
+        job = await creation.create_job(
+            services, request.stream(), request.headers.get("content-type"), length,
+            owner=caller.owner, quota=admission,
+        )
+    except quotas.QuotaExceeded as exc:
+        return problem(exc.reason, exc.status_code, {"Retry-After": str(exc.retry_after_s)})
     return view(job)
 
 

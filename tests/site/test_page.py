@@ -473,3 +473,34 @@ def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
     assert failed.inner_text() == "Reason: Gave up after 6 attempts: every one ended without a result."
     assert "Server says: The file has no video stream." in message.inner_text()
     assert [e for e in tab.console.errors if "status of 415" not in e] == []
+
+
+def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
+    api = FakeApi(SITE)
+    api.upload_answer = (429, {
+        "detail": "You have uploaded 20 videos in the last hour; try again in 1200 s.",
+        "code": "quota.uploads_per_hour", "params": {"limit": 20, "retry_after_s": 1200},
+    })
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.locator('label[for="enhance"]').click()
+    page.locator("#submit").click()
+    message = page.locator("#upload-message")
+    message.get_by_text(
+        "Ответ сервера: Вы загрузили 20 видео за последний час; попробуйте снова через 1200 с."
+    ).wait_for()
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert "Server says: You have uploaded 20 videos in the last hour; try again in 1200 s." in (
+        message.inner_text()
+    )
+
+    api.upload_answer = (507, {
+        "detail": "Your videos take 900 of your 1000 bytes; delete some to upload this one.",
+        "code": "quota.storage", "params": {"used_bytes": 900, "limit_bytes": 1000},
+    })
+    page.locator("#submit").click()
+    message.get_by_text("Server says: Your videos take 900 of your 1000 bytes").wait_for()
+    page.get_by_role("button", name="Переключить страницу на русский").click()
+    assert "Ваши видео занимают 900 из 1000 байт; удалите часть" in message.inner_text()
+    assert [e for e in tab.console.errors if "status of 429" not in e and "status of 507" not in e] == []
