@@ -365,10 +365,12 @@ export class UploadForm {
     const status = error.status;
     if (status === -1) return { kind: "error", key: "upload.aborted", params: {} };
     if (status === 0) return { kind: "error", key: "upload.err.network", params: {} };
-    const known = [413, 415, 422, 507].includes(status);
+    const known = [413, 415, 422, 429, 507].includes(status);
+    // A quota refusal is about this creator's own limit, not the server's: its own heading.
+    const quota = typeof error.code === "string" && error.code.startsWith("quota.");
     return {
       kind: "error",
-      key: known ? `upload.err.${status}` : "upload.err.other",
+      key: quota ? "upload.err.quota" : known ? `upload.err.${status}` : "upload.err.other",
       params: { status, max: this.config?.max_upload_bytes ?? 0 },
       error, // its reason is rendered in the page's language at each render
     };

@@ -494,6 +494,7 @@ def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab]
     assert "Server says: You have uploaded 20 videos in the last hour; try again in 1200 s." in (
         message.inner_text()
     )
+    assert "You have reached your limit." in message.inner_text(), "a quota has its own heading"
 
     api.upload_answer = (507, {
         "detail": "Your videos take 900 of your 1000 bytes; delete some to upload this one.",
@@ -503,4 +504,5 @@ def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab]
     message.get_by_text("Server says: Your videos take 900 of your 1000 bytes").wait_for()
     page.get_by_role("button", name="Переключить страницу на русский").click()
     assert "Ваши видео занимают 900 из 1000 байт; удалите часть" in message.inner_text()
+    assert "закончилось место" not in message.inner_text(), "the creator's quota is not the server's disk"
     assert [e for e in tab.console.errors if "status of 429" not in e and "status of 507" not in e] == []
