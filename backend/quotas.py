@@ -175,12 +175,13 @@ async def admit(request: Request, svc: Services, caller: Caller, content_length:
         keys.append(f"address:{client_address(request, settings.TRUSTED_PROXIES)}")
         limit = settings.QUOTA_ADDRESS_UPLOADS_PER_HOUR
         _check_hourly(window, keys[1], limit, "quota.address_uploads_per_hour")
-    owned = await run_in_threadpool(svc.store.newest, 100_000, owner=caller.owner)
-    active = sum(1 for job in owned if job.status in jobs.ACTIVE)
+    owned = await run_in_threadpool(svc.store.owned, caller.owner)
+    active = sum(1 for _id, status in owned if status in jobs.ACTIVE)
     if settings.QUOTA_ACTIVE_JOBS and active >= settings.QUOTA_ACTIVE_JOBS:
         why = reason("quota.active_jobs", limit=settings.QUOTA_ACTIVE_JOBS)
         raise QuotaExceeded(why, 429, settings.QUOTA_ACTIVE_RETRY_S)
-    return await _storage(settings, Admission(keys, window), [job.id for job in owned], content_length)
+    job_ids = [job_id for job_id, _status in owned]
+    return await _storage(settings, Admission(keys, window), job_ids, content_length)
 
 
 def _check_hourly(window: Window, key: str, limit: int, code: str) -> None:

@@ -51,6 +51,14 @@ class JobStore:
         with self._tx() as session:
             return list(session.scalars(query))
 
+    def owned(self, owner: str) -> list[tuple[str, str]]:
+        """(id, status) of every job of ``owner``: what the quotas count, without loading whole rows."""
+        with self._tx() as session:
+            return [
+                (row.id, row.status)
+                for row in session.execute(select(Job.id, Job.status).where(Job.owner == owner))
+            ]
+
     def apply_event(self, event: ProgressEvent | DoneEvent | FailedEvent) -> Job | None:
         """Apply an adapter event and commit; returns the job when it changed."""
         with self._tx() as session:
