@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapter.limits import Limits
-from contract import limits
+from contract import amqp, limits
 
 
 class AdapterSettings(BaseSettings):
@@ -37,10 +37,10 @@ class AdapterSettings(BaseSettings):
     #: On SIGTERM, seconds the current job may keep running before it is handed back to the queue.
     SHUTDOWN_GRACE_S: float = Field(default=20.0, ge=0)
     #: AMQP heartbeat; the pipeline runs off the connection thread so heartbeats keep flowing.
-    AMQP_HEARTBEAT_S: int = Field(default=30, ge=0)
+    AMQP_HEARTBEAT_S: int = Field(default=amqp.HEARTBEAT_S, ge=0)
     #: Reconnect backoff bounds after the broker connection is lost.
-    RECONNECT_MIN_S: float = Field(default=0.5, gt=0)
-    RECONNECT_MAX_S: float = Field(default=15.0, gt=0)
+    RECONNECT_MIN_S: float = Field(default=amqp.RECONNECT_MIN_S, gt=0)
+    RECONNECT_MAX_S: float = Field(default=amqp.RECONNECT_MAX_S, gt=0)
     #: Audio description (docs/description.md): the detector built by ``adapter.description.fetch_models``.
     DESCRIPTION_DETECTOR_ONNX: Path = Path("./.models/description/centernet.onnx")
     #: Optional captioning model (input ``image`` uint8 [1,H,W,3], output string [1]); replaces the detector.

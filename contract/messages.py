@@ -7,6 +7,7 @@ from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from contract import limits
 from contract.catalogue import ParamValue, Reason
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
@@ -37,7 +38,7 @@ class JobOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     model: str = DEFAULT_MODEL
     scale: int | None = Field(default=None, ge=1, le=4)
-    height: int | None = Field(default=None, ge=16, le=4320)
+    height: int | None = Field(default=None, ge=limits.MIN_OUTPUT_HEIGHT, le=limits.MAX_OUTPUT_HEIGHT)
     crf: int = Field(default=18, ge=0, le=51)
     preset: Preset = "auto"
     encoder: Literal["libx264", "libx265", "h264_nvenc"] = "libx264"

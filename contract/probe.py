@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from contract import media
+from contract import limits, media
 from contract.catalogue import Reason, ReasonError, reason
 from contract.media import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS  # re-exported: defined once, in media
 from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
@@ -184,7 +184,7 @@ def probe(
     max_width: int,
     max_height: int,
     max_duration_s: float,
-    timeout_s: float = 30,
+    timeout_s: float = limits.PROBE_TIMEOUT_S,
 ) -> MediaInfo:
     """Describe the video at ``path`` or raise ProbeError; reads nothing but that local file."""
     data = _read(Path(path).resolve(), timeout_s)

@@ -5,9 +5,6 @@ from __future__ import annotations
 from contract.catalogue.entry import Entry
 
 ENTRIES: dict[str, Entry] = {
-    "description.failed": Entry(
-        en="The audio description could not be made.", ru="Не удалось сделать тифлокомментарий."
-    ),
     "description.bad_language": Entry(
         en="The description language must be ru or en.",
         ru="Язык тифлокомментария должен быть ru или en.",
