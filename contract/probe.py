@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +20,7 @@ from contract import limits, media
 from contract.catalogue import Reason, ReasonError, reason
 from contract.media import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS  # re-exported: defined once, in media
 from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
-from contract.media import AV_INPUT_OPTIONS, UserInput
+from contract.media import UserInput
 
 #: File extensions the service accepts (the backend's ``accepted`` list).
 ACCEPTED_EXTENSIONS: tuple[str, ...] = (
@@ -301,23 +300,10 @@ def _counted_duration(path: Path, timeout_s: float, max_duration_s: float) -> tu
 def keyframes(path: Path, *, timeout_s: float = 120) -> list[int]:
     """Sorted pts (first video stream's time base) of its keyframe packets; PyAV demuxes, decodes nothing.
 
-    Same allow-lists as ``probe``; call it only on a file ``probe`` accepted. An empty list means the
-    container gave no usable timestamps (the caller then does not segment). Raises
-    ``media.MediaTimeout`` when reading takes longer than ``timeout_s``.
+    The same demuxing pass as ``contract.stream.count_packets`` (same allow-lists); call it only on a
+    file ``probe`` accepted. An empty list means the container gave no usable timestamps (the caller
+    then does not segment). Raises ``media.MediaTimeout`` when reading takes longer than ``timeout_s``.
     """
-    import av  # only the callers that segment need PyAV
+    from contract.stream import count_packets  # stream builds on this module
 
-    deadline = time.monotonic() + timeout_s
-    found: set[int] = set()
-    try:
-        with av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS)) as container:
-            if not container.streams.video:
-                raise ProbeError("not_video", reason("media.no_video_stream"))
-            for packet in container.demux(container.streams.video[0]):
-                if time.monotonic() > deadline:
-                    raise media.MediaTimeout(timeout_s, program="pyav")
-                if packet.is_keyframe and packet.pts is not None:
-                    found.add(int(packet.pts))
-    except (av.FFmpegError, OSError) as exc:
-        raise ProbeError("corrupt", reason("media.damaged")) from exc
-    return sorted(found)
+    return list(count_packets(path, timeout_s=timeout_s, max_duration_s=None).keyframes)

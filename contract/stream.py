@@ -34,6 +34,8 @@ class StreamCount:
     packets: int
     exceeded: bool
     time_base: Fraction
+    #: Sorted pts of the keyframe packets seen (segment planning reads them from the same pass).
+    keyframes: tuple[int, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -41,7 +43,7 @@ class StreamCount:
         return float(self.duration)
 
 
-def count_packets(path: Path, *, timeout_s: float, max_duration_s: float) -> StreamCount:
+def count_packets(path: Path, *, timeout_s: float, max_duration_s: float | None) -> StreamCount:
     """Demux the first video stream of ``path``, stopping once its timeline passes ``max_duration_s``.
 
     Raises ``ProbeError`` for an unreadable file and ``media.MediaTimeout`` past ``timeout_s``.
@@ -49,10 +51,11 @@ def count_packets(path: Path, *, timeout_s: float, max_duration_s: float) -> Str
     import av  # the backend and adapter have PyAV; contract's light users never call this
 
     deadline = time.monotonic() + timeout_s
-    limit = Fraction(max_duration_s)
+    limit = None if max_duration_s is None else Fraction(max_duration_s)
     first: int | None = None
     end: int | None = None
     packets = 0
+    keys: set[int] = set()
     try:
         with av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS)) as container:
             if not container.streams.video:
@@ -67,15 +70,18 @@ def count_packets(path: Path, *, timeout_s: float, max_duration_s: float) -> Str
                     packets += packet.size > 0
                     continue
                 packets += 1
+                if packet.is_keyframe and packet.pts is not None:
+                    keys.add(int(packet.pts))
                 first = pts if first is None else min(first, pts)
                 stop = pts + max(int(packet.duration or 0), 0)
                 end = stop if end is None else max(end, stop)
-                if (end - first) * time_base > limit:
-                    return StreamCount((end - first) * time_base, packets, True, time_base)
+                if limit is not None and (end - first) * time_base > limit:
+                    counted = (end - first) * time_base
+                    return StreamCount(counted, packets, True, time_base, tuple(sorted(keys)))
     except (av.FFmpegError, OSError) as exc:
         raise ProbeError("corrupt", reason("media.damaged")) from exc
     duration = Fraction(0) if first is None or end is None else (end - first) * time_base
-    return StreamCount(duration, packets, False, time_base)
+    return StreamCount(duration, packets, False, time_base, tuple(sorted(keys)))
 
 
 def refuse_exceeded(count: StreamCount, max_duration_s: float) -> None:

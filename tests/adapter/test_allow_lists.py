@@ -111,7 +111,7 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
-ENTRY_POINTS = {"contract/probe.py:probe"}
+ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass
 #: Runner and PyAV calls that never see an upload.
 NOT_USER_INPUT = {
     "adapter/media.py:run",  # the adapter's wrapper of the runner itself
