@@ -136,7 +136,7 @@ def assemble(
             decoder.close()
         video.mux(
             joined, source, partial, others=others, rotation=info.rotation,
-            timeout_s=limits.mux_timeout_s, should_stop=stop,
+            timeout_s=limits.mux_timeout_s, start_s=info.container_start_s, should_stop=stop,
         )
         os.replace(partial, output_path)
     finally:

@@ -168,6 +168,7 @@ def _complete_video(
         others=decoder.others,
         rotation=info.rotation,
         timeout_s=limits.mux_timeout_s,
+        start_s=info.container_start_s,
         should_stop=should_stop,
     )
 

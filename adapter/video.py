@@ -276,6 +276,9 @@ class Encoder:
             ctx.time_base = time_base
             ctx.colorspace, ctx.color_primaries = colour.space, colour.primaries
             ctx.color_trc, ctx.color_range = colour.trc, colour.range
+            # The output's pixels are square (contract/sizing.py reaches the display size): say so, so
+            # players never guess from an anamorphic source's tags.
+            ctx.sample_aspect_ratio = Fraction(1, 1)
             ctx.options = _encoder_options(encoder, crf, preset)
             ctx.open()
         except (av.FFmpegError, ValueError) as exc:
@@ -320,9 +323,15 @@ def mux(
     others: list[SourceStream],
     rotation: int,
     timeout_s: float,
+    start_s: float = 0.0,
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
+    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4.
+
+    ``start_s`` is where the source's timeline starts (a TS cut from a broadcast starts at, say, 11.4 s):
+    every stream shifts back by it, so the result starts at 0 with A/V sync exact. A negative start (MP4
+    edit lists for AAC priming or B-frame delay) is left as it is.
+    """
     args: list[Arg] = ffmpeg("-copyts", OwnInput(video, "mp4"), UserInput(source), "-map", "0:v:0")
     # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
     meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
@@ -345,6 +354,7 @@ def mux(
         *meta,
         "-metadata:s:v:0",
         f"rotate={rotation}",
+        *(["-output_ts_offset", f"{-start_s:.6f}"] if start_s > 0 else []),
         "-movflags",
         "+faststart",
         "-f",
