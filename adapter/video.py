@@ -8,6 +8,7 @@ is tagged with them, so an SD BT.601 input upscaled to HD stays BT.601 (not wash
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +21,7 @@ from av.video.reformatter import VideoReformatter
 
 from adapter import media
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
+from adapter.geometry import fitted_size, letterbox
 from contract.catalogue import reason
 from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
 from contract.probe import MediaInfo
@@ -35,6 +37,8 @@ MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac",
 #: Text subtitles that become mov_text in MP4; bitmap subtitles cannot and are dropped.
 TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
 #: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
+log = logging.getLogger(__name__)
+
 _THREADED_DECODE_PIXELS = 640 * 360
 
 
@@ -83,18 +87,13 @@ class StreamLimits:
     max_frames: int
 
 
-def check_frame(frame: av.VideoFrame, first: tuple[int, int], limits: StreamLimits) -> None:
-    """Refuse a frame beyond the box (the probe's orientation-free rule) or of another size than the first."""
+def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
+    """Refuse a frame beyond the box (the probe's orientation-free rule), wherever it is in the stream."""
     w, h = frame.width, frame.height
     big, small = max(limits.max_width, limits.max_height), min(limits.max_width, limits.max_height)
     if max(w, h) > big or min(w, h) > small:
         size = {"width": w, "height": h, "max_width": limits.max_width, "max_height": limits.max_height}
         raise LimitExceededError(reason("media.frame_too_large", **size))
-    if (w, h) != first:
-        # Until frames are brought to one geometry, a size change mid-stream ends the job with a reason
-        # instead of an array-shape error deep in the pipeline.
-        change = {"width": first[0], "height": first[1], "new_width": w, "new_height": h}
-        raise InvalidInputError(reason("media.frame_size_changed", **change))
 
 
 @dataclass(frozen=True)
@@ -140,6 +139,8 @@ class Decoder:
             self.time_base = self._stream.time_base or Fraction(1, 90000)
             self.fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
         self.colour: Colour | None = None
+        #: Whether some frames were fitted into the first frame's size (a size change mid-stream).
+        self.resized = False
         self.others = [
             SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
             for s in self._container.streams
@@ -173,16 +174,8 @@ class Decoder:
                         break
                 first = first or (frame.width, frame.height)
                 if self._limits is not None:
-                    check_frame(frame, first, self._limits)
-                if self.colour is None:
-                    self.colour = colour_of(frame)
-                rgb = self._reformatter.reformat(
-                    frame,
-                    format="rgb24",
-                    src_colorspace=self.colour.sws_matrix,
-                    src_color_range=self.colour.range,
-                    threads=1,
-                ).to_ndarray()
+                    check_frame(frame, self._limits)
+                rgb = self._rgb(frame, first)
                 pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
                 if last is not None and pts <= last:
                     pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
@@ -193,6 +186,26 @@ class Decoder:
                 yield rgb, pts
         except av.FFmpegError as exc:
             raise InvalidInputError(reason("media.decode_failed")) from exc
+
+    def _rgb(self, frame: av.VideoFrame, first: tuple[int, int]) -> np.ndarray:
+        """The frame as RGB24 in the first frame's geometry (a later size is fitted in, aspect kept)."""
+        if self.colour is None:
+            self.colour = colour_of(frame)
+        size = (frame.width, frame.height)
+        target = size if size == first else fitted_size(size, first)
+        if size != first and not self.resized:
+            self.resized = True  # adaptive-stream recordings, joined clips: said once per job
+            log.info("frame size changes from %dx%d to %dx%d; fitted into the first size", *first, *size)
+        rgb = self._reformatter.reformat(
+            frame,
+            format="rgb24",
+            width=target[0],
+            height=target[1],
+            src_colorspace=self.colour.sws_matrix,
+            src_color_range=self.colour.range,
+            threads=1,
+        ).to_ndarray()
+        return letterbox(rgb, first)
 
     def _check_timeline(self, elapsed_pts: int, count: int) -> None:
         """Stop at the limit: the decoded timeline or frame count is past what the job may hold."""
