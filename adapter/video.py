@@ -20,6 +20,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from adapter import media
+from adapter.deinterlacer import TIME_BASE_FACTOR, Deinterlace, Deinterlacer
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
 from adapter.geometry import fitted_size, letterbox
 from contract.catalogue import reason
@@ -87,6 +88,12 @@ class StreamLimits:
     max_frames: int
 
 
+def _pts(picture: av.VideoFrame) -> int:
+    """A decoded picture's pts (the decoder gives every frame one before it leaves ``_decoded``)."""
+    assert picture.pts is not None
+    return picture.pts
+
+
 def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
     """Refuse a frame beyond the box (the probe's orientation-free rule), wherever it is in the stream."""
     w, h = frame.width, frame.height
@@ -113,7 +120,12 @@ class Decoder:
     """
 
     def __init__(
-        self, path: Path, info: MediaInfo | None = None, *, limits: StreamLimits | None = None
+        self,
+        path: Path,
+        info: MediaInfo | None = None,
+        *,
+        limits: StreamLimits | None = None,
+        deinterlace: Deinterlace | None = None,
     ) -> None:
         self._limits = limits
         try:
@@ -133,11 +145,18 @@ class Decoder:
         # more than the conversion itself (context set-up, thread pool start).
         self._reformatter = VideoReformatter()
         if info is not None:
-            self.time_base: Fraction = info.time_base
-            self.fps: Fraction = info.fps
+            self._source_time_base, self._source_fps = info.time_base, info.fps
         else:
-            self.time_base = self._stream.time_base or Fraction(1, 90000)
-            self.fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+            self._source_time_base = self._stream.time_base or Fraction(1, 90000)
+            self._source_fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+        self._fields = None if deinterlace is None else Deinterlacer(deinterlace, self._source_time_base)
+        #: Time base and rate of the pictures handed out: the source's, or bwdif's (half, and double the
+        #: rate when every field becomes a picture).
+        self.time_base: Fraction = self._source_time_base
+        self.fps: Fraction = self._source_fps
+        if deinterlace is not None:
+            self.time_base = self._source_time_base * TIME_BASE_FACTOR
+            self.fps = self._source_fps * deinterlace.rate_factor
         self.colour: Colour | None = None
         #: Whether some frames were fitted into the first frame's size (a size change mid-stream).
         self.resized = False
@@ -152,40 +171,60 @@ class Decoder:
     ) -> Iterator[tuple[np.ndarray, int]]:
         """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing.
 
-        With bounds, only frames whose pts lie in ``[start_pts, end_pts)`` are yielded, each with its
-        own pts: decoding starts at the keyframe at or before ``start_pts`` and the frames before the
-        start are decoded (they are references) but dropped.
+        With bounds (in the source's time base), only pictures whose time lies in ``[start_pts, end_pts)``
+        are yielded, each with its own pts: decoding starts at the keyframe at or before ``start_pts``;
+        the frames before the start are decoded (they are references, and the deinterlacer's neighbours)
+        but dropped.
         """
-        step = max(1, round(1 / (self.fps * self.time_base)))
-        last: int | None = None
         first: tuple[int, int] | None = None
+        last: int | None = None
+        try:
+            for picture in self._pictures(start_pts, end_pts):
+                first = first or (picture.width, picture.height)
+                pts = _pts(picture) if last is None or _pts(picture) > last else last + 1
+                last = pts
+                yield self._rgb(picture, first), pts
+        except av.FFmpegError as exc:
+            raise InvalidInputError(reason("media.decode_failed")) from exc
+
+    def _pictures(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Decoded (and deinterlaced) pictures inside the bounds, pts in ``time_base``."""
+        ratio = self._source_time_base / self.time_base  # 2 when deinterlacing (bwdif halves it)
+
+        def inside(picture: av.VideoFrame) -> bool:
+            at = _pts(picture) / ratio  # the picture's time in the source's time base
+            return (start_pts is None or at >= start_pts) and (end_pts is None or at < end_pts)
+
+        for frame in self._decoded(start_pts, end_pts):
+            yield from filter(inside, [frame] if self._fields is None else self._fields.push(frame))
+        if self._fields is not None:
+            yield from filter(inside, self._fields.flush())
+
+    def _decoded(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Source frames with strictly increasing pts, checked against the limits; one past the end."""
+        step = max(1, round(1 / (self._source_fps * self._source_time_base)))
+        last: int | None = None
         origin: int | None = None
         count = 0
-        try:
-            if start_pts is not None:
-                self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
-            for frame in self._container.decode(self._stream):
-                if start_pts is not None or end_pts is not None:
-                    if frame.pts is None:
-                        raise InvalidInputError(reason("media.no_timestamps"))
-                    if start_pts is not None and frame.pts < start_pts:
-                        continue
-                    if end_pts is not None and frame.pts >= end_pts:
-                        break
-                first = first or (frame.width, frame.height)
-                if self._limits is not None:
-                    check_frame(frame, self._limits)
-                rgb = self._rgb(frame, first)
-                pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
-                if last is not None and pts <= last:
-                    pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
-                last = pts
+        if start_pts is not None:
+            self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
+        for frame in self._container.decode(self._stream):
+            if (start_pts is not None or end_pts is not None) and frame.pts is None:
+                raise InvalidInputError(reason("media.no_timestamps"))
+            pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
+            if last is not None and pts <= last:
+                pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
+            frame.pts, last = pts, pts
+            if self._limits is not None:
+                check_frame(frame, self._limits)
+            inside = start_pts is None or pts >= start_pts
+            if inside and (end_pts is None or pts < end_pts):
                 origin = pts if origin is None else origin
                 count += 1
                 self._check_timeline(pts - origin, count)
-                yield rgb, pts
-        except av.FFmpegError as exc:
-            raise InvalidInputError(reason("media.decode_failed")) from exc
+            yield frame
+            if end_pts is not None and pts >= end_pts:
+                return  # the deinterlacer has had the last inside frame's successor
 
     def _rgb(self, frame: av.VideoFrame, first: tuple[int, int]) -> np.ndarray:
         """The frame as RGB24 in the first frame's geometry (a later size is fitted in, aspect kept)."""
@@ -211,9 +250,9 @@ class Decoder:
         """Stop at the limit: the decoded timeline or frame count is past what the job may hold."""
         if self._limits is None:
             return
-        elapsed = elapsed_pts * self.time_base
+        elapsed = elapsed_pts * self._source_time_base
         if elapsed > Fraction(self._limits.max_duration_s) or count > self._limits.max_frames:
-            seconds = max(int(elapsed), int(count / self.fps))
+            seconds = max(int(elapsed), int(count / self._source_fps))
             limit_s = round(self._limits.max_duration_s)
             raise LimitExceededError(reason("media.too_long_in_stream", seconds=seconds, limit_s=limit_s))
 

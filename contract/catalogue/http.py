@@ -37,9 +37,7 @@ ENTRIES: dict[str, Entry] = {
     "http.malformed_body": Entry(
         en="The multipart body is malformed.", ru="Тело multipart-запроса повреждено."
     ),
-    "http.unnamed_part": Entry(
-        en="A form part has no name.", ru="У части формы нет имени."
-    ),
+    "http.unnamed_part": Entry(en="A form part has no name.", ru="У части формы нет имени."),
     "http.too_many_fields": Entry(
         en="Too many form fields (at most {limit}).",
         ru="Слишком много полей формы (не больше {limit}).",

@@ -53,8 +53,7 @@ ENTRIES: dict[str, Entry] = {
     "media.too_long_in_stream": Entry(
         en="The video holds more than {seconds} s of frames, whatever its header says; "
         "the limit is {limit_s} s.",
-        ru="В видео больше {seconds} с кадров, что бы ни было указано в его заголовке; "
-        "предел — {limit_s} с.",
+        ru="В видео больше {seconds} с кадров, что бы ни было указано в его заголовке; предел — {limit_s} с.",
         params={"seconds": int, "limit_s": int},
     ),
     "media.frame_too_large": Entry(
