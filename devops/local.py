@@ -274,7 +274,7 @@ class Stack:
         if self.triton is not None:
             found.append(Watch(self.triton, partial(http_ok, f"{self.triton_http_url}/v2/health/live")))
         # Liveness, not readiness: an adapter waiting out a Triton outage is not-ready but must not restart.
-        for adapter, port in zip(self.adapters, self.config.adapter_metrics_ports, strict=True):
+        for adapter, port in zip(self.adapters, self.config.adapter_metrics_ports, strict=False):
             found.append(Watch(adapter, partial(http_ok, f"http://127.0.0.1:{port}/metrics")))
         if self.backend is not None:
             found.append(Watch(self.backend, partial(http_ok, f"{self.base_url}/healthz")))
