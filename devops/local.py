@@ -11,12 +11,14 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
 
 from devops.broker import ensure_broker, tasks_consumers
+from devops.guard import STACK_ID_ENV, Guard
 from devops.ports import held_ports_report
 from devops.process import Service, ServiceError, tail
 from devops.readiness import http_ok, wait_until
@@ -86,6 +88,9 @@ class Stack:
         self.triton: Service | None = None
         self.adapters: list[Service] = []
         self.backend: Service | None = None
+        #: In every child's environment: the guard finds what the stack left behind by it.
+        self.stack_id = uuid.uuid4().hex
+        self.guard: Guard | None = None
 
     # -- addresses -------------------------------------------------------------------------------
     @property
@@ -119,6 +124,7 @@ class Stack:
         env = dict(os.environ)
         env.update(self.config.extra_env)
         env.update(PYTHONUNBUFFERED="1", AMQP_URL=self.amqp_url, STORAGE_ROOT=str(self.storage_root))
+        env[STACK_ID_ENV] = self.stack_id
         env.update(values)
         return env
 
@@ -184,6 +190,7 @@ class Stack:
         """Build, then start Triton, adapters and backend, waiting for each to be ready."""
         cfg = self.config
         self.check_ports()
+        self.guard = Guard(self.stack_id)
         self.storage_root.mkdir(parents=True, exist_ok=True)
         if cfg.build:
             self.build_models()
@@ -222,6 +229,9 @@ class Stack:
             service.terminate()
         for service in self.services():
             service.stop(self.config.stop_grace_s)
+        if self.guard is not None:
+            self.guard.close()  # whatever a service left behind (a grandchild in another session)
+            self.guard = None
 
     def __enter__(self) -> Stack:
         try:
