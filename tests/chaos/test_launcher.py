@@ -209,3 +209,24 @@ def test_held_port_is_named_and_refused(tmp_path: Path, stack_env: tuple[dict[st
     assert f"port {ports.http} (tritonserver http) is held by pid {os.getpid()}" in text, text
     # Nothing was started: no service, not even its log folder.
     assert not re.search(r"started \S+ \(pid", text) and not (tmp_path / "run" / "logs").exists()
+
+
+def test_killed_tritonserver_is_restarted_by_the_launcher(
+    tmp_path: Path, stack_env: tuple[dict[str, str], Ports]
+) -> None:
+    env, ports = stack_env
+    launcher = Launcher(tmp_path / "run", env)
+    try:
+        launcher.wait_for("Ready:")
+        [old] = [pid for pid, command in launcher.children().items() if "bin/tritonserver" in command]
+        os.kill(old, signal.SIGKILL)
+        launcher.wait_for("tritonserver exited with code -9; restarting in", timeout=60)
+        launcher.wait_for("tritonserver restarted", timeout=120)
+        ready = f"http://127.0.0.1:{ports.http}/v2/models/{STACK_MODEL}/ready"
+        wait_until("the restarted tritonserver's model ready", lambda: http_ok(ready), READY_S)
+        [new] = [pid for pid, command in launcher.children().items() if "bin/tritonserver" in command]
+        assert new != old
+    finally:
+        launcher.close()
+    assert launcher.process.returncode == 0, launcher.text()
+    assert not launcher.children(), f"left after Ctrl-C: {launcher.children()}"
