@@ -8,6 +8,7 @@ tritonserver and its Python backend stubs, guarded job children, ffmpeg), so the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -230,3 +231,22 @@ def test_killed_tritonserver_is_restarted_by_the_launcher(
         launcher.close()
     assert launcher.process.returncode == 0, launcher.text()
     assert not launcher.children(), f"left after Ctrl-C: {launcher.children()}"
+
+
+def test_sigterm_then_sigkill_3s_later_leaves_nothing(
+    tmp_path: Path, stack_env: tuple[dict[str, str], Ports]
+) -> None:
+    env, ports = stack_env
+    launcher = Launcher(tmp_path / "run", env)
+    try:
+        launcher.wait_for("Ready:")
+        started = launcher.children()
+        # As a supervisor or CI script stops it (issue 20, fault 6): the graceful stop is cut short.
+        launcher.process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            launcher.process.wait(timeout=3)
+        launcher.sigkill()
+    finally:
+        launcher.close()
+    assert_all_gone(launcher, started)
+    starts_cleanly(tmp_path / "run", env, ports).close()
