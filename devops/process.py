@@ -1,8 +1,9 @@
 """One supervised child process: started in its own session with its log in a file, killed or stopped.
 
-Every child is tied to the launcher's life with ``PR_SET_PDEATHSIG``: when the launcher dies, even by
-SIGKILL, the kernel SIGKILLs the child. The signal fires when the *thread* that forked the child exits, so
-services are started from the main thread (or a thread that lives as long as the launcher).
+Every child started from the main thread is tied to the launcher's life with ``PR_SET_PDEATHSIG``: when
+the launcher dies, even by SIGKILL, the kernel SIGKILLs the child. The signal fires when the *thread* that
+forked the child exits, so a child started from another thread (a test's worker thread) does not get it,
+or it would die with that thread; devops/guard.py still sweeps it when the launcher dies.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,10 @@ def die_with(parent_pid: int) -> Callable[[], None] | None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return preexec
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -90,7 +96,7 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=die_with(os.getpid()),
+                preexec_fn=die_with(os.getpid()) if _main_thread() else None,
             )
 
     def _signal_group(self, sig: signal.Signals) -> None:

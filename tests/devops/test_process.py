@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -139,3 +140,16 @@ def test_a_child_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
     parent.kill()
     parent.wait(timeout=10)
     wait_until("child gone with its parent (PR_SET_PDEATHSIG)", lambda: _gone(child), 10)
+
+
+def test_a_child_started_from_a_short_lived_thread_outlives_the_thread(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    starter = threading.Thread(target=service.start)
+    starter.start()
+    starter.join()
+    try:
+        # With PR_SET_PDEATHSIG it would have been killed at the thread's exit, before printing its pids.
+        parent, _child = _pids(service)
+        assert service.alive() and service.pid == parent
+    finally:
+        service.stop(grace_s=5)
