@@ -19,6 +19,7 @@ from pathlib import Path
 
 STACK_ID_ENV = "VSR_STACK_ID"
 PROC = Path("/proc")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def marked(stack_id: str, proc: Path = PROC) -> list[int]:
@@ -58,7 +59,7 @@ class Guard:
         env = {key: value for key, value in os.environ.items() if key != STACK_ID_ENV}
         # Its own session: a Ctrl-C to the launcher's terminal group must not reach it first.
         self.process = subprocess.Popen([sys.executable, "-m", "devops.guard", stack_id], stdin=read,
-                                        env=env, start_new_session=True)
+                                        env=env, cwd=ROOT, start_new_session=True)
         os.close(read)
 
     def close(self, timeout_s: float = 30.0) -> None:
