@@ -13,6 +13,7 @@ from adapter.errors import JobCancelled
 from adapter.guard import run_guarded
 from adapter.job import GuardedJob, Stages, Toolbox, Work, execute
 from adapter.limits import Limits
+from adapter.media import storage_full
 from adapter.queue import Action, Decision, decide_failure, decide_success
 from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
@@ -22,14 +23,23 @@ from contract.messages import DoneEvent, JobMessage
 
 
 class StopCheck:
-    """``should_stop`` for the job: true on interrupt, or when the cancel marker appears."""
+    """``should_stop`` for the job: true on interrupt, once the cancel marker appears or the job folder goes.
+
+    The marker (``cancels/<id>``, outside the job folder) is polled every ``poll_s``; a job folder that
+    vanished mid-run means the job was deleted while its marker could not be written (a full disk).
+    """
 
     def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
         self._marker = marker
         self._poll_s = poll_s
         self._interrupt = interrupt
         self._last = float("-inf")
+        self._folder: Path | None = None
         self.cancelled = False
+
+    def watch(self, folder: Path) -> None:
+        """Also stop once ``folder`` (the job's, which exists now) is removed."""
+        self._folder = folder
 
     def __call__(self) -> bool:
         if self._interrupt.is_set():
@@ -37,7 +47,8 @@ class StopCheck:
         now = time.monotonic()
         if not self.cancelled and now - self._last >= self._poll_s:
             self._last = now
-            self.cancelled = self._marker.exists()
+            gone = self._folder is not None and not self._folder.is_dir()
+            self.cancelled = gone or self._marker.exists()
         return self.cancelled
 
 
@@ -86,7 +97,9 @@ class Flight:
         files = self.files
         with bind_owner(self.job.owner):  # every log line of this task names its owner
             try:
-                files.output.parent.mkdir(parents=True, exist_ok=True)
+                files.prepare()  # never the job folder itself: a deleted job stays deleted
+                if files.folder.is_dir():
+                    self.stop.watch(files.folder)
                 work = work_of(self.job, files, limits)
                 if guarded:
                     self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
@@ -94,7 +107,7 @@ class Flight:
                     self.result = execute(work, stages, tools, on_progress, self.stop)
                 files.commit(self.result.vtt)
             except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
-                self.error = exc
+                self.error = storage_full(exc, files.output.parent) or exc
                 files.discard_stale()
             finally:
                 self.done.set()
