@@ -45,19 +45,30 @@ def storage_full(exc: BaseException, folder: Path) -> StorageFull | None:
     """
     if isinstance(exc, (StorageFull, PermanentJobError, JobCancelled)) or not isinstance(exc, Exception):
         return None
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
-            return disk_full()
-        seen = seen.__cause__ or seen.__context__
-    if isinstance(exc, StorageError):
-        try:
-            stats = os.statvfs(folder)
-        except OSError:
-            return None
-        if stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES:
-            return disk_full()
+    if _full_in_chain(exc) or (isinstance(exc, StorageError) and _nearly_full(folder)):
+        found = disk_full()
+        found.__cause__ = exc  # as ``raise ... from exc``: the cause stays in the logs
+        return found
     return None
+
+
+def _full_in_chain(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:  # a chain can loop back on itself
+        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
+            return True
+        visited.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
 def job_error(exc: media.MediaError, failed: Reason) -> Exception:
