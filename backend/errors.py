@@ -78,9 +78,16 @@ class StorageFull(ApiError):
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
+#: PostgreSQL's SQLSTATE for "disk full"; SQLite says it in words.
+PG_DISK_FULL, SQLITE_DISK_FULL = "53100", "database or disk is full"
+
+
 def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` is a write refused by a full volume or an exhausted quota."""
-    return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
+    """Whether ``exc`` is a write refused by a full volume or an exhausted quota (files or the database)."""
+    if isinstance(exc, OSError):
+        return exc.errno in FULL_ERRNOS
+    orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
+    return getattr(orig, "sqlstate", None) == PG_DISK_FULL or SQLITE_DISK_FULL in str(orig or "")
 
 
 class BrokerUnavailable(BackendError):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from contract.catalogue import Reason, reason
@@ -54,12 +55,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem(invalid_fields(exc), 422)
 
-    @app.exception_handler(OSError)
-    async def _os_error(_request: Request, exc: OSError) -> JSONResponse:
+    async def _disk_full(_request: Request, exc: Exception) -> JSONResponse:
         if not is_disk_full(exc):
             raise exc  # a real server error: the 500 handler logs it
-        log.warning("storage full: %s", exc, extra={"status": 507, "errno": exc.errno})
+        log.warning("storage full: %s", exc, extra={"status": 507})
         return problem(reason("http.disk_full"), 507)
+
+    app.add_exception_handler(OSError, _disk_full)
+    app.add_exception_handler(OperationalError, _disk_full)
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path, PosixPath
@@ -12,6 +13,7 @@ from pathlib import Path, PosixPath
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from backend import cancels, jobs
 from backend import upload as upload_module
@@ -31,6 +33,11 @@ class _FullPath(PosixPath):
 
     def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+
+def _database_full() -> OperationalError:
+    """SQLite's error for a write on a full volume, as SQLAlchemy raises it."""
+    return OperationalError("INSERT INTO jobs ...", {}, sqlite3.OperationalError("database or disk is full"))
 
 
 def _marker(settings: Settings, job_id: str) -> Path:
@@ -177,6 +184,29 @@ def test_any_request_whose_storage_write_hits_a_full_disk_is_507_other_os_errors
     def denied() -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
+    @app.get("/database-full")
+    def database_full() -> None:
+        raise _database_full()
+
+    @app.get("/database-down")
+    def database_down() -> None:
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("unable to open database file"))
+
     with TestClient(app, raise_server_exceptions=False) as client:
         problem(client.get("/full"), 507, "http.disk_full")
+        problem(client.get("/database-full"), 507, "http.disk_full")
         assert client.get("/denied").status_code == 500
+        assert client.get("/database-down").status_code == 500
+
+
+def test_a_full_database_during_upload_is_507_and_leaves_no_file(
+    client: TestClient, settings: Settings, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(_job: object) -> None:
+        raise _database_full()
+
+    monkeypatch.setattr(_store(client), "add", full)
+    with clip.open("rb") as handle:
+        response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
+    problem(response, 507, "http.disk_full")
+    assert job_dirs(settings) == []
