@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pika
 
-from adapter.errors import JobCancelled
+from adapter.errors import JobCancelled, StorageError
 from adapter.guard import run_guarded
 from adapter.job import GuardedJob, Stages, Toolbox, Work, execute
 from adapter.limits import Limits
@@ -18,6 +18,7 @@ from adapter.queue import Action, Decision, decide_failure, decide_success
 from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
 from contract import storage
+from contract.catalogue import reason
 from contract.logs import bind_owner
 from contract.messages import DoneEvent, JobMessage
 
@@ -25,8 +26,9 @@ from contract.messages import DoneEvent, JobMessage
 class StopCheck:
     """``should_stop`` for the job: true on interrupt, once the cancel marker appears or the job folder goes.
 
-    The marker (``cancels/<id>``, outside the job folder) is polled every ``poll_s``; a job folder that
-    vanished mid-run means the job was deleted while its marker could not be written (a full disk).
+    The marker (``cancels/<id>``, outside the job folder) is polled every ``poll_s``. A job folder that
+    vanished mid-run (``gone``) stops the run too, but is no cancel: a deleted job's marker is written
+    before its files go, so without one the storage itself failed and the task is retried (``run``).
     """
 
     def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
@@ -36,6 +38,7 @@ class StopCheck:
         self._last = float("-inf")
         self._folder: Path | None = None
         self.cancelled = False
+        self.gone = False
 
     def watch(self, folder: Path) -> None:
         """Also stop once ``folder`` (the job's, which exists now) is removed."""
@@ -47,9 +50,9 @@ class StopCheck:
         now = time.monotonic()
         if not self.cancelled and now - self._last >= self._poll_s:
             self._last = now
-            gone = self._folder is not None and not self._folder.is_dir()
-            self.cancelled = gone or self._marker.exists()
-        return self.cancelled
+            self.gone = self._folder is not None and not self._folder.is_dir()
+            self.cancelled = self._marker.exists()
+        return self.cancelled or self.gone
 
 
 class Throttle:
@@ -107,10 +110,18 @@ class Flight:
                     self.result = execute(work, stages, tools, on_progress, self.stop)
                 files.commit(self.result.vtt)
             except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
-                self.error = storage_full(exc, files.output.parent) or exc
+                self.error = storage_full(exc, files.output.parent) or self._files_gone(exc) or exc
                 files.discard_stale()
             finally:
                 self.done.set()
+
+    def _files_gone(self, exc: BaseException) -> StorageError | None:
+        """A stop because the job's folder vanished without a cancel: a storage failure, retried."""
+        if not (isinstance(exc, JobCancelled) and self.stop.gone and not self.stop.cancelled):
+            return None
+        error = StorageError(reason("job.files_gone"))
+        error.__cause__ = exc
+        return error
 
     def done_event(self) -> DoneEvent | None:
         """The done event of a finished job (None unless it succeeded)."""

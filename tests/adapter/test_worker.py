@@ -504,20 +504,24 @@ def test_a_deleted_queued_job_is_acked_without_touching_storage(
     assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
 
 
-def test_a_job_whose_folder_vanishes_without_a_marker_stops(
+def test_a_job_whose_folder_vanishes_without_a_marker_stops_and_is_retried_not_dropped(
     broker: Broker, start: Any, tmp_path: Path
 ) -> None:
-    # A delete on a full disk may leave no marker: the job's folder going is the stop signal then.
+    # A delete on a full disk may leave no marker, or the storage itself failed: the run stops at once,
+    # but as a storage failure (retried, then failed with a reason), never as a silent cancel.
     running = start(cancel_poll_s=0.5)
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
     seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
     job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
     shutil.rmtree(job_dir)
-    assert _wait_outcome(running.worker, "cancelled", 6) < 6
+    assert _wait_outcome(running.worker, "retried", 6) < 6
+    assert outcomes(running.worker, "cancelled") == 0
+    assert broker.ready(topology.DEAD_QUEUE, expect=1, timeout=30) == 1, "the retries did not end"
     running.stop()
-    assert not job_dir.exists()
-    assert not _of(_events_after_stop(broker, seen), "done")
+    assert not job_dir.exists(), "a retry re-created the vanished job's folder"
+    events = _events_after_stop(broker, seen)
+    assert not _of(events, "done") and len(_of(events, "failed")) == 1
 
 
 def test_stop_without_grace_requeues_the_running_job(broker: Broker, start: Any, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ import pika
 import pytest
 
 from adapter import flight as flight_module
-from adapter.errors import StorageFull
+from adapter.errors import JobCancelled, StorageError, StorageFull
 from adapter.flight import Flight, StopCheck
 from adapter.job import Stages, Toolbox, Work
 from adapter.stages import OnProgress, Progress, Result, ShouldStop
@@ -118,4 +119,22 @@ def test_the_stop_check_sees_the_marker_and_a_vanished_job_folder(tmp_path: Path
     watching.watch(other.folder)
     assert not watching()
     other.folder.rmdir()
-    assert watching() and watching.cancelled
+    assert watching() and watching.gone and not watching.cancelled
+
+
+def test_a_run_stopped_by_its_vanished_folder_is_a_storage_failure_not_a_cancel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run(
+        work: Work, stages: Stages, tools: Toolbox, on_progress: OnProgress, should_stop: ShouldStop
+    ) -> Result:
+        shutil.rmtree(work.input.parent)  # the folder goes mid-run, with no marker
+        assert should_stop()
+        raise JobCancelled("stopped")
+
+    monkeypatch.setattr(flight_module, "execute", run)
+    flight = _flight(tmp_path, _job())
+    flight.files.folder.mkdir(parents=True)
+    flight.run(None, None, None, _ignore, guarded=False)  # type: ignore[arg-type]
+    assert type(flight.error) is StorageError and flight.error.code == "job.files_gone"
+    assert not flight.files.folder.exists()
