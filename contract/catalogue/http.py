@@ -72,6 +72,10 @@ ENTRIES: dict[str, Entry] = {
         en="The server has no room for this upload right now.",
         ru="Сейчас на сервере нет места для этой загрузки.",
     ),
+    "http.disk_full": Entry(
+        en="The server's disk is full right now; nothing was changed. Please try again later.",
+        ru="На сервере закончилось место на диске; ничего не изменено. Попробуйте позже.",
+    ),
     "http.job_failed": Entry(
         en="Processing failed; the server log has the details.",
         ru="Обработка не удалась; подробности — в журнале сервера.",

@@ -103,6 +103,7 @@ ENTRIES: dict[str, Entry] = {
         params={"program": str},
     ),
     "media.storage_full": Entry(
-        en="There is no space left on the output storage.", ru="В хранилище закончилось место."
+        en="The server ran out of disk space while writing the result.",
+        ru="На сервере закончилось место на диске при записи результата.",
     ),
 }
