@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adapter import video
+from adapter.depth import Deep, narrow, widen
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
 from adapter.inference import Upscaler
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
@@ -34,7 +35,9 @@ _PROGRESS_EVERY_S = 0.5
 T = TypeVar("T")
 #: An RGB frame (H×W×3) or a batch of them (N×H×W×3), uint8.
 Image = npt.NDArray[np.uint8]
-Frame = tuple[Image, int]  # (RGB frame, pts)
+Frame = tuple[Image | Deep, int]  # (RGB frame, 8 or 16 bits, pts)
+#: (frame index, pts, position in the batch's inputs or -1 for a repeat, the 16-bit picture if deep).
+Slot = tuple[int, int, int, Deep | None]
 
 
 def resize(frame: Image, width: int, height: int) -> Image:
@@ -60,8 +63,8 @@ class _Batch:
 
     future: Future[Image]
     inputs: Image
-    # (frame index, pts, position in inputs) per decoded frame; -1 repeats the latest unique frame.
-    frames: list[tuple[int, int, int]] = field(default_factory=list)
+    # One slot per decoded frame; position -1 repeats the latest unique frame.
+    frames: list[Slot] = field(default_factory=list)
 
 
 class Meter:
@@ -185,7 +188,7 @@ class Flow:
 
     # ---- the stages --------------------------------------------------------------------------------
 
-    def _submit(self, pool: ModelPool, pending: list[Image], frames: list[tuple[int, int, int]]) -> bool:
+    def _submit(self, pool: ModelPool, pending: list[Image], frames: list[Slot]) -> bool:
         """Send the pending unique frames to the model (several batches run at once) and queue the batch."""
         future: Future[Image]
         if pending:
@@ -211,17 +214,20 @@ class Flow:
         """Decode, skip repeated pictures, group unique frames into batches and submit them to the model."""
         try:
             pending: list[Image] = []
-            frames: list[tuple[int, int, int]] = []
+            frames: list[Slot] = []
             last_unique: Image | None = None
-            for index, (rgb, pts) in enumerate(self._decoder.frames(*self._bounds())):
+            for index, (picture, pts) in enumerate(self._decoder.frames(*self._bounds())):
                 if self._stop.is_set():
                     return
+                # A deep (16-bit) picture: the model gets its 8-bit rounding, the resize stage the rest.
+                base: Deep | None = picture if picture.dtype == np.uint16 else None
+                rgb: Image = narrow(picture) if base is not None else picture
                 if last_unique is not None and same_picture(rgb, last_unique):
-                    frames.append((index, pts, -1))
+                    frames.append((index, pts, -1, base))
                     continue
                 last_unique = rgb
                 pending.append(rgb)
-                frames.append((index, pts, len(pending) - 1))
+                frames.append((index, pts, len(pending) - 1, base))
                 if len(pending) == self._upscaler.max_batch and not self._submit(pool, pending, frames):
                     return
             if frames and not self._submit(pool, pending, frames):
@@ -241,14 +247,15 @@ class Flow:
                 out = self._answer(batch.future)
                 if out is None:
                     return
-                for index, pts, pos in batch.frames:
+                for index, pts, pos, base in batch.frames:
                     if pos >= 0:
                         last_in, last_out = batch.inputs[pos], resize(out[pos], *self._size)
                     if last_in is None or last_out is None:
                         raise RuntimeError("a repeated frame came before any unique frame")
                     if index == self._middle or self.preview is None:
                         self.preview = (last_in, last_out)
-                    if not self._put(self._encoded, (last_out, pts)):
+                    picture = last_out if base is None else widen(base, last_in, last_out, self._size)
+                    if not self._put(self._encoded, (picture, pts)):
                         return
             if not self._stop.is_set():
                 self._put(self._encoded, None)

@@ -20,12 +20,15 @@ import numpy as np
 
 from adapter import video
 from adapter.deinterlacer import Deinterlace, choose
+from adapter.depth import high_bit_depth
 from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import reason
+from contract.hdr import HDR_TRANSFERS, HdrMetadata
+from contract.hdr import read as read_hdr
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
@@ -70,6 +73,9 @@ class Plan:
     stored: tuple[int, int]
     frames_total: int
     preset: str
+    encoder: str = "libx264"
+    #: A high-bit-depth source: 16-bit pictures around the model, 10-bit HEVC out (adapter/depth.py).
+    deep: bool = False
 
 
 def plan(
@@ -96,8 +102,11 @@ def plan(
     # A segment's planned frame count comes from the backend's plan (the exact one once encoded).
     frames_total = info.frames if segment is None else segment.frames
     frames_total *= deinterlace.rate_factor if deinterlace is not None else 1  # field mode: 50i → 50p
-    preset = video.resolve_preset(options.preset, options.encoder, upscaler.device)
-    return Plan(width, height, stored, frames_total, preset)
+    # 10 bits in, 10 bits out: HEVC Main10 (H.264 High 10 plays almost nowhere); NVENC here is H.264, 8-bit.
+    deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc"
+    encoder = "libx265" if deep else options.encoder
+    preset = video.resolve_preset(options.preset, encoder, upscaler.device)
+    return Plan(width, height, stored, frames_total, preset, encoder, deep)
 
 
 @dataclass(frozen=True)
@@ -132,17 +141,28 @@ def stream_limits(info: MediaInfo, limits: Limits) -> video.StreamLimits:
 
 
 def open_decoder(
-    path: Path, info: MediaInfo, limits: Limits | None = None, deinterlace: Deinterlace | None = None
+    path: Path,
+    info: MediaInfo,
+    limits: Limits | None = None,
+    deinterlace: Deinterlace | None = None,
+    *,
+    deep: bool = False,
 ) -> video.Decoder:
     """The input's decoder: the one place a job opens the input with PyAV (checked against ``limits``)."""
     checks = None if limits is None else stream_limits(info, limits)
-    return video.Decoder(
-        path, info, limits=checks, deinterlace=deinterlace
-    )  # the probe's frame rate and time base: one rule
+    # The probe's frame rate and time base: one rule for the whole job.
+    return video.Decoder(path, info, limits=checks, deinterlace=deinterlace, deep=deep)
+
+
+def hdr_of(source: Path, info: MediaInfo, limits: Limits) -> HdrMetadata:
+    """The source's mastering-display and light-level metadata, kept in the output (HDR sources only)."""
+    if info.color_transfer not in HDR_TRANSFERS:
+        return HdrMetadata()
+    return read_hdr(source, timeout_s=limits.probe_timeout_s)
 
 
 def _encoder_opener(
-    decoder: video.Decoder, path: Path, planned: Plan, options: JobOptions
+    decoder: video.Decoder, path: Path, planned: Plan, options: JobOptions, hdr: HdrMetadata
 ) -> Callable[[], video.Encoder]:
     """Opens the encoder on the first frame, when the decoder knows the source's colour."""
 
@@ -155,9 +175,11 @@ def _encoder_opener(
             time_base=decoder.time_base,
             fps=decoder.fps,
             colour=colour,
-            encoder=options.encoder,
+            encoder=planned.encoder,
             crf=options.crf,
             preset=planned.preset,
+            deep=planned.deep,
+            x265_params=tuple(hdr.x265_params()),
         )
 
     return open_encoder
@@ -238,10 +260,11 @@ def run(
     info = info or probe_input(ffprobe, source, limits)
     how = choose(source, info, options.deinterlace, timeout_s=limits.probe_timeout_s, should_stop=stop)
     planned = plan(info, options, upscaler, limits, segment, how)
+    hdr = hdr_of(source, info, limits) if planned.deep else HdrMetadata()
     temps = Temporaries.beside(output_path)
-    decoder = open_decoder(source, info, limits, how)
+    decoder = open_decoder(source, info, limits, how, deep=planned.deep)
     try:
-        opener = _encoder_opener(decoder, temps.video, planned, options)
+        opener = _encoder_opener(decoder, temps.video, planned, options, hdr)
         deadline = answer_timeout(upscaler, (info.frame_width, info.frame_height), limits)
         flow = Flow(
             decoder,

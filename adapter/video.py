@@ -126,8 +126,11 @@ class Decoder:
         *,
         limits: StreamLimits | None = None,
         deinterlace: Deinterlace | None = None,
+        deep: bool = False,
     ) -> None:
         self._limits = limits
+        #: Hand out 16-bit RGB (rgb48) instead of 8-bit: a high-bit-depth source keeps its precision.
+        self._format = "rgb48le" if deep else "rgb24"
         try:
             self._container = av.open(f"file:{Path(path).resolve()}", options=dict(AV_INPUT_OPTIONS))
         except (av.FFmpegError, OSError) as exc:
@@ -169,7 +172,7 @@ class Decoder:
     def frames(
         self, start_pts: int | None = None, end_pts: int | None = None
     ) -> Iterator[tuple[np.ndarray, int]]:
-        """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing.
+        """Yield (RGB frame HxWx3 uint8, or uint16 when deep; pts in ``time_base``), pts strictly increasing.
 
         With bounds (in the source's time base), only pictures whose time lies in ``[start_pts, end_pts)``
         are yielded, each with its own pts: decoding starts at the keyframe at or before ``start_pts``;
@@ -237,7 +240,7 @@ class Decoder:
             log.info("frame size changes from %dx%d to %dx%d; fitted into the first size", *first, *size)
         rgb = self._reformatter.reformat(
             frame,
-            format="rgb24",
+            format=self._format,
             width=target[0],
             height=target[1],
             src_colorspace=self.colour.sws_matrix,
@@ -277,7 +280,9 @@ def resolve_preset(preset: str, encoder: str, device: str) -> str:
     return AUTO_PRESETS.get(device, AUTO_PRESETS["cpu"])
 
 
-def _encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
+def _encoder_options(
+    encoder: str, crf: int, preset: str, x265_params: tuple[str, ...] = ()
+) -> dict[str, str]:
     if encoder == "h264_nvenc":
         presets = {
             "ultrafast": "p1",
@@ -293,7 +298,7 @@ def _encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
         return {"preset": presets.get(preset, preset), "rc": "vbr", "cq": str(crf), "b": "0"}
     options = {"crf": str(crf), "preset": preset}
     if encoder == "libx265":
-        options["x265-params"] = "log-level=error"
+        options["x265-params"] = ":".join(("log-level=error", *x265_params))
     return options
 
 
@@ -312,8 +317,12 @@ class Encoder:
         encoder: str = "libx264",
         crf: int = 18,
         preset: str = "veryfast",
+        deep: bool = False,
+        x265_params: tuple[str, ...] = (),
     ) -> None:
         self._colour = colour
+        # 16-bit RGB in, 10-bit 4:2:0 out (HEVC Main10 with libx265), or 8-bit all the way.
+        self._in_format, self._pix_fmt = ("rgb48le", "yuv420p10le") if deep else ("rgb24", "yuv420p")
         self._time_base = time_base
         try:
             self._container = av.open(str(path), mode="w", format="mp4")
@@ -322,7 +331,7 @@ class Encoder:
         try:
             stream: Any = self._container.add_stream(encoder, rate=fps)
             stream.width, stream.height = width, height
-            stream.pix_fmt = "yuv420p"
+            stream.pix_fmt = self._pix_fmt
             stream.time_base = time_base
             ctx = stream.codec_context
             ctx.time_base = time_base
@@ -331,7 +340,7 @@ class Encoder:
             # The output's pixels are square (contract/sizing.py reaches the display size): say so, so
             # players never guess from an anamorphic source's tags.
             ctx.sample_aspect_ratio = Fraction(1, 1)
-            ctx.options = _encoder_options(encoder, crf, preset)
+            ctx.options = _encoder_options(encoder, crf, preset, x265_params)
             ctx.open()
         except (av.FFmpegError, ValueError) as exc:
             self._container.close()
@@ -340,11 +349,11 @@ class Encoder:
         self._reformatter = VideoReformatter()
 
     def write(self, rgb: np.ndarray, pts: int) -> None:
-        """Encode one frame shown at ``pts`` (in the source time base)."""
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        """Encode one frame (uint8, or uint16 when deep) shown at ``pts`` (in the source time base)."""
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=self._in_format)
         yuv = self._reformatter.reformat(
             frame,
-            format="yuv420p",
+            format=self._pix_fmt,
             dst_colorspace=self._colour.sws_matrix,
             dst_color_range=self._colour.range,
             threads=1,  # the encoder stage is one thread; swscale's own pool only adds hand-offs
