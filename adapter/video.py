@@ -20,6 +20,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from adapter import media
+from adapter.alpha import flatten, has_alpha
 from adapter.deinterlacer import TIME_BASE_FACTOR, Deinterlace, Deinterlacer
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
 from adapter.geometry import fitted_size, letterbox
@@ -39,6 +40,8 @@ MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac",
 TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
 #: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
 log = logging.getLogger(__name__)
+#: The RGBA twin of each RGB format the decoder hands out (alpha is read, then flattened onto black).
+_WITH_ALPHA = {"rgb24": "rgba", "rgb48le": "rgba64le"}
 
 _THREADED_DECODE_PIXELS = 640 * 360
 
@@ -163,6 +166,8 @@ class Decoder:
         self.colour: Colour | None = None
         #: Whether some frames were fitted into the first frame's size (a size change mid-stream).
         self.resized = False
+        #: Whether the pictures had an alpha channel, flattened onto black.
+        self.flattened = False
         self.others = [
             SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
             for s in self._container.streams
@@ -238,15 +243,20 @@ class Decoder:
         if size != first and not self.resized:
             self.resized = True  # adaptive-stream recordings, joined clips: said once per job
             log.info("frame size changes from %dx%d to %dx%d; fitted into the first size", *first, *size)
+        alpha = has_alpha(frame)
+        if alpha and not self.flattened:
+            self.flattened = True
+            log.info("the video has an alpha channel; it is flattened onto black")
         rgb = self._reformatter.reformat(
             frame,
-            format=self._format,
+            format=_WITH_ALPHA[self._format] if alpha else self._format,
             width=target[0],
             height=target[1],
             src_colorspace=self.colour.sws_matrix,
             src_color_range=self.colour.range,
             threads=1,
         ).to_ndarray()
+        rgb = flatten(rgb) if alpha else rgb
         return letterbox(rgb, first)
 
     def _check_timeline(self, elapsed_pts: int, count: int) -> None:

@@ -3,11 +3,13 @@
 Flags are often wrong both ways: broadcast film content flagged interlaced, camcorder footage re-encoded
 with the combing baked into "progressive" frames, old codecs with no flag at all. So ``idet`` looks at
 up to ``SAMPLE_FRAMES`` frames in ``WINDOWS`` windows spread across the file, twice in one pass: at its
-default interlace threshold (1.04) and at a stricter one (1.5). A file flagged progressive is deinterlaced
-only when the strict count says interlaced: very sharp progressive video (ffmpeg's testsrc2 at 176×144)
-fools the default threshold, while combing baked into progressive frames clears 1.5 by far. A file
-flagged interlaced, or not flagged, goes by the default count; where ``idet`` cannot tell (static
-pictures) the flag decides. See tests/contract/test_interlace.py for the cases.
+default interlace threshold (1.04) and at a stricter one (1.5). A file flagged progressive, or not
+flagged at all, is deinterlaced only when the strict count says interlaced: very sharp progressive video
+(ffmpeg's testsrc2 at 176×144, in an AVI with no flag) fools the default threshold, while combing baked
+into progressive frames clears 1.5 by far. Deinterlacing progressive video doubles its frames for
+nothing, so without a flag the stricter evidence is asked for (``field`` or ``frame`` force it). A file
+flagged interlaced goes by the default count; where ``idet`` cannot tell (static pictures) the flag
+decides. See tests/contract/test_interlace.py for the cases.
 """
 
 from __future__ import annotations
@@ -98,11 +100,12 @@ def _verdict(counts: FieldCounts) -> Parity | Literal["unsure"] | None:
 
 def decide(field_order: str | None, votes: FieldVotes) -> Parity | None:
     """The field order to deinterlace with, or None for progressive video (pure: the rule above)."""
-    if field_order == "progressive":
+    flagged = _FLAGS.get(field_order or "")
+    if flagged is None:  # progressive, or no flag: only the strict count overrules it
         verdict = _verdict(votes.strict)
         return None if verdict == "unsure" else verdict
     verdict = _verdict(votes.default)
-    return _FLAGS.get(field_order or "") if verdict == "unsure" else verdict
+    return flagged if verdict == "unsure" else verdict
 
 
 def windows(duration_s: float, fps: float) -> list[float]:

@@ -45,8 +45,10 @@ def _votes(default: FieldCounts, strict: FieldCounts | None = None) -> FieldVote
         ("progressive", _votes(FieldCounts(tff=50), FieldCounts(undetermined=50)), None),
         ("tt", _votes(FieldCounts(progressive=48, undetermined=2)), None),  # film content flagged interlaced
         ("bb", _votes(FieldCounts(undetermined=50)), "bff"),  # idet can't tell (static): the flag decides
-        (None, _votes(FieldCounts(tff=3, bff=20, progressive=2)), "bff"),  # no flag: idet's default count
-        (None, _votes(FieldCounts(tff=2, progressive=1, undetermined=97)), None),  # too few sure frames
+        # No flag: like "progressive", only the strict count overrules it.
+        (None, _votes(FieldCounts(bff=25), FieldCounts(tff=3, bff=20, progressive=2)), "bff"),
+        (None, _votes(FieldCounts(tff=50)), None),
+        (None, _votes(FieldCounts(), FieldCounts(tff=2, progressive=1, undetermined=97)), None),  # too few sure
         ("tb", FieldVotes(), "tff"),  # no counts at all (idet failed): the flag
     ],
 )
@@ -58,10 +60,10 @@ def test_idet_decides_where_it_is_sure_and_the_flag_elsewhere(
 
 def test_resolve_maps_the_option_to_a_mode() -> None:
     interlaced, progressive = _votes(FieldCounts(tff=50)), _votes(FieldCounts(progressive=50))
-    assert resolve("auto", None, interlaced) == ("field", "tff")
-    assert resolve("auto", None, progressive) == ("off", None)
-    assert resolve("off", None, interlaced) == ("off", None)
-    assert resolve("frame", None, interlaced) == ("frame", "tff")
+    assert resolve("auto", "tt", interlaced) == ("field", "tff")
+    assert resolve("auto", "tt", progressive) == ("off", None)
+    assert resolve("off", "tt", interlaced) == ("off", None)
+    assert resolve("frame", "tt", interlaced) == ("frame", "tff")
     assert resolve("field", None, progressive) == ("field", None)  # forced: bwdif reads each frame's flags
 
 
