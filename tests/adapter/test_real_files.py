@@ -27,7 +27,7 @@ CLIPS: dict[str, tuple[str, list[str], int, bool]] = {
     "h263-3gp": ("phone.3gp", ["-c:v", "h263", "-c:a", "aac", "-ar", "16000", "-ac", "1"], 15, True),
     "mjpeg-pcm-avi": ("camera.avi", ["-c:v", "mjpeg", "-q:v", "3", "-c:a", "pcm_s16le"], 25, True),
     "av1-mp4": ("av1.mp4", ["-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac"], 25, True),
-    "full-range-h264": ("fullrange.mp4", ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-c:a", "aac"], 25, True),
+    "full-range-h264": ("full.mp4", ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-c:a", "aac"], 25, True),
     "60fps": ("sixty.mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"], 60, True),
     "prores4444-alpha": (
         "alpha.mov",
