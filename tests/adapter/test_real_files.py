@@ -22,6 +22,9 @@ from tests.fixtures.forged import unbounded_webm
 from tests.fixtures.media import ffprobe
 
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+#: ProRes 4444 whose every pixel is half transparent.
+ALPHA = ["-vf", "format=rgba,colorchannelmixer=aa=0.5", "-c:v", "prores_ks", "-profile:v", "4444",
+         "-pix_fmt", "yuva444p10le"]  # fmt: skip
 #: name → (file name, ffmpeg arguments after the inputs, frame rate, has sound)
 CLIPS: dict[str, tuple[str, list[str], int, bool]] = {
     "h263-3gp": ("phone.3gp", ["-c:v", "h263", "-c:a", "aac", "-ar", "16000", "-ac", "1"], 15, True),
@@ -29,13 +32,7 @@ CLIPS: dict[str, tuple[str, list[str], int, bool]] = {
     "av1-mp4": ("av1.mp4", ["-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac"], 25, True),
     "full-range-h264": ("full.mp4", ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-c:a", "aac"], 25, True),
     "60fps": ("sixty.mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"], 60, True),
-    "prores4444-alpha": (
-        "alpha.mov",
-        ["-vf", "format=rgba,colorchannelmixer=aa=0.5", "-c:v", "prores_ks", "-profile:v", "4444",
-         "-pix_fmt", "yuva444p10le", "-c:a", "pcm_s16le"],
-        25,
-        True,
-    ),  # fmt: skip
+    "prores4444-alpha": ("alpha.mov", [*ALPHA, "-c:a", "pcm_s16le"], 25, True),
 }
 
 
