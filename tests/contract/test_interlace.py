@@ -48,7 +48,7 @@ def _votes(default: FieldCounts, strict: FieldCounts | None = None) -> FieldVote
         # No flag: like "progressive", only the strict count overrules it.
         (None, _votes(FieldCounts(bff=25), FieldCounts(tff=3, bff=20, progressive=2)), "bff"),
         (None, _votes(FieldCounts(tff=50)), None),
-        (None, _votes(FieldCounts(), FieldCounts(tff=2, progressive=1, undetermined=97)), None),  # too few sure
+        (None, _votes(FieldCounts(), FieldCounts(tff=2, progressive=1, undetermined=97)), None),  # unsure
         ("tb", FieldVotes(), "tff"),  # no counts at all (idet failed): the flag
     ],
 )
