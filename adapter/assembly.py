@@ -21,7 +21,7 @@ import av
 from adapter import video
 from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
 from adapter.limits import Limits
-from adapter.pipeline import open_decoder
+from adapter.pipeline import mux_notes, open_decoder
 from adapter.stages import Result, ShouldStop, probe_input
 from contract.catalogue import reason
 from contract.probe import MediaInfo
@@ -151,4 +151,5 @@ def assemble(
                 temp.unlink()
     if info.rotation in (90, 270):
         width, height = height, width
-    return Result(frames, width, height, round(time.monotonic() - started, 3))
+    notes = tuple(mux_notes(info, others))
+    return Result(frames, width, height, round(time.monotonic() - started, 3), notes=notes)

@@ -156,7 +156,8 @@ def _report(args: argparse.Namespace, result: Result, started: float) -> str:
         f"{args.output}: {result.frames} frames, {result.width}x{result.height}, {result.seconds:.2f} s "
         f"({time.monotonic() - started:.1f} s in all, model loading included)"
     )
-    return line + (f"; description cues in {result.vtt}" if result.vtt is not None else "")
+    line += f"; description cues in {result.vtt}" if result.vtt is not None else ""
+    return "\n".join([line, *(f"note: {note}" for note in result.notes)])
 
 
 class Backstop:

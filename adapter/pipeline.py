@@ -26,7 +26,7 @@ from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
 from contract.hdr import read as read_hdr
 from contract.messages import JobOptions
@@ -284,4 +284,38 @@ def run(
         decoder.close()
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
-    return Result(flow.frames_done, planned.width, planned.height, seconds, inferred=flow.inferred)
+    notes = notes_of(info, how, decoder, planned.stored, segment)
+    return Result(flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes)
+
+
+def notes_of(
+    info: MediaInfo,
+    how: Deinterlace | None,
+    decoder: video.Decoder,
+    size: tuple[int, int],
+    segment: Segment | None,
+) -> tuple[Reason, ...]:
+    """What the run changed in the video and why, in the catalogue's words (the job shows them)."""
+    notes: list[Reason] = []
+    if how is not None and how.mode == "field":
+        notes.append(reason("note.deinterlaced_field", fps=round(float(decoder.fps), 3)))
+    elif how is not None:
+        notes.append(reason("note.deinterlaced_frame"))
+    if decoder.resized:
+        notes.append(reason("note.frames_resized", width=size[0], height=size[1]))
+    if decoder.flattened:
+        notes.append(reason("note.alpha_flattened"))
+    if segment is None:  # a segment's mux is the assembly's
+        notes += mux_notes(info, decoder.others)
+    return tuple(notes)
+
+
+def mux_notes(info: MediaInfo, others: list[video.SourceStream]) -> list[Reason]:
+    """What muxing changes: the timeline moved to 0, picture subtitles MP4 cannot carry left out."""
+    notes: list[Reason] = []
+    if info.container_start_s > 0:
+        notes.append(reason("note.timeline_shifted", seconds=round(info.container_start_s, 3)))
+    dropped = sum(1 for s in others if s.kind == "subtitle" and s.codec not in video.TEXT_SUBTITLES)
+    if dropped:
+        notes.append(reason("note.subtitles_dropped", count=dropped))
+    return notes

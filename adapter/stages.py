@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.limits import Limits
 from adapter.media import job_error
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 from contract.media import MediaError
 from contract.messages import DescribeLang, JobOptions
 from contract.messages import Segment as WireSegment
@@ -52,6 +52,8 @@ class Result:
     seconds: float
     inferred: int = 0
     vtt: Path | None = None
+    #: What the run changed in the video and why (deinterlaced, timeline shifted...), for the user.
+    notes: tuple[Reason, ...] = ()
 
 
 class OnProgress(Protocol):

@@ -13,7 +13,7 @@ from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr, model_validator
 
-from contract.catalogue import auth, description, http, job, media, options, quota
+from contract.catalogue import auth, description, http, job, media, note, options, quota
 from contract.catalogue.entry import Entry, Lang, placeholders
 
 LANGUAGES: tuple[str, ...] = get_args(Lang)
@@ -24,7 +24,7 @@ _PARAM_TYPES: dict[type, tuple[type, ...]] = {int: (int,), float: (int, float), 
 
 def _collect() -> dict[str, Entry]:
     merged: dict[str, Entry] = {}
-    for module in (http, options, media, job, description, auth, quota):
+    for module in (http, options, media, job, description, auth, quota, note):
         for code, entry in module.ENTRIES.items():
             if code in merged:
                 raise RuntimeError(f"message code {code!r} is defined twice")

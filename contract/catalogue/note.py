@@ -1,0 +1,36 @@
+"""Catalogue entries of the `note` area: what a job changed in the video, and why (owned by one module)."""
+
+from __future__ import annotations
+
+from contract.catalogue.entry import Entry
+
+ENTRIES: dict[str, Entry] = {
+    "note.deinterlaced_field": Entry(
+        en="The video was interlaced: each field became a frame ({fps} frames/s).",
+        ru="Видео было чересстрочным: каждое поле стало кадром ({fps} кадров/с).",
+        params={"fps": float},
+    ),
+    "note.deinterlaced_frame": Entry(
+        en="The video was interlaced: its fields were joined into whole frames.",
+        ru="Видео было чересстрочным: поля соединены в целые кадры.",
+    ),
+    "note.timeline_shifted": Entry(
+        en="The video started at {seconds} s; it now starts at 0 (sound kept in sync).",
+        ru="Видео начиналось с {seconds} с; теперь оно начинается с 0 (звук синхронен).",
+        params={"seconds": float},
+    ),
+    "note.frames_resized": Entry(
+        en="The frame size changed inside the video; every frame was fitted into {width}x{height}.",
+        ru="Размер кадра менялся внутри видео; все кадры вписаны в {width}x{height}.",
+        params={"width": int, "height": int},
+    ),
+    "note.alpha_flattened": Entry(
+        en="The video had a transparency channel; it was placed on black.",
+        ru="У видео был канал прозрачности; оно положено на чёрный фон.",
+    ),
+    "note.subtitles_dropped": Entry(
+        en="{count} picture-based subtitle track(s) could not be kept in MP4 and were left out.",
+        ru="Субтитры-картинки ({count} дорож.) нельзя сохранить в MP4; они не вошли в результат.",
+        params={"count": int},
+    ),
+}
