@@ -39,7 +39,7 @@ class Item:
 
     def fifo(self) -> tuple[datetime, str, int]:
         """Place within its owner's line: upload time, then segment index."""
-        return (self.created_at, self.job_id, self.index)
+        return (utc(self.created_at), self.job_id, self.index)
 
 
 def waiting(active: Iterable[Job]) -> list[Item]:
