@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from backend.metrics import Metrics
 from contract.topology import TASKS_QUEUE
 from tests.devops.conftest import DEVOPS, by_kind
 
@@ -113,3 +114,21 @@ def test_adapter_grace_outlasts_its_shutdown_grace(k8s_docs: list[dict[str, Any]
     config = by_kind(k8s_docs, "ConfigMap")["vsr-config"]["data"]
     spec = pod_spec(by_kind(k8s_docs, "Deployment")["vsr-adapter"])
     assert spec["terminationGracePeriodSeconds"] > float(config["SHUTDOWN_GRACE_S"])
+
+
+def test_keda_also_scales_on_the_fair_queues_backlog(k8s_docs: list[dict[str, Any]]) -> None:
+    """The tasks waiting in the database (FAIR_QUEUE) reach KEDA through the backend's gauge."""
+    scaled = by_kind(k8s_docs, "ScaledObject")["vsr-adapter"]["spec"]
+    triggers = {trigger["type"]: trigger for trigger in scaled["triggers"]}
+    assert set(triggers) == {"rabbitmq", "prometheus"}, "busy workers (rabbitmq) and the backlog (prometheus)"
+    found = re.fullmatch(r'max\((\w+)\{service="([\w-]+)"\}\)', triggers["prometheus"]["metadata"]["query"])
+    assert found is not None, "max over backend replicas: each reports the same database-wide figure"
+    metric, service = found.groups()
+    exported = {m.name for m in Metrics(lambda: {}).registry.collect()}
+    assert metric == "vsr_tasks_waiting" and metric in exported
+    backend = by_kind(k8s_docs, "Deployment")["vsr-backend"]["spec"]["template"]["metadata"]
+    # devops/prometheus/kubernetes.yml labels each series with the pod's app.kubernetes.io/name as `service`.
+    assert backend["labels"]["app.kubernetes.io/name"] == service
+    assert backend["annotations"]["prometheus.io/scrape"] == "true"
+    assert backend["annotations"]["prometheus.io/path"] == "/metrics"
+    assert float(triggers["prometheus"]["metadata"]["threshold"]) == 1, "one adapter per waiting task"
