@@ -13,6 +13,7 @@ from fastapi import Depends, Query, Request
 
 from contract.catalogue import reason
 
+from .broker import QueueState
 from .db import Job
 from .errors import JobNotFound, Unauthorized
 from .identity import Caller, Identified, UrlSigner, born
@@ -109,14 +110,14 @@ MediaJobDep = Annotated[Job, Depends(get_media_job)]
 def get_viewer(request: Request, settings: SettingsDep, signer: SignerDep, store: StoreDep) -> Viewer:
     """Shows jobs as JSON; in integrated mode their file URLs are signed (media elements send no header)."""
     integrated = settings.AUTH_MODE == "integrated"
-    board = QueueBoard(queue_places(store, settings.fair_weights(), adapters_seen(request)))
+    board = QueueBoard(queue_places(store, settings.fair_weights(), queue_seen(request)))
     return Viewer(settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S, board)
 
 
-def adapters_seen(request: Request) -> Callable[[], int]:
-    """How many adapters consume the task queue, as the outbox last saw it (0 without a broker)."""
+def queue_seen(request: Request) -> Callable[[], QueueState | None]:
+    """The task queue (ready messages, consumers) as the outbox last saw it; None without a broker."""
     outbox: Outbox | None = request.app.state.outbox
-    return lambda: outbox.seen.consumers if outbox is not None else 0
+    return lambda: outbox.seen if outbox is not None else None
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -100,9 +100,9 @@ class Outbox(threading.Thread):
         self._on_waiting = on_waiting
         self._wake = threading.Event()
         self._stop_event = threading.Event()
-        #: Tasks left in the database after the last pass, and the queue as it was seen then.
+        #: Tasks left in the database after the last pass, and the task queue as last seen (None: not yet).
         self._left = 0
-        self.seen = QueueState(ready=0, consumers=0)
+        self.seen: QueueState | None = None
 
     @property
     def connected(self) -> bool:

@@ -70,10 +70,19 @@ def _seconds(frames: int, fps: float | None) -> float | None:
 
 
 def line(
-    active: Sequence[Job], served: Mapping[str, Sequence[datetime]], weights: Mapping[str, int]
-) -> list[Item]:
-    """Every task not started yet, in the order adapters will take them."""
-    return _ready(active) + fairness.order(fairness.waiting(active), served, weights)
+    active: Sequence[Job],
+    served: Mapping[str, Sequence[datetime]],
+    weights: Mapping[str, int],
+    ready: int | None = None,
+) -> tuple[list[Item], list[Item]]:
+    """(tasks adapters already took, tasks not started yet in the order adapters will take them).
+
+    ``ready``: the messages RabbitMQ still holds, as last seen; the published tasks before those were
+    delivered to an adapter that has not reported yet. None: take every published task as ready.
+    """
+    published = _ready(active)
+    taken = len(published) - ready if ready is not None and ready < len(published) else 0
+    return published[:taken], published[taken:] + fairness.order(fairness.waiting(active), served, weights)
 
 
 def places(
@@ -83,23 +92,30 @@ def places(
     *,
     adapters: int,
     fps: Mapping[str, float],
+    ready: int | None = None,
 ) -> dict[str, Place]:
-    """The place of every queued job, by id."""
+    """The place of every queued job, by id (``ready``: the messages RabbitMQ holds, as in ``line``)."""
     speed = _speeds(fps)
-    running = _running_s(active, speed)
+    taken, ahead = line(active, served, weights, ready)
+    running = _running_s(active, speed) + [_task_s(item, speed) for item in taken]
     known = speed("") is not None and None not in running
     free = sorted(s or 0.0 for s in running)
     free += [0.0] * (max(1, adapters) - len(free))
     heapq.heapify(free)
     waiting = {job.id for job in active if job.status == jobs.QUEUED}
     found: dict[str, Place] = {}
-    for position, item in enumerate(line(active, served, weights), start=1):
+    for position, item in enumerate(ahead, start=1):
         start = heapq.heappop(free)
         if item.job_id in waiting and item.job_id not in found:
             found[item.job_id] = Place(position, round(start) if known else None)
-        run = _seconds(item.frames, speed(item.model))
-        heapq.heappush(free, start + (run or 0.0) + TASK_OVERHEAD_S)
+        heapq.heappush(free, start + (_task_s(item, speed) or 0.0))
     return found
+
+
+def _task_s(item: Item, speed: Callable[[str], float | None]) -> float | None:
+    """Seconds a task takes from its start: its frames at its model's speed, plus the start-up cost."""
+    run = _seconds(item.frames, speed(item.model))
+    return None if run is None else run + TASK_OVERHEAD_S
 
 
 def _speeds(fps: Mapping[str, float]) -> Callable[[str], float | None]:

@@ -10,6 +10,7 @@ from typing import Any
 from contract import storage
 
 from . import jobs, places
+from .broker import QueueState
 from .db import Job
 from .identity import UrlSigner, born
 from .schemas import JobOut, Problem, QueueOut, job_out
@@ -54,14 +55,16 @@ class QueueBoard:
 
 
 def queue_places(
-    store: JobStore, weights: Mapping[str, int], adapters: Callable[[], int]
+    store: JobStore, weights: Mapping[str, int], seen: Callable[[], QueueState | None]
 ) -> Callable[[], dict[str, places.Place]]:
-    """Reads what the places depend on: active jobs, the owners' last turns, speeds, adapters seen."""
+    """Reads what the places depend on: active jobs, the owners' last turns, speeds, the task queue seen."""
 
     def load() -> dict[str, places.Place]:
         active = store.active()
         served = store.served({job.owner for job in active}, max(weights.values(), default=1))
-        return places.places(active, served, weights, adapters=adapters(), fps=store.recent_fps())
+        queue = seen()
+        adapters, ready = (queue.consumers, queue.ready) if queue is not None else (0, None)
+        return places.places(active, served, weights, adapters=adapters, fps=store.recent_fps(), ready=ready)
 
     return load
 

@@ -45,6 +45,19 @@ def test_ready_tasks_come_first_then_the_fair_order_with_the_estimate() -> None:
     assert running.id not in found, "a running job has no place"
 
 
+def test_published_tasks_beyond_the_ready_count_are_already_with_an_adapter() -> None:
+    taken = job("a1", "A", 1, published=True)  # delivered; its adapter has not reported progress yet
+    ready = job("a2", "A", 2, published=True)
+    ready.published_at = T0 + timedelta(seconds=3)
+    newcomer = job("b1", "B", 50)
+    found = places([taken, ready, newcomer], {"A": [T0]}, {}, adapters=1, fps={MODEL: 25.0}, ready=1)
+    assert taken.id not in found
+    assert found[ready.id] == Place(1, round(4 + TASK_OVERHEAD_S))
+    assert found[newcomer.id].position == 2
+    unknown = places([taken, ready, newcomer], {"A": [T0]}, {}, adapters=1, fps={}, ready=None)
+    assert [unknown[j.id].position for j in (taken, ready, newcomer)] == [1, 2, 3]
+
+
 def test_several_adapters_share_the_line() -> None:
     line = [job(f"a{i}", "A", i) for i in range(4)]
     found = places(line, {}, {}, adapters=2, fps={MODEL: 50.0})
