@@ -118,6 +118,7 @@ def test_one_adapter_b_behind_twelve_of_a_is_among_the_first_two_started(
         uploaded = created(store, b_job["id"]).created_at  # B's row, committed at the end of its upload
         turns = [job_id for _, _, job_id in turns_after(store, [*a_ids, b_job["id"]], uploaded)]
     started = [job_id for _, job_id, _, _ in starts(stack, uploaded)]
+    print(f"\nstarted after B's upload: {''.join('B' if i == b_job['id'] else 'A' for i in started)}")
     assert set(started) <= {*a_ids, b_job["id"]} and len(started) == len(set(started)), started
     # Turns are per task: at most the one of A's already waiting in RabbitMQ goes before B.
     assert b_job["id"] in started[:2], f"B started as task {started.index(b_job['id']) + 1}: {started}"
@@ -140,6 +141,7 @@ def test_two_adapters_interleave_two_owners_segments(stack: Stack, e2e_clips: Pa
         owner_a = created(store, a_job["id"]).owner
         began = created(store, a_job["id"]).created_at
     seq = ["A" if who == owner_a else "B" for _, who, _ in turns]
+    print(f"\nsegment turns after B's upload: {''.join(seq)}")
     assert "A" in seq and "B" in seq, f"A still had segments waiting when B's upload came: {seq}"
     if seq[:2] == ["A", "A"]:
         seq = seq[1:]  # one of A's may have been in an outbox pass that began before B's row was committed
