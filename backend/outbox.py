@@ -109,11 +109,6 @@ class Outbox(threading.Thread):
         """Whether the publisher's broker connection is open."""
         return self._publisher.connected
 
-    @property
-    def weights(self) -> dict[str, int]:
-        """The operators' weights per owner (``FAIR_WEIGHTS``)."""
-        return dict(self._weights)
-
     def wake(self) -> None:
         """Publish soon (called after a new job is committed, or an adapter event freed a place)."""
         self._wake.set()
