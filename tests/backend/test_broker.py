@@ -289,3 +289,16 @@ def test_the_fair_outbox_keeps_one_task_ready_and_exports_the_backlog(
         assert got is not None and got[0].job_id == ids[0]
         wait_for(lambda: store.get(ids[1]).published, what="the next one, once there is room")
         assert not store.get(ids[2]).published
+
+
+def test_without_the_fair_queue_every_upload_is_published_at_once(
+    settings: Settings, amqp_url: str, clip: Path
+) -> None:
+    settings.AMQP_URL, settings.FAIR_QUEUE = amqp_url, False
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        ids = [upload(client, clip, scale="2")["id"] for _ in range(3)]
+        wait_for(lambda: all(store.get(i).published for i in ids), what="every task published")
+        assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (3, 0)
+        wait_for(lambda: "vsr_tasks_waiting 3.0" in client.get("/metrics").text, what="all 3 ready")
