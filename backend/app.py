@@ -54,6 +54,7 @@ def _event_handler(store: JobStore, metrics: Metrics, root: Path, outbox: Outbox
     def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
         job = store.apply_event(event)
         if job is not None:
+            outbox.wake()  # an adapter took or finished a task: the fair queue may have room
             metrics.events.labels(event.type).inc()
             if job.status == jobs.FAILED and isinstance(event, FailedEvent):
                 metrics.failures.inc()
@@ -153,7 +154,10 @@ def create_app(
     consumer: EventConsumer | None = None
     if broker:
         sender = publisher or Publisher(settings.AMQP_URL)
-        outbox = Outbox(store, sender, poll_s=outbox_poll_s, on_depth=_depth_recorder(sender, metrics))
+        outbox = Outbox(
+            store, sender, poll_s=outbox_poll_s, on_depth=_depth_recorder(sender, metrics),
+            fair=settings.FAIR_QUEUE, weights=settings.fair_weights(), on_waiting=metrics.tasks_waiting.set,
+        )
         handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)
     threads: list[Outbox | EventConsumer] = [t for t in (outbox, consumer) if t is not None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
@@ -23,6 +23,13 @@ from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent,
 from .errors import BrokerUnavailable
 
 log = logging.getLogger(__name__)
+
+
+class QueueState(NamedTuple):
+    """What a passive declare tells about a queue: messages ready (not delivered) and consumers."""
+
+    ready: int
+    consumers: int
 
 
 class Publisher:
@@ -77,6 +84,16 @@ class Publisher:
             self.close()
             raise BrokerUnavailable(f"cannot read queue {queue}: {exc!r}") from exc
         return int(frame.method.message_count)
+
+    def queue_state(self, queue: str = topology.TASKS_QUEUE) -> QueueState:
+        """Ready messages and consumers of ``queue`` (one passive declare), for the fair outbox."""
+        channel = self._open()
+        try:
+            frame = channel.queue_declare(queue, passive=True)
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise BrokerUnavailable(f"cannot read queue {queue}: {exc!r}") from exc
+        return QueueState(ready=int(frame.method.message_count), consumers=int(frame.method.consumer_count))
 
     def pause(self, seconds: float) -> None:
         """Wait while servicing heartbeats on an open connection."""

@@ -59,6 +59,8 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     #: False until RabbitMQ confirmed the task message (the outbox publishes it).
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    #: When the whole-video message was confirmed: one turn of the owner in the fair queue (backend.fairness).
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     model: Mapped[str] = mapped_column(String(64))
     scale: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -117,6 +119,8 @@ class Task(Base):
     end_pts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When this task's message was confirmed: one turn of the job's owner in the fair queue.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     frames_total: Mapped[int] = mapped_column(Integer, default=0)
     frames_done: Mapped[int] = mapped_column(Integer, default=0)
     fps: Mapped[float] = mapped_column(Float, default=0.0)

@@ -6,19 +6,22 @@ caller: another owner's job is the same 404 as a job that does not exist, so ids
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from contract.catalogue import reason
 
+from .broker import QueueState
 from .db import Job
 from .errors import JobNotFound, Unauthorized
 from .identity import Caller, Identified, UrlSigner, born
+from .outbox import Outbox
 from .services import Services
 from .settings import Settings
 from .store import JobStore
-from .views import Viewer
+from .views import QueueBoard, Viewer, queue_places
 
 
 def get_services(request: Request) -> Services:
@@ -104,10 +107,17 @@ def get_media_job(
 MediaJobDep = Annotated[Job, Depends(get_media_job)]
 
 
-def get_viewer(settings: SettingsDep, signer: SignerDep) -> Viewer:
+def get_viewer(request: Request, settings: SettingsDep, signer: SignerDep, store: StoreDep) -> Viewer:
     """Shows jobs as JSON; in integrated mode their file URLs are signed (media elements send no header)."""
     integrated = settings.AUTH_MODE == "integrated"
-    return Viewer(settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S)
+    board = QueueBoard(queue_places(store, settings.fair_weights(), queue_seen(request)))
+    return Viewer(settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S, board)
+
+
+def queue_seen(request: Request) -> Callable[[], QueueState | None]:
+    """The task queue (ready messages, consumers) as the outbox last saw it; None without a broker."""
+    outbox: Outbox | None = request.app.state.outbox
+    return lambda: outbox.seen if outbox is not None else None
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -54,6 +54,12 @@ class Metrics:
             registry=self.registry,
         )
         self.dead_depth.set(-1)
+        self.tasks_waiting = Gauge(
+            "vsr_tasks_waiting",
+            "Tasks waiting for an adapter: unpublished (fair queue) plus ready in vsr.tasks (-1 unknown)",
+            registry=self.registry,
+        )
+        self.tasks_waiting.set(-1)
         self.broker_up = Gauge(
             "vsr_broker_up", "1 when the backend's broker connections are open", registry=self.registry
         )

@@ -27,6 +27,13 @@ class OutputInfo(BaseModel):
     frames: int
 
 
+class QueueOut(BaseModel):
+    """A waiting job's place in the fair queue (1 = next) and about when it starts (None: not known yet)."""
+
+    position: int
+    starts_in_s: int | None
+
+
 class JobOut(BaseModel):
     """A job as the page sees it."""
 
@@ -61,6 +68,8 @@ class JobOut(BaseModel):
     #: Segments the job was cut into (0: it runs as one task) and how many are stored.
     segments: int = 0
     segments_done: int = 0
+    #: Only while the job waits (status ``queued``): its place in the fair queue; else null.
+    queue: QueueOut | None = None
 
 
 class ShareOut(BaseModel):

@@ -76,7 +76,36 @@ class Settings(BaseSettings):
     #: Space- or comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
     TRUSTED_PROXIES: str = ""
 
+    #: The fair queue (docs/operations.md "Fair queue"): owners take turns and only about as many tasks as
+    #: there are adapters wait in RabbitMQ; ``false`` publishes every task at once, in arrival order.
+    FAIR_QUEUE: bool = True
+    #: Operators' weights, ``owner=N,owner=M`` (N turns each round; everyone else 1).
+    FAIR_WEIGHTS: str = ""
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
+
+    @field_validator("FAIR_WEIGHTS")
+    @classmethod
+    def _fair_weights(cls, value: str) -> str:
+        parse_weights(value)
+        return value
+
+    def fair_weights(self) -> dict[str, int]:
+        """``FAIR_WEIGHTS`` as owner → turns per round."""
+        return parse_weights(self.FAIR_WEIGHTS)
+
+
+def parse_weights(text: str) -> dict[str, int]:
+    """``"ownerA=2,ownerB=1"`` → ``{"ownerA": 2, "ownerB": 1}``; ValueError on a malformed entry."""
+    weights: dict[str, int] = {}
+    for entry in text.split(","):
+        if not entry.strip():
+            continue
+        owner, sep, value = entry.rpartition("=")  # an owner id may itself hold "="
+        if not sep or not owner.strip() or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"weight entry {entry.strip()!r} is not owner=N with N >= 1")
+        weights[owner.strip()] = int(value)
+    return weights

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
@@ -143,6 +143,33 @@ class JobStore:
                 .limit(limit)
             )
             return list(session.scalars(query))
+
+    def active(self) -> list[Job]:
+        """Queued and running jobs with their tasks, oldest first (what the fair queue orders)."""
+        with self._tx() as session:
+            query = select(Job).where(Job.status.in_(jobs.ACTIVE)).order_by(Job.created_at, Job.id)
+            return list(session.scalars(query))
+
+    def served(self, owners: Collection[str], depth: int = 1) -> dict[str, list[datetime]]:
+        """The ``depth`` latest turns (publish times of jobs and tasks) of each owner, newest first."""
+        if not owners:
+            return {}
+        turns = union_all(
+            select(Job.owner.label("owner"), Job.published_at.label("at")).where(
+                Job.owner.in_(owners), Job.published_at.is_not(None)
+            ),
+            select(Job.owner, Task.published_at)
+            .join(Task, Task.job_id == Job.id)
+            .where(Job.owner.in_(owners), Task.published_at.is_not(None)),
+        ).subquery()
+        rank = func.row_number().over(partition_by=turns.c.owner, order_by=turns.c.at.desc())
+        ranked = select(turns.c.owner, turns.c.at, rank.label("n")).subquery()
+        query = select(ranked.c.owner, ranked.c.at).where(ranked.c.n <= depth).order_by(ranked.c.n)
+        found: dict[str, list[datetime]] = {}
+        with self._tx() as session:
+            for owner, at in session.execute(query):
+                found.setdefault(owner, []).append(at)
+        return found
 
     def counts(self) -> dict[str, int]:
         """Number of jobs in each status (every status present)."""

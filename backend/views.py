@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contract import storage
 
+from . import jobs, places
+from .broker import QueueState
 from .db import Job
 from .identity import UrlSigner, born
-from .schemas import JobOut, Problem, job_out
+from .schemas import JobOut, Problem, QueueOut, job_out
+from .store import JobStore
 
 #: Documented error replies of the routes that look up a job or one of its files.
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such job or file"}}
@@ -33,6 +37,38 @@ def preview_path(root: Path, job: Job, which: str) -> Path | None:
     return stored(root, key or storage.preview_key(job.id, which))
 
 
+class QueueBoard:
+    """Queue places of the waiting jobs, loaded once per request, on the first waiting job shown."""
+
+    def __init__(self, load: Callable[[], Mapping[str, places.Place]]) -> None:
+        self._load = load
+        self._places: Mapping[str, places.Place] | None = None
+
+    def __call__(self, job: Job) -> QueueOut | None:
+        """The job's place, or None when it is not waiting."""
+        if job.status != jobs.QUEUED:
+            return None
+        if self._places is None:
+            self._places = self._load()
+        place = self._places.get(job.id)
+        return None if place is None else QueueOut(position=place.position, starts_in_s=place.starts_in_s)
+
+
+def queue_places(
+    store: JobStore, weights: Mapping[str, int], seen: Callable[[], QueueState | None]
+) -> Callable[[], dict[str, places.Place]]:
+    """Reads what the places depend on: active jobs, the owners' last turns, speeds, the task queue seen."""
+
+    def load() -> dict[str, places.Place]:
+        active = store.active()
+        served = store.served({job.owner for job in active}, max(weights.values(), default=1))
+        queue = seen()
+        adapters, ready = (queue.consumers, queue.ready) if queue is not None else (0, None)
+        return places.places(active, served, weights, adapters=adapters, fps=store.recent_fps(), ready=ready)
+
+    return load
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Turns jobs into their JSON; with a signer, every file URL is a signed one valid for ``ttl_s``."""
@@ -40,6 +76,8 @@ class Viewer:
     root: Path
     signer: UrlSigner | None = None
     ttl_s: int = 3600
+    #: Fills ``queue`` of waiting jobs (absent: always null).
+    queue: QueueBoard | None = None
 
     def __call__(self, job: Job) -> JobOut:
         """The job JSON, with preview URLs only for stills that exist."""
@@ -48,7 +86,10 @@ class Viewer:
         def link(path: str) -> str:
             return path if signer is None else signer.sign(path, born(job), ttl_s)
 
-        return job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
+        out = job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
+        if self.queue is not None:
+            out.queue = self.queue(job)
+        return out
 
 
 def view(root: Path, job: Job) -> JobOut:

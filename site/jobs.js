@@ -21,6 +21,15 @@ function expectedOutput(job) {
 }
 
 /** "ru" → "русский" in the page language; an unknown code is shown as it is. */
+/** A waiting job's place: «Вы 3-й в очереди, начнётся через ≈ 4 мин» (docs/api.md "Queue place"). */
+function queueText(queue) {
+  if (!queue) return t("job.waiting");
+  const n = queue.position;
+  if (queue.starts_in_s == null) return t("job.queue", { n });
+  if (queue.starts_in_s < 5) return t("job.queue.soon", { n });
+  return t("job.queue.eta", { n, time: fmt.duration(queue.starts_in_s) });
+}
+
 function langName(code) {
   const key = `lang.name.${code}`;
   const name = t(key);
@@ -182,7 +191,7 @@ class JobCard {
     this.text(".job-eta", running && job.eta_s != null ? t("job.eta", { time: fmt.duration(job.eta_s) }) : "");
     let frames = "";
     if (running && job.frames_total) frames = t("job.frames", { done: job.frames_done, total: job.frames_total });
-    if (job.status === "queued") frames = t("job.waiting");
+    if (job.status === "queued") frames = queueText(job.queue);
     if (done) frames = t("job.finished", { frames: job.output?.frames || job.frames_total });
     this.text(".job-frames", frames);
     q(".job-stats").hidden = !(active || done);

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.broker import EventConsumer, Publisher
+from backend.broker import EventConsumer, Publisher, QueueState
 from backend.errors import BrokerUnavailable
 from backend.settings import Settings
 from contract import amqp, topology
@@ -185,14 +185,18 @@ def test_outbox_publishes_after_the_broker_was_unreachable(
         wait_for(
             lambda: store.get(job_id).published, timeout=30, what="the outbox to publish after the outage"
         )
-        got = get_task(amqp_url)
-        assert got is not None and got[0].job_id == job_id
-        # A cancelled job that never reached the broker is not published afterwards.
+        assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (1, 0)
+        # A cancelled job that never reached the broker is not published afterwards. While the first task
+        # is ready and nothing consumes, the fair queue has no room: the second one cannot slip out through
+        # a proxied connection that outlives the proxy's stop before the cancel lands.
         broker_proxy.stop()
         second = upload(client, clip, scale="2")["id"]
         assert client.delete(f"/api/jobs/{second}").json()["status"] == "cancelled"
         broker_proxy.start()
         wait_for(lambda: client.get("/readyz").status_code == 200, timeout=30, what="reconnect")
+        got = get_task(amqp_url)
+        assert got is not None and got[0].job_id == job_id
+        threading.Event().wait(1.0)  # outbox passes (every 0.2 s) with room again
         assert not store.get(second).published and get_task(amqp_url) is None
 
 
@@ -247,3 +251,54 @@ def test_dead_lettered_task_fails_the_job_and_stays_in_the_dead_queue(
         assert (job["error_code"], job["error_params"]) == ("job.gave_up", {"attempts": attempts})
         assert job["error"] == f"Gave up after {attempts} attempts: every one ended without a result."
         assert queue_counts(amqp_url, topology.DEAD_QUEUE)[0] == 1
+
+
+def test_queue_state_counts_ready_messages_and_consumers(amqp_url: str) -> None:
+    publisher = Publisher(amqp_url)
+    message = JobMessage(
+        job_id="e" * 32, input_key=f"jobs/{'e' * 32}/input.mp4", output_key=f"jobs/{'e' * 32}/output.mp4"
+    )
+    connection, channel = channel_for(amqp_url)
+    try:
+        assert publisher.queue_state() == QueueState(ready=0, consumers=0)
+        publisher.publish(message)
+        publisher.publish(message)
+        assert publisher.queue_state() == QueueState(ready=2, consumers=0)
+        channel.basic_qos(prefetch_count=1)  # as an adapter: one unacked delivery at a time
+        channel.basic_consume(topology.TASKS_QUEUE, lambda *_: None)
+        wait_for(lambda: publisher.queue_state() == QueueState(ready=1, consumers=1), what="one delivered")
+    finally:
+        connection.close()
+        publisher.close()
+
+
+def test_the_fair_outbox_keeps_one_task_ready_and_exports_the_backlog(
+    settings: Settings, amqp_url: str, clip: Path
+) -> None:
+    settings.AMQP_URL = amqp_url
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        ids = [upload(client, clip, scale="2")["id"] for _ in range(3)]
+        wait_for(lambda: store.get(ids[0]).published, what="the first task")
+        wait_for(lambda: "vsr_tasks_waiting 3.0" in client.get("/metrics").text, what="the backlog gauge")
+        # No adapter consumes: one ready message (scale from zero), the rest wait in the database.
+        assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (1, 0)
+        assert [store.get(i).published for i in ids] == [True, False, False]
+        got = get_task(amqp_url)
+        assert got is not None and got[0].job_id == ids[0]
+        wait_for(lambda: store.get(ids[1]).published, what="the next one, once there is room")
+        assert not store.get(ids[2]).published
+
+
+def test_without_the_fair_queue_every_upload_is_published_at_once(
+    settings: Settings, amqp_url: str, clip: Path
+) -> None:
+    settings.AMQP_URL, settings.FAIR_QUEUE = amqp_url, False
+    app = create_app(settings, outbox_poll_s=0.2)
+    store = app.state.services.store
+    with TestClient(app) as client:
+        ids = [upload(client, clip, scale="2")["id"] for _ in range(3)]
+        wait_for(lambda: all(store.get(i).published for i in ids), what="every task published")
+        assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (3, 0)
+        wait_for(lambda: "vsr_tasks_waiting 3.0" in client.get("/metrics").text, what="all 3 ready")

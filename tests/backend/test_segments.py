@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from backend import jobs
 from backend.app import create_app
+from backend.broker import QueueState
 from backend.db import Job, make_engine, make_sessions
 from backend.errors import BrokerUnavailable
 from backend.outbox import Outbox, task_message
@@ -187,8 +188,8 @@ class RecordingPublisher:
     def publish(self, message: JobMessage) -> None:
         self.sent.append(message)
 
-    def queue_depth(self) -> int:
-        return 0
+    def queue_state(self) -> QueueState:
+        return QueueState(ready=0, consumers=3)  # three free adapters: room for every segment
 
     def pause(self, seconds: float) -> None:
         return None
@@ -219,7 +220,7 @@ def test_outbox_publishes_every_segment_then_the_assembly_once(store: JobStore) 
     publisher = RecordingPublisher()
     outbox = Outbox(store, publisher)
     planned = [t.frames_total for t in job.tasks]
-    assert outbox.publish_pending() == 1
+    assert outbox.publish_pending() == 3, "one message per segment"
     assert [m.segment.frames for m in publisher.sent if m.segment] == planned, "the plan travels"
     assert [(m.kind, m.segment.index if m.segment else None, m.output_key) for m in publisher.sent] == [
         ("segment", i, segment_key(job.id, i)) for i in range(3)

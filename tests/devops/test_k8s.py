@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from backend.metrics import Metrics
 from contract.topology import TASKS_QUEUE
 from tests.devops.conftest import DEVOPS, by_kind
 
@@ -21,10 +22,16 @@ def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
 def test_every_kind_is_there(k8s_docs: list[dict[str, Any]]) -> None:
     kinds = {(doc["kind"], doc["metadata"]["name"]) for doc in k8s_docs}
     assert {
-        ("Deployment", "vsr-adapter"), ("Deployment", "vsr-backend"), ("Deployment", "vsr-triton"),
-        ("Service", "vsr-backend"), ("Service", "vsr-triton"), ("RabbitmqCluster", "vsr-rabbitmq"),
-        ("ScaledObject", "vsr-adapter"), ("TriggerAuthentication", "vsr-rabbitmq-keda"),
-        ("PersistentVolumeClaim", "vsr-storage"), ("ConfigMap", "vsr-config"),
+        ("Deployment", "vsr-adapter"),
+        ("Deployment", "vsr-backend"),
+        ("Deployment", "vsr-triton"),
+        ("Service", "vsr-backend"),
+        ("Service", "vsr-triton"),
+        ("RabbitmqCluster", "vsr-rabbitmq"),
+        ("ScaledObject", "vsr-adapter"),
+        ("TriggerAuthentication", "vsr-rabbitmq-keda"),
+        ("PersistentVolumeClaim", "vsr-storage"),
+        ("ConfigMap", "vsr-config"),
     } <= kinds
 
 
@@ -93,8 +100,10 @@ def test_broker_names_line_up(k8s_docs: list[dict[str, Any]]) -> None:
     for name in ("vsr-adapter", "vsr-backend"):
         container = pod_spec(by_kind(k8s_docs, "Deployment")[name])["containers"][0]
         env = {item["name"]: item for item in container["env"]}
-        assert re.fullmatch(rf"amqp://\$\(RABBITMQ_USERNAME\):\$\(RABBITMQ_PASSWORD\)@{cluster}:5672/%2F",
-                            env["AMQP_URL"]["value"])
+        assert re.fullmatch(
+            rf"amqp://\$\(RABBITMQ_USERNAME\):\$\(RABBITMQ_PASSWORD\)@{cluster}:5672/%2F",
+            env["AMQP_URL"]["value"],
+        )
         assert env["RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret
 
 
@@ -126,3 +135,21 @@ def test_triton_and_adapter_probes(k8s_docs: list[dict[str, Any]]) -> None:
     config = by_kind(k8s_docs, "ConfigMap")["vsr-config"]["data"]
     ports = {p["name"]: p["containerPort"] for p in adapter["ports"]}
     assert str(ports["metrics"]) == config.get("ADAPTER_METRICS_PORT", "9108")
+
+
+def test_keda_also_scales_on_the_fair_queues_backlog(k8s_docs: list[dict[str, Any]]) -> None:
+    """The tasks waiting in the database (FAIR_QUEUE) reach KEDA through the backend's gauge."""
+    scaled = by_kind(k8s_docs, "ScaledObject")["vsr-adapter"]["spec"]
+    triggers = {trigger["type"]: trigger for trigger in scaled["triggers"]}
+    assert set(triggers) == {"rabbitmq", "prometheus"}, "busy workers (rabbitmq) and the backlog (prometheus)"
+    found = re.fullmatch(r'max\((\w+)\{service="([\w-]+)"\}\)', triggers["prometheus"]["metadata"]["query"])
+    assert found is not None, "max over backend replicas: each reports the same database-wide figure"
+    metric, service = found.groups()
+    exported = {m.name for m in Metrics(lambda: {}).registry.collect()}
+    assert metric == "vsr_tasks_waiting" and metric in exported
+    backend = by_kind(k8s_docs, "Deployment")["vsr-backend"]["spec"]["template"]["metadata"]
+    # devops/prometheus/kubernetes.yml labels each series with the pod's app.kubernetes.io/name as `service`.
+    assert backend["labels"]["app.kubernetes.io/name"] == service
+    assert backend["annotations"]["prometheus.io/scrape"] == "true"
+    assert backend["annotations"]["prometheus.io/path"] == "/metrics"
+    assert float(triggers["prometheus"]["metadata"]["threshold"]) == 1, "one adapter per waiting task"

@@ -506,3 +506,24 @@ def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab]
     assert "Ваши видео занимают 900 из 1000 байт; удалите часть" in message.inner_text()
     assert "закончилось место" not in message.inner_text(), "the creator's quota is not the server's disk"
     assert [e for e in tab.console.errors if "status of 429" not in e and "status of 507" not in e] == []
+
+
+def test_a_waiting_job_shows_its_queue_place_in_both_languages(open_tab: Callable[..., Tab]) -> None:
+    placed, unknown, next_one, old = "b" * 32, "c" * 32, "1" * 32, "2" * 32
+    api = FakeApi(SITE)
+    api.jobs = [
+        job(placed, "queued", queue={"position": 3, "starts_in_s": 240}),
+        job(unknown, "queued", queue={"position": 2, "starts_in_s": None}),
+        job(next_one, "queued", queue={"position": 1, "starts_in_s": 0}),
+        job(old, "queued"),  # a backend without the fair queue sends no place
+    ]
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.wait_for_selector(f'.job[data-id="{old}"]')
+    assert "Вы 3-й в очереди, начнётся через ≈ 4 мин" in card(page, placed).inner_text()
+    assert "Вы 2-й в очереди" in card(page, unknown).inner_text()
+    assert "начнётся вот-вот" in card(page, next_one).inner_text()
+    assert "Ждёт свободного обработчика" in card(page, old).inner_text()
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert "Number 3 in the queue, starts in ≈ 4 min" in card(page, placed).inner_text()
+    assert tab.console.errors == []
