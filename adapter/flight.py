@@ -143,6 +143,7 @@ class Flight:
             height=result.height,
             seconds=result.seconds,
             segment=job.segment.index if job.segment is not None else None,
+            notes=list(result.notes),
         )
 
     def decide(self, delivery_limit: int) -> Decision:

@@ -133,6 +133,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         height=options.height,
         upscale=options.upscale,
         describe=options.describe,
+        deinterlace=options.deinterlace,
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,

@@ -92,6 +92,10 @@ class Job(Base):
     output_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The upload's deinterlace option (``contract.interlace``); rows from before it were never deinterlaced.
+    deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
+    #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
+    notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: Wall time the adapter spent on the job (from the done event).
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

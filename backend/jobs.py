@@ -123,6 +123,7 @@ def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
     task.status = DONE
     task.frames_done = task.frames_total = event.frames
     task.fps = 0.0
+    add_notes(job, event)
     # job.seconds sums the segments' processing seconds until the assembly adds its own (speed sample).
     job.seconds = (job.seconds or 0.0) + max(event.seconds, 0.0)
     _sum_segments(job, now)
@@ -188,10 +189,21 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_width = event.width
     job.output_height = event.height
     job.output_frames = event.frames
+    add_notes(job, event)
     # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.
     job.seconds = event.seconds + ((job.seconds or 0.0) if assembly is not None else 0.0)
     job.fps = event.frames / job.seconds if job.seconds > 0 else job.fps
     return True
+
+
+def add_notes(job: Job, event: DoneEvent) -> None:
+    """Keep the notes of a done event (each once: every segment says it was deinterlaced)."""
+    notes = list(job.notes or [])
+    for note in event.notes:
+        entry = note.model_dump()
+        if entry not in notes:
+            notes.append(entry)
+    job.notes = notes or None
 
 
 def _note_failure(job: Job, event: FailedEvent) -> bool:

@@ -7,6 +7,7 @@ from fractions import Fraction
 from pydantic import ValidationError
 
 from contract.catalogue import reason
+from contract.interlace import DEINTERLACE_OPTIONS, DeinterlaceOption, deinterlace_option
 from contract.limits import MAX_OUTPUT_HEIGHT, MIN_OUTPUT_HEIGHT
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions
 from contract.models import DEFAULT_MODEL, MODELS
@@ -45,11 +46,19 @@ def _language(fields: dict[str, str]) -> str | None:
     return text
 
 
+def _deinterlace(fields: dict[str, str]) -> DeinterlaceOption:
+    option = deinterlace_option(fields.get("deinterlace", "").strip().lower() or "auto")
+    if option is None:
+        raise InvalidRequest(reason("options.bad_deinterlace", choices=", ".join(DEINTERLACE_OPTIONS)))
+    return option
+
+
 def parse_options(fields: dict[str, str]) -> JobOptions:
     """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
 
     ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
-    upscaling, the model and size fields are ignored.
+    upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
+    ``frame`` or ``field``.
     """
     upscale, describe = _flag(fields, "upscale", True), _language(fields)
     if not upscale and describe is None:
@@ -69,7 +78,9 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
     if scale is None and height is None:
         scale = MODELS[model]
     try:
-        return JobOptions(model=model, scale=scale, height=height, describe=describe)
+        return JobOptions(
+            model=model, scale=scale, height=height, describe=describe, deinterlace=_deinterlace(fields)
+        )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from contract import amqp
+from contract.interlace import deinterlace_option
 from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
 from contract.storage import output_key, segment_key
 
@@ -70,6 +71,7 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             height=job.height,
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
+            deinterlace=deinterlace_option(job.deinterlace) or "off",
         ),
     )
 

@@ -27,6 +27,13 @@ class OutputInfo(BaseModel):
     frames: int
 
 
+class NoteOut(BaseModel):
+    """Something the run changed in the video and why: a catalogue code and parameters the page words."""
+
+    code: str
+    params: dict[str, int | float | str] = {}
+
+
 class QueueOut(BaseModel):
     """A waiting job's place in the fair queue (1 = next) and about when it starts (None: not known yet)."""
 
@@ -70,6 +77,10 @@ class JobOut(BaseModel):
     segments_done: int = 0
     #: Only while the job waits (status ``queued``): its place in the fair queue; else null.
     queue: QueueOut | None = None
+    #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
+    deinterlace: str = "auto"
+    #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
+    notes: list[NoteOut] = []
 
 
 class ShareOut(BaseModel):
@@ -170,4 +181,6 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         source_url=link(f"{base}/source"),
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
+        deinterlace=job.deinterlace,
+        notes=[NoteOut.model_validate(note) for note in job.notes or []],
     )

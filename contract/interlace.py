@@ -27,6 +27,12 @@ Parity = Literal["tff", "bff"]
 DeinterlaceOption = Literal["auto", "off", "frame", "field"]
 DEINTERLACE_OPTIONS: tuple[DeinterlaceOption, ...] = ("auto", "off", "frame", "field")
 
+
+def deinterlace_option(text: str) -> DeinterlaceOption | None:
+    """The option a word names (``auto``, ``off``, ``frame``, ``field``), or None."""
+    return next((option for option in DEINTERLACE_OPTIONS if option == text), None)
+
+
 SAMPLE_FRAMES = 200
 WINDOWS = 4
 #: idet's own default, and the stricter one that must agree before a "progressive" flag is overruled.

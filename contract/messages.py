@@ -165,6 +165,8 @@ class DoneEvent(_Message):
     seconds: float = Field(ge=0)
     #: Set when one segment file is stored (the job is done only with the assembly's event).
     segment: int | None = Field(default=None, ge=0)
+    #: What the run changed in the video and why (deinterlaced, timeline shifted...), for the job's page.
+    notes: list[Reason] = []
     ts: float = Field(default_factory=time.time)
 
 

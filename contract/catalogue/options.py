@@ -24,6 +24,11 @@ ENTRIES: dict[str, Entry] = {
         ru="Язык тифлокомментария должен быть одним из: {choices} — или пустым.",
         params={"choices": str},
     ),
+    "options.bad_deinterlace": Entry(
+        en="Deinterlacing must be one of {choices}.",
+        ru="Устранение чересстрочности должно быть одним из: {choices}.",
+        params={"choices": str},
+    ),
     "options.unknown_model": Entry(
         en="There is no model “{model}”; choose one of {choices}.",
         ru="Модели «{model}» нет; выберите одну из: {choices}.",

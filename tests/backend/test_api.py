@@ -151,8 +151,11 @@ def test_non_video_is_415_and_leaves_nothing(
 
 
 def test_not_multipart_is_415(client: TestClient) -> None:
-    problem(client.post("/api/jobs", content=b"{}", headers={"Content-Type": "application/json"}), 415,
-            "http.not_multipart")
+    problem(
+        client.post("/api/jobs", content=b"{}", headers={"Content-Type": "application/json"}),
+        415,
+        "http.not_multipart",
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,6 +171,7 @@ def test_not_multipart_is_415(client: TestClient) -> None:
         {"upscale": "maybe"},
         {"upscale": "false"},
         {"upscale": "false", "describe": ""},
+        {"deinterlace": "maybe"},
     ],
 )
 def test_bad_options_are_422_with_an_options_code_and_leave_nothing(
@@ -248,6 +252,24 @@ def test_describe_and_upscale_options(client: TestClient, clip: Path) -> None:
 
     options = [task_message(store.get(job["id"])).options for job in (both, alone, plain)]
     assert [(o.upscale, o.describe) for o in options] == [(True, "ru"), (False, "en"), (True, None)]
+
+
+def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient, clip: Path) -> None:
+    jobs = [
+        upload(client, clip),
+        upload(client, clip, deinterlace="FIELD"),
+        upload(client, clip, deinterlace="off"),
+    ]
+    assert [job["deinterlace"] for job in jobs] == ["auto", "field", "off"]
+    assert all(job["notes"] == [] for job in jobs)
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    from backend.outbox import task_message
+
+    assert [task_message(store.get(job["id"])).options.deinterlace for job in jobs] == [
+        "auto",
+        "field",
+        "off",
+    ]
 
 
 def test_vtt_of_a_described_job_is_served_as_text_vtt(

@@ -18,11 +18,12 @@ from backend.outbox import Outbox, task_message
 from backend.segments import cuts, plan
 from backend.settings import Settings
 from backend.store import JobStore
+from contract.catalogue import reason
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
 from contract.probe import keyframes
 from contract.storage import output_key, segment_key
 from tests.backend.conftest import DATABASES, upload
-from tests.backend.test_jobs import new_job
+from tests.backend.test_jobs import T0, new_job
 from tests.fixtures.media import make_gop_clip
 
 TB = Fraction(1, 12800)
@@ -378,3 +379,17 @@ def test_a_segmented_jobs_speed_sample_is_frames_over_all_its_tasks_seconds(stor
     assert done is not None and done.status == jobs.DONE
     assert done.fps == pytest.approx(750 / 3.1), "not 750 / 0.1 (the assembly's seconds alone)"
     assert store.recent_fps() == {job.model: pytest.approx(750 / 3.1, abs=0.01)}
+
+
+def test_notes_of_every_segment_and_the_assembly_are_kept_once() -> None:
+    job = segmented(count=2)
+    field = reason("note.deinterlaced_field", fps=50.0)
+    shifted = reason("note.timeline_shifted", seconds=11.4)
+    for index in (0, 1, 1):  # a redelivered segment says it again
+        jobs.apply_event(job, seg_done(index).model_copy(update={"notes": [field]}), T0)
+    assembled = DoneEvent(
+        job_id=job.id, output_key=output_key(job.id), frames=500, width=704, height=576, seconds=2.0,
+        notes=[shifted],
+    )  # fmt: skip
+    assert jobs.apply_event(job, assembled, T0)
+    assert job.notes == [field.model_dump(), shifted.model_dump()]
