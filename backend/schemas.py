@@ -27,6 +27,22 @@ class OutputInfo(BaseModel):
     frames: int
 
 
+class RetryOut(BaseModel):
+    """A retry the adapter scheduled: the attempt it will be, of how many, when, and the failure before it.
+
+    ``code``/``params`` are that failure's catalogue reason and ``detail`` its English text; ``infra`` is
+    true while waiting for the model server (not counted as an attempt).
+    """
+
+    attempt: int
+    of: int
+    at: datetime
+    code: str | None
+    params: dict[str, int | float | str] = {}
+    detail: str | None
+    infra: bool = False
+
+
 class JobOut(BaseModel):
     """A job as the page sees it."""
 
@@ -61,6 +77,8 @@ class JobOut(BaseModel):
     #: Segments the job was cut into (0: it runs as one task) and how many are stored.
     segments: int = 0
     segments_done: int = 0
+    #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
+    retry: RetryOut | None = None
 
 
 class ShareOut(BaseModel):
@@ -161,4 +179,20 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         source_url=link(f"{base}/source"),
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
+        retry=retry_out(job),
+    )
+
+
+def retry_out(job: Job) -> RetryOut | None:
+    """The job's scheduled retry while it is still active and the retry has not started."""
+    if job.retry_at is None or job.status not in ("queued", "running") or job.attempt is None:
+        return None
+    return RetryOut(
+        attempt=job.attempt,
+        of=job.attempts or job.attempt,
+        at=_utc(job.retry_at),
+        code=job.retry_code,
+        params=job.retry_params or {},
+        detail=job.retry_error,
+        infra=bool(job.retry_infra),
     )
