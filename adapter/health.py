@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -50,4 +51,12 @@ class TritonHealth:
             )
         except Exception as exc:  # unreachable, refused, deadline exceeded: all mean "not now"
             log.debug("model server not ready: %s", exc)
+            self._drop()
             return False
+
+    def _drop(self) -> None:
+        """Forget the client: a fresh channel connects at once, not after gRPC's reconnect backoff."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()

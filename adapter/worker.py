@@ -304,6 +304,8 @@ class Worker:
             self._pause()
             self.model_ready.clear()
             self.metrics.model_ready.set(0)
+            # The next job connects afresh instead of through a channel stuck in reconnect backoff.
+            self._tools.close()
         log.info(
             "%s: %s (%s)",
             job.label,

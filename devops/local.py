@@ -169,7 +169,9 @@ class Stack:
             self.adapters.append(adapter)
             adapter.start()
         self.backend = self._service("backend", "-m", "backend", DATABASE_URL=str(cfg.database_url),
-                                     BACKEND_PORT=str(cfg.backend_port))
+                                     BACKEND_PORT=str(cfg.backend_port),
+                                     MODEL_READY_URL=(f"{self.triton_http_url}/v2/health/ready"
+                                                      if cfg.with_triton else ""))
         self.backend.start()
         self._wait_backend()
         self._wait_adapters()
