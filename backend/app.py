@@ -20,7 +20,7 @@ from contract import storage, topology
 from contract.messages import AnyEvent, FailedEvent, RetryEvent
 from contract.probe import probe as ffprobe
 
-from . import jobs
+from . import cancels, jobs
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
@@ -43,9 +43,7 @@ def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
         outbox.wake()  # the last segment is done: the assembly task is due
     elif job.status == jobs.FAILED:
         # One segment failed for good: the others would be wasted work; the cancel marker stops them.
-        marker = storage.resolve(root, storage.cancel_marker_key(job.id))
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("failed")
+        cancels.write_marker(root, job.id)
     elif job.status == jobs.DONE:
         shutil.rmtree(storage.resolve(root, storage.segments_dir(job.id)), ignore_errors=True)
 

@@ -55,7 +55,7 @@ def test_model_server_killed_mid_job_jobs_wait_and_finish_once_after_restart(
     first = upload(api, source)
     killed = False
     try:
-        hit_while_running(api, first["id"], triton.kill)
+        hit_while_running(api, first["id"], stack.kill_triton)
         killed = True
         _until("backend /readyz to say the model is down", lambda: _readyz(f"{stack.base_url}/readyz") == 503)
         assert api.get("/readyz").json()["model"] != "ok"
@@ -73,8 +73,8 @@ def test_model_server_killed_mid_job_jobs_wait_and_finish_once_after_restart(
             time.sleep(0.5)
     finally:
         if killed or not triton.alive():
-            triton.restart()
-            _until("Triton to serve the model again", lambda: _triton_ready(stack), timeout=300)
+            stack.restart_triton()  # waits until Triton serves the stack's models again
+            assert _triton_ready(stack)
     for job_id in (first["id"], second["id"]):
         done = wait_job(api, job_id, timeout=300)
         assert done["status"] == "done", done
