@@ -5,8 +5,10 @@ ReasonError (contract.catalogue)         carries a catalogue ``Reason``; ``str(e
 │   ├── PermanentJobError                the input or request is bad; retrying cannot help
 │   │   ├── InvalidInputError              not a video, corrupt, unsupported codec/container, refused protocol
 │   │   └── LimitExceededError             resolution, duration, frame count or output size beyond the limits
-│   └── TransientJobError                the environment failed; the task is requeued up to the delivery limit
-│       ├── InferenceUnavailableError      Triton down, model missing or not ready, call timed out
+│   └── TransientJobError                the environment failed; retried later, up to TASK_ATTEMPTS attempts
+│       ├── InferenceUnavailableError      model missing, a call failed or timed out
+│       │   └── ModelUnavailableError        Triton unreachable or the model not ready: infrastructure, not
+│       │                                    an attempt; retried until INFRA_BUDGET_S of wall-clock time
 │       ├── InferenceStuckError            an inference call passed its deadline and was abandoned
 │       ├── ModelContractError             the served model breaks the model contract (see below)
 │       ├── StorageError                   shared storage not writable/readable
@@ -52,6 +54,10 @@ class TransientJobError(JobError):
 
 class InferenceUnavailableError(TransientJobError):
     """Inference server unreachable, model missing or not ready, or a call timed out."""
+
+
+class ModelUnavailableError(InferenceUnavailableError):
+    """The model server is unreachable or the model is not ready: not the job's fault, not an attempt."""
 
 
 class InferenceStuckError(TransientJobError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from adapter.guard import run_guarded
 from adapter.job import GuardedJob, Stages, Toolbox, Work, execute
 from adapter.limits import Limits
 from adapter.media import storage_full
-from adapter.queue import Action, Decision, decide_failure, decide_success
+from adapter.queue import Action, Decision, RetryPolicy, decide_failure, decide_success, tries_of
 from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
 from contract import storage
@@ -146,13 +147,14 @@ class Flight:
             notes=list(result.notes),
         )
 
-    def decide(self, delivery_limit: int) -> Decision:
-        """Ack, requeue or dead-letter: a shutdown interrupt requeues, a user's cancel acks."""
+    def decide(self, policy: RetryPolicy, now: float) -> Decision:
+        """Ack, retry or dead-letter: a shutdown interrupt requeues, a user's cancel acks."""
         if self.error is None:
             return decide_success()
         if isinstance(self.error, JobCancelled) and self.interrupt.is_set() and not self.stop.cancelled:
             return Decision(Action.REQUEUE, None, "worker shutting down", "requeued")
-        return for_part(self.job, decide_failure(self.job.job_id, self.error, self.count, delivery_limit))
+        tries = tries_of(self.props.headers)
+        return for_part(self.job, decide_failure(self.job.job_id, self.error, tries, policy, now))
 
 
 def work_of(job: JobMessage, files: JobFiles, limits: Limits | None) -> Work:
@@ -181,4 +183,4 @@ def for_part(job: JobMessage, decision: Decision) -> Decision:
     event = decision.event
     if event is not None:
         event = event.model_copy(update={"reason": reason, "segment": segment.index if segment else None})
-    return Decision(decision.action, event, reason, decision.outcome)
+    return dataclasses.replace(decision, event=event, reason=reason)

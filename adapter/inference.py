@@ -22,12 +22,18 @@ from adapter.errors import (
     InferenceUnavailableError,
     InvalidInputError,
     ModelContractError,
+    ModelUnavailableError,
 )
 from adapter.watchdog import Watchdog
 from contract.catalogue import reason
 from contract.messages import MODELS
 
 log = logging.getLogger(__name__)
+
+#: gRPC statuses of a call that never reached a serving model (server down, restarting, unreachable).
+UNAVAILABLE_STATUSES = frozenset({"StatusCode.UNAVAILABLE"})
+#: Seconds the look at the model's readiness after a failed call may take.
+HEALTH_TIMEOUT_S = 2.0
 
 
 @runtime_checkable
@@ -157,7 +163,7 @@ class TritonUpscaler:
         try:
             self._client = grpcclient.InferenceServerClient(url)
         except Exception as exc:
-            raise InferenceUnavailableError(reason("job.triton_unreachable", url=url)) from exc
+            raise ModelUnavailableError(reason("job.triton_unreachable", url=url)) from exc
         self.max_batch = self._check_contract()  # also sets ``device`` from the served config
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -167,12 +173,23 @@ class TritonUpscaler:
             return fn(*args, client_timeout=self._timeout, **kwargs)
         except InferenceServerException as exc:
             why = reason("job.triton_call_failed", call=what, detail=str(exc.message()))
+            if self._server_gone(exc):
+                raise ModelUnavailableError(why) from exc
             raise InferenceUnavailableError(why) from exc
+
+    def _server_gone(self, exc: Any) -> bool:
+        """Whether a failed call means the server (or the model) is down, not that this call failed."""
+        if str(exc.status()) in UNAVAILABLE_STATUSES:
+            return True
+        try:  # e.g. a timeout: a short look tells a dead server from a slow call
+            return not self._client.is_model_ready(self.model, client_timeout=HEALTH_TIMEOUT_S)
+        except Exception:
+            return True
 
     def _check_contract(self) -> int:
         """Compare the served model's metadata and config with the model contract; returns max_batch_size."""
         if not self._call("readiness check", self._client.is_model_ready, self.model):
-            raise InferenceUnavailableError(reason("job.model_not_ready", model=self.model))
+            raise ModelUnavailableError(reason("job.model_not_ready", model=self.model))
         meta = self._call("metadata", self._client.get_model_metadata, self.model, as_json=True)
         config = self._call("config", self._client.get_model_config, self.model, as_json=True)["config"]
         batch = int(config.get("max_batch_size", 0))

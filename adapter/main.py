@@ -11,7 +11,8 @@ from types import FrameType
 from adapter import pipeline
 from adapter.assembly import assemble
 from adapter.description import build_describer, describe
-from adapter.errors import InferenceUnavailableError, ModelContractError
+from adapter.errors import InferenceUnavailableError, ModelContractError, ModelUnavailableError
+from adapter.health import AlwaysReady, ModelHealth, TritonHealth
 from adapter.inference import make_upscaler
 from adapter.job import Stages
 from adapter.metrics import Metrics
@@ -48,9 +49,16 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
         ),
     )
     config = WorkerConfig.from_settings(settings)
-    worker = Worker(config, stages, metrics)
-    # Fail at start-up, not on the first job, when the model is missing or breaks its contract.
-    worker.preload(DEFAULT_MODEL)
+    health: ModelHealth = AlwaysReady()
+    if settings.uses_triton and settings.triton_url is not None:
+        health = TritonHealth(settings.triton_url, DEFAULT_MODEL)
+    worker = Worker(config, stages, metrics, health)
+    # Fail at start-up, not on the first job, when the model is missing or breaks its contract; a model
+    # server that is down is waited for instead (the worker consumes only once it is ready).
+    try:
+        worker.preload(DEFAULT_MODEL)
+    except ModelUnavailableError as exc:
+        log.warning("model server unavailable at start (%s); waiting for it", exc)
     if settings.DESCRIPTION_CAPTIONER_ONNX is None and not settings.DESCRIPTION_DETECTOR_ONNX.is_file():
         # Not fatal: upscaling works without it; description jobs fail (retried) with the reason.
         log.warning(
@@ -70,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelContractError, InferenceUnavailableError) as exc:
         print(f"adapter: {exc}", file=sys.stderr)
         return 2
-    metrics.serve(settings.ADAPTER_METRICS_PORT)
+    metrics.serve(settings.ADAPTER_METRICS_PORT, worker.ready)
     signals = 0
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

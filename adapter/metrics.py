@@ -1,11 +1,23 @@
-"""Prometheus metrics of one adapter: jobs by outcome, throughput, inference latency, failures."""
+"""Prometheus metrics of one adapter (jobs by outcome, throughput, inference latency, failures) and its
+HTTP port: ``/metrics`` and ``/readyz`` (200 only while the worker takes tasks with the model ready).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 
 class Metrics:
@@ -35,15 +47,50 @@ class Metrics:
         )
         self.reconnects = Counter("vsr_adapter_reconnects", "Broker reconnections", registry=self.registry)
         self.busy = Gauge("vsr_adapter_busy", "1 while a job is running", registry=self.registry)
+        self.model_ready = Gauge(
+            "vsr_adapter_model_ready", "1 while the model server and model are ready", registry=self.registry
+        )
 
-    def serve(self, port: int) -> None:
-        """Expose /metrics on ``port`` (0 disables it)."""
-        if port:
-            start_http_server(port, registry=self.registry)
+    def serve(self, port: int, ready: Callable[[], bool] = lambda: True) -> ThreadingHTTPServer | None:
+        """Serve /metrics and /readyz on ``port`` from a daemon thread (0 disables it)."""
+        if not port:
+            return None
+        server = ThreadingHTTPServer(("", port), _handler(self.registry, ready))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+        return server
 
     def timed(self, upscaler: Any) -> Any:
         """Wrap an upscaler so each call's latency lands in the inference histogram."""
         return _TimedUpscaler(upscaler, self.inference_seconds)
+
+
+def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+    """Request handler class answering /metrics and /readyz."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0].rstrip("/")
+            if path == "/readyz":
+                up = ready()
+                self._send(200 if up else 503, b"ready\n" if up else b"not ready\n", "text/plain")
+            elif path in ("/metrics", ""):
+                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            else:
+                self._send(404, b"not found\n", "text/plain")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None  # probes every few seconds would flood the log
+
+    return Handler
+
 
 
 class _TimedUpscaler:

@@ -1,9 +1,16 @@
-"""Delivery rules: what the worker does with a task given how it ended and how often it was delivered.
+"""Delivery rules: what the worker does with a task given how it ended and how often it was tried.
 
-Pure functions only (no broker, no files) so every rule is unit-tested. RabbitMQ quorum queues put
-``x-delivery-count`` on each delivery: 0 the first time, +1 after every nack-requeue or lost channel.
-With ``x-delivery-limit`` = L the broker dead-letters the task once the count would exceed L, so a
-task is delivered at most L + 1 times and the delivery with count == L is the last one.
+Pure functions only (no broker, no files, the clock and the jitter passed in) so every rule is
+unit-tested. RabbitMQ quorum queues put ``x-delivery-count`` on each delivery: 0 the first time, +1
+after every nack-requeue or lost channel (a worker that died). With ``x-delivery-limit`` = L the broker
+dead-letters the task once the count would exceed L.
+
+A transient failure is retried later, not at once: the worker copies the task (confirmed) into the retry
+queue whose delay fits a jittered exponential backoff (``contract.amqp.Backoff``), with the attempt in
+``x-vsr-attempt``, then acks it; the copy comes back to the task queue when its TTL ends. The attempt of
+a delivery is that header (1 when absent) plus its crash redeliveries. A model-server outage
+(``ModelUnavailableError``) is no attempt: it waits the same way until INFRA_BUDGET_S of wall-clock time
+have passed since ``x-vsr-first-failure``.
 """
 
 from __future__ import annotations
@@ -11,15 +18,15 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from adapter.errors import BadMessageError, JobCancelled, JobError, PermanentJobError
-from contract import topology
+from adapter.errors import BadMessageError, JobCancelled, JobError, ModelUnavailableError, PermanentJobError
+from contract import amqp, limits, topology
 from contract.catalogue import Reason, reason
-from contract.messages import FailedEvent, JobMessage
+from contract.messages import FailedEvent, JobMessage, RetryEvent
 from contract.storage import UnsafeKeyError, job_dir, segment_key, segments_dir
 
 #: Header of the dead-lettered copy that says, in words, why it was dead-lettered.
@@ -32,17 +39,49 @@ class Action(enum.Enum):
 
     ACK = "ack"
     REQUEUE = "requeue"
+    #: Copy the task into the retry queue of ``delay_s`` with ``headers`` (confirmed), then ack.
+    RETRY = "retry"
     DEAD_LETTER = "dead_letter"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one delivery: an action, the event to publish first (if any), and why in a log line."""
+    """The outcome of one delivery: an action, the event to publish first (if any), and why in a log line.
+
+    A RETRY names its retry queue's delay and the headers of the copy; ``pause`` asks the worker to stop
+    consuming until the model server is ready again.
+    """
 
     action: Action
-    event: FailedEvent | None = None
+    event: FailedEvent | RetryEvent | None = None
     reason: str | None = None
     outcome: str = "done"
+    delay_s: int | None = None
+    headers: dict[str, int] = field(default_factory=dict)
+    pause: bool = False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a task is retried (adapter settings; defaults from contract.limits)."""
+
+    attempts: int = limits.TASK_ATTEMPTS
+    min_s: float = limits.RETRY_MIN_S
+    max_s: float = limits.RETRY_MAX_S
+    infra_budget_s: float = limits.INFRA_BUDGET_S
+    delays: tuple[int, ...] = topology.RETRY_DELAYS_S
+
+
+@dataclass(frozen=True)
+class Tries:
+    """What a delivery says about earlier tries of its task."""
+
+    #: This delivery's attempt, 1-based: ``x-vsr-attempt`` plus the crash redeliveries since.
+    attempt: int = 1
+    #: Retries scheduled before this delivery (the backoff's exponent).
+    retries: int = 0
+    #: Epoch seconds of the task's first failure, if it failed before.
+    first_failure: int | None = None
 
 
 def delivery_count(headers: Mapping[str, Any] | None) -> int:
@@ -52,6 +91,32 @@ def delivery_count(headers: Mapping[str, Any] | None) -> int:
         return max(0, int(value))
     except (TypeError, ValueError):
         return 0
+
+
+def _header_int(headers: Mapping[str, Any], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def tries_of(headers: Mapping[str, Any] | None) -> Tries:
+    """The tries a delivery's headers record (missing or junk headers: a first attempt)."""
+    values = headers or {}
+    attempt = max(1, _header_int(values, topology.ATTEMPT_HEADER) or 1) + delivery_count(values)
+    retries = max(0, _header_int(values, topology.RETRIES_HEADER) or 0)
+    return Tries(attempt, retries, _header_int(values, topology.FIRST_FAILURE_HEADER))
+
+
+def retry_headers(old: Mapping[str, Any] | None, new: Mapping[str, int]) -> dict[str, Any]:
+    """Headers of a task's retry copy: the old ones without the broker's bookkeeping, plus ``new``."""
+    kept = {
+        name: value
+        for name, value in (old or {}).items()
+        if name != "x-delivery-count" and not name.startswith(("x-death", "x-first-death", "x-last-death"))
+    }
+    return {**kept, **new}
 
 
 def is_last_delivery(count: int, limit: int) -> bool:
@@ -65,6 +130,16 @@ def needs_guard(count: int, limit: int) -> bool:
     Guarding the last two deliveries leaves one guarded retry for a crash that was not the input's fault.
     """
     return count >= max(0, limit - 1)
+
+
+def guard_this(count: int, limit: int, tries: Tries, policy: RetryPolicy) -> bool:
+    """Guard a crash redelivery near the broker's limit, or one that is the task's last attempt."""
+    return needs_guard(count, limit) or (count > 0 and tries.attempt >= policy.attempts)
+
+
+def is_exhausted(count: int, limit: int, tries: Tries, policy: RetryPolicy) -> bool:
+    """Delivered beyond the broker's limit or the attempts (crashes used them up): fail without running."""
+    return count > limit or tries.attempt > policy.attempts
 
 
 def attempts_text(count: int) -> str:
@@ -122,9 +197,9 @@ def decide_bad_message(error: BadMessageError | UnsafeKeyError, job_id: str | No
     return Decision(Action.DEAD_LETTER, event, str(why), outcome="bad_message")
 
 
-def decide_exhausted(job_id: str, count: int, limit: int) -> Decision:
-    """Delivered more often than the limit allows (e.g. limits disagree): fail without running."""
-    why = reason("job.gave_up", attempts=count + 1)
+def decide_exhausted(job_id: str, attempts: int) -> Decision:
+    """``attempts`` were used up (crashes, or limits that disagree): fail without running."""
+    why = reason("job.gave_up", attempts=attempts)
     return Decision(Action.DEAD_LETTER, failed_event(job_id, why), str(why), "exhausted")
 
 
@@ -133,18 +208,66 @@ def decide_success() -> Decision:
     return Decision(Action.ACK, None, None, outcome="done")
 
 
-def decide_failure(job_id: str, error: BaseException, count: int, limit: int) -> Decision:
-    """Map how a job ended to ack / requeue / dead-letter and the failed event to publish first."""
+def retry_delay(tries: Tries, policy: RetryPolicy, rng: amqp.Uniform | None = None) -> int:
+    """The retry queue delay for the next retry: full-jitter backoff, fitted to the queues' delays."""
+    backoff = amqp.Backoff(policy.min_s, policy.max_s, rng=rng)
+    backoff.attempt = tries.retries
+    return topology.retry_delay(backoff.next_delay(), policy.delays)
+
+
+def decide_failure(
+    job_id: str,
+    error: BaseException,
+    tries: Tries,
+    policy: RetryPolicy,
+    now: float,
+    rng: amqp.Uniform | None = None,
+) -> Decision:
+    """Map how a job ended to ack / retry / dead-letter and the event to publish first (``now``: epoch s)."""
     if isinstance(error, JobCancelled):
         return Decision(Action.ACK, None, None, outcome="cancelled")
     why = _why(error)
     if isinstance(error, PermanentJobError):
         return Decision(Action.DEAD_LETTER, failed_event(job_id, why), str(why), "failed")
-    if not is_last_delivery(count, limit):
-        return Decision(Action.REQUEUE, None, str(why), outcome="retried")
-    # The user sees what went wrong last; the log line also says that it was the last try.
-    text = f"{why} Gave up after {attempts_text(count)}."
-    return Decision(Action.DEAD_LETTER, failed_event(job_id, why, text), text, "failed")
+    first = tries.first_failure if tries.first_failure is not None else int(now)
+    if isinstance(error, ModelUnavailableError):
+        return _decide_model_wait(job_id, why, tries, policy, now, first, rng)
+    if tries.attempt >= policy.attempts:
+        # The user sees what went wrong last; the log line also says that it was the last try.
+        text = f"{why} Gave up after {attempts_text(tries.attempt - 1)}."
+        return Decision(Action.DEAD_LETTER, failed_event(job_id, why, text), text, "failed")
+    delay = retry_delay(tries, policy, rng)
+    event = RetryEvent.from_reason(
+        job_id, why, attempt=tries.attempt + 1, attempts=policy.attempts, delay_s=delay
+    )
+    headers = _headers(tries.attempt + 1, tries.retries + 1, first)
+    return Decision(Action.RETRY, event, str(why), "retried", delay, headers)
+
+
+def _decide_model_wait(
+    job_id: str, why: Reason, tries: Tries, policy: RetryPolicy, now: float, first: int,
+    rng: amqp.Uniform | None,
+) -> Decision:
+    """The model server is down: wait for it (no attempt used) until the wall-clock budget is spent."""
+    waited = max(0.0, now - first)
+    if waited >= policy.infra_budget_s:
+        gave_up = reason("job.model_budget", minutes=max(1, round(waited / 60)))
+        text = f"{gave_up} Last error: {why}"
+        return Decision(Action.DEAD_LETTER, failed_event(job_id, gave_up, text), text, "failed", pause=True)
+    delay = retry_delay(tries, policy, rng)
+    event = RetryEvent.from_reason(
+        job_id, why, attempt=tries.attempt, attempts=policy.attempts, delay_s=delay, infra=True
+    )
+    headers = _headers(tries.attempt, tries.retries + 1, first)
+    return Decision(Action.RETRY, event, str(why), "model_wait", delay, headers, pause=True)
+
+
+def _headers(attempt: int, retries: int, first_failure: int) -> dict[str, int]:
+    return {
+        topology.ATTEMPT_HEADER: attempt,
+        topology.RETRIES_HEADER: retries,
+        topology.FIRST_FAILURE_HEADER: first_failure,
+    }
 
 
 def _why(error: BaseException) -> Reason:

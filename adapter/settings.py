@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapter.limits import Limits
+from adapter.queue import RetryPolicy
 from contract import amqp, limits
 
 
@@ -41,6 +42,13 @@ class AdapterSettings(BaseSettings):
     #: Reconnect backoff bounds after the broker connection is lost.
     RECONNECT_MIN_S: float = Field(default=amqp.RECONNECT_MIN_S, gt=0)
     RECONNECT_MAX_S: float = Field(default=amqp.RECONNECT_MAX_S, gt=0)
+    #: Attempts of one task before a transient failure fails its job (docs/operations.md "Retries").
+    TASK_ATTEMPTS: int = Field(default=limits.TASK_ATTEMPTS, ge=1)
+    #: Bounds of the jittered retry backoff; each delay is fitted to a retry queue (2 s … 256 s).
+    RETRY_MIN_S: float = Field(default=limits.RETRY_MIN_S, gt=0)
+    RETRY_MAX_S: float = Field(default=limits.RETRY_MAX_S, gt=0)
+    #: Wall-clock seconds a task waits for an unavailable model server before its job fails.
+    INFRA_BUDGET_S: float = Field(default=limits.INFRA_BUDGET_S, gt=0)
     #: Audio description (docs/description.md): the detector built by ``adapter.description.fetch_models``.
     DESCRIPTION_DETECTOR_ONNX: Path = Path("./.models/description/centernet.onnx")
     #: Optional captioning model (input ``image`` uint8 [1,H,W,3], output string [1]); replaces the detector.
@@ -59,6 +67,20 @@ class AdapterSettings(BaseSettings):
     def defaults(cls) -> AdapterSettings:
         """The documented defaults, without reading the environment."""
         return cls.model_construct()
+
+    def retry_policy(self) -> RetryPolicy:
+        """How the worker retries transient failures."""
+        return RetryPolicy(
+            attempts=self.TASK_ATTEMPTS,
+            min_s=self.RETRY_MIN_S,
+            max_s=max(self.RETRY_MIN_S, self.RETRY_MAX_S),
+            infra_budget_s=self.INFRA_BUDGET_S,
+        )
+
+    @property
+    def uses_triton(self) -> bool:
+        """Whether inference runs on Triton (the backend make_upscaler picks for these settings)."""
+        return self.triton_url is not None and self.INFERENCE_BACKEND in ("auto", "triton")
 
     def job_limits(self) -> Limits:
         """The job limits these settings configure (the rest keep their contract defaults)."""

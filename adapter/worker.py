@@ -3,6 +3,10 @@
 The connection lives on the thread that calls ``serve()``; only that thread touches pika. The job
 runs on a job thread (or, for suspicious redeliveries, in a child process) and talks back through a
 thread-safe outbox, so heartbeats keep flowing however long a job takes. See docs/operations.md.
+
+The worker consumes only while the model is ready (``ModelHealth``): at start and after a task failed
+because the model server is down, it cancels its consumer and looks again with backoff, serving
+heartbeats meanwhile, so queued tasks wait in the queue instead of failing one after another.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import queue as queue_mod
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 
 from adapter.errors import BadMessageError, JobCancelled, JobError
 from adapter.flight import Flight, StopCheck, Throttle, for_part
+from adapter.health import AlwaysReady, ModelHealth
 from adapter.job import Stages, Toolbox
 from adapter.limits import Limits
 from adapter.metrics import Metrics
@@ -29,12 +34,16 @@ from adapter.queue import (
     REASON_HEADER,
     Action,
     Decision,
+    RetryPolicy,
     decide_bad_message,
     decide_exhausted,
     decide_failure,
     delivery_count,
-    needs_guard,
+    guard_this,
+    is_exhausted,
     parse_job,
+    retry_headers,
+    tries_of,
 )
 from adapter.settings import AdapterSettings
 from adapter.stages import Progress
@@ -63,6 +72,7 @@ class WorkerConfig:
     heartbeat_s: int = _DEFAULTS.AMQP_HEARTBEAT_S
     reconnect_min_s: float = _DEFAULTS.RECONNECT_MIN_S
     reconnect_max_s: float = _DEFAULTS.RECONNECT_MAX_S
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     tick_s: float = 0.2
 
     @classmethod
@@ -78,6 +88,7 @@ class WorkerConfig:
             heartbeat_s=settings.AMQP_HEARTBEAT_S,
             reconnect_min_s=settings.RECONNECT_MIN_S,
             reconnect_max_s=settings.RECONNECT_MAX_S,
+            retry=settings.retry_policy(),
         )
 
 
@@ -89,6 +100,7 @@ class Worker:
         config: WorkerConfig,
         stages: Stages,
         metrics: Metrics | None = None,
+        health: ModelHealth | None = None,
     ) -> None:
         self._config = config
         self._stages = stages
@@ -101,7 +113,12 @@ class Worker:
         self._conn: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self.consuming = threading.Event()
+        self.model_ready = threading.Event()
+        self._health: ModelHealth = health or AlwaysReady()
+        self._consumer = ""
+        self._next_look = 0.0
         self._backoff = amqp.Backoff(config.reconnect_min_s, config.reconnect_max_s)
+        self._health_backoff = amqp.Backoff(config.reconnect_min_s, config.reconnect_max_s)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -110,6 +127,10 @@ class Worker:
         grace = self._config.shutdown_grace_s if grace_s is None else grace_s
         self._stop_deadline = min(self._stop_deadline, time.monotonic() + grace)
         self._stopping.set()
+
+    def ready(self) -> bool:
+        """Taking deliveries with the model ready (the adapter's /readyz)."""
+        return self.consuming.is_set() and self.model_ready.is_set()
 
     def serve(self) -> None:
         """Consume until stopped, surviving broker restarts and forced connection closes."""
@@ -129,13 +150,11 @@ class Worker:
             channel.confirm_delivery()
             topology.declare(channel, self._config.delivery_limit)
             channel.basic_qos(prefetch_count=1)
-            consumer = channel.basic_consume(topology.TASKS_QUEUE, self._on_message)
             self._conn, self._channel = conn, channel
+            self._consumer, self._next_look = "", 0.0
             while not self._outbox.empty():
                 self._outbox.get_nowait()
-            self.consuming.set()
             self._backoff.reset()
-            log.info("consuming %s", topology.TASKS_QUEUE)
             while True:
                 conn.process_data_events(time_limit=self._config.tick_s)
                 self._flush_outbox()
@@ -143,18 +162,44 @@ class Worker:
                 if flight is not None and flight.done.is_set():
                     self._finish(flight)
                 if self._stopping.is_set():
-                    if consumer:
-                        channel.basic_cancel(consumer)
-                        consumer = ""
-                        self.consuming.clear()
+                    self._pause()
                     if self._flight is None:
                         break
                     if time.monotonic() >= self._stop_deadline:
                         self._flight.interrupt.set()
+                elif not self._consumer and self._flight is None:
+                    self._resume_when_ready(channel)
         finally:
             self.consuming.clear()
+            self._consumer = ""
             self._conn, self._channel = None, None
             amqp.close_quietly(conn)
+
+    def _pause(self) -> None:
+        """Stop taking deliveries (the current one, if any, is still settled)."""
+        if self._consumer and self._channel is not None:
+            self._channel.basic_cancel(self._consumer)
+        self._consumer = ""
+        self.consuming.clear()
+
+    def _resume_when_ready(self, channel: BlockingChannel) -> None:
+        """Consume once the model is ready; look again after a jittered backoff while it is not."""
+        now = time.monotonic()
+        if now < self._next_look:
+            return
+        if not self._health.ready():
+            if self.model_ready.is_set() or self._health_backoff.attempt == 0:
+                log.warning("model not ready; not taking tasks until it is")
+            self.model_ready.clear()
+            self.metrics.model_ready.set(0)
+            self._next_look = time.monotonic() + self._health_backoff.next_delay()
+            return
+        self._health_backoff.reset()
+        self.model_ready.set()
+        self.metrics.model_ready.set(1)
+        self._consumer = channel.basic_consume(topology.TASKS_QUEUE, self._on_message)
+        self.consuming.set()
+        log.info("consuming %s", topology.TASKS_QUEUE)
 
     # ---- deliveries ------------------------------------------------------------------------------
 
@@ -166,6 +211,7 @@ class Worker:
             channel.basic_nack(tag, requeue=True)
             return
         count = delivery_count(props.headers)
+        tries = tries_of(props.headers)
         try:
             job = parse_job(body)
             files = JobFiles.for_job(self._config.storage_root, job)
@@ -175,28 +221,31 @@ class Worker:
         except storage.UnsafeKeyError as exc:
             self._apply(tag, body, props, decide_bad_message(exc, job.job_id))
             return
-        if count > self._config.delivery_limit:
-            exhausted = decide_exhausted(job.job_id, count, self._config.delivery_limit)
+        retry = self._config.retry
+        if is_exhausted(count, self._config.delivery_limit, tries, retry):
+            exhausted = decide_exhausted(job.job_id, tries.attempt - 1)
             self._apply(tag, body, props, for_part(job, exhausted))
             return
         if files.cancel_marker.exists():
-            self._apply(tag, body, props, decide_failure(job.job_id, JobCancelled(), count, 0))
+            cancelled = decide_failure(job.job_id, JobCancelled(), tries, retry, time.time())
+            self._apply(tag, body, props, cancelled)
             return
         interrupt = threading.Event()
         stop = StopCheck(files.cancel_marker, self._config.cancel_poll_s, interrupt)
         flight = Flight(tag, body, props, job, count, files, stop, interrupt)
-        guarded = needs_guard(count, self._config.delivery_limit)
+        guarded = guard_this(count, self._config.delivery_limit, tries, retry)
         flight.thread = threading.Thread(
             target=self._run, args=(flight, guarded), name=f"job-{job.job_id[:8]}", daemon=True
         )
         self._flight = flight
         self.metrics.busy.set(1)
         log.info(
-            "%s: start (delivery %d%s)",
+            "%s: start (attempt %d, delivery %d%s)",
             job.label,
+            tries.attempt,
             count,
             ", guarded" if guarded else "",
-            extra={"job_id": job.job_id, "delivery": count},
+            extra={"job_id": job.job_id, "delivery": count, "attempt": tries.attempt},
         )
         flight.thread.start()
 
@@ -249,7 +298,14 @@ class Worker:
             self._publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, done.model_dump_json())
         elif error is not None and not isinstance(error, (JobError, JobCancelled)):
             log.error("%s: unexpected error", job.label, exc_info=error, extra={"job_id": job.job_id})
-        decision = flight.decide(self._config.delivery_limit)
+        decision = flight.decide(self._config.retry, time.time())
+        if decision.pause:
+            # Before the ack: with prefetch 1 no other task is on its way to this worker yet.
+            self._pause()
+            self.model_ready.clear()
+            self.metrics.model_ready.set(0)
+            # The next job connects afresh instead of through a channel stuck in reconnect backoff.
+            self._tools.close()
         log.info(
             "%s: %s (%s)",
             job.label,
@@ -273,6 +329,17 @@ class Worker:
             self._channel.basic_ack(tag)
         elif decision.action is Action.REQUEUE:
             self._channel.basic_nack(tag, requeue=True)
+        elif decision.action is Action.RETRY:
+            assert decision.delay_s is not None
+            self._publish(
+                "",
+                topology.retry_queue(decision.delay_s),
+                body,
+                content_type=props.content_type or "application/json",
+                headers=retry_headers(props.headers, decision.headers),
+                message_id=props.message_id,
+            )
+            self._channel.basic_ack(tag)
         else:
             # Our own confirmed copy rather than basic.reject, because reject cannot say why.
             headers = dict(props.headers or {})
@@ -288,7 +355,7 @@ class Worker:
             )
             self._channel.basic_ack(tag)
         self.metrics.jobs.labels(decision.outcome).inc()
-        if decision.outcome in ("failed", "bad_message", "exhausted", "retried"):
+        if decision.outcome in ("failed", "bad_message", "exhausted", "retried", "model_wait"):
             self.metrics.failures.labels(decision.outcome).inc()
 
     def _publish(
@@ -299,11 +366,15 @@ class Worker:
         *,
         content_type: str = "application/json",
         headers: dict[str, Any] | None = None,
+        message_id: str | None = None,
     ) -> None:
         """Persistent, mandatory publish; returns only once the broker confirmed it."""
         assert self._channel is not None
         props = pika.BasicProperties(
-            content_type=content_type, delivery_mode=pika.DeliveryMode.Persistent, headers=headers
+            content_type=content_type,
+            delivery_mode=pika.DeliveryMode.Persistent,
+            headers=headers,
+            message_id=message_id,
         )
         self._channel.basic_publish(exchange, routing_key, body, props, mandatory=True)
 

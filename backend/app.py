@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage, topology
-from contract.messages import DoneEvent, FailedEvent, ProgressEvent
+from contract.messages import AnyEvent, FailedEvent, RetryEvent
 from contract.probe import probe as ffprobe
 
 from . import cancels, jobs
@@ -25,7 +25,7 @@ from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
 from .metrics import Metrics
-from .ops import OpsTokenGuard
+from .ops import OpsTokenGuard, model_server
 from .outbox import Outbox, TaskPublisher
 from .problems import install_error_handlers
 from .routes import router
@@ -51,7 +51,12 @@ def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
 def _event_handler(store: JobStore, metrics: Metrics, root: Path, outbox: Outbox) -> EventHandler:
     """Apply one adapter event, count it, and run a segmented job's side effects."""
 
-    def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
+    def handle(event: AnyEvent) -> None:
+        if isinstance(event, RetryEvent):
+            _, changed = store.update(event.job_id, lambda job: jobs.apply_retry(job, event))
+            if changed:
+                metrics.events.labels(event.type).inc()
+            return
         job = store.apply_event(event)
         if job is not None:
             outbox.wake()  # an adapter took or finished a task: the fair queue may have room
@@ -99,7 +104,12 @@ def _lifespan(
 
 
 def _ops_routes(
-    app: FastAPI, store: JobStore, metrics: Metrics, broker: Outbox | None, events: EventConsumer | None
+    app: FastAPI,
+    store: JobStore,
+    metrics: Metrics,
+    broker: Outbox | None,
+    events: EventConsumer | None,
+    model_ready_url: str = "",
 ) -> None:
     """/healthz, /readyz and /metrics."""
 
@@ -117,7 +127,7 @@ def _ops_routes(
 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
-        """Ready when the database answers and both broker connections are open."""
+        """Ready when the database answers, both broker connections are open and the model server is."""
         checks: dict[str, Any] = {}
         try:
             store.ping()
@@ -126,6 +136,8 @@ def _ops_routes(
             checks["database"] = f"error: {type(exc).__name__}"
         up = broker_up()
         checks["broker"] = "disabled" if up is None else "ok" if up else "unreachable"
+        if model_ready_url:
+            checks["model"] = model_server(model_ready_url)
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
@@ -180,7 +192,7 @@ def create_app(
     app.state.consumer = consumer
     install_error_handlers(app)
     app.include_router(router)
-    _ops_routes(app, store, metrics, outbox, consumer)
+    _ops_routes(app, store, metrics, outbox, consumer, settings.MODEL_READY_URL.strip())
     if settings.SITE_DIR.is_dir():
         app.mount("/", StaticFiles(directory=settings.SITE_DIR, html=True), name="site")
     else:

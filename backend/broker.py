@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from contract import amqp, topology
 from contract.amqp import CONNECTION_ERRORS
 from contract.catalogue import Reason, reason
-from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent, parse_event
+from contract.messages import AnyEvent, FailedEvent, JobMessage, parse_event
 
 from .errors import BrokerUnavailable
 
@@ -116,7 +116,8 @@ class Publisher:
         amqp.close_quietly(connection)
 
 
-EventHandler = Callable[[ProgressEvent | DoneEvent | FailedEvent], None]
+#: Applies one event: progress, done, failed, or a scheduled retry (``RetryEvent``).
+EventHandler = Callable[[AnyEvent], None]
 
 
 class EventConsumer(threading.Thread):
@@ -197,7 +198,7 @@ class EventConsumer(threading.Thread):
         return True
 
 
-Parser = Callable[[bytes], ProgressEvent | DoneEvent | FailedEvent]
+Parser = Callable[[bytes], AnyEvent]
 
 
 def crash_reason() -> Reason:

@@ -98,6 +98,17 @@ class Job(Base):
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: Wall time the adapter spent on the job (from the done event).
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The last retry the adapter scheduled (docs/operations.md "Retries"): the attempt it will be, of how
+    #: many, when it runs, and why (catalogue code, parameters, English text); retry_at is cleared by the
+    #: first progress after it. A model-server outage keeps the attempt (it is not counted).
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retry_code: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retry_params: Mapped[dict[str, int | float | str] | None] = mapped_column(JSON, nullable=True)
+    retry_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: True when the retry waits for the model server (no attempt used).
+    retry_infra: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,9 +8,9 @@ These functions only touch the given ``Job`` object; callers own sessions and co
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from contract.messages import ASSEMBLE, SEGMENT, DoneEvent, FailedEvent, ProgressEvent
+from contract.messages import ASSEMBLE, SEGMENT, DoneEvent, FailedEvent, ProgressEvent, RetryEvent
 
 from . import segments
 from .db import Job, Task, utcnow
@@ -136,10 +136,11 @@ def apply_progress(job: Job, event: ProgressEvent, now: datetime | None = None) 
     now = now or utcnow()
     if job.status not in ACTIVE:
         return False
+    cleared = _retry_over(job, event.ts)
     if event.segment is not None:
-        return _segment_progress(job, event, now)
+        return _segment_progress(job, event, now) or cleared
     if event.frames_done < job.frames_done:
-        return False  # late event from before a newer one
+        return cleared  # late event from before a newer one
     total = event.frames_total or job.frames_total
     progress = min(event.frames_done / total, MAX_RUNNING_PROGRESS) if total else job.progress
     progress = max(progress, job.progress)
@@ -152,7 +153,7 @@ def apply_progress(job: Job, event: ProgressEvent, now: datetime | None = None) 
         or event.eta_s != job.eta_s
     )
     if not changed:
-        return False
+        return cleared
     if job.status != RUNNING:
         _move(job, RUNNING, now)
     job.frames_done = event.frames_done
@@ -234,6 +235,38 @@ def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> b
     _move(job, FAILED, now)
     _note_failure(job, event)
     job.eta_s = None
+    return True
+
+
+def _retry_over(job: Job, ts: float) -> bool:
+    """Forget the scheduled retry once the adapter reports progress from after its time."""
+    at = job.retry_at
+    if at is None or ts < (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp():
+        return False
+    job.retry_at = None
+    return True
+
+
+def apply_retry(job: Job, event: RetryEvent, now: datetime | None = None) -> bool:
+    """Record a scheduled retry (attempt, when, why); the job, or its segment, waits in the queue again."""
+    now = now or utcnow()
+    if job.status not in ACTIVE:
+        return False
+    why = event.why()
+    job.attempt, job.attempts = event.attempt, event.attempts
+    job.retry_at = datetime.fromtimestamp(event.ts + event.delay_s, UTC)
+    job.retry_code, job.retry_params = (why.code, dict(why.params)) if why is not None else (None, None)
+    job.retry_error, job.retry_infra = event.reason, event.infra
+    job.eta_s = None
+    job.updated_at = now
+    task = _segment(job, event.segment) if event.segment is not None else None
+    if task is not None and task.status != DONE:
+        task.status, task.fps = QUEUED, 0.0
+    elif not job.tasks:
+        # The retry starts from frame 0: its progress must apply again (the bar itself never goes back).
+        job.frames_done, job.fps = 0, None
+        if job.status != QUEUED:
+            _move(job, QUEUED, now)
     return True
 
 

@@ -1,8 +1,11 @@
-"""Protection of the operator endpoints (/metrics and the API docs) with a bearer token (OPS_TOKEN)."""
+"""Protection of the operator endpoints (/metrics and the API docs) with a bearer token (OPS_TOKEN), and
+the model server's readiness for /readyz (MODEL_READY_URL)."""
 
 from __future__ import annotations
 
 import hmac
+import urllib.error
+import urllib.request
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,3 +42,21 @@ class OpsTokenGuard:
         given = dict(scope["headers"]).get(b"authorization", b"")
         # Constant-time: the token must not leak through response timing.
         return hmac.compare_digest(given, self._expected)
+
+
+#: An opener that ignores proxy variables: the model server is on the operator's own network.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: Seconds the model server's readiness URL may take to answer before /readyz calls it unavailable.
+MODEL_READY_TIMEOUT_S = 1.0
+
+
+def model_server(url: str, timeout_s: float = MODEL_READY_TIMEOUT_S) -> str:
+    """``ok`` when ``url`` (e.g. Triton's /v2/health/ready) answers 200 in time, else why not."""
+    try:
+        with _DIRECT.open(url, timeout=timeout_s) as reply:
+            status = int(reply.status)
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:  # refused, timed out, unresolvable, malformed
+        return f"unavailable: {type(exc).__name__}"
+    return "ok" if status == 200 else f"not ready: HTTP {status}"

@@ -41,6 +41,22 @@ class QueueOut(BaseModel):
     starts_in_s: int | None
 
 
+class RetryOut(BaseModel):
+    """A retry the adapter scheduled: the attempt it will be, of how many, when, and the failure before it.
+
+    ``code``/``params`` are that failure's catalogue reason and ``detail`` its English text; ``infra`` is
+    true while waiting for the model server (not counted as an attempt).
+    """
+
+    attempt: int
+    of: int
+    at: datetime
+    code: str | None
+    params: dict[str, int | float | str] = {}
+    detail: str | None
+    infra: bool = False
+
+
 class JobOut(BaseModel):
     """A job as the page sees it."""
 
@@ -81,6 +97,8 @@ class JobOut(BaseModel):
     deinterlace: str = "auto"
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
+    #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
+    retry: RetryOut | None = None
 
 
 class ShareOut(BaseModel):
@@ -181,6 +199,22 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         source_url=link(f"{base}/source"),
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
-        deinterlace=job.deinterlace,
+        deinterlace=job.deinterlace or "auto",
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
+        retry=retry_out(job),
+    )
+
+
+def retry_out(job: Job) -> RetryOut | None:
+    """The job's scheduled retry while it is still active and the retry has not started."""
+    if job.retry_at is None or job.status not in ("queued", "running") or job.attempt is None:
+        return None
+    return RetryOut(
+        attempt=job.attempt,
+        of=job.attempts or job.attempt,
+        at=_utc(job.retry_at),
+        code=job.retry_code,
+        params=job.retry_params or {},
+        detail=job.retry_error,
+        infra=bool(job.retry_infra),
     )

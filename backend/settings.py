@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     QUOTA_ADDRESS_UPLOADS_PER_HOUR: int = Field(default=30, ge=0)
     #: The Retry-After of an "active jobs" refusal: a guess of when one of them ends.
     QUOTA_ACTIVE_RETRY_S: int = Field(default=60, gt=0)
+    #: The model server's readiness URL (Triton: ``http://host:8000/v2/health/ready``); /readyz answers 503
+    #: while it does not answer 200 within a second. Empty: not checked.
+    MODEL_READY_URL: str = ""
     #: Space- or comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
     TRUSTED_PROXIES: str = ""
 

@@ -22,3 +22,10 @@ PROBE_TIMEOUT_S: Final = 30.0
 INFERENCE_TIMEOUT_S: Final = 60.0
 #: Seconds the backend may spend demuxing an upload to count what it really holds (contract.stream).
 COUNT_TIMEOUT_S: Final = 120.0
+#: Attempts of one task before a transient failure fails its job (crash redeliveries count too).
+TASK_ATTEMPTS: Final = 5
+#: Bounds of the retry backoff (full jitter, contract.amqp.Backoff); the delays are the retry queues'.
+RETRY_MIN_S: Final = 2.0
+RETRY_MAX_S: Final = 256.0
+#: Wall-clock seconds a task may wait for the model server (Triton) before its job fails.
+INFRA_BUDGET_S: Final = 1800.0

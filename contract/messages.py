@@ -212,10 +212,58 @@ class FailedEvent(_Message):
             return None
 
 
-Event = Annotated[ProgressEvent | DoneEvent | FailedEvent, Field(discriminator="type")]
-EVENT_ADAPTER: TypeAdapter[ProgressEvent | DoneEvent | FailedEvent] = TypeAdapter(Event)
+class RetryEvent(_Message):
+    """A task failed for a transient reason and runs again after ``delay_s`` (a retry queue's delay).
+
+    ``attempt`` is the attempt the retry will be (1-based) of at most ``attempts``; a model-server
+    outage (``infra``) does not count as an attempt and is bounded by wall-clock time instead.
+    ``code`` and ``params`` are the failure's catalogue reason, ``reason`` its English text.
+    """
+
+    type: Literal["retry"] = "retry"
+    job_id: str
+    attempt: int = Field(ge=1)
+    attempts: int = Field(ge=1)
+    delay_s: float = Field(ge=0)
+    reason: str
+    code: str | None = None
+    params: dict[str, ParamValue] = {}
+    infra: bool = False
+    #: Index of the segment that is retried, when a segment task failed.
+    segment: int | None = Field(default=None, ge=0)
+    ts: float = Field(default_factory=time.time)
+
+    @classmethod
+    def from_reason(
+        cls, job_id: str, why: Reason, *, attempt: int, attempts: int, delay_s: float, infra: bool = False
+    ) -> RetryEvent:
+        """The retry event carrying ``why`` (its code, parameters and English text)."""
+        return cls(
+            job_id=job_id,
+            attempt=attempt,
+            attempts=attempts,
+            delay_s=delay_s,
+            reason=why.text("en"),
+            code=why.code,
+            params=dict(why.params),
+            infra=infra,
+        )
+
+    def why(self) -> Reason | None:
+        """The failure as a catalogue Reason; None without a code or with one this side does not know."""
+        if self.code is None:
+            return None
+        try:
+            return Reason(code=self.code, params=self.params)
+        except ValidationError:
+            return None
 
 
-def parse_event(body: bytes) -> ProgressEvent | DoneEvent | FailedEvent:
+AnyEvent = ProgressEvent | DoneEvent | FailedEvent | RetryEvent
+Event = Annotated[AnyEvent, Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
+
+
+def parse_event(body: bytes) -> AnyEvent:
     """Parse an event body (JSON bytes) into its model; raises pydantic.ValidationError."""
     return EVENT_ADAPTER.validate_json(body)

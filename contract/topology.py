@@ -25,6 +25,25 @@ EVENTS_ROUTING_KEY = "event"
 #: Redeliveries of one task before RabbitMQ dead-letters it (quorum queue delivery-limit); a broker
 #: connection drop can cost two, so a few spare ones keep a healthy job from running out.
 DELIVERY_LIMIT = 5
+#: Delays (seconds) of the retry queues ``vsr.retry.<s>``: a task copied into one comes back to the task
+#: exchange when its TTL ends (dead-lettered with routing key ``job``). Backoff picks one per retry.
+RETRY_DELAYS_S: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256)
+#: Headers of a retried task: the attempt it is (1-based), when it first failed (epoch s) and how many
+#: retries were scheduled before (the backoff exponent).
+ATTEMPT_HEADER = "x-vsr-attempt"
+FIRST_FAILURE_HEADER = "x-vsr-first-failure"
+RETRIES_HEADER = "x-vsr-retries"
+
+
+def retry_queue(delay_s: int) -> str:
+    """Name of the retry queue that holds a task ``delay_s`` seconds (one of RETRY_DELAYS_S)."""
+    return f"vsr.retry.{delay_s}"
+
+
+def retry_delay(wanted_s: float, delays: tuple[int, ...] = RETRY_DELAYS_S) -> int:
+    """The longest retry queue delay not above ``wanted_s`` (the shortest when all are above it)."""
+    fitting = [delay for delay in delays if delay <= wanted_s]
+    return max(fitting) if fitting else min(delays)
 
 
 def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
@@ -49,6 +68,24 @@ def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="direct", durable=True)
     channel.queue_declare(EVENTS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(EVENTS_QUEUE, EVENTS_EXCHANGE, routing_key=EVENTS_ROUTING_KEY)
+    for delay in RETRY_DELAYS_S:
+        _declare_queue(channel, retry_queue(delay), retry_arguments(delay))
+
+
+def retry_arguments(delay_s: int) -> dict[str, Any]:
+    """A retry queue: no consumer; each message expires after ``delay_s`` back into the task exchange.
+
+    Quorum, with at-least-once dead-lettering (which needs reject-publish overflow), so a task is never
+    lost between the retry queue and the task queue.
+    """
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": delay_s * 1000,
+        "x-dead-letter-exchange": TASKS_EXCHANGE,
+        "x-dead-letter-routing-key": TASKS_ROUTING_KEY,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
 
 
 def _declare_queue(channel: Any, name: str, arguments: dict[str, Any]) -> None:

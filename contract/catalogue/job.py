@@ -15,6 +15,21 @@ ENTRIES: dict[str, Entry] = {
         ru="Не получилось за {attempts} попыток: ни одна не дала результата.",
         params={"attempts": int},
     ),
+    "job.retry_wait": Entry(
+        en="Attempt {attempt} of {attempts} failed; retrying in {delay_s} s.",
+        ru="Попытка {attempt} из {attempts} не удалась; повторим через {delay_s} с.",
+        params={"attempt": int, "attempts": int, "delay_s": int},
+    ),
+    "job.model_wait": Entry(
+        en="The model server is unavailable; retrying in {delay_s} s.",
+        ru="Сервер модели недоступен; повторим через {delay_s} с.",
+        params={"delay_s": int},
+    ),
+    "job.model_budget": Entry(
+        en="The model server was unavailable for {minutes} min; gave up waiting for it.",
+        ru="Сервер модели был недоступен {minutes} мин; ждать дальше не стали.",
+        params={"minutes": int},
+    ),
     "job.internal_error": Entry(
         en="Internal error in the worker ({detail}).",
         ru="Внутренняя ошибка обработчика ({detail}).",

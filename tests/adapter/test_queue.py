@@ -1,4 +1,4 @@
-"""Delivery rules: exception type + delivery count → ack / requeue / dead-letter and the event to publish."""
+"""Delivery rules: exception type + tries → ack / retry later / dead-letter and the event to publish."""
 
 from __future__ import annotations
 
@@ -11,30 +11,57 @@ from adapter.errors import (
     InferenceUnavailableError,
     InvalidInputError,
     JobCancelled,
+    JobError,
     LimitExceededError,
     ModelContractError,
+    ModelUnavailableError,
     ProcessCrashedError,
     StorageError,
 )
 from adapter.guard import crash_reason
 from adapter.queue import (
     Action,
+    RetryPolicy,
+    Tries,
     decide_bad_message,
     decide_exhausted,
     decide_failure,
     decide_success,
     delivery_count,
+    guard_this,
+    is_exhausted,
     is_last_delivery,
     needs_guard,
     parse_job,
+    retry_delay,
+    retry_headers,
+    tries_of,
 )
+from contract import topology
 from contract.catalogue import reason
-from contract.messages import JobMessage
+from contract.messages import FailedEvent, JobMessage, RetryEvent
 from contract.storage import UnsafeKeyError
 
 JOB = "0123456789abcdef0123456789abcdef"
 LIMIT = 3
 TRITON_DOWN = reason("job.triton_unreachable", url="triton:8001")
+POLICY = RetryPolicy(attempts=4, min_s=2, max_s=256, infra_budget_s=1800)
+NOW = 1_800_000_000.0
+FIRST = Tries()
+
+
+class Top:
+    """Jitter that always draws the top of the range (the longest delay the backoff allows)."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+class Bottom:
+    """Jitter that always draws 0 (the shortest delay)."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
 
 
 def _body(**overrides: object) -> bytes:
@@ -66,7 +93,7 @@ def test_success_acks_without_event() -> None:
 
 
 def test_cancelled_job_is_acked_silently() -> None:
-    decision = decide_failure(JOB, JobCancelled(), 0, LIMIT)
+    decision = decide_failure(JOB, JobCancelled(), FIRST, POLICY, NOW)
     assert (decision.action, decision.event, decision.outcome) == (Action.ACK, None, "cancelled")
 
 
@@ -79,11 +106,11 @@ def test_cancelled_job_is_acked_silently() -> None:
         ),
     ],
 )
-@pytest.mark.parametrize("count", [0, LIMIT])
-def test_permanent_error_dead_letters_with_failed_event(error: Exception, count: int) -> None:
-    decision = decide_failure(JOB, error, count, LIMIT)
+@pytest.mark.parametrize("attempt", [1, POLICY.attempts])
+def test_permanent_error_dead_letters_with_failed_event(error: Exception, attempt: int) -> None:
+    decision = decide_failure(JOB, error, Tries(attempt), POLICY, NOW)
     assert decision.action is Action.DEAD_LETTER
-    assert decision.event is not None
+    assert isinstance(decision.event, FailedEvent)
     assert decision.event.job_id == JOB and decision.event.permanent
     assert decision.event.reason == str(error) == decision.reason
 
@@ -97,29 +124,110 @@ def test_permanent_error_dead_letters_with_failed_event(error: Exception, count:
         ModelContractError(reason("job.model_no_output")),
     ],
 )
-def test_transient_error_requeues_before_the_last_delivery(error: Exception) -> None:
-    for count in range(LIMIT):
-        decision = decide_failure(JOB, error, count, LIMIT)
-        assert decision.action is Action.REQUEUE
-        assert decision.event is None
+def test_transient_error_is_retried_later_with_the_next_attempt_in_its_headers(error: JobError) -> None:
+    for attempt in range(1, POLICY.attempts):
+        tries = Tries(attempt, retries=attempt - 1, first_failure=None if attempt == 1 else 1000)
+        decision = decide_failure(JOB, error, tries, POLICY, NOW, Top())
+        assert decision.action is Action.RETRY and decision.outcome == "retried"
+        assert decision.delay_s == topology.RETRY_DELAYS_S[attempt - 1], "the ceiling doubles per retry"
+        assert decision.headers == {
+            topology.ATTEMPT_HEADER: attempt + 1,
+            topology.RETRIES_HEADER: attempt,
+            topology.FIRST_FAILURE_HEADER: int(NOW) if attempt == 1 else 1000,
+        }
+        event = decision.event
+        assert isinstance(event, RetryEvent) and not event.infra
+        assert (event.attempt, event.attempts) == (attempt + 1, POLICY.attempts)
+        assert event.delay_s == decision.delay_s
+        assert event.reason == str(error) and event.code == error.reason.code
 
 
-def test_transient_error_on_last_delivery_fails_the_job_with_its_reason() -> None:
-    decision = decide_failure(JOB, InferenceUnavailableError(TRITON_DOWN), LIMIT, LIMIT)
+def test_transient_error_on_the_last_attempt_fails_the_job_with_its_reason() -> None:
+    down = InferenceUnavailableError(TRITON_DOWN)
+    decision = decide_failure(JOB, down, Tries(POLICY.attempts), POLICY, NOW)
     assert decision.action is Action.DEAD_LETTER
-    assert decision.event is not None
+    assert isinstance(decision.event, FailedEvent) and decision.event.permanent
     assert decision.event.reason == "Cannot connect to Triton at triton:8001. Gave up after 4 attempts."
+    assert decision.event.code == TRITON_DOWN.code
 
 
 def test_unexpected_exception_is_retried_then_failed_as_internal_error() -> None:
-    assert decide_failure(JOB, KeyError("x"), 0, LIMIT).action is Action.REQUEUE
-    decision = decide_failure(JOB, KeyError("x"), LIMIT, LIMIT)
+    assert decide_failure(JOB, KeyError("x"), FIRST, POLICY, NOW).action is Action.RETRY
+    decision = decide_failure(JOB, KeyError("x"), Tries(POLICY.attempts), POLICY, NOW)
     assert decision.event is not None
     assert decision.event.reason == "Internal error in the worker (KeyError: 'x'). Gave up after 4 attempts."
 
 
+def test_backoff_has_full_jitter_fitted_to_the_retry_queues() -> None:
+    assert retry_delay(Tries(retries=0), POLICY, Bottom()) == 2, "below the shortest queue: the shortest"
+    assert [retry_delay(Tries(retries=n), POLICY, Top()) for n in range(10)] == [
+        2, 4, 8, 16, 32, 64, 128, 256, 256, 256
+    ]
+    capped = RetryPolicy(min_s=2, max_s=30)
+    assert retry_delay(Tries(retries=9), capped, Top()) == 16, "never above RETRY_MAX_S"
+    draws = {retry_delay(Tries(retries=5), POLICY) for _ in range(200)}
+    assert len(draws) > 2 and draws <= set(topology.RETRY_DELAYS_S[:6]), draws
+
+
+def test_model_unavailable_waits_without_using_an_attempt() -> None:
+    down = ModelUnavailableError(TRITON_DOWN)
+    decision = decide_failure(JOB, down, Tries(2, retries=3, first_failure=int(NOW) - 60), POLICY, NOW, Top())
+    assert decision.action is Action.RETRY and decision.pause and decision.outcome == "model_wait"
+    assert decision.headers[topology.ATTEMPT_HEADER] == 2, "the attempt is not counted"
+    assert decision.headers[topology.FIRST_FAILURE_HEADER] == int(NOW) - 60
+    assert decision.delay_s == 16
+    assert isinstance(decision.event, RetryEvent) and decision.event.infra and decision.event.attempt == 2
+    # Even on the last attempt, a model-server outage does not fail the job.
+    last = decide_failure(JOB, down, Tries(POLICY.attempts), POLICY, NOW)
+    assert last.action is Action.RETRY
+
+
+def test_model_unavailable_fails_the_job_once_the_wall_clock_budget_is_spent() -> None:
+    down = ModelUnavailableError(TRITON_DOWN)
+    tries = Tries(1, retries=40, first_failure=int(NOW - POLICY.infra_budget_s))
+    decision = decide_failure(JOB, down, tries, POLICY, NOW)
+    assert decision.action is Action.DEAD_LETTER and decision.outcome == "failed"
+    assert isinstance(decision.event, FailedEvent) and decision.event.permanent
+    assert decision.event.code == "job.model_budget" and decision.event.params == {"minutes": 30}
+    assert decision.event.why() == reason("job.model_budget", minutes=30)
+    assert "Cannot connect to Triton" in (decision.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("headers", "tries"),
+    [
+        (None, Tries(1, 0, None)),
+        ({"x-delivery-count": 2}, Tries(3, 0, None)),
+        (
+            {topology.ATTEMPT_HEADER: 3, topology.RETRIES_HEADER: 5, topology.FIRST_FAILURE_HEADER: 99},
+            Tries(3, 5, 99),
+        ),
+        ({topology.ATTEMPT_HEADER: 3, "x-delivery-count": 1}, Tries(4, 0, None)),
+        ({topology.ATTEMPT_HEADER: "junk", topology.RETRIES_HEADER: -2}, Tries(1, 0, None)),
+    ],
+)
+def test_tries_come_from_the_headers_and_crash_redeliveries(
+    headers: dict[str, object] | None, tries: Tries
+) -> None:
+    assert tries_of(headers) == tries
+
+
+def test_retry_copy_drops_the_brokers_bookkeeping_and_keeps_the_rest() -> None:
+    old = {"x-delivery-count": 2, "x-death": [{}], "x-first-death-queue": "q", "x-vsr-job-id": "j", "a": 1}
+    expected = {"x-vsr-job-id": "j", "a": 1, topology.ATTEMPT_HEADER: 2}
+    assert retry_headers(old, {topology.ATTEMPT_HEADER: 2}) == expected
+
+
+def test_crash_redeliveries_are_guarded_near_the_limits_and_exhaust_the_attempts() -> None:
+    assert not guard_this(0, 5, Tries(4), POLICY), "a first delivery never needs the guard"
+    assert guard_this(1, 5, Tries(4), POLICY), "a crash on the last attempt is retried guarded"
+    assert guard_this(4, 5, Tries(1), POLICY)
+    assert is_exhausted(6, 5, Tries(1), POLICY) and is_exhausted(0, 5, Tries(POLICY.attempts + 1), POLICY)
+    assert not is_exhausted(5, 5, Tries(POLICY.attempts), POLICY)
+
+
 def test_exhausted_delivery_fails_without_running() -> None:
-    decision = decide_exhausted(JOB, LIMIT + 1, LIMIT)
+    decision = decide_exhausted(JOB, 5)
     assert decision.action is Action.DEAD_LETTER
     assert decision.event is not None and decision.event.reason == str(reason("job.gave_up", attempts=5))
 

@@ -13,7 +13,7 @@ from adapter.assembly import assemble
 from adapter.errors import BadMessageError, TransientJobError
 from adapter.flight import for_part
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.queue import decide_failure, parse_job
+from adapter.queue import RetryPolicy, Tries, decide_failure, parse_job
 from adapter.stages import Result
 from adapter.workspace import JobFiles
 from contract.catalogue import reason
@@ -94,10 +94,12 @@ def test_segment_failures_name_the_segment() -> None:
         segment=Segment(index=2, count=6, frames=25),
     )
     down = TransientJobError(reason("job.triton_unreachable", url="triton:8001"))
-    decision = for_part(job, decide_failure(JOB, down, 5, 5))
+    decision = for_part(job, decide_failure(JOB, down, Tries(5), RetryPolicy(attempts=5), 0.0))
     assert decision.event is not None and decision.event.segment == 2
-    expected = "segment 3 of 6: Cannot connect to Triton at triton:8001. Gave up after 6 attempts."
+    expected = "segment 3 of 6: Cannot connect to Triton at triton:8001. Gave up after 5 attempts."
     assert decision.reason == decision.event.reason == expected
+    retried = for_part(job, decide_failure(JOB, down, Tries(1), RetryPolicy(attempts=5), 0.0))
+    assert retried.event is not None and retried.event.type == "retry" and retried.event.segment == 2
 
 
 def test_a_segment_cleans_only_its_own_partial_files(tmp_path: Path) -> None:

@@ -38,3 +38,18 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         AdapterSettings()
+
+
+def test_retry_settings_default_to_the_contract_and_build_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapter.queue import RetryPolicy
+    from contract import limits, topology
+
+    for name in AdapterSettings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    assert AdapterSettings().retry_policy() == RetryPolicy()
+    assert RetryPolicy().delays == topology.RETRY_DELAYS_S
+    assert max(topology.RETRY_DELAYS_S) == limits.RETRY_MAX_S, "the longest queue is the backoff's cap"
+    monkeypatch.setenv("TASK_ATTEMPTS", "3")
+    monkeypatch.setenv("INFRA_BUDGET_S", "60")
+    policy = AdapterSettings().retry_policy()
+    assert (policy.attempts, policy.infra_budget_s, policy.min_s) == (3, 60, limits.RETRY_MIN_S)

@@ -29,15 +29,21 @@ import pika
 import pika.exceptions
 import pytest
 
-from adapter.errors import InvalidInputError, JobCancelled, ProcessCrashedError, StorageError
+from adapter.errors import (
+    InvalidInputError,
+    JobCancelled,
+    ModelUnavailableError,
+    ProcessCrashedError,
+    StorageError,
+)
 from adapter.guard import run_guarded
 from adapter.inference import Upscaler
 from adapter.job import GuardedJob, Stages, Work
 from adapter.limits import Limits
-from adapter.queue import REASON_HEADER
+from adapter.queue import REASON_HEADER, RetryPolicy
 from adapter.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
 from adapter.worker import Worker, WorkerConfig
-from contract import storage, topology
+from contract import limits, storage, topology
 from contract.catalogue import reason
 from contract.messages import DescribeLang, JobMessage, JobOptions, parse_event
 from contract.probe import MediaInfo, ProbeError
@@ -53,6 +59,9 @@ BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
 # They implement the stage protocols of adapter.stages exactly, as the real stages do.
 
 NOT_A_VIDEO = reason("media.no_video_stream")
+TRITON_DOWN = reason("job.triton_unreachable", url="triton:8001")
+#: File in the storage root whose presence means "the model server is down" to the fakes below.
+MODEL_DOWN = "model-down"
 STORAGE_DOWN = reason("job.preview_not_written")
 SOUNDTRACK_BAD = reason("job.no_frames")
 
@@ -84,7 +93,10 @@ def fake_run(
     previews: tuple[Path, Path] | None,
     limits: Limits,
 ) -> Result:
-    """Behaves as the input file says: {"mode": ok|permanent|transient|crash, "frames", "frame_s"}."""
+    """As the input file says: {"mode": ok|permanent|transient|crash|model, "frames", "frame_s"}.
+
+    ``model`` fails as a model-server outage while the storage root holds MODEL_DOWN, else runs ok.
+    """
     plan = json.loads(input_path.read_text())
     with (input_path.parent / "attempts").open("a") as log:
         log.write(f"{os.getpid()} {time.time()}\n")
@@ -94,6 +106,8 @@ def fake_run(
         raise StorageError(STORAGE_DOWN)
     if plan["mode"] == "crash":
         os.kill(os.getpid(), signal.SIGKILL)
+    if plan["mode"] == "model" and (input_path.parents[2] / MODEL_DOWN).exists():
+        raise ModelUnavailableError(TRITON_DOWN)
     start = time.monotonic()
     frames = info.frames
     with output_path.open("wb") as out:
@@ -171,6 +185,18 @@ def fake_probe(
 STAGES = Stages(fake_run, fake_upscaler, fake_describe, probe=fake_probe)
 
 
+class FileHealth:
+    """ModelHealth of the fakes: ready while ``root`` has no MODEL_DOWN file; counts its looks."""
+
+    def __init__(self, root: Path) -> None:
+        self.down = root / MODEL_DOWN
+        self.looks = 0
+
+    def ready(self) -> bool:
+        self.looks += 1
+        return not self.down.exists()
+
+
 # ---- broker fixtures ---------------------------------------------------------------------------------
 
 
@@ -198,7 +224,8 @@ class Broker:
     def __init__(self, url: str) -> None:
         self.url = url
         self.reconnect()
-        for name in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE, topology.DEAD_QUEUE):
+        retries = [topology.retry_queue(delay) for delay in topology.RETRY_DELAYS_S]
+        for name in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE, topology.DEAD_QUEUE, *retries):
             self.ch.queue_purge(name)
 
     def reconnect(self) -> None:
@@ -280,11 +307,13 @@ def attempts(root: Path, job: JobMessage) -> list[str]:
 class Running:
     """A worker serving on a thread of the test process."""
 
-    def __init__(self, url: str, root: Path, **config: Any) -> None:
-        self.worker = Worker(WorkerConfig(amqp_url=url, storage_root=root, tick_s=0.05, **config), STAGES)
+    def __init__(self, url: str, root: Path, health: FileHealth | None = None, **config: Any) -> None:
+        config = {"amqp_url": url, "storage_root": root, "tick_s": 0.05, **config}
+        self.worker = Worker(WorkerConfig(**config), STAGES, health=health)
         self.thread = threading.Thread(target=self.worker.serve, daemon=True)
         self.thread.start()
-        assert self.worker.consuming.wait(10), "worker did not start consuming"
+        if health is None or health.ready():
+            assert self.worker.consuming.wait(10), "worker did not start consuming"
 
     def stop(self, grace_s: float = 0) -> None:
         self.worker.stop(grace_s)
@@ -354,21 +383,77 @@ def test_permanent_error_dead_letters_with_failed_event(broker: Broker, start: A
     assert len(attempts(tmp_path, job)) == 1
 
 
-def test_transient_error_is_retried_then_failed_at_the_limit(
+def test_transient_error_is_retried_after_a_delay_then_failed_at_the_limit(
     broker: Broker, start: Any, tmp_path: Path
 ) -> None:
-    running = start()
+    running = start(retry=RetryPolicy(attempts=3, min_s=2, max_s=4))
     job = make_job(tmp_path, {"mode": "transient"})
     broker.publish(job.model_dump_json().encode())
-    events = broker.wait_events(lambda seen: bool(_of(seen, "failed")), [], timeout=40)
+    events = broker.wait_events(lambda seen: bool(_of(seen, "failed")), [], timeout=60)
     failed = _of(events, "failed")
     assert len(failed) == 1
-    assert failed[0].reason == f"{STORAGE_DOWN} Gave up after {topology.DELIVERY_LIMIT + 1} attempts."
-    assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
+    assert failed[0].reason == f"{STORAGE_DOWN} Gave up after 3 attempts."
+    retries = _of(events, "retry")
+    assert [(r.attempt, r.attempts, r.infra) for r in retries] == [(2, 3, False), (3, 3, False)]
+    assert all(r.delay_s in (2, 4) and r.code == STORAGE_DOWN.code for r in retries)
+    runs = [float(line.split()[1]) for line in attempts(tmp_path, job)]
+    assert len(runs) == 3
+    # Each retry waited in its retry queue at least its delay (not an instant requeue).
+    for (before, after), retry in zip(itertools.pairwise(runs), retries, strict=True):
+        assert after - before >= retry.delay_s * 0.9, (runs, retries)
     dead = broker.wait_take(topology.DEAD_QUEUE)
     assert "Gave up" in dead[0].headers[REASON_HEADER]
+    assert topology.ATTEMPT_HEADER in dead[0].headers, "the dead-lettered task is the last retry's copy"
     running.stop()
     assert broker.ready(topology.TASKS_QUEUE) == 0
+    assert outcomes(running.worker, "retried") == 2
+
+
+def test_worker_waits_for_the_model_before_consuming_and_resumes_when_ready(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    health = FileHealth(tmp_path)
+    health.down.write_text("")
+    running = start(health=health, reconnect_min_s=0.1, reconnect_max_s=0.5)
+    job = make_job(tmp_path, {"mode": "ok", "frames": 3})
+    broker.publish(job.model_dump_json().encode())
+    deadline = time.monotonic() + 10
+    while health.looks < 3:  # it looked, again and again, and did not consume meanwhile
+        assert time.monotonic() < deadline, "the worker stopped looking at the model's readiness"
+        time.sleep(0.05)
+    assert not running.worker.ready() and not running.worker.consuming.is_set()
+    assert broker.ready(topology.TASKS_QUEUE, expect=1) == 1, "the task waits in the queue"
+    assert attempts(tmp_path, job) == []
+    health.down.unlink()
+    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    assert running.worker.ready()
+    running.stop()
+    assert len(_of(events, "done")) == 1 and not _of(events, "failed")
+
+
+def test_model_outage_mid_job_pauses_the_worker_and_retries_without_an_attempt(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    health = FileHealth(tmp_path)
+    policy = RetryPolicy(attempts=1, min_s=2, max_s=2)  # one attempt: an outage must not use it up
+    running = start(health=health, retry=policy, reconnect_min_s=0.1, reconnect_max_s=0.5)
+    job = make_job(tmp_path, {"mode": "model", "frames": 3})
+    health.down.write_text("")
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda s: bool(_of(s, "retry")), [])
+    retry = _of(seen, "retry")[0]
+    assert (retry.attempt, retry.attempts, retry.infra, retry.delay_s) == (1, 1, True, 2)
+    assert retry.code == TRITON_DOWN.code
+    assert not running.worker.consuming.is_set(), "the worker stopped taking tasks"
+    # The retried copy comes back after its delay and waits in the queue: nobody takes it meanwhile.
+    assert broker.ready(topology.TASKS_QUEUE, expect=1, timeout=30) == 1
+    assert len(attempts(tmp_path, job)) == 1 and not running.worker.ready()
+    health.down.unlink()
+    events = broker.wait_events(lambda s: bool(_of(s, "done")), seen, timeout=30)
+    running.stop()
+    assert len(_of(events, "done")) == 1 and not _of(events, "failed")
+    assert len(attempts(tmp_path, job)) == 2
+    assert outcomes(running.worker, "model_wait") == 1
 
 
 def test_bad_messages_are_dead_lettered_with_a_reason(broker: Broker, start: Any, tmp_path: Path) -> None:
@@ -633,7 +718,7 @@ def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broke
     failed = _of(events, "failed")[0]
     assert failed.job_id == job.job_id and "Processing crashed (killed by SIGKILL)" in failed.reason
     assert restarts == topology.DELIVERY_LIMIT - 1, "guarded deliveries do not take the worker down"
-    assert len(attempts(tmp_path, job)) == topology.DELIVERY_LIMIT + 1
+    assert len(attempts(tmp_path, job)) == limits.TASK_ATTEMPTS, "crash redeliveries count as attempts"
     dead = broker.wait_take(topology.DEAD_QUEUE)
     assert "crashed" in dead[0].headers[REASON_HEADER]
 

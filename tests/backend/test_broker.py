@@ -18,7 +18,7 @@ from backend.errors import BrokerUnavailable
 from backend.settings import Settings
 from contract import amqp, topology
 from contract.catalogue import reason
-from contract.messages import DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
+from contract.messages import AnyEvent, DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
 
 from .conftest import BrokerProxy, upload, wait_for
 
@@ -204,7 +204,7 @@ def test_consumer_requeues_when_the_handler_fails_and_acks_after_success(amqp_ur
     calls: list[str] = []
     applied = threading.Event()
 
-    def handle(event: ProgressEvent | DoneEvent | FailedEvent) -> None:
+    def handle(event: AnyEvent) -> None:
         calls.append(event.job_id)
         if len(calls) == 1:
             raise RuntimeError("database is down")
