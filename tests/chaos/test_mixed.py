@@ -1,0 +1,135 @@
+"""20 uploads at once on the 2-adapter stack with one fault of each kind during the run (issue 20).
+
+Every job ends done exactly once or failed with a catalogue reason, none is lost, and nothing is left in
+storage that belongs to no job. A new kind of fault is one more line in ``FAULTS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contract import storage
+from contract.catalogue import Reason
+from devops.local import Stack
+from tests.e2e.conftest import (
+    TERMINAL,
+    adapter_metric,
+    backend_finishes,
+    clip,
+    close_connections,
+    log_offsets,
+    metrics_ports,
+    parts,
+    running,
+    upload,
+    wait_job,
+)
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
+
+JOBS = 20
+#: 50 frames: at least 1.5 s each on the stack's throttle, so the 20 jobs outlast the faults on any host.
+SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One kind of fault: how to inject it into the running stack, and how to heal it afterwards."""
+
+    name: str
+    hit: Callable[[Stack], object]
+    heal: Callable[[Stack], object] = lambda stack: None
+
+
+def _busy(stack: Stack, index: int) -> bool:
+    return adapter_metric(metrics_ports(stack)[index], "vsr_adapter_busy") == 1
+
+
+#: The faults of the run, in order; each hits while a job runs (and, for an adapter, while it is busy).
+FAULTS = [
+    Fault("kill -9 adapter 0", lambda stack: stack.kill_adapter(0), lambda stack: stack.restart_adapter(0)),
+    Fault("close every broker connection", close_connections),
+    Fault("kill -9 the backend", lambda stack: stack.kill_backend(), lambda stack: stack.restart_backend()),
+]
+#: What a fault needs to see before it hits, besides a running job (by fault name).
+READY: dict[str, Callable[[Stack], bool]] = {"kill -9 adapter 0": lambda stack: _busy(stack, 0)}
+
+
+def _listed(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    return {job["id"]: job for job in api.get("/api/jobs").json()}
+
+
+def _running_job(api: httpx.Client, ids: set[str], stack: Stack, fault: Fault, timeout: float = 120) -> str:
+    """The id of one of ``ids`` that runs mid-way now, once the fault's own condition holds."""
+    ready = READY.get(fault.name, lambda _: True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = [job for job in _listed(api).values() if job["id"] in ids]
+        if all(job["status"] in TERMINAL for job in jobs):
+            break
+        found = [job["id"] for job in jobs if running(job)]
+        if found and ready(stack):
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no job of the run was running when {fault.name!r} was due")
+
+
+def _inject(api: httpx.Client, stack: Stack, ids: set[str], fault: Fault) -> None:
+    """Hit the stack with ``fault`` while a job of the run is seen running, then heal it."""
+    job_id = _running_job(api, ids, stack, fault)
+    try:
+        response = api.get(f"/api/jobs/{job_id}")
+        assert response.status_code == 200 and running(response.json()), f"{fault.name}: {response.text}"
+        fault.hit(stack)
+    finally:
+        fault.heal(stack)
+
+
+def _leftovers(stack: Stack, ids: set[str]) -> tuple[set[str], list[Path]]:
+    """Job folders of no listed job, and temporaries (partial files) left anywhere under jobs/."""
+    jobs = storage.resolve(stack.storage_root, "jobs")
+    folders = {p.name for p in jobs.iterdir() if p.is_dir()} if jobs.is_dir() else set()
+    partial = [p for p in jobs.rglob("*") if p.is_file() and (p.name.startswith(".") or ".part" in p.name)]
+    return folders - ids, partial
+
+
+def test_twenty_uploads_with_a_fault_of_each_kind_all_end_once(
+    stack: Stack, api: httpx.Client, e2e_clips: Path
+) -> None:
+    source = clip(e2e_clips, "mixed.mp4", seconds=SECONDS, audio=False)
+    offsets = log_offsets(stack)
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        uploaded = list(pool.map(lambda _: upload(api, source), range(JOBS)))
+    ids = {job["id"] for job in uploaded}
+    assert len(ids) == JOBS
+    for fault in FAULTS:
+        _inject(api, stack, ids, fault)
+
+    finished = [wait_job(api, job_id, timeout=300) for job_id in sorted(ids)]
+    assert ids <= set(_listed(api)), "every job is still listed"
+    for job in finished:
+        if job["status"] == "failed":  # allowed, with a human reason from the catalogue
+            assert job["error_code"] and not job["error_code"].startswith("job.internal"), job
+            assert job["error"] == Reason(code=job["error_code"], params=job["error_params"]).text("en")
+            continue
+        assert job["status"] == "done", job
+        done = parts(stack, job["id"], offsets, "done")
+        assert {part: len(who) for part, who in done.items()} == {"job": 1}, f"{job['id']} done once: {done}"
+        assert backend_finishes(stack, job["id"]) == 1
+        assert api.get(job["result_url"], headers={"Range": "bytes=0-0"}).status_code == 206
+    shares = [0] * len(stack.adapters)
+    for job_id in ids:
+        for index in parts(stack, job_id, offsets, "done").get("job", []):
+            shares[index] += 1
+    assert all(share > 0 for share in shares), f"both adapters finished jobs: {shares}"
+    orphans, partial = _leftovers(stack, set(_listed(api)))
+    assert not orphans, f"job folders of no job: {orphans}"
+    assert not partial, f"temporaries left after every job ended: {partial}"
