@@ -76,8 +76,9 @@ def _busy(stack: Stack, index: int) -> bool:
 
 
 #: The faults of the run, in order, one line each; every one hits while a job of the run is running.
-#: E.g. once the stack can: Fault("kill -9 tritonserver", kill_triton, restart_triton), or a cancel then
-#: delete of ``scene.job_id`` that adds it to ``scene.ended``.
+#: More kinds are one line each: ``Fault("kill -9 tritonserver", lambda s: s.stack.kill_triton(),
+#: lambda s: s.stack.restart_triton())`` once adapters wait out a model-server outage (until then it fails
+#: every job in flight), or a cancel then delete of ``s.job_id`` (test_cancel.py) adding it to ``s.ended``.
 FAULTS = [
     Fault("kill -9 adapter 0", lambda s: s.stack.kill_adapter(0), lambda s: s.stack.restart_adapter(0),
           ready=lambda stack: _busy(stack, 0)),
