@@ -17,7 +17,7 @@ from adapter.inference import make_upscaler
 from adapter.job import Stages
 from adapter.metrics import Metrics
 from adapter.settings import AdapterSettings
-from adapter.throttle import Throttled
+from adapter.throttle import Throttled, block_flag
 from adapter.worker import Worker, WorkerConfig
 from contract import logs
 from contract.messages import DEFAULT_MODEL
@@ -39,6 +39,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
                 backend=settings.INFERENCE_BACKEND,
             ),
             settings.TEST_FRAME_DELAY_MS,
+            block_flag(settings.STORAGE_ROOT),
         ),
         describe=describe,
         make_describer=functools.partial(

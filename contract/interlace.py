@@ -86,11 +86,13 @@ class FieldVotes:
 
 def parse_idet(stderr: str) -> FieldVotes:
     """The multi-frame counts the idet filters (default, then strict, in chain order) log when they end."""
-    found = sorted(
-        (int(index), FieldCounts(*(int(v) for v in counts))) for index, *counts in _MULTI.findall(stderr)
-    )
-    counts = [c for _, c in found] + [FieldCounts(), FieldCounts()]
-    return FieldVotes(counts[0], counts[1])
+    # A stream whose frame size changes rebuilds the filter graph: each filter then logs once per graph.
+    by_filter: dict[int, FieldCounts] = {}
+    for index, *counts in _MULTI.findall(stderr):
+        found = FieldCounts(*(int(v) for v in counts))
+        by_filter[int(index)] = by_filter.get(int(index), FieldCounts()) + found
+    ordered = [by_filter[index] for index in sorted(by_filter)] + [FieldCounts(), FieldCounts()]
+    return FieldVotes(ordered[0], ordered[1])
 
 
 def _verdict(counts: FieldCounts) -> Parity | Literal["unsure"] | None:

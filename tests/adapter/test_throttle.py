@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import pickle
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
 
 import numpy as np
 
-from adapter.throttle import Throttled, ThrottledUpscaler
+from adapter.throttle import Throttled, ThrottledUpscaler, block_flag
 
 
 class _Double:
@@ -50,3 +51,17 @@ def test_factory_wraps_only_with_a_delay_and_pickles() -> None:
     slow = pickle.loads(pickle.dumps(Throttled(factory, 5)))
     made = slow("m")
     assert isinstance(made, ThrottledUpscaler) and made.frame_delay_s == 0.005
+
+
+def test_calls_wait_while_the_block_flag_exists(tmp_path: Path) -> None:
+    flag = block_flag(tmp_path)
+    flag.touch()
+    throttled = ThrottledUpscaler(_Double(), frame_delay_s=0.001, blocked_by=flag)
+    with ThreadPoolExecutor(2) as pool:
+        answers = [pool.submit(throttled.infer, np.zeros((1, 2, 2, 3), np.uint8)) for _ in range(2)]
+        done, _ = wait(answers, timeout=0.5)
+        assert not done, "a call answered while the switch was on"
+        flag.unlink()
+        assert all(answer.result(timeout=10).shape == (1, 4, 4, 3) for answer in answers)
+    made = Throttled(functools.partial(_make, flavour="x"), 5, flag)("m")
+    assert isinstance(made, ThrottledUpscaler) and made.blocked_by == flag

@@ -32,6 +32,12 @@ def test_parse_idet_reads_both_filters_multi_frame_lines() -> None:
     assert parse_idet("nothing here") == FieldVotes()
 
 
+def test_parse_idet_sums_each_filter_over_the_graphs_of_a_size_change() -> None:
+    # A frame size change mid-stream rebuilds the graph: every filter logs once more (chaos test_limits).
+    again = IDET_LOG.replace("0x55", "0x77").replace("0x5b", "0x7b")
+    assert parse_idet(IDET_LOG + again) == FieldVotes(FieldCounts(100, 0, 0, 0), FieldCounts(94, 2, 0, 4))
+
+
 def _votes(default: FieldCounts, strict: FieldCounts | None = None) -> FieldVotes:
     return FieldVotes(default, strict or FieldCounts(undetermined=default.total))
 

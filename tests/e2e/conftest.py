@@ -15,10 +15,22 @@ import httpx
 import pika
 import pytest
 
+from contract import storage
 from devops.local import Stack
-from tests.fixtures.media import make_clip
+from tests.fixtures.media import make_clip, make_gop_clip
+from tests.fixtures.stack import FRAME_DELAY_MS
 
 TERMINAL = ("done", "failed", "cancelled")
+
+#: The crash clip: 200 frames, still one segment (< 1.5 × SEGMENT_SECONDS).
+CRASH_SECONDS = 8.0
+CRASH_FRAMES = 200
+#: The stack's throttle makes the crash clip last at least this long on any host: several progress events
+#: (one a second) before it is done, so the fault lands mid-job.
+assert CRASH_FRAMES * FRAME_DELAY_MS / 1000 >= 5
+#: The long (segmented) clips: frame rate and size.
+LONG_CLIP_FPS = 25
+LONG_CLIP_SIZE = (96, 64)
 
 
 @pytest.fixture
@@ -41,6 +53,21 @@ def clip(folder: Path, name: str, *, size: str = "64x48", seconds: float = 2.0, 
     path = folder / name
     if not path.exists():
         make_clip(path, size=size, seconds=seconds, audio_tracks=1 if audio else 0)
+    return path
+
+
+def crash_clip(folder: Path) -> Path:
+    """A clip whose job runs long enough (throttled) for a fault to hit it mid-way."""
+    # Small frames: the throttle, not the model, makes it last (a cheap clip on a loaded CI host).
+    return clip(folder, "crash.mp4", size="64x48", seconds=CRASH_SECONDS)
+
+
+def long_clip(folder: Path, seconds: int) -> Path:
+    """testsrc2 at 96x64, 25 fps, a keyframe every 2 s (B-frames on), sine audio; made once."""
+    path = folder / f"long{seconds}.mp4"
+    if not path.exists():
+        width, height = LONG_CLIP_SIZE
+        make_gop_clip(path, seconds=seconds, size=f"{width}x{height}", rate=LONG_CLIP_FPS)
     return path
 
 
@@ -176,3 +203,44 @@ def dead_letters(amqp_url: str, queue: str) -> list[tuple[dict[str, Any], bytes]
         return found
     finally:
         connection.close()
+
+
+def assert_single_result(stack: Stack, job_id: str) -> None:
+    """The job's folder holds its result and no partial (dot) file."""
+    folder = storage.resolve(stack.storage_root, storage.job_dir(job_id))
+    names = sorted(p.name for p in folder.iterdir())
+    assert "output.mp4" in names
+    assert not [n for n in names if n.startswith(".")], f"partial files left: {names}"
+
+
+def close_connections(stack: Stack) -> None:
+    """Close every broker connection of the stack's vhost (adapters', backend's), as a broker restart does."""
+    vhost = vhost_of(stack.amqp_url)
+    close_all = ["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost, "chaos test"]
+    subprocess.run(close_all, check=True, timeout=60, capture_output=True)
+
+
+def log_offsets(stack: Stack) -> list[int]:
+    """Current size of each adapter's log: what ``parts`` reads from."""
+    return [adapter.log_path.stat().st_size for adapter in stack.adapters]
+
+
+def parts(stack: Stack, job_id: str, offsets: list[int], word: str) -> dict[str, list[int]]:
+    """Which adapters (by index, in log order) logged ``word`` ("start", "done", ...) for each job part.
+
+    A part is "job" for a one-task job, else "segment i/n" or "assembly"; only log text past ``offsets``.
+    """
+    found: dict[str, list[int]] = {}
+    pattern = re.compile(rf"job {job_id}(?: (segment \d+/\d+|assembly))?: {re.escape(word)}\b")
+    for index, adapter in enumerate(stack.adapters):
+        text = adapter.log_path.read_bytes()[offsets[index] :].decode(errors="replace")
+        for match in pattern.finditer(text):
+            found.setdefault(match.group(1) or "job", []).append(index)
+    return found
+
+
+def backend_finishes(stack: Stack, job_id: str) -> int:
+    """How many times the backend (over all its restarts) moved the job to done."""
+    assert stack.backend is not None
+    lines = stack.backend.log_path.read_text(errors="replace").splitlines()
+    return sum(1 for line in lines if job_id in line and "-> done" in line)

@@ -3,11 +3,11 @@
 A 60 s clip becomes 6 segments of 10 s processed by both adapters and joined by stream copy; the
 result has the input's frames and timestamps, its audio in sync, and no visible seam compared with
 a single-segment run of the same pipeline (``python -m adapter upscale`` against the same Triton).
+An adapter killed mid-segment: tests/chaos/test_crashes.py.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -20,21 +20,12 @@ import numpy as np
 import pytest
 
 from devops.local import Stack
-from tests.e2e.conftest import hit_while_running, upload, wait_job
-from tests.fixtures.media import make_gop_clip, packet_pts, time_base
+from tests.e2e.conftest import LONG_CLIP_FPS as FPS
+from tests.e2e.conftest import LONG_CLIP_SIZE as SIZE
+from tests.e2e.conftest import long_clip, upload, wait_job
+from tests.fixtures.media import packet_pts, time_base
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
-
-FPS = 25
-SIZE = (96, 64)
-
-
-def long_clip(folder: Path, seconds: int) -> Path:
-    """testsrc2 at 96x64, 25 fps, a keyframe every 2 s (B-frames on), sine audio; made once."""
-    path = folder / f"long{seconds}.mp4"
-    if not path.exists():
-        make_gop_clip(path, seconds=seconds, size=f"{SIZE[0]}x{SIZE[1]}", rate=FPS)
-    return path
 
 
 def times(path: Path, stream: str) -> list[Fraction]:
@@ -113,67 +104,3 @@ def test_sixty_seconds_in_six_segments_keep_frames_timing_audio_and_quality(
     worst = min(gain[boundaries] - typical)
     print(f"\nsegmented minus single-run PSNR vs input: median {typical:+.2f} dB, worst seam {worst:+.2f} dB")
     assert worst > -1.0, f"a seam: PSNR at a boundary {worst:.2f} dB below elsewhere (vs a single run)"
-
-
-def _starts(stack: Stack, job_id: str, offsets: list[int]) -> dict[str, list[int]]:
-    """Which adapter (by index) logged the start of each part of the job since ``offsets``."""
-    found: dict[str, list[int]] = {}
-    pattern = re.compile(rf"job {job_id} (segment \d+/\d+|assembly): start")
-    for index, adapter in enumerate(stack.adapters):
-        text = adapter.log_path.read_bytes()[offsets[index] :].decode(errors="replace")
-        for match in pattern.finditer(text):
-            found.setdefault(match.group(1), []).append(index)
-    return found
-
-
-def _done_lines(stack: Stack, job_id: str, offsets: list[int]) -> list[str]:
-    pattern = re.compile(rf"job {job_id} (segment \d+/\d+|assembly): done")
-    lines = []
-    for index, adapter in enumerate(stack.adapters):
-        text = adapter.log_path.read_bytes()[offsets[index] :].decode(errors="replace")
-        lines += [m.group(1) for m in pattern.finditer(text)]
-    return lines
-
-
-def test_adapter_killed_mid_segment_redoes_only_that_segment(
-    stack: Stack, api: httpx.Client, e2e_clips: Path
-) -> None:
-    offsets = [adapter.log_path.stat().st_size for adapter in stack.adapters]
-    job = upload(api, long_clip(e2e_clips, 30))
-    assert job["segments"] == 3
-    victim = 0
-
-    def unfinished_by_victim() -> list[str]:
-        done = _done_lines(stack, job["id"], offsets)
-        return [part for part, who in _starts(stack, job["id"], offsets).items()
-                if who == [victim] and part not in done]
-
-    # The victim is killed while it works on a segment it has not finished (and the job is mid-way).
-    killed: list[str] = []
-
-    def kill() -> None:
-        killed.extend(unfinished_by_victim())
-        stack.kill_adapter(victim)
-
-    try:
-        hit_while_running(api, job["id"], kill, ready=lambda _: bool(unfinished_by_victim()))
-        assert len(killed) == 1, killed
-        done = wait_job(api, job["id"], timeout=240)
-        assert done["status"] == "done", done["error"]
-        assert done["output"]["frames"] == 750
-        starts = _starts(stack, job["id"], offsets)
-        assert starts[killed[0]] == [victim, 1 - victim], f"only the killed segment is redone: {starts}"
-        others = {part: who for part, who in starts.items() if part != killed[0]}
-        assert all(len(who) == 1 for who in others.values()), f"every other part ran once: {starts}"
-        assert sorted(_done_lines(stack, job["id"], offsets)) == sorted(starts), "each part finished once"
-        final = api.get(f"/api/jobs/{job['id']}").json()
-        assert final["status"] == "done" and final["segments_done"] == 3
-        assert stack.backend is not None
-        finished = [
-            line
-            for line in stack.backend.log_path.read_text(errors="replace").splitlines()
-            if job["id"] in line and "-> done" in line
-        ]
-        assert len(finished) == 1, f"the job finished exactly once: {finished}"
-    finally:
-        stack.restart_adapter(victim)
