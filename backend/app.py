@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage, topology
@@ -24,10 +25,13 @@ from . import jobs
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
+from .janitor import Janitor, Sweep, standard_sweeps
+from .leases import Leases
 from .metrics import Metrics
 from .ops import OpsTokenGuard
 from .outbox import Outbox, TaskPublisher
 from .problems import install_error_handlers
+from .records import JobRecords
 from .routes import router
 from .security import install_security
 from .services import Prober, Services
@@ -76,8 +80,34 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
+def extra_sweeps(settings: Settings, sessions: sessionmaker[Session]) -> list[Sweep]:
+    """Merge hook: other features' janitor sweeps (e.g. re-writing and expiring cancel markers)."""
+    return []
+
+
+def kept_folders(settings: Settings, sessions: sessionmaker[Session]) -> Callable[[], set[str]]:
+    """Merge hook: job ids whose folders are kept although rowless (tombstoned, still being cancelled)."""
+    return set
+
+
+def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metrics) -> Janitor | None:
+    """The janitor thread with the backend's sweeps and the hooks' (None when JANITOR_INTERVAL_S is 0)."""
+    if not settings.JANITOR_INTERVAL_S:
+        return None
+    sessions = make_sessions(engine)
+    kept = kept_folders(settings, sessions)
+    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept)
+    return Janitor(
+        Leases(sessions),
+        [*own, *extra_sweeps(settings, sessions)],
+        metrics,
+        interval_s=settings.JANITOR_INTERVAL_S,
+        lease_s=settings.JANITOR_LEASE_S,
+    )
+
+
 def _lifespan(
-    settings: Settings, engine: Engine, threads: list[Outbox | EventConsumer]
+    settings: Settings, engine: Engine, threads: list[Outbox | EventConsumer | Janitor]
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start the broker threads with the app; stop them and close the database with it."""
 
@@ -158,7 +188,10 @@ def create_app(
         outbox = Outbox(store, sender, poll_s=outbox_poll_s, on_depth=_depth_recorder(sender, metrics))
         handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)
-    threads: list[Outbox | EventConsumer] = [t for t in (outbox, consumer) if t is not None]
+    janitor = _janitor(settings, engine, store, metrics)
+    threads: list[Outbox | EventConsumer | Janitor] = [
+        t for t in (outbox, consumer, janitor) if t is not None
+    ]
     app = FastAPI(
         title="Video super-resolution",
         version="1.0",
@@ -176,6 +209,7 @@ def create_app(
     app.state.signer = UrlSigner(secret)
     install_security(app, Auth(settings, secret))
     app.state.consumer = consumer
+    app.state.janitor = janitor
     install_error_handlers(app)
     app.include_router(router)
     _ops_routes(app, store, metrics, outbox, consumer)

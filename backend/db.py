@@ -134,6 +134,16 @@ class Speed(Base):
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class Lease(Base):
+    """A named lease one backend holds until ``expires_at`` (the janitor's leader, backend.leases)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = make_url(normalise_database_url(database_url))

@@ -87,6 +87,17 @@ ENTRIES: dict[str, Entry] = {
         en="Processing got stuck; trying again.",
         ru="Обработка зависла, пробуем снова.",
     ),
+    # ---- the backend's janitor: stuck jobs (backend/stalls.py) ---------------------------------------
+    "job.republished": Entry(
+        en="No progress for {minutes} min; the job was sent to the workers again.",
+        ru="Нет продвижения {minutes} мин; задача отправлена обработчикам ещё раз.",
+        params={"minutes": int},
+    ),
+    "job.stalled": Entry(
+        en="No progress for {minutes} min, even after sending the job again; gave up.",
+        ru="Нет продвижения {minutes} мин, даже после повторной отправки; обработка прекращена.",
+        params={"minutes": int},
+    ),
     "job.preview_not_written": Entry(
         en="The preview image could not be written to storage.",
         ru="Не удалось записать превью в хранилище.",
