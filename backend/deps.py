@@ -107,7 +107,9 @@ MediaJobDep = Annotated[Job, Depends(get_media_job)]
 def get_viewer(settings: SettingsDep, signer: SignerDep) -> Viewer:
     """Shows jobs as JSON; in integrated mode their file URLs are signed (media elements send no header)."""
     integrated = settings.AUTH_MODE == "integrated"
-    return Viewer(settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S)
+    return Viewer(
+        settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S, settings.RETENTION_S
+    )
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -61,6 +61,20 @@ class JobOut(BaseModel):
     #: Segments the job was cut into (0: it runs as one task) and how many are stored.
     segments: int = 0
     segments_done: int = 0
+    #: When retention deletes this finished job with its files (None: still active, or kept forever).
+    expires_at: datetime | None = None
+
+
+class UsageOut(BaseModel):
+    """What the caller's jobs take: stored bytes and active jobs, against their quotas (0: no limit)."""
+
+    stored_bytes: int
+    quota_bytes: int
+    active_jobs: int
+    active_jobs_limit: int
+    jobs: int
+    #: How long a finished job is kept (0: forever).
+    retention_s: float
 
 
 class ShareOut(BaseModel):

@@ -10,6 +10,7 @@ from contract import storage
 
 from .db import Job
 from .identity import UrlSigner, born
+from .retention import expires_at
 from .schemas import JobOut, Problem, job_out
 
 #: Documented error replies of the routes that look up a job or one of its files.
@@ -40,6 +41,8 @@ class Viewer:
     root: Path
     signer: UrlSigner | None = None
     ttl_s: int = 3600
+    #: RETENTION_S: finished jobs show when they will be deleted (0: never).
+    retention_s: float = 0
 
     def __call__(self, job: Job) -> JobOut:
         """The job JSON, with preview URLs only for stills that exist."""
@@ -48,7 +51,9 @@ class Viewer:
         def link(path: str) -> str:
             return path if signer is None else signer.sign(path, born(job), ttl_s)
 
-        return job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
+        out = job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
+        out.expires_at = expires_at(job, self.retention_s)
+        return out
 
 
 def view(root: Path, job: Job) -> JobOut:
