@@ -8,12 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.app import create_app
 from backend.db import make_engine, make_sessions, migrate, utcnow
 from backend.janitor import LEASE, Janitor
 from backend.leases import Leases
 from backend.metrics import Metrics
+from backend.settings import Settings
 from backend.sweeps import Reclaimed, Sweep
 from tests.backend.conftest import DATABASES, wait_for
 
@@ -153,3 +156,18 @@ def test_a_failing_sweep_is_counted_and_the_others_still_run(sessions: sessionma
     assert after.runs == 1
     assert metrics.registry.get_sample_value("vsr_janitor_sweep_errors_total", {"sweep": "broken"}) == 1
     assert janitor.sweep_once() and after.runs == 2
+
+
+def test_the_app_runs_the_janitor_and_reports_what_it_reclaimed(settings: Settings) -> None:
+    settings.JANITOR_INTERVAL_S, settings.UPLOAD_GRACE_S = 0.2, 0
+    dead = settings.STORAGE_ROOT / "jobs" / ("f" * 32)
+    dead.mkdir(parents=True)
+    (dead / "input.mp4").write_bytes(b"x" * 1234)  # a backend killed mid-upload left this
+    with TestClient(create_app(settings, broker=False)) as client:
+        wait_for(lambda: not dead.exists(), what="the janitor to remove the dead upload")
+        metrics = client.get("/metrics").text
+        assert 'vsr_janitor_reclaimed_bytes_total{sweep="uploads"} 1234.0' in metrics
+        assert 'vsr_janitor_reclaimed_files_total{sweep="uploads"} 1.0' in metrics
+        assert "vsr_janitor_leader 1.0" in metrics
+        assert "vsr_jobs_stuck 0.0" in metrics
+    assert Leases(make_sessions(make_engine(settings.DATABASE_URL))).holder(LEASE) is None  # given back

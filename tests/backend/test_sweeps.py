@@ -15,6 +15,7 @@ from backend import jobs
 from backend.db import Job, Task, make_engine, make_sessions, migrate, utcnow
 from backend.records import JobRecords
 from backend.retention import expired_jobs, expires_at
+from backend.stalls import stuck_jobs
 from backend.store import JobStore
 from backend.sweeps import dead_temporaries, orphan_folders, partial_uploads
 
@@ -42,8 +43,9 @@ def add_job(store: JobStore, status: str = jobs.DONE, *, ended_ago_s: float = 0,
     """A job row in ``status``, finished (or last changed) ``ended_ago_s`` ago."""
     when = utcnow() - timedelta(seconds=ended_ago_s)
     job_id = uuid4().hex
+    fields.setdefault("published", True)
     job = Job(
-        id=job_id, owner="anon-test", filename="clip.mp4", status=status, published=True, model="m",
+        id=job_id, owner="anon-test", filename="clip.mp4", status=status, model="m",
         input_key=f"jobs/{job_id}/input.mp4", size_bytes=0, input_width=64, input_height=48,
         input_duration_s=1.0, input_fps=25.0, created_at=when, updated_at=when,
         finished_at=when if status in jobs.TERMINAL else None, **fields,
@@ -166,3 +168,73 @@ def test_segment_temporaries_of_a_segmented_running_job_follow_the_same_rule(
     temp = write(root, job.id, "segments/.00000.abcdefabcdef.part.mp4", age_s=2 * HOUR)
     assert dead_temporaries(root, records, grace_s=HOUR, max_age_s=24 * HOUR).files == 0
     assert temp.exists()
+
+
+class Gauge:
+    """Records what the stuck sweep reports (``vsr_jobs_stuck``)."""
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+
+    def __call__(self, value: int) -> None:
+        self.values.append(value)
+
+
+def _mark_published(job: Job) -> bool:
+    job.published = True
+    return True
+
+
+def test_a_stuck_job_is_republished_once_then_failed(db: tuple[JobStore, JobRecords]) -> None:
+    store, records = db
+    after = 30 * 60.0
+    stuck = add_job(store, jobs.RUNNING, ended_ago_s=after + 60, frames_done=10)
+    busy = add_job(store, jobs.RUNNING, ended_ago_s=60)
+    waiting = add_job(store, jobs.QUEUED, ended_ago_s=10 * after)  # published, maybe waiting in the broker
+    unpublished = add_job(store, jobs.QUEUED, ended_ago_s=10 * after, published=False)  # its turn is not due
+    gauge = Gauge()
+    stuck_jobs(records, store, after, backlog=lambda: 3, gauge=gauge)
+    job = store.get(stuck.id)
+    assert job is not None
+    assert (job.status, job.published, job.error_code) == (jobs.QUEUED, False, "job.republished")
+    assert store.unpublished() == [unpublished.id, stuck.id]  # the outbox sends it again
+    assert gauge.values == [1]
+    for other in (busy, waiting, unpublished):
+        again = store.get(other.id)
+        assert again is not None and again.status == other.status and again.error_code is None
+    # The outbox re-published it, and still nothing happens for another STUCK_AFTER_S.
+    store.update(stuck.id, _mark_published)
+    later = utcnow() + timedelta(seconds=after + 60)
+    stuck_jobs(records, store, after, backlog=lambda: 0, gauge=gauge, clock=lambda: later)
+    job = store.get(stuck.id)
+    assert job is not None and (job.status, job.error_code) == (jobs.FAILED, "job.stalled")
+    assert job.error_params == {"minutes": 30}
+    # Now the queue is empty and time has passed: busy and waiting are quiet too (re-published in turn).
+    assert gauge.values == [1, 3]
+
+
+def test_a_published_queued_job_is_stuck_only_when_the_broker_queue_is_empty(
+    db: tuple[JobStore, JobRecords],
+) -> None:
+    store, records = db
+    lost = add_job(store, jobs.QUEUED, ended_ago_s=3 * HOUR)
+    gauge = Gauge()
+    stuck_jobs(records, store, HOUR, backlog=lambda: -1, gauge=gauge)  # depth unknown: not judged
+    stuck_jobs(records, store, HOUR, backlog=lambda: 0, gauge=gauge)  # nothing in the queue: it was lost
+    assert gauge.values == [0, 1]
+    job = store.get(lost.id)
+    assert job is not None and (job.status, job.published) == (jobs.QUEUED, False)
+
+
+def test_a_stuck_segmented_job_sends_its_unfinished_tasks_again(db: tuple[JobStore, JobRecords]) -> None:
+    store, records = db
+    tasks = [
+        Task(index=0, kind="segment", count=2, status=jobs.DONE, published=True),
+        Task(index=1, kind="segment", count=2, status=jobs.RUNNING, published=True),
+    ]
+    job = add_job(store, jobs.RUNNING, ended_ago_s=2 * HOUR, tasks=tasks)
+    stuck_jobs(records, store, HOUR, backlog=lambda: 0, gauge=Gauge())
+    again = store.get(job.id)
+    assert again is not None and again.status == jobs.RUNNING
+    assert [(t.status, t.published) for t in again.tasks] == [(jobs.DONE, True), (jobs.QUEUED, False)]
+    assert store.unpublished() == [job.id]
