@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from devops.local import Stack
 from tests.backend.conftest import wait_for
 from tests.fixtures.stack import JANITOR_ENV
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 BOUNDARY = "vsr-chaos-janitor"
 CHUNK = b"\0" * (256 * 1024)
@@ -90,7 +93,7 @@ def test_a_partial_upload_left_by_a_killed_backend_is_removed_after_the_grace_pe
     job_id = partial.parent.name
     assert partial.exists(), "the kill left no partial upload: nothing to test"
     stack.restart_backend()
-    grace = float(JANITOR_ENV["UPLOAD_GRACE_S"])
+    grace = float(JANITOR_ENV["UPLOAD_GRACE_S"]) + float(JANITOR_ENV["JANITOR_LEASE_S"])
     wait_for(
         lambda: not partial.parent.exists(), timeout=grace + 120, what="the janitor to remove the upload"
     )
