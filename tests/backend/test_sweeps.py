@@ -1,4 +1,4 @@
-"""The janitor's sweeps on real files in a temp storage root and a real SQLite database."""
+"""The janitor's sweeps on real files in a temp storage root and a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,20 @@ from backend.retention import expired_jobs, expires_at
 from backend.stalls import stuck_jobs
 from backend.store import JobStore
 from backend.sweeps import dead_temporaries, orphan_folders, partial_uploads
+from tests.backend.conftest import DATABASES
 
 HOUR = 3600.0
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[tuple[JobStore, JobRecords]]:
-    """A migrated SQLite database: its store and the janitor's queries."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+@pytest.fixture(params=DATABASES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JobStore, JobRecords]]:
+    """A migrated database (SQLite, and PostgreSQL for the queries): its store and the janitor's queries."""
+    url = (
+        f"sqlite:///{tmp_path / 'jobs.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
     migrate(engine)
     sessions = make_sessions(engine)
     yield JobStore(sessions), JobRecords(sessions)
