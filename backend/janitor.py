@@ -136,7 +136,12 @@ def standard_sweeps(
         Sweep(
             "stuck",
             lambda: stalls.stuck_jobs(
-                records, store, settings.STUCK_AFTER_S, backlog, metrics.jobs_stuck.set
+                records,
+                store,
+                settings.STUCK_AFTER_S,
+                backlog,
+                metrics.jobs_stuck.set,
+                failed=metrics.failures.inc,
             ),
         ),
     ]

@@ -71,11 +71,14 @@ def stuck_jobs(
     backlog: Callable[[], int],
     gauge: Callable[[int], None],
     clock: Callable[[], datetime] = utcnow,
+    failed: Callable[[], None] = lambda: None,
 ) -> Reclaimed:
-    """Find the stuck jobs, record how many (``vsr_jobs_stuck``), and re-publish or fail each."""
+    """Find the stuck jobs, record how many (``vsr_jobs_stuck``), and re-publish or fail (``failed``) each."""
     now = clock()
     found = records.quiet_since(now - timedelta(seconds=after_s), queued=backlog() == 0)
     gauge(len(found))
     for job_id in found:
-        store.update(job_id, lambda job: handle_stuck(job, after_s, now))
+        job, changed = store.update(job_id, lambda locked: handle_stuck(locked, after_s, now))
+        if changed and job is not None and job.status == jobs.FAILED:
+            failed()
     return Reclaimed()

@@ -211,7 +211,17 @@ def test_a_stuck_job_is_republished_once_then_failed(db: tuple[JobStore, JobReco
     # The outbox re-published it, and still nothing happens for another STUCK_AFTER_S.
     store.update(stuck.id, _mark_published)
     later = utcnow() + timedelta(seconds=after + 60)
-    stuck_jobs(records, store, after, backlog=lambda: 0, gauge=gauge, clock=lambda: later)
+    failures: list[str] = []
+    stuck_jobs(
+        records,
+        store,
+        after,
+        backlog=lambda: 0,
+        gauge=gauge,
+        clock=lambda: later,
+        failed=lambda: failures.append("x"),
+    )
+    assert failures == ["x"]  # counted in vsr_job_failures
     job = store.get(stuck.id)
     assert job is not None and (job.status, job.error_code) == (jobs.FAILED, "job.stalled")
     assert job.error_params == {"minutes": 30}
