@@ -135,8 +135,14 @@ def assemble(
         finally:
             decoder.close()
         video.mux(
-            joined, source, partial, others=others, rotation=info.rotation,
-            timeout_s=limits.mux_timeout_s, should_stop=stop,
+            joined,
+            source,
+            partial,
+            others=others,
+            rotation=info.rotation,
+            timeout_s=limits.mux_timeout_s,
+            start_s=info.container_start_s,
+            should_stop=stop,
         )
         os.replace(partial, output_path)
     finally:

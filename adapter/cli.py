@@ -20,6 +20,7 @@ from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
 from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result
+from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
 
@@ -107,6 +108,13 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument(
         "--no-upscale", action="store_true", help="keep the video as it is (only with --describe)"
+    )
+    cli.add_argument(
+        "--deinterlace",
+        default="auto",
+        choices=DEINTERLACE_OPTIONS,
+        help="interlaced input: auto (look at the file), off, frame (one picture per frame), "
+        "field (one per field: 50i becomes 50p; what auto does)",
     )
     cli.add_argument("--quiet", action="store_true", help="no progress bar")
     return cli
@@ -203,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             encoder=args.encoder,
             upscale=not args.no_upscale,
             describe=args.describe,
+            deinterlace=args.deinterlace,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)

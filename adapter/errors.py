@@ -10,6 +10,7 @@ ReasonError (contract.catalogue)         carries a catalogue ``Reason``; ``str(e
 │       ├── InferenceStuckError            an inference call passed its deadline and was abandoned
 │       ├── ModelContractError             the served model breaks the model contract (see below)
 │       ├── StorageError                   shared storage not writable/readable
+│       │   └── StorageFull                  no space (ENOSPC) or quota (EDQUOT) left for outputs/temporaries
 │       └── ProcessCrashedError            the guarded child running the job died (decoder crash, OOM kill)
 └── BadMessageError                      the task message is unusable: dead-lettered, never run
 JobCancelled (not an error)              the user cancelled: the task is acked and nothing is published
@@ -63,6 +64,10 @@ class ModelContractError(TransientJobError):
 
 class StorageError(TransientJobError):
     """Shared storage failed."""
+
+
+class StorageFull(StorageError):
+    """No space (or quota) left for this run's outputs; retried later, when space may have been freed."""
 
 
 class ProcessCrashedError(TransientJobError):

@@ -9,27 +9,40 @@ from pathlib import Path
 
 import pika
 
-from adapter.errors import JobCancelled
+from adapter.errors import JobCancelled, StorageError
 from adapter.guard import run_guarded
 from adapter.job import GuardedJob, Stages, Toolbox, Work, execute
 from adapter.limits import Limits
+from adapter.media import storage_full
 from adapter.queue import Action, Decision, decide_failure, decide_success
 from adapter.stages import OnProgress, Progress, Result
 from adapter.workspace import JobFiles
 from contract import storage
+from contract.catalogue import reason
 from contract.logs import bind_owner
 from contract.messages import DoneEvent, JobMessage
 
 
 class StopCheck:
-    """``should_stop`` for the job: true on interrupt, or when the cancel marker appears."""
+    """``should_stop`` for the job: true on interrupt, once the cancel marker appears or the job folder goes.
+
+    The marker (``cancels/<id>``, outside the job folder) is polled every ``poll_s``. A job folder that
+    vanished mid-run (``gone``) stops the run too, but is no cancel: a deleted job's marker is written
+    before its files go, so without one the storage itself failed and the task is retried (``run``).
+    """
 
     def __init__(self, marker: Path, poll_s: float, interrupt: threading.Event) -> None:
         self._marker = marker
         self._poll_s = poll_s
         self._interrupt = interrupt
         self._last = float("-inf")
+        self._folder: Path | None = None
         self.cancelled = False
+        self.gone = False
+
+    def watch(self, folder: Path) -> None:
+        """Also stop once ``folder`` (the job's, which exists now) is removed."""
+        self._folder = folder
 
     def __call__(self) -> bool:
         if self._interrupt.is_set():
@@ -37,8 +50,9 @@ class StopCheck:
         now = time.monotonic()
         if not self.cancelled and now - self._last >= self._poll_s:
             self._last = now
+            self.gone = self._folder is not None and not self._folder.is_dir()
             self.cancelled = self._marker.exists()
-        return self.cancelled
+        return self.cancelled or self.gone
 
 
 class Throttle:
@@ -86,7 +100,9 @@ class Flight:
         files = self.files
         with bind_owner(self.job.owner):  # every log line of this task names its owner
             try:
-                files.output.parent.mkdir(parents=True, exist_ok=True)
+                files.prepare()  # never the job folder itself: a deleted job stays deleted
+                if files.folder.is_dir():
+                    self.stop.watch(files.folder)
                 work = work_of(self.job, files, limits)
                 if guarded:
                     self.result = run_guarded(GuardedJob(work, stages), on_progress, self.stop)
@@ -94,10 +110,18 @@ class Flight:
                     self.result = execute(work, stages, tools, on_progress, self.stop)
                 files.commit(self.result.vtt)
             except BaseException as exc:  # every outcome, even a bug, must reach the delivery rules
-                self.error = exc
+                self.error = storage_full(exc, files.output.parent) or self._files_gone(exc) or exc
                 files.discard_stale()
             finally:
                 self.done.set()
+
+    def _files_gone(self, exc: BaseException) -> StorageError | None:
+        """A stop because the job's folder vanished without a cancel: a storage failure, retried."""
+        if not (isinstance(exc, JobCancelled) and self.stop.gone and not self.stop.cancelled):
+            return None
+        error = StorageError(reason("job.files_gone"))
+        error.__cause__ = exc
+        return error
 
     def done_event(self) -> DoneEvent | None:
         """The done event of a finished job (None unless it succeeded)."""

@@ -185,9 +185,7 @@ class Flow:
 
     # ---- the stages --------------------------------------------------------------------------------
 
-    def _submit(
-        self, pool: ModelPool, pending: list[Image], frames: list[tuple[int, int, int]]
-    ) -> bool:
+    def _submit(self, pool: ModelPool, pending: list[Image], frames: list[tuple[int, int, int]]) -> bool:
         """Send the pending unique frames to the model (several batches run at once) and queue the batch."""
         future: Future[Image]
         if pending:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from adapter import video
+from adapter.deinterlacer import Deinterlace, choose
 from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
@@ -72,12 +73,21 @@ class Plan:
 
 
 def plan(
-    info: MediaInfo, options: JobOptions, upscaler: Upscaler, limits: Limits, segment: Segment | None
+    info: MediaInfo,
+    options: JobOptions,
+    upscaler: Upscaler,
+    limits: Limits,
+    segment: Segment | None,
+    deinterlace: Deinterlace | None = None,
 ) -> Plan:
     """Output size (the contract's rule, within the output box), planned frames and encoder preset."""
     try:
         width, height = job_output_size(
-            options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation,
+            options,
+            info.frame_width,
+            info.frame_height,
+            sar=info.sar,
+            rotation=info.rotation,
             box=limits.max_output,
         )
     except SizeRefused as exc:
@@ -85,6 +95,7 @@ def plan(
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
     # A segment's planned frame count comes from the backend's plan (the exact one once encoded).
     frames_total = info.frames if segment is None else segment.frames
+    frames_total *= deinterlace.rate_factor if deinterlace is not None else 1  # field mode: 50i → 50p
     preset = video.resolve_preset(options.preset, options.encoder, upscaler.device)
     return Plan(width, height, stored, frames_total, preset)
 
@@ -120,10 +131,14 @@ def stream_limits(info: MediaInfo, limits: Limits) -> video.StreamLimits:
     return video.StreamLimits(limits.max_width, limits.max_height, limits.max_duration_s, most)
 
 
-def open_decoder(path: Path, info: MediaInfo, limits: Limits | None = None) -> video.Decoder:
+def open_decoder(
+    path: Path, info: MediaInfo, limits: Limits | None = None, deinterlace: Deinterlace | None = None
+) -> video.Decoder:
     """The input's decoder: the one place a job opens the input with PyAV (checked against ``limits``)."""
     checks = None if limits is None else stream_limits(info, limits)
-    return video.Decoder(path, info, limits=checks)  # the probe's frame rate and time base: one rule
+    return video.Decoder(
+        path, info, limits=checks, deinterlace=deinterlace
+    )  # the probe's frame rate and time base: one rule
 
 
 def _encoder_opener(
@@ -168,6 +183,7 @@ def _complete_video(
         others=decoder.others,
         rotation=info.rotation,
         timeout_s=limits.mux_timeout_s,
+        start_s=info.container_start_s,
         should_stop=should_stop,
     )
 
@@ -220,15 +236,21 @@ def run(
     started, limits, stop = time.monotonic(), limits or Limits(), should_stop or _never
     source, output_path = Path(input_path), Path(output_path)
     info = info or probe_input(ffprobe, source, limits)
-    planned = plan(info, options, upscaler, limits, segment)
+    how = choose(source, info, options.deinterlace, timeout_s=limits.probe_timeout_s, should_stop=stop)
+    planned = plan(info, options, upscaler, limits, segment, how)
     temps = Temporaries.beside(output_path)
-    decoder = open_decoder(source, info, limits)
+    decoder = open_decoder(source, info, limits, how)
     try:
         opener = _encoder_opener(decoder, temps.video, planned, options)
         deadline = answer_timeout(upscaler, (info.frame_width, info.frame_height), limits)
         flow = Flow(
-            decoder, upscaler, opener, size=planned.stored, frames_total=planned.frames_total,
-            segment=segment, answer_timeout_s=deadline,
+            decoder,
+            upscaler,
+            opener,
+            size=planned.stored,
+            frames_total=planned.frames_total,
+            segment=segment,
+            answer_timeout_s=deadline,
         )
         flow.run(stop, Meter(on_progress))
         _complete_video(temps, source, decoder, info, limits, segment, stop)

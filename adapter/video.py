@@ -8,6 +8,7 @@ is tagged with them, so an SD BT.601 input upscaled to HD stays BT.601 (not wash
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,7 +20,9 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from adapter import media
+from adapter.deinterlacer import TIME_BASE_FACTOR, Deinterlace, Deinterlacer
 from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
+from adapter.geometry import fitted_size, letterbox
 from contract.catalogue import reason
 from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
 from contract.probe import MediaInfo
@@ -35,6 +38,8 @@ MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac",
 #: Text subtitles that become mov_text in MP4; bitmap subtitles cannot and are dropped.
 TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
 #: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
+log = logging.getLogger(__name__)
+
 _THREADED_DECODE_PIXELS = 640 * 360
 
 
@@ -83,18 +88,19 @@ class StreamLimits:
     max_frames: int
 
 
-def check_frame(frame: av.VideoFrame, first: tuple[int, int], limits: StreamLimits) -> None:
-    """Refuse a frame beyond the box (the probe's orientation-free rule) or of another size than the first."""
+def _pts(picture: av.VideoFrame) -> int:
+    """A decoded picture's pts (the decoder gives every frame one before it leaves ``_decoded``)."""
+    assert picture.pts is not None
+    return picture.pts
+
+
+def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
+    """Refuse a frame beyond the box (the probe's orientation-free rule), wherever it is in the stream."""
     w, h = frame.width, frame.height
     big, small = max(limits.max_width, limits.max_height), min(limits.max_width, limits.max_height)
     if max(w, h) > big or min(w, h) > small:
         size = {"width": w, "height": h, "max_width": limits.max_width, "max_height": limits.max_height}
         raise LimitExceededError(reason("media.frame_too_large", **size))
-    if (w, h) != first:
-        # Until frames are brought to one geometry, a size change mid-stream ends the job with a reason
-        # instead of an array-shape error deep in the pipeline.
-        change = {"width": first[0], "height": first[1], "new_width": w, "new_height": h}
-        raise InvalidInputError(reason("media.frame_size_changed", **change))
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,12 @@ class Decoder:
     """
 
     def __init__(
-        self, path: Path, info: MediaInfo | None = None, *, limits: StreamLimits | None = None
+        self,
+        path: Path,
+        info: MediaInfo | None = None,
+        *,
+        limits: StreamLimits | None = None,
+        deinterlace: Deinterlace | None = None,
     ) -> None:
         self._limits = limits
         try:
@@ -134,12 +145,21 @@ class Decoder:
         # more than the conversion itself (context set-up, thread pool start).
         self._reformatter = VideoReformatter()
         if info is not None:
-            self.time_base: Fraction = info.time_base
-            self.fps: Fraction = info.fps
+            self._source_time_base, self._source_fps = info.time_base, info.fps
         else:
-            self.time_base = self._stream.time_base or Fraction(1, 90000)
-            self.fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+            self._source_time_base = self._stream.time_base or Fraction(1, 90000)
+            self._source_fps = Fraction(self._stream.average_rate or self._stream.guessed_rate or 25)
+        self._fields = None if deinterlace is None else Deinterlacer(deinterlace, self._source_time_base)
+        #: Time base and rate of the pictures handed out: the source's, or bwdif's (half, and double the
+        #: rate when every field becomes a picture).
+        self.time_base: Fraction = self._source_time_base
+        self.fps: Fraction = self._source_fps
+        if deinterlace is not None:
+            self.time_base = self._source_time_base * TIME_BASE_FACTOR
+            self.fps = self._source_fps * deinterlace.rate_factor
         self.colour: Colour | None = None
+        #: Whether some frames were fitted into the first frame's size (a size change mid-stream).
+        self.resized = False
         self.others = [
             SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
             for s in self._container.streams
@@ -151,56 +171,88 @@ class Decoder:
     ) -> Iterator[tuple[np.ndarray, int]]:
         """Yield (RGB frame HxWx3 uint8, pts in ``time_base``); pts are made strictly increasing.
 
-        With bounds, only frames whose pts lie in ``[start_pts, end_pts)`` are yielded, each with its
-        own pts: decoding starts at the keyframe at or before ``start_pts`` and the frames before the
-        start are decoded (they are references) but dropped.
+        With bounds (in the source's time base), only pictures whose time lies in ``[start_pts, end_pts)``
+        are yielded, each with its own pts: decoding starts at the keyframe at or before ``start_pts``;
+        the frames before the start are decoded (they are references, and the deinterlacer's neighbours)
+        but dropped.
         """
-        step = max(1, round(1 / (self.fps * self.time_base)))
-        last: int | None = None
         first: tuple[int, int] | None = None
+        last: int | None = None
+        try:
+            for picture in self._pictures(start_pts, end_pts):
+                first = first or (picture.width, picture.height)
+                pts = _pts(picture) if last is None or _pts(picture) > last else last + 1
+                last = pts
+                yield self._rgb(picture, first), pts
+        except av.FFmpegError as exc:
+            raise InvalidInputError(reason("media.decode_failed")) from exc
+
+    def _pictures(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Decoded (and deinterlaced) pictures inside the bounds, pts in ``time_base``."""
+        ratio = self._source_time_base / self.time_base  # 2 when deinterlacing (bwdif halves it)
+
+        def inside(picture: av.VideoFrame) -> bool:
+            at = _pts(picture) / ratio  # the picture's time in the source's time base
+            return (start_pts is None or at >= start_pts) and (end_pts is None or at < end_pts)
+
+        for frame in self._decoded(start_pts, end_pts):
+            yield from filter(inside, [frame] if self._fields is None else self._fields.push(frame))
+        if self._fields is not None:
+            yield from filter(inside, self._fields.flush())
+
+    def _decoded(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Source frames with strictly increasing pts, checked against the limits; one past the end."""
+        step = max(1, round(1 / (self._source_fps * self._source_time_base)))
+        last: int | None = None
         origin: int | None = None
         count = 0
-        try:
-            if start_pts is not None:
-                self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
-            for frame in self._container.decode(self._stream):
-                if start_pts is not None or end_pts is not None:
-                    if frame.pts is None:
-                        raise InvalidInputError(reason("media.no_timestamps"))
-                    if start_pts is not None and frame.pts < start_pts:
-                        continue
-                    if end_pts is not None and frame.pts >= end_pts:
-                        break
-                first = first or (frame.width, frame.height)
-                if self._limits is not None:
-                    check_frame(frame, first, self._limits)
-                if self.colour is None:
-                    self.colour = colour_of(frame)
-                rgb = self._reformatter.reformat(
-                    frame,
-                    format="rgb24",
-                    src_colorspace=self.colour.sws_matrix,
-                    src_color_range=self.colour.range,
-                    threads=1,
-                ).to_ndarray()
-                pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
-                if last is not None and pts <= last:
-                    pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
-                last = pts
+        if start_pts is not None:
+            self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
+        for frame in self._container.decode(self._stream):
+            if (start_pts is not None or end_pts is not None) and frame.pts is None:
+                raise InvalidInputError(reason("media.no_timestamps"))
+            pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)
+            if last is not None and pts <= last:
+                pts = last + 1  # keep the encoder's timestamps monotonic on broken inputs
+            frame.pts, last = pts, pts
+            if self._limits is not None:
+                check_frame(frame, self._limits)
+            inside = start_pts is None or pts >= start_pts
+            if inside and (end_pts is None or pts < end_pts):
                 origin = pts if origin is None else origin
                 count += 1
                 self._check_timeline(pts - origin, count)
-                yield rgb, pts
-        except av.FFmpegError as exc:
-            raise InvalidInputError(reason("media.decode_failed")) from exc
+            yield frame
+            if end_pts is not None and pts >= end_pts:
+                return  # the deinterlacer has had the last inside frame's successor
+
+    def _rgb(self, frame: av.VideoFrame, first: tuple[int, int]) -> np.ndarray:
+        """The frame as RGB24 in the first frame's geometry (a later size is fitted in, aspect kept)."""
+        if self.colour is None:
+            self.colour = colour_of(frame)
+        size = (frame.width, frame.height)
+        target = size if size == first else fitted_size(size, first)
+        if size != first and not self.resized:
+            self.resized = True  # adaptive-stream recordings, joined clips: said once per job
+            log.info("frame size changes from %dx%d to %dx%d; fitted into the first size", *first, *size)
+        rgb = self._reformatter.reformat(
+            frame,
+            format="rgb24",
+            width=target[0],
+            height=target[1],
+            src_colorspace=self.colour.sws_matrix,
+            src_color_range=self.colour.range,
+            threads=1,
+        ).to_ndarray()
+        return letterbox(rgb, first)
 
     def _check_timeline(self, elapsed_pts: int, count: int) -> None:
         """Stop at the limit: the decoded timeline or frame count is past what the job may hold."""
         if self._limits is None:
             return
-        elapsed = elapsed_pts * self.time_base
+        elapsed = elapsed_pts * self._source_time_base
         if elapsed > Fraction(self._limits.max_duration_s) or count > self._limits.max_frames:
-            seconds = max(int(elapsed), int(count / self.fps))
+            seconds = max(int(elapsed), int(count / self._source_fps))
             limit_s = round(self._limits.max_duration_s)
             raise LimitExceededError(reason("media.too_long_in_stream", seconds=seconds, limit_s=limit_s))
 
@@ -276,6 +328,9 @@ class Encoder:
             ctx.time_base = time_base
             ctx.colorspace, ctx.color_primaries = colour.space, colour.primaries
             ctx.color_trc, ctx.color_range = colour.trc, colour.range
+            # The output's pixels are square (contract/sizing.py reaches the display size): say so, so
+            # players never guess from an anamorphic source's tags.
+            ctx.sample_aspect_ratio = Fraction(1, 1)
             ctx.options = _encoder_options(encoder, crf, preset)
             ctx.open()
         except (av.FFmpegError, ValueError) as exc:
@@ -320,9 +375,15 @@ def mux(
     others: list[SourceStream],
     rotation: int,
     timeout_s: float,
+    start_s: float = 0.0,
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4."""
+    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4.
+
+    ``start_s`` is where the source's timeline starts (a TS cut from a broadcast starts at, say, 11.4 s):
+    every stream shifts back by it, so the result starts at 0 with A/V sync exact. A negative start (MP4
+    edit lists for AAC priming or B-frame delay) is left as it is.
+    """
     args: list[Arg] = ffmpeg("-copyts", OwnInput(video, "mp4"), UserInput(source), "-map", "0:v:0")
     # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
     meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
@@ -345,6 +406,7 @@ def mux(
         *meta,
         "-metadata:s:v:0",
         f"rotate={rotation}",
+        *(["-output_ts_offset", f"{-start_s:.6f}"] if start_s > 0 else []),
         "-movflags",
         "+faststart",
         "-f",

@@ -16,8 +16,11 @@ class JobFiles:
     """A task's files under the storage root; outputs go to this run's temporaries until ``commit``.
 
     ``output`` is the finished video, or the segment file of a segment task. ``segments`` are the
-    files an assembly joins. ``owns_previews`` is false for segment tasks other than the middle one,
-    so they neither write nor clean up the previews another adapter may be writing right now.
+    files an assembly joins. ``cancel_marker`` lives outside the job folder (``storage.cancel_key``):
+    deleting the job's files cannot erase it. Building a JobFiles only resolves paths: nothing is
+    created, so a task acked for its marker leaves no trace in storage. ``owns_previews`` is false for
+    segment tasks other than the middle one, so they neither write nor clean up the previews another
+    adapter may be writing right now.
     """
 
     input: Path
@@ -42,7 +45,7 @@ class JobFiles:
                 storage.resolve(root, storage.preview_key(job.job_id, "before")),
                 storage.resolve(root, storage.preview_key(job.job_id, "after")),
             ),
-            cancel_marker=storage.resolve(root, storage.cancel_marker_key(job.job_id)),
+            cancel_marker=storage.resolve(root, storage.cancel_key(job.job_id)),
             segments=tuple(
                 storage.resolve(root, storage.segment_key(job.job_id, index))
                 for index in range(job.segments or 0)
@@ -50,6 +53,19 @@ class JobFiles:
             owns_previews=job.kind == "job" or (segment is not None and segment.index == segment.count // 2),
             is_part=job.kind != "job",
         )
+
+    @property
+    def folder(self) -> Path:
+        """The job's folder (the input's); it exists while the job does and no run ever creates it."""
+        return self.input.parent
+
+    def prepare(self) -> None:
+        """Create the output's folder (a segment's ``segments/``) inside the job folder, never the job folder.
+
+        A job deleted meanwhile has no folder: the run then fails rather than re-creating an empty one.
+        """
+        if self.output.parent != self.folder:
+            self.output.parent.mkdir(exist_ok=True)
 
     def partial(self, path: Path) -> Path:
         """This run's temporary for ``path`` (keeps the suffix so the muxer picks the format)."""

@@ -14,18 +14,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage, topology
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 from contract.probe import probe as ffprobe
 
-from . import jobs
+from . import cancels, jobs
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
-from .janitor import Janitor, Sweep, standard_sweeps
+from .janitor import Janitor, Reclaimed, Sweep, standard_sweeps
 from .leases import Leases
 from .metrics import Metrics
 from .ops import OpsTokenGuard
@@ -47,9 +46,7 @@ def after_segment_event(job: Job, root: Path, outbox: Outbox | None) -> None:
         outbox.wake()  # the last segment is done: the assembly task is due
     elif job.status == jobs.FAILED:
         # One segment failed for good: the others would be wasted work; the cancel marker stops them.
-        marker = storage.resolve(root, storage.cancel_marker_key(job.id))
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("failed")
+        cancels.write_marker(root, job.id)
     elif job.status == jobs.DONE:
         shutil.rmtree(storage.resolve(root, storage.segments_dir(job.id)), ignore_errors=True)
 
@@ -80,14 +77,26 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
-def extra_sweeps(settings: Settings, sessions: sessionmaker[Session]) -> list[Sweep]:
-    """Merge hook: other features' janitor sweeps (e.g. re-writing and expiring cancel markers)."""
-    return []
+def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
+    """Other features' janitor sweeps: cancel markers re-written from the database, old ones expired."""
+    root = settings.STORAGE_ROOT
+
+    def restore_markers() -> Reclaimed:
+        cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
+        return Reclaimed()
+
+    return [
+        Sweep("cancel_markers", restore_markers),
+        Sweep(
+            "expired_markers",
+            lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
+        ),
+    ]
 
 
-def kept_folders(settings: Settings, sessions: sessionmaker[Session]) -> Callable[[], set[str]]:
-    """Merge hook: job ids whose folders are kept although rowless (tombstoned, still being cancelled)."""
-    return set
+def kept_folders(settings: Settings, store: JobStore) -> Callable[[], set[str]]:
+    """Job ids whose folders the janitor keeps although rowless: deleted jobs still being cancelled."""
+    return lambda: set(store.stopped_ids())
 
 
 def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metrics) -> Janitor | None:
@@ -95,11 +104,11 @@ def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metri
     if not settings.JANITOR_INTERVAL_S:
         return None
     sessions = make_sessions(engine)
-    kept = kept_folders(settings, sessions)
+    kept = kept_folders(settings, store)
     own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept)
     return Janitor(
         Leases(sessions),
-        [*own, *extra_sweeps(settings, sessions)],
+        [*own, *extra_sweeps(settings, store)],
         metrics,
         interval_s=settings.JANITOR_INTERVAL_S,
         lease_s=settings.JANITOR_LEASE_S,

@@ -19,7 +19,7 @@ from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError
 from contract.sizing import display_size
 
-from . import jobs, quotas, segments
+from . import cancels, jobs, quotas, segments
 from .db import Job, Task, utcnow
 from .errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
 from .options import output_size, parse_options
@@ -149,21 +149,29 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
     )
 
 
-def cancel_with_marker(root: Path, job: Job) -> bool:
-    """Cancel an active job (under its row lock), writing the adapter's stop marker first."""
-    if not jobs.can_transition(job.status, jobs.CANCELLED):
-        return False
-    # The marker goes first: if the commit then fails the adapter still stops.
-    marker = storage.resolve(root, storage.cancel_marker_key(job.id))
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(utcnow().isoformat())
-    return jobs.cancel(job)
+def cancel(svc: Services, job_id: str) -> tuple[Job | None, bool]:
+    """Cancel an active job: commit it, then write the adapters' marker (best effort, after the commit).
+
+    The database is the truth: a marker the storage refuses (a full disk) is logged and written again by
+    the janitor (``cancels.sync_markers``); the cancel itself stands. Returns the job and whether it changed.
+    """
+    job, cancelled = svc.store.update(job_id, jobs.cancel)
+    if cancelled:
+        cancels.write_marker(svc.settings.STORAGE_ROOT, job_id)
+        log.info("job cancelled", extra={"job_id": job_id, "status": jobs.CANCELLED})
+    return job, cancelled
 
 
 def delete_job(svc: Services, job_id: str) -> bool:
-    """Remove a finished job's row and files; False when it is gone or still active."""
+    """Remove a job: its row (leaving a tombstone, which cancels it if active), marker, then files.
+
+    False when it is gone already. The marker goes before the files so a running task stops on it, not
+    on a failure; files a full disk keeps nobody from removing.
+    """
     if not svc.store.delete(job_id):
         return False
-    discard(svc.settings.STORAGE_ROOT, job_id)
+    root = svc.settings.STORAGE_ROOT
+    cancels.write_marker(root, job_id)
+    discard(root, job_id)
     log.info("job deleted", extra={"job_id": job_id})
     return True

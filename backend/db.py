@@ -144,6 +144,16 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Tombstone(Base):
+    """A deleted job's id, kept after its row so its cancel outlives every task still queued for it."""
+
+    __tablename__ = "tombstones"
+
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = make_url(normalise_database_url(database_url))

@@ -7,12 +7,13 @@ BackendError                      every error the backend raises on purpose
 │   ├── UploadTooLarge            413  the upload exceeds MAX_UPLOAD_BYTES (nothing is kept)
 │   ├── UnsupportedMedia          415  not a video, or a refused container/extension
 │   ├── InvalidRequest            422  bad options or an unreadable video
-│   └── StorageFull               507  no room left on the storage volume
+│   └── StorageFull               507  no room (ENOSPC) or quota (EDQUOT) left on the storage volume
 └── BrokerUnavailable             RabbitMQ cannot be reached; jobs stay in the outbox
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
@@ -68,9 +69,25 @@ class InvalidRequest(ApiError):
 
 
 class StorageFull(ApiError):
-    """The storage volume has no room for the upload."""
+    """The storage volume has no room for the upload (or another write of the request)."""
 
     status_code = 507
+
+
+#: errno values of a full volume or an exhausted disk quota.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+#: PostgreSQL's SQLSTATE for "disk full"; SQLite says it in words.
+PG_DISK_FULL, SQLITE_DISK_FULL = "53100", "database or disk is full"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write refused by a full volume or an exhausted quota (files or the database)."""
+    if isinstance(exc, OSError):
+        return exc.errno in FULL_ERRNOS
+    orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
+    return getattr(orig, "sqlstate", None) == PG_DISK_FULL or SQLITE_DISK_FULL in str(orig or "")
 
 
 class BrokerUnavailable(BackendError):

@@ -248,5 +248,8 @@ def cancel(job: Job, now: datetime | None = None) -> bool:
 
 
 def is_deletable(job: Job) -> bool:
-    """Finished jobs (done, failed, cancelled) may be deleted with their files."""
+    """Whether DELETE removes the job and its files (done, failed, cancelled); an active one it cancels.
+
+    The store deletes any job (``JobStore.delete``): the tombstone it leaves cancels an active one.
+    """
     return job.status in TERMINAL

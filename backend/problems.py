@@ -1,21 +1,26 @@
 """Every HTTP error reply as ``{"detail": English sentence, "code": catalogue code, "params": {...}}``.
 
 Our own ``ApiError``s carry their Reason; FastAPI's validation errors and Starlette's HTTP errors
-(unknown paths, wrong methods, unsatisfiable ranges) are mapped to ``http.*`` codes here.
+(unknown paths, wrong methods, unsatisfiable ranges) are mapped to ``http.*`` codes here, and so is a
+storage write of any request refused by a full volume (507 ``http.disk_full``, never a 500).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from contract.catalogue import Reason, reason
 
-from .errors import ApiError
+from .errors import ApiError, is_disk_full
+
+log = logging.getLogger(__name__)
 
 
 def problem(why: Reason, status_code: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -49,6 +54,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem(invalid_fields(exc), 422)
+
+    async def _disk_full(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_disk_full(exc):
+            raise exc  # a real server error: the 500 handler logs it
+        log.warning("storage full: %s", exc, extra={"status": 507})
+        return problem(reason("http.disk_full"), 507)
+
+    app.add_exception_handler(OSError, _disk_full)
+    app.add_exception_handler(OperationalError, _disk_full)
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:

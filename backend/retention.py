@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from . import jobs
+from . import cancels, jobs
 from .db import Job, utcnow
 from .sweeps import Reclaimed, job_folder, remove_folder
 
@@ -53,9 +53,11 @@ def expired_jobs(
     if retention_s <= 0:
         return total
     for job_id in records.finished_before(clock() - timedelta(seconds=retention_s)):
-        # The row goes first: once it is gone no new download can start, and one in flight holds its fd.
+        # As a delete (creation.delete_job): the row (leaving a tombstone), the marker, then the files.
+        # Once the row is gone no new download can start, and one in flight holds its descriptor.
         if not rows.delete(job_id):
             continue
+        cancels.write_marker(root, job_id)  # a duplicate task still queued is acked without storage
         removed = remove_folder(job_folder(root, job_id))
         total.add(removed)
         log.info(

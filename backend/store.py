@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent
 
 from . import jobs
-from .db import Job, Speed, Task
+from .db import Job, Speed, Task, Tombstone, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,43 @@ class JobStore:
             return job, change(job)
 
     def delete(self, job_id: str) -> bool:
-        """Remove a finished job's row; False when it is missing or still active."""
+        """Remove a job's row, leaving its tombstone; False when it is missing.
+
+        The tombstone is the cancel of a job deleted while active: the marker written after this commit
+        (``backend.cancels``) stops its queued or running tasks, however long they outlive the row.
+        """
         with self._tx() as session:
             job = self._locked(session, job_id)
-            if job is None or not jobs.is_deletable(job):
+            if job is None:
                 return False
+            session.add(Tombstone(job_id=job.id, owner=job.owner, deleted_at=utcnow()))
             session.delete(job)
             return True
+
+    # ---- cancel markers (backend.cancels) -----------------------------------------------------------
+
+    def stopped_ids(self) -> list[str]:
+        """Ids whose tasks must not run: cancelled jobs and tombstones (each should have a cancel marker)."""
+        with self._tx() as session:
+            cancelled = session.scalars(select(Job.id).where(Job.status == jobs.CANCELLED))
+            return [*cancelled, *session.scalars(select(Tombstone.job_id))]
+
+    def known_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` that have a job row or a tombstone."""
+        if not ids:
+            return set()
+        with self._tx() as session:
+            rows = session.scalars(select(Job.id).where(Job.id.in_(ids)))
+            graves = session.scalars(select(Tombstone.job_id).where(Tombstone.job_id.in_(ids)))
+            return {*rows, *graves}
+
+    def forget_tombstones(self, before: datetime) -> list[str]:
+        """Remove the tombstones of jobs deleted before ``before``; returns their ids."""
+        with self._tx() as session:
+            old = list(session.scalars(select(Tombstone).where(Tombstone.deleted_at < before)))
+            for grave in old:
+                session.delete(grave)
+            return [grave.job_id for grave in old]
 
     def unpublished(self, limit: int = 100) -> list[str]:
         """Ids of active jobs whose whole-video message or a task row is not confirmed yet, oldest first."""

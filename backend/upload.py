@@ -3,12 +3,12 @@
 The client's filename never becomes a path: only its extension is kept, and only when it is on
 the allow-list; the file is written to ``jobs/<id>/input.<ext>`` through ``contract.storage``.
 On any error the caller removes the job folder (``backend.creation.discard``): a refused upload leaves
-nothing.
+nothing. A full volume (ENOSPC, EDQUOT) on any write of the file is StorageFull (507).
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from contract import storage
 from contract.catalogue import reason
 from contract.probe import ACCEPTED_EXTENSIONS
 
-from .errors import InvalidRequest, StorageFull, UnsupportedMedia, UploadTooLarge
+from .errors import InvalidRequest, StorageFull, UnsupportedMedia, UploadTooLarge, is_disk_full
 
 FILE_FIELD = "file"
 #: Form fields other than the file are short options; anything longer is refused.
@@ -131,17 +131,11 @@ class _Receiver:
         self.upload.size += end - start
         if self.upload.size > self.max_bytes:
             raise UploadTooLarge(reason("http.too_large", limit_bytes=self.max_bytes))
-        try:
-            self._file.write(data[start:end])
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull(reason("http.storage_full")) from exc
-            raise
+        self._file.write(data[start:end])
 
     def _part_end(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            self.close()
         elif self._name:
             self.fields[self._name] = self._value.decode("utf-8", "replace").strip()
 
@@ -149,9 +143,10 @@ class _Receiver:
         self.finished = True
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        """Close the upload file (its last buffered bytes are written here: a full disk may show here)."""
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()  # closes the descriptor even when the flush fails
 
 
 async def receive(
@@ -177,6 +172,7 @@ async def receive(
             if chunk:
                 # Callbacks write to disk: keep that off the event loop.
                 await run_in_threadpool(parser.write, chunk)
+        receiver.close()
         if not receiver.finished:
             raise InvalidRequest(reason("http.upload_cut_short"))
         upload = receiver.upload
@@ -186,7 +182,12 @@ async def receive(
         raise InvalidRequest(reason("http.malformed_body")) from exc
     except ClientDisconnect as exc:
         raise ClientGone(reason("http.upload_cut_short")) from exc
+    except OSError as exc:  # from any write of the file: its folder, the file, a chunk, the last flush
+        if is_disk_full(exc):
+            raise StorageFull(reason("http.storage_full")) from exc
+        raise
     finally:
-        receiver.close()
+        with contextlib.suppress(OSError):  # an error is on its way already; the caller removes the file
+            receiver.close()
     upload.fields = receiver.fields
     return upload

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from contract import limits
 from contract.catalogue import ParamValue, Reason
+from contract.interlace import DeinterlaceOption
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
@@ -46,6 +47,8 @@ class JobOptions(BaseModel):
     upscale: bool = True
     #: Add a spoken description track (and a WebVTT) in this language.
     describe: DescribeLang | None = None
+    #: Interlaced input: decide from the file, never, one picture per frame, or one per field (50i → 50p).
+    deinterlace: DeinterlaceOption = "auto"
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:

@@ -38,9 +38,7 @@ DEFAULT_MODEL: Final = "realesr-animevideov3-x4"
 
 def config_models() -> list[dict[str, str | int]]:
     """The models as ``/api/config`` lists them: ``{id, scale, title_ru, title_en}``."""
-    return [
-        {"id": m.id, "scale": m.scale, "title_ru": m.title_ru, "title_en": m.title_en} for m in CATALOGUE
-    ]
+    return [{"id": m.id, "scale": m.scale, "title_ru": m.title_ru, "title_en": m.title_en} for m in CATALOGUE]
 
 
 def page_models() -> dict[str, list[dict[str, str | int]] | str]:

@@ -100,6 +100,10 @@ class MediaInfo:
     format_name: str
     video_codec: str
     start_time_s: float = 0.0
+    #: Where the container's timeline starts (its earliest stream); the output shifts every stream by it.
+    container_start_s: float = 0.0
+    #: ffprobe's field order flag (``progressive``, ``tt``, ``bb``, ``tb``, ``bt``; None when absent).
+    field_order: str | None = None
     #: Sample (pixel) aspect ratio of the stored frames; 1 when square or untagged.
     sar: Fraction = Fraction(1)
 
@@ -222,6 +226,8 @@ def probe(
         format_name=format_name,
         video_codec=str(video.get("codec_name")),
         start_time_s=_float(video.get("start_time")) or 0.0,
+        field_order=_tag(video.get("field_order")),
+        container_start_s=_float((data.get("format") or {}).get("start_time")) or 0.0,
         sar=_fraction(str(video.get("sample_aspect_ratio") or "").replace(":", "/")) or Fraction(1),
     )
 

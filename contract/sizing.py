@@ -56,9 +56,7 @@ def even(value: Fraction) -> int:
     return max(2, round_half_up(value / 2) * 2)
 
 
-def display_size(
-    width: int, height: int, *, sar: Fraction = _SQUARE, rotation: int = 0
-) -> tuple[int, int]:
+def display_size(width: int, height: int, *, sar: Fraction = _SQUARE, rotation: int = 0) -> tuple[int, int]:
     """Square-pixel size of stored ``width``×``height`` frames shown upright (see the module rule)."""
     if sar > 1:
         width = round_half_up(width * sar)

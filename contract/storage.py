@@ -62,6 +62,10 @@ def preview_key(job_id: str, which: str) -> str:
     return f"{job_dir(job_id)}/preview_{which}.jpg"
 
 
-def cancel_marker_key(job_id: str) -> str:
-    """Key of the marker the backend writes when a job is cancelled; adapters poll it."""
-    return f"{job_dir(job_id)}/CANCELLED"
+#: Folder of the cancel markers: outside the job folders, so deleting a job's files cannot erase its cancel.
+CANCELS_DIR = "cancels"
+
+
+def cancel_key(job_id: str) -> str:
+    """Key of the (empty) marker the backend writes once a job is cancelled or deleted; adapters poll it."""
+    return f"{CANCELS_DIR}/{job_id}"

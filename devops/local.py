@@ -11,14 +11,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
 
 from devops.broker import ensure_broker, tasks_consumers
+from devops.guard import STACK_ID_ENV, Guard
+from devops.ports import held_ports_report
 from devops.process import Service, ServiceError, tail
 from devops.readiness import http_ok, wait_until
+from devops.supervisor import Policy, Supervisor, Watch
+from model_convertation.server import prepare_backends, pytriton_dist, server_argv, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -49,6 +54,8 @@ class StackConfig:
     python: str = sys.executable
     ready_timeout_s: float = 300.0
     stop_grace_s: float = 10.0
+    #: Restart backoff and liveness of `supervise` (docs/operations.md "Supervision (make up)").
+    policy: Policy = field(default_factory=Policy)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,6 +67,17 @@ class StackConfig:
         if len(self.adapter_metrics_ports) != self.adapters:
             raise ValueError("need exactly one metrics port per adapter")
 
+    def ports(self) -> dict[int, str]:
+        """Every TCP port the stack listens on → what listens there."""
+        roles = {self.backend_port: "backend"}
+        assert self.adapter_metrics_ports is not None
+        roles.update({port: f"adapter-{i} metrics" for i, port in enumerate(self.adapter_metrics_ports)})
+        if self.with_triton:
+            roles[self.triton_http_port] = "tritonserver http"
+            roles[self.triton_grpc_port] = "tritonserver grpc"
+            roles[self.triton_metrics_port] = "tritonserver metrics"
+        return roles
+
 
 class Stack:
     """Context manager that starts the local stack, waits until it is ready and stops it on exit."""
@@ -70,6 +88,9 @@ class Stack:
         self.triton: Service | None = None
         self.adapters: list[Service] = []
         self.backend: Service | None = None
+        #: In every child's environment: the guard finds what the stack left behind by it.
+        self.stack_id = uuid.uuid4().hex
+        self.guard: Guard | None = None
 
     # -- addresses -------------------------------------------------------------------------------
     @property
@@ -103,6 +124,7 @@ class Stack:
         env = dict(os.environ)
         env.update(self.config.extra_env)
         env.update(PYTHONUNBUFFERED="1", AMQP_URL=self.amqp_url, STORAGE_ROOT=str(self.storage_root))
+        env[STACK_ID_ENV] = self.stack_id
         env.update(values)
         return env
 
@@ -125,6 +147,22 @@ class Stack:
         if result.returncode != 0:
             raise ServiceError(f"model build failed ({result.returncode}); log {log_path}:\n{tail(log_path)}")
 
+    def check_ports(self) -> None:
+        """Refuse to start (ServiceError naming each holder) when a port of this stack is already held."""
+        report = held_ports_report(self.config.ports())
+        if report:
+            raise ServiceError(f"{report}\nanother stack is running? stop it first; nothing was started")
+
+    def _triton_service(self) -> Service:
+        """tritonserver itself, not a wrapper: its exit is the service's exit, which `supervise` sees."""
+        cfg = self.config
+        dist = pytriton_dist()
+        backends = prepare_backends(dist, cfg.run_dir / "triton-backends")
+        argv = server_argv(dist / "bin" / "tritonserver", cfg.repo, backends, cfg.triton_http_port,
+                           cfg.triton_grpc_port, cfg.triton_metrics_port, cfg.models)
+        env = server_env(dist, self._env())
+        return Service("tritonserver", argv, env, self.log_dir / "tritonserver.log", ROOT)
+
     def _triton_ready(self) -> bool:
         if not http_ok(f"{self.triton_http_url}/v2/health/ready"):
             return False
@@ -139,6 +177,9 @@ class Stack:
     def _wait_adapters(self) -> None:
         wait_until("adapters consuming vsr.tasks", self._adapters_ready, self.config.ready_timeout_s)
 
+    def _wait_triton(self) -> None:
+        wait_until("Triton /v2/health/ready", self._triton_ready, self.config.ready_timeout_s, self.triton)
+
     def _wait_backend(self) -> None:
         assert self.backend is not None
         wait_until("backend /readyz", lambda: http_ok(f"{self.base_url}/readyz"), self.config.ready_timeout_s,
@@ -148,32 +189,34 @@ class Stack:
     def start(self) -> Stack:
         """Build, then start Triton, adapters and backend, waiting for each to be ready."""
         cfg = self.config
+        self.check_ports()
+        self.guard = Guard(self.stack_id)
         self.storage_root.mkdir(parents=True, exist_ok=True)
         if cfg.build:
             self.build_models()
         if cfg.with_triton:
-            serve = ["-m", "model_convertation", "serve", "--repo", str(cfg.repo),
-                     "--http-port", str(cfg.triton_http_port), "--grpc-port", str(cfg.triton_grpc_port),
-                     "--metrics-port", str(cfg.triton_metrics_port),
-                     "--log-file", str(self.log_dir / "tritonserver.log"),
-                     "--ready-timeout", str(cfg.ready_timeout_s)]
-            if cfg.models:
-                serve += ["--models", ",".join(cfg.models)]
-            self.triton = self._service("triton", *serve)
-            self.triton.start()
-            wait_until("Triton /v2/health/ready", self._triton_ready, cfg.ready_timeout_s, self.triton)
+            self.triton = self._triton_service()
+            self._started(self.triton)
+            self._wait_triton()
         assert cfg.adapter_metrics_ports is not None
         for index, port in enumerate(cfg.adapter_metrics_ports):
             adapter = self._service(f"adapter-{index}", "-m", "adapter", "worker", TRITON_URL=self.triton_url,
                                     MODELS_DIR=str(cfg.models_dir), ADAPTER_METRICS_PORT=str(port))
             self.adapters.append(adapter)
-            adapter.start()
+            self._started(adapter)
+        # The backend's /readyz asks Triton too (a stack without Triton runs the model in the adapters).
+        ready = {"MODEL_READY_URL": f"{self.triton_http_url}/v2/health/ready"} if cfg.with_triton else {}
         self.backend = self._service("backend", "-m", "backend", DATABASE_URL=str(cfg.database_url),
-                                     BACKEND_PORT=str(cfg.backend_port))
-        self.backend.start()
+                                     BACKEND_PORT=str(cfg.backend_port), **ready)
+        self._started(self.backend)
         self._wait_backend()
         self._wait_adapters()
         return self
+
+    @staticmethod
+    def _started(service: Service) -> None:
+        service.start()
+        log.info("started %s (pid %s)", service.name, service.pid)
 
     def services(self) -> list[Service]:
         """Every started service, backend first (the order they are stopped in)."""
@@ -186,6 +229,9 @@ class Stack:
             service.terminate()
         for service in self.services():
             service.stop(self.config.stop_grace_s)
+        if self.guard is not None:
+            self.guard.close()  # whatever a service left behind (a grandchild in another session)
+            self.guard = None
 
     def __enter__(self) -> Stack:
         try:
@@ -220,22 +266,33 @@ class Stack:
         self.backend.restart(self.config.stop_grace_s)
         self._wait_backend()
 
-    def supervise(self, poll_s: float = 1.0, backoff_s: float = 5.0) -> None:
-        """Run until interrupted, restarting adapters or the backend that exit; fail if Triton exits."""
-        last_restart: dict[str, float] = {}
-        while True:
-            time.sleep(poll_s)
-            if self.triton is not None:
-                self.triton.check()
-            for service in [self.backend, *self.adapters]:
-                if service is None or service.alive():
-                    continue
-                # A crash loop (e.g. a bad setting) restarts at most every backoff_s, not every poll.
-                if time.monotonic() - last_restart.get(service.name, -backoff_s) < backoff_s:
-                    continue
-                log.warning("%s exited; restarting (log %s)", service.name, service.log_path)
-                last_restart[service.name] = time.monotonic()
-                service.restart(self.config.stop_grace_s)
+    def kill_triton(self) -> None:
+        """kill -9 tritonserver (and its Python backend stubs), as a crash or OOM kill would."""
+        assert self.triton is not None
+        self.triton.kill()
+
+    def restart_triton(self) -> None:
+        """Start tritonserver again and wait until it and the stack's models are ready."""
+        assert self.triton is not None
+        self.triton.restart(self.config.stop_grace_s)
+        self._wait_triton()
+
+    def watches(self) -> list[Watch]:
+        """Services, liveness probes: Triton /v2/health/live, adapters /metrics, backend /healthz."""
+        assert self.config.adapter_metrics_ports is not None
+        found: list[Watch] = []
+        if self.triton is not None:
+            found.append(Watch(self.triton, partial(http_ok, f"{self.triton_http_url}/v2/health/live")))
+        # Liveness, not readiness: an adapter waiting out a Triton outage is not-ready but must not restart.
+        for adapter, port in zip(self.adapters, self.config.adapter_metrics_ports, strict=False):
+            found.append(Watch(adapter, partial(http_ok, f"http://127.0.0.1:{port}/metrics")))
+        if self.backend is not None:
+            found.append(Watch(self.backend, partial(http_ok, f"{self.base_url}/healthz")))
+        return found
+
+    def supervise(self, poll_s: float = 1.0) -> None:
+        """Run until interrupted, restarting any service that exits or freezes (docs/operations.md)."""
+        Supervisor(self.watches(), self.config.policy).run(poll_s)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -255,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=ROOT / "var" / "run")
     parser.add_argument("--metrics-port", type=int, default=int(env.get("ADAPTER_METRICS_PORT", "9108")),
                         help="metrics port of the first adapter; the next ones count up")
+    parser.add_argument("--liveness-misses", type=int, default=Policy.misses,
+                        help="failed liveness polls in a row that restart a service; 0 = on exit only")
+    parser.add_argument("--restart-max-s", type=float, default=Policy.max_s,
+                        help="longest wait between restarts of a crash-looping service")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)  # one line per socket event otherwise
@@ -269,14 +330,17 @@ def main(argv: list[str] | None = None) -> int:
         triton_http_port=int(env.get("TRITON_HTTP_PORT", "8000")),
         triton_grpc_port=int(env.get("TRITON_GRPC_PORT", "8001")),
         triton_metrics_port=int(env.get("TRITON_METRICS_PORT", "8002")),
+        policy=Policy(misses=args.liveness_misses, max_s=args.restart_max_s),
     )
     # Both explicitly: a shell that starts us in the background may have set SIGINT to "ignore".
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     started_broker = False
     try:
+        stack = Stack(config)
+        stack.check_ports()  # before anything starts, the broker included
         started_broker = ensure_broker(amqp_url)
-        with Stack(config) as stack:
+        with stack:
             url = f"http://localhost:{config.backend_port}"
             print(f"\n  Ready: {url}  (logs in {stack.log_dir}; Ctrl-C stops)\n", flush=True)
             stack.supervise()

@@ -1,19 +1,52 @@
-"""One supervised child process: started in its own session with its log in a file, killed or stopped."""
+"""One supervised child process: started in its own session with its log in a file, killed or stopped.
+
+Every child started from the main thread is tied to the launcher's life with ``PR_SET_PDEATHSIG``: when
+the launcher dies, even by SIGKILL, the kernel SIGKILLs the child. The signal fires when the *thread* that
+forked the child exits, so a child started from another thread (a test's worker thread) does not get it,
+or it would die with that thread; devops/guard.py still sweeps it when the launcher dies.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 class ServiceError(RuntimeError):
     """A child process failed to start, exited early, or did not become ready in time."""
+
+
+PR_SET_PDEATHSIG = 1
+# Resolved here, in the parent: loading a library between fork and exec can deadlock.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with(parent_pid: int) -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGKILL when `parent_pid` (this process) dies."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # The parent may have died between fork and prctl; then nothing would ever send the signal.
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -47,7 +80,7 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        """Start the child in a new session so that killing it also reaches its own children."""
+        """Start the child in a new session (a kill reaches its own children) that dies with this process."""
         if self.alive():
             raise ServiceError(f"{self.name} is already running (pid {self.pid})")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +96,7 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with(os.getpid()) if _main_thread() else None,
             )
 
     def _signal_group(self, sig: signal.Signals) -> None:

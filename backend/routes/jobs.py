@@ -118,15 +118,10 @@ def share_job(job: JobDep, services: ServicesDep, signer: SignerDep) -> ShareOut
 )
 def delete_job(job: JobDep, services: ServicesDep, view: ViewerDep) -> Any:
     """Cancel a queued/running job (200), or delete a finished one with its files (204)."""
-    root = services.settings.STORAGE_ROOT
-    if job.status in jobs.ACTIVE:
-        job_now, cancelled = services.store.update(
-            job.id, lambda locked: creation.cancel_with_marker(root, locked)
-        )
+    if not jobs.is_deletable(job):
+        job_now, _cancelled = creation.cancel(services, job.id)
         if job_now is None:
             raise JobNotFound(reason("http.job_not_found"))
-        if cancelled:
-            log.info("job cancelled", extra={"job_id": job.id, "status": jobs.CANCELLED})
         # Lost a race with a finishing job: show it as it is now; a second DELETE removes it.
         return view(job_now)
     if not creation.delete_job(services, job.id):

@@ -42,9 +42,7 @@ ENTRIES: dict[str, Entry] = {
         en="espeak-ng is not installed on this worker.",
         ru="На этом обработчике не установлен espeak-ng.",
     ),
-    "description.speech_failed": Entry(
-        en="Speech synthesis failed.", ru="Не удалось синтезировать речь."
-    ),
+    "description.speech_failed": Entry(en="Speech synthesis failed.", ru="Не удалось синтезировать речь."),
     "description.model_missing": Entry(
         en="The audio description is not available on this server: its model {model} is not installed.",
         ru="Тифлокомментарий на этом сервере недоступен: не установлена его модель {model}.",

@@ -37,9 +37,7 @@ ENTRIES: dict[str, Entry] = {
     "http.malformed_body": Entry(
         en="The multipart body is malformed.", ru="Тело multipart-запроса повреждено."
     ),
-    "http.unnamed_part": Entry(
-        en="A form part has no name.", ru="У части формы нет имени."
-    ),
+    "http.unnamed_part": Entry(en="A form part has no name.", ru="У части формы нет имени."),
     "http.too_many_fields": Entry(
         en="Too many form fields (at most {limit}).",
         ru="Слишком много полей формы (не больше {limit}).",
@@ -73,6 +71,10 @@ ENTRIES: dict[str, Entry] = {
     "http.storage_full": Entry(
         en="The server has no room for this upload right now.",
         ru="Сейчас на сервере нет места для этой загрузки.",
+    ),
+    "http.disk_full": Entry(
+        en="The server's disk is full right now; nothing was changed. Please try again later.",
+        ru="На сервере закончилось место на диске; ничего не изменено. Попробуйте позже.",
     ),
     "http.job_failed": Entry(
         en="Processing failed; the server log has the details.",

@@ -98,6 +98,10 @@ ENTRIES: dict[str, Entry] = {
         ru="Нет продвижения {minutes} мин, даже после повторной отправки; обработка прекращена.",
         params={"minutes": int},
     ),
+    "job.files_gone": Entry(
+        en="The job's files disappeared from storage while it was running.",
+        ru="Файлы задания пропали из хранилища во время обработки.",
+    ),
     "job.preview_not_written": Entry(
         en="The preview image could not be written to storage.",
         ru="Не удалось записать превью в хранилище.",

@@ -53,8 +53,7 @@ ENTRIES: dict[str, Entry] = {
     "media.too_long_in_stream": Entry(
         en="The video holds more than {seconds} s of frames, whatever its header says; "
         "the limit is {limit_s} s.",
-        ru="В видео больше {seconds} с кадров, что бы ни было указано в его заголовке; "
-        "предел — {limit_s} с.",
+        ru="В видео больше {seconds} с кадров, что бы ни было указано в его заголовке; предел — {limit_s} с.",
         params={"seconds": int, "limit_s": int},
     ),
     "media.frame_too_large": Entry(
@@ -104,6 +103,7 @@ ENTRIES: dict[str, Entry] = {
         params={"program": str},
     ),
     "media.storage_full": Entry(
-        en="There is no space left on the output storage.", ru="В хранилище закончилось место."
+        en="The server ran out of disk space while writing the result.",
+        ru="На сервере закончилось место на диске при записи результата.",
     ),
 }

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from adapter import video
-from adapter.errors import InvalidInputError, LimitExceededError, PermanentJobError
+from adapter.errors import LimitExceededError, PermanentJobError
 from adapter.limits import Limits
 from adapter.pipeline import run
 from contract.catalogue import reason
@@ -81,14 +81,29 @@ def test_a_frame_beyond_the_size_limit_mid_stream_is_a_human_error(tmp_path: Pat
     assert error.reason.text("ru") == "Кадр внутри видео имеет размер 400x40; предел — 320x240."
 
 
-def test_a_size_change_within_the_limit_is_a_human_error_not_an_array_error(tmp_path: Path) -> None:
-    source = size_jump(tmp_path / "jump.ts", first="64x48", then="96x72")
-    error = _refusal(source, tmp_path, _Counting())
-    assert isinstance(error, InvalidInputError)
-    assert error.reason == reason(
-        "media.frame_size_changed", width=64, height=48, new_width=96, new_height=72
-    )
-    assert "96x72" in error.reason.text("ru")
+@pytest.mark.parametrize(
+    ("then", "inner"), [("96x72", (64, 48)), ("96x24", (64, 16))], ids=["same-aspect", "wider"]
+)
+def test_a_size_change_within_the_limit_is_fitted_into_the_first_size(
+    then: str, inner: tuple[int, int], tmp_path: Path
+) -> None:
+    source = size_jump(tmp_path / "jump.ts", first="64x48", then=then)
+    model = _Counting()
+    output = tmp_path / "out.mp4"
+    result = run(source, output, JobOptions(scale=1), model, limits=SMALL)
+    assert (result.width, result.height) == (64, 48)
+    decoder = video.Decoder(output)
+    try:
+        frames = [rgb for rgb, _pts in decoder.frames()]
+    finally:
+        decoder.close()
+    assert len(frames) == result.frames == model.frames == 20  # 1 s at 10 fps, twice
+    last = frames[-1].astype(np.int16)
+    assert last.shape == (48, 64, 3)
+    pad = (48 - inner[1]) // 2
+    if pad:  # letterboxed: black bars above and below the fitted picture, picture in between
+        assert last[: pad - 2].mean() <= 10 and last[-(pad - 2) :].mean() <= 10
+        assert last[pad + 2 : 48 - pad - 2].mean() > 40
 
 
 def test_portrait_frames_fit_a_landscape_limit(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -264,6 +265,13 @@ def make_job(root: Path, plan: dict[str, Any], **options: Any) -> JobMessage:
     return job
 
 
+def cancel(root: Path, job: JobMessage) -> None:
+    """Write the job's cancel marker where the backend does (``cancels/<id>``, outside the job folder)."""
+    marker = storage.resolve(root, storage.cancel_key(job.job_id))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
 def attempts(root: Path, job: JobMessage) -> list[str]:
     path = storage.resolve(root, storage.job_dir(job.job_id)) / "attempts"
     return path.read_text().splitlines() if path.exists() else []
@@ -411,8 +419,7 @@ def test_cancel_marker_stops_the_job_within_5_seconds(broker: Broker, start: Any
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
     seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
-    marker = storage.resolve(tmp_path, storage.cancel_marker_key(job.job_id))
-    marker.write_text("")
+    cancel(tmp_path, job)
     start_t = time.monotonic()
     while outcomes(running.worker, "cancelled") < 1:
         assert time.monotonic() - start_t < 15, "job did not stop within 5 s (× 3 slack for slow hosts)"
@@ -433,7 +440,7 @@ def test_job_cancelled_while_queued_is_acked_without_running(
     broker: Broker, start: Any, tmp_path: Path
 ) -> None:
     job = make_job(tmp_path, {"mode": "ok"})
-    storage.resolve(tmp_path, storage.cancel_marker_key(job.job_id)).write_text("")
+    cancel(tmp_path, job)
     running = start()
     broker.publish(job.model_dump_json().encode())
     deadline = time.monotonic() + 10
@@ -443,6 +450,78 @@ def test_job_cancelled_while_queued_is_acked_without_running(
     running.stop()
     assert attempts(tmp_path, job) == []
     assert broker.ready(topology.TASKS_QUEUE) == 0
+
+
+def _events_after_stop(broker: Broker, seen: list[Any]) -> list[Any]:
+    """Every event the worker sent (stop() has returned, so they are all confirmed in the queue)."""
+    events = list(seen)
+    while (got := broker.take(topology.EVENTS_QUEUE)) is not None:
+        events.append(parse_event(got[1]))
+    return events
+
+
+def _wait_outcome(worker: Worker, outcome: str, timeout: float) -> float:
+    """Seconds until the worker settled a delivery with ``outcome`` (fails after ``timeout``)."""
+    start_t = time.monotonic()
+    while outcomes(worker, outcome) < 1:
+        assert time.monotonic() - start_t < timeout, f"no {outcome} delivery within {timeout} s"
+        time.sleep(0.02)
+    return time.monotonic() - start_t
+
+
+def test_cancel_then_delete_of_a_running_job_stops_it_within_2_seconds_and_its_folder_stays_gone(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    running = start(cancel_poll_s=0.5)
+    job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
+    cancel(tmp_path, job)  # what the backend does: the marker, then the job's files go
+    shutil.rmtree(job_dir)
+    # 2 s for the poll (0.5 s) and the job's next stop check, ×3 slack for a loaded host.
+    assert _wait_outcome(running.worker, "cancelled", 6) < 6
+    running.stop()
+    assert not job_dir.exists(), "the stopped run re-created the deleted job's folder"
+    events = _events_after_stop(broker, seen)
+    assert not _of(events, "done") and not _of(events, "failed")
+    assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
+
+
+def test_a_deleted_queued_job_is_acked_without_touching_storage(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    job = make_job(tmp_path, {"mode": "ok", "frames": 5})
+    cancel(tmp_path, job)
+    shutil.rmtree(storage.resolve(tmp_path, storage.job_dir(job.job_id)))
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    running = start()
+    broker.publish(job.model_dump_json().encode())
+    _wait_outcome(running.worker, "cancelled", 10)
+    running.stop()
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before, "storage was touched"
+    assert _events_after_stop(broker, []) == []
+    assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
+
+
+def test_a_job_whose_folder_vanishes_without_a_marker_stops_and_is_retried_not_dropped(
+    broker: Broker, start: Any, tmp_path: Path
+) -> None:
+    # A delete on a full disk may leave no marker, or the storage itself failed: the run stops at once,
+    # but as a storage failure (retried, then failed with a reason), never as a silent cancel.
+    running = start(cancel_poll_s=0.5)
+    job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
+    broker.publish(job.model_dump_json().encode())
+    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
+    shutil.rmtree(job_dir)
+    assert _wait_outcome(running.worker, "retried", 6) < 6
+    assert outcomes(running.worker, "cancelled") == 0
+    assert broker.ready(topology.DEAD_QUEUE, expect=1, timeout=30) == 1, "the retries did not end"
+    running.stop()
+    assert not job_dir.exists(), "a retry re-created the vanished job's folder"
+    events = _events_after_stop(broker, seen)
+    assert not _of(events, "done") and len(_of(events, "failed")) == 1
 
 
 def test_stop_without_grace_requeues_the_running_job(broker: Broker, start: Any, tmp_path: Path) -> None:

@@ -325,13 +325,14 @@ def test_delete_cancels_an_active_job_then_deletes_it(
     store.apply_event(ProgressEvent(job_id=job["id"], frames_done=5, frames_total=25, fps=5.0))
     response = client.delete(f"/api/jobs/{job['id']}")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
-    marker = storage.resolve(settings.STORAGE_ROOT, storage.cancel_marker_key(job["id"]))
+    marker = storage.resolve(settings.STORAGE_ROOT, storage.cancel_key(job["id"]))
     assert marker.is_file()
     # Late events do not revive it.
     store.apply_event(ProgressEvent(job_id=job["id"], frames_done=20, frames_total=25, fps=5.0))
     assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "cancelled"
     assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
-    assert not marker.parent.exists()
+    assert job_dirs(settings) == []
+    assert marker.is_file(), "the marker outlives the job's folder: a task still queued must not run"
     problem(client.get(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")
     problem(client.delete(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")
 

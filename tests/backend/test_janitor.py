@@ -12,12 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app import create_app
-from backend.db import make_engine, make_sessions, migrate, utcnow
+from backend.db import Tombstone, make_engine, make_sessions, migrate, utcnow
 from backend.janitor import LEASE, Janitor
 from backend.leases import Leases
 from backend.metrics import Metrics
 from backend.settings import Settings
 from backend.sweeps import Reclaimed, Sweep
+from contract import storage
 from tests.backend.conftest import DATABASES, wait_for
 
 
@@ -171,3 +172,21 @@ def test_the_app_runs_the_janitor_and_reports_what_it_reclaimed(settings: Settin
         assert "vsr_janitor_leader 1.0" in metrics
         assert "vsr_jobs_stuck 0.0" in metrics
     assert Leases(make_sessions(make_engine(settings.DATABASE_URL))).holder(LEASE) is None  # given back
+
+
+def test_the_app_keeps_a_tombstoned_jobs_folder_and_restores_its_cancel_marker(settings: Settings) -> None:
+    settings.JANITOR_INTERVAL_S, settings.ORPHAN_GRACE_S = 0.2, 0
+    deleted, orphan = "d" * 32, "e" * 32
+    for job_id in (deleted, orphan):
+        (settings.STORAGE_ROOT / "jobs" / job_id).mkdir(parents=True)
+        (settings.STORAGE_ROOT / "jobs" / job_id / "output.mp4").write_bytes(b"x" * 10)
+    engine = make_engine(settings.DATABASE_URL)
+    migrate(engine)
+    with make_sessions(engine)() as session, session.begin():
+        session.add(Tombstone(job_id=deleted, owner="anon-x"))  # deleted while running; its marker was lost
+    engine.dispose()
+    with TestClient(create_app(settings, broker=False)):
+        wait_for(lambda: not (settings.STORAGE_ROOT / "jobs" / orphan).exists(), what="the orphan's removal")
+        marker = storage.resolve(settings.STORAGE_ROOT, storage.cancel_key(deleted))
+        wait_for(marker.exists, what="the janitor to restore the cancel marker")
+        assert (settings.STORAGE_ROOT / "jobs" / deleted / "output.mp4").exists()

@@ -332,7 +332,7 @@ def test_a_failed_segmented_job_stops_its_other_segments_and_a_done_one_drops_th
     job = segmented()
     job.status = jobs.FAILED
     after_segment_event(job, tmp_path, None)
-    assert storage.resolve(tmp_path, storage.cancel_marker_key(job.id)).exists(), "the adapters' stop signal"
+    assert storage.resolve(tmp_path, storage.cancel_key(job.id)).exists(), "the adapters' stop signal"
     folder = storage.resolve(tmp_path, storage.segments_dir(job.id))
     folder.mkdir(parents=True)
     (folder / "00000.mp4").write_bytes(b"x")

@@ -42,3 +42,10 @@ def test_preview_key_only_before_or_after() -> None:
     assert storage.preview_key("a" * 32, "after").endswith("preview_after.jpg")
     with pytest.raises(ValueError):
         storage.preview_key("a" * 32, "../x")
+
+
+def test_the_cancel_marker_lives_outside_the_job_folder(tmp_path: Path) -> None:
+    job_id = "cd" * 16
+    marker = storage.resolve(tmp_path, storage.cancel_key(job_id))
+    assert storage.cancel_key(job_id) == f"cancels/{job_id}"
+    assert not marker.is_relative_to(storage.resolve(tmp_path, storage.job_dir(job_id)))

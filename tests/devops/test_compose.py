@@ -106,3 +106,12 @@ def test_shared_storage_is_one_volume(compose: dict[str, Any]) -> None:
         storage = {m["target"]: m["source"] for m in services[name]["volumes"]}
         assert storage["/data/storage"] == "storage"
         assert services[name]["environment"]["STORAGE_ROOT"] == "/data/storage"
+
+
+def test_triton_and_adapters_are_health_checked_and_restarted(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    triton, adapter = services["triton"], services["adapter"]
+    assert "http://127.0.0.1:8000/v2/health/ready" in " ".join(triton["healthcheck"]["test"])
+    assert triton["restart"] == "unless-stopped" and adapter["restart"] == "unless-stopped"
+    port = adapter["environment"]["ADAPTER_METRICS_PORT"]
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(adapter["healthcheck"]["test"])

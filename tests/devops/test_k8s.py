@@ -113,3 +113,16 @@ def test_adapter_grace_outlasts_its_shutdown_grace(k8s_docs: list[dict[str, Any]
     config = by_kind(k8s_docs, "ConfigMap")["vsr-config"]["data"]
     spec = pod_spec(by_kind(k8s_docs, "Deployment")["vsr-adapter"])
     assert spec["terminationGracePeriodSeconds"] > float(config["SHUTDOWN_GRACE_S"])
+
+
+def test_triton_and_adapter_probes(k8s_docs: list[dict[str, Any]]) -> None:
+    deployments = by_kind(k8s_docs, "Deployment")
+    triton = pod_spec(deployments["vsr-triton"])["containers"][0]
+    assert triton["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": "http"}
+    assert triton["startupProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
+    adapter = pod_spec(deployments["vsr-adapter"])["containers"][0]
+    assert adapter["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert adapter["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    config = by_kind(k8s_docs, "ConfigMap")["vsr-config"]["data"]
+    ports = {p["name"]: p["containerPort"] for p in adapter["ports"]}
+    assert str(ports["metrics"]) == config.get("ADAPTER_METRICS_PORT", "9108")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -113,3 +115,41 @@ def test_wait_until_fails_fast_when_the_watched_child_dies(tmp_path: Path) -> No
 
 def test_free_port_is_not_listening() -> None:
     assert not port_open("127.0.0.1", free_port())
+
+
+# A launcher stand-in: starts a Service (no guard), prints its pid, waits to be killed.
+PARENT = """
+import os, sys, time
+from pathlib import Path
+from devops.process import Service
+service = Service("orphan", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ),
+                  Path(sys.argv[1]), Path.cwd())
+service.start()
+print(service.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_child_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "orphan.log")], cwd=root,
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(root)))
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert not _gone(child)
+    parent.kill()
+    parent.wait(timeout=10)
+    wait_until("child gone with its parent (PR_SET_PDEATHSIG)", lambda: _gone(child), 10)
+
+
+def test_a_child_started_from_a_short_lived_thread_outlives_the_thread(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    starter = threading.Thread(target=service.start)
+    starter.start()
+    starter.join()
+    try:
+        # With PR_SET_PDEATHSIG it would have been killed at the thread's exit, before printing its pids.
+        parent, _child = _pids(service)
+        assert service.alive() and service.pid == parent
+    finally:
+        service.stop(grace_s=5)

@@ -40,6 +40,22 @@ def test_backend_killed_and_restarted(stack: Stack) -> None:
     assert http_ok(f"{stack.base_url}/readyz")
 
 
+def test_triton_killed_and_restarted(stack: Stack) -> None:
+    ready = f"{stack.triton_http_url}/v2/health/ready"
+    assert stack.triton is not None
+    first = stack.triton.pid
+    stack.kill_triton()
+    assert not http_ok(ready) and not stack.triton.alive()
+    stack.restart_triton()
+    assert http_ok(ready) and http_ok(f"{stack.triton_http_url}/v2/models/realesr-animevideov3-x4/ready")
+    assert stack.triton.pid != first and stack.triton.restarts >= 1
+
+
+def test_the_backend_is_told_where_triton_answers(stack: Stack) -> None:
+    assert stack.backend is not None
+    assert stack.backend.env["MODEL_READY_URL"] == f"{stack.triton_http_url}/v2/health/ready"
+
+
 def test_an_adapter_that_cannot_start_fails_the_start_with_its_log(tmp_path: Path) -> None:
     base_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
     require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
