@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from . import retention, stalls, sweeps
+from . import cancels, retention, stalls, sweeps
 from .metrics import Metrics
 from .records import JobRecords
 from .settings import Settings
@@ -120,6 +120,10 @@ def standard_sweeps(
     """The backend's own sweeps, in order: uploads, temporaries, orphans, retention, stuck jobs."""
     root: Path = settings.STORAGE_ROOT
 
+    def stalled(job_id: str) -> None:
+        metrics.failures.inc()
+        cancels.write_marker(root, job_id)  # a hung attempt that wakes up stops instead of finishing
+
     def backlog() -> int:
         # The outbox's last reading of the task queue; -1 when unknown (no broker yet).
         depth = metrics.registry.get_sample_value("vsr_tasks_queue_depth")
@@ -141,7 +145,7 @@ def standard_sweeps(
                 settings.STUCK_AFTER_S,
                 backlog,
                 metrics.jobs_stuck.set,
-                failed=metrics.failures.inc,
+                failed=stalled,
             ),
         ),
     ]

@@ -71,14 +71,14 @@ def stuck_jobs(
     backlog: Callable[[], int],
     gauge: Callable[[int], None],
     clock: Callable[[], datetime] = utcnow,
-    failed: Callable[[], None] = lambda: None,
+    failed: Callable[[str], None] = lambda job_id: None,
 ) -> Reclaimed:
-    """Find the stuck jobs, record how many (``vsr_jobs_stuck``), and re-publish or fail (``failed``) each."""
+    """Find the stuck jobs, count them (``vsr_jobs_stuck``), re-publish or fail each (then ``failed(id)``)."""
     now = clock()
     found = records.quiet_since(now - timedelta(seconds=after_s), queued=backlog() == 0)
     gauge(len(found))
     for job_id in found:
         job, changed = store.update(job_id, lambda locked: handle_stuck(locked, after_s, now))
         if changed and job is not None and job.status == jobs.FAILED:
-            failed()
+            failed(job_id)
     return Reclaimed()

@@ -219,9 +219,9 @@ def test_a_stuck_job_is_republished_once_then_failed(db: tuple[JobStore, JobReco
         backlog=lambda: 0,
         gauge=gauge,
         clock=lambda: later,
-        failed=lambda: failures.append("x"),
+        failed=failures.append,
     )
-    assert failures == ["x"]  # counted in vsr_job_failures
+    assert failures == [stuck.id]  # counted in vsr_job_failures, its cancel marker written
     job = store.get(stuck.id)
     assert job is not None and (job.status, job.error_code) == (jobs.FAILED, "job.stalled")
     assert job.error_params == {"minutes": 30}
