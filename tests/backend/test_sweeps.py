@@ -13,12 +13,15 @@ import pytest
 
 from backend import jobs
 from backend.db import Job, Task, make_engine, make_sessions, migrate, utcnow
+from backend.outbox import Outbox
 from backend.records import JobRecords
 from backend.retention import expired_jobs, expires_at
 from backend.stalls import stuck_jobs
 from backend.store import JobStore
 from backend.sweeps import dead_temporaries, orphan_folders, partial_uploads
+from contract.models import DEFAULT_MODEL
 from tests.backend.conftest import DATABASES
+from tests.backend.test_segments import RecordingPublisher
 
 HOUR = 3600.0
 
@@ -51,7 +54,7 @@ def add_job(store: JobStore, status: str = jobs.DONE, *, ended_ago_s: float = 0,
     job_id = uuid4().hex
     fields.setdefault("published", True)
     job = Job(
-        id=job_id, owner="anon-test", filename="clip.mp4", status=status, model="m",
+        id=job_id, owner="anon-test", filename="clip.mp4", status=status, model=DEFAULT_MODEL, scale=4,
         input_key=f"jobs/{job_id}/input.mp4", size_bytes=0, input_width=64, input_height=48,
         input_duration_s=1.0, input_fps=25.0, created_at=when, updated_at=when,
         finished_at=when if status in jobs.TERMINAL else None, **fields,
@@ -254,3 +257,21 @@ def test_a_stuck_segmented_job_sends_its_unfinished_tasks_again(db: tuple[JobSto
     assert again is not None and again.status == jobs.RUNNING
     assert [(t.status, t.published) for t in again.tasks] == [(jobs.DONE, True), (jobs.QUEUED, False)]
     assert store.unpublished() == [job.id]
+
+
+def test_the_outbox_sends_a_republished_job_again(db: tuple[JobStore, JobRecords]) -> None:
+    store, records = db
+    whole = add_job(store, jobs.RUNNING, ended_ago_s=2 * HOUR)
+    tasks = [
+        Task(index=0, kind="segment", count=2, status=jobs.DONE, published=True),
+        Task(index=1, kind="segment", count=2, status=jobs.RUNNING, published=True),
+    ]
+    segmented = add_job(store, jobs.RUNNING, ended_ago_s=2 * HOUR, tasks=tasks)
+    publisher = RecordingPublisher()
+    outbox = Outbox(store, publisher)
+    assert outbox.publish_pending() == 0  # both were published already
+    stuck_jobs(records, store, HOUR, backlog=lambda: 0, gauge=Gauge())
+    assert outbox.publish_pending() == 2
+    sent = {(m.job_id, m.kind, m.segment.index if m.segment else None) for m in publisher.sent}
+    assert sent == {(whole.id, "job", None), (segmented.id, "segment", 1)}
+    assert store.unpublished() == []
