@@ -24,10 +24,13 @@ from . import cancels, jobs
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
+from .janitor import Janitor, Reclaimed, Sweep, standard_sweeps
+from .leases import Leases
 from .metrics import Metrics
 from .ops import OpsTokenGuard, model_server
 from .outbox import Outbox, TaskPublisher
 from .problems import install_error_handlers
+from .records import JobRecords
 from .routes import router
 from .security import install_security
 from .services import Prober, Services
@@ -80,8 +83,46 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
+def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
+    """Other features' janitor sweeps: cancel markers re-written from the database, old ones expired."""
+    root = settings.STORAGE_ROOT
+
+    def restore_markers() -> Reclaimed:
+        cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
+        return Reclaimed()
+
+    return [
+        Sweep("cancel_markers", restore_markers),
+        Sweep(
+            "expired_markers",
+            lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
+        ),
+    ]
+
+
+def kept_folders(settings: Settings, store: JobStore) -> Callable[[], set[str]]:
+    """Job ids whose folders the janitor keeps although rowless: deleted jobs still being cancelled."""
+    return lambda: set(store.stopped_ids())
+
+
+def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metrics) -> Janitor | None:
+    """The janitor thread with the backend's sweeps and the hooks' (None when JANITOR_INTERVAL_S is 0)."""
+    if not settings.JANITOR_INTERVAL_S:
+        return None
+    sessions = make_sessions(engine)
+    kept = kept_folders(settings, store)
+    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept)
+    return Janitor(
+        Leases(sessions),
+        [*own, *extra_sweeps(settings, store)],
+        metrics,
+        interval_s=settings.JANITOR_INTERVAL_S,
+        lease_s=settings.JANITOR_LEASE_S,
+    )
+
+
 def _lifespan(
-    settings: Settings, engine: Engine, threads: list[Outbox | EventConsumer]
+    settings: Settings, engine: Engine, threads: list[Outbox | EventConsumer | Janitor]
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start the broker threads with the app; stop them and close the database with it."""
 
@@ -172,7 +213,10 @@ def create_app(
         )
         handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)
-    threads: list[Outbox | EventConsumer] = [t for t in (outbox, consumer) if t is not None]
+    janitor = _janitor(settings, engine, store, metrics)
+    threads: list[Outbox | EventConsumer | Janitor] = [
+        t for t in (outbox, consumer, janitor) if t is not None
+    ]
     app = FastAPI(
         title="Video super-resolution",
         version="1.0",
@@ -190,6 +234,7 @@ def create_app(
     app.state.signer = UrlSigner(secret)
     install_security(app, Auth(settings, secret))
     app.state.consumer = consumer
+    app.state.janitor = janitor
     install_error_handlers(app)
     app.include_router(router)
     _ops_routes(app, store, metrics, outbox, consumer, settings.MODEL_READY_URL.strip())

@@ -153,6 +153,16 @@ class Speed(Base):
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class Lease(Base):
+    """A named lease one backend holds until ``expires_at`` (the janitor's leader, backend.leases)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Tombstone(Base):
     """A deleted job's id, kept after its row so its cancel outlives every task still queued for it."""
 

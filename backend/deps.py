@@ -111,7 +111,13 @@ def get_viewer(request: Request, settings: SettingsDep, signer: SignerDep, store
     """Shows jobs as JSON; in integrated mode their file URLs are signed (media elements send no header)."""
     integrated = settings.AUTH_MODE == "integrated"
     board = QueueBoard(queue_places(store, settings.fair_weights(), queue_seen(request)))
-    return Viewer(settings.STORAGE_ROOT, signer if integrated else None, settings.MEDIA_URL_TTL_S, board)
+    return Viewer(
+        settings.STORAGE_ROOT,
+        signer if integrated else None,
+        settings.MEDIA_URL_TTL_S,
+        queue=board,
+        retention_s=settings.RETENTION_S,
+    )
 
 
 def queue_seen(request: Request) -> Callable[[], QueueState | None]:

@@ -63,3 +63,30 @@ class Metrics:
         self.broker_up = Gauge(
             "vsr_broker_up", "1 when the backend's broker connections are open", registry=self.registry
         )
+        # ---- the janitor (backend/janitor.py) ----
+        self.reclaimed_bytes = Counter(
+            "vsr_janitor_reclaimed_bytes",
+            "Bytes the janitor removed, by sweep",
+            ["sweep"],
+            registry=self.registry,
+        )
+        self.reclaimed_files = Counter(
+            "vsr_janitor_reclaimed_files",
+            "Files the janitor removed, by sweep",
+            ["sweep"],
+            registry=self.registry,
+        )
+        self.sweep_errors = Counter(
+            "vsr_janitor_sweep_errors",
+            "Janitor sweeps that raised, by sweep",
+            ["sweep"],
+            registry=self.registry,
+        )
+        self.janitor_leader = Gauge(
+            "vsr_janitor_leader", "1 while this backend holds the janitor's lease", registry=self.registry
+        )
+        self.jobs_stuck = Gauge(
+            "vsr_jobs_stuck",
+            "Published or running jobs with no progress for STUCK_AFTER_S, at the leader's last pass",
+            registry=self.registry,
+        )

@@ -99,6 +99,20 @@ class JobOut(BaseModel):
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
     retry: RetryOut | None = None
+    #: When retention deletes this finished job with its files (None: still active, or kept forever).
+    expires_at: datetime | None = None
+
+
+class UsageOut(BaseModel):
+    """What the caller's jobs take: stored bytes and active jobs, against their quotas (0: no limit)."""
+
+    stored_bytes: int
+    quota_bytes: int
+    active_jobs: int
+    active_jobs_limit: int
+    jobs: int
+    #: How long a finished job is kept (0: forever).
+    retention_s: float
 
 
 class ShareOut(BaseModel):

@@ -78,6 +78,23 @@ class Settings(BaseSettings):
     MODEL_READY_URL: str = ""
     #: Space- or comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
     TRUSTED_PROXIES: str = ""
+    # ---- the janitor (docs/operations.md "Janitor") -------------------------------------------------
+    #: Seconds between two janitor passes; 0 turns the janitor off.
+    JANITOR_INTERVAL_S: float = Field(default=60, ge=0)
+    #: How long the leader's lease lasts unrenewed: another backend takes over this long after it dies.
+    JANITOR_LEASE_S: float = Field(default=180, gt=0)
+    #: A job folder with only an upload and no job row, untouched this long, is a dead upload.
+    UPLOAD_GRACE_S: float = Field(default=3600, ge=0)
+    #: An adapter's temporary (``.*.part*``) untouched this long, of a job not running, is dead...
+    TEMP_GRACE_S: float = Field(default=3600, ge=0)
+    #: ...and one untouched this long is dead whatever its job does.
+    TEMP_MAX_AGE_S: float = Field(default=24 * 3600, ge=0)
+    #: A job folder with no job row, untouched this long, is removed.
+    ORPHAN_GRACE_S: float = Field(default=6 * 3600, ge=0)
+    #: Finished jobs (files and row) are deleted this long after they end; 0 keeps them forever.
+    RETENTION_S: float = Field(default=7 * 24 * 3600, ge=0)
+    #: A published or running job with no progress this long is stuck: re-published once, then failed.
+    STUCK_AFTER_S: float = Field(default=30 * 60, gt=0)
 
     #: The fair queue (docs/operations.md "Fair queue"): owners take turns and only about as many tasks as
     #: there are adapters wait in RabbitMQ; ``false`` publishes every task at once, in arrival order.

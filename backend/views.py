@@ -13,6 +13,7 @@ from . import jobs, places
 from .broker import QueueState
 from .db import Job
 from .identity import UrlSigner, born
+from .retention import expires_at
 from .schemas import JobOut, Problem, QueueOut, job_out
 from .store import JobStore
 
@@ -78,6 +79,8 @@ class Viewer:
     ttl_s: int = 3600
     #: Fills ``queue`` of waiting jobs (absent: always null).
     queue: QueueBoard | None = None
+    #: RETENTION_S: finished jobs show when they will be deleted (0: never).
+    retention_s: float = 0
 
     def __call__(self, job: Job) -> JobOut:
         """The job JSON, with preview URLs only for stills that exist."""
@@ -89,6 +92,7 @@ class Viewer:
         out = job_out(job, lambda j, which: preview_path(self.root, j, which) is not None, link)
         if self.queue is not None:
             out.queue = self.queue(job)
+        out.expires_at = expires_at(job, self.retention_s)
         return out
 
 

@@ -71,6 +71,11 @@ export function messages() {
   return getJson("/api/messages");
 }
 
+/** GET /api/usage: the caller's stored bytes and active jobs against the quotas (0: no limit). */
+export function usage() {
+  return getJson("/api/usage");
+}
+
 /** GET /api/jobs, newest first. */
 export function jobs() {
   return getJson("/api/jobs");

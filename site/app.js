@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { lang, setLang, setMessages, t, translate } from "./i18n.js";
 import { JobsView } from "./jobs.js";
 import { UploadForm } from "./upload.js";
+import { UsageView } from "./usage.js";
 
 const POLL_ACTIVE_MS = 1000;
 const POLL_RETRY_MS = 3000;
@@ -42,6 +43,24 @@ const form = new UploadForm({
 
 let timer = null;
 
+// Storage use (GET /api/usage): asked again when the jobs change, else at most every USAGE_EVERY_MS.
+const usageView = new UsageView(document.getElementById("jobs-usage"));
+const USAGE_EVERY_MS = 30_000;
+let usageKey = "";
+let usageAt = 0;
+
+async function refreshUsage(jobs) {
+  const key = jobs.map((job) => `${job.id}:${job.status}`).join(",");
+  if (key === usageKey && Date.now() - usageAt < USAGE_EVERY_MS) return;
+  usageKey = key;
+  usageAt = Date.now();
+  try {
+    usageView.show(await api.usage());
+  } catch {
+    usageKey = ""; // try again at the next poll
+  }
+}
+
 /** Poll /api/jobs after `delay` ms; keeps polling every second while a job is queued or running. */
 function schedule(delay) {
   window.clearTimeout(timer);
@@ -58,7 +77,9 @@ async function poll() {
     return;
   }
   try {
-    jobsView.show(await api.jobs());
+    const jobs = await api.jobs();
+    jobsView.show(jobs);
+    refreshUsage(jobs);
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
   } catch (error) {
     if (error.status === 401) {
@@ -133,6 +154,7 @@ function applyLanguage() {
   document.getElementById("lang-switch").lang = lang() === "ru" ? "en" : "ru";
   form.translate();
   jobsView.translate();
+  usageView.render();
 }
 
 document.getElementById("lang-switch").addEventListener("click", () => {

@@ -47,6 +47,14 @@ export function clipLength(seconds) {
   return duration(seconds);
 }
 
+/** An ISO time → its day: "6 дек." / "Dec 6" (with the year when it is not this year's). */
+export function day(iso) {
+  const when = new Date(iso);
+  const options = { day: "numeric", month: "short" };
+  if (when.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+  return new Intl.DateTimeFormat(lang(), options).format(when);
+}
+
 /** 704, 576 → "704×576". */
 export function dims(width, height) {
   return `${width}×${height}`;

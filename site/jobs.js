@@ -204,6 +204,8 @@ class JobCard {
     if (job.status === "cancelled") note = t("job.cancelled");
     this.text(".job-note", note);
     q(".job-note").classList.toggle("message-error", job.status === "failed");
+    // Retention (docs/api.md expires_at): a finished job says when it and its files go.
+    this.text(".job-expires", !active && job.expires_at ? t("job.expires", { date: fmt.day(job.expires_at) }) : "");
 
     const open = q(".job-open");
     open.hidden = !(done && job.result_url);

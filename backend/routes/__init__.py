@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import config, jobs, media
+from . import config, jobs, media, usage
 
 router = APIRouter(prefix="/api")
 router.include_router(jobs.router)
 router.include_router(media.router)
 router.include_router(config.router)
+router.include_router(usage.router)
 
 __all__ = ["router"]

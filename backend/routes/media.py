@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import anyio
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
+from starlette.types import Receive, Scope, Send
 
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 
 from .. import jobs
 from ..deps import MediaJobDep, SettingsDep
@@ -16,6 +21,39 @@ from ..errors import JobNotFound
 from ..views import NOT_FOUND, preview_path, stored
 
 router = APIRouter(tags=["jobs"])
+
+
+class HeldFile(FileResponse):
+    """A file response over a descriptor opened in the route, before the response starts.
+
+    The janitor (retention) or a delete may unlink the file meanwhile: POSIX keeps an unlinked file
+    readable through an open descriptor, so a download (or a Range request) under way completes.
+    """
+
+    def __init__(self, path: Path, gone: Reason, **kwargs: Any) -> None:
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            raise JobNotFound(gone) from exc
+        super().__init__(path, stat_result=os.fstat(self._fd), **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A server's "pathsend" would re-open the path, which may be gone: always send from the descriptor.
+        extensions = {k: v for k, v in scope.get("extensions", {}).items() if k != "http.response.pathsend"}
+        try:
+            await super().__call__({**scope, "extensions": extensions}, receive, send)
+        finally:
+            os.close(self._fd)
+
+    @asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
+        file = anyio.wrap_file(os.fdopen(os.dup(self._fd), "rb"))
+        try:
+            await file.seek(0)
+            yield file
+        finally:
+            with anyio.CancelScope(shield=True):
+                await file.aclose()
 
 #: Content types of accepted source containers (anything else is served as octet-stream).
 SOURCE_TYPES = {
@@ -43,8 +81,9 @@ def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) 
     if path is None:
         raise JobNotFound(reason("http.result_not_ready"))
     name = f"{Path(job.filename).stem}_{'upscaled' if job.upscale is not False else 'described'}.mp4"
-    return FileResponse(
+    return HeldFile(
         path,
+        reason("http.result_not_ready"),
         media_type="video/mp4",
         filename=name,
         content_disposition_type="attachment" if download else "inline",
@@ -58,7 +97,13 @@ def get_vtt(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     if path is None:
         raise JobNotFound(reason("http.no_description"))
     name = f"{Path(job.filename).stem}.vtt"
-    return FileResponse(path, media_type="text/vtt", filename=name, content_disposition_type="inline")
+    return HeldFile(
+        path,
+        reason("http.no_description"),
+        media_type="text/vtt",
+        filename=name,
+        content_disposition_type="inline",
+    )
 
 
 @router.get("/jobs/{job_id}/source", response_class=FileResponse, responses=NOT_FOUND)
@@ -68,7 +113,13 @@ def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     if path is None:
         raise JobNotFound(reason("http.source_gone"))
     media_type = SOURCE_TYPES.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=media_type, filename=job.filename, content_disposition_type="inline")
+    return HeldFile(
+        path,
+        reason("http.source_gone"),
+        media_type=media_type,
+        filename=job.filename,
+        content_disposition_type="inline",
+    )
 
 
 @router.get("/jobs/{job_id}/preview/{which}", response_class=FileResponse, responses=NOT_FOUND)
@@ -77,4 +128,4 @@ def get_preview(job: MediaJobDep, settings: SettingsDep, which: Literal["before"
     path = preview_path(settings.STORAGE_ROOT, job, which)
     if path is None:
         raise JobNotFound(reason("http.no_preview"))
-    return FileResponse(path, media_type="image/jpeg")
+    return HeldFile(path, reason("http.no_preview"), media_type="image/jpeg")

@@ -102,6 +102,17 @@ ENTRIES: dict[str, Entry] = {
         en="Processing got stuck; trying again.",
         ru="Обработка зависла, пробуем снова.",
     ),
+    # ---- the backend's janitor: stuck jobs (backend/stalls.py) ---------------------------------------
+    "job.republished": Entry(
+        en="No progress for {minutes} min; the job was sent to the workers again.",
+        ru="Нет продвижения {minutes} мин; задача отправлена обработчикам ещё раз.",
+        params={"minutes": int},
+    ),
+    "job.stalled": Entry(
+        en="No progress for {minutes} min, even after sending the job again; gave up.",
+        ru="Нет продвижения {minutes} мин, даже после повторной отправки; обработка прекращена.",
+        params={"minutes": int},
+    ),
     "job.files_gone": Entry(
         en="The job's files disappeared from storage while it was running.",
         ru="Файлы задания пропали из хранилища во время обработки.",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from backend.schemas import JobOut
+from backend.schemas import JobOut, UsageOut
 from contract.catalogue import as_json
 
 ORIGIN = "http://studio.test"
@@ -75,6 +75,11 @@ class FakeApi:
     uploads: list[bytes] = field(default_factory=list)
     #: Extra files by URL path: (content type, bytes), e.g. previews and results.
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: The GET /api/usage answer (UsageOut).
+    usage: dict[str, Any] = field(default_factory=lambda: {
+        "stored_bytes": 0, "quota_bytes": 0, "active_jobs": 0, "active_jobs_limit": 0, "jobs": 0,
+        "retention_s": 0,
+    })
 
     def install(self, page: Any) -> None:
         """Route every request of ``page`` to this fake."""
@@ -91,6 +96,8 @@ class FakeApi:
             self._json(route, 200, self.config)
         elif path == "/api/messages":
             self._json(route, 200, as_json())
+        elif path == "/api/usage":
+            self._json(route, 200, UsageOut.model_validate(self.usage).model_dump(mode="json"))
         elif path == "/api/jobs" and request.method == "GET":
             self._json(route, 200, [as_sent(item) for item in self.jobs])
         elif path in self.files:
