@@ -167,8 +167,12 @@ def _ops_routes(
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    def readyz() -> JSONResponse:
-        """Ready when the database answers, both broker connections are open and the model server is."""
+    def readyz(serving: bool = False) -> JSONResponse:
+        """Ready when the database answers, both broker connections are open and the model server is.
+
+        ``?serving=true`` still reports the model but answers 200 without it: the probe that routes
+        users to this replica, which accepts uploads (they wait) while the model server is down.
+        """
         checks: dict[str, Any] = {}
         try:
             store.ping()
@@ -180,7 +184,10 @@ def _ops_routes(
         if model_ready_url:
             checks["model"] = model_server(model_ready_url)
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+        serves = all(value in ("ok", "disabled") for name, value in checks.items() if name != "model")
+        return JSONResponse(
+            {"ready": ready, **checks}, status_code=200 if ready or (serving and serves) else 503
+        )
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def prometheus() -> PlainTextResponse:
@@ -208,8 +215,13 @@ def create_app(
     if broker:
         sender = publisher or Publisher(settings.AMQP_URL)
         outbox = Outbox(
-            store, sender, poll_s=outbox_poll_s, on_depth=_depth_recorder(sender, metrics),
-            fair=settings.FAIR_QUEUE, weights=settings.fair_weights(), on_waiting=metrics.tasks_waiting.set,
+            store,
+            sender,
+            poll_s=outbox_poll_s,
+            on_depth=_depth_recorder(sender, metrics),
+            fair=settings.FAIR_QUEUE,
+            weights=settings.fair_weights(),
+            on_waiting=metrics.tasks_waiting.set,
         )
         handle = _event_handler(store, metrics, settings.STORAGE_ROOT, outbox)
         consumer = EventConsumer(settings.AMQP_URL, handle)

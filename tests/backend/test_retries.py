@@ -146,6 +146,14 @@ def test_readyz_reports_the_model_server(settings: Settings, model_url: tuple[st
         handler.status = 503
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["model"] == "not ready: HTTP 503"
+        # The probe that routes users here: the API still serves (uploads wait), the model is reported.
+        serving = client.get("/readyz", params={"serving": "true"})
+        assert serving.status_code == 200 and serving.json() == {
+            "ready": False,
+            "database": "ok",
+            "broker": "disabled",
+            "model": "not ready: HTTP 503",
+        }
     settings.MODEL_READY_URL = ""
     with TestClient(create_app(settings, broker=False)) as client:
         assert "model" not in client.get("/readyz").json(), "no URL: not checked"
