@@ -206,6 +206,7 @@ class JobCard {
     q(".job-note").classList.toggle("message-error", job.status === "failed");
     // Retention (docs/api.md expires_at): a finished job says when it and its files go.
     this.text(".job-expires", !active && job.expires_at ? t("job.expires", { date: fmt.day(job.expires_at) }) : "");
+    this.renderNotes(done ? job.notes || [] : []);
 
     const open = q(".job-open");
     open.hidden = !(done && job.result_url);
@@ -262,6 +263,15 @@ class JobCard {
     if (track) track.label = t("track.label", { lang: langName(job.describe) });
     q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
     this.compare.translate();
+  }
+
+  /** What the run changed in the video and why (deinterlaced, timeline moved...), in the page's language. */
+  renderNotes(notes) {
+    const list = this.q(".job-notes");
+    const lines = notes.map((note) => reasonText(note.code, note.params, "")).filter(Boolean);
+    list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    list.hidden = lines.length === 0;
+    list.setAttribute("aria-label", t("job.notes"));
   }
 
   text(selector, value) {

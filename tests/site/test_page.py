@@ -527,3 +527,27 @@ def test_a_waiting_job_shows_its_queue_place_in_both_languages(open_tab: Callabl
     page.get_by_role("button", name="Switch the page to English").click()
     assert "Number 3 in the queue, starts in ≈ 4 min" in card(page, placed).inner_text()
     assert tab.console.errors == []
+
+
+def test_a_done_job_lists_what_was_changed_in_both_languages(open_tab: Callable[..., Tab]) -> None:
+    api = FakeApi(SITE)
+    notes = [
+        {"code": "note.deinterlaced_field", "params": {"fps": 50.0}},
+        {"code": "note.timeline_shifted", "params": {"seconds": 11.395}},
+    ]
+    api.jobs = [
+        job("d" * 32, "done", progress=1.0, output={"width": 352, "height": 288, "frames": 50}, notes=notes),
+        job("e" * 32, "done", progress=1.0, output={"width": 352, "height": 288, "frames": 50}),
+    ]
+    tab = open_page(open_tab, api)
+    page = tab.page
+    listed = card(page, "d" * 32).locator(".job-notes li")
+    listed.first.wait_for()
+    assert listed.all_inner_texts() == [
+        "Видео было чересстрочным: каждое поле стало кадром (50.0 кадров/с).",
+        "Видео начиналось с 11.395 с; теперь оно начинается с 0 (звук синхронен).",
+    ]
+    assert card(page, "e" * 32).locator(".job-notes").is_hidden()
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert listed.first.inner_text() == "The video was interlaced: each field became a frame (50.0 frames/s)."
+    assert tab.console.errors == []
