@@ -25,7 +25,10 @@ from adapter.description.audio import silences
 from adapter.description.mux import mux as description_mux
 from adapter.description.scenes import detect_scenes, key_frame
 from adapter.errors import InvalidInputError
-from contract import media
+from contract import hdr, media
+from contract.catalogue import reason
+from contract.hdr import HdrMetadata
+from contract.interlace import count_fields
 from contract.probe import ALLOWED_FORMATS, ProbeError, _run_ffprobe, keyframes, probe
 from contract.stream import count_packets
 from tests.fixtures.media import ClipFactory
@@ -95,6 +98,14 @@ PLAYLISTS: dict[str, Callable[[Trap], str]] = {
 }
 
 CallSite = Callable[[Path, Trap], object]
+
+
+def _advice_refused(found: HdrMetadata) -> None:
+    """HDR metadata is advice: a refused read gives none (and the test wants the refusal raised)."""
+    assert found == HdrMetadata()
+    raise InvalidInputError(reason("media.format_refused"))
+
+
 #: Every function that opens an upload with ffmpeg, ffprobe or PyAV, as "file:qualified name".
 CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:probe": lambda p, t: probe(p, **LIMITS, timeout_s=5),  # type: ignore[arg-type]
@@ -109,6 +120,8 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/audio.py:silences": lambda p, t: silences(p, 1.0, timeout_s=5),
     "adapter/description/scenes.py:_cuts": lambda p, t: detect_scenes(p, 1.0),
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
+    "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
+    "contract/hdr.py:read": lambda p, t: _advice_refused(hdr.read(p, timeout_s=5)),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
 ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass
@@ -131,7 +144,7 @@ def test_every_call_site_refuses_a_disguised_playlist_unread(
     upload.write_text(PLAYLISTS[flavour](trap))
     argvs: list[list[str]] = []
     monkeypatch.setattr(media, "observer", argvs.append)
-    with pytest.raises((ProbeError, InvalidInputError)):
+    with pytest.raises((ProbeError, InvalidInputError, media.MediaFailed)):
         CALL_SITES[site](upload, trap)
     assert trap.requests == [] and not trap.fifo_opened.is_set()
     for argv in argvs:  # every input naming the upload came with both allow-lists

@@ -55,7 +55,7 @@ def starts(stack: Stack, since: datetime) -> list[tuple[datetime, str, str, int]
                 continue  # a service's start header
             entry = json.loads(line)
             at = datetime.fromisoformat(entry["ts"])
-            if ": start (delivery" in entry.get("msg", "") and at > utc(since):
+            if ": start (" in entry.get("msg", "") and at > utc(since):
                 part = entry["msg"].split(": start", 1)[0].removeprefix(f"job {entry['job_id']}").strip()
                 found.append((at, entry["job_id"], part or "whole", index))
     return sorted(found)
