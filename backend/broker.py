@@ -77,13 +77,7 @@ class Publisher:
 
     def queue_depth(self, queue: str = topology.TASKS_QUEUE) -> int:
         """Messages ready in ``queue``, the task queue by default (passive declare: never creates it)."""
-        channel = self._open()
-        try:
-            frame = channel.queue_declare(queue, passive=True)
-        except CONNECTION_ERRORS as exc:
-            self.close()
-            raise BrokerUnavailable(f"cannot read queue {queue}: {exc!r}") from exc
-        return int(frame.method.message_count)
+        return self.queue_state(queue).ready
 
     def queue_state(self, queue: str = topology.TASKS_QUEUE) -> QueueState:
         """Ready messages and consumers of ``queue`` (one passive declare), for the fair outbox."""

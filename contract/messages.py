@@ -204,12 +204,17 @@ class FailedEvent(_Message):
 
     def why(self) -> Reason | None:
         """The reason as a catalogue Reason; None without a code or with one this side does not know."""
-        if self.code is None:
-            return None
-        try:
-            return Reason(code=self.code, params=self.params)
-        except ValidationError:
-            return None
+        return known_reason(self.code, self.params)
+
+
+def known_reason(code: str | None, params: dict[str, ParamValue]) -> Reason | None:
+    """A wire code and parameters as a catalogue Reason; None without a code or with one unknown here."""
+    if code is None:
+        return None
+    try:
+        return Reason(code=code, params=params)
+    except ValidationError:
+        return None
 
 
 class RetryEvent(_Message):
@@ -251,12 +256,7 @@ class RetryEvent(_Message):
 
     def why(self) -> Reason | None:
         """The failure as a catalogue Reason; None without a code or with one this side does not know."""
-        if self.code is None:
-            return None
-        try:
-            return Reason(code=self.code, params=self.params)
-        except ValidationError:
-            return None
+        return known_reason(self.code, self.params)
 
 
 AnyEvent = ProgressEvent | DoneEvent | FailedEvent | RetryEvent
