@@ -1,5 +1,7 @@
-"""20 uploads at once on the 2-adapter stack with one fault of each kind during the run (issue 20): kill -9
-of an adapter, every broker connection closed, kill -9 of the backend, kill -9 of tritonserver.
+"""20 uploads at once on the 2-adapter stack with one fault of each kind during the run (issue 20): a cancel
+then delete, kill -9 of an adapter, every broker connection closed, kill -9 of the backend, a full disk,
+kill -9 of tritonserver. The run's storage is a tmpfs of its own (test_storage.py's ``small_storage``), so
+the disk can really fill up without touching the machine's.
 
 Every job ends done exactly once or failed with a catalogue reason, none is lost, and nothing is left in
 storage that belongs to no job. A new kind of fault is one more line in ``FAULTS``.
@@ -23,6 +25,7 @@ from contract import storage
 from contract.catalogue import Reason
 from devops.local import Stack
 from tests.chaos.test_cancel import cancel_then_delete
+from tests.chaos.test_storage import DISK_FULL, fill, free, small_storage
 from tests.e2e.conftest import (
     TERMINAL,
     adapter_metric,
@@ -54,6 +57,8 @@ class Scene:
     job_id: str
     #: Jobs a fault ended on purpose (a cancel, a delete): they need not end done or failed.
     ended: set[str] = field(default_factory=set)
+    #: Files a fault put on the storage volume (the full disk's fillers), removed when it heals.
+    fillers: list[Path] = field(default_factory=list)
 
 
 def _nothing(scene: Scene) -> None:
@@ -78,6 +83,17 @@ def _busy(stack: Stack, index: int) -> bool:
     return adapter_metric(metrics_ports(stack)[index], "vsr_adapter_busy") == 1
 
 
+def _disk_full(scene: Scene, timeout: float = 60) -> None:
+    """The storage volume fills up while jobs write their results: some job must meet it."""
+    scene.fillers = fill(scene.stack.storage_root / "jobs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any((job.get("retry") or {}).get("code") == DISK_FULL for job in _listed(scene.api).values()):
+            return
+        time.sleep(0.1)
+    raise AssertionError("no job met the full disk (no disk-space retry was seen)")
+
+
 def _cancel_then_delete(scene: Scene) -> None:
     """A user stops the running job and deletes it at once: it must stop and leave nothing behind."""
     cancel_then_delete(scene.api, scene.job_id)
@@ -85,14 +101,13 @@ def _cancel_then_delete(scene: Scene) -> None:
 
 
 #: The faults of the run, in order, one line each; every one hits while a job of the run is running.
-#: A full disk is not among them: it needs the storage to be a small volume of its own, which the shared
-#: stack's is not; tests/chaos/test_storage.py proves those outcomes on tmpfs mounts.
 FAULTS = [
     Fault("cancel then delete a running job", _cancel_then_delete),
     Fault("kill -9 adapter 0", lambda s: s.stack.kill_adapter(0), lambda s: s.stack.restart_adapter(0),
           ready=lambda stack: _busy(stack, 0)),
     Fault("close every broker connection", lambda s: close_connections(s.stack)),
     Fault("kill -9 the backend", lambda s: s.stack.kill_backend(), lambda s: s.stack.restart_backend()),
+    Fault("the storage volume full", _disk_full, lambda s: free(s.fillers)),
     # Last: until adapters wait out a model-server outage, its retries may use up some jobs' attempts.
     Fault("kill -9 tritonserver", lambda s: s.stack.kill_triton(), lambda s: s.stack.restart_triton()),
 ]
@@ -154,6 +169,13 @@ def _temporaries(stack: Stack) -> list[Path]:
 def test_twenty_uploads_with_a_fault_of_each_kind_all_end_once(
     stack: Stack, api: httpx.Client, e2e_clips: Path
 ) -> None:
+    # The run's own storage volume (we are root): the full-disk fault fills it, not the machine's disk.
+    with small_storage(stack, "64m", cancels_inodes=100_000):
+        _run(stack, api, e2e_clips)
+
+
+def _run(stack: Stack, api: httpx.Client, e2e_clips: Path) -> None:
+    """Upload, hit the stack with every fault while jobs run, then check every job's ending and storage."""
     source = clip(e2e_clips, "mixed.mp4", seconds=SECONDS, audio=False)
     offsets = log_offsets(stack)
     # Earlier tests' orphans, if any, are theirs (and the janitor's) to answer for: this run's count here.
