@@ -2,7 +2,7 @@
 
 Every segment was encoded with the same settings, in the source's time base and with each frame's
 own pts, and starts with a keyframe, so joining is a plain packet copy: no frame is re-encoded, no
-timestamp is moved. The joined video then goes through the same ``video.mux`` as a whole-video run
+timestamp is moved. The joined video then goes through the same ``muxer.mux`` as a whole-video run
 (source audio, text subtitles, metadata, rotation, faststart), so audio stays in sync by pts.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import av
 
-from adapter import video
+from adapter import muxer
 from adapter.errors import InvalidInputError, JobCancelled, StorageError, TransientJobError
 from adapter.limits import Limits
 from adapter.pipeline import mux_notes, open_decoder
@@ -134,7 +134,7 @@ def assemble(
             others = decoder.others
         finally:
             decoder.close()
-        video.mux(
+        muxer.mux(
             joined,
             source,
             partial,

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from adapter import video
 from adapter.depth import Deep, narrow, widen
+from adapter.encoder import Encoder
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
 from adapter.inference import Upscaler
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
@@ -96,7 +97,7 @@ class Flow:
         self,
         decoder: video.Decoder,
         upscaler: Upscaler,
-        open_encoder: Callable[[], video.Encoder],
+        open_encoder: Callable[[], Encoder],
         *,
         size: tuple[int, int],
         frames_total: int,
@@ -265,7 +266,7 @@ class Flow:
     def _encode(self) -> None:
         """Encode frames in order (the encoder opens on the first frame, once the colour is known)."""
         complete = False
-        encoder: video.Encoder | None = None
+        encoder: Encoder | None = None
         try:
             while (item := self._get(self._encoded)) is not None:
                 encoder = encoder or self._open_encoder()

@@ -209,7 +209,7 @@ class TritonUpscaler:
         if problems:
             why = reason("job.model_contract", model=self.model, problems="; ".join(problems))
             raise ModelContractError(why)
-        # Where the served model runs decides the encoder's CPU budget (video.resolve_preset).
+        # Where the served model runs decides the encoder's CPU budget (encoder.resolve_preset).
         kinds = {group.get("kind", "KIND_AUTO") for group in config.get("instance_group", [])}
         self.device = "cpu" if kinds == {"KIND_CPU"} else "gpu"
         return batch

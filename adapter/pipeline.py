@@ -18,9 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from adapter import video
+from adapter import muxer, video
+from adapter.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
 from adapter.deinterlacer import Deinterlace, choose
 from adapter.depth import high_bit_depth
+from adapter.encoder import Encoder, resolve_preset
 from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
@@ -105,7 +107,7 @@ def plan(
     # 10 bits in, 10 bits out: HEVC Main10 (H.264 High 10 plays almost nowhere); NVENC here is H.264, 8-bit.
     deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc"
     encoder = "libx265" if deep else options.encoder
-    preset = video.resolve_preset(options.preset, encoder, upscaler.device)
+    preset = resolve_preset(options.preset, encoder, upscaler.device)
     return Plan(width, height, stored, frames_total, preset, encoder, deep)
 
 
@@ -163,12 +165,12 @@ def hdr_of(source: Path, info: MediaInfo, limits: Limits) -> HdrMetadata:
 
 def _encoder_opener(
     decoder: video.Decoder, path: Path, planned: Plan, options: JobOptions, hdr: HdrMetadata
-) -> Callable[[], video.Encoder]:
+) -> Callable[[], Encoder]:
     """Opens the encoder on the first frame, when the decoder knows the source's colour."""
 
-    def open_encoder() -> video.Encoder:
-        colour = decoder.colour or video.Colour(video.SPC_SMPTE170M, 6, 6, video.RANGE_MPEG)
-        return video.Encoder(
+    def open_encoder() -> Encoder:
+        colour = decoder.colour or Colour(SPC_SMPTE170M, 6, 6, RANGE_MPEG)
+        return Encoder(
             path,
             width=planned.stored[0],
             height=planned.stored[1],
@@ -198,7 +200,7 @@ def _complete_video(
     if segment is not None:
         os.replace(temps.video, temps.output)  # the assembly muxes audio, subtitles and metadata
         return
-    video.mux(
+    muxer.mux(
         temps.video,
         source,
         temps.output,
@@ -315,7 +317,7 @@ def mux_notes(info: MediaInfo, others: list[video.SourceStream]) -> list[Reason]
     notes: list[Reason] = []
     if info.container_start_s > 0:
         notes.append(reason("note.timeline_shifted", seconds=round(info.container_start_s, 3)))
-    dropped = sum(1 for s in others if s.kind == "subtitle" and s.codec not in video.TEXT_SUBTITLES)
+    dropped = sum(1 for s in others if s.kind == "subtitle" and s.codec not in muxer.TEXT_SUBTITLES)
     if dropped:
         notes.append(reason("note.subtitles_dropped", count=dropped))
     return notes

@@ -1,84 +1,37 @@
-"""Video I/O: decode to RGB frames, encode RGB frames, mux the encoded video with the source's other streams.
+"""Decoding: the input's first video stream as RGB pictures (8 or 16 bits) with their timestamps.
 
-Frames never touch the disk: PyAV decodes the input to RGB arrays and encodes RGB arrays into a
-video-only file; ffmpeg then copies that video with the source's audio, subtitles and metadata
-into the final MP4. Colour conversion uses the input's matrix and range both ways, and the output
-is tagged with them, so an SD BT.601 input upscaled to HD stays BT.601 (not washed out).
+Frames never touch the disk: PyAV decodes the input to RGB arrays (adapter/encoder.py encodes them, and
+adapter/muxer.py copies the result with the source's other streams). Colour conversion uses the input's
+matrix and range (adapter/colour.py). Deinterlacing, a size change mid-stream and an alpha channel are
+handled here, before the model (adapter/deinterlacer.py, geometry.py, alpha.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from adapter import media
 from adapter.alpha import flatten, has_alpha
+from adapter.colour import Colour, colour_of
 from adapter.deinterlacer import TIME_BASE_FACTOR, Deinterlace, Deinterlacer
-from adapter.errors import InvalidInputError, LimitExceededError, StorageError, TransientJobError
+from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.geometry import fitted_size, letterbox
 from contract.catalogue import reason
-from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
+from contract.media import AV_INPUT_OPTIONS
 from contract.probe import MediaInfo
 
-# AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic / AVColorRange values.
-UNSPECIFIED = 2
-SPC_BT709, SPC_BT470BG, SPC_SMPTE170M = 1, 5, 6
-RANGE_MPEG, RANGE_JPEG = 1, 2
-# AVColorSpace -> swscale matrix (SWS_CS_*); unknown matrices fall back to BT.601 like ffmpeg does.
-_SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
-#: Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC.
-MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac", "mp2"})
-#: Text subtitles that become mov_text in MP4; bitmap subtitles cannot and are dropped.
-TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
-#: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
 log = logging.getLogger(__name__)
 #: The RGBA twin of each RGB format the decoder hands out (alpha is read, then flattened onto black).
 _WITH_ALPHA = {"rgb24": "rgba", "rgb48le": "rgba64le"}
-
+#: Frame area from which the decoder uses threads (below it, thread hand-offs cost more than they save).
 _THREADED_DECODE_PIXELS = 640 * 360
-
-
-@dataclass(frozen=True)
-class Colour:
-    """Colour description of a stream: AV* enum values used both for conversion and for tags."""
-
-    space: int
-    primaries: int
-    trc: int
-    range: int
-
-    @property
-    def sws_matrix(self) -> int:
-        """The swscale matrix for RGB↔YUV conversion."""
-        return _SWS_MATRIX.get(self.space, 5)
-
-    @property
-    def full_range(self) -> bool:
-        """Whether luma spans 0..255 rather than 16..235."""
-        return self.range == RANGE_JPEG
-
-
-def colour_of(frame: av.VideoFrame) -> Colour:
-    """The frame's colour; untagged values get players' convention (BT.709 from 720 lines, else BT.601)."""
-    hd = frame.height >= 720
-    space = (
-        frame.colorspace
-        if frame.colorspace not in (0, UNSPECIFIED, 3)
-        else (SPC_BT709 if hd else SPC_SMPTE170M)
-    )
-    family = SPC_BT709 if space == SPC_BT709 else SPC_SMPTE170M
-    primaries = frame.color_primaries if frame.color_primaries not in (0, UNSPECIFIED, 3) else family
-    trc = frame.color_trc if frame.color_trc not in (0, UNSPECIFIED, 3) else family
-    full = frame.color_range == RANGE_JPEG or frame.format.name.startswith("yuvj")
-    return Colour(space=space, primaries=primaries, trc=trc, range=RANGE_JPEG if full else RANGE_MPEG)
 
 
 @dataclass(frozen=True)
@@ -272,164 +225,3 @@ class Decoder:
     def close(self) -> None:
         """Release the demuxer and decoder."""
         self._container.close()
-
-
-#: What the preset "auto" stands for, by where the model runs. Beside a CPU model every encoder
-#: millisecond is taken from the model (x264 ``medium`` at 704×576 costs 12–50 % of the model's CPU,
-#: by host), so the cheapest preset wins: the file is ≈ 3× larger at the same CRF, the job faster.
-#: Beside a GPU the CPU is the encoder's own: ``veryfast`` gives the smallest file at half ``medium``'s CPU.
-AUTO_PRESETS = {"cpu": "ultrafast", "gpu": "veryfast"}
-
-
-def resolve_preset(preset: str, encoder: str, device: str) -> str:
-    """The encoder preset to use: ``auto`` by where the model runs (NVENC does not use the CPU)."""
-    if preset != "auto":
-        return preset
-    if encoder == "h264_nvenc":
-        return "medium"
-    return AUTO_PRESETS.get(device, AUTO_PRESETS["cpu"])
-
-
-def _encoder_options(
-    encoder: str, crf: int, preset: str, x265_params: tuple[str, ...] = ()
-) -> dict[str, str]:
-    if encoder == "h264_nvenc":
-        presets = {
-            "ultrafast": "p1",
-            "superfast": "p1",
-            "veryfast": "p2",
-            "faster": "p3",
-            "fast": "p3",
-            "medium": "p4",
-            "slow": "p5",
-            "slower": "p6",
-            "veryslow": "p7",
-        }
-        return {"preset": presets.get(preset, preset), "rc": "vbr", "cq": str(crf), "b": "0"}
-    options = {"crf": str(crf), "preset": preset}
-    if encoder == "libx265":
-        options["x265-params"] = ":".join(("log-level=error", *x265_params))
-    return options
-
-
-class Encoder:
-    """Encodes RGB24 arrays with given timestamps into a video-only MP4, tagged with the source's colour."""
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        width: int,
-        height: int,
-        time_base: Fraction,
-        fps: Fraction,
-        colour: Colour,
-        encoder: str = "libx264",
-        crf: int = 18,
-        preset: str = "veryfast",
-        deep: bool = False,
-        x265_params: tuple[str, ...] = (),
-    ) -> None:
-        self._colour = colour
-        # 16-bit RGB in, 10-bit 4:2:0 out (HEVC Main10 with libx265), or 8-bit all the way.
-        self._in_format, self._pix_fmt = ("rgb48le", "yuv420p10le") if deep else ("rgb24", "yuv420p")
-        self._time_base = time_base
-        try:
-            self._container = av.open(str(path), mode="w", format="mp4")
-        except OSError as exc:
-            raise StorageError(reason("media.output_failed")) from exc
-        try:
-            stream: Any = self._container.add_stream(encoder, rate=fps)
-            stream.width, stream.height = width, height
-            stream.pix_fmt = self._pix_fmt
-            stream.time_base = time_base
-            ctx = stream.codec_context
-            ctx.time_base = time_base
-            ctx.colorspace, ctx.color_primaries = colour.space, colour.primaries
-            ctx.color_trc, ctx.color_range = colour.trc, colour.range
-            # The output's pixels are square (contract/sizing.py reaches the display size): say so, so
-            # players never guess from an anamorphic source's tags.
-            ctx.sample_aspect_ratio = Fraction(1, 1)
-            ctx.options = _encoder_options(encoder, crf, preset, x265_params)
-            ctx.open()
-        except (av.FFmpegError, ValueError) as exc:
-            self._container.close()
-            raise TransientJobError(reason("media.encoder_unavailable", encoder=encoder)) from exc
-        self._stream = stream
-        self._reformatter = VideoReformatter()
-
-    def write(self, rgb: np.ndarray, pts: int) -> None:
-        """Encode one frame (uint8, or uint16 when deep) shown at ``pts`` (in the source time base)."""
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=self._in_format)
-        yuv = self._reformatter.reformat(
-            frame,
-            format=self._pix_fmt,
-            dst_colorspace=self._colour.sws_matrix,
-            dst_color_range=self._colour.range,
-            threads=1,  # the encoder stage is one thread; swscale's own pool only adds hand-offs
-        )
-        yuv.pts, yuv.time_base = pts, self._time_base
-        self._mux(self._stream.encode(yuv))
-
-    def _mux(self, packets: list[av.Packet]) -> None:
-        try:
-            self._container.mux(packets)
-        except OSError as exc:
-            raise StorageError(reason("media.output_failed")) from exc
-
-    def close(self, *, flush: bool = True) -> None:
-        """Flush the encoder (unless abandoning) and close the file."""
-        try:
-            if flush:
-                self._mux(self._stream.encode(None))
-        finally:
-            self._container.close()
-
-
-def mux(
-    video: Path,
-    source: Path,
-    output: Path,
-    *,
-    others: list[SourceStream],
-    rotation: int,
-    timeout_s: float,
-    start_s: float = 0.0,
-    should_stop: Callable[[], bool] | None = None,
-) -> None:
-    """Copy the encoded video with the source's audio, text subtitles and metadata into a faststart MP4.
-
-    ``start_s`` is where the source's timeline starts (a TS cut from a broadcast starts at, say, 11.4 s):
-    every stream shifts back by it, so the result starts at 0 with A/V sync exact. A negative start (MP4
-    edit lists for AAC priming or B-frame delay) is left as it is.
-    """
-    args: list[Arg] = ffmpeg("-copyts", OwnInput(video, "mp4"), UserInput(source), "-map", "0:v:0")
-    # Stream metadata (language, titles) is mapped per output stream: 0 is the video, then in map order.
-    meta = ["-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0"]
-    codecs: list[str] = []
-    audio = 0
-    for stream in others:
-        if stream.kind == "audio":
-            codecs += [f"-c:a:{audio}", "copy" if stream.codec in MP4_AUDIO_COPY else "aac"]
-            audio += 1
-        elif not (stream.kind == "subtitle" and stream.codec in TEXT_SUBTITLES):
-            continue
-        args += ["-map", f"1:{stream.index}"]
-        meta += [f"-map_metadata:s:{len(meta) // 2 - 1}", f"1:s:{stream.index}"]
-    args += [
-        "-c:v",
-        "copy",
-        *codecs,
-        "-c:s",
-        "mov_text",
-        *meta,
-        "-metadata:s:v:0",
-        f"rotate={rotation}",
-        *(["-output_ts_offset", f"{-start_s:.6f}"] if start_s > 0 else []),
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        f"file:{output.resolve()}",
-    ]
-    media.run(args, timeout_s=timeout_s, should_stop=should_stop, failed=reason("media.mux_failed"))

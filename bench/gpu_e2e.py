@@ -178,7 +178,7 @@ def section_x264(args: argparse.Namespace, record: Any, budget: Any, frames: Any
     """The encoder alone at the x4 output size: the CPU's ceiling for a fast model."""
     import cv2
 
-    from adapter.video import Encoder, resolve_preset
+    from adapter.encoder import Encoder, resolve_preset
     from bench.gpu_parts import RATE
     from contract.messages import JobOptions
 

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from adapter import pipeline
+from adapter.encoder import resolve_preset
 from adapter.inference import Upscaler, make_upscaler
-from adapter.video import Decoder, resolve_preset
+from adapter.video import Decoder
 from contract.messages import JobOptions
 from tests.fixtures.media import make_clip
 

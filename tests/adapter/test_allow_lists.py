@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from adapter import video
+from adapter import muxer, video
 from adapter.description.audio import silences
 from adapter.description.mux import mux as description_mux
 from adapter.description.scenes import detect_scenes, key_frame
@@ -113,7 +113,7 @@ CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:keyframes": lambda p, t: keyframes(p, timeout_s=5),
     "contract/stream.py:count_packets": lambda p, t: count_packets(p, timeout_s=5, max_duration_s=60),
     "adapter/video.py:Decoder.__init__": lambda p, t: video.Decoder(p),
-    "adapter/video.py:mux": lambda p, t: video.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
+    "adapter/muxer.py:mux": lambda p, t: muxer.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
         p, t.out, [], [], lang="en", audio_streams=1, timeout_s=5
     ),

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from adapter.video import AUTO_PRESETS, Decoder, resolve_preset
+from adapter.encoder import AUTO_PRESETS, resolve_preset
+from adapter.video import Decoder
 from contract.probe import probe
 from tests.fixtures.media import ClipFactory
 
