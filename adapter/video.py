@@ -161,15 +161,44 @@ class Decoder:
         if self._fields is not None:
             yield from filter(inside, self._fields.flush())
 
+    def _from(self, start_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Decoded frames from a keyframe at or before ``start_pts`` (None: from the start).
+
+        Seeking in MPEG-TS/PS is by byte position and can land one keyframe late (every frame up to it
+        would be lost from a segment), so when the first frame is past the start the seek backs off by
+        1 s, 2 s, 4 s... until it is not (at worst to the file's start). When deinterlacing, the frame
+        before the start is needed too (bwdif reads the previous frame's fields), so the first frame must
+        come strictly before it.
+        """
+        if start_pts is None:
+            yield from self._container.decode(self._stream)
+            return
+        second = max(1, round(1 / self._source_time_base))
+        back = 0
+        while True:
+            self._container.seek(start_pts - back, stream=self._stream, backward=True, any_frame=False)
+            decoded = self._container.decode(self._stream)
+            first = next(decoded, None)
+            strict = self._fields is not None
+            late = (
+                first is not None
+                and first.pts is not None
+                and (first.pts >= start_pts if strict else first.pts > start_pts)
+            )
+            if not late or back > start_pts + second:  # not late, or already back to the very start
+                if first is not None:
+                    yield first
+                yield from decoded
+                return
+            back = second if back == 0 else back * 2
+
     def _decoded(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
         """Source frames with strictly increasing pts, checked against the limits; one past the end."""
         step = max(1, round(1 / (self._source_fps * self._source_time_base)))
         last: int | None = None
         origin: int | None = None
         count = 0
-        if start_pts is not None:
-            self._container.seek(start_pts, stream=self._stream, backward=True, any_frame=False)
-        for frame in self._container.decode(self._stream):
+        for frame in self._from(start_pts):
             if (start_pts is not None or end_pts is not None) and frame.pts is None:
                 raise InvalidInputError(reason("media.no_timestamps"))
             pts = frame.pts if frame.pts is not None else (0 if last is None else last + step)

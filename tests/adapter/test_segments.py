@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ from adapter.stages import Result
 from adapter.workspace import JobFiles
 from contract.catalogue import reason
 from contract.messages import JobMessage, JobOptions, Segment
-from contract.probe import MediaInfo
+from contract.probe import MediaInfo, keyframes
 from contract.storage import output_key, segment_key
 from tests.adapter.test_worker import fake_info
-from tests.fixtures.media import make_gop_clip, packet_pts
+from tests.fixtures.media import make_gop_clip, packet_pts, time_base
 
 JOB = "b" * 32
 
@@ -151,3 +152,56 @@ def test_execute_hands_the_range_to_the_pipeline_and_assembles(tmp_path: Path) -
     )
     assert execute(assembly, stages, Toolbox(stages), lambda p: None, lambda: False).frames == 10
     assert seen["parts"] == list(parts)
+
+
+def _broadcast(path: Path, *, interlaced: bool) -> Path:
+    """12 s of TV: MPEG-2 with a keyframe every 2 s and AC-3 sound in a TS starting at 10 s (woven fields)."""
+    weave = ["-vf", "tinterlace=mode=interleave_top,setfield=tff", "-flags", "+ilme+ildct", "-top", "1"]
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-y",
+         "-f", "lavfi", "-i", f"testsrc2=size=64x48:rate={50 if interlaced else 25}",
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "12",
+         *(weave if interlaced else []), "-c:v", "mpeg2video", "-g", "50", "-bf", "0", "-q:v", "3",
+         "-c:a", "ac3", "-output_ts_offset", "10", "-f", "mpegts", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return path
+
+
+def _pictures(path: Path) -> np.ndarray:
+    done = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-vsync", "passthrough", "-f", "rawvideo",
+         "-pix_fmt", "gray", "-"],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    return np.frombuffer(done.stdout, np.uint8).reshape(-1, 96, 128).astype(np.float64)
+
+
+@pytest.mark.parametrize("interlaced", [True, False], ids=["interlaced-field-rate", "ts-start-offset"])
+def test_tv_footage_in_three_segments_joins_like_one_run(interlaced: bool, tmp_path: Path) -> None:
+    source = _broadcast(tmp_path / "tv.ts", interlaced=interlaced)
+    keys = keyframes(source)
+    cuts = [min(keys, key=lambda k: abs(k - (keys[0] + 90000 * s))) for s in (4, 8)]  # near 4 s and 8 s in
+    options = JobOptions(scale=2, deinterlace="field" if interlaced else "off")
+    bounds: list[int | None] = [None, *cuts, None]
+    parts = []
+    for index in range(3):
+        start, end = bounds[index], bounds[index + 1]
+        segment = Segment(index=index, count=3, start_pts=start, end_pts=end, frames=100)
+        parts.append(tmp_path / f"{index:05d}.mp4")
+        pipeline.run(source, parts[-1], options, Nearest(), segment=segment)
+    joined, whole = tmp_path / "joined.mp4", tmp_path / "whole.mp4"
+    assembled = assemble(source, parts, joined)
+    pipeline.run(source, whole, options, Nearest())
+    rate = 2 if interlaced else 1
+    assert assembled.frames == 300 * rate
+    # The same pictures at the same times, audio moved by the same shift: A/V sync exact, starting at 0.
+    assert packet_pts(joined, "v:0") == packet_pts(whole, "v:0")
+    assert packet_pts(joined, "a:0") == packet_pts(whole, "a:0")
+    frame = 1 / (25 * rate)
+    assert 0 <= packet_pts(joined, "v:0")[0] * time_base(joined, "v:0") <= frame, "starts at 0, not at 10 s"
+    # No seams: every picture of the joined video is the whole run's (bwdif had the cut's neighbours).
+    a, b = _pictures(joined), _pictures(whole)
+    assert a.shape == b.shape and a.shape[0] == 300 * rate
+    worst = min(10 * np.log10(255**2 / max(np.mean((x - y) ** 2), 1e-9)) for x, y in zip(a, b, strict=True))
+    assert worst >= 40, f"a picture at a cut differs from the whole run's: {worst:.1f} dB"
