@@ -32,10 +32,12 @@ ACCEPTED_EXTENSIONS: tuple[str, ...] = (
     ".avi",
     ".ts",
     ".m2ts",
+    ".mts",  # AVCHD camcorders
     ".flv",
     ".3gp",
     ".mpg",
     ".mpeg",
+    ".vob",  # DVD rips (MPEG-PS)
     ".wmv",
     ".ogv",
 )

@@ -65,10 +65,12 @@ SOURCE_TYPES = {
     ".avi": "video/x-msvideo",
     ".ts": "video/mp2t",
     ".m2ts": "video/mp2t",
+    ".mts": "video/mp2t",
     ".flv": "video/x-flv",
     ".3gp": "video/3gpp",
     ".mpg": "video/mpeg",
     ".mpeg": "video/mpeg",
+    ".vob": "video/mpeg",
     ".wmv": "video/x-ms-wmv",
     ".ogv": "video/ogg",
 }
