@@ -16,8 +16,10 @@ import pika
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app import create_app
+from backend.db import make_engine, make_sessions, migrate
 from backend.settings import Settings
 from tests.conftest import BROKER_HOST, BROKER_PORT, private_vhost, require
 from tests.fixtures.media import make_clip, make_still
@@ -169,3 +171,17 @@ def postgres_url() -> Iterator[str]:
     yield f"{base}/{name}"
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+@pytest.fixture(params=DATABASES)
+def migrated_sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated database (an SQLite file, or a fresh PostgreSQL one) and its sessions."""
+    url = (
+        f"sqlite:///{tmp_path / 'jobs.db'}"
+        if request.param == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    engine = make_engine(url)
+    migrate(engine)
+    yield make_sessions(engine)
+    engine.dispose()

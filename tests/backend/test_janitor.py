@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,21 +17,13 @@ from backend.metrics import Metrics
 from backend.settings import Settings
 from backend.sweeps import Reclaimed, Sweep
 from contract import storage
-from tests.backend.conftest import DATABASES, wait_for
+from tests.backend.conftest import wait_for
 
 
-@pytest.fixture(params=DATABASES)
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A migrated database (SQLite file, or a fresh PostgreSQL one) shared by every 'backend' of a test."""
-    url = (
-        f"sqlite:///{tmp_path / 'jobs.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = make_engine(url)
-    migrate(engine)
-    yield make_sessions(engine)
-    engine.dispose()
+@pytest.fixture
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A migrated database shared by every 'backend' of a test."""
+    return migrated_sessions
 
 
 class Counting:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend import jobs
-from backend.db import Job, Task, make_engine, make_sessions, migrate, utcnow
+from backend.db import Job, Task, utcnow
 from backend.outbox import Outbox
 from backend.records import JobRecords
 from backend.retention import expired_jobs, expires_at
@@ -20,25 +20,15 @@ from backend.stalls import stuck_jobs
 from backend.store import JobStore
 from backend.sweeps import dead_temporaries, orphan_folders, partial_uploads
 from contract.models import DEFAULT_MODEL
-from tests.backend.conftest import DATABASES
 from tests.backend.test_segments import RecordingPublisher
 
 HOUR = 3600.0
 
 
-@pytest.fixture(params=DATABASES)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JobStore, JobRecords]]:
+@pytest.fixture
+def db(migrated_sessions: sessionmaker[Session]) -> tuple[JobStore, JobRecords]:
     """A migrated database (SQLite, and PostgreSQL for the queries): its store and the janitor's queries."""
-    url = (
-        f"sqlite:///{tmp_path / 'jobs.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = make_engine(url)
-    migrate(engine)
-    sessions = make_sessions(engine)
-    yield JobStore(sessions), JobRecords(sessions)
-    engine.dispose()
+    return JobStore(migrated_sessions), JobRecords(migrated_sessions)
 
 
 @pytest.fixture
