@@ -24,6 +24,10 @@ from adapter.depth import Deep, narrow, widen
 from adapter.encoder import Encoder
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
 from adapter.inference import Upscaler
+from adapter.regions.canvas import Canvas, Pending
+from adapter.regions.canvas import submit as submit_crops
+from adapter.regions.plan import Crop
+from adapter.regions.planner import Planner
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
 from adapter.watchdog import ModelPool
 from contract.catalogue import reason
@@ -66,6 +70,8 @@ class _Batch:
     inputs: Image
     # One slot per decoded frame; position -1 repeats the latest unique frame.
     frames: list[Slot] = field(default_factory=list)
+    #: Region inference: this one frame's crops, pasted into the canvas instead of a full answer.
+    regions: Pending | None = None
 
 
 class Meter:
@@ -76,7 +82,7 @@ class Meter:
         self._samples: deque[tuple[float, int]] = deque(maxlen=20)
         self._last = 0.0
 
-    def report(self, done: int, total: int, *, force: bool = False) -> None:
+    def report(self, done: int, total: int, *, force: bool = False, share: float | None = None) -> None:
         """Report ``done`` of ``total`` frames unless the last report is too recent."""
         now = time.monotonic()
         if self._on_progress is None or (not force and now - self._last < _PROGRESS_EVERY_S):
@@ -87,7 +93,8 @@ class Meter:
         fps = (done - d0) / (now - t0) if now > t0 else 0.0
         total = max(total, done)
         eta = (total - done) / fps if fps > 0 else None
-        self._on_progress(Progress(frames_done=done, frames_total=total, fps=round(fps, 2), eta_s=eta))
+        progress = Progress(frames_done=done, frames_total=total, fps=round(fps, 2), eta_s=eta, share=share)
+        self._on_progress(progress)
 
 
 class Flow:
@@ -103,6 +110,7 @@ class Flow:
         frames_total: int,
         segment: Segment | None,
         answer_timeout_s: float = 600.0,
+        regions: Planner | None = None,
     ) -> None:
         self._decoder, self._upscaler, self._open_encoder = decoder, upscaler, open_encoder
         self._size, self._segment = size, segment
@@ -118,6 +126,17 @@ class Flow:
         self.inferred = 0
         #: (model input, resized output) of the middle frame, for the before/after previews.
         self.preview: tuple[Image, Image] | None = None
+        # Region inference (adapter/regions): the planner runs in the decode stage, the canvas in resize.
+        self._planner = regions
+        self._canvas = Canvas(upscaler.scale) if regions is not None else None
+        self._decoded = 0
+        #: Frames' worth of pixels sent to the model (a region frame counts its share).
+        self.equivalents = 0.0
+
+    @property
+    def share(self) -> float:
+        """Share of the decoded frames' pixels that were sent to the model."""
+        return round(self.equivalents / self._decoded, 4) if self._decoded else 1.0
 
     def run(self, should_stop: ShouldStop, meter: Meter) -> None:
         """Run every stage to the end; raise the first failure, or JobCancelled once ``should_stop``."""
@@ -134,7 +153,7 @@ class Flow:
                 threads[-1].join(timeout=_POLL_S)
                 if should_stop():
                     self._fail(JobCancelled("cancelled"))
-                meter.report(self.frames_done, self.frames_total)
+                meter.report(self.frames_done, self.frames_total, share=self.share)
         finally:
             self._stop.set()  # no-op after a clean end; otherwise every stage winds down
             for thread in threads:
@@ -145,7 +164,7 @@ class Flow:
         if self.frames_done == 0:
             raise InvalidInputError(reason("job.no_frames"))
         self.frames_total = self.frames_done
-        meter.report(self.frames_done, self.frames_total, force=True)
+        meter.report(self.frames_done, self.frames_total, force=True, share=self.share)
 
     # ---- plumbing shared by the stages -------------------------------------------------------------
 
@@ -196,6 +215,7 @@ class Flow:
             inputs = np.stack(pending)
             future = pool.submit(inputs)
             self.inferred += len(pending)
+            self.equivalents += len(pending)
         else:  # only repeats of an earlier frame: nothing to infer
             inputs = np.empty((0, 1, 1, 3), np.uint8)
             future = Future()
@@ -220,6 +240,7 @@ class Flow:
             for index, (picture, pts) in enumerate(self._decoder.frames(*self._bounds())):
                 if self._stop.is_set():
                     return
+                self._decoded += 1
                 # A deep (16-bit) picture: the model gets its 8-bit rounding, the resize stage the rest.
                 base: Deep | None = picture if picture.dtype == np.uint16 else None
                 rgb: Image = narrow(picture) if base is not None else picture
@@ -227,6 +248,14 @@ class Flow:
                     frames.append((index, pts, -1, base))
                     continue
                 last_unique = rgb
+                if self._planner is not None:
+                    work = self._planner.plan(rgb, key=self._decoder.key)
+                    if not work.full:
+                        slot: Slot = (index, pts, 0, base)
+                        if not self._submit_regions(pool, pending, frames, rgb, work.crops, slot):
+                            return
+                        self.equivalents += work.share
+                        continue
                 pending.append(rgb)
                 frames.append((index, pts, len(pending) - 1, base))
                 if len(pending) == self._upscaler.max_batch and not self._submit(pool, pending, frames):
@@ -239,13 +268,43 @@ class Flow:
         finally:
             self._decoder.close()
 
+    def _submit_regions(
+        self,
+        pool: ModelPool,
+        pending: list[Image],
+        frames: list[Slot],
+        rgb: Image,
+        crops: tuple[Crop, ...],
+        slot: Slot,
+    ) -> bool:
+        """Queue one frame's crops after the frames before it (region inference)."""
+        if (pending or frames) and not self._submit(pool, pending, frames):
+            return False
+        regions = submit_crops(rgb, crops, pool.submit, self._upscaler.max_batch)
+        self.inferred += 1 if crops else 0
+        done: Future[Image] = Future()
+        done.set_result(np.empty((0, 1, 1, 3), np.uint8))
+        return self._put(self._batches, _Batch(done, rgb[None], [slot], regions))
+
+    def _output(self, batch: _Batch) -> Image | None:
+        """The batch's upscaled frames: the model's answer, or the canvas with the crops pasted in."""
+        if self._canvas is None:
+            return self._answer(batch.future)
+        if batch.regions is not None:
+            canvas = self._canvas.paste(batch.regions, self._answer)
+            return None if canvas is None else canvas[None]
+        out = self._answer(batch.future)
+        if out is not None and len(out):
+            self._canvas.replace(out[-1])  # the batch's last unique frame: the next crops' base
+        return out
+
     def _resize(self) -> None:
         """Take model results in order, resize them to the exact output size and expand repeats."""
         try:
             last_in: Image | None = None
             last_out: Image | None = None
             while (batch := self._get(self._batches)) is not None:
-                out = self._answer(batch.future)
+                out = self._output(batch)
                 if out is None:
                     return
                 for index, pts, pos, base in batch.frames:

@@ -20,3 +20,5 @@ class Limits:
     mux_timeout_s: float = 1800
     #: Longest an inference call may run before the job gives up on it as stuck (transient).
     inference_timeout_s: float = limits.INFERENCE_TIMEOUT_S
+    #: Region inference: longest run of frames (in seconds) between two full-frame refreshes.
+    regions_refresh_s: float = 2.0

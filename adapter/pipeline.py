@@ -27,6 +27,8 @@ from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
+from adapter.regions.field import field_of
+from adapter.regions.planner import Planner
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import Reason, reason
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
@@ -276,6 +278,7 @@ def run(
             frames_total=planned.frames_total,
             segment=segment,
             answer_timeout_s=deadline,
+            regions=planner(options, float(decoder.fps), limits),
         )
         flow.run(stop, Meter(on_progress))
         _complete_video(temps, source, decoder, info, limits, segment, stop)
@@ -287,7 +290,17 @@ def run(
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
     notes = notes_of(info, how, decoder, planned.stored, segment)
-    return Result(flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes)
+    return Result(
+        flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes, share=flow.share
+    )
+
+
+def planner(options: JobOptions, fps: float, limits: Limits) -> Planner | None:
+    """The run's region planner: ``regions=auto`` on a model whose receptive field is known."""
+    field = field_of(options.model)
+    if options.regions != "auto" or field is None:
+        return None
+    return Planner(field, fps, refresh_s=limits.regions_refresh_s)
 
 
 def notes_of(

@@ -40,6 +40,8 @@ class Progress:
     frames_total: int
     fps: float
     eta_s: float | None
+    #: Share of the pixels sent to the model so far (below 1 with region inference or repeated frames).
+    share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Result:
     vtt: Path | None = None
     #: What the run changed in the video and why (deinterlaced, timeline shifted...), for the user.
     notes: tuple[Reason, ...] = ()
+    #: Share of the frames' pixels sent to the model (region inference and repeats make it smaller).
+    share: float | None = None
 
 
 class OnProgress(Protocol):

@@ -121,6 +121,8 @@ class Decoder:
         self.resized = False
         #: Whether the pictures had an alpha channel, flattened onto black.
         self.flattened = False
+        #: Whether the picture last handed out was a keyframe (region inference refreshes there).
+        self.key = False
         self.others = [
             SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
             for s in self._container.streams
@@ -144,6 +146,7 @@ class Decoder:
                 first = first or (picture.width, picture.height)
                 pts = _pts(picture) if last is None or _pts(picture) > last else last + 1
                 last = pts
+                self.key = bool(picture.key_frame)
                 yield self._rgb(picture, first), pts
         except av.FFmpegError as exc:
             raise InvalidInputError(reason("media.decode_failed")) from exc

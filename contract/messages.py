@@ -49,6 +49,8 @@ class JobOptions(BaseModel):
     describe: DescribeLang | None = None
     #: Interlaced input: decide from the file, never, one picture per frame, or one per field (50i → 50p).
     deinterlace: DeinterlaceOption = "auto"
+    #: Region inference: ``auto`` infers only what changed since it was last inferred (docs/pipeline.md).
+    regions: Literal["off", "auto"] = "off"
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
@@ -145,6 +147,8 @@ class ProgressEvent(_Message):
     frames_total: int = Field(ge=0)
     fps: float = Field(ge=0)
     eta_s: float | None = None
+    #: Share of the frames' pixels sent to the model so far (region inference); absent when unknown.
+    share: float | None = Field(default=None, ge=0, le=1)
     #: Index of the segment this progress is about (absent for whole-video jobs).
     segment: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
@@ -167,6 +171,8 @@ class DoneEvent(_Message):
     segment: int | None = Field(default=None, ge=0)
     #: What the run changed in the video and why (deinterlaced, timeline shifted...), for the job's page.
     notes: list[Reason] = []
+    #: Share of the frames' pixels sent to the model (region inference); absent when unknown.
+    share: float | None = Field(default=None, ge=0, le=1)
     ts: float = Field(default_factory=time.time)
 
 
