@@ -25,8 +25,9 @@ Mask = npt.NDArray[np.bool_]
 class Thresholds:
     """A block changed when its mean difference > ``mean`` or a 2×2 patch's mean difference > ``peak``."""
 
-    mean: float = 1.5
-    peak: float = 16.0
+    # x264 CRF 23 on still photos (bench/regions.py): block means up to 1.42, 2×2 patches up to 3.0.
+    mean: float = 2.0
+    peak: float = 10.0
 
 
 def _blocks(values: npt.NDArray[np.float32], block: int) -> npt.NDArray[np.float32]:

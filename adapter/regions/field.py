@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 #: Measured radius (input pixels) per model; ``None``: global context (regions are never used).
 FIELDS: dict[str, int | None] = {
     "realesr-animevideov3-x4": 16,
-    "realesr-animevideov3-x3": 16,
-    "realesr-animevideov3-x2": 16,
+    "realesr-animevideov3-x3": 15,
+    "realesr-animevideov3-x2": 15,
     "realesrgan-x4plus": 42,
     "realesrgan-x4plus-anime": 28,
 }
