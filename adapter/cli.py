@@ -116,6 +116,12 @@ def parser() -> argparse.ArgumentParser:
         help="interlaced input: auto (look at the file), off, frame (one picture per frame), "
         "field (one per field: 50i becomes 50p; what auto does)",
     )
+    cli.add_argument(
+        "--regions",
+        default="off",
+        choices=["off", "auto"],
+        help="auto: run the model only on the parts of a frame that changed (docs/pipeline.md)",
+    )
     cli.add_argument("--quiet", action="store_true", help="no progress bar")
     return cli
 
@@ -213,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             upscale=not args.no_upscale,
             describe=args.describe,
             deinterlace=args.deinterlace,
+            regions=args.regions,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)

@@ -145,6 +145,7 @@ class Flight:
             seconds=result.seconds,
             segment=job.segment.index if job.segment is not None else None,
             notes=list(result.notes),
+            share=result.share,
         )
 
     def decide(self, policy: RetryPolicy, now: float) -> Decision:

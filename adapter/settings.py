@@ -57,6 +57,8 @@ class AdapterSettings(BaseSettings):
     DESCRIPTION_MIN_SCORE: float = Field(default=0.3, gt=0, lt=1)
     #: Test-only floor on each frame's upscaling time (adapter/throttle.py); 0 in production.
     TEST_FRAME_DELAY_MS: float = Field(default=0, ge=0)
+    #: Region inference (``regions=auto`` jobs): a full frame at least this often, in seconds.
+    REGIONS_REFRESH_S: float = Field(default=2.0, gt=0)
 
     @property
     def triton_url(self) -> str | None:
@@ -89,4 +91,5 @@ class AdapterSettings(BaseSettings):
             max_height=self.MAX_HEIGHT,
             max_duration_s=self.MAX_DURATION_S,
             inference_timeout_s=self.INFERENCE_TIMEOUT_S,
+            regions_refresh_s=self.REGIONS_REFRESH_S,
         )

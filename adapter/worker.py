@@ -271,6 +271,7 @@ class Worker:
                 frames_total=progress.frames_total,
                 fps=progress.fps,
                 eta_s=progress.eta_s,
+                share=progress.share,
                 segment=segment,
             )
         )

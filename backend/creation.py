@@ -134,6 +134,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         upscale=options.upscale,
         describe=options.describe,
         deinterlace=options.deinterlace,
+        regions=options.regions,
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,

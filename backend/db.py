@@ -94,6 +94,10 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The upload's deinterlace option (``contract.interlace``); rows from before it were never deinterlaced.
     deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
+    #: The upload's region inference option (``off``/``auto``, docs/pipeline.md); older rows ran ``off``.
+    regions: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
+    #: Share of the frames' pixels the model ran on (done events; frames-weighted over segments).
+    inferred_share: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: Wall time the adapter spent on the job (from the done event).

@@ -124,6 +124,8 @@ def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
     task.frames_done = task.frames_total = event.frames
     task.fps = 0.0
     add_notes(job, event)
+    finished = sum(t.frames_done for t in segment_tasks(job) if t.status == DONE)
+    add_share(job, event, before=finished - event.frames)
     # job.seconds sums the segments' processing seconds until the assembly adds its own (speed sample).
     job.seconds = (job.seconds or 0.0) + max(event.seconds, 0.0)
     _sum_segments(job, now)
@@ -190,11 +192,23 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_width = event.width
     job.output_height = event.height
     job.output_frames = event.frames
-    add_notes(job, event)
+    if assembly is None:  # an assembly's event has no share: the segments' stands
+        add_share(job, event, before=0)
     # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.
     job.seconds = event.seconds + ((job.seconds or 0.0) if assembly is not None else 0.0)
     job.fps = event.frames / job.seconds if job.seconds > 0 else job.fps
     return True
+
+
+def add_share(job: Job, event: DoneEvent, *, before: int) -> None:
+    """Fold a done event's share of pixels inferred into the job's, weighted by frames (``before`` so far)."""
+    if event.share is None:
+        return
+    if job.inferred_share is None or before <= 0:
+        job.inferred_share = event.share
+        return
+    total = before + event.frames
+    job.inferred_share = round((job.inferred_share * before + event.share * event.frames) / total, 4)
 
 
 def add_notes(job: Job, event: DoneEvent) -> None:

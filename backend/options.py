@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -53,12 +54,19 @@ def _deinterlace(fields: dict[str, str]) -> DeinterlaceOption:
     return option
 
 
+def _regions(fields: dict[str, str]) -> Literal["off", "auto"]:
+    option = fields.get("regions", "").strip().lower() or "off"
+    if option not in ("off", "auto"):
+        raise InvalidRequest(reason("options.bad_regions", choices="off, auto"))
+    return "auto" if option == "auto" else "off"
+
+
 def parse_options(fields: dict[str, str]) -> JobOptions:
     """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
 
     ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
     upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
-    ``frame`` or ``field``.
+    ``frame`` or ``field``. ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
     """
     upscale, describe = _flag(fields, "upscale", True), _language(fields)
     if not upscale and describe is None:
@@ -79,7 +87,12 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
         scale = MODELS[model]
     try:
         return JobOptions(
-            model=model, scale=scale, height=height, describe=describe, deinterlace=_deinterlace(fields)
+            model=model,
+            scale=scale,
+            height=height,
+            describe=describe,
+            deinterlace=_deinterlace(fields),
+            regions=_regions(fields),
         )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc

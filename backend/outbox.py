@@ -72,6 +72,7 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
             deinterlace=deinterlace_option(job.deinterlace) or "off",
+            regions="auto" if job.regions == "auto" else "off",
         ),
     )
 

@@ -95,6 +95,9 @@ class JobOut(BaseModel):
     queue: QueueOut | None = None
     #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
     deinterlace: str = "auto"
+    #: Region inference (``off``, ``auto``) and the share of the frames' pixels the model ran on, once done.
+    regions: str = "off"
+    inferred_share: float | None = None
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
@@ -214,6 +217,8 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
         deinterlace=job.deinterlace or "auto",
+        regions=job.regions or "off",
+        inferred_share=job.inferred_share,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

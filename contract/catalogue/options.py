@@ -24,6 +24,11 @@ ENTRIES: dict[str, Entry] = {
         ru="Язык тифлокомментария должен быть одним из: {choices} — или пустым.",
         params={"choices": str},
     ),
+    "options.bad_regions": Entry(
+        en="Region inference must be one of {choices}.",
+        ru="Обработка только изменившихся областей должна быть одним из: {choices}.",
+        params={"choices": str},
+    ),
     "options.bad_deinterlace": Entry(
         en="Deinterlacing must be one of {choices}.",
         ru="Устранение чересстрочности должно быть одним из: {choices}.",
