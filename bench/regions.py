@@ -8,7 +8,7 @@ and padding), PSNR and the worst 16×16-block mean error of the region output ag
 the seam error (mean error within 2 px of a pasted rectangle's inner edges / elsewhere), and the flicker
 of both (mean difference between an output and the previous one warped by the input's optical flow).
 For realesrgan-x4plus only its field and the share its planner would infer (no inference: too slow here).
-Run: ``.venv/bin/python -m bench.regions [--frames 8] [--rate 8] [--triton-url HOST:PORT]``; writes
+Run: ``.venv/bin/python -m bench.regions [--frames 8] [--rate 8] [--triton]``; writes
 bench/results/regions.json.
 """
 
@@ -19,9 +19,9 @@ import datetime
 import json
 import os
 import platform
-import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,7 +34,7 @@ from adapter.inference import Upscaler, make_upscaler
 from adapter.regions.field import FIELDS
 from adapter.regions.planner import Planner, Work
 from adapter.video import Decoder
-from bench.pipeline import decoded_frames
+from bench.pipeline import decoded_frames, free_port, own_cpu, tree_cpu
 from bench.region_clips import CLIPS, encoded
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +66,9 @@ class Recording(Planner):
         return work
 
 
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_flow(path: Path, upscaler: Upscaler, planner: Planner | None, frames: int) -> dict[str, Any]:
+def run_flow(
+    path: Path, upscaler: Upscaler, planner: Planner | None, frames: int, cpu: Callable[[], float]
+) -> dict[str, Any]:
     """One pass of the stage threads over ``path``: outputs, wall and CPU seconds."""
     decoder, collector = Decoder(path), Collector()
     flow = Flow(
@@ -83,10 +80,10 @@ def run_flow(path: Path, upscaler: Upscaler, planner: Planner | None, frames: in
         segment=None,
         regions=planner,
     )
-    wall, cpu = time.monotonic(), _cpu_s()
+    wall, used = time.monotonic(), cpu()
     flow.run(lambda: False, Meter(None))
-    wall, cpu = time.monotonic() - wall, _cpu_s() - cpu
-    return {"outputs": collector.frames, "wall": wall, "cpu": cpu, "share": flow.share}
+    wall, used = time.monotonic() - wall, cpu() - used
+    return {"outputs": collector.frames, "wall": wall, "cpu": used, "share": flow.share}
 
 
 def decoder_size(path: Path) -> tuple[int, int]:
@@ -118,6 +115,15 @@ def seam_mask(work: Work, shape: tuple[int, int], scale: int) -> np.ndarray:
     return mask
 
 
+def pasted_mask(work: Work, shape: tuple[int, int], scale: int) -> np.ndarray:
+    """Output pixels that the crops of ``work`` replaced."""
+    mask = np.zeros(shape, bool)
+    for crop in work.crops:
+        p = crop.paste
+        mask[p.y * scale : (p.y + p.h) * scale, p.x * scale : (p.x + p.w) * scale] = True
+    return mask
+
+
 def flicker(inputs: np.ndarray, outputs: list[np.ndarray], scale: int) -> float:
     """Mean |output − previous output warped by the input's optical flow| (8-bit levels)."""
     errors = []
@@ -141,33 +147,41 @@ def compare(
     mse = float(
         np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(full, regions, strict=True)])
     )
-    seam_sum = seam_n = rest_sum = rest_n = 0.0
+    sums = {"seam": [0.0, 0], "inside": [0.0, 0], "outside": [0.0, 0]}
     for a, b, work in zip(full[1:], regions[1:], works[1:], strict=False):
         if work.full or not work.crops:
             continue
         diff = np.abs(a.astype(np.int16) - b.astype(np.int16)).mean(axis=2)
-        mask = seam_mask(work, diff.shape, 4)
-        seam_sum, seam_n = seam_sum + diff[mask].sum(), seam_n + mask.sum()
-        rest_sum, rest_n = rest_sum + diff[~mask].sum(), rest_n + (~mask).sum()
+        seam, pasted = seam_mask(work, diff.shape, 4), pasted_mask(work, diff.shape, 4)
+        for name, mask in (("seam", seam), ("inside", pasted & ~seam), ("outside", ~pasted & ~seam)):
+            sums[name][0] += float(diff[mask].sum())
+            sums[name][1] += int(mask.sum())
+    mean = {name: round(total / count, 3) if count else None for name, (total, count) in sums.items()}
     return {
         "psnr_db": round(10 * np.log10(255**2 / mse), 2) if mse > 0 else float("inf"),
         "worst_block": round(
             max(float(block_errors(a, b).max()) for a, b in zip(full, regions, strict=True)), 2
         ),
-        "seam_error": round(seam_sum / seam_n, 3) if seam_n else None,
-        "interior_error": round(rest_sum / rest_n, 3) if rest_n else None,
+        "seam_error": mean["seam"],
+        "inside_error": mean["inside"],
+        "outside_error": mean["outside"],
         "flicker_full": flicker(inputs, full, 4),
         "flicker_regions": flicker(inputs, regions, 4),
     }
 
 
-def measure_clip(name: str, path: Path, upscaler: Upscaler, frames: int, rate: int) -> dict[str, Any]:
+def measure_clip(
+    name: str, path: Path, upscaler: Upscaler, rate: int, cpu: Callable[[], float]
+) -> dict[str, Any]:
     """Full frames vs regions on one clip."""
     inputs = decoded_frames(path)
-    full = run_flow(path, upscaler, None, frames)
+    # The runtime's first call at a frame size sets it up (OpenVINO: kernels for that shape); not the
+    # full-frame run's to pay. The region run pays for its bucket sizes' first calls itself.
+    upscaler.infer(inputs[:1])
+    full = run_flow(path, upscaler, None, len(inputs), cpu)
     planner = Recording(FIELDS[MODEL] or 0, rate)
     planner.works = []
-    regions = run_flow(path, upscaler, planner, frames)
+    regions = run_flow(path, upscaler, planner, len(inputs), cpu)
     n = len(inputs)
     row: dict[str, Any] = {
         "clip": name,
@@ -177,6 +191,8 @@ def measure_clip(name: str, path: Path, upscaler: Upscaler, frames: int, rate: i
         "cpu_ms_full": round(1000 * full["cpu"] / n),
         "cpu_ms_regions": round(1000 * regions["cpu"] / n),
         "share": regions["share"],
+        # Without the run's first frame (always whole): what a longer clip tends to between refreshes.
+        "share_after_start": round(float(np.mean([w.share for w in planner.works[1:]])), 4),
         "whys": [w.why for w in planner.works],
     }
     row["speedup"] = round(row["fps_regions"] / row["fps_full"], 3)
@@ -190,35 +206,83 @@ def measure_clip(name: str, path: Path, upscaler: Upscaler, frames: int, rate: i
     return row
 
 
+def through_triton(clips: dict[str, Path], rate: int, folder: Path) -> list[dict[str, Any]]:
+    """The same rows through a tritonserver on the CPU model repository (CPU: this process + the server)."""
+    from model_convertation import catalog
+    from model_convertation.builder import build_cpu
+    from model_convertation.repository import ServingOptions
+    from model_convertation.server import TritonServer
+
+    repo = folder / "repo"
+    build_cpu(catalog.select(MODEL), ROOT / ".models" / "onnx", repo, ServingOptions())
+    server = TritonServer(
+        repo,
+        http_port=free_port(),
+        grpc_port=free_port(),
+        metrics_port=free_port(),
+        models=[MODEL],
+        ready_timeout_s=300,
+    )
+    server.start()
+    pid = server.pid or 0
+    rows = []
+    try:
+        remote = make_upscaler(MODEL, server.grpc_url, ROOT / ".models" / "onnx", 600)
+
+        def cpu() -> float:
+            return own_cpu() + tree_cpu(pid)
+
+        for name, path in clips.items():
+            rows.append({"backend": "triton", **measure_clip(name, path, remote, rate, cpu)})
+            print(json.dumps({k: v for k, v in rows[-1].items() if k != "whys"}), flush=True)
+        remote.close()
+    finally:
+        server.stop()
+    return rows
+
+
 def main() -> None:
     """Build the clips, run every clip both ways, print a table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--rate", type=int, default=8)
     parser.add_argument("--clips", default=",".join(CLIPS))
-    parser.add_argument("--triton-url", default=None)
+    parser.add_argument("--triton", action="store_true", help="also through a tritonserver started here")
     args = parser.parse_args()
-    upscaler = make_upscaler(MODEL, args.triton_url, ROOT / ".models" / "onnx", 600)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name in args.clips.split(","):
-            path = encoded(name, args.frames, Path(folder), args.rate)
-            rows.append(measure_clip(name, path, upscaler, args.frames, args.rate))
+        clips = {name: encoded(name, args.frames, Path(folder), args.rate) for name in args.clips.split(",")}
+        local = make_upscaler(MODEL, None, ROOT / ".models" / "onnx", 600)
+        for name, path in clips.items():
+            rows.append({"backend": "in-process", **measure_clip(name, path, local, args.rate, own_cpu)})
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "whys"}), flush=True)
-    upscaler.close()
-    backend = "triton" if args.triton_url else "in-process"
+        local.close()
+        if args.triton:
+            rows += through_triton(clips, args.rate, Path(folder))
     result = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "model": MODEL,
-        "backend": backend,
+        "frames": args.frames,
+        "rate": args.rate,
         "fields": FIELDS,
         "rows": rows,
     }
-    out = ROOT / "bench" / "results" / f"regions{'-triton' if args.triton_url else ''}.json"
+    out = ROOT / "bench" / "results" / "regions.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
-    keys = ["clip", "fps_full", "fps_regions", "speedup", "target_speedup", "share", "psnr_db", "worst_block"]
-    keys += ["seam_error", "interior_error", "flicker_full", "flicker_regions", "share_x4plus"]
+    keys = [
+        "backend",
+        "clip",
+        "fps_full",
+        "fps_regions",
+        "speedup",
+        "target_speedup",
+        "share",
+        "psnr_db",
+        "worst_block",
+    ]
+    keys += ["cpu_ms_full", "cpu_ms_regions", "speedup_cpu", "share_after_start"]
+    keys += ["seam_error", "inside_error", "outside_error", "flicker_full", "flicker_regions", "share_x4plus"]
     print("| " + " | ".join(keys) + " |")
     for row in rows:
         print("| " + " | ".join(str(row[k]) for k in keys) + " |")
