@@ -286,25 +286,16 @@ class Flow:
         done.set_result(np.empty((0, 1, 1, 3), np.uint8))
         return self._put(self._batches, _Batch(done, rgb[None], [slot], regions))
 
-    def _output(self, batch: _Batch) -> Image | None:
-        """The batch's upscaled frames: the model's answer, or the canvas with the crops pasted in."""
-        if self._canvas is None:
-            return self._answer(batch.future)
-        if batch.regions is not None:
-            canvas = self._canvas.paste(batch.regions, self._answer)
-            return None if canvas is None else canvas[None]
-        out = self._answer(batch.future)
-        if out is not None and len(out):
-            self._canvas.replace(out[-1])  # the batch's last unique frame: the next crops' base
-        return out
-
     def _resize(self) -> None:
         """Take model results in order, resize them to the exact output size and expand repeats."""
         try:
             last_in: Image | None = None
             last_out: Image | None = None
             while (batch := self._get(self._batches)) is not None:
-                out = self._output(batch)
+                if self._canvas is None:
+                    out = self._answer(batch.future)
+                else:  # region inference: the canvas follows every answer, or the crops are pasted in
+                    out = self._canvas.output(batch.regions, batch.future, self._answer)
                 if out is None:
                     return
                 for index, pts, pos, base in batch.frames:

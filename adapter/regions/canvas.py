@@ -59,6 +59,16 @@ class Canvas:
         """A full frame was inferred: it is the canvas now (it is never written to)."""
         self.image = output
 
+    def output(self, regions: Pending | None, future: Future[Image], answer: Answer) -> Image | None:
+        """A batch's frames: the answer (its last becomes the canvas), or the canvas with the crops pasted."""
+        if regions is not None:
+            canvas = self.paste(regions, answer)
+            return None if canvas is None else canvas[None]
+        out = answer(future)
+        if out is not None and len(out):
+            self.replace(out[-1])  # the batch's last unique frame: the next crops' base
+        return out
+
     def paste(self, pending: Pending, answer: Answer) -> Image | None:
         """A new canvas: the last one with the crops' pasted parts; None when the run stops meanwhile."""
         if self.image is None:
