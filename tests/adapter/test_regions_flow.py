@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -86,3 +87,26 @@ def test_triton_takes_several_rectangles_per_request(triton_url: str) -> None:
     assert calls == [(1, 192, 640, 3), (3, 96, 96, 3)]
     changed = (slice(80 * 4, 112 * 4), slice(96 * 4, 112 * 4))
     assert np.abs(out[changed].astype(int) - full[changed]).mean() < 1.5
+
+
+def test_the_stage_threads_paste_every_frame_in_order(tmp_path: Path) -> None:
+    from adapter.encoder import Encoder
+    from adapter.flow import Flow, Meter
+    from adapter.video import Decoder
+    from bench.pipeline import decoded_frames
+    from bench.regions import Collector
+    from tests.adapter.test_regions import EXACT
+
+    frames = np.stack(moving_square(10))
+    source = encode_frames(tmp_path / "lossless.mp4", frames, rate=25, crf=0)
+    model, collector, decoder = Nearest(), Collector(), Decoder(source)
+    planner = Planner(16, fps=25, refresh_s=60, thresholds=EXACT)
+    encoder = cast(Encoder, collector)  # keeps the frames instead of encoding them
+    flow = Flow(
+        decoder, model, lambda: encoder, size=(1024, 640), frames_total=10, segment=None, regions=planner
+    )
+    flow.run(lambda: False, Meter(None))
+    want = [np.asarray(model.infer(f[None])[0]) for f in decoded_frames(source)]
+    assert len(collector.frames) == 10 and flow.share < 0.6
+    for got, expected in zip(collector.frames, want, strict=True):
+        assert np.array_equal(got, expected)
