@@ -234,7 +234,8 @@ def _upscale_progress(emit: OnProgress, share: float, started: float) -> OnProgr
     def report(progress: Progress, /) -> None:
         total = max(progress.frames_total, 1)
         done = progress.frames_done * share
-        emit(Progress(int(done), progress.frames_total, progress.fps, _eta(started, done / total)))
+        eta = _eta(started, done / total)
+        emit(Progress(int(done), progress.frames_total, progress.fps, eta, share=progress.share))
 
     return report
 

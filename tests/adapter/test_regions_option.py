@@ -35,3 +35,14 @@ def test_the_job_keeps_the_frames_weighted_share_of_its_segments() -> None:
     )
     jobs.apply_event(job, final)
     assert job.inferred_share == pytest.approx(0.4)  # the assembly's event has no share of its own
+
+
+def test_regions_run_only_where_asked_and_the_field_is_known() -> None:
+    from adapter.limits import Limits
+    from adapter.pipeline import planner
+    from adapter.regions.field import field_of
+
+    assert planner(JobOptions(), 25.0, Limits()) is None  # off by default
+    made = planner(JobOptions(regions="auto"), 25.0, Limits(regions_refresh_s=3))
+    assert made is not None and (made.radius, made.refresh_s) == (16, 3)
+    assert field_of("realcugan-se-x2") is None  # global pooling (unmeasured): regions stay off
