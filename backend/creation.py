@@ -15,6 +15,7 @@ from uuid import uuid4
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage
+from contract.container import container_for
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError
 from contract.sizing import display_size
@@ -134,6 +135,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         upscale=options.upscale,
         describe=options.describe,
         deinterlace=options.deinterlace,
+        container=container_for(options.container, info.subtitle_codecs, info.attachments),
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,

@@ -96,6 +96,8 @@ class Job(Base):
     deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    #: The output's container, chosen at upload (``contract.container``); rows from before it are MP4.
+    container: Mapped[str] = mapped_column(String(8), default="mp4", server_default="mp4")
     #: Wall time the adapter spent on the job (from the done event).
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: The last retry the adapter scheduled (docs/operations.md "Retries"): the attempt it will be, of how
@@ -229,7 +231,6 @@ def migrate(engine: Engine) -> None:
         if "jobs" in tables and "alembic_version" not in tables:
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-
 
 
 def main(argv: list[str] | None = None) -> int:

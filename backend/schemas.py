@@ -95,6 +95,8 @@ class JobOut(BaseModel):
     queue: QueueOut | None = None
     #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
     deinterlace: str = "auto"
+    #: The output's container (``mp4``, or ``mkv`` to keep subtitles MP4 cannot carry).
+    container: str = "mp4"
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
@@ -214,6 +216,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
         deinterlace=job.deinterlace or "auto",
+        container=job.container or "mp4",
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

@@ -172,6 +172,7 @@ def test_not_multipart_is_415(client: TestClient) -> None:
         {"upscale": "false"},
         {"upscale": "false", "describe": ""},
         {"deinterlace": "maybe"},
+        {"container": "avi"},
     ],
 )
 def test_bad_options_are_422_with_an_options_code_and_leave_nothing(
@@ -269,6 +270,26 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
         "auto",
         "field",
         "off",
+    ]
+
+
+def test_the_container_is_chosen_at_upload_and_names_the_output(client: TestClient, tmp_path: Path) -> None:
+    from backend.outbox import task_message
+    from tests.fixtures.subtitles import mkv_with_picture_subtitles
+
+    bluray = mkv_with_picture_subtitles(tmp_path / "film.mkv", seconds=0.4)
+    jobs = [
+        upload(client, bluray, "film.mkv"),
+        upload(client, bluray, "film.mkv", container="MP4"),
+        upload(client, bluray, "film.mkv", container="mkv"),
+    ]
+    assert [job["container"] for job in jobs] == ["mkv", "mp4", "mkv"]
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    tasks = [task_message(store.get(job["id"])) for job in jobs]
+    assert [(t.output_key.rsplit(".", 1)[1], t.options.container) for t in tasks] == [
+        ("mkv", "mkv"),
+        ("mp4", "mp4"),
+        ("mkv", "mkv"),
     ]
 
 

@@ -1,0 +1,28 @@
+"""A job's output container (MP4, or MKV where MP4 would lose subtitles), chosen at upload.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-29 23:55:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Upgrade the schema: existing jobs wrote MP4."""
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("container", sa.String(8), nullable=False, server_default="mp4"))
+
+
+def downgrade() -> None:
+    """Downgrade the schema."""
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("container")
