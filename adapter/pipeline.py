@@ -263,7 +263,14 @@ def run(
     started, limits, stop = time.monotonic(), limits or Limits(), should_stop or _never
     source, output_path = Path(input_path), Path(output_path)
     info = info or probe_input(ffprobe, source, limits)
-    how = choose(source, info, options.deinterlace, timeout_s=limits.probe_timeout_s, should_stop=stop)
+    how = choose(
+        source,
+        info,
+        options.deinterlace,
+        parity=options.field_parity,
+        timeout_s=limits.probe_timeout_s,
+        should_stop=stop,
+    )
     planned = plan(info, options, upscaler, limits, segment, how)
     hdr = hdr_of(source, info, limits) if planned.deep else HdrMetadata()
     temps = Temporaries.beside(output_path)

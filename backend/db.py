@@ -94,6 +94,8 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The upload's deinterlace option (``contract.interlace``); rows from before it were never deinterlaced.
     deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
+    #: Which field comes first where the upload's check found interlacing (``tff``/``bff``), else None.
+    field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: The output's container, chosen at upload (``contract.container``); rows from before it are MP4.

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from contract import amqp
 from contract.container import SUFFIXES, Container
-from contract.interlace import deinterlace_option
+from contract.interlace import Parity, deinterlace_option
 from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
 from contract.storage import output_key, segment_key
 
@@ -74,9 +74,15 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
             deinterlace=deinterlace_option(job.deinterlace) or "off",
+            field_parity=_parity(job),
             container=container,
         ),
     )
+
+
+def _parity(job: Job) -> Parity | None:
+    """The field order the upload's check found (None: the frames' own flags)."""
+    return "tff" if job.field_parity == "tff" else "bff" if job.field_parity == "bff" else None
 
 
 def _container(job: Job) -> Container:

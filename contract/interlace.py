@@ -14,6 +14,7 @@ decides. See tests/contract/test_interlace.py for the cases.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Literal
 
 from contract import media
 from contract.media import UserInput, ffmpeg
+
+log = logging.getLogger(__name__)
 
 Parity = Literal["tff", "bff"]
 #: What a job asks for: decide from the file, never, one frame per frame, or one frame per field.
@@ -162,3 +165,25 @@ def resolve(
         return "off", None
     mode: Literal["frame", "field"] = "frame" if option == "frame" else "field"
     return mode, parity
+
+
+def decide_mode(
+    path: Path,
+    *,
+    duration_s: float,
+    fps: float,
+    field_order: str | None,
+    option: DeinterlaceOption,
+    timeout_s: float,
+    should_stop: media.StopFn | None = None,
+) -> tuple[Literal["off", "frame", "field"], Parity | None]:
+    """What a job on ``path`` does: ``auto`` runs idet (advice: if it fails, the flag decides)."""
+    votes = FieldVotes()
+    if option == "auto":
+        try:
+            votes = count_fields(path, duration_s, fps, timeout_s=timeout_s, should_stop=should_stop)
+        except media.MediaCancelled:
+            raise  # the job was stopped: nothing to decide
+        except media.MediaError as exc:
+            log.warning("field detection failed (%s); the field-order flag decides", type(exc).__name__)
+    return resolve(option, field_order, votes)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from contract import limits
 from contract.catalogue import ParamValue, Reason
 from contract.container import ContainerOption
-from contract.interlace import DeinterlaceOption
+from contract.interlace import DeinterlaceOption, Parity
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
@@ -50,6 +50,8 @@ class JobOptions(BaseModel):
     describe: DescribeLang | None = None
     #: Interlaced input: decide from the file, never, one picture per frame, or one per field (50i → 50p).
     deinterlace: DeinterlaceOption = "auto"
+    #: Which field comes first, as the backend found it at upload (None: each frame's own flags).
+    field_parity: Parity | None = None
     #: The output's container: MKV only where MP4 would lose subtitles (``contract.container``).
     container: ContainerOption = "auto"
 

@@ -261,16 +261,29 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
         upload(client, clip, deinterlace="FIELD"),
         upload(client, clip, deinterlace="off"),
     ]
-    assert [job["deinterlace"] for job in jobs] == ["auto", "field", "off"]
+    # auto is decided at upload (this clip is progressive), so no segment task runs idet again.
+    assert [job["deinterlace"] for job in jobs] == ["off", "field", "off"]
     assert all(job["notes"] == [] for job in jobs)
     store = client.app.state.services.store  # type: ignore[attr-defined]
     from backend.outbox import task_message
 
     assert [task_message(store.get(job["id"])).options.deinterlace for job in jobs] == [
-        "auto",
+        "off",
         "field",
         "off",
     ]
+
+
+def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Path) -> None:
+    from backend.outbox import task_message
+    from tests.adapter.test_deinterlace import interlaced
+
+    camcorder = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
+    job = upload(client, camcorder, "camcorder.ts")
+    assert job["deinterlace"] == "field"
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    options = task_message(store.get(job["id"])).options
+    assert (options.deinterlace, options.field_parity) == ("field", "bff")
 
 
 def test_the_container_is_chosen_at_upload_and_names_the_output(client: TestClient, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""A job's output container (MP4, or MKV where MP4 would lose subtitles), chosen at upload.
+"""A job's output container (MP4, or MKV to keep subtitles) and field order, both decided at upload.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,9 +20,11 @@ def upgrade() -> None:
     """Upgrade the schema: existing jobs wrote MP4."""
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("container", sa.String(8), nullable=False, server_default="mp4"))
+        batch_op.add_column(sa.Column("field_parity", sa.String(3), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade the schema."""
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("field_parity")
         batch_op.drop_column("container")
