@@ -17,7 +17,7 @@ from typing import Literal
 import av
 import av.filter
 
-from contract.interlace import DeinterlaceOption, Parity, decide_mode
+from contract.interlace import DeinterlaceOption, Parity, decide_mode, pictures_per_frame
 from contract.probe import MediaInfo
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Deinterlace:
     @property
     def rate_factor(self) -> int:
         """Pictures out per frame in."""
-        return 2 if self.mode == "field" else 1
+        return pictures_per_frame(self.mode)
 
 
 class Deinterlacer:

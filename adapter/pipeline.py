@@ -103,8 +103,9 @@ def plan(
         raise LimitExceededError(exc.reason) from exc
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
     # A segment's planned frame count comes from the backend's plan (the exact one once encoded).
-    frames_total = info.frames if segment is None else segment.frames
-    frames_total *= deinterlace.rate_factor if deinterlace is not None else 1  # field mode: 50i → 50p
+    # Field mode doubles the pictures (50i → 50p); a segment's plan counts output pictures already.
+    factor = deinterlace.rate_factor if deinterlace is not None else 1
+    frames_total = info.frames * factor if segment is None else segment.frames
     # 10 bits in, 10 bits out: HEVC Main10 (H.264 High 10 plays almost nowhere); NVENC here is H.264, 8-bit.
     deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc"
     encoder = "libx265" if deep else options.encoder

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contract import storage
 from contract.container import container_for
-from contract.interlace import decide_mode
+from contract.interlace import decide_mode, pictures_per_frame
 from contract.limits import PROBE_TIMEOUT_S
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError
@@ -160,7 +160,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         input_duration_s=info.duration_s,
         input_fps=float(info.fps),
         input_frames=info.frames,
-        frames_total=info.frames,
+        frames_total=info.frames * (pictures_per_frame(options.deinterlace) if options.upscale else 1),
         progress=0.0,
         frames_done=0,
         created_at=now,

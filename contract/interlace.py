@@ -187,3 +187,8 @@ def decide_mode(
         except media.MediaError as exc:
             log.warning("field detection failed (%s); the field-order flag decides", type(exc).__name__)
     return resolve(option, field_order, votes)
+
+
+def pictures_per_frame(mode: DeinterlaceOption) -> int:
+    """Output pictures per input frame of a decided mode: two in ``field`` mode (50i → 50p), else one."""
+    return 2 if mode == "field" else 1

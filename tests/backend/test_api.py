@@ -281,6 +281,8 @@ def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Pat
     camcorder = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
     job = upload(client, camcorder, "camcorder.ts")
     assert job["deinterlace"] == "field"
+    # Progress counts pictures out: 25 frames/s woven from 50 fields/s become 50 pictures/s.
+    assert job["frames_total"] == 50
     store = client.app.state.services.store  # type: ignore[attr-defined]
     options = task_message(store.get(job["id"])).options
     assert (options.deinterlace, options.field_parity) == ("field", "bff")
