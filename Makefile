@@ -71,7 +71,7 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
 test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
-	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -m "not gpu" --durations=25 $(PYTEST_ARGS)
 
 bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
 	@set -e; for script in bench/*.py; do \
