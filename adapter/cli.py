@@ -19,10 +19,12 @@ from adapter.inference import make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result
+from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
+from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container_for, container_of_suffix
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
+from contract.probe import probe as ffprobe
 
 #: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
 BACKSTOP_MIN_S = 60.0
@@ -117,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
         "field (one per field: 50i becomes 50p; what auto does)",
     )
     cli.add_argument(
+        "--container",
+        default="auto",
+        choices=CONTAINER_OPTIONS,
+        help="auto: MP4, or MKV (the output's suffix becomes .mkv) when the input has subtitles MP4 "
+        "cannot keep (pictures, or styles with fonts); mp4 or mkv: that one, as the output's suffix says",
+    )
+    cli.add_argument(
         "--regions",
         default="off",
         choices=["off", "auto"],
@@ -124,6 +133,27 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument("--quiet", action="store_true", help="no progress bar")
     return cli
+
+
+def _check_output(args: argparse.Namespace) -> str | None:
+    """Why the output's name does not fit the asked container (None: it fits)."""
+    named = container_of_suffix(args.output.suffix)
+    if named is None:
+        return "the output must be an .mp4 or .mkv file"
+    if args.container != "auto" and named != args.container:
+        return f"--container {args.container} needs an output ending in {SUFFIXES[args.container]}"
+    return None
+
+
+def _resolve_container(args: argparse.Namespace, limits: Limits) -> Container:
+    """The container to write; under ``auto`` an .mp4 output becomes .mkv where MP4 would lose subtitles."""
+    named = container_of_suffix(args.output.suffix) or "mp4"
+    if args.container != "auto" or named == "mkv":
+        return named
+    info = probe_input(ffprobe, args.input, limits)
+    chosen = container_for("auto", info.subtitle_codecs, info.attachments)
+    args.output = args.output.with_suffix(SUFFIXES[chosen])
+    return chosen
 
 
 def _stages(args: argparse.Namespace) -> Stages:
@@ -205,9 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command: 0 done, 1 bad input or failure, 2 bad arguments, 130 interrupted."""
     args = parser().parse_args(argv)
     _register_stack_dump()
-    if args.output.suffix.lower() != ".mp4":
-        print("error: the output must be an .mp4 file", file=sys.stderr)
+    wrong = _check_output(args)
+    if wrong is not None:
+        print(f"error: {wrong}", file=sys.stderr)
         return 2
+    limits = Limits(max_duration_s=args.max_duration, inference_timeout_s=args.timeout)
+    try:
+        container = _resolve_container(args, limits)
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         options = JobOptions(
             model=args.model,
@@ -220,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             describe=args.describe,
             deinterlace=args.deinterlace,
             regions=args.regions,
+            container=container,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
@@ -227,8 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.
-    intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part.mp4")
-    limits = Limits(max_duration_s=args.max_duration, inference_timeout_s=args.timeout)
+    intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part{args.output.suffix}")
     work = Work(args.input, args.output, None, intermediate, options, limits)
     tools = Toolbox(_stages(args))
     report: OnProgress = bar or (lambda _progress: None)

@@ -17,8 +17,7 @@ from typing import Literal
 import av
 import av.filter
 
-from contract.interlace import DeinterlaceOption, FieldVotes, Parity, count_fields, resolve
-from contract.media import MediaError
+from contract.interlace import DeinterlaceOption, Parity, decide_mode, pictures_per_frame
 from contract.probe import MediaInfo
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class Deinterlace:
     @property
     def rate_factor(self) -> int:
         """Pictures out per frame in."""
-        return 2 if self.mode == "field" else 1
+        return pictures_per_frame(self.mode)
 
 
 class Deinterlacer:
@@ -99,22 +98,29 @@ def choose(
     info: MediaInfo,
     option: DeinterlaceOption,
     *,
+    parity: Parity | None = None,
     timeout_s: float,
     should_stop: Callable[[], bool] | None = None,
 ) -> Deinterlace | None:
-    """How this job deinterlaces (None: not at all); ``auto`` looks at the file (contract.interlace)."""
+    """How this job deinterlaces (None: not at all); ``auto`` looks at the file (contract.interlace).
+
+    A queued job comes decided: the backend ran idet once at upload and sends the mode with the
+    ``parity`` it found, so no task (one per segment) runs it again.
+    """
     if option == "off":
         return None
-    votes = FieldVotes()
-    if option == "auto":
-        try:
-            votes = count_fields(
-                path, info.duration_s, float(info.fps), timeout_s=timeout_s, should_stop=should_stop
-            )
-        except MediaError as exc:  # idet is advice: without it the flag decides
-            log.warning("field detection failed (%s); the field-order flag decides", type(exc).__name__)
-    mode, parity = resolve(option, info.field_order, votes)
+    if option != "auto" and parity is not None:
+        return Deinterlace(option, parity)
+    mode, found = decide_mode(
+        path,
+        duration_s=info.duration_s,
+        fps=float(info.fps),
+        field_order=info.field_order,
+        option=option,
+        timeout_s=timeout_s,
+        should_stop=should_stop,
+    )
     if mode == "off":
         return None
-    log.info("deinterlacing (%s, %s; idet %s, flag %s)", mode, parity or "auto", votes, info.field_order)
-    return Deinterlace(mode, parity)
+    log.info("deinterlacing (%s, %s; flag %s)", mode, found or "auto", info.field_order)
+    return Deinterlace(mode, found)

@@ -34,6 +34,7 @@ from adapter.stages import (
     probe_input,
 )
 from contract.catalogue import reason
+from contract.container import container_for
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
@@ -169,8 +170,15 @@ def _check_abilities(work: Work, stages: Stages) -> None:
 def _assemble(work: Work, stages: Stages, info: MediaInfo, limits: Limits, should_stop: ShouldStop) -> Result:
     """Join the segment files into the output (stream copy) with the source's audio and metadata."""
     assert stages.assemble is not None and work.segments is not None  # checked before any work
+    container = container_for(work.options.container, info.subtitle_codecs, info.attachments)
     return stages.assemble(
-        work.input, work.segments, work.output, info=info, should_stop=should_stop, limits=limits
+        work.input,
+        work.segments,
+        work.output,
+        info=info,
+        should_stop=should_stop,
+        limits=limits,
+        container=container,
     )
 
 

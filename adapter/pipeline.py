@@ -31,6 +31,7 @@ from adapter.regions.field import field_of
 from adapter.regions.planner import Planner
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import Reason, reason
+from contract.container import STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
 from contract.hdr import read as read_hdr
 from contract.messages import JobOptions
@@ -104,8 +105,9 @@ def plan(
         raise LimitExceededError(exc.reason) from exc
     stored = (height, width) if info.rotation in (90, 270) else (width, height)
     # A segment's planned frame count comes from the backend's plan (the exact one once encoded).
-    frames_total = info.frames if segment is None else segment.frames
-    frames_total *= deinterlace.rate_factor if deinterlace is not None else 1  # field mode: 50i → 50p
+    # Field mode doubles the pictures (50i → 50p); a segment's plan counts output pictures already.
+    factor = deinterlace.rate_factor if deinterlace is not None else 1
+    frames_total = info.frames * factor if segment is None else segment.frames
     # 10 bits in, 10 bits out: HEVC Main10 (H.264 High 10 plays almost nowhere); NVENC here is H.264, 8-bit.
     deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc"
     encoder = "libx265" if deep else options.encoder
@@ -197,6 +199,7 @@ def _complete_video(
     limits: Limits,
     segment: Segment | None,
     should_stop: ShouldStop,
+    container: Container,
 ) -> None:
     """Mux the encoded video with the source's other streams; a segment stays video-only."""
     if segment is not None:
@@ -210,6 +213,7 @@ def _complete_video(
         rotation=info.rotation,
         timeout_s=limits.mux_timeout_s,
         start_s=info.container_start_s,
+        container=container,
         should_stop=should_stop,
     )
 
@@ -262,7 +266,14 @@ def run(
     started, limits, stop = time.monotonic(), limits or Limits(), should_stop or _never
     source, output_path = Path(input_path), Path(output_path)
     info = info or probe_input(ffprobe, source, limits)
-    how = choose(source, info, options.deinterlace, timeout_s=limits.probe_timeout_s, should_stop=stop)
+    how = choose(
+        source,
+        info,
+        options.deinterlace,
+        parity=options.field_parity,
+        timeout_s=limits.probe_timeout_s,
+        should_stop=stop,
+    )
     planned = plan(info, options, upscaler, limits, segment, how)
     hdr = hdr_of(source, info, limits) if planned.deep else HdrMetadata()
     temps = Temporaries.beside(output_path)
@@ -281,7 +292,8 @@ def run(
             regions=planner(options, float(decoder.fps), limits),
         )
         flow.run(stop, Meter(on_progress))
-        _complete_video(temps, source, decoder, info, limits, segment, stop)
+        container = container_of(options, info)
+        _complete_video(temps, source, decoder, info, limits, segment, stop, container)
         if previews is not None and flow.preview is not None:
             _write_previews(previews, flow.preview, planned.stored, info.rotation)
         os.replace(temps.output, output_path)
@@ -289,7 +301,7 @@ def run(
         decoder.close()
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
-    notes = notes_of(info, how, decoder, planned.stored, segment)
+    notes = notes_of(info, how, decoder, planned.stored, segment, container_of(options, info))
     return Result(
         flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes, share=flow.share
     )
@@ -309,6 +321,7 @@ def notes_of(
     decoder: video.Decoder,
     size: tuple[int, int],
     segment: Segment | None,
+    container: Container = "mp4",
 ) -> tuple[Reason, ...]:
     """What the run changed in the video and why, in the catalogue's words (the job shows them)."""
     notes: list[Reason] = []
@@ -321,16 +334,28 @@ def notes_of(
     if decoder.flattened:
         notes.append(reason("note.alpha_flattened"))
     if segment is None:  # a segment's mux is the assembly's
-        notes += mux_notes(info, decoder.others)
+        notes += mux_notes(info, decoder.others, container)
     return tuple(notes)
 
 
-def mux_notes(info: MediaInfo, others: list[video.SourceStream]) -> list[Reason]:
-    """What muxing changes: the timeline moved to 0, picture subtitles MP4 cannot carry left out."""
+def container_of(options: JobOptions, info: MediaInfo) -> Container:
+    """The container this job writes (the backend and the CLI resolve ``auto`` before; direct calls here)."""
+    return container_for(options.container, info.subtitle_codecs, info.attachments)
+
+
+def mux_notes(
+    info: MediaInfo, others: list[video.SourceStream], container: Container = "mp4"
+) -> list[Reason]:
+    """What muxing changes: the timeline moved to 0, MKV chosen, what the container cannot carry left out."""
     notes: list[Reason] = []
     if info.container_start_s > 0:
         notes.append(reason("note.timeline_shifted", seconds=round(info.container_start_s, 3)))
-    dropped = sum(1 for s in others if s.kind == "subtitle" and s.codec not in muxer.TEXT_SUBTITLES)
+    subtitles = [s.codec for s in others if s.kind == "subtitle"]
+    if container == "mkv" and needs_mkv(subtitles, info.attachments):
+        notes.append(reason("note.kept_in_mkv"))
+    dropped = sum(1 for codec in subtitles if not keeps(container, codec))
     if dropped:
-        notes.append(reason("note.subtitles_dropped", count=dropped))
+        notes.append(reason("note.subtitles_dropped", count=dropped, container=container.upper()))
+    if container == "mp4" and info.attachments and set(subtitles) & STYLED_SUBTITLES:
+        notes.append(reason("note.styles_flattened"))
     return notes

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from adapter.errors import BadMessageError, JobCancelled, JobError, ModelUnavailableError, PermanentJobError
 from contract import amqp, limits, topology
 from contract.catalogue import Reason, reason
+from contract.container import SUFFIXES
 from contract.messages import FailedEvent, JobMessage, RetryEvent
 from contract.storage import UnsafeKeyError, job_dir, segment_key, segments_dir
 
@@ -175,6 +176,10 @@ def parse_job(body: bytes) -> JobMessage:
         raise BadMessageError(why, job.job_id)
     if expected is None and job.output_key.startswith(segments_dir(job.job_id) + "/"):
         raise BadMessageError(reason("job.output_is_segment", key=job.output_key), job.job_id)
+    container = job.options.container
+    if expected is None and container != "auto" and not job.output_key.endswith(SUFFIXES[container]):
+        why = reason("job.wrong_container", key=job.output_key, container=container)
+        raise BadMessageError(why, job.job_id)
     return job
 
 
@@ -245,7 +250,12 @@ def decide_failure(
 
 
 def _decide_model_wait(
-    job_id: str, why: Reason, tries: Tries, policy: RetryPolicy, now: float, first: int,
+    job_id: str,
+    why: Reason,
+    tries: Tries,
+    policy: RetryPolicy,
+    now: float,
+    first: int,
     rng: amqp.Uniform | None,
 ) -> Decision:
     """The model server is down: wait for it (no attempt used) until the wall-clock budget is spent."""

@@ -18,6 +18,7 @@ from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.limits import Limits
 from adapter.media import job_error
 from contract.catalogue import Reason, reason
+from contract.container import Container
 from contract.media import MediaError
 from contract.messages import DescribeLang, JobOptions
 from contract.messages import Segment as WireSegment
@@ -119,6 +120,7 @@ class Assemble(Protocol):
         info: MediaInfo,
         should_stop: ShouldStop,
         limits: Limits,
+        container: Container,
     ) -> Result: ...
 
 

@@ -61,10 +61,11 @@ def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
 
 @dataclass(frozen=True)
 class SourceStream:
-    """A non-video stream of the source and how it goes into the MP4."""
+    """A non-video stream of the source (sound, subtitles, attached fonts) the muxer may carry over."""
 
     index: int
     kind: str
+    #: ffprobe's name of the codec (``hdmv_pgs_subtitle``, ``mp3``), not the decoder's; "" for attachments.
     codec: str
 
 
@@ -124,9 +125,9 @@ class Decoder:
         #: Whether the picture last handed out was a keyframe (region inference refreshes there).
         self.key = False
         self.others = [
-            SourceStream(s.index, s.type, s.codec_context.name if s.codec_context else "")
+            SourceStream(s.index, s.type, s.codec_context.codec.canonical_name if s.codec_context else "")
             for s in self._container.streams
-            if s.type in ("audio", "subtitle")
+            if s.type in ("audio", "subtitle", "attachment")
         ]
 
     def frames(

@@ -15,6 +15,9 @@ from uuid import uuid4
 from starlette.concurrency import run_in_threadpool
 
 from contract import storage
+from contract.container import container_for
+from contract.interlace import decide_mode, pictures_per_frame
+from contract.limits import PROBE_TIMEOUT_S
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, ProbeError
 from contract.sizing import display_size
@@ -111,11 +114,25 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
         raise probe_refusal(exc) from exc
     if options.upscale:
         output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
+        options = await run_in_threadpool(_decided, upload.path, info, options)
     tasks = await run_in_threadpool(
         segments.for_upload, upload.path, info, options,
         seconds=svc.settings.SEGMENT_SECONDS, read_keyframes=svc.keyframes,
     )
     return new_job(upload, options, info, tasks)
+
+
+def _decided(path: Path, info: MediaInfo, options: JobOptions) -> JobOptions:
+    """The options with interlacing decided once for the whole job (idet here, not in every segment task)."""
+    mode, parity = decide_mode(
+        path,
+        duration_s=info.duration_s,
+        fps=float(info.fps),
+        field_order=info.field_order,
+        option=options.deinterlace,
+        timeout_s=PROBE_TIMEOUT_S,
+    )
+    return options.model_copy(update={"deinterlace": mode, "field_parity": parity})
 
 
 def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Task]) -> Job:
@@ -135,6 +152,8 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         describe=options.describe,
         deinterlace=options.deinterlace,
         regions=options.regions,
+        field_parity=options.field_parity,
+        container=container_for(options.container, info.subtitle_codecs, info.attachments),
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,
@@ -142,7 +161,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         input_duration_s=info.duration_s,
         input_fps=float(info.fps),
         input_frames=info.frames,
-        frames_total=info.frames,
+        frames_total=info.frames * (pictures_per_frame(options.deinterlace) if options.upscale else 1),
         progress=0.0,
         frames_done=0,
         created_at=now,

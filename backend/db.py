@@ -98,8 +98,12 @@ class Job(Base):
     regions: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     #: Share of the frames' pixels the model ran on (done events; frames-weighted over segments).
     inferred_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Which field comes first where the upload's check found interlacing (``tff``/``bff``), else None.
+    field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    #: The output's container, chosen at upload (``contract.container``); rows from before it are MP4.
+    container: Mapped[str] = mapped_column(String(8), default="mp4", server_default="mp4")
     #: Wall time the adapter spent on the job (from the done event).
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: The last retry the adapter scheduled (docs/operations.md "Retries"): the attempt it will be, of how
@@ -233,7 +237,6 @@ def migrate(engine: Engine) -> None:
         if "jobs" in tables and "alembic_version" not in tables:
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-
 
 
 def main(argv: list[str] | None = None) -> int:

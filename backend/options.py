@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from contract.catalogue import reason
+from contract.container import CONTAINER_OPTIONS, ContainerOption, container_option
 from contract.interlace import DEINTERLACE_OPTIONS, DeinterlaceOption, deinterlace_option
 from contract.limits import MAX_OUTPUT_HEIGHT, MIN_OUTPUT_HEIGHT
 from contract.messages import DESCRIBE_LANGUAGES, JobOptions
@@ -61,18 +62,26 @@ def _regions(fields: dict[str, str]) -> Literal["off", "auto"]:
     return "auto" if option == "auto" else "off"
 
 
+def _container(fields: dict[str, str]) -> ContainerOption:
+    option = container_option(fields.get("container", "").strip().lower() or "auto")
+    if option is None:
+        raise InvalidRequest(reason("options.bad_container", choices=", ".join(CONTAINER_OPTIONS)))
+    return option
+
+
 def parse_options(fields: dict[str, str]) -> JobOptions:
     """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
 
     ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
     upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
-    ``frame`` or ``field``. ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
+    ``frame`` or ``field``; ``container`` is ``auto`` (default: MKV only where MP4 would lose
+    subtitles), ``mp4`` or ``mkv``; ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
     """
     upscale, describe = _flag(fields, "upscale", True), _language(fields)
     if not upscale and describe is None:
         raise InvalidRequest(reason("options.nothing_to_do"))
     if not upscale:
-        return JobOptions(upscale=False, describe=describe)
+        return JobOptions(upscale=False, describe=describe, container=_container(fields))
     model = fields.get("model", "").strip() or DEFAULT_MODEL
     if model not in MODELS:
         raise InvalidRequest(reason("options.unknown_model", model=model[:64], choices=", ".join(MODELS)))
@@ -93,6 +102,7 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
             describe=describe,
             deinterlace=_deinterlace(fields),
             regions=_regions(fields),
+            container=_container(fields),
         )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc

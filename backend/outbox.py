@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from contract import amqp
-from contract.interlace import deinterlace_option
+from contract.container import SUFFIXES, Container
+from contract.interlace import Parity, deinterlace_option
 from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
 from contract.storage import output_key, segment_key
 
@@ -50,7 +51,8 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
     """The task message for a stored job (kind ``job``), or for one of its segment / assembly tasks."""
     kind: TaskKind = JOB
     segment: Segment | None = None
-    count, key = None, output_key(job.id)
+    container = _container(job)
+    count, key = None, output_key(job.id, SUFFIXES[container])
     if task is not None and task.kind == SEGMENT:
         kind, segment, key = SEGMENT, segments.of_task(task), segment_key(job.id, task.index)
     elif task is not None and task.kind == ASSEMBLE:
@@ -73,8 +75,20 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             describe=job.describe,
             deinterlace=deinterlace_option(job.deinterlace) or "off",
             regions="auto" if job.regions == "auto" else "off",
+            field_parity=_parity(job),
+            container=container,
         ),
     )
+
+
+def _parity(job: Job) -> Parity | None:
+    """The field order the upload's check found (None: the frames' own flags)."""
+    return "tff" if job.field_parity == "tff" else "bff" if job.field_parity == "bff" else None
+
+
+def _container(job: Job) -> Container:
+    """The container the backend chose at upload (rows from before the choice are MP4)."""
+    return "mkv" if job.container == "mkv" else "mp4"
 
 
 class Outbox(threading.Thread):

@@ -98,6 +98,8 @@ class JobOut(BaseModel):
     #: Region inference (``off``, ``auto``) and the share of the frames' pixels the model ran on, once done.
     regions: str = "off"
     inferred_share: float | None = None
+    #: The output's container (``mp4``, or ``mkv`` to keep subtitles MP4 cannot carry).
+    container: str = "mp4"
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
@@ -219,6 +221,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         deinterlace=job.deinterlace or "auto",
         regions=job.regions or "off",
         inferred_share=job.inferred_share,
+        container=job.container or "mp4",
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

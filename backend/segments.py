@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from contract import limits
+from contract.interlace import pictures_per_frame
 from contract.media import MediaError
 from contract.messages import ASSEMBLE, SEGMENT, JobOptions, Segment
 from contract.probe import MediaInfo, ProbeError
@@ -125,10 +126,11 @@ def for_upload(
     )
     if len(planned) < 2:
         return []
+    per_frame = pictures_per_frame(options.deinterlace)  # decided at upload: progress counts pictures out
     return [
         Task(
             index=s.index, kind=SEGMENT, count=s.count, start_pts=s.start_pts, end_pts=s.end_pts,
-            status="queued", published=False, frames_total=s.frames, frames_done=0, fps=0.0,
+            status="queued", published=False, frames_total=s.frames * per_frame, frames_done=0, fps=0.0,
         )
         for s in planned
     ]

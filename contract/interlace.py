@@ -14,6 +14,7 @@ decides. See tests/contract/test_interlace.py for the cases.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Literal
 
 from contract import media
 from contract.media import UserInput, ffmpeg
+
+log = logging.getLogger(__name__)
 
 Parity = Literal["tff", "bff"]
 #: What a job asks for: decide from the file, never, one frame per frame, or one frame per field.
@@ -85,14 +88,23 @@ class FieldVotes:
 
 
 def parse_idet(stderr: str) -> FieldVotes:
-    """The multi-frame counts the idet filters (default, then strict, in chain order) log when they end."""
-    # A stream whose frame size changes rebuilds the filter graph: each filter then logs once per graph.
+    """The multi-frame counts the idet filters log when they end, summed over the windows' chains.
+
+    idet filters come in graph order, two per window: the first of each pair runs at the default
+    threshold, the second at the strict one (a lone idet is a default one). A stream whose frame size
+    changes rebuilds the graph: each filter then logs once per graph, and every log counts.
+    """
     by_filter: dict[int, FieldCounts] = {}
     for index, *counts in _MULTI.findall(stderr):
         found = FieldCounts(*(int(v) for v in counts))
         by_filter[int(index)] = by_filter.get(int(index), FieldCounts()) + found
-    ordered = [by_filter[index] for index in sorted(by_filter)] + [FieldCounts(), FieldCounts()]
-    return FieldVotes(ordered[0], ordered[1])
+    default, strict = FieldCounts(), FieldCounts()
+    for rank, index in enumerate(sorted(by_filter)):
+        if rank % 2:
+            strict += by_filter[index]
+        else:
+            default += by_filter[index]
+    return FieldVotes(default, strict)
 
 
 def _verdict(counts: FieldCounts) -> Parity | Literal["unsure"] | None:
@@ -126,20 +138,22 @@ def windows(duration_s: float, fps: float) -> list[float]:
 def count_fields(
     path: Path, duration_s: float, fps: float, *, timeout_s: float, should_stop: media.StopFn | None = None
 ) -> FieldVotes:
-    """Run idet (both thresholds) over up to ``SAMPLE_FRAMES`` frames of an upload, in windows across it."""
+    """Run idet (both thresholds) over up to ``SAMPLE_FRAMES`` frames of an upload, in windows across it.
+
+    One ffmpeg process reads every window (one input per window, each with its own idet chain and null
+    output): a process per window cost more in start-up and probing than idet itself on small videos.
+    """
     starts = windows(duration_s, fps)
-    per_window = SAMPLE_FRAMES // len(starts)
-    total = FieldVotes()
+    per_window = str(SAMPLE_FRAMES // len(starts))
     idet = f"idet=intl_thres={IDET_DEFAULT},idet=intl_thres={IDET_STRICT}"
-    for start in starts:
-        source = UserInput(path, ("-ss", f"{start:.3f}") if start else ())
-        args = ffmpeg(
-            source, "-map", "0:v:0", "-vf", idet,
-            "-frames:v", str(per_window), "-an", "-sn", "-f", "null", "-", level="info",
-        )  # fmt: skip
-        done = media.run(args, timeout_s=timeout_s, should_stop=should_stop)
-        total = total + parse_idet(done.stderr)
-    return total
+    sources = [UserInput(path, ("-ss", f"{start:.3f}") if start else ()) for start in starts]
+    graph = ";".join(f"[{i}:v:0]{idet}[w{i}]" for i in range(len(starts)))
+    outputs: list[str] = []
+    for i in range(len(starts)):
+        outputs += ["-map", f"[w{i}]", "-frames:v", per_window, "-f", "null", "-"]
+    args = ffmpeg(*sources, "-filter_complex", graph, *outputs, level="info")
+    done = media.run(args, timeout_s=timeout_s, should_stop=should_stop)
+    return parse_idet(done.stderr)
 
 
 def resolve(
@@ -151,3 +165,30 @@ def resolve(
         return "off", None
     mode: Literal["frame", "field"] = "frame" if option == "frame" else "field"
     return mode, parity
+
+
+def decide_mode(
+    path: Path,
+    *,
+    duration_s: float,
+    fps: float,
+    field_order: str | None,
+    option: DeinterlaceOption,
+    timeout_s: float,
+    should_stop: media.StopFn | None = None,
+) -> tuple[Literal["off", "frame", "field"], Parity | None]:
+    """What a job on ``path`` does: ``auto`` runs idet (advice: if it fails, the flag decides)."""
+    votes = FieldVotes()
+    if option == "auto":
+        try:
+            votes = count_fields(path, duration_s, fps, timeout_s=timeout_s, should_stop=should_stop)
+        except media.MediaCancelled:
+            raise  # the job was stopped: nothing to decide
+        except media.MediaError as exc:
+            log.warning("field detection failed (%s); the field-order flag decides", type(exc).__name__)
+    return resolve(option, field_order, votes)
+
+
+def pictures_per_frame(mode: DeinterlaceOption) -> int:
+    """Output pictures per input frame of a decided mode: two in ``field`` mode (50i → 50p), else one."""
+    return 2 if mode == "field" else 1

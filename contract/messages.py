@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from contract import limits
 from contract.catalogue import ParamValue, Reason
-from contract.interlace import DeinterlaceOption
+from contract.container import ContainerOption
+from contract.interlace import DeinterlaceOption, Parity
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
@@ -51,6 +52,10 @@ class JobOptions(BaseModel):
     deinterlace: DeinterlaceOption = "auto"
     #: Region inference: ``auto`` infers only what changed since it was last inferred (docs/pipeline.md).
     regions: Literal["off", "auto"] = "off"
+    #: Which field comes first, as the backend found it at upload (None: each frame's own flags).
+    field_parity: Parity | None = None
+    #: The output's container: MKV only where MP4 would lose subtitles (``contract.container``).
+    container: ContainerOption = "auto"
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
@@ -68,7 +73,8 @@ class Segment(BaseModel):
 
     Bounds are integers in the input video stream's time base (no float drift); None means the
     start or the end of the stream, so no frame before the first or after the last cut is lost.
-    ``frames`` is the backend's planned count (``backend.segments``): the adapter reports progress
+    ``frames`` is the backend's planned count of output pictures (``backend.segments``; twice the
+    frames when the job deinterlaces at field rate): the adapter reports progress
     against it; its done event carries the exact count.
     """
 

@@ -108,6 +108,10 @@ class MediaInfo:
     field_order: str | None = None
     #: Sample (pixel) aspect ratio of the stored frames; 1 when square or untagged.
     sar: Fraction = Fraction(1)
+    #: Codec of each subtitle stream, in stream order (they decide the output's container).
+    subtitle_codecs: tuple[str, ...] = ()
+    #: Attached files (fonts of styled subtitles, in MKV).
+    attachments: int = 0
 
     @property
     def has_audio(self) -> bool:
@@ -231,6 +235,10 @@ def probe(
         field_order=_tag(video.get("field_order")),
         container_start_s=_float((data.get("format") or {}).get("start_time")) or 0.0,
         sar=_fraction(str(video.get("sample_aspect_ratio") or "").replace(":", "/")) or Fraction(1),
+        subtitle_codecs=tuple(
+            str(s.get("codec_name") or "") for s in streams if s.get("codec_type") == "subtitle"
+        ),
+        attachments=sum(1 for s in streams if s.get("codec_type") == "attachment"),
     )
 
 

@@ -33,9 +33,11 @@ def input_key(job_id: str, suffix: str) -> str:
     return f"{job_dir(job_id)}/input{suffix}"
 
 
-def output_key(job_id: str) -> str:
-    """Key of the finished video."""
-    return f"{job_dir(job_id)}/output.mp4"
+def output_key(job_id: str, suffix: str = ".mp4") -> str:
+    """Key of the finished video; ``suffix`` is its container's (``.mp4``, or ``.mkv`` to keep subtitles)."""
+    if suffix not in (".mp4", ".mkv"):
+        raise ValueError(suffix)
+    return f"{job_dir(job_id)}/output{suffix}"
 
 
 def segments_dir(job_id: str) -> str:

@@ -42,7 +42,7 @@ function stemOf(job) {
 
 /** The names the backend gives the downloads (backend/api.py). */
 function resultName(job) {
-  return `${stemOf(job)}_${upscaled(job) ? "upscaled" : "described"}.mp4`;
+  return `${stemOf(job)}_${upscaled(job) ? "upscaled" : "described"}.${job.container || "mp4"}`;
 }
 
 function vttName(job) {

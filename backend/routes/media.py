@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
 from contract.catalogue import Reason, reason
+from contract.container import MEDIA_TYPES, SUFFIXES, container_of_suffix
 
 from .. import jobs
 from ..deps import MediaJobDep, SettingsDep
@@ -55,6 +56,7 @@ class HeldFile(FileResponse):
             with anyio.CancelScope(shield=True):
                 await file.aclose()
 
+
 #: Content types of accepted source containers (anything else is served as octet-stream).
 SOURCE_TYPES = {
     ".mp4": "video/mp4",
@@ -78,15 +80,17 @@ SOURCE_TYPES = {
 
 @router.get("/jobs/{job_id}/result", response_class=FileResponse, responses=NOT_FOUND)
 def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) -> FileResponse:
-    """The finished video (video/mp4, supports Range)."""
+    """The finished video (video/mp4, or video/x-matroska where MKV keeps subtitles; supports Range)."""
     path = stored(settings.STORAGE_ROOT, job.output_key) if job.status == jobs.DONE else None
     if path is None:
         raise JobNotFound(reason("http.result_not_ready"))
-    name = f"{Path(job.filename).stem}_{'upscaled' if job.upscale is not False else 'described'}.mp4"
+    container = container_of_suffix(path.suffix) or "mp4"
+    what = "upscaled" if job.upscale is not False else "described"
+    name = f"{Path(job.filename).stem}_{what}{SUFFIXES[container]}"
     return HeldFile(
         path,
         reason("http.result_not_ready"),
-        media_type="video/mp4",
+        media_type=MEDIA_TYPES[container],
         filename=name,
         content_disposition_type="attachment" if download else "inline",
     )

@@ -67,6 +67,11 @@ ENTRIES: dict[str, Entry] = {
         ru="Ключ результата фрагмента {key} должен быть {expected}.",
         params={"key": str, "expected": str},
     ),
+    "job.wrong_container": Entry(
+        en="The output key {key} does not name a {container} file.",
+        ru="Ключ результата {key} не указывает на файл {container}.",
+        params={"key": str, "container": str},
+    ),
     "job.output_is_segment": Entry(
         en="The output key {key} is a segment file.",
         ru="Ключ результата {key} указывает на файл фрагмента.",

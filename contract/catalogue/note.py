@@ -29,8 +29,16 @@ ENTRIES: dict[str, Entry] = {
         ru="У видео был канал прозрачности; оно положено на чёрный фон.",
     ),
     "note.subtitles_dropped": Entry(
-        en="{count} picture-based subtitle track(s) could not be kept in MP4 and were left out.",
-        ru="Субтитры-картинки ({count} дорож.) нельзя сохранить в MP4; они не вошли в результат.",
-        params={"count": int},
+        en="{count} subtitle track(s) could not be kept in {container} and were left out.",
+        ru="Дорожки субтитров ({count}) нельзя сохранить в {container}; они не вошли в результат.",
+        params={"count": int, "container": str},
+    ),
+    "note.kept_in_mkv": Entry(
+        en="The video has subtitles MP4 cannot keep (pictures, or styles with fonts); the result is MKV.",
+        ru="В видео есть субтитры, которые MP4 не сохранит (картинки, стили со шрифтами); результат — MKV.",
+    ),
+    "note.styles_flattened": Entry(
+        en="The subtitles' styles and fonts were lost in MP4 (choose MKV to keep them); their text is kept.",
+        ru="Стили и шрифты субтитров в MP4 не сохранились (выберите MKV, чтобы сохранить их); текст остался.",
     ),
 }

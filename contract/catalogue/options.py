@@ -34,6 +34,11 @@ ENTRIES: dict[str, Entry] = {
         ru="Устранение чересстрочности должно быть одним из: {choices}.",
         params={"choices": str},
     ),
+    "options.bad_container": Entry(
+        en="The container must be one of {choices}.",
+        ru="Контейнер должен быть одним из: {choices}.",
+        params={"choices": str},
+    ),
     "options.unknown_model": Entry(
         en="There is no model “{model}”; choose one of {choices}.",
         ru="Модели «{model}» нет; выберите одну из: {choices}.",

@@ -61,7 +61,7 @@ def test_bad_arguments_exit_2(clip: ClipFactory, models_dir: Path, tmp_path: Pat
         ).returncode
         == 2
     )
-    assert _upscale(clip("cfr25.mp4"), "-o", tmp_path / "o.mkv", models_dir=models_dir).returncode == 2
+    assert _upscale(clip("cfr25.mp4"), "-o", tmp_path / "o.avi", models_dir=models_dir).returncode == 2
     assert (
         _upscale(
             clip("cfr25.mp4"),

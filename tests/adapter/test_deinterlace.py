@@ -117,3 +117,16 @@ def test_deinterlaced_pictures_are_closer_to_what_the_camera_saw(tmp_path: Path)
         score[mode] = float(np.mean([_psnr(p, truth[i * step]) for i, p in enumerate(pictures)]))
     # Woven fields (off) keep the comb teeth; bwdif rebuilds each picture (measured: 32.9 vs 36.9 / 36.7 dB).
     assert score["frame"] >= score["off"] + 2 and score["field"] >= score["off"] + 2, score
+
+
+def test_a_decided_job_runs_no_idet(tmp_path: Path) -> None:
+    from adapter.deinterlacer import Deinterlace, choose
+    from contract.probe import probe
+
+    clip = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
+    info = probe(clip, max_width=4096, max_height=4096, max_duration_s=60)
+    # The backend sends its upload-time decision: the file is not read again (a missing one would fail).
+    decided = choose(tmp_path / "gone.ts", info, "field", parity="tff", timeout_s=5)
+    assert decided == Deinterlace("field", "tff")
+    # Without one (the CLI), auto looks at the file itself.
+    assert choose(clip, info, "auto", timeout_s=30) == Deinterlace("field", "bff")

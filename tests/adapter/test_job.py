@@ -13,6 +13,7 @@ from adapter.errors import JobCancelled, LimitExceededError, TransientJobError
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.limits import Limits
 from adapter.stages import Progress, Result, ShouldStop
+from contract.container import Container
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
 from tests.adapter.test_worker import STAGES, fake_probe
@@ -109,7 +110,9 @@ def test_the_assembly_gets_the_probe_of_the_source(tmp_path: Path) -> None:
         info: MediaInfo,
         should_stop: ShouldStop,
         limits: Limits,
+        container: Container,
     ) -> Result:
+        assert container == "mp4"  # JobOptions' auto on a clip without subtitles
         seen.append((tuple(segments), info))
         return Result(info.frames, info.width, info.height, 0.1)
 

@@ -172,6 +172,7 @@ def test_not_multipart_is_415(client: TestClient) -> None:
         {"upscale": "false"},
         {"upscale": "false", "describe": ""},
         {"deinterlace": "maybe"},
+        {"container": "avi"},
     ],
 )
 def test_bad_options_are_422_with_an_options_code_and_leave_nothing(
@@ -260,15 +261,50 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
         upload(client, clip, deinterlace="FIELD"),
         upload(client, clip, deinterlace="off"),
     ]
-    assert [job["deinterlace"] for job in jobs] == ["auto", "field", "off"]
+    # auto is decided at upload (this clip is progressive), so no segment task runs idet again.
+    assert [job["deinterlace"] for job in jobs] == ["off", "field", "off"]
     assert all(job["notes"] == [] for job in jobs)
     store = client.app.state.services.store  # type: ignore[attr-defined]
     from backend.outbox import task_message
 
     assert [task_message(store.get(job["id"])).options.deinterlace for job in jobs] == [
-        "auto",
+        "off",
         "field",
         "off",
+    ]
+
+
+def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Path) -> None:
+    from backend.outbox import task_message
+    from tests.adapter.test_deinterlace import interlaced
+
+    camcorder = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
+    job = upload(client, camcorder, "camcorder.ts")
+    assert job["deinterlace"] == "field"
+    # Progress counts pictures out: 25 frames/s woven from 50 fields/s become 50 pictures/s.
+    assert job["frames_total"] == 50
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    options = task_message(store.get(job["id"])).options
+    assert (options.deinterlace, options.field_parity) == ("field", "bff")
+
+
+def test_the_container_is_chosen_at_upload_and_names_the_output(client: TestClient, tmp_path: Path) -> None:
+    from backend.outbox import task_message
+    from tests.fixtures.subtitles import mkv_with_picture_subtitles
+
+    bluray = mkv_with_picture_subtitles(tmp_path / "film.mkv", seconds=0.4)
+    jobs = [
+        upload(client, bluray, "film.mkv"),
+        upload(client, bluray, "film.mkv", container="MP4"),
+        upload(client, bluray, "film.mkv", container="mkv"),
+    ]
+    assert [job["container"] for job in jobs] == ["mkv", "mp4", "mkv"]
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    tasks = [task_message(store.get(job["id"])) for job in jobs]
+    assert [(t.output_key.rsplit(".", 1)[1], t.options.container) for t in tasks] == [
+        ("mkv", "mkv"),
+        ("mp4", "mp4"),
+        ("mkv", "mkv"),
     ]
 
 

@@ -100,3 +100,13 @@ def test_idet_finds_combing_in_progressive_frames_and_not_in_sharp_progressive_v
     combed = count_fields(baked, 2.0, 25, timeout_s=60)
     assert combed.strict.tff >= 0.8 * combed.strict.total
     assert decide("progressive", combed) == "tff"
+
+
+def test_idet_logs_of_several_windows_sum_by_threshold() -> None:
+    line = "[Parsed_idet_{} @ 0x5] Multi frame detection: TFF: {} BFF: 0 Progressive: {} Undetermined: 1\n"
+    # Two windows in one graph (after a scale filter numbered 0): default, strict, default, strict.
+    logs = [(1, 5, 2), (2, 0, 6), (3, 7, 1), (4, 1, 4)]
+    stderr = "".join(line.format(i, tff, prog) for i, tff, prog in logs)
+    votes = parse_idet(stderr)
+    assert votes.default == FieldCounts(tff=12, bff=0, progressive=3, undetermined=2)
+    assert votes.strict == FieldCounts(tff=1, bff=0, progressive=10, undetermined=2)

@@ -26,6 +26,7 @@ from tests.adapter.test_timeline import broadcast_ts
 from tests.e2e.conftest import upload, wait_job
 from tests.fixtures.forged import size_jump
 from tests.fixtures.media import ffprobe
+from tests.fixtures.subtitles import mkv_with_picture_subtitles, mkv_with_styled_subtitles
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
@@ -60,7 +61,11 @@ CLIPS: dict[str, tuple[Callable[[Path], Path], set[str]]] = {
     "prores-alpha": (lambda f: make("prores4444-alpha", f), {"note.alpha_flattened"}),
     "h263-3gp": (lambda f: make("h263-3gp", f), set()),
     "recorder-webm": (lambda f: make("vp9-webm-live", f), set()),
+    "fansub-mkv": (lambda f: mkv_with_styled_subtitles(f / "fansub.mkv"), {"note.kept_in_mkv"}),
+    "bluray-mkv": (lambda f: mkv_with_picture_subtitles(f / "bluray.mkv"), {"note.kept_in_mkv"}),
 }
+#: Clips whose subtitles only MKV keeps: the job writes MKV, served as such under an .mkv name.
+MKV = {"fansub-mkv": "ass", "bluray-mkv": "hdmv_pgs_subtitle"}
 
 
 def _video(info: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +88,12 @@ def test_creators_files_through_the_queue(stack: Stack, api: httpx.Client, tmp_p
         expected = output_size(done["input"]["width"], done["input"]["height"], scale=2)
         assert (done["output"]["width"], done["output"]["height"]) == expected, name
         result = tmp_path / f"{name}-result.mp4"
-        result.write_bytes(api.get(done["result_url"]).content)
+        response = api.get(done["result_url"], params={"download": "true"})
+        result.write_bytes(response.content)
+        container = "mkv" if name in MKV else "mp4"
+        assert done["container"] == container, name
+        assert response.headers["content-type"] == ("video/x-matroska" if name in MKV else "video/mp4")
+        assert f'.{container}"' in response.headers["content-disposition"], name
         src, out = ffprobe(source), ffprobe(result)
         video = _video(out)
         assert (int(video["width"]), int(video["height"])) == expected, name
@@ -92,5 +102,9 @@ def test_creators_files_through_the_queue(stack: Stack, api: httpx.Client, tmp_p
         assert abs(float(out["format"].get("start_time", 0))) <= frame, f"{name} starts at 0"
         assert _audio(out) == _audio(src), f"{name} keeps every audio track"
         assert {note["code"] for note in done["notes"]} == CLIPS[name][1], (name, done["notes"])
+    for name, codec in MKV.items():
+        subtitles = [s["codec_name"] for s in ffprobe(tmp_path / f"{name}-result.mp4")["streams"]
+                     if s["codec_type"] == "subtitle"]  # fmt: skip
+        assert subtitles == [codec], name
     hlg = _video(ffprobe(tmp_path / "hlg-10bit-result.mp4"))
     assert (hlg["pix_fmt"], hlg["color_transfer"]) == ("yuv420p10le", "arib-std-b67")
