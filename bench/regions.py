@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--clips", default=",".join(CLIPS))
     parser.add_argument("--triton", action="store_true", help="also through a tritonserver started here")
     parser.add_argument("--x4plus-only", action="store_true", help="only redo share_x4plus in the JSON")
+    parser.add_argument("--out", default="regions", help="name of the JSON under bench/results/")
     args = parser.parse_args()
     if args.x4plus_only:
         return redo_x4plus(args.frames, args.rate)
@@ -292,7 +293,7 @@ def main() -> None:
         "fields": FIELDS,
         "rows": rows,
     }
-    out = ROOT / "bench" / "results" / "regions.json"
+    out = ROOT / "bench" / "results" / f"{args.out}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     keys = [
         "backend",

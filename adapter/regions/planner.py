@@ -1,8 +1,8 @@
 """A run's region planner: what to infer for each frame, from the input each block was last inferred on.
 
 One planner per run (per segment task too), so every run starts with a full frame. A frame is inferred
-whole at a keyframe, at a scene cut (most blocks changed), every ``refresh_s`` seconds, and in ``auto``
-mode whenever the rectangles would cost more than the full frame; otherwise only its crops are.
+whole at a keyframe, at a scene cut (most blocks changed: full motion too), every ``refresh_s`` seconds,
+and whenever its crops would cost more than ``FALLBACK_SHARE`` of the frame; otherwise only its crops are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from adapter.regions.plan import Crop, crops
 
 #: Share of changed blocks from which a frame counts as a new scene (refreshed whole).
 CUT_SHARE = 0.5
-#: Largest share of the frame's pixels the crops may cost before a full frame is cheaper (``auto``).
+#: Largest share of the frame's pixels the crops may cost. A crop costs no more per pixel than a whole
+#: frame (bench/regions.py), but each carries its own call; above this a full frame batches and is safe.
 FALLBACK_SHARE = 0.6
 
 
