@@ -147,6 +147,10 @@ class ConfigOut(BaseModel):
     models: list[ModelOut]
     default_model: str
     max_upload_bytes: int
+    #: The input limits the page checks before sending (the server checks again after the upload).
+    max_duration_s: float | None = None
+    max_width: int | None = None
+    max_height: int | None = None
     accepted: list[str]
     heights: list[int]
     scales: list[int]

@@ -35,10 +35,13 @@ const jobsView = new JobsView({
 
 const form = new UploadForm({
   announce,
-  onUploaded: (job) => {
+  onUploaded: (job, first) => {
     jobsView.upsert(job);
+    // The first job of a submit is shown and focused; the rest of the batch must not pull focus around.
+    if (first) jobsView.reveal(job.id);
     schedule(0);
   },
+  onShow: (id) => jobsView.reveal(id),
 });
 
 let timer = null;

@@ -153,9 +153,12 @@ class JobCard {
     const active = ACTIVE.has(job.status);
     const done = job.status === "done";
     this.el.dataset.id = job.id;
+    this.el.id = `job-${job.id}`;
     this.el.dataset.status = job.status;
 
     q(".job-name").textContent = job.filename;
+    // Long names are clamped to two lines on screen; the tooltip shows all of it (the heading text is whole).
+    q(".job-name").title = job.filename;
     const [outW, outH] = expectedOutput(job);
     q(".job-meta").textContent = t(upscaled(job) ? "job.meta" : "job.meta.same", {
       dims: fmt.dims(job.input.width, job.input.height),
@@ -315,7 +318,12 @@ export class JobsView {
       finished ||= Boolean(card.job && ACTIVE.has(card.job.status) && job.status === "done");
       const message = card.update(job);
       if (message) messages.push(message);
-      if (this.listEl.children[index] !== card.el) this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
+      if (this.listEl.children[index] !== card.el) {
+        // Moving a node drops its focus: give it back, so a reordering poll never strands the keyboard.
+        const focused = card.el.contains(document.activeElement) ? document.activeElement : null;
+        this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
+        focused?.focus();
+      }
     });
     for (const [id, card] of this.cards) {
       if (!seen.has(id)) {
@@ -330,8 +338,20 @@ export class JobsView {
 
   /** One job changed locally (a fresh upload or a cancel answer). */
   upsert(job) {
-    const jobs = [...this.cards.values()].map((card) => card.job).filter((j) => j.id !== job.id);
-    this.show([job, ...jobs].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)));
+    // The list as shown, with `job` in its place (a new one first); the sort is stable, so equal times keep it.
+    const jobs = [...this.listEl.children].map((el) => this.cards.get(el.dataset.id)?.job).filter(Boolean);
+    const index = jobs.findIndex((j) => j.id === job.id);
+    if (index >= 0) jobs[index] = job;
+    else jobs.unshift(job);
+    this.show(jobs.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0)));
+  }
+
+  /** Scroll a job's card into view and move focus to its name (after a submit, or from the message's link). */
+  reveal(id) {
+    const card = this.cards.get(id);
+    if (!card) return;
+    card.el.scrollIntoView({ block: "nearest" });
+    card.q(".job-name").focus();
   }
 
   setOffline(offline) {
@@ -367,7 +387,7 @@ export class JobsView {
     this.renderState();
   }
 
-  /** Cancel (active) or delete (finished) after the user confirms. */
+  /** Cancel (active) or delete (finished) after the user confirms; focus then lands on a sensible neighbour. */
   async act(card, action) {
     const name = card.job.filename;
     const ok = await askConfirm({
@@ -380,11 +400,15 @@ export class JobsView {
       const job = await removeJob(card.job.id);
       if (job) {
         this.upsert(job);
+        // The stop button is gone with the run: its card's next action (delete) takes focus.
+        const next = [".job-delete", ".job-name"].map((s) => card.q(s)).find((el) => !el.hidden);
+        next.focus();
       } else {
+        const after = card.el.nextElementSibling || card.el.previousElementSibling;
         card.el.remove();
         this.cards.delete(card.job.id);
         this.renderState();
-        document.getElementById("jobs-title").focus();
+        (after?.querySelector(".job-name") || document.getElementById("jobs-title")).focus();
       }
     } catch (error) {
       this.announce(t("action.failed", { detail: error.text || error.message }));

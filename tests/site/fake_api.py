@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ class FakeApi:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     upload_answer: tuple[int, dict[str, Any]] | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: Answer every POST /api/jobs with a fresh queued job named after the uploaded file (and list it).
+    auto_jobs: bool = False
     #: Multipart bodies of every POST /api/jobs.
     uploads: list[bytes] = field(default_factory=list)
     #: Extra files by URL path: (content type, bytes), e.g. previews and results.
@@ -105,6 +108,9 @@ class FakeApi:
             route.fulfill(status=200, content_type=kind, body=data)
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
+            if self.auto_jobs:
+                self._json(route, 201, self._auto_job(self.uploads[-1]))
+                return
             status, answer = self.upload_answer or (500, {"detail": "no answer scripted"})
             self._json(route, status, as_sent(answer) if status == 201 else answer)
         elif path.startswith("/api/jobs/") and path.endswith("/share") and request.method == "POST":
@@ -118,6 +124,15 @@ class FakeApi:
             self._delete(route, path.rsplit("/", 1)[-1])
         else:
             self._static(route, path)
+
+    def _auto_job(self, body: bytes) -> dict[str, Any]:
+        named = re.search(rb'filename="([^"]*)"', body)
+        name = named.group(1).decode() if named else "video.mp4"
+        created = f"2026-01-02T10:00:{len(self.uploads):02d}Z"
+        made = job(f"{len(self.uploads):032x}", "queued", filename=name, created_at=created,
+                   updated_at=created)
+        self.jobs.insert(0, made)
+        return made
 
     def _delete(self, route: Any, job_id: str) -> None:
         for index, item in enumerate(self.jobs):

@@ -213,7 +213,7 @@ def check_embedded(tab: Tab, integrated: Backend) -> None:
     card = frame.locator("#jobs .job")
     card.first.wait_for()
     assert card.locator(".job-name").all_inner_texts() == ["alice.mp4"]
-    card.get_by_role("button", name=re.compile("Показать результат")).click()
+    card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     video = card.locator(".result-video")
     video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
                    " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
