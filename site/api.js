@@ -99,6 +99,17 @@ export async function share(id) {
   return response.json();
 }
 
+/** POST /api/jobs/{id}/rerun: the job's kept original again with `options` (a new queued job). */
+export async function rerun(id, options) {
+  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/rerun`, {
+    method: "POST",
+    headers: headers({ Accept: "application/json", "Content-Type": "application/json" }),
+    body: JSON.stringify(options),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
 /**
  * POST /api/jobs as multipart with XMLHttpRequest, because fetch reports no upload progress.
  * Returns {promise, abort}; onProgress(sentBytes, totalBytes) is called as bytes leave.

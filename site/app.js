@@ -31,6 +31,7 @@ const jobsView = new JobsView({
   onChange: () => schedule(0),
   // A finished job updates the measured speeds behind the time estimate.
   onFinished: () => loadConfig(),
+  onRerun: (job) => form.setAgain(job),
 });
 
 const form = new UploadForm({

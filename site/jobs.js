@@ -5,6 +5,7 @@ import { setupCompare } from "./compare.js";
 import { askConfirm } from "./dialog.js";
 import * as fmt from "./format.js";
 import { reasonText, t } from "./i18n.js";
+import { Listing } from "./listing.js";
 import { outputSize } from "./sizing.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
@@ -62,6 +63,7 @@ class JobCard {
     this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
     this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
     this.q(".job-share").addEventListener("click", () => this.share());
+    this.q(".job-rerun").addEventListener("click", () => this.view.onRerun(this.job));
     this.shared = null;
   }
 
@@ -237,6 +239,19 @@ class JobCard {
     vtt.textContent = t("job.vtt");
     vtt.setAttribute("aria-label", t("job.vtt.label", { name: vttName(job) }));
 
+    const source = q(".job-source");
+    source.hidden = active || !job.source_url;
+    if (job.source_url) {
+      source.href = withParam(job.source_url, "download", "1");
+      source.setAttribute("download", job.filename);
+    }
+    source.textContent = t("job.source");
+    source.setAttribute("aria-label", t("job.source.label", { name: job.filename }));
+    const again = q(".job-rerun");
+    again.hidden = active;
+    again.textContent = t("job.rerun");
+    again.setAttribute("aria-label", t("job.rerun.label", { name: job.filename }));
+
     const shareButton = q(".job-share");
     shareButton.hidden = !(done && job.result_url);
     shareButton.textContent = t("job.share");
@@ -286,8 +301,21 @@ class JobCard {
 
 /** The list of cards in `listEl`, kept in the server's order (newest first). */
 export class JobsView {
-  constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished }) {
-    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange, onFinished });
+  constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun }) {
+    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun });
+    this.jobs = [];
+    this.listing = new Listing({
+      filtersEl: document.getElementById("jobs-filters"),
+      moreEl: document.getElementById("jobs-more"),
+      clearEl: document.getElementById("jobs-clear"),
+      onChange: () => this.place(),
+      onMore: (from) => {
+        this.place();
+        // The first card the button brought takes focus, so the keyboard goes on where reading stopped.
+        this.listEl.children[from]?.querySelector(".job-name").focus();
+      },
+      onClear: () => this.clearFinished(),
+    });
     this.cards = new Map();
     this.models = [];
     this.loaded = false;
@@ -305,10 +333,11 @@ export class JobsView {
     this.loaded = true;
     this.offline = false;
     this.waiting = false;
+    this.jobs = jobs;
     const seen = new Set();
     const messages = [];
     let finished = false;
-    jobs.forEach((job, index) => {
+    for (const job of jobs) {
       seen.add(job.id);
       let card = this.cards.get(job.id);
       if (!card) {
@@ -318,28 +347,40 @@ export class JobsView {
       finished ||= Boolean(card.job && ACTIVE.has(card.job.status) && job.status === "done");
       const message = card.update(job);
       if (message) messages.push(message);
-      if (this.listEl.children[index] !== card.el) {
-        // Moving a node drops its focus: give it back, so a reordering poll never strands the keyboard.
-        const focused = card.el.contains(document.activeElement) ? document.activeElement : null;
-        this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
-        focused?.focus();
-      }
-    });
+    }
     for (const [id, card] of this.cards) {
       if (!seen.has(id)) {
         card.el.remove();
         this.cards.delete(id);
       }
     }
+    this.place();
     if (messages.length) this.announce(messages.join(". "));
-    this.renderState();
     if (finished) this.onFinished();
+  }
+
+  /** Put the cards the filter and page show into the list, in order; the rest leave the page. */
+  place() {
+    const shown = this.listing.apply(this.jobs).map((job) => this.cards.get(job.id));
+    const keep = new Set(shown);
+    for (const el of [...this.listEl.children]) {
+      if (!keep.has(this.cards.get(el.dataset.id))) el.remove();
+    }
+    shown.forEach((card, index) => {
+      if (this.listEl.children[index] === card.el) return;
+      // Moving a node drops its focus: give it back, so a reordering poll never strands the keyboard.
+      const focused = card.el.contains(document.activeElement) ? document.activeElement : null;
+      this.listEl.insertBefore(card.el, this.listEl.children[index] || null);
+      focused?.focus();
+    });
+    this.listing.render(this.jobs.length);
+    this.renderState();
   }
 
   /** One job changed locally (a fresh upload or a cancel answer). */
   upsert(job) {
     // The list as shown, with `job` in its place (a new one first); the sort is stable, so equal times keep it.
-    const jobs = [...this.listEl.children].map((el) => this.cards.get(el.dataset.id)?.job).filter(Boolean);
+    const jobs = [...this.jobs];
     const index = jobs.findIndex((j) => j.id === job.id);
     if (index >= 0) jobs[index] = job;
     else jobs.unshift(job);
@@ -350,6 +391,8 @@ export class JobsView {
   reveal(id) {
     const card = this.cards.get(id);
     if (!card) return;
+    this.listing.include(this.jobs, id);
+    this.place();
     card.el.scrollIntoView({ block: "nearest" });
     card.q(".job-name").focus();
   }
@@ -375,6 +418,7 @@ export class JobsView {
     else if (this.offline) state = t("jobs.offline");
     else if (!this.loaded) state = t("jobs.loading");
     else if (this.cards.size === 0) state = t("jobs.empty");
+    else if (this.listEl.children.length === 0) state = t("jobs.filter.empty");
     this.stateEl.textContent = state;
     this.stateEl.hidden = !state;
     this.stateEl.classList.toggle("message-warn", this.offline);
@@ -384,6 +428,7 @@ export class JobsView {
   /** Re-render every text after a language switch. */
   translate() {
     for (const card of this.cards.values()) card.render();
+    this.listing.render(this.jobs.length);
     this.renderState();
   }
 
@@ -407,12 +452,37 @@ export class JobsView {
         const after = card.el.nextElementSibling || card.el.previousElementSibling;
         card.el.remove();
         this.cards.delete(card.job.id);
-        this.renderState();
+        this.jobs = this.jobs.filter((j) => j.id !== card.job.id);
+        this.place();
         (after?.querySelector(".job-name") || document.getElementById("jobs-title")).focus();
       }
     } catch (error) {
       this.announce(t("action.failed", { detail: error.text || error.message }));
     }
+    this.onChange();
+  }
+
+  /** «Очистить завершённые»: after one confirmation, delete every job that is not queued or running. */
+  async clearFinished() {
+    const finished = this.jobs.filter((job) => !ACTIVE.has(job.status));
+    if (!finished.length) return;
+    const ok = await askConfirm({
+      title: t("confirm.clear.title"),
+      text: t("confirm.clear.text", { n: finished.length }),
+      ok: t("confirm.clear.ok"),
+    });
+    if (!ok) return;
+    const failures = [];
+    for (const job of finished) {
+      try {
+        await removeJob(job.id);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    this.announce(t("jobs.cleared", { n: finished.length - failures.length }));
+    if (failures.length) this.announce(t("action.failed", { detail: failures[0].text || failures[0].message }));
+    document.getElementById("jobs-title").focus();
     this.onChange();
   }
 }

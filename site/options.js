@@ -76,7 +76,7 @@ export function renderChoices(form) {
     input.checked = input.value === form.choices.model;
   }
   // One file: its measured size rules the choices; several: each is checked by the server on its own.
-  const single = form.files.length === 1 ? form.files[0].meta : null;
+  const single = form.again ? form.again.input : form.files.length === 1 ? form.files[0].meta : null;
   const states = new Map();
   for (const input of $("sizes").querySelectorAll("input")) {
     states.set(input.value, sizeState(input.value, single?.width, single?.height, form.config.max_output));

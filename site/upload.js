@@ -5,6 +5,7 @@ import { loadChoices, saveChoices } from "./choices.js";
 import { droppedFiles } from "./drops.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
+import { rerun } from "./api.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
 import { Sender } from "./sender.js";
@@ -26,6 +27,7 @@ export class UploadForm {
     this.refusals = []; // [{key, params}]: files the checks kept out, each with why
     this.results = []; // this batch's outcomes: [{kind: ok|error, key, params, error, jobId}]
     this.choices = loadChoices();
+    this.again = null; // a finished job to run again from its kept original (no file then)
     this.sender = new Sender({
       onChange: () => this.render(),
       onDone: (entry, job) => this.uploaded(entry, job),
@@ -82,6 +84,11 @@ export class UploadForm {
         remember();
       });
     }
+    $("rerun-cancel").addEventListener("click", () => {
+      const id = this.again?.id;
+      this.setAgain(null);
+      this.onShow?.(id);
+    });
     $("upload-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
@@ -106,6 +113,17 @@ export class UploadForm {
   stages() {
     const describe = $("describe").checked && describeLanguages(this).length > 0;
     return { enhance: $("enhance").checked, describe };
+  }
+
+  /** Run `job` again: the form takes its settings' place of a file; null goes back to files. */
+  setAgain(job) {
+    this.again = job;
+    this.results = [];
+    this.render();
+    if (job) {
+      $("rerun").scrollIntoView({ block: "nearest" });
+      $("rerun-title").focus();
+    }
   }
 
   /** Take picked or dropped files: the checks that need no reading first, then each one's measurements. */
@@ -178,6 +196,7 @@ export class UploadForm {
 
   /** Seconds of all chosen files (0 when any is not measured yet). */
   totalDuration() {
+    if (this.again) return this.again.input.duration_s;
     if (!this.files.every((f) => f.meta?.duration)) return 0;
     return this.files.reduce((sum, f) => sum + f.meta.duration, 0);
   }
@@ -188,7 +207,7 @@ export class UploadForm {
     const extra = describe ? ` ${t("estimate.describe_extra")}` : "";
     const fps = this.config?.recent_fps?.[this.choices.model];
     if (!fps) return t("estimate.none") + extra;
-    if (!this.files.length) return "";
+    if (!this.files.length && !this.again) return "";
     const seconds = this.totalDuration();
     if (!seconds) return t("estimate.noduration") + extra;
     // Description speed is not measured by the server (it depends on the scenes), so it is named, not timed.
@@ -202,6 +221,10 @@ export class UploadForm {
     const { enhance, describe } = this.stages();
     if (config) $("limits").textContent = limitsText(config);
 
+    const again = this.again;
+    $("rerun").hidden = !again;
+    $("drop").hidden = Boolean(again);
+    if (again) $("rerun-title").textContent = t("rerun.title", { name: again.filename });
     const count = this.files.length;
     $("drop-empty").hidden = count > 0;
     $("picked").hidden = count === 0;
@@ -232,7 +255,7 @@ export class UploadForm {
     if (config) renderChoices(this);
 
     const need = this.blocker();
-    $("submit-text").textContent = t(!enhance && describe ? "submit.describe" : "submit");
+    $("submit-text").textContent = t(again ? "submit.rerun" : !enhance && describe ? "submit.describe" : "submit");
     $("submit").disabled = Boolean(need);
     $("submit-hint").textContent = need;
     $("submit-hint").hidden = !need;
@@ -246,7 +269,7 @@ export class UploadForm {
   blocker() {
     const { enhance, describe } = this.stages();
     if (!this.config) return t("submit.need_config");
-    if (!this.files.length) return t("submit.need_file");
+    if (!this.files.length && !this.again) return t("submit.need_file");
     if (!enhance && !describe) return t("submit.need_enhance");
     if (this.files.some((f) => !f.measured)) return t("submit.measuring");
     return "";
@@ -285,6 +308,10 @@ export class UploadForm {
     if (describe) fields.describe = this.choices.describeLang;
     this.results = [];
     this.batchFirst = true;
+    if (this.again) {
+      this.runAgain(this.again, fields);
+      return;
+    }
     const files = this.files;
     this.files = [];
     this.refusals = [];
@@ -295,6 +322,27 @@ export class UploadForm {
     this.showPreview();
     this.render();
     this.announce(t("upload.started", { n: files.length }));
+  }
+
+  /** POST the re-run with the form's fields as JSON; the new job is shown like an uploaded one. */
+  async runAgain(job, fields) {
+    const body = { upscale: fields.upscale === "true" };
+    for (const name of ["model", "scale", "height", "describe"]) {
+      if (fields[name] !== undefined) body[name] = typeof fields[name] === "number" ? fields[name] : String(fields[name]);
+    }
+    $("submit").disabled = true;
+    try {
+      const made = await rerun(job.id, body);
+      this.again = null;
+      this.results.push({ kind: "ok", key: "upload.rerun.done", params: { name: made.filename }, jobId: made.id });
+      this.render();
+      this.onUploaded(made, true);
+      this.announce(t("upload.rerun.done", { name: made.filename }));
+    } catch (error) {
+      this.results.push(refusal(error, job.filename, this.config));
+      this.render();
+      this.announce($("upload-message").textContent);
+    }
   }
 
   uploaded(entry, job) {

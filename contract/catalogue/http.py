@@ -15,6 +15,11 @@ ENTRIES: dict[str, Entry] = {
         en="This job has no audio description.", ru="У этой задачи нет тифлокомментария."
     ),
     "http.source_gone": Entry(en="The uploaded file is gone.", ru="Загруженного файла больше нет."),
+    "http.rerun_active": Entry(
+        en="The job is still queued or running: stop it or wait for it to end before running it again.",
+        ru="Задача ещё в очереди или обрабатывается: остановите её или дождитесь конца, "
+        "чтобы запустить снова.",
+    ),
     "http.no_preview": Entry(en="There is no preview yet.", ru="Кадра для сравнения пока нет."),
     "http.not_found": Entry(en="Not found.", ru="Не найдено."),
     "http.method_not_allowed": Entry(

@@ -72,6 +72,8 @@ class FakeApi:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     upload_answer: tuple[int, dict[str, Any]] | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: JSON bodies of every POST /api/jobs/{id}/rerun, with the id.
+    reruns: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: Answer every POST /api/jobs with a fresh queued job named after the uploaded file (and list it).
     auto_jobs: bool = False
     #: Multipart bodies of every POST /api/jobs.
@@ -113,6 +115,8 @@ class FakeApi:
                 return
             status, answer = self.upload_answer or (500, {"detail": "no answer scripted"})
             self._json(route, status, as_sent(answer) if status == 201 else answer)
+        elif path.startswith("/api/jobs/") and path.endswith("/rerun") and request.method == "POST":
+            self._rerun(route, path.split("/")[3], json.loads(request.post_data or "{}"))
         elif path.startswith("/api/jobs/") and path.endswith("/share") and request.method == "POST":
             job_id = path.split("/")[3]
             self._json(route, 200, {
@@ -133,6 +137,19 @@ class FakeApi:
                    updated_at=created)
         self.jobs.insert(0, made)
         return made
+
+    def _rerun(self, route: Any, job_id: str, body: dict[str, Any]) -> None:
+        self.reruns.append((job_id, body))
+        source = next(item for item in self.jobs if item["id"] == job_id)
+        created = f"2026-01-03T10:00:{len(self.reruns):02d}Z"
+        options = {name: body.get(name) for name in ("model", "scale", "height", "describe")}
+        made = job(
+            f"{len(self.reruns):032x}".replace("0", "9"), "queued", filename=source["filename"],
+            created_at=created, updated_at=created, upscale=body.get("upscale", True),
+            **{k: v for k, v in options.items() if v is not None},
+        )
+        self.jobs.insert(0, made)
+        self._json(route, 201, made)
 
     def _delete(self, route: Any, job_id: str) -> None:
         for index, item in enumerate(self.jobs):

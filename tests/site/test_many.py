@@ -173,7 +173,13 @@ def test_every_reason_code_is_shown_translated_in_russian(open_tab: Callable[...
     tab = open_page(open_tab, api)
     page = tab.page
     page.wait_for_function("document.querySelectorAll('.job .job-note').length > 0")
-    page.wait_for_function("(n) => window.__vsrShowAll ? window.__vsrShowAll(n) : true", arg=len(expected))
+    # Ten cards a page: «Показать ещё» brings the next ten and moves focus to the first of them.
+    more = page.locator("#jobs-more")
+    while more.is_visible():
+        shown_before = page.locator("#jobs .job").count()
+        more.click()
+        page.wait_for_function("(n) => document.querySelectorAll('#jobs .job').length > n", arg=shown_before)
+        assert page.evaluate("document.activeElement.closest('.job') !== null")
     shown = page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('.job')].map(
             (c) => [c.dataset.id, c.querySelector('.job-note').textContent]))"""
