@@ -65,9 +65,9 @@ def test_pages_filters_clear_finished_and_long_names(open_tab: Callable[..., Tab
     heading = page.locator("#jobs .job-name", has_text="Очень длинное")
     assert heading.get_attribute("title") == LONG and heading.text_content() == LONG
     line = float(heading.evaluate("(h) => parseFloat(getComputedStyle(h).lineHeight)"))
-    assert heading.bounding_box()["height"] <= 2 * line + 1  # type: ignore[index]
+    assert heading.bounding_box()["height"] <= 2 * line + 1
     page.set_viewport_size({"width": 390, "height": 844})
-    assert heading.bounding_box()["height"] <= 2 * line + 1  # type: ignore[index]
+    assert heading.bounding_box()["height"] <= 2 * line + 1
     page.set_viewport_size({"width": 1280, "height": 900})
 
     filters = page.locator("#jobs-filters")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable
 
@@ -151,6 +152,11 @@ def test_over_the_limits_is_refused_before_any_byte_is_sent(
     assert tab.console.errors == []
 
 
+def fill(params: dict[str, str], match: re.Match[str]) -> str:
+    """A catalogue placeholder replaced by its test value (the format spec is the page's concern)."""
+    return params[match.group(1)]
+
+
 def test_every_reason_code_is_shown_translated_in_russian(open_tab: Callable[..., Tab]) -> None:
     catalogue = as_json()
     api = FakeApi(SITE)
@@ -168,7 +174,7 @@ def test_every_reason_code_is_shown_translated_in_russian(open_tab: Callable[...
                 filename=f"{code}.mp4",
             )
         )
-        ru = re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m, given=params: given[m.group(1)], texts["ru"])
+        ru = re.sub(r"\{(\w+)(?::[^}]*)?\}", functools.partial(fill, params), texts["ru"])
         expected[job_id] = f"Причина: {ru}"
     tab = open_page(open_tab, api)
     page = tab.page
