@@ -2,12 +2,11 @@
 
 The original is linked (a hard link, else a copy) into the new job's folder, so each job owns its files and
 deleting either one never takes the other's input. Checks, caps and storage rules are the upload's own:
-the same probe, options, output size and segment plan (``creation._checked_job``), the same quotas.
+the same probe, options, output size and segment plan (``queueing.queue_stored``), the same quotas.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -18,14 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from contract import storage
 from contract.catalogue import reason
 
-from . import creation, jobs, quotas
+from . import creation, jobs, queueing, quotas
 from .db import Job
 from .errors import ApiError, JobNotFound, StorageFull, is_disk_full
 from .services import Services
 from .upload import Upload
 from .views import stored
-
-log = logging.getLogger(__name__)
 
 
 class StillActive(ApiError):
@@ -69,27 +66,12 @@ async def rerun(
     root = svc.settings.STORAGE_ROOT
     suffix = PurePosixPath(job.input_key).suffix
     key = storage.input_key(new_id, suffix)
+    target = storage.resolve(root, key)
     try:
-        target = storage.resolve(root, key)
         await run_in_threadpool(_link, source, target)
-        upload = Upload(
-            job_id=new_id,
-            filename=job.filename,
-            key=key,
-            path=target,
-            size=target.stat().st_size,
-            fields=fields,
-        )
-        made = await creation._checked_job(svc, upload)
-        made.owner = owner
-        await run_in_threadpool(svc.store.add, made)
-        quota.accepted()
     except BaseException:
         creation.discard(root, new_id)
         raise
-    log.info(
-        "job queued again", extra={"job_id": new_id, "owner": owner, "from": job.id, "status": jobs.QUEUED}
-    )
-    if svc.outbox is not None:
-        svc.outbox.wake()
-    return made
+    size = target.stat().st_size
+    upload = Upload(job_id=new_id, filename=job.filename, key=key, path=target, size=size, fields=fields)
+    return await queueing.queue_stored(svc, upload, owner=owner, quota=quota, how="re-run")

@@ -151,6 +151,8 @@ class ConfigOut(BaseModel):
     max_duration_s: float | None = None
     max_width: int | None = None
     max_height: int | None = None
+    #: The resumable (tus 1.0.0) upload endpoint; ``POST /api/jobs`` (multipart) stays for scripts.
+    upload_url: str | None = None
     accepted: list[str]
     heights: list[int]
     scales: list[int]

@@ -26,6 +26,7 @@ def get_config(settings: SettingsDep, store: StoreDep) -> ConfigOut:
         max_duration_s=settings.MAX_DURATION_S,
         max_width=settings.MAX_WIDTH,
         max_height=settings.MAX_HEIGHT,
+        upload_url="/api/uploads",
         accepted=list(ACCEPTED_EXTENSIONS),
         **page_sizes(),
         describe_languages=list(DESCRIBE_LANGUAGES),

@@ -58,6 +58,11 @@ ENTRIES: dict[str, Entry] = {
         en="No file: send the video in the 'file' field.", ru="Нет файла: отправьте видео в поле «file»."
     ),
     "http.upload_cut_short": Entry(en="The upload was cut short.", ru="Загрузка оборвалась."),
+    "http.upload_offset": Entry(
+        en="The server has {offset} bytes of this upload; a part starting at byte {sent} does not fit.",
+        ru="На сервере уже {offset} байт этой загрузки; часть с байта {sent} не подходит.",
+        params={"offset": int, "sent": int},
+    ),
     "http.extension_refused": Entry(
         en="Files of type {suffix} are not accepted; use one of {accepted}.",
         ru="Файлы типа {suffix} не принимаются; подходят: {accepted}.",
