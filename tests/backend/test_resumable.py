@@ -1,4 +1,4 @@
-"""Resumable uploads over tus 1.0.0 (/api/uploads): resumed after a restart, checked as multipart, expiring."""
+"""Resumable uploads over tus 1.0.0 (/api/uploads): resumed after a restart, checked, expiring."""
 
 from __future__ import annotations
 
