@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from starlette.requests import ClientDisconnect
 
 from backend import resumable
@@ -34,7 +35,7 @@ def start(client: TestClient, length: int, **values: str) -> str:
     return made.headers["Location"]
 
 
-def patch(client: TestClient, url: str, offset: int, data: bytes):  # type: ignore[no-untyped-def]
+def patch(client: TestClient, url: str, offset: int, data: bytes) -> Response:
     headers = {**TUS, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
     return client.patch(url, headers=headers, content=data)
 
