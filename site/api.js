@@ -46,6 +46,11 @@ export function hasToken() {
   return token !== null;
 }
 
+/** The Authorization header of API calls made outside this module (the resumable upload), or none. */
+export function authHeaders() {
+  return headers();
+}
+
 function headers(extra = {}) {
   return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
 }
@@ -74,6 +79,11 @@ export function messages() {
 /** GET /api/usage: the caller's stored bytes and active jobs against the quotas (0: no limit). */
 export function usage() {
   return getJson("/api/usage");
+}
+
+/** GET /api/jobs/{id}. */
+export function job(id) {
+  return getJson(`/api/jobs/${encodeURIComponent(id)}`);
 }
 
 /** GET /api/jobs, newest first. */

@@ -167,6 +167,13 @@ document.getElementById("lang-switch").addEventListener("click", () => {
   announce(t("page.title"));
 });
 
+// Leaving during an upload loses it (a resumable one can be resumed by picking the file again): ask first.
+window.addEventListener("beforeunload", (event) => {
+  if (!form.sender.busy) return;
+  event.preventDefault();
+  event.returnValue = "";
+});
+
 // A finished job elsewhere (another tab, the API) shows up when the user comes back.
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") schedule(0);

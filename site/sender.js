@@ -1,6 +1,7 @@
 // Uploads of several files, a few at a time, each with its own progress, time left and cancel.
 
 import { upload } from "./api.js";
+import { resumable, resumableUpload } from "./resumable.js";
 
 /** How many files travel at once: enough to keep the line busy, few enough that each one finishes soon. */
 export const AT_ONCE = 2;
@@ -11,14 +12,17 @@ let nextId = 1;
 
 /** One file's upload: {id, file, fields, sent, total, startedAt, state: waiting|sending, abort}. */
 function item(file, fields, source) {
-  return { id: nextId++, file, fields, source, sent: 0, total: file.size, startedAt: 0, state: "waiting", abort: null };
+  return {
+    id: nextId++, file, fields, source, sent: 0, baseSent: null, total: file.size, startedAt: 0, state: "waiting", abort: null,
+  };
 }
 
 /** Seconds left for `entry` at its average rate so far, or null while that rate is not known yet. */
 export function secondsLeft(entry, now = performance.now()) {
   const elapsed = now - entry.startedAt;
-  if (entry.state !== "sending" || elapsed < RATE_AFTER_MS || entry.sent <= 0) return null;
-  const rate = entry.sent / (elapsed / 1000);
+  const sent = entry.sent - (entry.baseSent ?? 0);
+  if (entry.state !== "sending" || elapsed < RATE_AFTER_MS || sent <= 0) return null;
+  const rate = sent / (elapsed / 1000);
   return Math.max(0, (entry.total - entry.sent) / rate);
 }
 
@@ -30,6 +34,7 @@ export class Sender {
   constructor({ onChange, onDone, onFail }) {
     Object.assign(this, { onChange, onDone, onFail });
     this.entries = [];
+    this.uploadUrl = null; // the config's tus endpoint; multipart without one
   }
 
   get busy() {
@@ -66,11 +71,16 @@ export class Sender {
   async start(entry) {
     entry.state = "sending";
     entry.startedAt = performance.now();
-    const request = upload(entry.file, entry.fields, (sent, total) => {
+    const progress = (sent, total) => {
+      // A resumed upload starts at the server's offset: time left counts only what this visit sends.
+      if (entry.baseSent === null) Object.assign(entry, { baseSent: sent, startedAt: performance.now() });
       entry.sent = sent;
       entry.total = total;
       this.onChange();
-    });
+    };
+    const request = resumable(this.uploadUrl)
+      ? resumableUpload(this.uploadUrl, entry.file, entry.fields, progress)
+      : upload(entry.file, entry.fields, progress);
     entry.abort = request.abort;
     try {
       const job = await request.promise;

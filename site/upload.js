@@ -100,6 +100,7 @@ export class UploadForm {
     // A refreshed config usually only brings new speeds: keep the controls (and focus) as they are.
     const rebuild = shape(config) !== shape(this.config);
     this.config = config;
+    this.sender.uploadUrl = config.upload_url ?? null;
     // The catalogue lists the default model first, so an older config without default_model gets it too.
     if (!config.models.some((m) => m.id === this.choices.model)) this.choices.model = config.default_model ?? config.models[0]?.id;
     const langs = describeLanguages(this);
