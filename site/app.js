@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { lang, setLang, setMessages, t, translate } from "./i18n.js";
 import { JobsView } from "./jobs.js";
+import { Notifier, titleFor } from "./notify.js";
 import { UploadForm } from "./upload.js";
 import { UsageView } from "./usage.js";
 
@@ -22,7 +23,10 @@ function announce(text) {
   }, 50);
 }
 
+const notifier = new Notifier(document.getElementById("notify"));
+
 const jobsView = new JobsView({
+  onEnded: (job) => notifier.ended(job),
   listEl: document.getElementById("jobs"),
   stateEl: document.getElementById("jobs-state"),
   countEl: document.getElementById("jobs-count"),
@@ -83,6 +87,7 @@ async function poll() {
   try {
     const jobs = await api.jobs();
     jobsView.show(jobs);
+    document.title = titleFor(jobs, t("page.title"));
     refreshUsage(jobs);
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
   } catch (error) {
@@ -159,6 +164,8 @@ function applyLanguage() {
   form.translate();
   jobsView.translate();
   usageView.render();
+  notifier.render();
+  document.title = titleFor(jobsView.jobs, t("page.title"));
 }
 
 document.getElementById("lang-switch").addEventListener("click", () => {

@@ -301,8 +301,8 @@ class JobCard {
 
 /** The list of cards in `listEl`, kept in the server's order (newest first). */
 export class JobsView {
-  constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun }) {
-    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun });
+  constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun, onEnded }) {
+    Object.assign(this, { listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun, onEnded });
     this.jobs = [];
     this.listing = new Listing({
       filtersEl: document.getElementById("jobs-filters"),
@@ -345,6 +345,7 @@ export class JobsView {
         this.cards.set(job.id, card);
       }
       finished ||= Boolean(card.job && ACTIVE.has(card.job.status) && job.status === "done");
+      if (card.job && ACTIVE.has(card.job.status) && !ACTIVE.has(job.status)) this.onEnded?.(job);
       const message = card.update(job);
       if (message) messages.push(message);
     }

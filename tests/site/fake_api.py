@@ -80,6 +80,8 @@ class FakeApi:
     uploads: list[bytes] = field(default_factory=list)
     #: Extra files by URL path: (content type, bytes), e.g. previews and results.
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: Where the page is served from (``http://localhost...`` is a secure context: notifications work).
+    origin: str = ORIGIN
     #: The GET /api/usage answer (UsageOut).
     usage: dict[str, Any] = field(default_factory=lambda: {
         "stored_bytes": 0, "quota_bytes": 0, "active_jobs": 0, "active_jobs_limit": 0, "jobs": 0,
@@ -88,7 +90,7 @@ class FakeApi:
 
     def install(self, page: Any) -> None:
         """Route every request of ``page`` to this fake."""
-        page.route(f"{ORIGIN}/**", self._handle)
+        page.route(f"{self.origin}/**", self._handle)
 
     def _json(self, route: Any, status: int, body: Any) -> None:
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))

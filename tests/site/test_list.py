@@ -124,3 +124,56 @@ def test_a_failed_job_runs_again_with_another_model_without_an_upload(open_tab: 
     assert page.locator("#rerun").is_hidden() and page.locator("#drop").is_visible()
     assert "Универсальная" in page.locator(f'.job[data-id="{made["id"]}"] .job-meta').inner_text()
     assert tab.console.errors == []
+
+
+# Served (through routing, nothing listens there) from a secure context, where notifications exist.
+SECURE = "http://localhost:9"
+
+# Records the notifications the page makes (headless Chromium shows none) while keeping the real API.
+RECORD_NOTES = """
+window.__notes = [];
+const Real = window.Notification;
+window.Notification = class extends Real {
+  constructor(title, options) { super(title, options); window.__notes.push(title); }
+};
+Object.defineProperty(window.Notification, "permission", { get: () => Real.permission });
+window.Notification.requestPermission = (...args) => Real.requestPermission(...args);
+"""
+
+
+def test_tab_title_shows_progress_and_a_notification_says_when_a_job_ends(
+    open_tab: Callable[..., Tab],
+) -> None:
+    api = FakeApi(SITE, origin=SECURE)
+    api.jobs = [job("a" * 32, "running", progress=0.42, filename="walk.mp4"), job("b" * 32, "queued")]
+    tab = open_tab({"width": 1280, "height": 900}, permissions=["notifications"])
+    page = tab.page
+    page.add_init_script(RECORD_NOTES)
+    api.install(page)
+    page.goto(f"{SECURE}/")
+    page.wait_for_function("document.title.startsWith('21 %')")  # the mean of 42 % and a queued 0 %
+    assert page.title() == "21 % · Студия улучшения видео"
+    api.jobs[0].update(status="done", progress=1.0)
+    api.jobs[1].update(status="failed")
+    page.wait_for_function("document.title === 'Студия улучшения видео'")
+    page.wait_for_function("window.__notes.length === 2")
+    assert sorted(page.evaluate("window.__notes")) == [
+        "Готово: «walk.mp4»",
+        f"Не получилось: «{'b' * 6}.mp4»",
+    ]
+    # Permission already given: no button asks for it.
+    assert page.locator("#notify").is_hidden()
+    assert tab.console.errors == []
+
+
+def test_the_notification_button_asks_once(open_tab: Callable[..., Tab]) -> None:
+    api = FakeApi(SITE, origin=SECURE)
+    tab = open_tab({"width": 1280, "height": 900})
+    api.install(tab.page)
+    tab.page.goto(f"{SECURE}/")
+    button = tab.page.get_by_role("button", name="Сообщить, когда будет готово")
+    button.wait_for()
+    button.click()  # headless Chromium answers the prompt itself (denied): the button goes either way
+    tab.page.wait_for_function("document.activeElement.id === 'jobs-title'")
+    assert button.is_hidden()
+    assert tab.console.errors == []
