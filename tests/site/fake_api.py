@@ -22,11 +22,19 @@ ORIGIN = "http://studio.test"
 
 CONFIG: dict[str, Any] = {
     "models": [
-        {"id": "realesr-animevideov3-x4", "scale": 4, "title_ru": "Быстрая / анимация",
-         "title_en": "Fast / animation"},
+        {
+            "id": "realesr-animevideov3-x4",
+            "scale": 4,
+            "title_ru": "Быстрая / анимация",
+            "title_en": "Fast / animation",
+        },
         {"id": "realesr-animevideov3-x2", "scale": 2, "title_ru": "Быстрая, ×2", "title_en": "Fast, ×2"},
-        {"id": "realesrgan-x4plus", "scale": 4, "title_ru": "Универсальная — лучшее качество",
-         "title_en": "Universal — best quality"},
+        {
+            "id": "realesrgan-x4plus",
+            "scale": 4,
+            "title_ru": "Универсальная — лучшее качество",
+            "title_en": "Universal — best quality",
+        },
     ],
     "max_upload_bytes": 500_000,
     "accepted": [".mp4", ".mov", ".mkv", ".webm"],
@@ -50,13 +58,29 @@ def as_sent(body: dict[str, Any]) -> dict[str, Any]:
 def job(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
     """A job JSON as the backend sends it (checked against ``JobOut``)."""
     body: dict[str, Any] = {
-        "id": job_id, "filename": f"{job_id[:6]}.mp4", "status": status, "progress": 0.0,
-        "frames_done": 0, "frames_total": 50, "fps": None, "eta_s": None, "error": None,
-        "error_code": None, "error_params": {},
-        "model": "realesr-animevideov3-x4", "scale": 2, "height": None, "upscale": True, "describe": None,
-        "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z",
+        "id": job_id,
+        "filename": f"{job_id[:6]}.mp4",
+        "status": status,
+        "progress": 0.0,
+        "frames_done": 0,
+        "frames_total": 50,
+        "fps": None,
+        "eta_s": None,
+        "error": None,
+        "error_code": None,
+        "error_params": {},
+        "model": "realesr-animevideov3-x4",
+        "scale": 2,
+        "height": None,
+        "upscale": True,
+        "describe": None,
+        "created_at": "2026-01-01T10:00:00Z",
+        "updated_at": "2026-01-01T10:00:00Z",
         "input": {"width": 176, "height": 144, "duration_s": 2.0, "fps": 25.0},
-        "output": None, "result_url": None, "vtt_url": None, "preview_before_url": None,
+        "output": None,
+        "result_url": None,
+        "vtt_url": None,
+        "preview_before_url": None,
         "preview_after_url": None,
     }
     body.update(extra)
@@ -74,6 +98,9 @@ class FakeApi:
     requests: list[tuple[str, str]] = field(default_factory=list)
     #: JSON bodies of every POST /api/jobs/{id}/rerun, with the id.
     reruns: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: Keep every POST /api/jobs unanswered (the page shows its uploads in progress); routes go to ``held``.
+    hold_uploads: bool = False
+    held: list[Any] = field(default_factory=list)
     #: Answer every POST /api/jobs with a fresh queued job named after the uploaded file (and list it).
     auto_jobs: bool = False
     #: Multipart bodies of every POST /api/jobs.
@@ -83,10 +110,16 @@ class FakeApi:
     #: Where the page is served from (``http://localhost...`` is a secure context: notifications work).
     origin: str = ORIGIN
     #: The GET /api/usage answer (UsageOut).
-    usage: dict[str, Any] = field(default_factory=lambda: {
-        "stored_bytes": 0, "quota_bytes": 0, "active_jobs": 0, "active_jobs_limit": 0, "jobs": 0,
-        "retention_s": 0,
-    })
+    usage: dict[str, Any] = field(
+        default_factory=lambda: {
+            "stored_bytes": 0,
+            "quota_bytes": 0,
+            "active_jobs": 0,
+            "active_jobs_limit": 0,
+            "jobs": 0,
+            "retention_s": 0,
+        }
+    )
 
     def install(self, page: Any) -> None:
         """Route every request of ``page`` to this fake."""
@@ -112,6 +145,9 @@ class FakeApi:
             route.fulfill(status=200, content_type=kind, body=data)
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
+            if self.hold_uploads:
+                self.held.append(route)
+                return
             if self.auto_jobs:
                 self._json(route, 201, self._auto_job(self.uploads[-1]))
                 return
@@ -121,11 +157,17 @@ class FakeApi:
             self._rerun(route, path.split("/")[3], json.loads(request.post_data or "{}"))
         elif path.startswith("/api/jobs/") and path.endswith("/share") and request.method == "POST":
             job_id = path.split("/")[3]
-            self._json(route, 200, {
-                "result_url": f"/api/jobs/{job_id}/result?exp=4102444800&sig=fake",
-                "vtt_url": None, "preview_before_url": None, "preview_after_url": None,
-                "expires_at": "2100-01-01T00:00:00Z",
-            })
+            self._json(
+                route,
+                200,
+                {
+                    "result_url": f"/api/jobs/{job_id}/result?exp=4102444800&sig=fake",
+                    "vtt_url": None,
+                    "preview_before_url": None,
+                    "preview_after_url": None,
+                    "expires_at": "2100-01-01T00:00:00Z",
+                },
+            )
         elif path.startswith("/api/jobs/") and request.method == "DELETE":
             self._delete(route, path.rsplit("/", 1)[-1])
         else:
@@ -135,8 +177,9 @@ class FakeApi:
         named = re.search(rb'filename="([^"]*)"', body)
         name = named.group(1).decode() if named else "video.mp4"
         created = f"2026-01-02T10:00:{len(self.uploads):02d}Z"
-        made = job(f"{len(self.uploads):032x}", "queued", filename=name, created_at=created,
-                   updated_at=created)
+        made = job(
+            f"{len(self.uploads):032x}", "queued", filename=name, created_at=created, updated_at=created
+        )
         self.jobs.insert(0, made)
         return made
 
@@ -146,8 +189,12 @@ class FakeApi:
         created = f"2026-01-03T10:00:{len(self.reruns):02d}Z"
         options = {name: body.get(name) for name in ("model", "scale", "height", "describe")}
         made = job(
-            f"{len(self.reruns):032x}".replace("0", "9"), "queued", filename=source["filename"],
-            created_at=created, updated_at=created, upscale=body.get("upscale", True),
+            f"{len(self.reruns):032x}".replace("0", "9"),
+            "queued",
+            filename=source["filename"],
+            created_at=created,
+            updated_at=created,
+            upscale=body.get("upscale", True),
             **{k: v for k, v in options.items() if v is not None},
         )
         self.jobs.insert(0, made)
