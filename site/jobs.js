@@ -2,6 +2,7 @@
 
 import { removeJob, share, withParam } from "./api.js";
 import { setupCompare } from "./compare.js";
+import { setupVideoCompare } from "./vcompare.js";
 import { askConfirm } from "./dialog.js";
 import * as fmt from "./format.js";
 import { reasonText, t } from "./i18n.js";
@@ -59,6 +60,7 @@ class JobCard {
     this.job = null;
     this.cue = this.q(".player-cue");
     this.compare = setupCompare(this.q(".compare"));
+    this.vcompare = setupVideoCompare(this.q(".vcompare"));
     this.q(".job-open").addEventListener("click", () => this.toggleResult());
     this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
     this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
@@ -102,7 +104,10 @@ class JobCard {
     const panel = this.q(".job-result");
     panel.hidden = !panel.hidden;
     if (!panel.hidden) this.loadResult();
-    else this.q(".result-video").pause();
+    else {
+      this.q(".result-video").pause();
+      this.vcompare.pause();
+    }
     this.render();
   }
 
@@ -111,6 +116,8 @@ class JobCard {
     const video = this.q(".result-video");
     if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
     if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
+    // Both videos on one timeline, for an upscaled result whose original is kept.
+    if (upscaled(job) && job.source_url && job.result_url) this.vcompare.load(job);
     if (job.preview_before_url && job.preview_after_url) {
       this.compare.load(job);
       this.q(".compare").hidden = false;
@@ -281,6 +288,7 @@ class JobCard {
     if (track) track.label = t("track.label", { lang: langName(job.describe) });
     q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
     this.compare.translate();
+    this.vcompare.translate();
   }
 
   /** What the run changed in the video and why (deinterlaced, timeline moved...), in the page's language. */

@@ -142,7 +142,7 @@ class FakeApi:
             self._json(route, 200, [as_sent(item) for item in self.jobs])
         elif path in self.files:
             kind, data = self.files[path]
-            route.fulfill(status=200, content_type=kind, body=data)
+            self._file(route, kind, data)
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
             if self.hold_uploads:
@@ -172,6 +172,17 @@ class FakeApi:
             self._delete(route, path.rsplit("/", 1)[-1])
         else:
             self._static(route, path)
+
+    def _file(self, route: Any, kind: str, data: bytes) -> None:
+        """A stored file, with byte ranges as the backend serves them (Chromium seeks a video only so)."""
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", route.request.headers.get("range", ""))
+        if not wanted:
+            route.fulfill(status=200, content_type=kind, body=data, headers={"Accept-Ranges": "bytes"})
+            return
+        start = int(wanted.group(1))
+        end = min(int(wanted.group(2) or len(data) - 1), len(data) - 1)
+        headers = {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(data)}"}
+        route.fulfill(status=206, content_type=kind, body=data[start : end + 1], headers=headers)
 
     def _auto_job(self, body: bytes) -> dict[str, Any]:
         named = re.search(rb'filename="([^"]*)"', body)

@@ -136,7 +136,7 @@ def test_upload_progress_result_download_refusal(
     assert slider.input_value() == "35"
     assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
         "inset(0px 0px 0px 35%)"
-    video = card.locator("video")
+    video = card.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [704, 576]
     # The speed just measured now feeds the model's line and the time estimate.
@@ -246,13 +246,13 @@ def test_audio_description_without_upscaling(
     assert "без увеличения" in card.locator(".job-meta").inner_text()
 
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    track = card.locator("video track")
+    track = card.locator(".result-video track")
     assert track.evaluate("(t) => [t.kind, t.srclang]") == ["descriptions", "ru"]
     # readyState 2 = LOADED: Chromium fetched and parsed the WebVTT (3 would be ERROR).
     page.wait_for_function("(t) => t.readyState === 2", arg=track.element_handle())
     assert card.locator(".compare").is_hidden(), "a description-only job has no before/after"
     vtt_link = card.get_by_role("link", name=re.compile(r"Описание \(\.vtt\)"))
-    assert_usable(page, vtt_link, card.locator("video"))
+    assert_usable(page, vtt_link, card.locator(".result-video"))
     page.screenshot(path=str(artifacts / "desktop-10-described.png"), full_page=True, animations="disabled")
 
     with page.expect_download() as vtt_info:

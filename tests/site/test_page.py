@@ -339,13 +339,13 @@ def test_described_result_has_track_cues_and_vtt_link(
     assert link.inner_text() == "Описание (.vtt)"
 
     both.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    track = both.locator("video track")
+    track = both.locator(".result-video track")
     assert track.evaluate("(t) => [t.kind, t.srclang, t.label, t.getAttribute('src')]") == \
         ["descriptions", "ru", "Тифлокомментарии (русский)", f"/api/jobs/{DESCRIBED_ID}/vtt"]
     page.wait_for_function("(t) => t.track.cues && t.track.cues.length === 1", arg=track.element_handle())
     assert "второй звуковой дорожке" in both.locator(".player-note").inner_text()
     # The spoken cue is shown (and read by a live region) while its time is on screen.
-    video = both.locator("video")
+    video = both.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
     # The scripted API serves no byte ranges, so the clip is played (muted) rather than seeked.
     video.evaluate("(v) => { v.muted = true; return v.play(); }")
@@ -359,7 +359,7 @@ def test_described_result_has_track_cues_and_vtt_link(
     assert download.get_attribute("download") == "walk_described.mp4"
     alone.get_by_role("button", name=re.compile("Смотреть результат")).click()
     assert alone.locator(".compare").is_hidden()
-    assert alone.locator("video track").evaluate("(t) => t.srclang") == "en"
+    assert alone.locator(".result-video track").evaluate("(t) => t.srclang") == "en"
     assert tab.console.errors == []
 
 
@@ -424,7 +424,7 @@ def test_comparison_slider_moves_by_keyboard(open_tab: Callable[..., Tab], clip:
     page.keyboard.press("Home")
     assert slider.input_value() == "0"
     assert done.locator(".job-download").get_attribute("download") == f"{DONE_ID[:6]}_upscaled.mp4"
-    video = done.locator("video")
+    video = done.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [352, 288]
     assert tab.console.errors == []

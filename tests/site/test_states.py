@@ -56,6 +56,9 @@ def test_every_state_passes_axe(
     page.unroute(f"{ORIGIN}/**")
     api = described_jobs(all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0)), small)
     api.jobs[3] = job("c" * 32, "failed", error_code="media.decode_failed", filename=LONG_NAME)
+    # The finished job keeps its original: the video comparison shows too.
+    api.jobs[4]["source_url"] = f"/api/jobs/{DONE_ID}/source"
+    api.files[f"/api/jobs/{DONE_ID}/source"] = ("video/mp4", small.read_bytes())
     api.install(page)
     page.reload()
     page.wait_for_selector("#jobs .job")
@@ -63,6 +66,7 @@ def test_every_state_passes_axe(
     done = page.locator(f'.job[data-id="{DONE_ID}"]')
     done.locator(".job-open").click()
     done.locator(".compare-after").evaluate("(img) => img.decode()")
+    done.locator(".vcompare").wait_for()
     done.scroll_into_view_if_needed()
     check(page, folder, lang, "5-result")
     page.locator(".job", has_text="lecture.mp4").locator(".job-open").click()
