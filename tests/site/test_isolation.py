@@ -147,7 +147,7 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
     standalone.finish(job_id, *media)
     owner.page.reload()
     card = owner.page.locator(f'#jobs .job[data-id="{job_id}"]')
-    card.get_by_role("button", name=re.compile("Скопировать ссылку")).click()
+    card.get_by_role("button", name=re.compile("Поделиться результатом")).click()
     link = card.locator(".job-share-link")
     link.wait_for()
     url = link.input_value()
