@@ -94,6 +94,8 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The upload's deinterlace option (``contract.interlace``); rows from before it were never deinterlaced.
     deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
+    #: A quick test run: the second of its original where its excerpt starts (None: the whole video).
+    excerpt_start: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: Wall time the adapter spent on the job (from the done event).

@@ -20,12 +20,19 @@ log = logging.getLogger(__name__)
 
 
 async def queue_stored(
-    svc: Services, upload: Upload, *, owner: str, quota: quotas.Admission, how: str
+    svc: Services,
+    upload: Upload,
+    *,
+    owner: str,
+    quota: quotas.Admission,
+    how: str,
+    excerpt_start: float | None = None,
 ) -> Job:
     """Check ``upload`` (already in its job's folder) and commit its queued job; on error nothing is left."""
     try:
         made = await creation._checked_job(svc, upload)
         made.owner = owner
+        made.excerpt_start = excerpt_start
         await run_in_threadpool(svc.store.add, made)
         quota.accepted()
     except BaseException as exc:

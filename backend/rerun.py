@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from contract import storage
 from contract.catalogue import reason
 
-from . import creation, jobs, queueing, quotas
+from . import creation, jobs, queueing, quick, quotas
 from .db import Job
-from .errors import ApiError, JobNotFound, StorageFull, is_disk_full
+from .errors import ApiError, InvalidRequest, JobNotFound, StorageFull, is_disk_full
 from .services import Services
 from .upload import Upload
 from .views import stored
@@ -31,8 +31,18 @@ class StillActive(ApiError):
     status_code = 409
 
 
-def source_of(svc: Services, job: Job) -> Path:
-    """The kept original of a job that may run again, or the ApiError that says why not."""
+def source_of(svc: Services, job: Job, *, whole: bool = False) -> Path:
+    """The kept original of a job that may run again, or the ApiError that says why not.
+
+    ``whole``: a quick test run's whole original («Обработать всё»), allowed while the test still runs.
+    """
+    if whole:
+        if job.excerpt_start is None:
+            raise InvalidRequest(reason("http.invalid_request", fields="whole"))
+        path = stored(svc.settings.STORAGE_ROOT, quick.original_key(job.id, job.input_key))
+        if path is None:
+            raise JobNotFound(reason("http.source_gone"))
+        return path
     if job.status in jobs.ACTIVE:
         raise StillActive(reason("http.rerun_active"))
     path = stored(svc.settings.STORAGE_ROOT, job.input_key)
@@ -58,10 +68,16 @@ def _link(source: Path, target: Path) -> None:
 
 
 async def rerun(
-    svc: Services, job: Job, fields: dict[str, str], *, owner: str, quota: quotas.Admission
+    svc: Services,
+    job: Job,
+    fields: dict[str, str],
+    *,
+    owner: str,
+    quota: quotas.Admission,
+    whole: bool = False,
 ) -> Job:
     """Queue a new job on ``job``'s original with ``fields`` (form fields); on error nothing is left."""
-    source = source_of(svc, job)
+    source = source_of(svc, job, whole=whole)
     new_id = uuid4().hex
     root = svc.settings.STORAGE_ROOT
     suffix = PurePosixPath(job.input_key).suffix

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from contract import storage
 from contract.catalogue import reason
 
+from . import quick
 from .errors import ApiError, InvalidRequest, JobNotFound, StorageFull, UploadTooLarge, is_disk_full
 from .options import parse_options
 from .sweeps import Reclaimed
@@ -54,6 +55,8 @@ class Partial:
     length: int
     fields: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
+    #: A quick test run: ``auto`` or the start second of its excerpt (None: the whole video).
+    excerpt: str | None = None
 
     def folder(self, root: Path) -> Path:
         return storage.resolve(root, f"{FOLDER}/{self.id}")
@@ -91,7 +94,10 @@ def create(root: Path, owner: str, length: int, metadata: dict[str, str], max_by
     suffix = safe_suffix(filename)
     fields = {key: metadata[key] for key in OPTION_FIELDS if key in metadata}
     parse_options(fields)  # bad options are refused before the bytes, not after
-    partial = Partial(uuid4().hex, owner, filename, suffix, length, fields, time.time())
+    asked = metadata.get("excerpt")
+    if asked is not None:
+        quick.parse_start(asked)
+    partial = Partial(uuid4().hex, owner, filename, suffix, length, fields, time.time(), asked)
     folder = partial.folder(root)
     try:
         folder.mkdir(parents=True)

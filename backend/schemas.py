@@ -93,6 +93,8 @@ class JobOut(BaseModel):
     segments_done: int = 0
     #: Only while the job waits (status ``queued``): its place in the fair queue; else null.
     queue: QueueOut | None = None
+    #: A quick test run: where its excerpt starts in the original (None: the whole video).
+    excerpt_start: float | None = None
     #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
     deinterlace: str = "auto"
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
@@ -220,6 +222,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
         deinterlace=job.deinterlace or "auto",
+        excerpt_start=job.excerpt_start,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

@@ -23,6 +23,8 @@ class RerunIn(BaseModel):
     height: int | None = None
     upscale: bool = True
     describe: str | None = None
+    #: From a quick test run: the whole original («Обработать всё»), even while the test still runs.
+    whole: bool = False
 
 
 def as_fields(body: RerunIn) -> dict[str, str]:
@@ -45,10 +47,11 @@ async def rerun_job(
     job: JobDep, body: RerunIn, request: Request, services: ServicesDep, caller: OwnerDep, view: ViewerDep
 ) -> Any:
     """Queue a finished, failed or cancelled job's kept original again with other options (a new job)."""
-    source = rerun.source_of(services, job)
+    source = rerun.source_of(services, job, whole=body.whole)
     try:
         admission = await quotas.admit(request, services, caller, source.stat().st_size)
-        made = await rerun.rerun(services, job, as_fields(body), owner=caller.owner, quota=admission)
+        fields, owner = as_fields(body), caller.owner
+        made = await rerun.rerun(services, job, fields, owner=owner, quota=admission, whole=body.whole)
     except quotas.QuotaExceeded as exc:
         return problem(exc.reason, exc.status_code, {"Retry-After": str(exc.retry_after_s)})
     return view(made)

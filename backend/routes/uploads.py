@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contract.catalogue import reason
 
-from .. import queueing, quotas, resumable
+from .. import queueing, quick, quotas, resumable
 from ..deps import OwnerDep, ServicesDep
 from ..errors import InvalidRequest, UnsupportedMedia
 from ..problems import problem
@@ -92,13 +92,20 @@ async def append(upload_id: str, request: Request, services: ServicesDep, caller
     if now < partial.length:
         return Response(status_code=204, headers=headers)
     upload = await run_in_threadpool(resumable.finish, root, partial)
+    start = None
     try:
         admission = await quotas.admit(request, services, caller, upload.size)
+        if partial.excerpt is not None:
+            upload, start = await run_in_threadpool(quick.make, root, upload, partial.excerpt)
     except quotas.QuotaExceeded as exc:
         await run_in_threadpool(resumable.discard_job, root, upload.job_id)
         return problem(exc.reason, exc.status_code, {"Retry-After": str(exc.retry_after_s), **TUS})
+    except BaseException:
+        await run_in_threadpool(resumable.discard_job, root, upload.job_id)
+        raise
+    owner, how = partial.owner, "quick test" if start is not None else "tus upload"
     job = await queueing.queue_stored(
-        services, upload, owner=partial.owner, quota=admission, how="tus upload"
+        services, upload, owner=owner, quota=admission, how=how, excerpt_start=start
     )
     return Response(status_code=204, headers={**headers, "Upload-Job": job.id})
 
