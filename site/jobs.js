@@ -1,6 +1,6 @@
 // The jobs list: one card per job, updated in place so open players and sliders survive each poll.
 
-import { removeJob, share, withParam } from "./api.js";
+import { removeJob, rerun, share, withParam } from "./api.js";
 import { setupCompare } from "./compare.js";
 import { setupVideoCompare } from "./vcompare.js";
 import { askConfirm } from "./dialog.js";
@@ -66,6 +66,7 @@ class JobCard {
     this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
     this.q(".job-share").addEventListener("click", () => this.share());
     this.q(".job-rerun").addEventListener("click", () => this.view.onRerun(this.job));
+    this.q(".job-whole").addEventListener("click", () => this.view.runWhole(this.job));
     this.shared = null;
   }
 
@@ -254,6 +255,12 @@ class JobCard {
     }
     source.textContent = t("job.source");
     source.setAttribute("aria-label", t("job.source.label", { name: job.filename }));
+    const quick = job.excerpt_start != null;
+    this.text(".job-quick", quick ? t("job.quick", { start: fmt.clipLength(job.excerpt_start) }) : "");
+    const whole = q(".job-whole");
+    whole.hidden = !quick;
+    whole.textContent = t("job.whole");
+    whole.setAttribute("aria-label", t("job.whole.label", { name: job.filename }));
     const again = q(".job-rerun");
     again.hidden = active;
     again.textContent = t("job.rerun");
@@ -465,6 +472,22 @@ export class JobsView {
         this.place();
         (after?.querySelector(".job-name") || document.getElementById("jobs-title")).focus();
       }
+    } catch (error) {
+      this.announce(t("action.failed", { detail: error.text || error.message }));
+    }
+    this.onChange();
+  }
+
+  /** «Обработать всё»: a quick test run's whole original with the same settings (no second upload). */
+  async runWhole(job) {
+    const body = { whole: true, upscale: job.upscale !== false };
+    if (body.upscale) Object.assign(body, { model: job.model }, job.height ? { height: job.height } : { scale: job.scale });
+    if (job.describe) body.describe = job.describe;
+    try {
+      const made = await rerun(job.id, body);
+      this.upsert(made);
+      this.reveal(made.id);
+      this.announce(t("job.whole.done", { name: made.filename }));
     } catch (error) {
       this.announce(t("action.failed", { detail: error.text || error.message }));
     }

@@ -37,6 +37,11 @@ export class Sender {
     this.uploadUrl = null; // the config's tus endpoint; multipart without one
   }
 
+  /** Whether uploads go resumably (tus), which quick test runs need. */
+  get resumable() {
+    return resumable(this.uploadUrl);
+  }
+
   get busy() {
     return this.entries.length > 0;
   }

@@ -143,6 +143,8 @@ class FakeApi:
         elif path in self.files:
             kind, data = self.files[path]
             self._file(route, kind, data)
+        elif path == "/api/uploads" and self.hold_uploads:
+            self.held.append(route)  # a tus creation left pending: the upload shows as under way
         elif path == "/api/jobs" and request.method == "POST":
             self.uploads.append(request.post_data_buffer or b"")
             if self.hold_uploads:

@@ -191,3 +191,40 @@ def test_an_upload_resumes_after_a_backend_restart(
         e for e in tab.console.errors if "ERR_" not in e and not (killed in e and "/api/uploads/" in e)
     ]
     assert unexpected == []
+
+
+def test_a_quick_run_then_the_whole_video_without_a_second_upload(
+    open_tab: Callable[..., Tab], tmp_path: Path, clip: ClipFactory
+) -> None:
+    settings = settings_in(tmp_path)
+    source = clip("site-twelve.mp4", seconds=12.0)
+    with backend(settings, free_port()) as url:
+        tab = open_tab({"width": 1280, "height": 900})
+        page = tab.page
+        created: list[str] = []
+        page.on(
+            "request", lambda r: created.append(r.url) if r.method == "POST" and "/api/" in r.url else None
+        )
+        page.goto(url)
+        page.wait_for_selector("#models input")
+        page.get_by_role("radio", name="×4").check()
+        page.set_input_files("#file", str(source))
+        quick = page.get_by_role("button", name="Проверить на 5 секундах")
+        page.wait_for_function("() => !document.querySelector('#quick').disabled")
+        quick.click()
+        tag = page.locator("#jobs .job .job-quick")
+        tag.wait_for(timeout=60_000)
+        assert tag.inner_text().startswith("Проба: 5 с начиная с")
+        test_card = page.locator("#jobs .job", has=page.locator(".job-quick:not([hidden])"))
+        assert page.evaluate("() => document.activeElement.closest('.job') !== null")
+        test_card.get_by_role("button", name="Обработать всё «site-twelve.mp4» с теми же настройками").click()
+        page.wait_for_function("() => document.querySelectorAll('#jobs .job').length === 2")
+        jobs = page.request.get(f"{url}/api/jobs").json()
+        whole, test = jobs[0], jobs[1]
+        assert test["excerpt_start"] is not None and test["input"]["duration_s"] < 6
+        assert whole["excerpt_start"] is None and whole["input"]["duration_s"] > 11.5
+        assert (whole["model"], whole["scale"]) == (test["model"], 4) and test["scale"] == 4
+        # One upload (the tus creation), then the re-run: the file's bytes went up once.
+        assert [u.rsplit("/api/", 1)[1] for u in created] == ["uploads", f"jobs/{test['id']}/rerun"]
+        assert page.evaluate("() => document.activeElement.closest('.job')?.dataset.id") == whole["id"]
+    assert tab.console.errors == []
