@@ -71,3 +71,16 @@ export function resumableUpload(url, file, fields, onProgress) {
   };
   return { promise, abort };
 }
+
+/** Uploads begun here and not finished (kept by tus in localStorage): [{name, size, key}]. */
+export async function unfinished() {
+  const storage = window.tus?.defaultOptions?.urlStorage;
+  if (!storage?.findAllUploads) return [];
+  const found = await storage.findAllUploads().catch(() => []);
+  return found.map((entry) => ({ name: entry.metadata?.filename || "", size: entry.size || 0, key: entry.urlStorageKey }));
+}
+
+/** Forget an unfinished upload (the server's copy expires through the janitor). */
+export async function forget(key) {
+  await window.tus?.defaultOptions?.urlStorage?.removeUpload(key).catch(() => {});
+}

@@ -6,6 +6,7 @@ import { droppedFiles } from "./drops.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 import { rerun } from "./api.js";
+import { forget, unfinished } from "./resumable.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
 import { Sender } from "./sender.js";
@@ -102,6 +103,7 @@ export class UploadForm {
     const rebuild = shape(config) !== shape(this.config);
     this.config = config;
     this.sender.uploadUrl = config.upload_url ?? null;
+    this.showUnfinished();
     // The catalogue lists the default model first, so an older config without default_model gets it too.
     if (!config.models.some((m) => m.id === this.choices.model)) this.choices.model = config.default_model ?? config.models[0]?.id;
     const langs = describeLanguages(this);
@@ -115,6 +117,30 @@ export class UploadForm {
   stages() {
     const describe = $("describe").checked && describeLanguages(this).length > 0;
     return { enhance: $("enhance").checked, describe };
+  }
+
+  /** Uploads a reload or a lost connection cut short: picking the same file again resumes each. */
+  async showUnfinished() {
+    const list = $("unfinished");
+    const items = this.sender.resumable ? await unfinished() : [];
+    const sending = new Set(this.sender.entries.map((e) => e.file.name));
+    const left = items.filter((item) => item.name && !sending.has(item.name));
+    list.replaceChildren(
+      ...left.map((item) => {
+        const li = document.createElement("li");
+        li.append(t("resume.left", { name: item.name, size: fmt.bytes(item.size) }), " ");
+        const drop = Object.assign(document.createElement("button"), { type: "button", className: "btn btn-link", textContent: t("resume.forget") });
+        drop.setAttribute("aria-label", t("resume.forget.label", { name: item.name }));
+        drop.addEventListener("click", async () => {
+          await forget(item.key);
+          await this.showUnfinished();
+          $("file").focus();
+        });
+        li.append(drop);
+        return li;
+      }),
+    );
+    list.hidden = left.length === 0;
   }
 
   /** Run `job` again: the form takes its settings' place of a file; null goes back to files. */
@@ -353,6 +379,7 @@ export class UploadForm {
   }
 
   uploaded(entry, job) {
+    this.showUnfinished();
     this.results.push({ kind: "ok", key: "upload.done", params: { name: job.filename }, jobId: job.id });
     const first = this.batchFirst;
     this.batchFirst = false;
@@ -375,5 +402,6 @@ export class UploadForm {
   /** Re-render texts after a language switch. */
   translate() {
     this.render();
+    this.showUnfinished();
   }
 }

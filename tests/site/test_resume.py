@@ -150,11 +150,14 @@ def test_an_upload_resumes_after_a_page_reload(
         before = settle(settings)
         assert 0 < before < big.stat().st_size
         page.wait_for_selector("#models input")
+        # The page names the unfinished upload and how to go on.
+        page.locator("#unfinished").get_by_text(f"Не закончена загрузка «{big.name}»").wait_for()
         sent_before = len(patches.offsets)
         submit(page, big)  # the same file again: found by its fingerprint and resumed
         finished(page, settings, big)
         assert patches.offsets[:sent_before] == [0]
         assert patches.offsets[sent_before] == before, "the bytes the server held were sent again"
+        page.wait_for_function("() => document.querySelector('#unfinished').hidden")
     assert tab.console.errors == []
 
 
