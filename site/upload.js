@@ -1,12 +1,12 @@
 // The upload form: files picked or dropped, checks before sending, remembered options, estimate, submit.
 
 import { fileProblem, limitsText, measuredProblem, readMeta, sizeChoice, sizeParams } from "./checks.js";
-import { loadChoices, saveChoices } from "./choices.js";
-import { droppedFiles } from "./drops.js";
+import { loadChoices } from "./choices.js";
+import { bindForm } from "./form-events.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 import { rerun } from "./api.js";
-import { forget, unfinished } from "./resumable.js";
+import { renderList, showPreview, showUnfinished } from "./picks.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
 import { Sender } from "./sender.js";
@@ -37,64 +37,7 @@ export class UploadForm {
     this.uploadsView = new UploadsView($("uploads"), (id) => this.sender.cancel(id));
     $("enhance").checked = this.choices.enhance;
     $("describe").checked = this.choices.describe;
-    this.bind();
-  }
-
-  bind() {
-    $("file").addEventListener("change", (event) => {
-      this.add([...event.target.files]);
-      event.target.value = "";
-    });
-    const drop = $("drop");
-    for (const type of ["dragenter", "dragover"]) {
-      drop.addEventListener(type, (event) => {
-        event.preventDefault();
-        drop.classList.add("drop-over");
-      });
-    }
-    drop.addEventListener("dragleave", (event) => {
-      if (!drop.contains(event.relatedTarget)) drop.classList.remove("drop-over");
-    });
-    drop.addEventListener("drop", async (event) => {
-      event.preventDefault();
-      drop.classList.remove("drop-over");
-      this.add(await droppedFiles(event.dataTransfer));
-    });
-    // A file dropped beside the zone must not navigate away from the page.
-    for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
-    $("add-files").addEventListener("click", () => $("file").click());
-    $("remove-file").addEventListener("click", () => {
-      this.clearFiles();
-      $("file").focus();
-    });
-    $("picked-list").addEventListener("click", (event) => {
-      const button = event.target.closest("button[data-index]");
-      if (!button) return;
-      this.removeAt(Number(button.dataset.index));
-    });
-    const remember = () => {
-      Object.assign(this.choices, { enhance: $("enhance").checked, describe: $("describe").checked });
-      saveChoices(this.choices);
-      this.render();
-    };
-    $("enhance").addEventListener("change", remember);
-    $("describe").addEventListener("change", remember);
-    for (const [id, key] of [["describe-langs", "describeLang"], ["models", "model"], ["sizes", "size"]]) {
-      $(id).addEventListener("change", (event) => {
-        this.choices[key] = event.target.value;
-        remember();
-      });
-    }
-    $("rerun-cancel").addEventListener("click", () => {
-      const id = this.again?.id;
-      this.setAgain(null);
-      this.onShow?.(id);
-    });
-    $("quick").addEventListener("click", () => this.send({ quick: true }));
-    $("upload-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.send();
-    });
+    bindForm(this);
   }
 
   setConfig(config) {
@@ -103,7 +46,7 @@ export class UploadForm {
     const rebuild = shape(config) !== shape(this.config);
     this.config = config;
     this.sender.uploadUrl = config.upload_url ?? null;
-    this.showUnfinished();
+    showUnfinished(this);
     // The catalogue lists the default model first, so an older config without default_model gets it too.
     if (!config.models.some((m) => m.id === this.choices.model)) this.choices.model = config.default_model ?? config.models[0]?.id;
     const langs = describeLanguages(this);
@@ -117,30 +60,6 @@ export class UploadForm {
   stages() {
     const describe = $("describe").checked && describeLanguages(this).length > 0;
     return { enhance: $("enhance").checked, describe };
-  }
-
-  /** Uploads a reload or a lost connection cut short: picking the same file again resumes each. */
-  async showUnfinished() {
-    const list = $("unfinished");
-    const items = this.sender.resumable ? await unfinished() : [];
-    const sending = new Set(this.sender.entries.map((e) => e.file.name));
-    const left = items.filter((item) => item.name && !sending.has(item.name));
-    list.replaceChildren(
-      ...left.map((item) => {
-        const li = document.createElement("li");
-        li.append(t("resume.left", { name: item.name, size: fmt.bytes(item.size) }), " ");
-        const drop = Object.assign(document.createElement("button"), { type: "button", className: "btn btn-link", textContent: t("resume.forget") });
-        drop.setAttribute("aria-label", t("resume.forget.label", { name: item.name }));
-        drop.addEventListener("click", async () => {
-          await forget(item.key);
-          await this.showUnfinished();
-          $("file").focus();
-        });
-        li.append(drop);
-        return li;
-      }),
-    );
-    list.hidden = left.length === 0;
   }
 
   /** Run `job` again: the form takes its settings' place of a file; null goes back to files. */
@@ -169,7 +88,7 @@ export class UploadForm {
       this.files.push(chosen);
       this.measure(chosen);
     }
-    this.showPreview();
+    showPreview(this);
     this.render();
   }
 
@@ -187,30 +106,10 @@ export class UploadForm {
     this.render();
   }
 
-  /** The preview player shows a single chosen file; a list has none. */
-  showPreview() {
-    const video = $("picked-video");
-    const single = this.files.length === 1 ? this.files[0] : null;
-    video.hidden = !single;
-    if (!single) {
-      video.removeAttribute("src");
-      return;
-    }
-    if (video.getAttribute("src") === single.url) return;
-    // Seek a little so the preview shows a real frame rather than a blank box.
-    video.onloadedmetadata = () => {
-      video.currentTime = Math.min(0.5, (video.duration || 0) / 2);
-    };
-    video.onerror = () => {
-      video.hidden = true;
-    };
-    video.src = single.url;
-  }
-
   removeAt(index) {
     const [gone] = this.files.splice(index, 1);
     if (gone) URL.revokeObjectURL(gone.url);
-    this.showPreview();
+    showPreview(this);
     this.render();
   }
 
@@ -218,7 +117,7 @@ export class UploadForm {
     for (const chosen of this.files) URL.revokeObjectURL(chosen.url);
     this.files = [];
     this.refusals = [];
-    this.showPreview();
+    showPreview(this);
     this.render();
   }
 
@@ -269,7 +168,7 @@ export class UploadForm {
       $("picked-name").textContent = t("file.many", { n: count });
       $("picked-meta").textContent = t("file.meta.nodims", { size: fmt.bytes(bytes) });
     }
-    this.renderList();
+    renderList(this);
     const refusals = this.refusals.map((r) => t(r.key, r.key === "err.size" ? sizeParams(r.params) : r.params));
     $("file-error").hidden = refusals.length === 0;
     $("file-error").replaceChildren(...refusals.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
@@ -306,30 +205,6 @@ export class UploadForm {
     return "";
   }
 
-  /** Several chosen files: one row each with its own remove button. */
-  renderList() {
-    const list = $("picked-list");
-    list.hidden = this.files.length < 2;
-    const focused = list.contains(document.activeElement) ? Number(document.activeElement.dataset.index) : -1;
-    list.replaceChildren(
-      ...(this.files.length < 2 ? [] : this.files).map((chosen, index) => {
-        const li = document.createElement("li");
-        const name = Object.assign(document.createElement("span"), { className: "picked-item-name", textContent: chosen.file.name, title: chosen.file.name });
-        const meta = Object.assign(document.createElement("span"), { className: "hint", textContent: fmt.bytes(chosen.file.size) });
-        const remove = Object.assign(document.createElement("button"), { type: "button", className: "btn btn-link", textContent: t("file.remove.one") });
-        remove.dataset.index = String(index);
-        remove.setAttribute("aria-label", t("file.remove.one.label", { name: chosen.file.name }));
-        li.append(name, meta, remove);
-        return li;
-      }),
-    );
-    if (focused >= 0) {
-      // The removed row's button hands focus to the row now in its place (or the one before).
-      const buttons = list.querySelectorAll("button");
-      (buttons[Math.min(focused, buttons.length - 1)] || $("add-files")).focus();
-    }
-  }
-
   /** Send every chosen file as its own job, with the settings as they are now. */
   send({ quick = false } = {}) {
     if (this.blocker()) return;
@@ -352,7 +227,7 @@ export class UploadForm {
       URL.revokeObjectURL(chosen.url);
       this.sender.add(chosen.file, { ...fields }, chosen);
     }
-    this.showPreview();
+    showPreview(this);
     this.render();
     this.announce(t("upload.started", { n: files.length }));
   }
@@ -379,7 +254,7 @@ export class UploadForm {
   }
 
   uploaded(entry, job) {
-    this.showUnfinished();
+    showUnfinished(this);
     this.results.push({ kind: "ok", key: "upload.done", params: { name: job.filename }, jobId: job.id });
     const first = this.batchFirst;
     this.batchFirst = false;
@@ -393,7 +268,7 @@ export class UploadForm {
     // A refused or lost upload (not a cancelled one) comes back to the list: change a setting and send again.
     if (error.status !== -1 && entry.source) {
       this.files.push({ ...entry.source, url: URL.createObjectURL(entry.file) });
-      this.showPreview();
+      showPreview(this);
     }
     this.render();
     this.announce($("upload-message").textContent);
@@ -402,6 +277,6 @@ export class UploadForm {
   /** Re-render texts after a language switch. */
   translate() {
     this.render();
-    this.showUnfinished();
+    showUnfinished(this);
   }
 }

@@ -469,7 +469,7 @@ def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
     tab = open_page(open_tab, api)
     page = tab.page
     failed = card(page, FAILED_ID).locator(".job-note")
-    expect_text = "document.querySelector(`.job[data-id='{}'] .job-note`).textContent.includes({!r})"
+    expect_text = "document.querySelector(`.job[data-id='{}'] .job-note`)?.textContent.includes({!r})"
     page.wait_for_function(expect_text.format(FAILED_ID, "Не получилось за 6 попыток"))
     assert failed.inner_text() == "Причина: Не получилось за 6 попыток: ни одна не дала результата."
     unknown = card(page, "b" * 32).locator(".job-note")
