@@ -37,6 +37,8 @@ def test_every_state_passes_axe(
     small = clip("site-small.mp4", seconds=2.0)
     tab = open_tab(SCREENS[lang])
     page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     empty = FakeApi(SITE, hold_uploads=True)
     empty.config["upload_url"] = "/api/uploads"  # resumable: the quick test run is offered
     empty.install(page)
@@ -81,6 +83,10 @@ def test_every_state_passes_axe(
     page.keyboard.press("Escape")
     page.locator("#jobs-filters input[value='failed']").check()
     check(page, folder, lang, "9-filtered")
+    # Nothing is fetched from anywhere but the backend (fonts, scripts, tus, axe's own injection included).
+    outside = [url for url in asked if not url.startswith((f"{ORIGIN}/", "data:", "blob:"))]
+    assert outside == []
+    assert any(url.endswith("/vendor/tus.min.js") for url in asked)
     # Live regions are in place for what changes without focus moving.
     assert page.locator("#announcer").get_attribute("aria-live") == "polite"
     assert page.locator("#jobs-state").get_attribute("role") == "status"
