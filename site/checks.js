@@ -42,7 +42,35 @@ export function measuredProblem(name, meta, config) {
   return null;
 }
 
-/** Read a local file's width, height and duration through a detached <video>; null when the browser cannot. */
+// Frames watched to read a rate, and how long to try (a file the browser cannot play gives none).
+const RATE_FRAMES = 8;
+const RATE_TIMEOUT_MS = 1500;
+
+/** A video's frame rate from the media times of a few frames played muted (0 when not readable). */
+function frameRate(video) {
+  if (!video.requestVideoFrameCallback) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    const times = [];
+    const finish = (fps) => {
+      window.clearTimeout(timer);
+      video.pause();
+      resolve(fps);
+    };
+    const timer = window.setTimeout(() => finish(0), RATE_TIMEOUT_MS);
+    const seen = (now, frame) => {
+      times.push(frame.mediaTime);
+      if (times.length < RATE_FRAMES) return video.requestVideoFrameCallback(seen);
+      // The smallest step is one frame: a busy machine may skip frames, never halve one.
+      const steps = times.slice(1).map((time, i) => time - times[i]).filter((step) => step > 0.001);
+      return finish(steps.length ? Math.round(100 / Math.min(...steps)) / 100 : 0);
+    };
+    video.requestVideoFrameCallback(seen);
+    video.play().catch(() => finish(0));
+  });
+}
+
+/** Read a local file's width, height, duration and frame rate through a detached <video>; null when the
+ * browser cannot. */
 export function readMeta(url) {
   return new Promise((resolve) => {
     const video = document.createElement("video");
@@ -53,12 +81,15 @@ export function readMeta(url) {
       video.load();
       resolve(meta);
     };
-    video.onloadedmetadata = () =>
-      done({
+    video.onloadedmetadata = async () => {
+      const meta = {
         width: video.videoWidth,
         height: video.videoHeight,
         duration: Number.isFinite(video.duration) ? video.duration : 0,
-      });
+      };
+      meta.fps = await frameRate(video);
+      done(meta);
+    };
     // The browser cannot decode every container the server accepts; the server will judge those.
     video.onerror = () => done(null);
     video.src = url;

@@ -132,6 +132,7 @@ export default {
   "resume.left": "The upload of “{name}” ({size}) is unfinished: choose that file again and it goes on where it stopped.",
   "resume.forget": "Forget",
   "resume.forget.label": "Forget the unfinished upload of “{name}”",
+  "estimate.basis.real": "from the speed of recent jobs ({fps} frames/s) and the clip's own frame rate",
   "jobs.title": "My jobs",
   "jobs.empty": "Uploaded videos and their progress appear here.",
   "jobs.offline": "No connection to the server, retrying…",

@@ -128,6 +128,14 @@ export class UploadForm {
     return this.files.reduce((sum, f) => sum + f.meta.duration, 0);
   }
 
+  /** Frames to process: each file's own frame rate when the browser read it (the server's probe for a
+   * re-run), else the assumed 30 frames/s; and whether every rate was real. */
+  totalFrames() {
+    if (this.again) return { frames: this.again.input.duration_s * (this.again.input.fps || ASSUMED_FPS), real: true };
+    const frames = this.files.reduce((sum, f) => sum + f.meta.duration * (f.meta.fps || ASSUMED_FPS), 0);
+    return { frames, real: this.files.every((f) => f.meta.fps) };
+  }
+
   estimate() {
     const { enhance, describe } = this.stages();
     if (!enhance) return describe ? t("estimate.describe_only") : "";
@@ -138,9 +146,11 @@ export class UploadForm {
     const seconds = this.totalDuration();
     if (!seconds) return t("estimate.noduration") + extra;
     // Description speed is not measured by the server (it depends on the scenes), so it is named, not timed.
-    let time = fmt.duration(Math.max(1, (seconds * ASSUMED_FPS) / fps));
+    const { frames, real } = this.totalFrames();
+    let time = fmt.duration(Math.max(1, frames / fps));
     if (describe) time = t("estimate.plus_describe", { time });
-    return `${t("estimate.time", { time })} — ${t("estimate.basis", { fps: fmt.fps(fps) })}.${extra}`;
+    const basis = t(real ? "estimate.basis.real" : "estimate.basis", { fps: fmt.fps(fps) });
+    return `${t("estimate.time", { time })} — ${basis}.${extra}`;
   }
 
   render() {
