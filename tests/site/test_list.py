@@ -177,3 +177,19 @@ def test_the_notification_button_asks_once(open_tab: Callable[..., Tab]) -> None
     tab.page.wait_for_function("document.activeElement.id === 'jobs-title'")
     assert button.is_hidden()
     assert tab.console.errors == []
+
+
+def test_the_queue_place_counts_down_between_polls(open_tab: Callable[..., Tab]) -> None:
+    api = FakeApi(SITE)
+    waiting = job("a" * 32, "queued", filename="walk.mp4", queue={"position": 3, "starts_in_s": 240})
+    api.jobs = [waiting]
+    tab = open_page(open_tab, api)
+    place = tab.page.locator(".job-frames")
+    place.get_by_text("Вы 3-й в очереди, начнётся через ≈ 4 мин").wait_for()
+    waiting["queue"] = {"position": 2, "starts_in_s": 100}
+    place.get_by_text("Вы 2-й в очереди, начнётся через ≈ 1 мин 40 с").wait_for()
+    waiting["queue"] = {"position": 1, "starts_in_s": 3}
+    place.get_by_text("Вы 1-й в очереди, начнётся вот-вот").wait_for()
+    waiting.update(status="running", queue=None, progress=0.1, frames_done=5)
+    tab.page.locator(".badge", has_text="Обрабатывается").wait_for()
+    assert tab.console.errors == []
