@@ -100,6 +100,8 @@ class Job(Base):
     inferred_share: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: Which field comes first where the upload's check found interlacing (``tff``/``bff``), else None.
     field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    #: A quick test run: the second of its original where its excerpt starts (None: the whole video).
+    excerpt_start: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: The output's container, chosen at upload (``contract.container``); rows from before it are MP4.

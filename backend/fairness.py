@@ -7,7 +7,8 @@ Each owner's memory of turns is the publish times the database keeps (``jobs.pub
 The rule: among owners with waiting tasks, the one served least recently goes next. With weight ``w``
 an owner is "served" as of its ``w``-th most recent turn, so it gets ``w`` turns to everyone else's one.
 An owner never served goes first; ties go to the owner whose oldest waiting task is oldest. An
-assembly task goes before everything: it finishes a job whose segments already ran.
+assembly task goes before everything: it finishes a job whose segments already ran; then an owner's quick
+test runs («Проверить на 5 секундах») go before the same owner's whole videos.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Item:
     model: str = ""
     frames: int = 0
     assembly: bool = False
+    #: A quick test run's task: it goes before its owner's other waiting tasks (after assemblies).
+    quick: bool = False
 
     def fifo(self) -> tuple[datetime, str, int]:
         """Place within its owner's line: upload time, then segment index."""
@@ -59,7 +62,7 @@ def waiting(active: Iterable[Job]) -> list[Item]:
 def _item(job: Job, index: int, frames: int, *, assembly: bool = False) -> Item:
     return Item(
         owner=job.owner, job_id=job.id, index=index, created_at=utc(job.created_at), model=job.model,
-        frames=frames, assembly=assembly,
+        frames=frames, assembly=assembly, quick=job.excerpt_start is not None,
     )
 
 
@@ -78,7 +81,8 @@ def order(
     for item in sorted(items, key=Item.fifo):
         lines.setdefault(item.owner, []).append(item)
     for line in lines.values():
-        line.sort(key=lambda item: not item.assembly)  # stable: FIFO kept among assemblies and the rest
+        # Stable: FIFO kept among assemblies, among quick test runs and among the rest.
+        line.sort(key=lambda item: (not item.assembly, not item.quick))
     history = {owner: [(1, _stamp(t)) for t in served.get(owner, ())] for owner in lines}
     result: list[Item] = []
     turn = 0

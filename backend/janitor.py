@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from . import cancels, retention, stalls, sweeps
+from . import cancels, resumable, retention, stalls, sweeps
 from .metrics import Metrics
 from .records import JobRecords
 from .settings import Settings
@@ -117,7 +117,7 @@ def standard_sweeps(
     *,
     kept: Callable[[], set[str]] = set,
 ) -> list[Sweep]:
-    """The backend's own sweeps, in order: uploads, temporaries, orphans, retention, stuck jobs."""
+    """The backend's own sweeps, in order: uploads, resumable, temporaries, orphans, retention, stuck jobs."""
     root: Path = settings.STORAGE_ROOT
 
     def stalled(job_id: str) -> None:
@@ -131,6 +131,7 @@ def standard_sweeps(
 
     return [
         Sweep("uploads", lambda: sweeps.partial_uploads(root, records, settings.UPLOAD_GRACE_S)),
+        Sweep("resumable", lambda: resumable.expired(root, settings.RESUMABLE_EXPIRY_S)),
         Sweep(
             "temporaries",
             lambda: sweeps.dead_temporaries(root, records, settings.TEMP_GRACE_S, settings.TEMP_MAX_AGE_S),

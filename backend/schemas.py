@@ -93,6 +93,8 @@ class JobOut(BaseModel):
     segments_done: int = 0
     #: Only while the job waits (status ``queued``): its place in the fair queue; else null.
     queue: QueueOut | None = None
+    #: A quick test run: where its excerpt starts in the original (None: the whole video).
+    excerpt_start: float | None = None
     #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
     deinterlace: str = "auto"
     #: Region inference (``off``, ``auto``) and the share of the frames' pixels the model ran on, once done.
@@ -152,6 +154,12 @@ class ConfigOut(BaseModel):
     models: list[ModelOut]
     default_model: str
     max_upload_bytes: int
+    #: The input limits the page checks before sending (the server checks again after the upload).
+    max_duration_s: float | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    #: The resumable (tus 1.0.0) upload endpoint; ``POST /api/jobs`` (multipart) stays for scripts.
+    upload_url: str | None = None
     accepted: list[str]
     heights: list[int]
     scales: list[int]
@@ -222,6 +230,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         regions=job.regions or "off",
         inferred_share=job.inferred_share,
         container=job.container or "mp4",
+        excerpt_start=job.excerpt_start,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

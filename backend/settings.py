@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     JANITOR_LEASE_S: float = Field(default=180, gt=0)
     #: A job folder with only an upload and no job row, untouched this long, is a dead upload.
     UPLOAD_GRACE_S: float = Field(default=3600, ge=0)
+    #: A resumable (tus) upload nobody added a byte to this long is removed (the creator starts it again).
+    RESUMABLE_EXPIRY_S: float = Field(default=24 * 3600, ge=0)
     #: An adapter's temporary (``.*.part*``) untouched this long, of a job not running, is dead...
     TEMP_GRACE_S: float = Field(default=3600, ge=0)
     #: ...and one untouched this long is dead whatever its job does.

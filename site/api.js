@@ -46,6 +46,11 @@ export function hasToken() {
   return token !== null;
 }
 
+/** The Authorization header of API calls made outside this module (the resumable upload), or none. */
+export function authHeaders() {
+  return headers();
+}
+
 function headers(extra = {}) {
   return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
 }
@@ -76,6 +81,11 @@ export function usage() {
   return getJson("/api/usage");
 }
 
+/** GET /api/jobs/{id}. */
+export function job(id) {
+  return getJson(`/api/jobs/${encodeURIComponent(id)}`);
+}
+
 /** GET /api/jobs, newest first. */
 export function jobs() {
   return getJson("/api/jobs");
@@ -94,6 +104,17 @@ export async function share(id) {
   const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/share`, {
     method: "POST",
     headers: headers({ Accept: "application/json" }),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** POST /api/jobs/{id}/rerun: the job's kept original again with `options` (a new queued job). */
+export async function rerun(id, options) {
+  const response = await fetch(`/api/jobs/${encodeURIComponent(id)}/rerun`, {
+    method: "POST",
+    headers: headers({ Accept: "application/json", "Content-Type": "application/json" }),
+    body: JSON.stringify(options),
   });
   if (!response.ok) throw await failure(response);
   return response.json();

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { lang, setLang, setMessages, t, translate } from "./i18n.js";
 import { JobsView } from "./jobs.js";
+import { Notifier, titleFor } from "./notify.js";
 import { UploadForm } from "./upload.js";
 import { UsageView } from "./usage.js";
 
@@ -22,7 +23,10 @@ function announce(text) {
   }, 50);
 }
 
+const notifier = new Notifier(document.getElementById("notify"));
+
 const jobsView = new JobsView({
+  onEnded: (job) => notifier.ended(job),
   listEl: document.getElementById("jobs"),
   stateEl: document.getElementById("jobs-state"),
   countEl: document.getElementById("jobs-count"),
@@ -31,14 +35,18 @@ const jobsView = new JobsView({
   onChange: () => schedule(0),
   // A finished job updates the measured speeds behind the time estimate.
   onFinished: () => loadConfig(),
+  onRerun: (job) => form.setAgain(job),
 });
 
 const form = new UploadForm({
   announce,
-  onUploaded: (job) => {
+  onUploaded: (job, first) => {
     jobsView.upsert(job);
+    // The first job of a submit is shown and focused; the rest of the batch must not pull focus around.
+    if (first) jobsView.reveal(job.id);
     schedule(0);
   },
+  onShow: (id) => jobsView.reveal(id),
 });
 
 let timer = null;
@@ -79,6 +87,7 @@ async function poll() {
   try {
     const jobs = await api.jobs();
     jobsView.show(jobs);
+    document.title = titleFor(jobs, t("page.title"));
     refreshUsage(jobs);
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
   } catch (error) {
@@ -155,12 +164,21 @@ function applyLanguage() {
   form.translate();
   jobsView.translate();
   usageView.render();
+  notifier.render();
+  document.title = titleFor(jobsView.jobs, t("page.title"));
 }
 
 document.getElementById("lang-switch").addEventListener("click", () => {
   setLang(lang() === "ru" ? "en" : "ru");
   applyLanguage();
   announce(t("page.title"));
+});
+
+// Leaving during an upload loses it (a resumable one can be resumed by picking the file again): ask first.
+window.addEventListener("beforeunload", (event) => {
+  if (!form.sender.busy) return;
+  event.preventDefault();
+  event.returnValue = "";
 });
 
 // A finished job elsewhere (another tab, the API) shows up when the user comes back.

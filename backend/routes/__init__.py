@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import config, jobs, media, usage
+from . import config, jobs, media, rerun, uploads, usage
 
 router = APIRouter(prefix="/api")
 router.include_router(jobs.router)
 router.include_router(media.router)
+router.include_router(rerun.router)
+router.include_router(uploads.router)
 router.include_router(config.router)
 router.include_router(usage.router)
 

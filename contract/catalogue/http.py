@@ -15,6 +15,11 @@ ENTRIES: dict[str, Entry] = {
         en="This job has no audio description.", ru="У этой задачи нет тифлокомментария."
     ),
     "http.source_gone": Entry(en="The uploaded file is gone.", ru="Загруженного файла больше нет."),
+    "http.rerun_active": Entry(
+        en="The job is still queued or running: stop it or wait for it to end before running it again.",
+        ru="Задача ещё в очереди или обрабатывается: остановите её или дождитесь конца, "
+        "чтобы запустить снова.",
+    ),
     "http.no_preview": Entry(en="There is no preview yet.", ru="Кадра для сравнения пока нет."),
     "http.not_found": Entry(en="Not found.", ru="Не найдено."),
     "http.method_not_allowed": Entry(
@@ -53,6 +58,11 @@ ENTRIES: dict[str, Entry] = {
         en="No file: send the video in the 'file' field.", ru="Нет файла: отправьте видео в поле «file»."
     ),
     "http.upload_cut_short": Entry(en="The upload was cut short.", ru="Загрузка оборвалась."),
+    "http.upload_offset": Entry(
+        en="The server has {offset} bytes of this upload; a part starting at byte {sent} does not fit.",
+        ru="На сервере уже {offset} байт этой загрузки; часть с байта {sent} не подходит.",
+        params={"offset": int, "sent": int},
+    ),
     "http.extension_refused": Entry(
         en="Files of type {suffix} are not accepted; use one of {accepted}.",
         ru="Файлы типа {suffix} не принимаются; подходят: {accepted}.",

@@ -108,11 +108,11 @@ def test_upload_progress_result_download_refusal(
     throttle_upload(cdp, max(16 * 1024, source.stat().st_size // 2))
     submit.click()
     page.wait_for_function(
-        "() => { const v = +document.querySelector('#upload-bar').getAttribute('aria-valuenow');"
+        "() => { const v = +document.querySelector('.upload-bar').getAttribute('aria-valuenow');"
         " return v > 0 && v < 100; }"
     )
-    assert re.match(r"Отправлено [\d,]+ КБ из [\d,]+ КБ", page.locator("#upload-text").inner_text())
-    assert_usable(page, page.locator("#upload-cancel"))
+    assert re.match(r"Отправлено [\d,]+ КБ из [\d,]+ КБ", page.locator(".upload-text").inner_text())
+    assert_usable(page, page.locator(".upload-cancel"))
     page.screenshot(path=shot("3-sending"), full_page=True, animations="disabled")
     card = job_card(page, name)
     card.wait_for()
@@ -126,7 +126,7 @@ def test_upload_progress_result_download_refusal(
     assert values[-1] == 100
     assert card.locator(".badge").inner_text() == "Готово"
 
-    card.get_by_role("button", name=re.compile("Показать результат")).click()
+    card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     figure = card.locator(".compare")
     figure.evaluate("(f) => Promise.all([...f.querySelectorAll('img')].map((img) => img.decode()))")
     slider = card.get_by_role("slider")
@@ -136,7 +136,7 @@ def test_upload_progress_result_download_refusal(
     assert slider.input_value() == "35"
     assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
         "inset(0px 0px 0px 35%)"
-    video = card.locator("video")
+    video = card.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [704, 576]
     # The speed just measured now feeds the model's line and the time estimate.
@@ -232,7 +232,7 @@ def test_audio_description_without_upscaling(
     page.wait_for_function("() => document.querySelector('#picked-meta').textContent.includes('176×144')")
     page.get_by_role("switch", name="Тифлокомментарии (описание сцен для незрячих)").check()
     page.get_by_role("radio", name="Русский").check()
-    assert not page.get_by_role("switch", name="Улучшить качество").is_checked()
+    page.get_by_role("switch", name="Улучшить качество").uncheck()
     submit = page.get_by_role("button", name="Загрузить и добавить описание")
     assert_usable(page, page.locator('label[for="describe"]'), page.locator("#describe-langs .segment").last,
                   submit)
@@ -245,14 +245,14 @@ def test_audio_description_without_upscaling(
     assert values[-1] == 100 and values == sorted(values), values
     assert "без увеличения" in card.locator(".job-meta").inner_text()
 
-    card.get_by_role("button", name=re.compile("Показать результат")).click()
-    track = card.locator("video track")
+    card.get_by_role("button", name=re.compile("Смотреть результат")).click()
+    track = card.locator(".result-video track")
     assert track.evaluate("(t) => [t.kind, t.srclang]") == ["descriptions", "ru"]
     # readyState 2 = LOADED: Chromium fetched and parsed the WebVTT (3 would be ERROR).
     page.wait_for_function("(t) => t.readyState === 2", arg=track.element_handle())
     assert card.locator(".compare").is_hidden(), "a description-only job has no before/after"
-    vtt_link = card.get_by_role("link", name=re.compile("Скачать текст описания"))
-    assert_usable(page, vtt_link, card.locator("video"))
+    vtt_link = card.get_by_role("link", name=re.compile(r"Описание \(\.vtt\)"))
+    assert_usable(page, vtt_link, card.locator(".result-video"))
     page.screenshot(path=str(artifacts / "desktop-10-described.png"), full_page=True, animations="disabled")
 
     with page.expect_download() as vtt_info:

@@ -147,7 +147,7 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
     standalone.finish(job_id, *media)
     owner.page.reload()
     card = owner.page.locator(f'#jobs .job[data-id="{job_id}"]')
-    card.get_by_role("button", name=re.compile("Скопировать ссылку")).click()
+    card.get_by_role("button", name=re.compile("Поделиться результатом")).click()
     link = card.locator(".job-share-link")
     link.wait_for()
     url = link.input_value()
@@ -213,7 +213,7 @@ def check_embedded(tab: Tab, integrated: Backend) -> None:
     card = frame.locator("#jobs .job")
     card.first.wait_for()
     assert card.locator(".job-name").all_inner_texts() == ["alice.mp4"]
-    card.get_by_role("button", name=re.compile("Показать результат")).click()
+    card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     video = card.locator(".result-video")
     video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
                    " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")

@@ -51,7 +51,8 @@ def all_jobs(result_clip: Path) -> FakeApi:
     api.jobs = [
         job(RUNNING_ID, "running", progress=0.42, frames_done=21, fps=12.5, eta_s=8.0),
         job("b" * 32, "queued"),
-        job(FAILED_ID, "failed", progress=0.2, error="the video stream is corrupt at frame 12"),
+        job(FAILED_ID, "failed", progress=0.2, error="The video is damaged: frame 12.",
+            error_code="media.decode_failed"),
         job("c" * 32, "cancelled", progress=0.3),
         job(DONE_ID, "done", progress=1.0, frames_done=50, output={"width": 352, "height": 288, "frames": 50},
             result_url=f"{base}/result", preview_before_url=f"{base}/preview/before",
@@ -126,7 +127,9 @@ def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Cal
     assert unnamed == []
     # Only the models offered at ×4 are shown: the ×2 variant is an inside detail.
     assert page.locator("#models input").count() == 2
-    assert page.locator("#options input").first.is_disabled()
+    # Upscaling starts on, so a picked file can be sent at once; the reason to wait is beside the button.
+    assert page.locator("#enhance").is_checked()
+    assert page.locator("#options input").first.is_enabled()
     assert page.locator("#submit").is_disabled()
     assert "выберите видео" in page.locator("#submit-hint").inner_text().lower()
     page.keyboard.press("Tab")  # skip link
@@ -137,8 +140,10 @@ def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Cal
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "enhance"
     page.keyboard.press("Space")
+    assert not page.locator("#enhance").is_checked()
+    assert page.locator("#options input").first.is_disabled()
+    page.keyboard.press("Space")
     assert page.locator("#enhance").is_checked()
-    assert page.locator("#options input").first.is_enabled()
     # The description switch and its language radios are reachable by keyboard as well.
     page.keyboard.press("Space")
     assert not page.locator("#enhance").is_checked()
@@ -167,7 +172,7 @@ def test_client_side_checks_refuse_before_sending(open_tab: Callable[..., Tab]) 
     assert "Файл весит 586 КБ, а можно не больше 488 КБ." in error.inner_text()
     page.set_input_files("#file", {"name": "empty.mov", "mimeType": "video/quicktime", "buffer": b""})
     assert "пустой" in error.inner_text()
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     assert page.locator("#submit").is_disabled()
     assert not any(method == "POST" for method, _ in api.requests)
     assert tab.console.errors == []
@@ -201,13 +206,17 @@ def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab]
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
     page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     assert page.locator("#size-out").inner_text() == "Получится 352×288"
-    # 2 s × 30 frames/s ÷ 10 frames/s (recent_fps) = 6 s.
-    assert "Ожидаемое время обработки: 6 с" in page.locator("#estimate").inner_text()
+    # 2 s × 25 frames/s (read from the clip by the browser) ÷ 10 frames/s (recent_fps) = 5 s.
+    estimate = page.locator("#estimate").inner_text()
+    assert "Ожидаемое время обработки: 5 с" in estimate and "частоте кадров ролика" in estimate
     page.get_by_role("radio", name="720p").click()
     assert page.locator("#size-out").inner_text() == "Получится 880×720"
 
+    # A second pick adds to the list; removing all first makes the next file the only one.
+    page.get_by_role("button", name="Убрать файл").click()
+    assert page.evaluate("document.activeElement.id") == "file"
     page.set_input_files("#file", str(clip("site-480.mp4", size="640x480", seconds=1.0)))
     page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('640×480')")
     assert page.locator('#sizes input[value="height:480"]').is_disabled()
@@ -218,18 +227,19 @@ def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab]
 def test_server_refusal_in_plain_words_and_options_sent(
     open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
-    api = FakeApi(SITE, upload_answer=(415, {"detail": "the file has no video stream"}))
+    api = FakeApi(SITE, upload_answer=(415, {"detail": "The file has no video stream.",
+                                            "code": "media.no_video_stream", "params": {}}))
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     page.get_by_role("radio", name="1080p").click()
     page.get_by_role("radio", name=re.compile("Универсальная")).click()
     page.locator("#submit").click()
     message = page.locator("#upload-message")
     message.wait_for(state="visible")
     assert "Сервер не принял файл" in message.inner_text()
-    assert "Ответ сервера: the file has no video stream" in message.inner_text()
+    assert "Ответ сервера: В файле нет видеодорожки." in message.inner_text()
     body = api.uploads[-1]
     assert b'name="height"\r\n\r\n1080' in body
     assert b'name="model"\r\n\r\nrealesrgan-x4plus' in body
@@ -255,6 +265,7 @@ def test_description_with_or_without_upscaling_sends_its_fields(
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
     page.wait_for_function("document.querySelector('#picked-meta').textContent.includes('176×144')")
     submit = page.locator("#submit")
+    page.get_by_role("switch", name="Улучшить качество").uncheck()
     assert submit.is_disabled()
     hint = page.locator("#submit-hint").inner_text()
     assert "Улучшить качество" in hint and "Тифлокомментарии" in hint
@@ -284,7 +295,7 @@ def test_description_with_or_without_upscaling_sends_its_fields(
     page.get_by_role("switch", name="Улучшить качество").check()
     assert submit.inner_text() == "Загрузить и улучшить"
     estimate = page.locator("#estimate").inner_text()
-    assert "Ожидаемое время обработки: 6 с + описание сцен" in estimate and "добавят время" in estimate
+    assert "Ожидаемое время обработки: 5 с + описание сцен" in estimate and "добавят время" in estimate
     page.get_by_role("radio", name="Русский").check()
     queued = job(DESCRIBED_ID, "queued", filename="site-small.mp4", describe="ru")
     api.upload_answer = (201, queued)
@@ -300,10 +311,12 @@ def test_description_with_or_without_upscaling_sends_its_fields(
     # Upscaling alone sends no description.
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
     page.get_by_role("switch", name=DESCRIBE_SWITCH).uncheck()
+    page.wait_for_function("!document.querySelector('#submit').disabled")
     assert "описание" not in page.locator("#estimate").inner_text()
+    # A reason without a code: no English on the Russian page, a pointer to the English one instead.
     api.upload_answer = (422, {"detail": "scripted"})
     submit.click()
-    page.locator("#upload-message").get_by_text("Ответ сервера: scripted").wait_for()
+    page.locator("#upload-message").get_by_text("переключите страницу на English").wait_for()
     assert (field(api.uploads[-1], "upscale"), field(api.uploads[-1], "describe")) == ("true", None)
 
     page.get_by_role("button", name="Switch the page to English").click()
@@ -321,19 +334,19 @@ def test_described_result_has_track_cues_and_vtt_link(
     both = card(page, DESCRIBED_ID)
     assert both.locator(".job-described").inner_text() == "Тифлокомментарии: русский"
     assert "→ 352×288" in both.locator(".job-meta").inner_text()
-    link = both.get_by_role("link", name="Скачать текст описания «lecture.vtt»")
+    link = both.get_by_role("link", name="Описание (.vtt) для «lecture.vtt»")
     assert link.get_attribute("href") == f"/api/jobs/{DESCRIBED_ID}/vtt"
     assert link.get_attribute("download") == "lecture.vtt"
     assert link.inner_text() == "Описание (.vtt)"
 
-    both.get_by_role("button", name=re.compile("Показать результат")).click()
-    track = both.locator("video track")
+    both.get_by_role("button", name=re.compile("Смотреть результат")).click()
+    track = both.locator(".result-video track")
     assert track.evaluate("(t) => [t.kind, t.srclang, t.label, t.getAttribute('src')]") == \
         ["descriptions", "ru", "Тифлокомментарии (русский)", f"/api/jobs/{DESCRIBED_ID}/vtt"]
     page.wait_for_function("(t) => t.track.cues && t.track.cues.length === 1", arg=track.element_handle())
     assert "второй звуковой дорожке" in both.locator(".player-note").inner_text()
     # The spoken cue is shown (and read by a live region) while its time is on screen.
-    video = both.locator("video")
+    video = both.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
     # The scripted API serves no byte ranges, so the clip is played (muted) rather than seeked.
     video.evaluate("(v) => { v.muted = true; return v.play(); }")
@@ -345,9 +358,9 @@ def test_described_result_has_track_cues_and_vtt_link(
     assert alone.locator(".job-meta").inner_text().startswith("176×144 · без увеличения")
     download = alone.get_by_role("link", name=re.compile("Скачать «"))
     assert download.get_attribute("download") == "walk_described.mp4"
-    alone.get_by_role("button", name=re.compile("Показать результат")).click()
+    alone.get_by_role("button", name=re.compile("Смотреть результат")).click()
     assert alone.locator(".compare").is_hidden()
-    assert alone.locator("video track").evaluate("(t) => t.srclang") == "en"
+    assert alone.locator(".result-video track").evaluate("(t) => t.srclang") == "en"
     assert tab.console.errors == []
 
 
@@ -364,7 +377,7 @@ def test_jobs_in_every_state_cancel_and_delete_confirmed(
     assert running.get_by_role("progressbar").get_attribute("aria-valuenow") == "42"
     stats = running.locator(".job-stats").inner_text()
     assert "42" in stats and "13 кадр/с" in stats and "осталось ≈ 8 с" in stats and "кадр 21 из 50" in stats
-    assert "Причина: the video stream is corrupt" in card(page, FAILED_ID).inner_text()
+    assert "Причина: Видео повреждено, его не удалось декодировать." in card(page, FAILED_ID).inner_text()
 
     polls = sum(1 for method, path in api.requests if (method, path) == ("GET", "/api/jobs"))
     page.wait_for_timeout(2500)
@@ -396,7 +409,7 @@ def test_comparison_slider_moves_by_keyboard(open_tab: Callable[..., Tab], clip:
     tab = open_page(open_tab, api)
     page = tab.page
     done = card(page, DONE_ID)
-    done.get_by_role("button", name=re.compile("Показать результат")).click()
+    done.get_by_role("button", name=re.compile("Смотреть результат")).click()
     slider = done.get_by_role("slider")
     slider.wait_for()
     done.locator(".compare").evaluate(
@@ -412,7 +425,7 @@ def test_comparison_slider_moves_by_keyboard(open_tab: Callable[..., Tab], clip:
     page.keyboard.press("Home")
     assert slider.input_value() == "0"
     assert done.locator(".job-download").get_attribute("download") == f"{DONE_ID[:6]}_upscaled.mp4"
-    video = done.locator("video")
+    video = done.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 1", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [352, 288]
     assert tab.console.errors == []
@@ -424,7 +437,7 @@ def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], 
     tab = open_page(open_tab, api, MOBILE)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     page.get_by_role("switch", name=DESCRIBE_SWITCH).check()
     card(page, DONE_ID).locator(".job-open").click()
     card(page, DESCRIBED_ID).locator(".job-open").click()
@@ -449,7 +462,7 @@ def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
     api.jobs = [
         job(FAILED_ID, "failed", error="Gave up after 6 attempts: every one ended without a result.",
             error_code="job.gave_up", error_params={"attempts": 6}),
-        # A code this page's catalogue does not have: the server's English text is shown.
+        # A code this page's catalogue does not have: the Russian page names the code, never the English text.
         job("b" * 32, "failed", error="An English reason from the future.", error_code="job.from_the_future"),
     ]
     api.upload_answer = (415, {"detail": "The file has no video stream.", "code": "media.no_video_stream",
@@ -457,20 +470,21 @@ def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
     tab = open_page(open_tab, api)
     page = tab.page
     failed = card(page, FAILED_ID).locator(".job-note")
-    expect_text = "document.querySelector(`.job[data-id='{}'] .job-note`).textContent.includes({!r})"
+    expect_text = "document.querySelector(`.job[data-id='{}'] .job-note`)?.textContent.includes({!r})"
     page.wait_for_function(expect_text.format(FAILED_ID, "Не получилось за 6 попыток"))
     assert failed.inner_text() == "Причина: Не получилось за 6 попыток: ни одна не дала результата."
     unknown = card(page, "b" * 32).locator(".job-note")
-    assert unknown.inner_text() == "Причина: An English reason from the future."
+    assert unknown.inner_text() == "Причина: Сервер сообщил о проблеме (код job.from_the_future)."
 
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     page.locator("#submit").click()
     message = page.locator("#upload-message")
     message.get_by_text("Ответ сервера: В файле нет видеодорожки.").wait_for()
 
     page.get_by_role("button", name="Switch the page to English").click()
     assert failed.inner_text() == "Reason: Gave up after 6 attempts: every one ended without a result."
+    assert unknown.inner_text() == "Reason: An English reason from the future."
     assert "Server says: The file has no video stream." in message.inner_text()
     assert [e for e in tab.console.errors if "status of 415" not in e] == []
 
@@ -484,7 +498,7 @@ def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab]
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
-    page.locator('label[for="enhance"]').click()
+    page.get_by_role("switch", name="Улучшить качество").check()
     page.locator("#submit").click()
     message = page.locator("#upload-message")
     message.get_by_text(

@@ -1,0 +1,274 @@
+// One job's card: state, progress, actions (stop, delete, re-run, share, downloads), the result panel.
+
+import { share, withParam } from "./api.js";
+import { setupCompare } from "./compare.js";
+import * as fmt from "./format.js";
+import { reasonText, t } from "./i18n.js";
+import { expectedOutput, langName, queueText, resultName, upscaled, vttName } from "./names.js";
+import { setupVideoCompare } from "./vcompare.js";
+
+export const ACTIVE = new Set(["queued", "running"]);
+const MILESTONES = [0.25, 0.5, 0.75];
+
+/** One job's card. */
+export class JobCard {
+  constructor(template, view) {
+    this.view = view;
+    this.el = template.content.firstElementChild.cloneNode(true);
+    this.q = (selector) => this.el.querySelector(selector);
+    this.job = null;
+    this.cue = this.q(".player-cue");
+    this.compare = setupCompare(this.q(".compare"));
+    this.vcompare = setupVideoCompare(this.q(".vcompare"));
+    this.q(".job-open").addEventListener("click", () => this.toggleResult());
+    this.q(".job-cancel").addEventListener("click", () => this.view.act(this, "cancel"));
+    this.q(".job-delete").addEventListener("click", () => this.view.act(this, "delete"));
+    this.q(".job-share").addEventListener("click", () => this.share());
+    this.q(".job-rerun").addEventListener("click", () => this.view.onRerun(this.job));
+    this.q(".job-whole").addEventListener("click", () => this.view.runWhole(this.job));
+    this.shared = null;
+  }
+
+  /** Make a share link, show it in the card and copy it to the clipboard when the browser allows. */
+  async share() {
+    try {
+      const link = await share(this.job.id);
+      const url = new URL(link.result_url, window.location.href).href;
+      this.shared = { url, until: new Date(link.expires_at) };
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(url);
+        copied = true;
+      } catch {
+        // No clipboard here (an iframe, plain HTTP): the link stays selected in the card.
+      }
+      this.render();
+      const field = this.q(".job-share-link");
+      field.focus();
+      field.select();
+      this.view.announce(t(copied ? "job.share.copied" : "job.share.ready", { until: this.shareUntil() }));
+    } catch (error) {
+      this.view.announce(t("action.failed", { detail: error.text || error.message }));
+    }
+  }
+
+  shareUntil() {
+    return this.shared ? this.shared.until.toLocaleString(document.documentElement.lang || undefined) : "";
+  }
+
+  get open() {
+    return !this.q(".job-result").hidden;
+  }
+
+  toggleResult() {
+    const panel = this.q(".job-result");
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) this.loadResult();
+    else {
+      this.q(".result-video").pause();
+      this.vcompare.pause();
+    }
+    this.render();
+  }
+
+  loadResult() {
+    const job = this.job;
+    const video = this.q(".result-video");
+    if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
+    if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
+    // Both videos on one timeline, for an upscaled result whose original is kept.
+    if (upscaled(job) && job.source_url && job.result_url) this.vcompare.load(job);
+    if (job.preview_before_url && job.preview_after_url) {
+      this.compare.load(job);
+      this.q(".compare").hidden = false;
+    } else {
+      this.q(".compare").hidden = true;
+    }
+  }
+
+  /** The description cues as a <track kind="descriptions">, read out through a live region while playing. */
+  addTrack(video, job) {
+    const track = document.createElement("track");
+    track.kind = "descriptions";
+    track.src = job.vtt_url;
+    track.srclang = job.describe || "";
+    track.label = t("track.label", { lang: langName(job.describe) });
+    video.append(track);
+    // "hidden" loads the cues without drawing them; browsers do not voice descriptions themselves.
+    track.track.mode = "hidden";
+    track.track.addEventListener("cuechange", () => {
+      const text = [...(track.track.activeCues || [])].map((cue) => cue.text).join(" ");
+      if (text) this.cue.textContent = text;
+      this.cue.hidden = !this.cue.textContent;
+    });
+  }
+
+  /** Apply a new job state; returns an announcement when the status or a progress milestone changed. */
+  update(job) {
+    const previous = this.job;
+    this.job = job;
+    this.render();
+    if (!previous) return null;
+    if (previous.status !== job.status) {
+      return t("announce.status", { name: job.filename, status: t(`status.${job.status}`) });
+    }
+    const crossed = MILESTONES.find((mark) => previous.progress < mark && job.progress >= mark);
+    return crossed ? t("announce.progress", { name: job.filename, pct: fmt.percent(crossed) }) : null;
+  }
+
+  render() {
+    const job = this.job;
+    const { q } = this;
+    const active = ACTIVE.has(job.status);
+    const done = job.status === "done";
+    this.el.dataset.id = job.id;
+    this.el.id = `job-${job.id}`;
+    this.el.dataset.status = job.status;
+
+    q(".job-name").textContent = job.filename;
+    // Long names are clamped to two lines on screen; the tooltip shows all of it (the heading text is whole).
+    q(".job-name").title = job.filename;
+    const [outW, outH] = expectedOutput(job);
+    q(".job-meta").textContent = t(upscaled(job) ? "job.meta" : "job.meta.same", {
+      dims: fmt.dims(job.input.width, job.input.height),
+      out: fmt.dims(outW, outH),
+      model: this.view.modelTitle(job.model),
+      duration: fmt.clipLength(job.input.duration_s),
+    });
+    const described = job.describe ? t("job.described", { lang: langName(job.describe) }) : "";
+    this.text(".job-described", described);
+    const badge = q(".badge");
+    badge.textContent = t(`status.${job.status}`);
+    badge.className = `badge badge-${job.status}`;
+
+    const thumb = q(".job-thumb img");
+    if (job.preview_before_url) {
+      if (thumb.getAttribute("src") !== job.preview_before_url) thumb.src = job.preview_before_url;
+      thumb.alt = t("job.thumb", { name: job.filename });
+      thumb.hidden = false;
+    }
+
+    const fraction = done ? 1 : job.progress || 0;
+    const pct = Math.round(fraction * 100);
+    const bar = q(".job-progress");
+    bar.setAttribute("aria-valuenow", String(pct));
+    bar.setAttribute("aria-valuetext", fmt.percent(fraction));
+    bar.setAttribute("aria-label", t("job.progress", { name: job.filename }));
+    bar.style.setProperty("--value", `${pct}%`);
+    bar.classList.toggle("progress-indeterminate", job.status === "queued");
+
+    const running = job.status === "running";
+    this.text(".job-pct", running || done ? fmt.percent(fraction) : "");
+    this.text(".job-fps", running && job.fps ? t("job.fps", { fps: fmt.fps(job.fps) }) : "");
+    this.text(".job-eta", running && job.eta_s != null ? t("job.eta", { time: fmt.duration(job.eta_s) }) : "");
+    let frames = "";
+    if (running && job.frames_total) frames = t("job.frames", { done: job.frames_done, total: job.frames_total });
+    if (job.status === "queued") frames = queueText(job.queue);
+    if (done) frames = t("job.finished", { frames: job.output?.frames || job.frames_total });
+    this.text(".job-frames", frames);
+    q(".job-stats").hidden = !(active || done);
+
+    let note = "";
+    if (job.status === "failed") {
+      const reason = reasonText(job.error_code, job.error_params, job.error);
+      note = reason ? t("job.error", { error: reason }) : t("job.error.unknown");
+    }
+    if (job.status === "cancelled") note = t("job.cancelled");
+    this.text(".job-note", note);
+    q(".job-note").classList.toggle("message-error", job.status === "failed");
+    // Retention (docs/api.md expires_at): a finished job says when it and its files go.
+    this.text(".job-expires", !active && job.expires_at ? t("job.expires", { date: fmt.day(job.expires_at) }) : "");
+    this.renderNotes(done ? job.notes || [] : []);
+
+    const open = q(".job-open");
+    open.hidden = !(done && job.result_url);
+    open.textContent = this.open ? t("job.close") : t("job.open");
+    open.setAttribute("aria-expanded", String(this.open));
+    open.setAttribute("aria-label", this.open ? t("job.close") : t("job.open.label", { name: job.filename }));
+    const resultId = `result-${job.id}`;
+    q(".job-result").id = resultId;
+    open.setAttribute("aria-controls", resultId);
+
+    const download = q(".job-download");
+    download.hidden = !(done && job.result_url);
+    if (job.result_url) {
+      download.href = withParam(job.result_url, "download", "1");
+      download.setAttribute("download", resultName(job));
+    }
+    download.textContent = t("job.download");
+    download.setAttribute("aria-label", t("job.download.label", { name: resultName(job) }));
+    const vtt = q(".job-vtt");
+    vtt.hidden = !(done && job.vtt_url);
+    if (job.vtt_url) {
+      vtt.href = job.vtt_url;
+      vtt.setAttribute("download", vttName(job));
+    }
+    vtt.textContent = t("job.vtt");
+    vtt.setAttribute("aria-label", t("job.vtt.label", { name: vttName(job) }));
+
+    const source = q(".job-source");
+    source.hidden = active || !job.source_url;
+    if (job.source_url) {
+      source.href = withParam(job.source_url, "download", "1");
+      source.setAttribute("download", job.filename);
+    }
+    source.textContent = t("job.source");
+    source.setAttribute("aria-label", t("job.source.label", { name: job.filename }));
+    const quick = job.excerpt_start != null;
+    this.text(".job-quick", quick ? t("job.quick", { start: fmt.clipLength(job.excerpt_start) }) : "");
+    const whole = q(".job-whole");
+    whole.hidden = !quick;
+    whole.textContent = t("job.whole");
+    whole.setAttribute("aria-label", t("job.whole.label", { name: job.filename }));
+    const again = q(".job-rerun");
+    again.hidden = active;
+    again.textContent = t("job.rerun");
+    again.setAttribute("aria-label", t("job.rerun.label", { name: job.filename }));
+
+    const shareButton = q(".job-share");
+    shareButton.hidden = !(done && job.result_url);
+    shareButton.textContent = t("job.share");
+    shareButton.setAttribute("aria-label", t("job.share.label", { name: job.filename }));
+    const shared = q(".job-shared");
+    shared.hidden = !(done && this.shared);
+    if (this.shared) {
+      q(".job-share-link").value = this.shared.url;
+      q(".job-share-note").textContent = t("job.share.until", { until: this.shareUntil() });
+    }
+    q(".job-share-link").setAttribute("aria-label", t("job.share.field", { name: job.filename }));
+
+    const cancel = q(".job-cancel");
+    cancel.hidden = !active;
+    cancel.textContent = t("job.cancel");
+    cancel.setAttribute("aria-label", t("job.cancel.label", { name: job.filename }));
+    const del = q(".job-delete");
+    del.hidden = active;
+    del.textContent = t("job.delete");
+    del.setAttribute("aria-label", t("job.delete.label", { name: job.filename }));
+
+    if (!done && this.open) q(".job-result").hidden = true;
+    q(".player-title").textContent = t("video.title");
+    const playerNote = done && job.vtt_url ? t("player.note", { lang: langName(job.describe) }) : "";
+    this.text(".player-note", playerNote);
+    const track = q(".result-video track");
+    if (track) track.label = t("track.label", { lang: langName(job.describe) });
+    q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
+    this.compare.translate();
+    this.vcompare.translate();
+  }
+
+  /** What the run changed in the video and why (deinterlaced, timeline moved...), in the page's language. */
+  renderNotes(notes) {
+    const list = this.q(".job-notes");
+    const lines = notes.map((note) => reasonText(note.code, note.params, "")).filter(Boolean);
+    list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    list.hidden = lines.length === 0;
+    list.setAttribute("aria-label", t("job.notes"));
+  }
+
+  text(selector, value) {
+    const el = this.q(selector);
+    el.textContent = value;
+    el.hidden = !value;
+  }
+}

@@ -1,0 +1,86 @@
+// Resumable uploads with tus-js-client (site/vendor/tus.min.js, a classic script: window.tus), same shape as
+// api.upload: {promise, abort}. A reload or a dropped connection resumes from the server's offset.
+
+import { ApiError, authHeaders, job } from "./api.js";
+
+// Retries after a dropped connection or a restarting backend: about half a minute in all.
+const RETRY_DELAYS_MS = [0, 1000, 2000, 4000, 8000, 15000];
+// Parts of this size are PATCHed one after another, so a proxy never holds a whole video in a request.
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Whether this page can upload resumably to `url` (tus loaded, the server names its endpoint). */
+export function resumable(url) {
+  return Boolean(url && window.tus?.isSupported);
+}
+
+function failure(error) {
+  const response = error?.originalResponse;
+  if (!response) return new ApiError(0);
+  let problem = {};
+  try {
+    problem = JSON.parse(response.getBody() || "{}");
+  } catch {
+    // not JSON (a proxy's page): the status alone says it
+  }
+  return new ApiError(response.getStatus(), problem);
+}
+
+/**
+ * Upload `file` with the job `fields` as tus metadata; resolves to the created job. An upload of the same
+ * file (name, type, size, date) begun before a reload is found in localStorage and resumed.
+ */
+export function resumableUpload(url, file, fields, onProgress) {
+  let upload = null;
+  let jobId = null;
+  let aborted = false;
+  let rejectNow = null;
+  const promise = new Promise((resolve, reject) => {
+    rejectNow = reject;
+    const metadata = { filename: file.name, filetype: file.type || "application/octet-stream" };
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== null) metadata[name] = String(value);
+    }
+    upload = new window.tus.Upload(file, {
+      endpoint: url,
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS_MS,
+      metadata,
+      headers: authHeaders(),
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => onProgress(sent, total),
+      onAfterResponse: (request, response) => {
+        jobId = response.getHeader("Upload-Job") || jobId;
+      },
+      onError: (error) => reject(failure(error)),
+      onSuccess: () => {
+        if (!jobId) return reject(new ApiError(500, { detail: "no job in the last answer" }));
+        job(jobId).then(resolve, reject);
+      },
+    });
+    upload.findPreviousUploads().then((previous) => {
+      if (aborted) return;
+      if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+      upload.start();
+    });
+  });
+  const abort = () => {
+    aborted = true;
+    // true: also terminate the upload on the server (DELETE), so its bytes go at once.
+    upload?.abort(true).catch(() => {});
+    rejectNow(new ApiError(-1));
+  };
+  return { promise, abort };
+}
+
+/** Uploads begun here and not finished (kept by tus in localStorage): [{name, size, key}]. */
+export async function unfinished() {
+  const storage = window.tus?.defaultOptions?.urlStorage;
+  if (!storage?.findAllUploads) return [];
+  const found = await storage.findAllUploads().catch(() => []);
+  return found.map((entry) => ({ name: entry.metadata?.filename || "", size: entry.size || 0, key: entry.urlStorageKey }));
+}
+
+/** Forget an unfinished upload (the server's copy expires through the janitor). */
+export async function forget(key) {
+  await window.tus?.defaultOptions?.urlStorage?.removeUpload(key).catch(() => {});
+}

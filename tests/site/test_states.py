@@ -1,0 +1,99 @@
+"""Every state of the page in Russian at 1280×900 and English at 390×844: axe finds nothing, and each state
+is photographed into artifacts/site/states/ (the source of docs/screenshots/)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.media import ClipFactory
+from tests.site.axe import violations
+from tests.site.conftest import SITE, Tab
+from tests.site.fake_api import ORIGIN, FakeApi, job
+from tests.site.test_page import DONE_ID, all_jobs, described_jobs
+
+pytestmark = pytest.mark.browser
+
+SCREENS = {"ru": {"width": 1280, "height": 900}, "en": {"width": 390, "height": 844}}
+
+
+def check(page: Any, folder: Path, lang: str, state: str) -> None:
+    """No axe violation in ``state``; its screenshot kept."""
+    page.wait_for_timeout(300)  # let transitions end so colours are final
+    assert violations(page) == [], f"{lang} {state}"
+    page.screenshot(path=str(folder / f"{lang}-{state}.png"), full_page=True, animations="disabled")
+
+
+@pytest.mark.parametrize("lang", list(SCREENS))
+def test_every_state_passes_axe(
+    lang: str, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path
+) -> None:
+    folder = artifacts / "states"
+    folder.mkdir(exist_ok=True)
+    small = clip("site-small.mp4", seconds=2.0)
+    tab = open_tab(SCREENS[lang])
+    page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    empty = FakeApi(SITE, hold_uploads=True)
+    empty.config["upload_url"] = "/api/uploads"  # resumable: the quick test run is offered
+    empty.install(page)
+    page.goto(f"{ORIGIN}/")
+    page.wait_for_selector("#models input")
+    if lang == "en":
+        page.locator("#lang-switch").click()
+    page.wait_for_selector("#jobs-state:not([hidden])")
+    check(page, folder, lang, "1-empty")
+
+    page.set_input_files("#file", [str(small), str(clip("site-480.mp4", size="640x480", seconds=1.0))])
+    page.wait_for_function("!document.querySelector('#submit').disabled")
+    check(page, folder, lang, "2-picked")
+    page.locator("#submit").click()
+    page.locator(".upload-item").first.wait_for()
+    check(page, folder, lang, "3-uploading")
+
+    page.unroute(f"{ORIGIN}/**")
+    page.on("dialog", lambda dialog: dialog.accept())  # leave while uploading: yes
+    api = described_jobs(all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0)), small)
+    api.hold_uploads = True  # an upload the old page had under way must not meet a 404 here
+    api.jobs[3] = job("c" * 32, "failed", error_code="media.decode_failed", filename=LONG_NAME)
+    api.jobs[1]["excerpt_start"] = 42.0  # a quick test run waiting: its tag and «Обработать всё»
+    # The finished job keeps its original: the video comparison shows too.
+    api.jobs[4]["source_url"] = f"/api/jobs/{DONE_ID}/source"
+    api.files[f"/api/jobs/{DONE_ID}/source"] = ("video/mp4", small.read_bytes())
+    api.install(page)
+    page.reload()
+    page.wait_for_selector("#jobs .job")
+    check(page, folder, lang, "4-jobs")
+    done = page.locator(f'.job[data-id="{DONE_ID}"]')
+    done.locator(".job-open").click()
+    done.locator(".compare-after").evaluate("(img) => img.decode()")
+    done.locator(".vcompare").wait_for()
+    done.scroll_into_view_if_needed()
+    check(page, folder, lang, "5-result")
+    page.locator(".job", has_text="lecture.mp4").locator(".job-open").click()
+    check(page, folder, lang, "6-described")
+    page.locator(f'.job[data-id="{"c" * 32}"] .job-rerun').click()
+    check(page, folder, lang, "7-rerun")
+    page.locator(f'.job[data-id="{"c" * 32}"] .job-delete').click()
+    page.locator("#confirm").wait_for()
+    check(page, folder, lang, "8-dialog")
+    page.keyboard.press("Escape")
+    page.locator("#jobs-filters input[value='failed']").check()
+    check(page, folder, lang, "9-filtered")
+    # Nothing is fetched from anywhere but the backend (fonts, scripts, tus, axe's own injection included).
+    outside = [url for url in asked if not url.startswith((f"{ORIGIN}/", "data:", "blob:"))]
+    assert outside == []
+    assert any(url.endswith("/vendor/tus.min.js") for url in asked)
+    # Live regions are in place for what changes without focus moving.
+    assert page.locator("#announcer").get_attribute("aria-live") == "polite"
+    assert page.locator("#jobs-state").get_attribute("role") == "status"
+    assert page.locator("#file-error").get_attribute("role") == "alert"
+    assert [e for e in tab.console.errors if not re.search(r"ERR_|net::", e)] == []
+
+
+LONG_NAME = "Очень длинное название ролика с отпуска на море, снятого на телефон, версия 3 финал финал.mp4"
