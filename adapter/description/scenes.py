@@ -80,9 +80,9 @@ def detect_scenes(
     return [Scene(start, end) for start, end in itertools.pairwise(bounds)]
 
 
-def key_frame_size(width: int, height: int) -> tuple[int, int]:
-    """Display size scaled so the longer side is at most KEY_FRAME_SIDE, both even."""
-    scale = min(1.0, KEY_FRAME_SIDE / max(width, height))
+def key_frame_size(width: int, height: int, side: int = KEY_FRAME_SIDE) -> tuple[int, int]:
+    """Display size scaled so the longer side is at most ``side``, both even."""
+    scale = min(1.0, side / max(width, height))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
@@ -94,9 +94,10 @@ def key_frame(
     *,
     timeout_s: float = 60,
     should_stop: StopFn | None = None,
+    side: int = KEY_FRAME_SIDE,
 ) -> np.ndarray:
     """The RGB frame shown at ``time_s`` (display orientation), resized to ``key_frame_size``."""
-    out_w, out_h = key_frame_size(width, height)
+    out_w, out_h = key_frame_size(width, height, side)
     seek = ("-ss", f"{max(0.0, time_s):.3f}")
     args: list[Arg] = ffmpeg(UserInput(path, options=seek), "-map", "0:v:0")
     args += ["-frames:v", "1", "-vf", f"scale={out_w}:{out_h}", "-f", "rawvideo", "-pix_fmt", "rgb24"]

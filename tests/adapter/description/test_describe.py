@@ -37,7 +37,9 @@ def _vtt_times(path: Path) -> list[tuple[float, float]]:
     times = []
     for match in _VTT_TIME.finditer(path.read_text(encoding="utf-8")):
         h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(v) for v in match.groups())
-        times.append((h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000))
+        # Rounded like the VTT itself: 3 + 647 / 1000 is 3.6470000000000002 in floating point.
+        start = round(h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, 3)
+        times.append((start, round(h2 * 3600 + m2 * 60 + s2 + ms2 / 1000, 3)))
     return times
 
 
