@@ -21,7 +21,7 @@ from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
 from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result
 from contract.interlace import DEINTERLACE_OPTIONS
-from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
+from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
 
 #: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
@@ -105,6 +105,12 @@ def parser() -> argparse.ArgumentParser:
         "--describe",
         choices=DESCRIBE_LANGUAGES,
         help="also add a spoken description track in this language (and OUTPUT.vtt beside the output)",
+    )
+    cli.add_argument(
+        "--density",
+        choices=DESCRIBE_DENSITIES,
+        default="normal",
+        help="how much the description says (brief: text and people; detailed: every shot's setting)",
     )
     cli.add_argument(
         "--no-upscale", action="store_true", help="keep the video as it is (only with --describe)"
@@ -212,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             encoder=args.encoder,
             upscale=not args.no_upscale,
             describe=args.describe,
+            density=args.density,
             deinterlace=args.deinterlace,
         )
     except ValidationError as exc:

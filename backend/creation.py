@@ -133,6 +133,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         height=options.height,
         upscale=options.upscale,
         describe=options.describe,
+        description_density=options.density if options.describe else None,
         deinterlace=options.deinterlace,
         input_key=upload.key,
         size_bytes=upload.size,

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from contract.catalogue import reason
 from contract.interlace import DEINTERLACE_OPTIONS, DeinterlaceOption, deinterlace_option
 from contract.limits import MAX_OUTPUT_HEIGHT, MIN_OUTPUT_HEIGHT
-from contract.messages import DESCRIBE_LANGUAGES, JobOptions
+from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, DescribeDensity, JobOptions
 from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
@@ -46,6 +46,14 @@ def _language(fields: dict[str, str]) -> str | None:
     return text
 
 
+def _density(fields: dict[str, str]) -> DescribeDensity:
+    text = fields.get("density", "").strip().lower() or "normal"
+    densities: dict[str, DescribeDensity] = {"brief": "brief", "normal": "normal", "detailed": "detailed"}
+    if text in densities:
+        return densities[text]
+    raise InvalidRequest(reason("options.bad_density", choices=", ".join(DESCRIBE_DENSITIES)))
+
+
 def _deinterlace(fields: dict[str, str]) -> DeinterlaceOption:
     option = deinterlace_option(fields.get("deinterlace", "").strip().lower() or "auto")
     if option is None:
@@ -60,11 +68,11 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
     upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
     ``frame`` or ``field``.
     """
-    upscale, describe = _flag(fields, "upscale", True), _language(fields)
+    upscale, describe, density = _flag(fields, "upscale", True), _language(fields), _density(fields)
     if not upscale and describe is None:
         raise InvalidRequest(reason("options.nothing_to_do"))
     if not upscale:
-        return JobOptions(upscale=False, describe=describe)
+        return JobOptions(upscale=False, describe=describe, density=density)
     model = fields.get("model", "").strip() or DEFAULT_MODEL
     if model not in MODELS:
         raise InvalidRequest(reason("options.unknown_model", model=model[:64], choices=", ".join(MODELS)))
@@ -79,7 +87,12 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
         scale = MODELS[model]
     try:
         return JobOptions(
-            model=model, scale=scale, height=height, describe=describe, deinterlace=_deinterlace(fields)
+            model=model,
+            scale=scale,
+            height=height,
+            describe=describe,
+            density=density,
+            deinterlace=_deinterlace(fields),
         )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc

@@ -22,7 +22,16 @@ from typing import Protocol
 
 from contract import amqp
 from contract.interlace import deinterlace_option
-from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
+from contract.messages import (
+    ASSEMBLE,
+    JOB,
+    SEGMENT,
+    DescribeDensity,
+    JobMessage,
+    JobOptions,
+    Segment,
+    TaskKind,
+)
 from contract.storage import output_key, segment_key
 
 from . import fairness, jobs, segments
@@ -71,9 +80,15 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             height=job.height,
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
+            density=describe_density(job.description_density),
             deinterlace=deinterlace_option(job.deinterlace) or "off",
         ),
     )
+
+
+def describe_density(stored: str | None) -> DescribeDensity:
+    """The stored density; rows from before the column (or without a description) say ``normal``."""
+    return "brief" if stored == "brief" else "detailed" if stored == "detailed" else "normal"
 
 
 class Outbox(threading.Thread):
