@@ -8,6 +8,7 @@ are kept, drawn black on white, one image per polarity, and each image is read w
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,6 +33,12 @@ ENLARGE_BELOW = 1000
 #: Words below this Tesseract confidence are dropped; lines below ``LINE_CONFIDENCE`` on average too.
 WORD_CONFIDENCE = 30.0
 LINE_CONFIDENCE = 60.0
+#: Texture read as text gives short fragments ("wy", "go", "INN"): a line needs a word of this many
+#: letters, and a line of fewer than ``SHORT_LETTERS`` letters needs ``SHORT_CONFIDENCE``.
+MIN_WORD = 4
+SHORT_LETTERS = 6
+SHORT_CONFIDENCE = 85.0
+_NOT_LETTER = re.compile(r"[^\w]|[\d_]")
 _K3 = np.ones((3, 3), np.uint8)
 _K5 = np.ones((5, 5), np.uint8)
 
@@ -87,13 +94,38 @@ def parse_tsv(tsv: str, width: int, height: int, block_offset: int = 0) -> list[
     for (block, _par, _line), members in sorted(words.items()):
         text = " ".join(word for word, _c, _b in members)
         mean = sum(c for _w, c, _b in members) / len(members)
-        if mean < LINE_CONFIDENCE or sum(ch.isalpha() for ch in text) < 2:
+        letters = sum(ch.isalpha() for ch in text)
+        longest = max(len(run) for run in _NOT_LETTER.split(text))
+        if mean < LINE_CONFIDENCE or longest < MIN_WORD:
+            continue
+        if letters < SHORT_LETTERS and mean < SHORT_CONFIDENCE:
             continue
         x1, y1 = min(b[0] for *_, b in members), min(b[1] for *_, b in members)
         x2, y2 = max(b[2] for *_, b in members), max(b[3] for *_, b in members)
         box = (x1 / width, y1 / height, x2 / width, y2 / height)
         lines.append(TextLine(text, mean, box, block + block_offset))
     return lines
+
+
+def _covered(inner: tuple[float, ...], outer: tuple[float, ...]) -> float:
+    """Share of box ``inner`` that lies inside box ``outer``."""
+    width = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    height = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return width * height / area if area > 0 else 1.0
+
+
+def distinct(lines: list[TextLine]) -> list[TextLine]:
+    """One reading per place: the fullest, most confident line wins over the lines lying within it.
+
+    Both polarities can read the same text (a box edge makes a ring either way), and a stroke of
+    an outlined word can be read again as a short word of its own.
+    """
+    kept: list[TextLine] = []
+    for line in sorted(lines, key=lambda li: -len(li.text) * li.confidence):
+        if all(_covered(line.box, other.box) < 0.5 for other in kept):
+            kept.append(line)
+    return sorted(kept, key=lambda li: (li.block, li.box[1]))
 
 
 class TesseractReader:
@@ -124,7 +156,7 @@ class TesseractReader:
             if not mask.any():
                 continue
             lines += self._read(np.where(mask, 0, 255).astype(np.uint8), polarity * 1000)
-        return lines
+        return distinct(lines)
 
     def _read(self, image: np.ndarray, block_offset: int) -> list[TextLine]:
         ok, png = cv2.imencode(".png", image)

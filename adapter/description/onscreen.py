@@ -21,7 +21,10 @@ SUBTITLE_MAX_S = 8.0
 #: Text of more lines than this is read as its first line and "and N more lines".
 MAX_LINES = 2
 _NAMES = {"ru": {"ru": "русском", "en": "английском"}, "en": {"ru": "Russian", "en": "English"}}
-_RU_LINES = {1: "одна", 2: "две"}
+#: Feminine numerals: «строка» is feminine (одна строка, две строки).
+_RU_LINES = {
+    1: "одна", 2: "две", 3: "три", 4: "четыре", 5: "пять", 6: "шесть", 7: "семь", 8: "восемь", 9: "девять"
+}  # fmt: skip
 
 
 @dataclass
@@ -53,7 +56,13 @@ def _key(text: str) -> str:
 
 
 def _similar(a: str, b: str) -> bool:
-    return bool(a) and bool(b) and difflib.SequenceMatcher(None, a, b).ratio() >= SAME_TEXT
+    """The same text read twice: nearly equal, or one reading is a part of the other (a word missed)."""
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 3 and shorter in longer:
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= SAME_TEXT
 
 
 def blocks(lines: Sequence[TextLine]) -> list[tuple[list[str], float, tuple[float, float, float, float]]]:
@@ -86,7 +95,7 @@ def track(samples: Sequence[tuple[float, Sequence[TextLine]]]) -> list[Appearanc
             if match is None:
                 match = Appearance(text_lines, confidence, box, time_s, time_s)
                 open_.append(match)
-            elif confidence > match.confidence:  # keep the clearest reading
+            elif len(key) * confidence > len(match.keys[-1]) * match.confidence:  # the fullest, clearest
                 match.lines, match.confidence, match.box = text_lines, confidence, box
             match.keys.append(key)
             match.last, match.misses = time_s, 0

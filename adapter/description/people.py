@@ -11,8 +11,10 @@ Lang = Literal["ru", "en"]
 Position = Literal["left", "centre", "right"]
 Size = Literal["close", "medium", "wide"]
 PERSON = 0
-#: A person box needs at least this score to be counted: a wrong count is worse than none.
-PERSON_SCORE = 0.4
+#: A person box needs at least this score to be counted (pasted and partly hidden people score ~0.4).
+PERSON_SCORE = 0.35
+#: A box lying this much inside a more confident person box is a part of that person (a torso, a head).
+INSIDE = 0.6
 #: Shot size from the tallest person's share of the frame height.
 CLOSE_UP = 0.75
 MEDIUM = 0.4
@@ -26,9 +28,22 @@ _RU_PEOPLE = {1: "один", 2: "двое", 3: "трое", 4: "четверо", 
 _EN_NUMBER = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
+def _inside(small: Detection, big: Detection) -> float:
+    """Share of ``small``'s box that lies inside ``big``'s."""
+    a, b = small.box, big.box
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return inter / area if area > 0 else 1.0
+
+
 def people(detections: Sequence[Detection]) -> list[Detection]:
-    """The person boxes confident enough to count."""
-    return [d for d in detections if d.label == PERSON and d.score >= PERSON_SCORE]
+    """The person boxes confident enough to count, parts of an already counted person dropped."""
+    kept: list[Detection] = []
+    candidates = [d for d in detections if d.label == PERSON and d.score >= PERSON_SCORE]
+    for detection in sorted(candidates, key=lambda d: -d.score):
+        if all(_inside(detection, k) < INSIDE and _inside(k, detection) < INSIDE for k in kept):
+            kept.append(detection)
+    return kept
 
 
 def position(detection: Detection) -> Position:

@@ -26,8 +26,11 @@ from adapter.description.setting import cues, setting_sentence
 
 Lang = Literal["ru", "en"]
 Density = Literal["brief", "normal", "detailed"]
-#: Frames whose small grey thumbnails differ less than this (mean, 0..255) are read only once.
-SAME_FRAME = 1.5
+#: Frames are compared as grey thumbnails of this size: a 20 px title in 360p is still 5 px high there.
+THUMB = (160, 90)
+#: A frame is the one before (read once) when under this share of its thumbnail changed by over 24 levels:
+#: a new title or subtitle changes far more, compression noise far less.
+SAME_FRAME = 0.001
 #: The longer side OCR frames are decoded at: 20 px text in 1080p stays ~13 px, still readable.
 OCR_SIDE = 1280
 FrameAt = Callable[[float, int], np.ndarray]
@@ -69,12 +72,12 @@ def read_texts(
         for time_s in sample_times(scene, plan):
             frame = frame_at(time_s, OCR_SIDE)
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            thumb = cv2.resize(gray, (64, 36), interpolation=cv2.INTER_AREA)
-            if previous is not None and np.abs(thumb.astype(np.int16) - previous[0]).mean() < SAME_FRAME:
+            thumb = cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA).astype(np.int16)
+            if previous is not None and (np.abs(thumb - previous[0]) > 24).mean() < SAME_FRAME:
                 lines = previous[1]
             else:
                 lines = reader(frame)
-            previous = (thumb.astype(np.int16), lines)
+            previous = (thumb, lines)
             samples.append((time_s, lines))
         report()
     return samples

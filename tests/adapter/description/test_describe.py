@@ -88,6 +88,7 @@ def test_output_keeps_the_original_and_adds_a_flagged_russian_track(
 def test_russian_cues_name_the_shots_and_fit_the_pauses(russian: DescriptionResult) -> None:
     _check_cues(russian)
     texts = [c.text for c in russian.cues]
+    assert russian.vtt_path is not None
     assert "человек" in texts[0] and "кошка" in texts[1] and "чашка" in texts[2]
     assert _vtt_times(russian.vtt_path) == [(round(c.start, 3), round(c.end, 3)) for c in russian.cues]
     assert russian.vtt_path.read_text(encoding="utf-8").startswith("WEBVTT\n")
