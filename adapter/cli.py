@@ -110,7 +110,7 @@ def parser() -> argparse.ArgumentParser:
         "--density",
         choices=DESCRIBE_DENSITIES,
         default="normal",
-        help="how much the description says (brief: text and people; detailed: every shot's setting)",
+        help="how much is said (brief: text and people; detailed: more objects, text read more often)",
     )
     cli.add_argument(
         "--no-upscale", action="store_true", help="keep the video as it is (only with --describe)"

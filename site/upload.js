@@ -337,7 +337,7 @@ export class UploadForm {
     const chosen = this.file;
     // Without upscaling the server ignores model and size, so they are not sent at all.
     const fields = enhance ? { upscale: "true", model: this.model, ...sizeChoice(this.size) } : { upscale: "false" };
-    if (describe) fields.describe = this.describeLang;
+    if (describe) Object.assign(fields, { describe: this.describeLang, density: $("describe-density").value });
     this.message = null;
     const request = upload(chosen.file, fields, (sent, total) => {
       if (!this.sending) return;
