@@ -72,10 +72,10 @@ def make_clip(folder: Path) -> Path:
 
 
 def _timed(function: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
-    def wrapper(*args: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            return function(*args)
+            return function(*args, **kwargs)
         finally:
             spent.append(time.perf_counter() - started)
 
