@@ -39,6 +39,8 @@ MIN_WORD = 4
 SHORT_LETTERS = 6
 SHORT_CONFIDENCE = 85.0
 _NOT_LETTER = re.compile(r"[^\w]|[\d_]")
+#: Blank border kept around the glyphs' bounding box (Tesseract wants a little white around text).
+CROP_MARGIN = 16
 _K3 = np.ones((3, 3), np.uint8)
 _K5 = np.ones((5, 5), np.uint8)
 
@@ -75,6 +77,24 @@ def glyph_mask(gray: np.ndarray) -> np.ndarray:
     keep &= width <= 0.5 * cols
     keep[0] = False
     return np.asarray(keep[labels])
+
+
+@dataclass(frozen=True)
+class _Crop:
+    """The glyphs of one polarity drawn black on white, cut to their bounding box plus a margin."""
+
+    image: np.ndarray
+    top: int
+    left: int
+
+
+def _crop(mask: np.ndarray) -> _Crop | None:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None
+    top, left = max(0, int(rows[0]) - CROP_MARGIN), max(0, int(cols[0]) - CROP_MARGIN)
+    bottom, right = int(rows[-1]) + CROP_MARGIN + 1, int(cols[-1]) + CROP_MARGIN + 1
+    return _Crop(np.where(mask[top:bottom, left:right], 0, 255).astype(np.uint8), top, left)
 
 
 def parse_tsv(tsv: str, width: int, height: int, block_offset: int = 0) -> list[TextLine]:
@@ -150,12 +170,31 @@ class TesseractReader:
         gray = cv2.cvtColor(np.ascontiguousarray(frame, np.uint8), cv2.COLOR_RGB2GRAY)
         if max(gray.shape) < ENLARGE_BELOW:
             gray = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        # Each polarity's glyphs, cropped to their bounding box, stacked into one page: one Tesseract
+        # run per frame (starting it and loading rus+eng costs about as much as reading the page).
+        crops = [c for c in (_crop(glyph_mask(gray)), _crop(glyph_mask(255 - gray))) if c is not None]
+        if not crops:
+            return []
+        width = max(c.image.shape[1] for c in crops)
+        page = np.full((sum(c.image.shape[0] for c in crops), width), 255, np.uint8)
+        offsets, row = [], 0
+        for crop in crops:
+            page[row : row + crop.image.shape[0], : crop.image.shape[1]] = crop.image
+            offsets.append(row)
+            row += crop.image.shape[0]
         lines: list[TextLine] = []
-        for polarity, image in enumerate((gray, 255 - gray)):
-            mask = glyph_mask(image)
-            if not mask.any():
-                continue
-            lines += self._read(np.where(mask, 0, 255).astype(np.uint8), polarity * 1000)
+        for line in self._read(page, 0):
+            x1, y1, x2, y2 = (line.box[0] * width, line.box[1] * row, line.box[2] * width, line.box[3] * row)
+            index = max(i for i, start in enumerate(offsets) if start <= (y1 + y2) / 2)
+            crop, shift = crops[index], offsets[index]
+            frame_h, frame_w = gray.shape
+            box = (
+                (crop.left + x1) / frame_w,
+                (crop.top + y1 - shift) / frame_h,
+                (crop.left + x2) / frame_w,
+                (crop.top + y2 - shift) / frame_h,
+            )
+            lines.append(TextLine(line.text, line.confidence, box, line.block + 1000 * index))
         return distinct(lines)
 
     def _read(self, image: np.ndarray, block_offset: int) -> list[TextLine]:
