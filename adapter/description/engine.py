@@ -16,7 +16,7 @@ from adapter.description.detector import CenterNetDetector, Describer, OnnxCapti
 from adapter.description.mux import TrackMode, mux, remux, webvtt
 from adapter.description.ocr import TesseractReader, TextReader
 from adapter.description.placement import Cue, Pending, place
-from adapter.description.scenes import KEY_FRAME_SIDE, Scene, detect_scenes, key_frame
+from adapter.description.scenes import KEY_FRAME_SIDE, Scene, detect_scenes, frames_at, key_frame
 from adapter.description.shots import (
     PLANS,
     Density,
@@ -81,6 +81,9 @@ def _pendings(
     def frame_at(time_s: float, side: int) -> np.ndarray:
         return key_frame(input_path, time_s, info.width, info.height, should_stop=should_stop, side=side)
 
+    def shot_frames(times: list[float], side: int) -> list[np.ndarray]:
+        return frames_at(input_path, times, info.width, info.height, should_stop=should_stop, side=side)
+
     done = iter(range(1, 2 * len(scenes) + 1))
 
     def step() -> None:
@@ -88,7 +91,7 @@ def _pendings(
 
     texts: dict[int, list[Pending]] = {}
     if reader is not None:
-        samples = read_texts(scenes, plan, frame_at, reader, step)
+        samples = read_texts(scenes, plan, shot_frames, reader, step)
         texts = text_pendings(scenes, samples, lang, read_subtitles=read_subtitles)
     else:
         for _scene in scenes:

@@ -33,7 +33,8 @@ THUMB = (160, 90)
 SAME_FRAME = 0.001
 #: The longer side OCR frames are decoded at: 20 px text in 1080p stays ~13 px, still readable.
 OCR_SIDE = 1280
-FrameAt = Callable[[float, int], np.ndarray]
+#: Decodes the frames shown at the given times of one shot, at most ``side`` px on the longer side.
+FramesAt = Callable[[list[float], int], list[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,14 @@ def sample_times(scene: Scene, plan: Plan) -> list[float]:
 
 
 def read_texts(
-    scenes: Sequence[Scene], plan: Plan, frame_at: FrameAt, reader: TextReader, report: Callable[[], None]
+    scenes: Sequence[Scene], plan: Plan, frames_at: FramesAt, reader: TextReader, report: Callable[[], None]
 ) -> list[tuple[float, list[TextLine]]]:
     """OCR of every sample of every shot; a frame equal to the one before reuses its reading."""
     samples: list[tuple[float, list[TextLine]]] = []
     previous: tuple[np.ndarray, list[TextLine]] | None = None
     for scene in scenes:
-        for time_s in sample_times(scene, plan):
-            frame = frame_at(time_s, OCR_SIDE)
+        times = sample_times(scene, plan)
+        for time_s, frame in zip(times, frames_at(times, OCR_SIDE), strict=True):
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
             thumb = cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA).astype(np.int16)
             if previous is not None and (np.abs(thumb - previous[0]) > 24).mean() < SAME_FRAME:

@@ -6,11 +6,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from adapter.description import DescriptionResult, describe
 from adapter.description.ocr import TextLine, parse_tsv
 from adapter.description.onscreen import split_subtitles, text_sentence, track
+from adapter.description.scenes import frames_at, key_frame
 from tests.conftest import require
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -259,3 +261,12 @@ def test_tesseract_tsv_keeps_confident_lettered_lines() -> None:
     ]
     (line,) = parse_tsv("\n".join([header, *rows]), 200, 100)
     assert line.text == "Open door" and line.box == (0.05, 0.1, 0.55, 0.3)
+
+
+def test_one_decoder_run_gives_the_same_frames_as_one_seek_per_frame(titles_clip: Path) -> None:
+    times = [5.5, 6.5, 7.5, 14.9]
+    batch = frames_at(titles_clip, times, 640, 360, side=1280)
+    single = [key_frame(titles_clip, t, 640, 360, side=1280) for t in times]
+    assert len(batch) == len(times)
+    for a, b in zip(batch, single, strict=True):
+        assert a.shape == (360, 640, 3) and np.array_equal(a, b)
