@@ -99,10 +99,16 @@ def _pendings(
     pendings: list[Pending] = []
     memory = PictureMemory()
     for index, scene in enumerate(scenes):
-        # Text first: a title on screen at the cut is what a blind viewer misses most.
-        pendings += texts.get(index, [])
+        # Text first: on-screen text is what a blind viewer misses most, so the picture's description
+        # waits for the shot's texts (placement goes in window order) and is the one dropped when the
+        # shot has no room left.
+        shot_texts = texts.get(index, [])
+        pendings += shot_texts
         key = frame_at(scene.key_time, KEY_FRAME_SIDE)
         picture = picture_pending(scene, key, describer, lang, plan, memory)
+        if picture is not None and shot_texts:
+            window = Scene(max(p.scene.start for p in shot_texts), scene.end)
+            picture = dataclasses.replace(picture, scene=window)
         pendings += [picture] if picture is not None else []
         step()
     return pendings

@@ -32,7 +32,7 @@ RING_SHARE = 0.8
 ENLARGE_BELOW = 1000
 #: Words below this Tesseract confidence are dropped; lines below ``LINE_CONFIDENCE`` on average too.
 WORD_CONFIDENCE = 30.0
-LINE_CONFIDENCE = 60.0
+LINE_CONFIDENCE = 70.0
 #: Texture read as text gives short fragments ("wy", "go", "INN"): a line needs a word of this many
 #: letters, and a line of fewer than ``SHORT_LETTERS`` letters needs ``SHORT_CONFIDENCE``.
 MIN_WORD = 4

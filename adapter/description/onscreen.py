@@ -18,6 +18,9 @@ MISSES_ALLOWED = 1
 #: Dialogue subtitles: in the bottom part of the frame, centred, each shown at most this long.
 SUBTITLE_TOP = 0.7
 SUBTITLE_MAX_S = 8.0
+#: A text read in one sample only must be read this confidently (real titles score 90+; texture
+#: misread as text rarely repeats, so a second reading corroborates a weaker one).
+SINGLE_CONFIDENCE = 85.0
 #: Text of more lines than this is read as its first line and "and N more lines".
 MAX_LINES = 2
 _NAMES = {"ru": {"ru": "русском", "en": "английском"}, "en": {"ru": "Russian", "en": "English"}}
@@ -105,7 +108,8 @@ def track(samples: Sequence[tuple[float, Sequence[TextLine]]]) -> list[Appearanc
             if appearance.misses > MISSES_ALLOWED:
                 open_.remove(appearance)
                 done.append(appearance)
-    return sorted(done + open_, key=lambda a: a.first)
+    found = [a for a in done + open_ if len(a.keys) > 1 or a.confidence >= SINGLE_CONFIDENCE]
+    return sorted(found, key=lambda a: a.first)
 
 
 def split_subtitles(appearances: Sequence[Appearance]) -> tuple[list[Appearance], list[Appearance]]:
