@@ -132,13 +132,6 @@ def picture_pending(
         return Pending(scene, caption, 0.0, frozenset({"objects"}))
     parts: list[str] = []
     sources: set[str] = set()
-    if plan.setting:
-        setting = cues(frame)
-        said = setting_sentence(setting, lang)
-        if said is not None and setting != memory.setting:
-            parts.append(said)
-            sources.add("setting")
-        memory.setting = setting
     persons = people(found)
     said = people_sentence(persons, lang, with_size=plan.shot_size)
     if said is not None and signature(persons) != memory.people:
@@ -153,7 +146,15 @@ def picture_pending(
         sources.add("objects")
     memory.objects = object_signature if objects else None
     if not parts:
+        # The setting alone ("Темно." over an animation) is no description: it frames people and things.
         return None
+    if plan.setting:
+        setting = cues(frame)
+        said = setting_sentence(setting, lang)
+        if said is not None and setting != memory.setting:
+            parts.insert(0, said)
+            sources.add("setting")
+        memory.setting = setting
     return Pending(scene, " ".join(parts), 0.0, frozenset(sources))
 
 

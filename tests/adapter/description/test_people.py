@@ -10,8 +10,10 @@ import pytest
 
 from adapter.description.detector import CenterNetDetector
 from adapter.description.people import people, people_sentence, position, shot_size
+from adapter.description.scenes import Scene
 from adapter.description.sentences import Detection
 from adapter.description.setting import cues, setting_sentence
+from adapter.description.shots import PLANS, PictureMemory, picture_pending
 
 CANVAS_W, CANVAS_H, PERSON_H = 960, 400, 360
 
@@ -112,3 +114,17 @@ def test_setting_says_only_what_colour_shows() -> None:
     assert setting_sentence(cues(night), "en") == "It is dark."
     grey = np.full((90, 160, 3), 128, np.uint8)
     assert cues(grey) == frozenset() and setting_sentence(cues(grey), "ru") is None
+
+
+def test_the_setting_is_never_said_alone_and_never_twice() -> None:
+    dark = np.full((90, 160, 3), 15, np.uint8)
+    memory = PictureMemory()
+    shot = Scene(0.0, 5.0)
+    assert picture_pending(shot, dark, lambda _frame: [], "ru", PLANS["normal"], memory) is None
+    found = picture_pending(shot, dark, lambda _frame: [_person(0.5)], "ru", PLANS["normal"], memory)
+    assert found is not None and found.text == "Темно. В центре человек, средний план."
+    assert found.sources == {"setting", "people"}
+    again = picture_pending(
+        Scene(5.0, 9.0), dark, lambda _frame: [_person(0.5)], "ru", PLANS["normal"], memory
+    )
+    assert again is None  # the same person in the same dark place: nothing new
