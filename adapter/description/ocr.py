@@ -28,11 +28,12 @@ STROKE_LEVEL = 185
 RING_LEVEL = 110
 #: ... over at least this share of the ring pixels.
 RING_SHARE = 0.8
-#: Frames whose longer side is below this are enlarged 2x first: Tesseract wants glyphs ~30 px high.
-ENLARGE_BELOW = 1000
+#: Frames whose longer side is below this are enlarged 2x first: Tesseract wants glyphs ~30 px high,
+#: and 20 px text in 1080p is 13 px in the 1280 px frame OCR gets (it lost letters and lines there).
+ENLARGE_BELOW = 2000
 #: Words below this Tesseract confidence are dropped; lines below ``LINE_CONFIDENCE`` on average too.
 WORD_CONFIDENCE = 30.0
-LINE_CONFIDENCE = 70.0
+LINE_CONFIDENCE = 60.0
 #: Texture read as text gives short fragments ("wy", "go", "INN"): a line needs a word of this many
 #: letters, and a line of fewer than ``SHORT_LETTERS`` letters needs ``SHORT_CONFIDENCE``.
 MIN_WORD = 4

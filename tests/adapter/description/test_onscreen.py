@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from adapter.description import DescriptionResult, describe
-from adapter.description.ocr import TextLine, parse_tsv
+from adapter.description.ocr import TesseractReader, TextLine, parse_tsv
 from adapter.description.onscreen import split_subtitles, text_sentence, track
 from adapter.description.scenes import frames_at, key_frame
+from adapter.description.shots import OCR_SIDE
 from tests.conftest import require
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -270,3 +271,27 @@ def test_one_decoder_run_gives_the_same_frames_as_one_seek_per_frame(titles_clip
     assert len(batch) == len(times)
     for a, b in zip(batch, single, strict=True):
         assert a.shape == (360, 640, 3) and np.array_equal(a, b)
+
+
+def test_twenty_pixel_text_in_full_hd_is_read(tmp_path: Path) -> None:
+    """Text 20 px high (28 px DejaVu) in 1920x1080 survives the 1280 px OCR frame."""
+    folder = tmp_path
+    args = ["-loop", "1", "-framerate", "25", "-t", "1", "-i", str(_photo(folder, "astronaut"))]
+    texts = [
+        ("Привет из Москвы", "DejaVuSans.ttf", "fontsize=28:fontcolor=white:borderw=2:x=100:y=100"),
+        (
+            "Welcome home",
+            "DejaVuSerif.ttf",
+            "fontsize=28:fontcolor=black:box=1:boxcolor=white@0.8:boxborderw=4:x=900:y=800",
+        ),
+    ]
+    graph = "[0:v]scale=1920:1080,setsar=1"
+    graph += "".join(
+        "," + _drawtext(folder, n, text, font, style, 0, 1) for n, (text, font, style) in enumerate(texts)
+    )
+    clip = _encode(args, graph + "[v]", folder / "hd.mp4")
+    (frame,) = frames_at(clip, [0.5], 1920, 1080, side=OCR_SIDE)
+    read = [line.text for line in TesseractReader()(frame)]
+    assert len(read) == len(texts), read
+    for said, (text, _font, _style) in zip(read, texts, strict=True):
+        assert cer(said, text) <= 0.1, (said, text)
