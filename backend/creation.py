@@ -150,6 +150,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         height=options.height,
         upscale=options.upscale,
         describe=options.describe,
+        description_density=options.density if options.describe else None,
         deinterlace=options.deinterlace,
         regions=options.regions,
         field_parity=options.field_parity,

@@ -11,7 +11,7 @@ from contract.catalogue import reason
 from contract.container import CONTAINER_OPTIONS, ContainerOption, container_option
 from contract.interlace import DEINTERLACE_OPTIONS, DeinterlaceOption, deinterlace_option
 from contract.limits import MAX_OUTPUT_HEIGHT, MIN_OUTPUT_HEIGHT
-from contract.messages import DESCRIBE_LANGUAGES, JobOptions
+from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, DescribeDensity, JobOptions
 from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
@@ -48,6 +48,14 @@ def _language(fields: dict[str, str]) -> str | None:
     return text
 
 
+def _density(fields: dict[str, str]) -> DescribeDensity:
+    text = fields.get("density", "").strip().lower() or "normal"
+    densities: dict[str, DescribeDensity] = {"brief": "brief", "normal": "normal", "detailed": "detailed"}
+    if text in densities:
+        return densities[text]
+    raise InvalidRequest(reason("options.bad_density", choices=", ".join(DESCRIBE_DENSITIES)))
+
+
 def _deinterlace(fields: dict[str, str]) -> DeinterlaceOption:
     option = deinterlace_option(fields.get("deinterlace", "").strip().lower() or "auto")
     if option is None:
@@ -77,11 +85,11 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
     ``frame`` or ``field``; ``container`` is ``auto`` (default: MKV only where MP4 would lose
     subtitles), ``mp4`` or ``mkv``; ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
     """
-    upscale, describe = _flag(fields, "upscale", True), _language(fields)
+    upscale, describe, density = _flag(fields, "upscale", True), _language(fields), _density(fields)
     if not upscale and describe is None:
         raise InvalidRequest(reason("options.nothing_to_do"))
     if not upscale:
-        return JobOptions(upscale=False, describe=describe, container=_container(fields))
+        return JobOptions(upscale=False, describe=describe, density=density, container=_container(fields))
     model = fields.get("model", "").strip() or DEFAULT_MODEL
     if model not in MODELS:
         raise InvalidRequest(reason("options.unknown_model", model=model[:64], choices=", ".join(MODELS)))
@@ -100,6 +108,7 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
             scale=scale,
             height=height,
             describe=describe,
+            density=density,
             deinterlace=_deinterlace(fields),
             regions=_regions(fields),
             container=_container(fields),

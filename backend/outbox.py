@@ -23,7 +23,16 @@ from typing import Protocol
 from contract import amqp
 from contract.container import SUFFIXES, Container
 from contract.interlace import Parity, deinterlace_option
-from contract.messages import ASSEMBLE, JOB, SEGMENT, JobMessage, JobOptions, Segment, TaskKind
+from contract.messages import (
+    ASSEMBLE,
+    JOB,
+    SEGMENT,
+    DescribeDensity,
+    JobMessage,
+    JobOptions,
+    Segment,
+    TaskKind,
+)
 from contract.storage import output_key, segment_key
 
 from . import fairness, jobs, segments
@@ -73,6 +82,7 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             height=job.height,
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
+            density=describe_density(job.description_density),
             deinterlace=deinterlace_option(job.deinterlace) or "off",
             regions="auto" if job.regions == "auto" else "off",
             field_parity=_parity(job),
@@ -89,6 +99,11 @@ def _parity(job: Job) -> Parity | None:
 def _container(job: Job) -> Container:
     """The container the backend chose at upload (rows from before the choice are MP4)."""
     return "mkv" if job.container == "mkv" else "mp4"
+
+
+def describe_density(stored: str | None) -> DescribeDensity:
+    """The stored density; rows from before the column (or without a description) say ``normal``."""
+    return "brief" if stored == "brief" else "detailed" if stored == "detailed" else "normal"
 
 
 class Outbox(threading.Thread):

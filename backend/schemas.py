@@ -78,6 +78,8 @@ class JobOut(BaseModel):
     height: int | None
     upscale: bool
     describe: str | None
+    #: How much the description says (``brief``, ``normal``, ``detailed``); null without a description.
+    density: str | None = None
     created_at: datetime
     updated_at: datetime
     input: InputInfo
@@ -210,6 +212,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         height=job.height,
         upscale=job.upscale is not False,
         describe=job.describe,
+        density=job.description_density,
         created_at=_utc(job.created_at),
         updated_at=_utc(job.updated_at),
         input=InputInfo(

@@ -25,6 +25,9 @@ Preset = Literal[
 #: Languages of the audio description (тифлокомментарии) the adapter can add.
 DescribeLang = Literal["ru", "en"]
 DESCRIBE_LANGUAGES: tuple[str, ...] = get_args(DescribeLang)
+#: How much the audio description says (adapter.description.shots.PLANS).
+DescribeDensity = Literal["brief", "normal", "detailed"]
+DESCRIBE_DENSITIES: tuple[str, ...] = get_args(DescribeDensity)
 
 
 class _Message(BaseModel):
@@ -48,6 +51,8 @@ class JobOptions(BaseModel):
     upscale: bool = True
     #: Add a spoken description track (and a WebVTT) in this language.
     describe: DescribeLang | None = None
+    #: How much the description says: text and people only (brief), plus shot size, objects, setting.
+    density: DescribeDensity = "normal"
     #: Interlaced input: decide from the file, never, one picture per frame, or one per field (50i → 50p).
     deinterlace: DeinterlaceOption = "auto"
     #: Region inference: ``auto`` infers only what changed since it was last inferred (docs/pipeline.md).

@@ -221,7 +221,7 @@ export class UploadForm {
     const { enhance, describe } = this.stages();
     // Without upscaling the server ignores model and size, so they are not sent at all.
     const fields = enhance ? { upscale: "true", model: this.choices.model, ...sizeChoice(this.choices.size) } : { upscale: "false" };
-    if (describe) fields.describe = this.choices.describeLang;
+    if (describe) Object.assign(fields, { describe: this.choices.describeLang, density: $("describe-density").value });
     // A quick test run: 5 s from the given second, or the busiest 5 s (the server judges).
     if (quick) fields.excerpt = $("quick-start").value.trim() || "auto";
     this.results = [];
@@ -245,7 +245,7 @@ export class UploadForm {
   /** POST the re-run with the form's fields as JSON; the new job is shown like an uploaded one. */
   async runAgain(job, fields) {
     const body = { upscale: fields.upscale === "true" };
-    for (const name of ["model", "scale", "height", "describe"]) {
+    for (const name of ["model", "scale", "height", "describe", "density"]) {
       if (fields[name] !== undefined) body[name] = typeof fields[name] === "number" ? fields[name] : String(fields[name]);
     }
     $("submit").disabled = true;

@@ -2,6 +2,7 @@
 
 from adapter.description.detector import CenterNetDetector, Describer, OnnxCaptioner
 from adapter.description.engine import DescriptionResult, build_describer, describe
+from adapter.description.ocr import TesseractReader, TextLine, TextReader
 from adapter.description.placement import Cue
 from adapter.description.sentences import Detection
 from adapter.description.speech import EspeakSpeaker, Speaker, Speech
@@ -16,6 +17,9 @@ __all__ = [
     "OnnxCaptioner",
     "Speaker",
     "Speech",
+    "TesseractReader",
+    "TextLine",
+    "TextReader",
     "build_describer",
     "describe",
 ]

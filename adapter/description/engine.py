@@ -1,24 +1,36 @@
-"""``describe()``: scenes → key frames → sentences → speech → placement → output video + WebVTT."""
+"""``describe()``: scenes → frames → text, people, objects, setting → speech → placement → video + WebVTT."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from adapter.description.audio import silences
 from adapter.description.detector import CenterNetDetector, Describer, OnnxCaptioner
-from adapter.description.mux import TrackMode, mux, webvtt
+from adapter.description.mux import TrackMode, mux, remux, webvtt
+from adapter.description.ocr import TesseractReader, TextReader
 from adapter.description.placement import Cue, Pending, place
-from adapter.description.scenes import Scene, detect_scenes, key_frame
-from adapter.description.sentences import sentence, signature
+from adapter.description.scenes import KEY_FRAME_SIDE, Scene, detect_scenes, frames_at, key_frame
+from adapter.description.shots import (
+    PLANS,
+    Density,
+    PictureMemory,
+    Plan,
+    picture_pending,
+    read_texts,
+    text_pendings,
+)
 from adapter.description.speech import EspeakSpeaker, Speaker
 from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError, StorageError
 from adapter.media import job_error
 from contract import media
-from contract.catalogue import reason
+from contract.catalogue import Reason, reason
 from contract.media import StopFn
 from contract.probe import MediaInfo, ProbeError, probe
 
@@ -30,12 +42,15 @@ DEFAULT_DETECTOR_ONNX = Path("./.models/description/centernet.onnx")
 
 @dataclass(frozen=True)
 class DescriptionResult:
-    """What ``describe`` wrote: the video, the WebVTT beside it, the spoken cues and the shots found."""
+    """What ``describe`` wrote: the video, the WebVTT beside it, the spoken cues, the shots, the notes."""
 
     output_path: Path
-    vtt_path: Path
+    #: None when nothing was found to describe (no track, no WebVTT).
+    vtt_path: Path | None
     cues: list[Cue]
     scenes: list[Scene]
+    #: What the job reports: how many descriptions and from what, or that nothing was found.
+    notes: tuple[Reason, ...] = ()
 
 
 def build_describer(
@@ -49,32 +64,62 @@ def build_describer(
     return CenterNetDetector(detector_onnx, min_score=min_score)
 
 
-def _texts(
+def _pendings(
     input_path: Path,
     scenes: list[Scene],
-    width: int,
-    height: int,
+    info: MediaInfo,
     lang: Lang,
-    describer: Describer,
+    tools: tuple[Describer, TextReader | None],
+    plan: Plan,
+    read_subtitles: bool,
     report: Progress,
     should_stop: StopFn,
-) -> list[tuple[Scene, str]]:
-    """One sentence per scene that shows something new compared with the last described scene."""
-    texts: list[tuple[Scene, str]] = []
-    last: object = None
-    for number, scene in enumerate(scenes):
-        found = describer(key_frame(input_path, scene.key_time, width, height, should_stop=should_stop))
-        report(0.1 + 0.5 * (number + 1) / len(scenes))
-        seen: object
-        if isinstance(found, str):
-            text, seen = (found or None), found.strip().lower()
-        else:
-            text, seen = sentence(found, lang), signature(found)
-        if text is None or seen == last:
-            continue
-        texts.append((scene, text))
-        last = seen
-    return texts
+) -> list[Pending]:
+    """Every description of the video in time order: texts as they appear, then what each shot shows."""
+    describer, reader = tools
+
+    def frame_at(time_s: float, side: int) -> np.ndarray:
+        return key_frame(input_path, time_s, info.width, info.height, should_stop=should_stop, side=side)
+
+    def shot_frames(times: list[float], side: int) -> list[np.ndarray]:
+        return frames_at(input_path, times, info.width, info.height, should_stop=should_stop, side=side)
+
+    done = iter(range(1, 2 * len(scenes) + 1))
+
+    def step() -> None:
+        report(0.1 + 0.5 * next(done) / (2 * len(scenes)))
+
+    texts: dict[int, list[Pending]] = {}
+    if reader is not None:
+        samples = read_texts(scenes, plan, shot_frames, reader, step)
+        texts = text_pendings(scenes, samples, lang, read_subtitles=read_subtitles)
+    else:
+        for _scene in scenes:
+            step()
+    pendings: list[Pending] = []
+    memory = PictureMemory()
+    for index, scene in enumerate(scenes):
+        # Text first: on-screen text is what a blind viewer misses most, so the picture's description
+        # waits for the shot's texts (placement goes in window order) and is the one dropped when the
+        # shot has no room left.
+        shot_texts = texts.get(index, [])
+        pendings += shot_texts
+        key = frame_at(scene.key_time, KEY_FRAME_SIDE)
+        picture = picture_pending(scene, key, describer, lang, plan, memory)
+        if picture is not None and shot_texts:
+            window = Scene(max(p.scene.start for p in shot_texts), scene.end)
+            picture = dataclasses.replace(picture, scene=window)
+        pendings += [picture] if picture is not None else []
+        step()
+    return pendings
+
+
+def notes_of(cues: list[Cue]) -> tuple[Reason, ...]:
+    """The job's note: how many descriptions and from what, or that there was nothing to describe."""
+    if not cues:
+        return (reason("description.nothing_found"),)
+    counts = {kind: sum(kind in c.sources for c in cues) for kind in ("text", "people", "objects")}
+    return (reason("description.added", count=len(cues), **counts),)
 
 
 def _probe(path: Path, max_duration_s: float) -> MediaInfo:
@@ -100,6 +145,9 @@ def describe(
     max_duration_s: float = 7200,
     should_stop: StopFn | None = None,
     info: MediaInfo | None = None,
+    density: Density = "normal",
+    reader: TextReader | Literal["default"] | None = "default",
+    read_subtitles: bool = False,
 ) -> DescriptionResult:
     """Add an audio-description track in ``lang`` to ``input_path``; write ``output_path`` and its ``.vtt``.
 
@@ -107,6 +155,9 @@ def describe(
     under descriptions that overlap dialogue, plus the voice); ``"speech"`` makes it the voice alone.
     ``should_stop`` is polled by every step and every subprocess (a cancel raises JobCancelled within
     a fraction of a second); ``info`` is the job's probe result, probed here when not given.
+    ``density`` chooses how much is said; ``reader`` reads on-screen text (Tesseract by default, None:
+    no text); ``read_subtitles`` reads burned-in dialogue subtitles too. When nothing is found the
+    output is the input's streams copied, with no description track and no WebVTT.
     """
     if lang not in ("ru", "en"):
         raise InvalidInputError(reason("description.bad_language"))
@@ -120,16 +171,22 @@ def describe(
 
     info = info or _probe(Path(input_path), max_duration_s)
     describer = describer or build_describer()
+    text_reader = TesseractReader(should_stop=stop) if reader == "default" else reader
     speaker = speaker or EspeakSpeaker(should_stop=stop)
     scenes = detect_scenes(input_path, info.duration_s, fps=info.fps, should_stop=stop)
     report(0.1)
-    texts = _texts(input_path, scenes, info.width, info.height, lang, describer, report, stop)
-    voices = {text: speaker(text, lang) for _scene, text in texts}
+    tools = (describer, text_reader)
+    found = _pendings(input_path, scenes, info, lang, tools, PLANS[density], read_subtitles, report, stop)
+    voices = {p.text: speaker(p.text, lang) for p in found}
     report(0.7)
     pauses = silences(input_path, info.duration_s, should_stop=stop) if info.has_audio else [(0.0, math.inf)]
-    cues = place([Pending(scene, text, voices[text].duration_s) for scene, text in texts], pauses)
+    cues = place([dataclasses.replace(p, duration_s=voices[p.text].duration_s) for p in found], pauses)
     report(0.8)
     output_path = Path(output_path)
+    if not cues:
+        remux(input_path, output_path, should_stop=stop)
+        report(1.0)
+        return DescriptionResult(output_path, None, [], scenes, notes_of(cues))
     mux(
         input_path,
         output_path,
@@ -146,4 +203,4 @@ def describe(
     except OSError as exc:
         raise StorageError(reason("description.vtt_failed")) from exc
     report(1.0)
-    return DescriptionResult(output_path=output_path, vtt_path=vtt_path, cues=cues, scenes=scenes)
+    return DescriptionResult(output_path, vtt_path, cues, scenes, notes_of(cues))

@@ -98,6 +98,27 @@ def mux(
             raise StorageError(reason("description.write_failed")) from exc
 
 
+def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: StopFn | None = None) -> None:
+    """Write ``output`` with the source's video and audio copied and no description track (nothing found)."""
+    muxer = CONTAINERS.get(output.suffix.lower())
+    if muxer is None:
+        raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
+    partial = output.with_name(output.name + ".partial")
+    args = ffmpeg(UserInput(source), "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", muxer)
+    if muxer in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+    args.append(f"file:{partial.resolve()}")
+    try:
+        media.run(args, timeout_s=timeout_s, should_stop=should_stop)
+    except media.MediaError as exc:
+        partial.unlink(missing_ok=True)
+        raise _mux_error(exc, output.suffix) from exc
+    try:
+        partial.replace(output)
+    except OSError as exc:
+        raise StorageError(reason("description.write_failed")) from exc
+
+
 def _mux_args(source: Path, voice_wav: Path, graph: str, index: int, lang: Lang, muxer: str) -> list[Arg]:
     """ffmpeg's arguments: video and original audio copied, the description as audio track ``index``."""
     track = [

@@ -19,6 +19,8 @@ class Cue:
     end: float
     text: str
     ducked: bool
+    #: Where the words came from: "text" (on screen), "people", "objects", "setting".
+    sources: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Pending:
     scene: Scene
     text: str
     duration_s: float
+    sources: frozenset[str] = frozenset()
 
 
 def place(pending: Sequence[Pending], silences: Sequence[tuple[float, float]]) -> list[Cue]:
@@ -51,6 +54,6 @@ def place(pending: Sequence[Pending], silences: Sequence[tuple[float, float]]) -
             if pause_end - candidate >= item.duration_s + GAP_S:
                 start, ducked = candidate, False
                 break
-        cues.append(Cue(start, start + item.duration_s, item.text, ducked))
+        cues.append(Cue(start, start + item.duration_s, item.text, ducked, item.sources))
         free_from = start + item.duration_s + GAP_S
     return cues

@@ -80,9 +80,9 @@ def detect_scenes(
     return [Scene(start, end) for start, end in itertools.pairwise(bounds)]
 
 
-def key_frame_size(width: int, height: int) -> tuple[int, int]:
-    """Display size scaled so the longer side is at most KEY_FRAME_SIDE, both even."""
-    scale = min(1.0, KEY_FRAME_SIDE / max(width, height))
+def key_frame_size(width: int, height: int, side: int = KEY_FRAME_SIDE) -> tuple[int, int]:
+    """Display size scaled so the longer side is at most ``side``, both even."""
+    scale = min(1.0, side / max(width, height))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
@@ -94,9 +94,10 @@ def key_frame(
     *,
     timeout_s: float = 60,
     should_stop: StopFn | None = None,
+    side: int = KEY_FRAME_SIDE,
 ) -> np.ndarray:
     """The RGB frame shown at ``time_s`` (display orientation), resized to ``key_frame_size``."""
-    out_w, out_h = key_frame_size(width, height)
+    out_w, out_h = key_frame_size(width, height, side)
     seek = ("-ss", f"{max(0.0, time_s):.3f}")
     args: list[Arg] = ffmpeg(UserInput(path, options=seek), "-map", "0:v:0")
     args += ["-frames:v", "1", "-vf", f"scale={out_w}:{out_h}", "-f", "rawvideo", "-pix_fmt", "rgb24"]
@@ -107,3 +108,45 @@ def key_frame(
     if len(done.stdout) < expected:
         raise InvalidInputError(failed)
     return np.frombuffer(done.stdout[:expected], np.uint8).reshape(out_h, out_w, 3)
+
+
+def frames_at(
+    path: Path,
+    times: list[float],
+    width: int,
+    height: int,
+    *,
+    side: int = KEY_FRAME_SIDE,
+    timeout_s: float = 120,
+    should_stop: StopFn | None = None,
+) -> list[np.ndarray]:
+    """The RGB frames shown at ``times`` (ascending, one shot), decoded by one ffmpeg run.
+
+    ffmpeg seeks once to the first time and its ``select`` keeps, for each time, the first frame at
+    or after it; a time it did not reach falls back to :func:`key_frame`, then to the last frame.
+    """
+    if not times:
+        return []
+    out_w, out_h = key_frame_size(width, height, side)
+    start = max(0.0, times[0] - 0.001)
+    # The first frame has no previous one: prev_t is NaN there, so isnan() stands in for lt().
+    picks = "+".join(f"gte(t,{t - start:.3f})*(lt(prev_t,{t - start:.3f})+isnan(prev_t))" for t in times)
+    span = f"{times[-1] - start + 0.5:.3f}"
+    args: list[Arg] = ffmpeg(UserInput(path, options=("-ss", f"{start:.3f}")), "-map", "0:v:0", "-t", span)
+    args += ["-vf", f"select='{picks}',scale={out_w}:{out_h}", "-fps_mode", "passthrough"]
+    args += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    failed = reason("description.frame_unreadable", time_s=round(times[0], 1))
+    done = media.run(args, timeout_s=timeout_s, should_stop=should_stop, failed=failed)
+    size = out_w * out_h * 3
+    frames = [
+        np.frombuffer(done.stdout[i * size : (i + 1) * size], np.uint8).reshape(out_h, out_w, 3)
+        for i in range(min(len(times), len(done.stdout) // size))
+    ]
+    for time_s in times[len(frames) :]:
+        try:
+            frames.append(key_frame(path, time_s, width, height, side=side, should_stop=should_stop))
+        except InvalidInputError:
+            if not frames:
+                raise
+            frames.append(frames[-1])  # past the last frame: the last one is what is shown
+    return frames

@@ -23,6 +23,10 @@ class RerunIn(BaseModel):
     height: int | None = None
     upscale: bool = True
     describe: str | None = None
+    density: str | None = None
+    deinterlace: str | None = None
+    container: str | None = None
+    regions: str | None = None
     #: From a quick test run: the whole original («Обработать всё»), even while the test still runs.
     whole: bool = False
 
@@ -30,7 +34,7 @@ class RerunIn(BaseModel):
 def as_fields(body: RerunIn) -> dict[str, str]:
     """The body as the upload's form fields, so one parser (``options.parse_options``) judges both."""
     fields = {"upscale": "true" if body.upscale else "false"}
-    for name in ("model", "scale", "height", "describe"):
+    for name in ("model", "scale", "height", "describe", "density", "deinterlace", "container", "regions"):
         value = getattr(body, name)
         if value is not None:
             fields[name] = str(value)

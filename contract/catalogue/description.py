@@ -53,4 +53,21 @@ ENTRIES: dict[str, Entry] = {
         ru="Тифлокомментарий на этом сервере недоступен: его модель {model} не загружается.",
         params={"model": str},
     ),
+    "description.ocr_missing": Entry(
+        en="tesseract (on-screen text) is not installed on this worker.",
+        ru="На этом обработчике не установлен tesseract (чтение надписей).",
+    ),
+    "description.ocr_failed": Entry(
+        en="On-screen text could not be read.", ru="Не удалось прочитать надписи в кадре."
+    ),
+    # Notes of a finished job (DoneEvent.notes): what the description found, or that it found nothing.
+    "description.nothing_found": Entry(
+        en="Nothing was found to describe in this video; no description track was added.",
+        ru="В этом видео не нашлось, что описать; дорожка тифлокомментария не добавлена.",
+    ),
+    "description.added": Entry(
+        en="Descriptions added: {count} (on-screen text: {text}, people: {people}, objects: {objects}).",
+        ru="Добавлено описаний: {count} (надписи: {text}, люди: {people}, предметы: {objects}).",
+        params={"count": int, "text": int, "people": int, "objects": int},
+    ),
 }

@@ -19,6 +19,11 @@ ENTRIES: dict[str, Entry] = {
         ru="{name}: нужно true или false, а не «{value}».",
         params={"name": str, "value": str},
     ),
+    "options.bad_density": Entry(
+        en="The description density must be one of {choices}.",
+        ru="Подробность тифлокомментария должна быть одной из: {choices}.",
+        params={"choices": str},
+    ),
     "options.unknown_language": Entry(
         en="The description language must be one of {choices}, or empty.",
         ru="Язык тифлокомментария должен быть одним из: {choices} — или пустым.",

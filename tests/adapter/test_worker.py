@@ -44,8 +44,8 @@ from adapter.queue import REASON_HEADER, RetryPolicy
 from adapter.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
 from adapter.worker import Worker, WorkerConfig
 from contract import limits, storage, topology
-from contract.catalogue import reason
-from contract.messages import DescribeLang, JobMessage, JobOptions, parse_event
+from contract.catalogue import Reason, reason
+from contract.messages import DescribeDensity, DescribeLang, JobMessage, JobOptions, parse_event
 from contract.probe import MediaInfo, ProbeError
 from tests.conftest import private_vhost
 
@@ -126,7 +126,8 @@ def fake_run(
 @dataclass(frozen=True)
 class FakeDescription:
     output_path: Path
-    vtt_path: Path
+    vtt_path: Path | None
+    notes: tuple[Reason, ...] = ()
 
 
 def _plan_of(path: Path) -> dict[str, Any]:
@@ -144,6 +145,7 @@ def fake_describe(
     on_progress: OnFraction,
     should_stop: ShouldStop,
     info: MediaInfo,
+    density: DescribeDensity = "normal",
 ) -> FakeDescription:
     """Copies the source plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
     plan = _plan_of(output_path)

@@ -255,6 +255,22 @@ def test_describe_and_upscale_options(client: TestClient, clip: Path) -> None:
     assert [(o.upscale, o.describe) for o in options] == [(True, "ru"), (False, "en"), (True, None)]
 
 
+def test_the_description_density_reaches_the_job_and_its_task(client: TestClient, clip: Path) -> None:
+    brief = upload(client, clip, describe="ru", density="Brief")
+    usual = upload(client, clip, upscale="false", describe="en")
+    plain = upload(client, clip)
+    assert [job["density"] for job in (brief, usual, plain)] == ["brief", "normal", None]
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    from backend.outbox import task_message
+
+    options = [task_message(store.get(job["id"])).options for job in (brief, usual)]
+    assert [o.density for o in options] == ["brief", "normal"]
+    with clip.open("rb") as handle:
+        data = {"describe": "ru", "density": "verbose"}
+        response = client.post("/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")}, data=data)
+    problem(response, 422, "options.bad_density")
+
+
 def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient, clip: Path) -> None:
     jobs = [
         upload(client, clip),

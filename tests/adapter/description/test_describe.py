@@ -37,7 +37,9 @@ def _vtt_times(path: Path) -> list[tuple[float, float]]:
     times = []
     for match in _VTT_TIME.finditer(path.read_text(encoding="utf-8")):
         h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(v) for v in match.groups())
-        times.append((h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000))
+        # Rounded like the VTT itself: 3 + 647 / 1000 is 3.6470000000000002 in floating point.
+        start = round(h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, 3)
+        times.append((start, round(h2 * 3600 + m2 * 60 + s2 + ms2 / 1000, 3)))
     return times
 
 
@@ -86,6 +88,7 @@ def test_output_keeps_the_original_and_adds_a_flagged_russian_track(
 def test_russian_cues_name_the_shots_and_fit_the_pauses(russian: DescriptionResult) -> None:
     _check_cues(russian)
     texts = [c.text for c in russian.cues]
+    assert russian.vtt_path is not None
     assert "человек" in texts[0] and "кошка" in texts[1] and "чашка" in texts[2]
     assert _vtt_times(russian.vtt_path) == [(round(c.start, 3), round(c.end, 3)) for c in russian.cues]
     assert russian.vtt_path.read_text(encoding="utf-8").startswith("WEBVTT\n")
