@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import av
+
 from adapter import media
 from adapter.video import SourceStream
 from contract.catalogue import reason
 from contract.container import MKV_COPY_SUBTITLES, MUXERS, Container, keeps
-from contract.media import Arg, OwnInput, UserInput, ffmpeg
+from contract.media import AV_INPUT_OPTIONS, Arg, OwnInput, UserInput, ffmpeg
 
 #: Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC (MKV takes them all).
 MP4_AUDIO_COPY = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac", "mp2"})
@@ -77,3 +79,27 @@ def mux(
         args += ["-movflags", "+faststart"]
     args += ["-f", MUXERS[container], f"file:{output.resolve()}"]
     media.run(args, timeout_s=timeout_s, should_stop=should_stop, failed=reason("media.mux_failed"))
+
+
+def kept_subtitles(source: Path, container: Container) -> list[Arg]:
+    """Maps and codecs carrying input 0's subtitles (and, in MKV, its fonts) into ``container``.
+
+    For a mux whose first input is a finished or source video (the audio description's): the streams
+    are listed from the file itself, so what an earlier mux converted or left out is seen as it is.
+    """
+    try:
+        with av.open(f"file:{source.resolve()}", options=dict(AV_INPUT_OPTIONS)) as opened:
+            kinds = [
+                (s.type, s.codec_context.codec.canonical_name if s.codec_context else "")
+                for s in opened.streams
+            ]
+    except av.FFmpegError:
+        return []  # unreadable here means ffmpeg fails on it too, with its own error
+    args: list[Arg] = []
+    subtitles = [codec for kind, codec in kinds if kind == "subtitle"]
+    for position, codec in enumerate(subtitles):
+        if keeps(container, codec):
+            args += ["-map", f"0:s:{position}", f"-c:s:{len(args) // 4}", _subtitle_codec(container, codec)]
+    if container == "mkv" and any(kind == "attachment" for kind, _ in kinds):
+        args += ["-map", "0:t"]
+    return args

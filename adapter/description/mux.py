@@ -14,6 +14,7 @@ from adapter.description.placement import Cue
 from adapter.description.speech import Speech
 from adapter.errors import InvalidInputError, StorageError
 from adapter.media import job_error
+from adapter.muxer import kept_subtitles
 from contract import media
 from contract.catalogue import reason
 from contract.media import Arg, OwnInput, StopFn, UserInput, ffmpeg
@@ -86,7 +87,7 @@ def mux(
         _write_wav(voice_wav, bed, rate)
         partial = output.with_name(output.name + ".partial")
         args = _mux_args(source, voice_wav, _filter(cues, audio_streams > 0, mode), index, lang, muxer)
-        args.append(f"file:{partial.resolve()}")
+        args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
         try:
             media.run(args, timeout_s=timeout_s, should_stop=should_stop)
         except media.MediaError as exc:
@@ -107,7 +108,7 @@ def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: S
     args = ffmpeg(UserInput(source), "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", muxer)
     if muxer in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
-    args.append(f"file:{partial.resolve()}")
+    args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
     try:
         media.run(args, timeout_s=timeout_s, should_stop=should_stop)
     except media.MediaError as exc:
@@ -117,6 +118,11 @@ def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: S
         partial.replace(output)
     except OSError as exc:
         raise StorageError(reason("description.write_failed")) from exc
+
+
+def _subtitles(source: Path, muxer: str) -> list[Arg]:
+    """The source's subtitles (and fonts) the output's container keeps (``contract.container``)."""
+    return kept_subtitles(source, "mkv" if muxer == "matroska" else "mp4")
 
 
 def _mux_args(source: Path, voice_wav: Path, graph: str, index: int, lang: Lang, muxer: str) -> list[Arg]:

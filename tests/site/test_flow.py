@@ -129,7 +129,7 @@ def test_upload_progress_result_download_refusal(
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     figure = card.locator(".compare")
     figure.evaluate("(f) => Promise.all([...f.querySelectorAll('img')].map((img) => img.decode()))")
-    slider = card.get_by_role("slider")
+    slider = figure.locator(".compare-range")
     slider.focus()
     for _ in range(15):
         page.keyboard.press("ArrowLeft")
