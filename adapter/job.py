@@ -35,6 +35,7 @@ from adapter.stages import (
 )
 from contract.catalogue import reason
 from contract.messages import JobOptions
+from contract.models import served_name
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
@@ -138,7 +139,7 @@ def execute(
         work.input,
         target,
         options,
-        tools.upscaler(options.model),
+        tools.upscaler(served_name(options.model, options.denoise)),
         info=info,
         segment=work.segment,
         on_progress=_upscale_progress(on_progress, share, started),

@@ -92,7 +92,6 @@ def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[Bas
     return Handler
 
 
-
 class _TimedUpscaler:
     """Proxy that times ``infer`` of the wrapped upscaler and forwards every other attribute."""
 

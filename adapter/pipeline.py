@@ -27,6 +27,7 @@ from adapter.errors import LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
+from adapter.restoration import auto_strength_note, bits_per_pixel
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import Reason, reason
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
@@ -276,6 +277,8 @@ def run(
             frames_total=planned.frames_total,
             segment=segment,
             answer_timeout_s=deadline,
+            strength=options.strength,
+            bits_per_pixel=bits_per_pixel(source, info),
         )
         flow.run(stop, Meter(on_progress))
         _complete_video(temps, source, decoder, info, limits, segment, stop)
@@ -287,6 +290,8 @@ def run(
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
     notes = notes_of(info, how, decoder, planned.stored, segment)
+    if flow.degradation is not None:  # strength=auto: show the job what was chosen
+        notes = (*notes, auto_strength_note(flow.degradation))
     return Result(flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes)
 
 

@@ -24,6 +24,7 @@ from .db import Job, Task, utcnow
 from .errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
 from .options import output_size, parse_options
 from .services import Services
+from .strength import strength_text
 from .upload import Upload, receive
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,12 @@ async def create_job(
     try:
         try:
             upload = await receive(
-                body, content_type, content_length,
-                root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
+                body,
+                content_type,
+                content_length,
+                root=root,
+                job_id=job_id,
+                max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
             )
         except UploadTooLarge as exc:
             if quota.over_room(svc.settings.MAX_UPLOAD_BYTES):
@@ -74,17 +79,18 @@ async def create_job(
         discard(root, job_id)
         if isinstance(exc, ApiError):
             svc.metrics.uploads.labels(str(exc.status_code)).inc()
-            log.info(
-                "upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code}
-            )
+            log.info("upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code})
         raise
     svc.metrics.uploads.labels("accepted").inc()
     svc.metrics.upload_bytes.inc(upload.size)
     log.info(
         "job queued",
         extra={
-            "job_id": job_id, "owner": owner, "status": jobs.QUEUED,
-            "bytes": upload.size, "segments": len(job.tasks),
+            "job_id": job_id,
+            "owner": owner,
+            "status": jobs.QUEUED,
+            "bytes": upload.size,
+            "segments": len(job.tasks),
         },
     )
     if svc.outbox is not None:
@@ -112,8 +118,12 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
     if options.upscale:
         output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
     tasks = await run_in_threadpool(
-        segments.for_upload, upload.path, info, options,
-        seconds=svc.settings.SEGMENT_SECONDS, read_keyframes=svc.keyframes,
+        segments.for_upload,
+        upload.path,
+        info,
+        options,
+        seconds=svc.settings.SEGMENT_SECONDS,
+        read_keyframes=svc.keyframes,
     )
     return new_job(upload, options, info, tasks)
 
@@ -134,6 +144,8 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         upscale=options.upscale,
         describe=options.describe,
         deinterlace=options.deinterlace,
+        strength=strength_text(options.strength),
+        denoise=options.denoise,
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,

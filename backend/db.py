@@ -94,6 +94,9 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The upload's deinterlace option (``contract.interlace``); rows from before it were never deinterlaced.
     deinterlace: Mapped[str] = mapped_column(String(8), default="auto", server_default="off")
+    #: Restoration strength ("0".."1" or "auto"; backend.strength) and Real-CUGAN's denoise level.
+    strength: Mapped[str] = mapped_column(String(8), default="1", server_default="1")
+    denoise: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: Wall time the adapter spent on the job (from the done event).
@@ -229,7 +232,6 @@ def migrate(engine: Engine) -> None:
         if "jobs" in tables and "alembic_version" not in tables:
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
 from .errors import InvalidRequest
+from .strength import parse_denoise, parse_strength
 
 _TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
 
@@ -79,7 +80,13 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
         scale = MODELS[model]
     try:
         return JobOptions(
-            model=model, scale=scale, height=height, describe=describe, deinterlace=_deinterlace(fields)
+            model=model,
+            scale=scale,
+            height=height,
+            describe=describe,
+            deinterlace=_deinterlace(fields),
+            strength=parse_strength(fields),
+            denoise=parse_denoise(fields, model),
         )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc

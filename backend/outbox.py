@@ -30,6 +30,7 @@ from .broker import QueueState
 from .db import Job, Task, utcnow
 from .errors import BrokerUnavailable
 from .store import JobStore
+from .strength import stored_strength
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             upscale=job.upscale is not False,  # rows from before the column existed upscale
             describe=job.describe,
             deinterlace=deinterlace_option(job.deinterlace) or "off",
+            strength=stored_strength(job.strength),
+            denoise=job.denoise,
         ),
     )
 

@@ -95,6 +95,9 @@ class JobOut(BaseModel):
     queue: QueueOut | None = None
     #: The deinterlace option (``auto``, ``off``, ``frame``, ``field``).
     deinterlace: str = "auto"
+    #: Restoration strength ("0".."1" or "auto"; the value auto chose is in ``notes``) and denoise level.
+    strength: str = "1"
+    denoise: int | None = None
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
@@ -139,6 +142,9 @@ class ModelOut(BaseModel):
     scale: int
     title_ru: str
     title_en: str
+    #: One line on what the model is for.
+    about_ru: str = ""
+    about_en: str = ""
 
 
 class ConfigOut(BaseModel):
@@ -214,6 +220,8 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
         deinterlace=job.deinterlace or "auto",
+        strength=job.strength or "1",
+        denoise=job.denoise,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

@@ -1,0 +1,81 @@
+"""How degraded an input frame looks: blockiness, noise, softness and bits per pixel, in one cheap score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+#: Immerkær's noise-estimation kernel: zero response to planes and ramps, so it sees noise, not content.
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+#: Score weights and knee points, tuned on the bench's tuning photos (bench/quality.py, docs/benchmarks.md).
+BLOCK_KNEE, NOISE_KNEE, SOFT_KNEE, BPP_KNEE = 1.15, 2.0, 0.5, 0.10
+#: strength = LOW + (1 - LOW) × degradation: a clean input keeps most of the plain resize.
+LOW_STRENGTH = 0.25
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """The signals (each 0 = clean … 1 = bad) and their combination."""
+
+    blockiness: float
+    noise: float
+    softness: float
+    starved: float  # low bits per pixel; 0 when the bitrate is unknown
+
+    @property
+    def score(self) -> float:
+        """The worst signal dominates: one strong artefact is enough to need restoration."""
+        signals = sorted((self.blockiness, self.noise, self.softness, self.starved), reverse=True)
+        return float(np.clip(0.7 * signals[0] + 0.3 * signals[1], 0.0, 1.0))
+
+    @property
+    def strength(self) -> float:
+        """The restoration strength for this input, rounded to 0.05."""
+        return round(round((LOW_STRENGTH + (1.0 - LOW_STRENGTH) * self.score) * 20) / 20, 2)
+
+
+def _ramp(value: float, knee: float, full: float) -> float:
+    """0 up to ``knee``, rising linearly to 1 at ``full``."""
+    return float(np.clip((value - knee) / (full - knee), 0.0, 1.0))
+
+
+def blockiness(gray: npt.NDArray[np.float32]) -> float:
+    """Mean step across 8-pixel block edges over the mean step elsewhere (1 = no block grid)."""
+    dx = np.abs(np.diff(gray, axis=1))
+    dy = np.abs(np.diff(gray, axis=0))
+    edge_x, edge_y = dx[:, 7::8].mean(), dy[7::8, :].mean()
+    inner_x = (dx.sum() - dx[:, 7::8].sum()) / max(1, dx.size - dx[:, 7::8].size)
+    inner_y = (dy.sum() - dy[7::8, :].sum()) / max(1, dy.size - dy[7::8, :].size)
+    return float((edge_x + edge_y) / max(1e-3, inner_x + inner_y))
+
+
+def noise_sigma(gray: npt.NDArray[np.float32]) -> float:
+    """Immerkær's fast noise standard deviation (8-bit units)."""
+    response = cv2.filter2D(gray, cv2.CV_32F, _NOISE_KERNEL)[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6.0)
+
+
+def softness(gray: npt.NDArray[np.float32]) -> float:
+    """1 − (high-frequency energy share): a blurred or upscaled-before frame has little above half-band."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    high = float(np.abs(gray - blurred).mean())
+    total = float(np.abs(gray - gray.mean()).mean()) + 1e-3
+    return float(np.clip(1.0 - 8.0 * high / total, 0.0, 1.0))
+
+
+def estimate(frames: list[npt.NDArray[np.uint8]], bits_per_pixel: float | None = None) -> Degradation:
+    """The degradation of a few RGB frames of one input (their median per signal)."""
+    grays = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32) for frame in frames]
+    block = float(np.median([blockiness(g) for g in grays]))
+    noise = float(np.median([noise_sigma(g) for g in grays]))
+    soft = float(np.median([softness(g) for g in grays]))
+    starved = 0.0 if bits_per_pixel is None else _ramp(-bits_per_pixel, -BPP_KNEE, -0.02)
+    return Degradation(
+        blockiness=_ramp(block, BLOCK_KNEE, 1.6),
+        noise=_ramp(noise, NOISE_KNEE, 8.0),
+        softness=_ramp(soft, SOFT_KNEE, 0.9),
+        starved=starved,
+    )
