@@ -10,10 +10,15 @@ import numpy.typing as npt
 
 #: Immerkær's noise-estimation kernel: zero response to planes and ramps, so it sees noise, not content.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
-#: Score weights and knee points, tuned on the bench's tuning photos (bench/quality.py, docs/benchmarks.md).
-BLOCK_KNEE, NOISE_KNEE, SOFT_KNEE, BPP_KNEE = 1.15, 2.0, 0.5, 0.10
-#: strength = LOW + (1 - LOW) × degradation: a clean input keeps most of the plain resize.
-LOW_STRENGTH = 0.25
+#: Where each signal starts to count and where it is full, tuned on the bench's tuning clips (bench/clips.py:
+#: astronaut, coffee, cel1; docs/benchmarks.md). The noise knee is high because texture of a sharp, clean
+#: frame reads as noise to Immerkær's estimate, while x264 removes real noise at low rates.
+BLOCK_KNEE, BLOCK_FULL = 1.12, 1.35
+SOFT_KNEE, SOFT_FULL = 0.05, 0.45
+NOISE_KNEE, NOISE_FULL = 5.0, 12.0
+BPP_KNEE = 0.10
+#: strength = LOW + (1 - LOW) × degradation: a clean input gets half the model (fidelity stays ≥ bicubic's).
+LOW_STRENGTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,8 @@ def estimate(frames: list[npt.NDArray[np.uint8]], bits_per_pixel: float | None =
     soft = float(np.median([softness(g) for g in grays]))
     starved = 0.0 if bits_per_pixel is None else _ramp(-bits_per_pixel, -BPP_KNEE, -0.02)
     return Degradation(
-        blockiness=_ramp(block, BLOCK_KNEE, 1.6),
-        noise=_ramp(noise, NOISE_KNEE, 8.0),
-        softness=_ramp(soft, SOFT_KNEE, 0.9),
+        blockiness=_ramp(block, BLOCK_KNEE, BLOCK_FULL),
+        noise=_ramp(noise, NOISE_KNEE, NOISE_FULL),
+        softness=_ramp(soft, SOFT_KNEE, SOFT_FULL),
         starved=starved,
     )

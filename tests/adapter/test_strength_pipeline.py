@@ -59,7 +59,7 @@ def test_auto_strength_is_chosen_once_and_noted(clip: ClipFactory, tmp_path: Pat
     notes = [note for note in result.notes if note.code == "note.strength_auto"]
     assert len(notes) == 1
     chosen = float(notes[0].params["strength"])
-    assert 0.25 <= chosen <= 1.0
+    assert 0.5 <= chosen <= 1.0
     fixed = tmp_path / "fixed.mp4"
     run(source, fixed, JobOptions(scale=2, strength=chosen), _Negative())
     # The same strength on every frame: the auto run equals a run at the strength it reported.
