@@ -4,6 +4,7 @@ import { upload } from "./api.js";
 import { fileProblem, sizeChoice, sizeState } from "./checks.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
+import { strengthFields } from "./strength.js";
 
 /** One option of a segmented radio group: <label class="segment"><input type="radio"><span></span></label>. */
 function segmentRadio(name, value, checked) {
@@ -336,7 +337,9 @@ export class UploadForm {
     if (!this.file || this.sending || !(enhance || describe)) return;
     const chosen = this.file;
     // Without upscaling the server ignores model and size, so they are not sent at all.
-    const fields = enhance ? { upscale: "true", model: this.model, ...sizeChoice(this.size) } : { upscale: "false" };
+    const fields = enhance
+      ? { upscale: "true", model: this.model, ...sizeChoice(this.size), ...strengthFields() }
+      : { upscale: "false" };
     if (describe) fields.describe = this.describeLang;
     this.message = null;
     const request = upload(chosen.file, fields, (sent, total) => {
