@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from fastapi.testclient import TestClient
 
 from backend.errors import InvalidRequest
 from backend.options import parse_options
+from backend.outbox import task_message
 from backend.strength import stored_strength, strength_text
 from contract.messages import JobOptions
+
+from .conftest import upload
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,31 @@ def test_job_options_validate_strength_and_denoise() -> None:
     with pytest.raises(ValueError, match="denoise"):
         JobOptions(model="realcugan-nose-x2", denoise=3)
     assert stored_strength(None) == 1.0  # rows from before the column ran at full strength
+
+
+def test_strength_and_denoise_reach_the_job_and_its_task(client: TestClient, clip: Path) -> None:
+    jobs = [
+        upload(client, clip),
+        upload(client, clip, strength="0.25"),
+        upload(client, clip, strength="auto", model="realcugan-se-x2", denoise="3"),
+    ]
+    assert [(job["strength"], job["denoise"]) for job in jobs] == [("1", None), ("0.25", None), ("auto", 3)]
+    listed = {job["id"]: job for job in client.get("/api/jobs").json()}
+    assert listed[jobs[2]["id"]]["strength"] == "auto"
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    sent = [task_message(store.get(job["id"])).options for job in jobs]
+    assert [(o.strength, o.denoise, o.model) for o in sent] == [
+        (1.0, None, "realesr-animevideov3-x4"),
+        (0.25, None, "realesr-animevideov3-x4"),
+        ("auto", 3, "realcugan-se-x2"),
+    ]
+    refused = client.post(
+        "/api/jobs", files={"file": ("c.mp4", clip.read_bytes(), "video/mp4")}, data={"strength": "2"}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "options.bad_strength"
+
+
+def test_config_lists_each_model_with_its_description(client: TestClient) -> None:
+    models = client.get("/api/config").json()["models"]
+    assert all(m["about_en"] and m["about_ru"] and m["about_en"] != m["about_ru"] for m in models)
+    assert any(m["id"] == "realcugan-se-x2" for m in models)
