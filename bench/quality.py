@@ -165,13 +165,27 @@ def main(argv: list[str] | None = None) -> int:
         degradation = estimate(list(clip.low), clip.bits_per_pixel)
         rows += [{"clip": clip, "degradation": round(degradation.score, 3), **row} for row in base]
         runs.append((clip, stable, degradation.strength))
-    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-        model_started = time.monotonic()
-        rows += model_rows(model, args.onnx_dir, runs, metrics)
-        print(f"{model}: {time.monotonic() - model_started:.0f} s", flush=True)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    # The slowest model last: on a busy CPU the file written after each model still holds the others.
+    models.sort(key=lambda m: m == "realesrgan-x4plus")
     table = [{**_clip_fields(row.pop("clip")), **row} for row in rows]
-    summary = verdicts(table, record)
-    _print(table, metrics, summary)
+    for model in models:
+        model_started = time.monotonic()
+        table += [
+            {**_clip_fields(row.pop("clip")), **row}
+            for row in model_rows(model, args.onnx_dir, runs, metrics)
+        ]
+        print(f"{model}: {time.monotonic() - model_started:.0f} s", flush=True)
+        _write(args.out, started, sanity, record, table, done=models[: models.index(model) + 1])
+    _print(table, metrics, verdicts(table, record))
+    print(f"wrote {args.out} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def _write(
+    out: Path, started: float, sanity: Any, record: str, table: list[dict[str, Any]], done: list[str]
+) -> None:
+    """The JSON file as it stands (rewritten after every model)."""
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
@@ -179,13 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         "sanity": {"correct": sanity.correct, "total": sanity.total, "scores": sanity.scores},
         "metric_of_record": record,
         "encode": f"libx264 CRF {CRF} {PRESET}, yuv420p (outputs and baselines alike)",
+        "models_done": done,
         "rows": table,
-        "auto": summary,
+        "auto": verdicts(table, record),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.out} in {result['seconds']} s")
-    return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
 
 
 def _print(table: list[dict[str, Any]], metrics: list[str], summary: dict[str, Any]) -> None:
