@@ -17,8 +17,23 @@ BLOCK_KNEE, BLOCK_FULL = 1.12, 1.35
 SOFT_KNEE, SOFT_FULL = 0.05, 0.45
 NOISE_KNEE, NOISE_FULL = 5.0, 12.0
 BPP_KNEE = 0.10
-#: strength = LOW + (1 - LOW) × degradation: a clean input gets half the model (fidelity stays ≥ bicubic's).
+#: strength = CLEAN + (1 − CLEAN) × degradation; CLEAN is what a clean input gets: per model, the largest
+#: bench strength that kept PSNR ≥ 0.3 dB above encoded bicubic on both clean tuning photos (benchmarks.md).
+#: GAN models that invent texture get less, Real-CUGAN se/pro (faithful on clean input) all of it.
 LOW_STRENGTH = 0.5
+CLEAN_STRENGTH: dict[str, float] = {
+    "realcugan-nose-x2": 0.25,
+    "realcugan-pro-x2": 0.75,
+    "realcugan-pro-x3": 1.0,
+    "realcugan-se-x2": 1.0,
+    "realcugan-se-x3": 1.0,
+    "realcugan-se-x4": 1.0,
+}
+
+
+def clean_strength(model: str) -> float:
+    """The strength ``auto`` gives ``model`` on a clean input."""
+    return CLEAN_STRENGTH.get(model, LOW_STRENGTH)
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,7 @@ class Degradation:
     noise: float
     softness: float
     starved: float  # low bits per pixel; 0 when the bitrate is unknown
+    clean: float = LOW_STRENGTH  # the model's strength for a clean input (clean_strength)
 
     @property
     def score(self) -> float:
@@ -38,8 +54,8 @@ class Degradation:
 
     @property
     def strength(self) -> float:
-        """The restoration strength for this input, rounded to 0.05."""
-        return round(round((LOW_STRENGTH + (1.0 - LOW_STRENGTH) * self.score) * 20) / 20, 2)
+        """The restoration strength for this input and model, rounded to 0.05."""
+        return round(round((self.clean + (1.0 - self.clean) * self.score) * 20) / 20, 2)
 
 
 def _ramp(value: float, knee: float, full: float) -> float:
@@ -71,8 +87,10 @@ def softness(gray: npt.NDArray[np.float32]) -> float:
     return float(np.clip(1.0 - 8.0 * high / total, 0.0, 1.0))
 
 
-def estimate(frames: list[npt.NDArray[np.uint8]], bits_per_pixel: float | None = None) -> Degradation:
-    """The degradation of a few RGB frames of one input (their median per signal)."""
+def estimate(
+    frames: list[npt.NDArray[np.uint8]], bits_per_pixel: float | None = None, clean: float = LOW_STRENGTH
+) -> Degradation:
+    """The degradation of a few RGB frames of one input (their median per signal), for a model's ``clean``."""
     grays = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32) for frame in frames]
     block = float(np.median([blockiness(g) for g in grays]))
     noise = float(np.median([noise_sigma(g) for g in grays]))
@@ -83,4 +101,5 @@ def estimate(frames: list[npt.NDArray[np.uint8]], bits_per_pixel: float | None =
         noise=_ramp(noise, NOISE_KNEE, NOISE_FULL),
         softness=_ramp(soft, SOFT_KNEE, SOFT_FULL),
         starved=starved,
+        clean=clean,
     )

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adapter import video
-from adapter.degradation import Degradation, estimate
+from adapter.degradation import LOW_STRENGTH, Degradation, estimate
 from adapter.depth import Deep, narrow, widen
 from adapter.encoder import Encoder
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
@@ -107,10 +107,11 @@ class Flow:
         answer_timeout_s: float = 600.0,
         strength: float | str = 1.0,
         bits_per_pixel: float | None = None,
+        clean_strength: float = LOW_STRENGTH,
     ) -> None:
         self._decoder, self._upscaler, self._open_encoder = decoder, upscaler, open_encoder
         #: Restoration strength (adapter.strength); "auto" is resolved on the first batch.
-        self.strength, self._bits_per_pixel = strength, bits_per_pixel
+        self.strength, self._bits_per_pixel, self._clean = strength, bits_per_pixel, clean_strength
         self.degradation: Degradation | None = None
         self._size, self._segment = size, segment
         #: Longest wait for one batch's answer once it is next in line (its model calls included).
@@ -274,7 +275,7 @@ class Flow:
         """The model's frame at the output size, blended with a plain resize by the job's strength."""
         if self.strength == "auto":
             # Once per job, on the first batch: cheap, and one strength keeps the look steady.
-            self.degradation = estimate(list(inputs), self._bits_per_pixel)
+            self.degradation = estimate(list(inputs), self._bits_per_pixel, self._clean)
             self.strength = self.degradation.strength
         return blend(resize(out, *self._size), inputs[pos], float(self.strength))
 

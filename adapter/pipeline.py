@@ -20,6 +20,7 @@ import numpy as np
 
 from adapter import muxer, video
 from adapter.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
+from adapter.degradation import clean_strength
 from adapter.deinterlacer import Deinterlace, choose
 from adapter.depth import high_bit_depth
 from adapter.encoder import Encoder, resolve_preset
@@ -279,6 +280,7 @@ def run(
             answer_timeout_s=deadline,
             strength=options.strength,
             bits_per_pixel=bits_per_pixel(source, info),
+            clean_strength=clean_strength(options.model),
         )
         flow.run(stop, Meter(on_progress))
         _complete_video(temps, source, decoder, info, limits, segment, stop)

@@ -19,6 +19,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import cv2
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from adapter.degradation import estimate
+from adapter.degradation import Degradation, clean_strength, estimate
 from adapter.inference import make_upscaler
 from adapter.pipeline import resize
 from adapter.strength import blend
@@ -102,7 +103,7 @@ def baselines(clip: Clip, metrics: list[str]) -> tuple[list[dict[str, Any]], Sta
 
 
 def model_rows(
-    model: str, onnx_dir: Path, runs: list[tuple[Clip, Stability, float]], metrics: list[str]
+    model: str, onnx_dir: Path, runs: list[tuple[Clip, Stability, Degradation]], metrics: list[str]
 ) -> list[dict[str, Any]]:
     """One model (its default denoise level) at every strength on every clip."""
     name = served_name(model)
@@ -110,7 +111,8 @@ def model_rows(
     upscaler = make_upscaler(name, None, onnx_dir, 600, backend="local")
     rows = []
     try:
-        for clip, stable, auto in runs:
+        for clip, stable, degradation in runs:
+            auto = replace(degradation, clean=clean_strength(model)).strength
             raw = [resize(upscaler.infer(frame[None])[0], *REFERENCE) for frame in clip.low]
             for strength in STRENGTHS:
                 value = auto if strength == "auto" else float(strength)
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         base, stable = baselines(clip, metrics)
         degradation = estimate(list(clip.low), clip.bits_per_pixel)
         rows += [{"clip": clip, "degradation": round(degradation.score, 3), **row} for row in base]
-        runs.append((clip, stable, degradation.strength))
+        runs.append((clip, stable, degradation))
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     # The slowest model last: on a busy CPU the file written after each model still holds the others.
     models.sort(key=lambda m: m == "realesrgan-x4plus")
