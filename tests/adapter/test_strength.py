@@ -55,3 +55,18 @@ def test_low_bits_per_pixel_raises_the_strength(photo: np.ndarray) -> None:
     rich, starved = estimate([photo], bits_per_pixel=1.0), estimate([photo], bits_per_pixel=0.02)
     assert rich.starved == 0.0 and starved.starved == 1.0
     assert starved.strength > rich.strength
+
+
+def test_auto_gives_each_model_its_clean_input_strength(photo: np.ndarray) -> None:
+    """Real-CUGAN se keeps full strength on a clean frame, the GAN models half, Real-CUGAN nose a quarter."""
+    from adapter.degradation import clean_strength
+
+    clean = {model: estimate([photo], clean=clean_strength(model)) for model in CLEAN_MODELS}
+    assert clean["realcugan-se-x2"].strength == 1.0
+    assert clean["realesrgan-x4plus"].strength < 1.0
+    assert clean["realcugan-nose-x2"].strength < clean["realesrgan-x4plus"].strength
+    blocky = estimate([jpeg(photo, 8)], clean=clean_strength("realcugan-nose-x2"))
+    assert blocky.strength > clean["realcugan-nose-x2"].strength
+
+
+CLEAN_MODELS = ("realcugan-se-x2", "realesrgan-x4plus", "realcugan-nose-x2")
