@@ -13,7 +13,6 @@ RANGE_MPEG, RANGE_JPEG = 1, 2
 # AVColorSpace -> swscale matrix (SWS_CS_*); unknown matrices fall back to BT.601 like ffmpeg does.
 _SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
 
-
 @dataclass(frozen=True)
 class Colour:
     """Colour description of a stream: AV* enum values used both for conversion and for tags."""

@@ -92,6 +92,7 @@ def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[Bas
     return Handler
 
 
+
 class _TimedUpscaler:
     """Proxy that times ``infer`` of the wrapped upscaler and forwards every other attribute."""
 

@@ -245,12 +245,7 @@ def decide_failure(
 
 
 def _decide_model_wait(
-    job_id: str,
-    why: Reason,
-    tries: Tries,
-    policy: RetryPolicy,
-    now: float,
-    first: int,
+    job_id: str, why: Reason, tries: Tries, policy: RetryPolicy, now: float, first: int,
     rng: amqp.Uniform | None,
 ) -> Decision:
     """The model server is down: wait for it (no attempt used) until the wall-clock budget is spent."""

@@ -60,12 +60,8 @@ async def create_job(
     try:
         try:
             upload = await receive(
-                body,
-                content_type,
-                content_length,
-                root=root,
-                job_id=job_id,
-                max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
+                body, content_type, content_length,
+                root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
             )
         except UploadTooLarge as exc:
             if quota.over_room(svc.settings.MAX_UPLOAD_BYTES):
@@ -79,18 +75,17 @@ async def create_job(
         discard(root, job_id)
         if isinstance(exc, ApiError):
             svc.metrics.uploads.labels(str(exc.status_code)).inc()
-            log.info("upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code})
+            log.info(
+                "upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code}
+            )
         raise
     svc.metrics.uploads.labels("accepted").inc()
     svc.metrics.upload_bytes.inc(upload.size)
     log.info(
         "job queued",
         extra={
-            "job_id": job_id,
-            "owner": owner,
-            "status": jobs.QUEUED,
-            "bytes": upload.size,
-            "segments": len(job.tasks),
+            "job_id": job_id, "owner": owner, "status": jobs.QUEUED,
+            "bytes": upload.size, "segments": len(job.tasks),
         },
     )
     if svc.outbox is not None:
@@ -118,12 +113,8 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
     if options.upscale:
         output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
     tasks = await run_in_threadpool(
-        segments.for_upload,
-        upload.path,
-        info,
-        options,
-        seconds=svc.settings.SEGMENT_SECONDS,
-        read_keyframes=svc.keyframes,
+        segments.for_upload, upload.path, info, options,
+        seconds=svc.settings.SEGMENT_SECONDS, read_keyframes=svc.keyframes,
     )
     return new_job(upload, options, info, tasks)
 

@@ -234,6 +234,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m backend.db revision MESSAGE``: autogenerate the next revision on a scratch SQLite file."""
     args = sys.argv[1:] if argv is None else argv

@@ -58,13 +58,8 @@ def waiting(active: Iterable[Job]) -> list[Item]:
 
 def _item(job: Job, index: int, frames: int, *, assembly: bool = False) -> Item:
     return Item(
-        owner=job.owner,
-        job_id=job.id,
-        index=index,
-        created_at=utc(job.created_at),
-        model=job.model,
-        frames=frames,
-        assembly=assembly,
+        owner=job.owner, job_id=job.id, index=index, created_at=utc(job.created_at), model=job.model,
+        frames=frames, assembly=assembly,
     )
 
 

@@ -120,27 +120,15 @@ def for_upload(
         log.warning("keyframes unreadable, the job runs as one task: %s", exc)
         return []
     planned = plan(
-        keyframes,
-        time_base=info.time_base,
-        fps=info.fps,
-        duration_s=info.duration_s,
-        frames=info.frames,
-        seconds=seconds,
+        keyframes, time_base=info.time_base, fps=info.fps, duration_s=info.duration_s,
+        frames=info.frames, seconds=seconds,
     )
     if len(planned) < 2:
         return []
     return [
         Task(
-            index=s.index,
-            kind=SEGMENT,
-            count=s.count,
-            start_pts=s.start_pts,
-            end_pts=s.end_pts,
-            status="queued",
-            published=False,
-            frames_total=s.frames,
-            frames_done=0,
-            fps=0.0,
+            index=s.index, kind=SEGMENT, count=s.count, start_pts=s.start_pts, end_pts=s.end_pts,
+            status="queued", published=False, frames_total=s.frames, frames_done=0, fps=0.0,
         )
         for s in planned
     ]
@@ -149,14 +137,8 @@ def for_upload(
 def assembly_task(count: int) -> Task:
     """The task that joins ``count`` stored segments; unpublished, so the outbox sends it."""
     return Task(
-        index=count,
-        kind=ASSEMBLE,
-        count=count,
-        status="queued",
-        published=False,
-        frames_total=0,
-        frames_done=0,
-        fps=0.0,
+        index=count, kind=ASSEMBLE, count=count, status="queued", published=False,
+        frames_total=0, frames_done=0, fps=0.0,
     )
 
 
@@ -164,9 +146,6 @@ def of_task(task: Task) -> Segment:
     """The ``Segment`` of a segment task's message: its bounds and its planned frame count."""
     # Progress events keep frames_total current; a message always plans at least one frame.
     return Segment(
-        index=task.index,
-        count=task.count,
-        start_pts=task.start_pts,
-        end_pts=task.end_pts,
+        index=task.index, count=task.count, start_pts=task.start_pts, end_pts=task.end_pts,
         frames=max(1, task.frames_total),
     )

@@ -89,21 +89,13 @@ def publish_jobs(channel: Any, root: Path, source: Path, count: int, options: Jo
     ids = []
     for _ in range(count):
         job_id = uuid.uuid4().hex
-        job = JobMessage(
-            job_id=job_id,
-            input_key=storage.input_key(job_id, source.suffix),
-            output_key=storage.output_key(job_id),
-            options=options,
-        )
+        job = JobMessage(job_id=job_id, input_key=storage.input_key(job_id, source.suffix),
+                         output_key=storage.output_key(job_id), options=options)
         target = storage.resolve(root, job.input_key)
         target.parent.mkdir(parents=True)
         target.write_bytes(source.read_bytes())
-        channel.basic_publish(
-            topology.TASKS_EXCHANGE,
-            topology.TASKS_ROUTING_KEY,
-            job.model_dump_json(),
-            pika.BasicProperties(delivery_mode=2, content_type="application/json"),
-        )
+        channel.basic_publish(topology.TASKS_EXCHANGE, topology.TASKS_ROUTING_KEY, job.model_dump_json(),
+                              pika.BasicProperties(delivery_mode=2, content_type="application/json"))
         ids.append(job_id)
     return ids
 
@@ -129,16 +121,8 @@ def wait_done(channel: Any, ids: list[str], timeout: float) -> float:
     return last
 
 
-def scenario(
-    url: str,
-    name: str,
-    run: Callable[..., Any],
-    factory: Callable[[str], Any],
-    source: Path,
-    jobs: int,
-    workers: int,
-    options: JobOptions,
-) -> dict[str, Any]:
+def scenario(url: str, name: str, run: Callable[..., Any], factory: Callable[[str], Any], source: Path,
+             jobs: int, workers: int, options: JobOptions) -> dict[str, Any]:
     """Publish ``jobs`` tasks at once, serve them with ``workers`` workers; throughput and overhead."""
     timed = Timed(run)
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
@@ -169,10 +153,7 @@ def scenario(
     wall = last - started
     busy = sum(timed.seconds)
     return {
-        "scenario": name,
-        "workers": workers,
-        "jobs": jobs,
-        "wall_s": round(wall, 3),
+        "scenario": name, "workers": workers, "jobs": jobs, "wall_s": round(wall, 3),
         "jobs_per_min": round(jobs / wall * 60, 1),
         "pipeline_s_mean": round(statistics.fmean(timed.seconds), 4),
         # Wall time a worker spent per job outside the pipeline: publishing, acking, events, file renames.
@@ -186,24 +167,13 @@ def guarded_overhead(source: Path, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-guard-") as tmp:
         for index in range(count):
             start = time.perf_counter()
-            work = Work(
-                source,
-                Path(tmp) / f"out{index}.mp4",
-                (Path(tmp) / "a.jpg", Path(tmp) / "b.jpg"),
-                Path(tmp) / "up.mp4",
-                JobOptions(),
-            )
+            work = Work(source, Path(tmp) / f"out{index}.mp4", (Path(tmp) / "a.jpg", Path(tmp) / "b.jpg"),
+                        Path(tmp) / "up.mp4", JobOptions())
             run_guarded(GuardedJob(work, Stages(noop_run, noop_upscaler)), lambda p: None, lambda: False)
             times.append(time.perf_counter() - start)
-    return {
-        "scenario": "guarded child",
-        "workers": 1,
-        "jobs": count,
-        "wall_s": round(sum(times), 3),
-        "jobs_per_min": round(count / sum(times) * 60, 1),
-        "pipeline_s_mean": 0.0,
-        "overhead_ms_per_job": round(statistics.fmean(times) * 1000, 2),
-    }
+    return {"scenario": "guarded child", "workers": 1, "jobs": count, "wall_s": round(sum(times), 3),
+            "jobs_per_min": round(count / sum(times) * 60, 1), "pipeline_s_mean": 0.0,
+            "overhead_ms_per_job": round(statistics.fmean(times) * 1000, 2)}
 
 
 def main() -> int:
@@ -219,46 +189,22 @@ def main() -> int:
         noop_source = Path(tmp) / "input.bin"
         noop_source.write_bytes(b"x" * 1024)
         for workers in (1, 2):
-            rows.append(
-                scenario(
-                    vhost.url,
-                    "noop pipeline",
-                    noop_run,
-                    noop_upscaler,
-                    noop_source,
-                    args.jobs,
-                    workers,
-                    JobOptions(),
-                )
-            )
+            rows.append(scenario(vhost.url, "noop pipeline", noop_run, noop_upscaler, noop_source,
+                                 args.jobs, workers, JobOptions()))
         rows.append(guarded_overhead(noop_source, args.guarded))
         models_dir = ROOT / ".models" / "onnx"
         if args.real_jobs and (models_dir / f"{REAL_MODEL}.onnx").exists():
             clip = make_clip(Path(tmp) / "clip.mp4", size="64x48", seconds=1.0, audio_tracks=0)
             factory = functools.partial(make_upscaler, triton_url=None, models_dir=models_dir)
-            rows.append(
-                scenario(
-                    vhost.url,
-                    "real pipeline 64x48 1s x2 in-process",
-                    pipeline.run,
-                    factory,
-                    clip,
-                    args.real_jobs,
-                    1,
-                    JobOptions(model=REAL_MODEL),
-                )
-            )
-    header = (
-        f"{'scenario':<40} {'workers':>7} {'jobs':>5} {'jobs/min':>9} {'pipeline s':>10} "
-        f"{'overhead ms/job':>16}"
-    )
+            rows.append(scenario(vhost.url, "real pipeline 64x48 1s x2 in-process", pipeline.run, factory,
+                                 clip, args.real_jobs, 1, JobOptions(model=REAL_MODEL)))
+    header = (f"{'scenario':<40} {'workers':>7} {'jobs':>5} {'jobs/min':>9} {'pipeline s':>10} "
+              f"{'overhead ms/job':>16}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(
-            f"{row['scenario']:<40} {row['workers']:>7} {row['jobs']:>5} {row['jobs_per_min']:>9} "
-            f"{row['pipeline_s_mean']:>10} {row['overhead_ms_per_job']:>16}"
-        )
+        print(f"{row['scenario']:<40} {row['workers']:>7} {row['jobs']:>5} {row['jobs_per_min']:>9} "
+              f"{row['pipeline_s_mean']:>10} {row['overhead_ms_per_job']:>16}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"machine": platform.platform(), "cpus": _cpus(), "rows": rows}, indent=2))
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")

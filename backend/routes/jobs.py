@@ -73,12 +73,8 @@ async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, 
             log.info("upload refused: %s", exc.detail, extra=extra)
             raise
         job = await creation.create_job(
-            services,
-            request.stream(),
-            request.headers.get("content-type"),
-            length,
-            owner=caller.owner,
-            quota=admission,
+            services, request.stream(), request.headers.get("content-type"), length,
+            owner=caller.owner, quota=admission,
         )
     except quotas.QuotaExceeded as exc:
         return problem(exc.reason, exc.status_code, {"Retry-After": str(exc.retry_after_s)})

@@ -55,7 +55,6 @@ class HeldFile(FileResponse):
             with anyio.CancelScope(shield=True):
                 await file.aclose()
 
-
 #: Content types of accepted source containers (anything else is served as octet-stream).
 SOURCE_TYPES = {
     ".mp4": "video/mp4",
