@@ -7,8 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import run
+from adapter.restoration import denoise_for
 from contract.messages import JobOptions
+from contract.models import served_name
 from tests.fixtures.media import ClipFactory
 
 
@@ -64,3 +67,33 @@ def test_auto_strength_is_chosen_once_and_noted(clip: ClipFactory, tmp_path: Pat
     run(source, fixed, JobOptions(scale=2, strength=chosen), _Negative())
     # The same strength on every frame: the auto run equals a run at the strength it reported.
     assert _distance(_frames(tmp_path / "auto.mp4"), _frames(fixed)) < 0.5
+
+
+def test_denoise_level_for_the_degradation() -> None:
+    se, pro = (-1, 0, 1, 2, 3), (-1, 0, 3)
+    assert [denoise_for(score, se) for score in (0.0, 0.5, 0.9)] == [-1, 1, 3]
+    assert [denoise_for(score, pro) for score in (0.1, 0.5, 1.0)] == [-1, 3, 3]
+
+
+def test_auto_picks_a_real_cugan_denoise_level_and_notes_it(clip: ClipFactory, tmp_path: Path) -> None:
+    """strength=auto on Real-CUGAN without a level: the job asks for the chosen file and says so."""
+    asked: list[str] = []
+
+    def upscaler(name: str) -> _Negative:
+        asked.append(name)
+        return _Negative()
+
+    source = clip("strength.mp4", seconds=1, audio_tracks=0)
+    work = Work(
+        source,
+        tmp_path / "o.mp4",
+        None,
+        tmp_path / "up.mp4",
+        JobOptions(model="realcugan-se-x2", strength="auto"),
+    )
+    stages = Stages(run, upscaler)
+    result = execute(work, stages, Toolbox(stages), lambda p: None, lambda: False)
+    notes = {note.code: note.params for note in result.notes}
+    level = int(notes["note.denoise_auto"]["level"])
+    assert asked == [served_name("realcugan-se-x2", level)]
+    assert "note.strength_auto" in notes
