@@ -73,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
         "--scale", type=int, choices=(1, 2, 3, 4), help="output size as a multiple of the input"
     )
     size.add_argument("--height", type=int, help="output height in pixels (aspect kept)")
+    cli.add_argument(
+        "--strength",
+        type=_strength,
+        default=1.0,
+        help="restoration strength 0..1 (blend with a Lanczos resize) or auto (default 1: the model alone)",
+    )
+    cli.add_argument(
+        "--denoise", type=int, default=None, help="Real-CUGAN denoise level: -1 conservative, 0 none, 1-3"
+    )
     cli.add_argument("--crf", type=int, default=18, help="encoder quality, lower is better (default 18)")
     cli.add_argument(
         "--preset",
@@ -237,6 +246,11 @@ def _register_stack_dump() -> None:
             faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
+def _strength(text: str) -> float | str:
+    """``--strength``: ``auto`` or a number (its range is JobOptions' to check)."""
+    return "auto" if text.strip().lower() == "auto" else float(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command: 0 done, 1 bad input or failure, 2 bad arguments, 130 interrupted."""
     args = parser().parse_args(argv)
@@ -265,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             deinterlace=args.deinterlace,
             regions=args.regions,
             container=container,
+            strength=args.strength,
+            denoise=args.denoise,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)

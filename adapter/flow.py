@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adapter import video
+from adapter.degradation import LOW_STRENGTH, Degradation, estimate
 from adapter.depth import Deep, narrow, widen
 from adapter.encoder import Encoder
 from adapter.errors import InferenceStuckError, InvalidInputError, JobCancelled
@@ -29,6 +30,7 @@ from adapter.regions.canvas import submit as submit_crops
 from adapter.regions.plan import Crop
 from adapter.regions.planner import Planner
 from adapter.stages import OnProgress, Progress, Segment, ShouldStop
+from adapter.strength import blend
 from adapter.watchdog import ModelPool
 from contract.catalogue import reason
 
@@ -111,8 +113,14 @@ class Flow:
         segment: Segment | None,
         answer_timeout_s: float = 600.0,
         regions: Planner | None = None,
+        strength: float | str = 1.0,
+        bits_per_pixel: float | None = None,
+        clean_strength: float = LOW_STRENGTH,
     ) -> None:
         self._decoder, self._upscaler, self._open_encoder = decoder, upscaler, open_encoder
+        #: Restoration strength (adapter.strength); "auto" is resolved on the first batch.
+        self.strength, self._bits_per_pixel, self._clean = strength, bits_per_pixel, clean_strength
+        self.degradation: Degradation | None = None
         self._size, self._segment = size, segment
         #: Longest wait for one batch's answer once it is next in line (its model calls included).
         self._answer_timeout_s = answer_timeout_s
@@ -300,7 +308,7 @@ class Flow:
                     return
                 for index, pts, pos, base in batch.frames:
                     if pos >= 0:
-                        last_in, last_out = batch.inputs[pos], resize(out[pos], *self._size)
+                        last_in, last_out = batch.inputs[pos], self._restored(batch.inputs, pos, out[pos])
                     if last_in is None or last_out is None:
                         raise RuntimeError("a repeated frame came before any unique frame")
                     if index == self._middle or self.preview is None:
@@ -312,6 +320,14 @@ class Flow:
                 self._put(self._encoded, None)
         except BaseException as exc:
             self._fail(exc)
+
+    def _restored(self, inputs: Image, pos: int, out: Image) -> Image:
+        """The model's frame at the output size, blended with a plain resize by the job's strength."""
+        if self.strength == "auto":
+            # Once per job, on the first batch: cheap, and one strength keeps the look steady.
+            self.degradation = estimate(list(inputs), self._bits_per_pixel, self._clean)
+            self.strength = self.degradation.strength
+        return blend(resize(out, *self._size), inputs[pos], float(self.strength))
 
     def _encode(self) -> None:
         """Encode frames in order (the encoder opens on the first frame, once the colour is known)."""

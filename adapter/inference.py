@@ -26,7 +26,7 @@ from adapter.errors import (
 )
 from adapter.watchdog import Watchdog
 from contract.catalogue import reason
-from contract.messages import MODELS
+from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from adapter.errors import JobCancelled, JobError, TransientJobError
 from adapter.limits import Limits
+from adapter.restoration import auto_denoise, auto_denoise_note
 from adapter.stages import (
     Assemble,
     Describe,
@@ -36,6 +37,7 @@ from adapter.stages import (
 from contract.catalogue import Reason, reason
 from contract.container import container_for
 from contract.messages import JobOptions
+from contract.models import BY_ID, served_name
 from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
@@ -135,11 +137,14 @@ def execute(
         return Result(info.frames, info.width, info.height, _since(started), vtt=vtt, notes=notes)
     share = UPSCALE_SHARE if options.describe else 1.0
     target = work.intermediate if options.describe else work.output
+    denoise, levels = options.denoise, BY_ID[options.model].denoise_levels
+    if options.strength == "auto" and denoise is None and len(levels) > 1:  # Real-CUGAN: pick a level too
+        denoise = auto_denoise(work.input, info, levels, work.segment.start_pts if work.segment else None)
     done = stages.run_pipeline(
         work.input,
         target,
         options,
-        tools.upscaler(options.model),
+        tools.upscaler(served_name(options.model, denoise)),
         info=info,
         segment=work.segment,
         on_progress=_upscale_progress(on_progress, share, started),
@@ -147,6 +152,8 @@ def execute(
         previews=work.previews,
         limits=limits,
     )
+    if denoise is not None and denoise != options.denoise:
+        done = dataclasses.replace(done, notes=(*done.notes, auto_denoise_note(denoise)))
     if options.describe is None:
         return done
     try:

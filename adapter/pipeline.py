@@ -20,6 +20,7 @@ import numpy as np
 
 from adapter import muxer, video
 from adapter.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
+from adapter.degradation import clean_strength
 from adapter.deinterlacer import Deinterlace, choose
 from adapter.depth import high_bit_depth
 from adapter.encoder import Encoder, resolve_preset
@@ -29,6 +30,7 @@ from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
 from adapter.regions.field import field_of
 from adapter.regions.planner import Planner
+from adapter.restoration import auto_strength_note, bits_per_pixel
 from adapter.stages import OnProgress, Result, Segment, ShouldStop, probe_input
 from contract.catalogue import Reason, reason
 from contract.container import STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
@@ -290,6 +292,9 @@ def run(
             segment=segment,
             answer_timeout_s=deadline,
             regions=planner(options, float(decoder.fps), limits),
+            strength=options.strength,
+            bits_per_pixel=bits_per_pixel(source, info),
+            clean_strength=clean_strength(options.model),
         )
         flow.run(stop, Meter(on_progress))
         container = container_of(options, info)
@@ -302,6 +307,8 @@ def run(
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
     notes = notes_of(info, how, decoder, planned.stored, segment, container_of(options, info))
+    if flow.degradation is not None:  # strength=auto: show the job what was chosen
+        notes = (*notes, auto_strength_note(flow.degradation))
     return Result(
         flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes, share=flow.share
     )

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from adapter.inference import check_output
-from contract.messages import MODELS
+from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -39,7 +39,7 @@ def half_state(network: nn.Module) -> dict[str, torch.Tensor]:
 def load_network(model: str, weights_dir: Path | None = None) -> nn.Module:
     """The float upscaler from ``<weights_dir>/<model>.pth`` (a kit's) if there, else from the ncnn files."""
     from model_convertation import weights
-    from model_convertation.catalog import MODELS as SPECS
+    from model_convertation.catalog import SERVED as SPECS
 
     spec = SPECS[model]
     path = Path(weights_dir) / f"{model}.pth" if weights_dir is not None else None

@@ -27,6 +27,7 @@ from .db import Job, Task, utcnow
 from .errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
 from .options import output_size, parse_options
 from .services import Services
+from .strength import strength_text
 from .upload import Upload, receive
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         regions=options.regions,
         field_parity=options.field_parity,
         container=container_for(options.container, info.subtitle_codecs, info.attachments),
+        strength=strength_text(options.strength),
+        denoise=options.denoise,
         input_key=upload.key,
         size_bytes=upload.size,
         input_width=width,

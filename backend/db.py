@@ -104,6 +104,9 @@ class Job(Base):
     field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: A quick test run: the second of its original where its excerpt starts (None: the whole video).
     excerpt_start: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Restoration strength ("0".."1" or "auto"; backend.strength) and Real-CUGAN's denoise level.
+    strength: Mapped[str] = mapped_column(String(8), default="1", server_default="1")
+    denoise: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: What the run changed in the video and why: catalogue reasons ``{code, params}`` from the done events.
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     #: The output's container, chosen at upload (``contract.container``); rows from before it are MP4.

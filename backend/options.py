@@ -16,6 +16,7 @@ from contract.models import DEFAULT_MODEL, MODELS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
 from .errors import InvalidRequest
+from .strength import parse_denoise, parse_strength
 
 _TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
 
@@ -112,6 +113,8 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
             deinterlace=_deinterlace(fields),
             regions=_regions(fields),
             container=_container(fields),
+            strength=parse_strength(fields),
+            denoise=parse_denoise(fields, model),
         )
     except ValidationError as exc:
         raise InvalidRequest(reason("options.invalid")) from exc

@@ -40,6 +40,7 @@ from .broker import QueueState
 from .db import Job, Task, utcnow
 from .errors import BrokerUnavailable
 from .store import JobStore
+from .strength import stored_strength
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             regions="auto" if job.regions == "auto" else "off",
             field_parity=_parity(job),
             container=container,
+            strength=stored_strength(job.strength),
+            denoise=job.denoise,
         ),
     )
 

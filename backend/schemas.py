@@ -104,6 +104,9 @@ class JobOut(BaseModel):
     inferred_share: float | None = None
     #: The output's container (``mp4``, or ``mkv`` to keep subtitles MP4 cannot carry).
     container: str = "mp4"
+    #: Restoration strength ("0".."1" or "auto"; the value auto chose is in ``notes``) and denoise level.
+    strength: str = "1"
+    denoise: int | None = None
     #: What the run changed in the video (deinterlaced, timeline shifted...), once it is done.
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
@@ -148,6 +151,9 @@ class ModelOut(BaseModel):
     scale: int
     title_ru: str
     title_en: str
+    #: One line on what the model is for.
+    about_ru: str = ""
+    about_en: str = ""
 
 
 class ConfigOut(BaseModel):
@@ -234,6 +240,8 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         inferred_share=job.inferred_share,
         container=job.container or "mp4",
         excerpt_start=job.excerpt_start,
+        strength=job.strength or "1",
+        denoise=job.denoise,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
     )

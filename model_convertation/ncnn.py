@@ -1,4 +1,4 @@
-"""Reader for ncnn `.param` graphs and `.bin` weight blobs (the layers Real-ESRGAN uses)."""
+"""Reader for ncnn `.param` graphs and `.bin` weight blobs (the layers Real-ESRGAN and Real-CUGAN use)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ PARAM_MAGIC = 7767517
 TAG_FP16 = 0x01306B47
 TAG_FP32 = 0x00000000
 TAG_INT8 = 0x000D4B38
+
+
+_WEIGHTLESS = {"Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle", "Crop", "Pooling"}
 
 
 class NcnnFormatError(ValueError):
@@ -105,7 +108,13 @@ def load(param_path: Path, bin_path: Path) -> list[Layer]:
                 layer.weights["bias"] = reader.raw_fp32(out_ch)
         elif layer.type == "PReLU":
             layer.weights["weight"] = reader.raw_fp32(layer.int_param(0))
-        elif layer.type not in {"Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle"}:
+        elif layer.type in {"Deconvolution", "InnerProduct"}:
+            # Same blob layout as Convolution: tagged [out, in(, k, k)] weights, then untagged bias.
+            out_ch, size = layer.int_param(0), layer.int_param(6 if layer.type == "Deconvolution" else 2)
+            layer.weights["weight"] = reader.tagged(size)
+            if layer.int_param(5 if layer.type == "Deconvolution" else 1):
+                layer.weights["bias"] = reader.raw_fp32(out_ch)
+        elif layer.type not in _WEIGHTLESS:
             raise NcnnFormatError(f"unsupported layer type {layer.type} ({layer.name})")
     if reader.pos != len(reader.data):
         raise NcnnFormatError(f"{len(reader.data) - reader.pos} bytes left over in {bin_path.name}")

@@ -102,8 +102,15 @@ class Upscaler(nn.Module):
         return out
 
 
-def load_upscaler(spec: ModelSpec, models_dir: Path | None = None) -> Upscaler:
+def load_upscaler(spec: ModelSpec, models_dir: Path | None = None) -> nn.Module:
     """The converted float model for `spec`, in eval mode."""
+    if spec.architecture == "cugan":
+        from model_convertation import cugan
+
+        folder = models_dir or ncnn_models_dir(spec.wheel)
+        return cugan.load_upscaler(
+            folder / f"{spec.ncnn_stem}.param", folder / f"{spec.ncnn_stem}.bin", spec.scale
+        )
     network = spec.network()
     network.load_state_dict(convert(spec, models_dir).state_dict)
     return Upscaler(network, spec.scale).eval()

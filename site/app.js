@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { lang, setLang, setMessages, t, translate } from "./i18n.js";
 import { JobsView } from "./jobs.js";
 import { Notifier, titleFor } from "./notify.js";
+import { initStrength } from "./strength.js";
 import { UploadForm } from "./upload.js";
 import { UsageView } from "./usage.js";
 
@@ -50,6 +51,9 @@ const form = new UploadForm({
 });
 
 let timer = null;
+// The models of the last config, for the strength control's per-model descriptions (site/strength.js).
+let strengthModels = [];
+initStrength(() => strengthModels);
 
 // Storage use (GET /api/usage): asked again when the jobs change, else at most every USAGE_EVERY_MS.
 const usageView = new UsageView(document.getElementById("jobs-usage"));
@@ -140,6 +144,7 @@ async function loadConfig() {
     }
     jobsView.models = config.models;
     form.setConfig(config);
+    strengthModels = config.models;
     jobsView.translate();
   } catch {
     jobsView.setOffline(true);

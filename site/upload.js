@@ -11,6 +11,7 @@ import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
 import { Sender } from "./sender.js";
 import { UploadsView } from "./uploads.js";
+import { strengthFields } from "./strength.js";
 
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
@@ -220,7 +221,7 @@ export class UploadForm {
     if (this.blocker()) return;
     const { enhance, describe } = this.stages();
     // Without upscaling the server ignores model and size, so they are not sent at all.
-    const fields = enhance ? { upscale: "true", model: this.choices.model, ...sizeChoice(this.choices.size) } : { upscale: "false" };
+    const fields = enhance ? { upscale: "true", model: this.choices.model, ...sizeChoice(this.choices.size), ...strengthFields() } : { upscale: "false" };
     if (describe) Object.assign(fields, { describe: this.choices.describeLang, density: $("describe-density").value });
     // A quick test run: 5 s from the given second, or the busiest 5 s (the server judges).
     if (quick) fields.excerpt = $("quick-start").value.trim() || "auto";
@@ -245,7 +246,7 @@ export class UploadForm {
   /** POST the re-run with the form's fields as JSON; the new job is shown like an uploaded one. */
   async runAgain(job, fields) {
     const body = { upscale: fields.upscale === "true" };
-    for (const name of ["model", "scale", "height", "describe", "density"]) {
+    for (const name of ["model", "scale", "height", "describe", "density", "strength", "denoise"]) {
       if (fields[name] !== undefined) body[name] = typeof fields[name] === "number" ? fields[name] : String(fields[name]);
     }
     $("submit").disabled = true;

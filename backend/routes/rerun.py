@@ -27,14 +27,23 @@ class RerunIn(BaseModel):
     deinterlace: str | None = None
     container: str | None = None
     regions: str | None = None
+    strength: str | None = None
+    denoise: int | None = None
     #: From a quick test run: the whole original («Обработать всё»), even while the test still runs.
     whole: bool = False
+
+
+#: The upload form's option fields a re-run may change (the rest keep their defaults).
+OPTION_FIELDS = (
+    "model", "scale", "height", "describe", "density",
+    "deinterlace", "container", "regions", "strength", "denoise",
+)  # fmt: skip
 
 
 def as_fields(body: RerunIn) -> dict[str, str]:
     """The body as the upload's form fields, so one parser (``options.parse_options``) judges both."""
     fields = {"upscale": "true" if body.upscale else "false"}
-    for name in ("model", "scale", "height", "describe", "density", "deinterlace", "container", "regions"):
+    for name in OPTION_FIELDS:
         value = getattr(body, name)
         if value is not None:
             fields[name] = str(value)

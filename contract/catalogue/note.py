@@ -5,6 +5,16 @@ from __future__ import annotations
 from contract.catalogue.entry import Entry
 
 ENTRIES: dict[str, Entry] = {
+    "note.strength_auto": Entry(
+        en="Restoration strength chosen from the input's quality: {strength} (degradation {degradation}).",
+        ru="Сила восстановления выбрана по качеству исходника: {strength} (деградация {degradation}).",
+        params={"strength": float, "degradation": float},
+    ),
+    "note.denoise_auto": Entry(
+        en="Real-CUGAN denoise level chosen from the input's quality: {level}.",
+        ru="Уровень шумоподавления Real-CUGAN выбран по качеству исходника: {level}.",
+        params={"level": int},
+    ),
     "note.deinterlaced_field": Entry(
         en="The video was interlaced: each field became a frame ({fps} frames/s).",
         ru="Видео было чересстрочным: каждое поле стало кадром ({fps} кадров/с).",

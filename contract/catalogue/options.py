@@ -44,6 +44,15 @@ ENTRIES: dict[str, Entry] = {
         ru="Контейнер должен быть одним из: {choices}.",
         params={"choices": str},
     ),
+    "options.bad_strength": Entry(
+        en="The restoration strength must be a number from 0 to 1, or auto.",
+        ru="Сила восстановления должна быть числом от 0 до 1 или auto.",
+    ),
+    "options.bad_denoise": Entry(
+        en="The model {model} has the denoise levels {choices}.",
+        ru="У модели {model} есть уровни шумоподавления: {choices}.",
+        params={"model": str, "choices": str},
+    ),
     "options.unknown_model": Entry(
         en="There is no model “{model}”; choose one of {choices}.",
         ru="Модели «{model}» нет; выберите одну из: {choices}.",

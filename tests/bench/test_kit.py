@@ -36,7 +36,8 @@ def test_every_model_and_locked_wheel_is_in_exactly_one_kit() -> None:
 
     models = [model for one in kit.KITS for model in one.models]
     wheels = [wheel for one in kit.KITS for wheel in one.wheels]
-    assert sorted(models) == sorted(MODELS)
+    # Real-CUGAN is rebuilt from its ncnn .param graph (model_convertation/cugan.py): no state-dict kit yet.
+    assert sorted(models) == sorted(m for m in MODELS if not m.startswith("realcugan-"))
     assert sorted(wheels) == sorted(kit.lock())
     for requirement, entry in kit.lock().items():
         name, version = requirement.split("==")

@@ -113,7 +113,7 @@ def test_the_model_catalogue_is_one_list() -> None:
 def test_the_converter_builds_the_catalogue_models() -> None:
     """model_convertation is built into its own image without contract/, so it keeps a copy checked here."""
     catalog = pytest.importorskip("model_convertation.catalog")
-    assert {name: spec.scale for name, spec in catalog.MODELS.items()} == models.MODELS
+    assert {name: spec.scale for name, spec in catalog.SERVED.items()} == models.SERVED
     assert catalog.DEFAULT_MODEL == models.DEFAULT_MODEL
 
 

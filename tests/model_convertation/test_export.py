@@ -91,6 +91,6 @@ def test_cpu_repository_files(onnx_dir: Path, tmp_path: Path) -> None:
 def test_committed_configs_match_generator() -> None:
     """The committed tensorrt_models_running/<model>/config.pbtxt (CPU contract) is what build writes."""
     root = Path(__file__).resolve().parents[2] / "tensorrt_models_running"
-    for spec in catalog.MODELS.values():
+    for spec in catalog.SERVED.values():
         committed = root / spec.name / "config.pbtxt"
         assert committed.read_text() == repository.cpu_config(spec, repository.ServingOptions()), spec.name

@@ -24,9 +24,10 @@ FPS = 25  # the clip fixture's rate
 PROGRESS_CLIP_S, CANCEL_CLIP_S = 6.0, 20.0
 assert PROGRESS_CLIP_S * FPS * FRAME_DELAY_MS / 1000 >= 4
 assert CANCEL_CLIP_S * FPS * FRAME_DELAY_MS / 1000 >= 12
-# Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only it may appear.
+# Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only it may appear:
+# the resumable upload's last PATCH (the backend checks the video once every byte is in), or a plain POST.
 REFUSED_POST = re.compile(
-    r"Failed to load resource: the server responded with a status of 4\d\d .*/api/jobs\)$"
+    r"Failed to load resource: the server responded with a status of 4\d\d .*/api/(jobs|uploads/[0-9a-f]+)\)$"
 )
 
 
