@@ -27,7 +27,8 @@ class Describer(Protocol):
     def __call__(self, frame: np.ndarray) -> list[Detection] | str: ...
 
 
-def _session(path: Path) -> ort.InferenceSession:
+def onnx_session(path: Path) -> ort.InferenceSession:
+    """A CPU session for a model built at setup; a missing or unreadable file is InferenceUnavailableError."""
     if not path.is_file():
         log.error("%s is missing: run `python -m adapter.description.fetch_models` at setup", path)
         raise InferenceUnavailableError(reason("description.model_missing", model=path.name))
@@ -50,7 +51,7 @@ class CenterNetDetector:
     """COCO object detector converted to ONNX at setup (see fetch_models); runs on CPU in ~50 ms a frame."""
 
     def __init__(self, model_path: Path, *, min_score: float = 0.3, max_objects: int = 20) -> None:
-        self.session = _session(model_path)
+        self.session = onnx_session(model_path)
         self.input_name = self.session.get_inputs()[0].name
         self.min_score = min_score
         self.max_objects = max_objects
@@ -109,7 +110,7 @@ class OnnxCaptioner:
     """
 
     def __init__(self, model_path: Path) -> None:
-        self.session = _session(model_path)
+        self.session = onnx_session(model_path)
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, frame: np.ndarray) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 
 from adapter.description.audio import silences
 from adapter.description.detector import CenterNetDetector, Describer, OnnxCaptioner
+from adapter.description.faces import FaceReader, FacingDescriber
 from adapter.description.mux import TrackMode, mux, remux, webvtt
 from adapter.description.ocr import TesseractReader, TextReader
 from adapter.description.placement import Cue, Pending, place
@@ -58,10 +59,11 @@ def build_describer(
     captioner_onnx: Path | None = None,
     min_score: float = 0.3,
 ) -> Describer:
-    """The captioner when one is configured, else the shipped COCO detector."""
+    """The captioner when one is configured, else the shipped COCO detector with the face models beside it."""
     if captioner_onnx is not None:
         return OnnxCaptioner(captioner_onnx)
-    return CenterNetDetector(detector_onnx, min_score=min_score)
+    detector = CenterNetDetector(detector_onnx, min_score=min_score)
+    return FacingDescriber(detector, FaceReader(detector_onnx.parent))
 
 
 def _pendings(

@@ -100,3 +100,73 @@ def people_sentence(detections: Sequence[Detection], lang: Lang, *, with_size: b
     if size is not None:
         text += f", {(_RU_SIZE if lang == 'ru' else _EN_SIZE)[size]}"
     return text[0].upper() + text[1:] + "."
+
+
+#: Expressions as a verb (Russian present tense: no gender to agree) and as an English participle.
+_RU_EXPRESSION = {
+    "happy": "улыбается",
+    "sad": "грустит",
+    "angry": "сердится",
+    "surprise": "удивляется",
+    "fear": "боится",
+    "disgust": "морщится",
+}
+_EN_EXPRESSION = {
+    "happy": "smiling",
+    "sad": "looking sad",
+    "angry": "looking angry",
+    "surprise": "looking surprised",
+    "fear": "looking afraid",
+    "disgust": "looking disgusted",
+}
+FaceFacts = tuple[tuple[Position | None, bool, str | None], ...]
+
+
+def face_facts(found: Sequence[Detection]) -> FaceFacts:
+    """(place, facing the camera, expression) of each person whose face says something sure.
+
+    The place is None for a lone person; with several people only those alone in their place are
+    described (a face could not be told apart from its neighbour's). An expression is said only at
+    close-up or medium size: a far face is too small to read.
+    """
+    places = [position(d) for d in found]
+    facts = []
+    for detection, place in zip(found, places, strict=True):
+        face = detection.face
+        if face is None or (len(found) > 1 and places.count(place) > 1):
+            continue
+        near = detection.box[3] - detection.box[1] >= MEDIUM
+        expression = face.expression if near else None
+        if face.frontal or expression is not None:
+            facts.append((place if len(found) > 1 else None, face.frontal, expression))
+    return tuple(sorted(facts, key=lambda f: _ORDER.index(f[0]) if f[0] else 0))
+
+
+def _predicate(facing: bool, expression: str | None, lang: Lang, *, finite: bool) -> str:
+    words = []
+    if facing:
+        words.append("смотрит в камеру" if lang == "ru" else "facing the camera")
+    if expression is not None:
+        words.append((_RU_EXPRESSION if lang == "ru" else _EN_EXPRESSION)[expression])
+    text = _join(words, lang)
+    return f"is {text}" if lang == "en" and finite else text
+
+
+def face_sentence(facts: FaceFacts, lang: Lang, *, subject: bool = False) -> str | None:
+    """ "Смотрит в камеру и улыбается." / "The person on the left is facing the camera."; None: nothing sure.
+
+    A lone person's facts follow the people sentence without a subject unless ``subject`` (the people
+    sentence was not said again): «Человек улыбается.» / "The person is smiling.".
+    """
+    clauses = []
+    for place, facing, expression in facts:
+        if place is None and not subject:
+            clauses.append(_predicate(facing, expression, lang, finite=False))
+            continue
+        where = "" if place is None else " " + (_RU_PLACE if lang == "ru" else _EN_PLACE)[place]
+        who = f"человек{where}" if lang == "ru" else f"the person{where}"
+        clauses.append(f"{who} {_predicate(facing, expression, lang, finite=True)}")
+    if not clauses:
+        return None
+    text = (", " if lang == "ru" else "; ").join(clauses)
+    return text[0].upper() + text[1:] + "."

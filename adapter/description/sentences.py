@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from adapter.description.vocabulary import COCO, Noun
+
+if TYPE_CHECKING:
+    from adapter.description.faces import Face
 
 Lang = Literal["ru", "en"]
 Position = Literal["left", "centre", "right"]
@@ -51,6 +54,8 @@ class Detection:
     label: int
     score: float
     box: tuple[float, float, float, float]
+    #: A person's face (facing the camera, expression), attached by ``faces.FacingDescriber``.
+    face: Face | None = None
 
     @property
     def centre_x(self) -> float:

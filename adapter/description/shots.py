@@ -18,7 +18,7 @@ import numpy as np
 from adapter.description.detector import Describer
 from adapter.description.ocr import TextLine, TextReader
 from adapter.description.onscreen import Appearance, split_subtitles, text_sentence, track
-from adapter.description.people import PERSON, people, people_sentence, signature
+from adapter.description.people import PERSON, face_facts, face_sentence, people, people_sentence, signature
 from adapter.description.placement import Pending
 from adapter.description.scenes import Scene
 from adapter.description.sentences import Detection, group_detections, sentence
@@ -39,17 +39,18 @@ FramesAt = Callable[[list[float], int], list[np.ndarray]]
 
 @dataclass(frozen=True)
 class Plan:
-    """How much a density says: OCR sampling step and cap, objects named, shot size, setting."""
+    """How much a density says: OCR sampling step and cap, objects named, shot size, setting, faces."""
 
     step_s: float
     max_samples: int
     objects: int
     shot_size: bool
     setting: bool
+    faces: bool = True
 
 
 PLANS: dict[Density, Plan] = {
-    "brief": Plan(step_s=2.0, max_samples=3, objects=1, shot_size=False, setting=False),
+    "brief": Plan(step_s=2.0, max_samples=3, objects=1, shot_size=False, setting=False, faces=False),
     "normal": Plan(step_s=1.0, max_samples=8, objects=2, shot_size=True, setting=True),
     "detailed": Plan(step_s=0.5, max_samples=16, objects=3, shot_size=True, setting=True),
 }
@@ -110,11 +111,12 @@ def text_pendings(
 
 
 class PictureMemory:
-    """The last setting, people and objects spoken: a part equal to it is not said again."""
+    """The last setting, people, faces and objects spoken: a part equal to it is not said again."""
 
     def __init__(self) -> None:
         self.setting: object = None
         self.people: object = None
+        self.faces: object = None
         self.objects: object = None
         self.caption: object = None
 
@@ -138,6 +140,13 @@ def picture_pending(
         parts.append(said)
         sources.add("people")
     memory.people = signature(persons) if persons else None
+    # Faces after the people they belong to; facts equal to the last ones spoken are not repeated.
+    facts = face_facts(persons) if plan.faces else ()
+    said = face_sentence(facts, lang, subject="people" not in sources)
+    if said is not None and facts != memory.faces:
+        parts.append(said)
+        sources.add("people")
+    memory.faces = facts
     objects = _objects(found, plan.objects)
     said = sentence(objects, lang) if objects else None
     object_signature = frozenset((g.label, g.count) for g in group_detections(objects))

@@ -1,10 +1,11 @@
-"""TensorFlow.js graph model → ONNX, for the small op set of the shipped CenterNet detector (setup time only).
+"""TensorFlow.js graph model → ONNX, for the small op set of the shipped detectors (setup time only).
 
 A tfjs graph model is a TF GraphDef written as JSON (``modelTopology.node``) plus a binary weights
 file. No TensorFlow wheel is needed: the graph is walked once and each TF op is written as its ONNX
 equivalent. The ONNX graph runs in NCHW (what ONNX convolutions expect); the NHWC input is
-transposed once at the start and each requested output once at the end, so the model keeps the
-tfjs signature (input ``[1, H, W, 3]`` float, outputs NHWC).
+transposed once at the start and each requested 4-D output once at the end, so the model keeps the
+tfjs signature (input ``[N, H, W, C]`` float, outputs NHWC). A tensor that leaves the 4-D layout
+(``Reshape``, ``Mean`` without kept dims) is "plain": it keeps TF's own layout from there on.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class _Builder:
         self.nodes: list[onnx.NodeProto] = []
         self.inits: dict[str, onnx.TensorProto] = {}
         self.done: set[str] = set()
+        #: Outputs in TF's own layout (not NCHW activations), with their rank: reshaped or reduced tensors.
+        self.plain: dict[str, int] = {}
 
     def const(self, name: str, value: np.ndarray) -> str:
         if name not in self.inits:
@@ -148,6 +151,20 @@ class _Builder:
         elif fused:
             raise ConversionError(f"{name}: fused ops {fused} are not supported")
 
+    def pool(self, name: str, node: dict[str, Any]) -> None:
+        attr = node.get("attr", {})
+        padding = _text(attr, "padding")
+        if _text(attr, "data_format") != "NHWC" or padding not in ("SAME", "VALID"):
+            raise ConversionError(f"{name}: only NHWC SAME/VALID pooling is supported")
+        self.add(
+            "MaxPool",
+            [self.value(node["input"][0])],
+            name,
+            kernel_shape=_ints(attr, "ksize")[1:3],
+            strides=_ints(attr, "strides")[1:3],
+            auto_pad="SAME_UPPER" if padding == "SAME" else "VALID",
+        )
+
     def convert(self, name: str) -> None:
         node = self.graph.nodes[name]
         op, inputs, attr = node["op"], node.get("input", []), node.get("attr", {})
@@ -165,6 +182,22 @@ class _Builder:
             self.add(onnx_op, operands, name)
         elif op in ("Relu", "Sigmoid", "Identity"):
             self.add(op, [self.value(inputs[0])], name)
+            if inputs[0].split(":")[0] in self.plain:
+                self.plain[name] = self.plain[inputs[0].split(":")[0]]
+        elif op == "Softmax":  # over TF's last axis: the channels of an NCHW activation
+            rank = self.plain.get(inputs[0].split(":")[0])
+            self.add("Softmax", [self.value(inputs[0])], name, axis=1 if rank is None else -1)
+            self.plain |= {} if rank is None else {name: rank}
+        elif op == "MaxPool":
+            self.pool(name, node)
+        elif op == "Pad":  # TF [[before, after]] per NHWC axis → ONNX befores then afters, NCHW order
+            pads = self.graph.weights[inputs[1]][[0, 3, 1, 2]].astype(np.int64)
+            self.add("Pad", [self.value(inputs[0]), self.const(name + "__pads", pads.T.reshape(-1))], name)
+        elif op == "Reshape":  # TF's row-major order is NHWC's: go back to it first
+            shape = self.const(name + "__shape", self.graph.weights[inputs[1]].astype(np.int64))
+            nhwc = self.add("Transpose", [self.value(inputs[0])], name + "__nhwc", perm=[0, 2, 3, 1])
+            self.add("Reshape", [nhwc, shape], name)
+            self.plain[name] = self.graph.weights[inputs[1]].size
         elif op == "Relu6":
             self.add(
                 "Clip",
@@ -175,6 +208,7 @@ class _Builder:
             axes = sorted(_NHWC_TO_NCHW_AXIS[int(a)] for a in np.atleast_1d(self.graph.weights[inputs[1]]))
             keep = int(attr.get("keep_dims", {}).get("b", False))
             self.add("ReduceMean", [self.value(inputs[0])], name, axes=axes, keepdims=keep)
+            self.plain |= {} if keep else {name: 4 - len(axes)}
         elif op == "ConcatV2":
             axis = _NHWC_TO_NCHW_AXIS[int(self.graph.weights[inputs[-1]])]
             self.add("Concat", [self.value(i) for i in inputs[:-1]], name, axis=axis)
@@ -227,15 +261,21 @@ def convert_to_onnx(graph: TfjsGraph, outputs: list[str]) -> onnx.ModelProto:
     if len(graph.inputs) != 1:
         raise ConversionError("exactly one input placeholder is supported")
     (input_name,) = graph.inputs
-    dims = [int(d["size"]) for d in graph.nodes[input_name]["attr"]["shape"]["shape"]["dim"]]
+    sizes = [int(d["size"]) for d in graph.nodes[input_name]["attr"]["shape"]["shape"]["dim"]]
+    dims: list[int | str] = [size if size > 0 else "n" for size in sizes]  # -1: any batch
     builder = _Builder(graph)
     for name in _topological_order(graph, outputs):
         builder.convert(name)
         builder.done.add(name)
     graph_outputs = []
     for output in outputs:
-        nchw = builder.value(output)
-        builder.add("Transpose", [nchw], output + "__out", perm=[0, 2, 3, 1])
+        source = builder.value(output)
+        if output in builder.plain:
+            builder.add("Identity", [source], output + "__out")
+            dims_out = [f"d{i}" for i in range(builder.plain[output])]
+            graph_outputs.append(helper.make_tensor_value_info(output + "__out", TensorProto.FLOAT, dims_out))
+            continue
+        builder.add("Transpose", [source], output + "__out", perm=[0, 2, 3, 1])
         graph_outputs.append(
             helper.make_tensor_value_info(output + "__out", TensorProto.FLOAT, ["n", "h", "w", "c"])
         )
