@@ -115,11 +115,13 @@ class FaceReader:
         fx1, fy1 = (centre - raw[2:4] / 2) * scale + (left, top)
         fx2, fy2 = (centre + raw[2:4] / 2) * scale + (left, top)
         height, width = frame.shape[:2]
+        facing = frontal(points, float(raw[2]))
         return Face(
             box=(fx1 / width, fy1 / height, fx2 / width, fy2 / height),
             score=score,
-            frontal=frontal(points, float(raw[2])),
-            expression=self._expression(frame, (fx1, fy1, fx2, fy2)),
+            frontal=facing,
+            # The classifier learnt frontal faces (FER-2013): a profile's "expression" is noise.
+            expression=self._expression(frame, (fx1, fy1, fx2, fy2)) if facing else None,
         )
 
     def _expression(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> Expression | None:

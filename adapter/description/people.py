@@ -126,19 +126,18 @@ def face_facts(found: Sequence[Detection]) -> FaceFacts:
     """(place, facing the camera, expression) of each person whose face says something sure.
 
     The place is None for a lone person; with several people only those alone in their place are
-    described (a face could not be told apart from its neighbour's). An expression is said only at
-    close-up or medium size: a far face is too small to read.
+    described (a face could not be told apart from its neighbour's). Only a frontal face is described:
+    the expression model learnt frontal faces (FER-2013) and reads a profile's as anger or fear. An
+    expression is said only at close-up or medium size: a far face is too small to read.
     """
     places = [position(d) for d in found]
     facts = []
     for detection, place in zip(found, places, strict=True):
         face = detection.face
-        if face is None or (len(found) > 1 and places.count(place) > 1):
+        if face is None or not face.frontal or (len(found) > 1 and places.count(place) > 1):
             continue
         near = detection.box[3] - detection.box[1] >= MEDIUM
-        expression = face.expression if near else None
-        if face.frontal or expression is not None:
-            facts.append((place if len(found) > 1 else None, face.frontal, expression))
+        facts.append((place if len(found) > 1 else None, True, face.expression if near else None))
     return tuple(sorted(facts, key=lambda f: _ORDER.index(f[0]) if f[0] else 0))
 
 

@@ -13,6 +13,8 @@ from adapter.description.speech import EspeakSpeaker
 from tests.conftest import require
 
 MODEL = Path(".models/description/centernet.onnx")
+#: Converted beside the detector by the same setup step: faces (facing the camera, expression).
+FACE_MODELS = (MODEL.with_name("blazeface.onnx"), MODEL.with_name("emotion.onnx"))
 SHOT_S = 4.0
 #: Each shot starts with 1.5 s of dialogue, then stays quiet: room for a description.
 DIALOGUE_S = 1.5
@@ -21,8 +23,9 @@ SHOTS = ("astronaut", "chelsea", "coffee")
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    """The ONNX detector built at setup by ``python -m adapter.description.fetch_models``."""
-    require(MODEL.is_file(), f"{MODEL} is missing: run python -m adapter.description.fetch_models")
+    """The ONNX detector (and the face models beside it) built at setup by ``fetch_models``."""
+    for path in (MODEL, *FACE_MODELS):
+        require(path.is_file(), f"{path} is missing: run python -m adapter.description.fetch_models")
     return MODEL
 
 
