@@ -27,7 +27,7 @@ from adapter.description.shots import (
     read_texts,
     text_pendings,
 )
-from adapter.description.speech import EspeakSpeaker, Speaker
+from adapter.description.speech import EspeakSpeaker, Speaker, Speech
 from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError, StorageError
 from adapter.media import job_error
 from contract import media
@@ -116,6 +116,12 @@ def _pendings(
     return pendings
 
 
+def _timed(pending: Pending, voices: dict[str, Speech]) -> Pending:
+    """``pending`` (and its shorter form) with the spoken length of its voice."""
+    shorter = None if pending.shorter is None else _timed(pending.shorter, voices)
+    return dataclasses.replace(pending, duration_s=voices[pending.text].duration_s, shorter=shorter)
+
+
 def notes_of(cues: list[Cue]) -> tuple[Reason, ...]:
     """The job's note: how many descriptions and from what, or that there was nothing to describe."""
     if not cues:
@@ -179,10 +185,11 @@ def describe(
     report(0.1)
     tools = (describer, text_reader)
     found = _pendings(input_path, scenes, info, lang, tools, PLANS[density], read_subtitles, report, stop)
-    voices = {p.text: speaker(p.text, lang) for p in found}
+    texts = {p.text for p in found} | {p.shorter.text for p in found if p.shorter is not None}
+    voices = {text: speaker(text, lang) for text in sorted(texts)}
     report(0.7)
     pauses = silences(input_path, info.duration_s, should_stop=stop) if info.has_audio else [(0.0, math.inf)]
-    cues = place([dataclasses.replace(p, duration_s=voices[p.text].duration_s) for p in found], pauses)
+    cues = place([_timed(p, voices) for p in found], pauses)
     report(0.8)
     output_path = Path(output_path)
     if not cues:

@@ -31,14 +31,31 @@ class Pending:
     text: str
     duration_s: float
     sources: frozenset[str] = frozenset()
+    #: The same description without its optional detail (faces): spoken when the whole does not fit
+    #: a pause of the scene, rather than over the dialogue. Its own scene is ignored.
+    shorter: Pending | None = None
+
+
+def _pause_start(
+    duration_s: float, earliest: float, end: float, silences: Sequence[tuple[float, float]]
+) -> float | None:
+    """The earliest start in a pause, not before ``earliest`` nor too near ``end``, that holds it whole."""
+    for pause_start, pause_end in silences:
+        candidate = max(pause_start, earliest)
+        if candidate >= end - GAP_S:
+            return None
+        if pause_end - candidate >= duration_s + GAP_S:
+            return candidate
+    return None
 
 
 def place(pending: Sequence[Pending], silences: Sequence[tuple[float, float]]) -> list[Cue]:
     """Cues in scene order that never overlap and each start inside its scene.
 
-    A cue goes into the earliest pause inside its scene that holds it whole; when none does it
-    starts as early as it may and the original audio is ducked under it. A scene whose whole
-    span is taken by the previous description is skipped (its news would arrive too late).
+    A cue goes into the earliest pause inside its scene that holds it whole, else its shorter form
+    into one; when none does it starts as early as it may (in its shorter form: less is spoken over
+    the dialogue) and the original audio is ducked under it. A scene whose whole span is taken by the
+    previous description is skipped (its news would arrive too late).
     """
     cues: list[Cue] = []
     free_from = 0.0
@@ -46,14 +63,13 @@ def place(pending: Sequence[Pending], silences: Sequence[tuple[float, float]]) -
         earliest = max(item.scene.start, free_from)
         if earliest >= item.scene.end - GAP_S:
             continue
-        start, ducked = earliest, True
-        for pause_start, pause_end in silences:
-            candidate = max(pause_start, earliest)
-            if candidate >= item.scene.end - GAP_S:
+        forms = [item] if item.shorter is None else [item, item.shorter]
+        start, ducked, chosen = earliest, True, forms[-1]
+        for form in forms:
+            found = _pause_start(form.duration_s, earliest, item.scene.end, silences)
+            if found is not None:
+                start, ducked, chosen = found, False, form
                 break
-            if pause_end - candidate >= item.duration_s + GAP_S:
-                start, ducked = candidate, False
-                break
-        cues.append(Cue(start, start + item.duration_s, item.text, ducked, item.sources))
-        free_from = start + item.duration_s + GAP_S
+        cues.append(Cue(start, start + chosen.duration_s, chosen.text, ducked, chosen.sources))
+        free_from = start + chosen.duration_s + GAP_S
     return cues

@@ -8,6 +8,7 @@ belongs to the shot where it appeared.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -132,39 +133,40 @@ def picture_pending(
             return None
         memory.caption = caption.lower()
         return Pending(scene, caption, 0.0, frozenset({"objects"}))
-    parts: list[str] = []
-    sources: set[str] = set()
     persons = people(found)
-    said = people_sentence(persons, lang, with_size=plan.shot_size)
-    if said is not None and signature(persons) != memory.people:
-        parts.append(said)
-        sources.add("people")
+    said_people = people_sentence(persons, lang, with_size=plan.shot_size)
+    if signature(persons) == memory.people:
+        said_people = None
     memory.people = signature(persons) if persons else None
-    # Faces after the people they belong to; facts equal to the last ones spoken are not repeated.
+    # Faces follow the people they belong to; facts equal to the last ones spoken are not repeated.
     facts = face_facts(persons) if plan.faces else ()
-    said = face_sentence(facts, lang, subject="people" not in sources)
-    if said is not None and facts != memory.faces:
-        parts.append(said)
-        sources.add("people")
+    face = face_sentence(facts, lang, subject=said_people is None) if facts != memory.faces else None
     memory.faces = facts
     objects = _objects(found, plan.objects)
-    said = sentence(objects, lang) if objects else None
+    said_objects = sentence(objects, lang) if objects else None
     object_signature = frozenset((g.label, g.count) for g in group_detections(objects))
-    if said is not None and object_signature != memory.objects:
-        parts.append(said)
-        sources.add("objects")
+    if object_signature == memory.objects:
+        said_objects = None
     memory.objects = object_signature if objects else None
-    if not parts:
+    if said_people is None and face is None and said_objects is None:
         # The setting alone ("Темно." over an animation) is no description: it frames people and things.
         return None
+    said_setting = None
     if plan.setting:
         setting = cues(frame)
-        said = setting_sentence(setting, lang)
-        if said is not None and setting != memory.setting:
-            parts.insert(0, said)
-            sources.add("setting")
+        said_setting = setting_sentence(setting, lang) if setting != memory.setting else None
         memory.setting = setting
-    return Pending(scene, " ".join(parts), 0.0, frozenset(sources))
+    parts = {"setting": said_setting, "people": said_people, "faces": face, "objects": said_objects}
+    whole = _pending(scene, parts)
+    # The face is optional detail: without it the rest may still fit a pause the whole does not.
+    shorter = _pending(scene, {**parts, "faces": None}) if face is not None else None
+    return dataclasses.replace(whole, shorter=shorter if shorter and shorter.text else None)
+
+
+def _pending(scene: Scene, parts: dict[str, str | None]) -> Pending:
+    """The said parts joined in order; faces count as people."""
+    sources = frozenset("people" if kind == "faces" else kind for kind, text in parts.items() if text)
+    return Pending(scene, " ".join(text for text in parts.values() if text), 0.0, sources)
 
 
 def _objects(found: Sequence[Detection], limit: int) -> list[Detection]:

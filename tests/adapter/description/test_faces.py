@@ -142,3 +142,12 @@ def test_faces_are_not_repeated_and_a_change_is_said_alone() -> None:
     assert _one_face("happy", "ru", memory) is None  # the next shot: the same smiling person
     assert _one_face("sad", "en", memory) == "The person is facing the camera and looking sad."
     assert _one_face("happy", "en", PictureMemory(), "brief") == "A person in the centre."
+
+
+def test_the_face_is_the_part_dropped_when_a_pause_is_short() -> None:
+    frame = np.full((90, 160, 3), 128, np.uint8)
+    found = picture_pending(
+        SHOT, frame, lambda _f: [_person(0.5, 0.2, "happy")], "en", PLANS["normal"], PictureMemory()
+    )
+    assert found is not None and found.shorter is not None
+    assert found.shorter.text == "A person in the centre, close-up." and found.shorter.sources == {"people"}

@@ -31,3 +31,15 @@ def test_cues_never_overlap_and_start_inside_their_scene() -> None:
         assert by_text[cue.text].start <= cue.start < by_text[cue.text].end
     # The third shot is entirely covered by the second description, so it is skipped.
     assert [c.text for c in cues] == ["s0", "s1", "s3"]
+
+
+def test_a_description_too_long_for_the_pause_drops_its_optional_detail() -> None:
+    scene = Scene(0.0, 6.0)
+    short = Pending(scene, "A person.", 1.0, frozenset({"people"}))
+    whole = Pending(scene, "A person. Facing the camera.", 2.5, frozenset({"people"}), short)
+    (roomy,) = place([whole], [(1.0, 4.0)])
+    assert (roomy.text, roomy.start, roomy.ducked) == ("A person. Facing the camera.", 1.0, False)
+    (tight,) = place([whole], [(1.0, 2.5)])  # 1.5 s of pause: only the short form fits
+    assert (tight.text, tight.start, tight.end, tight.ducked) == ("A person.", 1.0, 2.0, False)
+    (over,) = place([whole], [(1.0, 1.5)])  # nothing fits: the short form is spoken over the dialogue
+    assert (over.text, over.start, over.ducked) == ("A person.", 0.0, True)
