@@ -23,8 +23,10 @@ import pytest
 from adapter import muxer, video
 from adapter.description.audio import silences
 from adapter.description.mux import mux as description_mux
-from adapter.description.scenes import detect_scenes, key_frame
+from adapter.description.mux import remux as description_remux
+from adapter.description.scenes import detect_scenes, frames_at, key_frame
 from adapter.errors import InvalidInputError
+from backend import excerpt
 from contract import hdr, media
 from contract.catalogue import reason
 from contract.hdr import HdrMetadata
@@ -100,6 +102,12 @@ PLAYLISTS: dict[str, Callable[[Trap], str]] = {
 CallSite = Callable[[Path, Trap], object]
 
 
+def _nothing_kept(found: list[media.Arg]) -> None:
+    """Subtitles are read as advice: a refused read keeps none (the mux itself then refuses the file)."""
+    assert found == []
+    raise InvalidInputError(reason("media.format_refused"))
+
+
 def _advice_refused(found: HdrMetadata) -> None:
     """HDR metadata is advice: a refused read gives none (and the test wants the refusal raised)."""
     assert found == HdrMetadata()
@@ -117,7 +125,12 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
         p, t.out, [], [], lang="en", audio_streams=1, timeout_s=5
     ),
+    "adapter/description/mux.py:remux": lambda p, t: description_remux(p, t.out, timeout_s=5),
+    "adapter/muxer.py:kept_subtitles": lambda p, t: _nothing_kept(muxer.kept_subtitles(p, "mkv")),
     "adapter/description/audio.py:silences": lambda p, t: silences(p, 1.0, timeout_s=5),
+    "adapter/description/scenes.py:frames_at": lambda p, t: frames_at(p, [0.5], 176, 144, timeout_s=5),
+    "backend/excerpt.py:packets": lambda p, t: excerpt.packets(p),
+    "backend/excerpt.py:cut": lambda p, t: excerpt.cut(p, 0.0, t.out),
     "adapter/description/scenes.py:_cuts": lambda p, t: detect_scenes(p, 1.0),
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
     "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
@@ -130,6 +143,7 @@ NOT_USER_INPUT = {
     "adapter/media.py:run",  # the adapter's wrapper of the runner itself
     "adapter/description/speech.py:EspeakSpeaker.__call__",  # our own sentence on stdin
     "adapter/assembly.py:_open",  # our own segment files, opened as mov/mp4 only
+    "adapter/description/ocr.py:TesseractReader._read",  # our own decoded frame, as PNG on stdin
 }
 #: The only modules allowed to start subprocesses themselves.
 SUBPROCESS_MODULES = {"contract/media.py", "adapter/description/fetch_models.py"}
