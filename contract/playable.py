@@ -10,8 +10,9 @@ from typing import Final
 
 from contract.probe import MediaInfo
 
-#: ffprobe ``format_name`` values of containers Chromium opens (MP4/MOV/3GP share one demuxer name).
-BROWSER_CONTAINERS: Final = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"})
+#: Demuxer names in ffprobe's ``format_name`` of containers Chromium opens (MP4/MOV/3GP share the ``mov``
+#: demuxer, reported as ``mov,mp4,m4a,3gp,3g2,mj2``; Matroska as ``matroska,webm``).
+BROWSER_CONTAINERS: Final = frozenset({"mp4", "webm"})
 #: Video codecs Chromium decodes in software, with the pixel formats it takes for each (empty: any).
 BROWSER_CODECS: Final[dict[str, frozenset[str]]] = {
     # Chromium's H.264 decoder takes 8-bit 4:2:0 only (no High 10, no 4:2:2 from cameras).
@@ -27,7 +28,7 @@ PROXY_MAX_HEIGHT: Final = 480
 def browser_plays(format_name: str, video_codec: str, pix_fmt: str) -> bool:
     """Whether Chromium plays a file of this container, video codec and pixel format as it is."""
     formats = BROWSER_CODECS.get(video_codec)
-    if format_name not in BROWSER_CONTAINERS or formats is None:
+    if not BROWSER_CONTAINERS & set(format_name.split(",")) or formats is None:
         return False
     return not formats or pix_fmt in formats
 
