@@ -139,6 +139,7 @@ class Flight:
             vtt_key=storage.vtt_key(job.job_id) if result.vtt is not None else None,
             preview_before_key=previews[0],
             preview_after_key=previews[1],
+            source_proxy_key=storage.source_proxy_key(job.job_id) if result.proxy else None,
             frames=result.frames,
             width=result.width,
             height=result.height,
@@ -169,6 +170,7 @@ def work_of(job: JobMessage, files: JobFiles, limits: Limits | None) -> Work:
         limits,
         segment=job.segment,
         segments=files.segments if job.kind == "assemble" else None,
+        proxy=files.partial(files.proxy) if files.proxy else None,
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from adapter.errors import JobCancelled, JobError, TransientJobError
 from adapter.limits import Limits
+from adapter.proxy import write_proxy
 from adapter.restoration import auto_denoise, auto_denoise_note
 from adapter.stages import (
     Assemble,
@@ -76,6 +77,8 @@ class Work:
     segment: Segment | None = None
     #: Segment files an assembly task joins into ``output``.
     segments: tuple[Path, ...] | None = None
+    #: Where the original's playable «before» proxy goes, for the task that finishes the job (else None).
+    proxy: Path | None = None
 
 
 class Toolbox:
@@ -130,7 +133,8 @@ def execute(
     _check_abilities(work, stages)
     info = probe_input(stages.probe, work.input, limits)
     if work.segments is not None:
-        return _assemble(work, stages, info, limits, should_stop)
+        joined = _assemble(work, stages, info, limits, should_stop)
+        return _with_proxy(work, info, limits, should_stop, joined)
     if not options.upscale:
         report = _describe_progress(on_progress, info.frames, 0.0, started, should_stop)
         vtt, notes = _describe(work, stages, tools, work.input, info, report, should_stop)
@@ -154,6 +158,8 @@ def execute(
     )
     if denoise is not None and denoise != options.denoise:
         done = dataclasses.replace(done, notes=(*done.notes, auto_denoise_note(denoise)))
+    if work.segment is None:
+        done = _with_proxy(work, info, limits, should_stop, done)
     if options.describe is None:
         return done
     try:
@@ -187,6 +193,13 @@ def _assemble(work: Work, stages: Stages, info: MediaInfo, limits: Limits, shoul
         limits=limits,
         container=container,
     )
+
+
+def _with_proxy(work: Work, info: MediaInfo, limits: Limits, should_stop: ShouldStop, done: Result) -> Result:
+    """``done``, after writing the original's playable proxy where the browser cannot play the original."""
+    if work.proxy is None or not write_proxy(work.input, work.proxy, info, limits, should_stop):
+        return done
+    return dataclasses.replace(done, proxy=True)
 
 
 def upscaled_info(info: MediaInfo, done: Result) -> MediaInfo:

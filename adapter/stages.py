@@ -59,6 +59,8 @@ class Result:
     notes: tuple[Reason, ...] = ()
     #: Share of the frames' pixels sent to the model (region inference and repeats make it smaller).
     share: float | None = None
+    #: Whether the run wrote the original's playable «before» proxy (``adapter.proxy``).
+    proxy: bool = False
 
 
 class OnProgress(Protocol):

@@ -31,6 +31,8 @@ class JobFiles:
     segments: tuple[Path, ...] = ()
     owns_previews: bool = True
     is_part: bool = False
+    #: The original's playable «before» proxy; only the task that finishes the job writes it.
+    proxy: Path | None = None
     token: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @classmethod
@@ -52,6 +54,7 @@ class JobFiles:
             ),
             owns_previews=job.kind == "job" or (segment is not None and segment.index == segment.count // 2),
             is_part=job.kind != "job",
+            proxy=None if segment else storage.resolve(root, storage.source_proxy_key(job.job_id)),
         )
 
     @property
@@ -79,7 +82,7 @@ class JobFiles:
     @property
     def finals(self) -> tuple[Path, ...]:
         """The files this task may write (each through its temporary)."""
-        previews = self.previews if self.owns_previews else ()
+        previews = (*(self.previews if self.owns_previews else ()), *((self.proxy,) if self.proxy else ()))
         if self.is_part:
             return (self.output, *previews)
         return (self.output, self.vtt, *previews, self.output.with_name("upscaled.mp4"))
@@ -92,7 +95,8 @@ class JobFiles:
         """
         if vtt is not None and vtt.exists():
             os.replace(vtt, self.vtt)
-        for final in (*(self.previews if self.owns_previews else ()), self.output):
+        proxy = (self.proxy,) if self.proxy else ()
+        for final in (*(self.previews if self.owns_previews else ()), *proxy, self.output):
             tmp = self.partial(final)
             if tmp.exists():
                 os.replace(tmp, final)

@@ -91,6 +91,8 @@ class Job(Base):
     vtt_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_before_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     preview_after_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: The original's playable «before» proxy (``contract.playable``), when the adapter wrote one.
+    source_proxy_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     output_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)

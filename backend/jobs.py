@@ -189,6 +189,7 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.vtt_key = event.vtt_key
     job.preview_before_key = event.preview_before_key
     job.preview_after_key = event.preview_after_key
+    job.source_proxy_key = event.source_proxy_key
     job.output_width = event.width
     job.output_height = event.height
     job.output_frames = event.frames

@@ -90,6 +90,8 @@ class JobOut(BaseModel):
     preview_after_url: str | None
     #: The uploaded original (signed in integrated mode, like every ``*_url``).
     source_url: str | None = None
+    #: A small playable (H.264 MP4) copy of an original the browser cannot play; null when it plays as is.
+    source_proxy_url: str | None = None
     #: Segments the job was cut into (0: it runs as one task) and how many are stored.
     segments: int = 0
     segments_done: int = 0
@@ -233,6 +235,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         preview_before_url=link(f"{base}/preview/before") if has_preview(job, "before") else None,
         preview_after_url=link(f"{base}/preview/after") if has_preview(job, "after") else None,
         source_url=link(f"{base}/source"),
+        source_proxy_url=link(f"{base}/source/proxy") if job.source_proxy_key else None,
         segments=sum(1 for t in job.tasks if t.kind == "segment"),
         segments_done=sum(1 for t in job.tasks if t.kind == "segment" and t.status == "done"),
         deinterlace=job.deinterlace or "auto",

@@ -182,6 +182,8 @@ class DoneEvent(_Message):
     vtt_key: str | None = None
     preview_before_key: str | None = None
     preview_after_key: str | None = None
+    #: The playable «before» proxy of an original the browser cannot play (``contract.playable``).
+    source_proxy_key: str | None = None
     frames: int = Field(ge=0)
     width: int = Field(ge=0)
     height: int = Field(ge=0)

@@ -64,6 +64,11 @@ def preview_key(job_id: str, which: str) -> str:
     return f"{job_dir(job_id)}/preview_{which}.jpg"
 
 
+def source_proxy_key(job_id: str) -> str:
+    """Key of the small playable «before» video of an original the browser cannot play (contract.playable)."""
+    return f"{job_dir(job_id)}/source_proxy.mp4"
+
+
 #: Folder of the cancel markers: outside the job folders, so deleting a job's files cannot erase its cancel.
 CANCELS_DIR = "cancels"
 

@@ -77,7 +77,7 @@ export class JobCard {
     if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
     if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
     // Both videos on one timeline, for an upscaled result whose original is kept.
-    if (upscaled(job) && job.source_url && job.result_url) this.vcompare.load(job);
+    if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) this.vcompare.load(job);
     if (job.preview_before_url && job.preview_after_url) {
       this.compare.load(job);
       this.q(".compare").hidden = false;

@@ -21,10 +21,23 @@ function segmentRadio(name, value, checked) {
   return label;
 }
 
-/** Models worth offering: one per family at its native ×4 (the ×2/×3 variants are an inside detail). */
+/** A model's family: its id without the trailing scale (``realcugan-pro-x3`` → ``realcugan-pro``). */
+export function modelFamily(id) {
+  return id.replace(/-x\d+$/, "");
+}
+
+/**
+ * Models worth offering: one per family at that family's largest scale, in catalogue order (the smaller
+ * variants are an inside detail; a family that ships only ×2/×3 still appears, at ×3).
+ */
 export function offeredModels(form) {
-  const top = Math.max(...form.config.models.map((m) => m.scale));
-  return form.config.models.filter((m) => m.scale === top);
+  const best = new Map();
+  for (const model of form.config.models) {
+    const family = modelFamily(model.id);
+    if (!best.has(family) || model.scale > best.get(family).scale) best.set(family, model);
+  }
+  const chosen = new Set(best.values());
+  return form.config.models.filter((m) => chosen.has(m));
 }
 
 /** Languages the server can describe in (none from an older backend: the control stays hidden). */

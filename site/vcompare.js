@@ -95,13 +95,17 @@ export function setupVideoCompare(figure) {
   });
 
   return {
-    /** Sources: the kept original and the result. Hidden when the browser cannot play the original. */
+    /**
+     * Sources: the kept original (or its playable proxy, for originals such as MPEG-2 or ProRes) and the
+     * result. Hidden when the browser still cannot play the «before» side.
+     */
     load(job) {
       figure.hidden = false;
       before.onerror = () => {
         figure.hidden = true;
       };
-      if (before.getAttribute("src") !== job.source_url) before.src = job.source_url;
+      const original = job.source_proxy_url || job.source_url;
+      if (before.getAttribute("src") !== original) before.src = original;
       if (after.getAttribute("src") !== job.result_url) after.src = job.result_url;
     },
     pause() {

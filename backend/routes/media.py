@@ -128,6 +128,21 @@ def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     )
 
 
+@router.get("/jobs/{job_id}/source/proxy", response_class=FileResponse, responses=NOT_FOUND)
+def get_source_proxy(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
+    """The playable copy (video/mp4) of an original the browser cannot play (supports Range)."""
+    path = stored(settings.STORAGE_ROOT, job.source_proxy_key)
+    if path is None:
+        raise JobNotFound(reason("http.source_gone"))
+    return HeldFile(
+        path,
+        reason("http.source_gone"),
+        media_type="video/mp4",
+        filename=f"{Path(job.filename).stem}_preview.mp4",
+        content_disposition_type="inline",
+    )
+
+
 @router.get("/jobs/{job_id}/preview/{which}", response_class=FileResponse, responses=NOT_FOUND)
 def get_preview(job: MediaJobDep, settings: SettingsDep, which: Literal["before", "after"]) -> FileResponse:
     """A before/after still frame (image/jpeg)."""

@@ -126,6 +126,10 @@ ENTRIES: dict[str, Entry] = {
         en="The preview image could not be written to storage.",
         ru="Не удалось записать превью в хранилище.",
     ),
+    "job.proxy_not_written": Entry(
+        en="The playable copy of the original could not be written.",
+        ru="Не удалось записать воспроизводимую копию оригинала.",
+    ),
     # ---- joining segments ---------------------------------------------------------------------------
     "job.nothing_to_assemble": Entry(
         en="There are no segments to join.",

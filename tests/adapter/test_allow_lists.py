@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import os
 import subprocess
 import threading
@@ -26,6 +27,8 @@ from adapter.description.mux import mux as description_mux
 from adapter.description.mux import remux as description_remux
 from adapter.description.scenes import detect_scenes, frames_at, key_frame
 from adapter.errors import InvalidInputError
+from adapter.limits import Limits
+from adapter.proxy import write_proxy
 from backend import excerpt
 from contract import hdr, media
 from contract.catalogue import reason
@@ -33,6 +36,7 @@ from contract.hdr import HdrMetadata
 from contract.interlace import count_fields
 from contract.probe import ALLOWED_FORMATS, ProbeError, _run_ffprobe, keyframes, probe
 from contract.stream import count_packets
+from tests.adapter.test_worker import fake_info
 from tests.fixtures.media import ClipFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +118,19 @@ def _advice_refused(found: HdrMetadata) -> None:
     raise InvalidInputError(reason("media.format_refused"))
 
 
+def _never() -> bool:
+    return False
+
+
+def _no_proxy(written: bool) -> None:
+    """An original ffmpeg refuses leaves the job without a proxy (the test wants the refusal raised)."""
+    assert not written
+    raise InvalidInputError(reason("job.proxy_not_written"))
+
+
+#: An original the browser cannot play (MPEG-2 program stream), so a proxy is attempted.
+DVD = dataclasses.replace(fake_info(25, 176, 144), format_name="mpeg", video_codec="mpeg2video")
+
 #: Every function that opens an upload with ffmpeg, ffprobe or PyAV, as "file:qualified name".
 CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:probe": lambda p, t: probe(p, **LIMITS, timeout_s=5),  # type: ignore[arg-type]
@@ -135,6 +152,7 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
     "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
     "contract/hdr.py:read": lambda p, t: _advice_refused(hdr.read(p, timeout_s=5)),
+    "adapter/proxy.py:write_proxy": lambda p, t: _no_proxy(write_proxy(p, t.out, DVD, Limits(), _never)),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
 ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass

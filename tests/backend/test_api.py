@@ -48,10 +48,13 @@ def finish(
     jpeg: Path,
     vtt: bool = False,
     seconds: float = 2.5,
+    proxy: bool = False,
 ) -> None:
-    """Store an output and previews as an adapter would, then apply its done event."""
+    """Store an output and previews (and a «before» proxy) as an adapter would, then apply its done event."""
     out = storage.resolve(settings.STORAGE_ROOT, storage.output_key(job_id))
     shutil.copy(clip, out)
+    if proxy:
+        shutil.copy(clip, storage.resolve(settings.STORAGE_ROOT, storage.source_proxy_key(job_id)))
     for which in ("before", "after"):
         shutil.copy(jpeg, storage.resolve(settings.STORAGE_ROOT, storage.preview_key(job_id, which)))
     store = client.app.state.services.store  # type: ignore[attr-defined]
@@ -62,6 +65,7 @@ def finish(
             vtt_key=storage.vtt_key(job_id) if vtt else None,
             preview_before_key=storage.preview_key(job_id, "before"),
             preview_after_key=storage.preview_key(job_id, "after"),
+            source_proxy_key=storage.source_proxy_key(job_id) if proxy else None,
             frames=25,
             width=704,
             height=576,

@@ -75,7 +75,7 @@ def test_every_job_route_on_another_owners_job_is_404_like_a_missing_one(
 ) -> None:
     owner, stranger = jar(app), jar(app)
     job_id = upload(owner, clip)["id"]
-    finish(owner, settings, job_id, clip, jpeg, vtt=True)
+    finish(owner, settings, job_id, clip, jpeg, vtt=True, proxy=True)
     storage.resolve(settings.STORAGE_ROOT, storage.vtt_key(job_id)).write_text("WEBVTT\n")
     for method, template in job_routes(app):
         foreign = stranger.request(method, fill(template, job_id))

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from adapter.limits import Limits
+from adapter.proxy import write_proxy
+from contract.probe import probe
+from tests.adapter.test_proxy import mpeg2_ps
 from tests.fixtures.media import ClipFactory
 from tests.site.conftest import SITE, Tab
 from tests.site.fake_api import ORIGIN, FakeApi, job
@@ -76,4 +81,49 @@ def test_original_and_result_play_in_sync_with_frame_choice_and_zoom(
     stage = figure.locator(".vcompare-stage").bounding_box()
     assert stage is not None and (round(stage["width"]), round(stage["height"])) == (352, 288)
     assert figure.get_by_role("button", name="Вписать в рамку").get_attribute("aria-pressed") == "true"
+    assert tab.console.errors == []
+
+
+def test_an_original_chromium_cannot_play_is_compared_through_its_proxy(
+    open_tab: Callable[..., Tab], tmp_path: Path
+) -> None:
+    base = f"/api/jobs/{JOB}"
+    original = mpeg2_ps(tmp_path / "dvd.mpg")
+    info = probe(original, max_width=7680, max_height=4320, max_duration_s=60)
+    proxy = tmp_path / "proxy.mp4"
+    assert write_proxy(original, proxy, info, Limits(), lambda: False)  # the adapter's own proxy
+    api = FakeApi(SITE)
+    api.jobs = [
+        job(
+            JOB,
+            "done",
+            progress=1.0,
+            filename="dvd.mpg",
+            source_url=f"{base}/source",
+            source_proxy_url=f"{base}/source/proxy",
+            result_url=f"{base}/result",
+            output={"width": 352, "height": 288, "frames": 25},
+            input={"width": 176, "height": 144, "duration_s": 1.0, "fps": 25.0},
+        )
+    ]
+    api.files = {
+        f"{base}/source": ("video/mpeg", original.read_bytes()),
+        f"{base}/source/proxy": ("video/mp4", proxy.read_bytes()),
+        f"{base}/result": ("video/mp4", proxy.read_bytes()),
+    }
+    tab = open_tab({"width": 1280, "height": 900})
+    page = tab.page
+    api.install(page)
+    page.goto(f"{ORIGIN}/")
+    card = page.locator(f'.job[data-id="{JOB}"]')
+    card.get_by_role("button", name="Смотреть результат «dvd.mpg»").click()
+    figure = card.locator(".vcompare")
+    figure.wait_for()
+    page.wait_for_function(
+        "(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)", arg=figure.element_handle()
+    )
+    assert figure.locator(".vcompare-before").get_attribute("src") == f"{base}/source/proxy"
+    assert figure.is_visible()
+    # The original itself stays downloadable as it was uploaded.
+    assert ("GET", f"{base}/source") not in api.requests
     assert tab.console.errors == []

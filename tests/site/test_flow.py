@@ -95,7 +95,7 @@ def test_upload_progress_result_download_refusal(
     page.get_by_role("switch", name="Улучшить качество").check()
     model = page.locator(f'#models input[value="{STACK_MODEL}"]')
     model.check()
-    page.get_by_role("radio", name="×4").check()
+    page.get_by_role("radio", name="×4", exact=True).check()
     assert page.locator("#size-out").inner_text() == "Получится 704×576"
     assert page.locator("#estimate").inner_text()
     submit = page.get_by_role("button", name="Загрузить и улучшить")
@@ -200,7 +200,7 @@ def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: 
     page.set_input_files("#file", str(clip(name, seconds=CANCEL_CLIP_S)))
     page.get_by_role("switch", name="Улучшить качество").check()
     page.locator(f'#models input[value="{STACK_MODEL}"]').check()
-    page.get_by_role("radio", name="×2").check()
+    page.get_by_role("radio", name="×2", exact=True).check()
     page.get_by_role("button", name="Загрузить и улучшить").click()
     card = job_card(page, name)
     # Cancelled only once seen mid-way (0 < progress < 100), so the stop hits a running job.

@@ -122,7 +122,7 @@ def test_two_browsers_each_see_only_their_own_jobs(
     alice.page.set_input_files("#file", str(media[0]))
     alice.page.wait_for_function("() => document.querySelector('#picked-meta').textContent.includes('176')")
     alice.page.get_by_role("switch", name="Улучшить качество").check()
-    alice.page.get_by_role("radio", name="×2").check()
+    alice.page.get_by_role("radio", name="×2", exact=True).check()
     alice.page.get_by_role("button", name="Загрузить и улучшить").click()
     alice.page.locator("#jobs .job-name", has_text="clip.mp4").wait_for()
     bob_job = upload_from(bob.page, standalone.url, media[0], "bob.mp4")

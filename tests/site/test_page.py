@@ -115,7 +115,13 @@ def test_russian_by_default_english_remembered(open_tab: Callable[..., Tab]) -> 
 
 
 def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Callable[..., Tab]) -> None:
-    tab = open_page(open_tab, FakeApi(SITE))
+    api = FakeApi(SITE)
+    # Real-CUGAN Pro ships only ×2/×3 and the no-denoise set only ×2: each family still gets one entry.
+    api.config["models"] += [
+        {"id": model, "scale": int(model[-1]), "title_ru": model, "title_en": model}
+        for model in ("realcugan-pro-x2", "realcugan-pro-x3", "realcugan-nose-x2")
+    ]
+    tab = open_page(open_tab, api)
     page = tab.page
     unnamed = page.evaluate(
         """() => [...document.querySelectorAll('button, input, a, video')].filter((el) => {
@@ -125,8 +131,14 @@ def test_every_control_is_labelled_and_options_wait_for_the_switch(open_tab: Cal
         }).map((el) => el.outerHTML.slice(0, 80))"""
     )
     assert unnamed == []
-    # Only the models offered at ×4 are shown: the ×2 variant is an inside detail.
-    assert page.locator("#models input").count() == 2
+    # One model per family at that family's largest scale: the smaller variants are an inside detail.
+    offered = page.locator("#models input").evaluate_all("inputs => inputs.map((input) => input.value)")
+    assert offered == [
+        "realesr-animevideov3-x4",
+        "realesrgan-x4plus",
+        "realcugan-pro-x3",
+        "realcugan-nose-x2",
+    ]
     # Upscaling starts on, so a picked file can be sent at once; the reason to wait is beside the button.
     assert page.locator("#enhance").is_checked()
     assert page.locator("#options input").first.is_enabled()

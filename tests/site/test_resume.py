@@ -210,7 +210,7 @@ def test_a_quick_run_then_the_whole_video_without_a_second_upload(
         )
         page.goto(url)
         page.wait_for_selector("#models input")
-        page.get_by_role("radio", name="×4").check()
+        page.get_by_role("radio", name="×4", exact=True).check()
         page.set_input_files("#file", str(source))
         quick = page.get_by_role("button", name="Проверить на 5 секундах")
         page.wait_for_function("() => !document.querySelector('#quick').disabled")
