@@ -261,11 +261,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     limits = Limits(max_duration_s=args.max_duration, inference_timeout_s=args.timeout)
     try:
-        container = _resolve_container(args, limits)
-    except JobError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    try:
         options = JobOptions(
             model=args.model,
             scale=args.scale,
@@ -278,13 +273,18 @@ def main(argv: list[str] | None = None) -> int:
             density=args.density,
             deinterlace=args.deinterlace,
             regions=args.regions,
-            container=container,
+            container="mkv" if args.container == "mkv" else "mp4" if args.container == "mp4" else "auto",
             strength=args.strength,
             denoise=args.denoise,
         )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
+    try:  # bad arguments first (exit 2), then what the file itself says (exit 1)
+        options = options.model_copy(update={"container": _resolve_container(args, limits)})
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.

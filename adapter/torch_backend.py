@@ -16,7 +16,9 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from adapter.errors import ModelContractError
 from adapter.inference import check_output
+from contract.catalogue import reason
 from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -41,6 +43,8 @@ def load_network(model: str, weights_dir: Path | None = None) -> nn.Module:
     from model_convertation import weights
     from model_convertation.catalog import SERVED as SPECS
 
+    if model not in SPECS:  # Real-CUGAN: its graph is rebuilt from ncnn for ONNX/Triton only
+        raise ModelContractError(reason("job.backend_lacks_model", model=model, backend="torch"))
     spec = SPECS[model]
     path = Path(weights_dir) / f"{model}.pth" if weights_dir is not None else None
     if path is not None and path.is_file():

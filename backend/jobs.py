@@ -193,6 +193,7 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_width = event.width
     job.output_height = event.height
     job.output_frames = event.frames
+    add_notes(job, event)
     if assembly is None:  # an assembly's event has no share: the segments' stands
         add_share(job, event, before=0)
     # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.

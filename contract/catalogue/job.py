@@ -194,6 +194,11 @@ ENTRIES: dict[str, Entry] = {
         ru="Модель {model} не готова на сервере Triton.",
         params={"model": str},
     ),
+    "job.backend_lacks_model": Entry(
+        en="The {backend} backend cannot run the model {model}; use the default backend or Triton.",
+        ru="Бэкенд {backend} не умеет запускать модель {model}; используйте бэкенд по умолчанию или Triton.",
+        params={"model": str, "backend": str},
+    ),
     "job.model_contract": Entry(
         en="The served model {model} breaks the contract: {problems}",
         ru="Модель {model} на сервере не соответствует контракту: {problems}",

@@ -104,7 +104,8 @@ def test_upscale_and_describe_adds_a_flagged_track_and_vtt(
     require(DETECTOR.is_file(), "run python -m adapter.description.fetch_models")
     output = tmp_path / "out.mp4"
     done = _upscale(
-        clip("cfr25.mp4"), "-o", output, "--scale", "2", "--preset", "veryfast", "--describe", "ru",
+        clip("titled.mp4", title="Новости"), "-o", output, "--scale", "2", "--preset", "veryfast",
+        "--describe", "ru",
         models_dir=models_dir,
     )
     assert done.returncode == 0, done.stderr

@@ -48,11 +48,19 @@ def e2e_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-clips")
 
 
-def clip(folder: Path, name: str, *, size: str = "64x48", seconds: float = 2.0, audio: bool = True) -> Path:
-    """A real clip (testsrc2 + sine), made once per name."""
+def clip(
+    folder: Path,
+    name: str,
+    *,
+    size: str = "64x48",
+    seconds: float = 2.0,
+    audio: bool = True,
+    title: str | None = None,
+) -> Path:
+    """A real clip (testsrc2 + sine; a boxed caption when ``title``), made once per name."""
     path = folder / name
     if not path.exists():
-        make_clip(path, size=size, seconds=seconds, audio_tracks=1 if audio else 0)
+        make_clip(path, size=size, seconds=seconds, audio_tracks=1 if audio else 0, title=title)
     return path
 
 

@@ -26,6 +26,11 @@ def _download(api: httpx.Client, url: str, path: Path) -> dict[str, list[dict[st
     return streams
 
 
+def _titled(folder: Path) -> Path:
+    """A clip with a caption the description reads (testsrc2 alone honestly has nothing to describe)."""
+    return clip(folder, "titled.mp4", size="176x144", title="Новости")
+
+
 def _vtt(api: httpx.Client, job: dict[str, Any]) -> str:
     assert job["vtt_url"] == f"/api/jobs/{job['id']}/vtt"
     response = api.get(job["vtt_url"])
@@ -36,19 +41,20 @@ def _vtt(api: httpx.Client, job: dict[str, Any]) -> str:
 def test_upload_with_describe_ru_upscales_and_adds_a_flagged_track(
     stack: Stack, api: httpx.Client, e2e_clips: Path, tmp_path: Path
 ) -> None:
-    job = upload(api, clip(e2e_clips, "small.mp4"), scale="2", describe="ru")
+    job = upload(api, _titled(e2e_clips), scale="2", describe="ru")
     assert (job["describe"], job["upscale"], job["vtt_url"]) == ("ru", True, None)
     done = wait_job(api, job["id"], timeout=180)
     assert done["status"] == "done", done["error"]
-    assert done["output"] == {"width": 128, "height": 96, "frames": 50} and done["progress"] == 1
+    assert done["output"] == {"width": 352, "height": 288, "frames": 50} and done["progress"] == 1
     streams = _download(api, done["result_url"], tmp_path / "result.mp4")
     video, audio = streams["video"][0], streams["audio"]
-    assert (video["width"], video["height"]) == (128, 96), "the described video is the upscaled one"
+    assert (video["width"], video["height"]) == (352, 288), "the described video is the upscaled one"
     assert len(audio) == 2, "original soundtrack plus the description track"
     assert audio[0]["disposition"]["visual_impaired"] == 0
     assert audio[1]["disposition"]["visual_impaired"] == 1 and audio[1]["disposition"]["descriptions"] == 1
     assert audio[1]["tags"]["language"] == "rus"
-    assert _vtt(api, done).startswith("WEBVTT")
+    vtt = _vtt(api, done)
+    assert vtt.startswith("WEBVTT") and "Новости" in vtt, vtt
     folder = storage.resolve(stack.storage_root, storage.job_dir(job["id"]))
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")], "no temporaries left"
 
@@ -56,12 +62,13 @@ def test_upload_with_describe_ru_upscales_and_adds_a_flagged_track(
 def test_describe_only_keeps_the_video_and_adds_the_track(
     stack: Stack, api: httpx.Client, e2e_clips: Path, tmp_path: Path
 ) -> None:
-    job = upload(api, clip(e2e_clips, "small.mp4"), upscale="false", describe="en")
+    job = upload(api, _titled(e2e_clips), upscale="false", describe="en")
     done = wait_job(api, job["id"], timeout=120)
     assert done["status"] == "done", done["error"]
-    assert done["output"] == {"width": 64, "height": 48, "frames": 50}
+    assert done["output"] == {"width": 176, "height": 144, "frames": 50}
     streams = _download(api, done["result_url"], tmp_path / "described.mp4")
-    assert (streams["video"][0]["width"], streams["video"][0]["height"]) == (64, 48)
+    assert (streams["video"][0]["width"], streams["video"][0]["height"]) == (176, 144)
     assert [a["tags"]["language"] for a in streams["audio"]] == ["eng", "eng"]
     assert streams["audio"][1]["disposition"]["descriptions"] == 1
-    assert _vtt(api, done).startswith("WEBVTT")
+    vtt = _vtt(api, done)
+    assert vtt.startswith("WEBVTT") and "Новости" in vtt, vtt
