@@ -22,13 +22,8 @@ FPS = 25  # the clip fixture's rate
 #: The stack's throttle makes these clips' jobs run at least this long on any host; the adapter reports
 #: progress every second and the page polls every second, so values strictly between 0 and 100 show.
 PROGRESS_CLIP_S, CANCEL_CLIP_S = 6.0, 20.0
-#: Since issue 19 a description that finds nothing adds no track, so the described clip shows a title
-#: (large, boxed, for the whole clip) that OCR reads; the colour field keeps the shot free of other text.
+#: Since issue 19 a description that finds nothing adds no track: the described clip shows this title.
 TITLE = "Новости"
-TITLED_SOURCE = (
-    "color=c=0x3070c0:size=176x144:rate=25,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    f":text={TITLE}:fontsize=32:fontcolor=black:box=1:boxcolor=white:boxborderw=8:x=(w-tw)/2:y=(h-th)/2"
-)
 assert PROGRESS_CLIP_S * FPS * FRAME_DELAY_MS / 1000 >= 4
 assert CANCEL_CLIP_S * FPS * FRAME_DELAY_MS / 1000 >= 12
 # Chromium itself logs a refused request ("Failed to load resource: ... status of 415"); only it may appear:
@@ -236,7 +231,7 @@ def test_audio_description_without_upscaling(
     name = "site-described.mp4"
     page.goto(stack.base_url)
     page.wait_for_selector("#models input")
-    page.set_input_files("#file", str(clip(name, seconds=2.0, source=TITLED_SOURCE)))
+    page.set_input_files("#file", str(clip(name, seconds=2.0, title=TITLE)))
     page.wait_for_function("() => document.querySelector('#picked-meta').textContent.includes('176×144')")
     page.get_by_role("switch", name="Тифлокомментарии (описание сцен для незрячих)").check()
     page.get_by_role("radio", name="Русский").check()
