@@ -85,8 +85,18 @@ def mux(
         bed, rate = speech_bed(cues, voices)
         voice_wav = Path(tmp) / "voice.wav"
         _write_wav(voice_wav, bed, rate)
+        partial = output.with_name(output.name + ".partial")
         args = _mux_args(source, voice_wav, _filter(cues, audio_streams > 0, mode), index, lang, muxer)
-        _write(args, source, output, muxer, timeout_s, should_stop)
+        args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
+        try:
+            media.run(args, timeout_s=timeout_s, should_stop=should_stop)
+        except media.MediaError as exc:
+            partial.unlink(missing_ok=True)
+            raise _mux_error(exc, output.suffix) from exc
+        try:
+            partial.replace(output)
+        except OSError as exc:
+            raise StorageError(reason("description.write_failed")) from exc
 
 
 def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: StopFn | None = None) -> None:
@@ -94,23 +104,13 @@ def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: S
     muxer = CONTAINERS.get(output.suffix.lower())
     if muxer is None:
         raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
+    partial = output.with_name(output.name + ".partial")
     args = ffmpeg(UserInput(source), "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", muxer)
     if muxer in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
-    _write(args, source, output, muxer, timeout_s, should_stop)
-
-
-def _write(
-    args: list[Arg], source: Path, output: Path, muxer: str, timeout_s: float, should_stop: StopFn | None
-) -> None:
-    """Run the mux (plus the subtitles its container keeps) into a temporary, then rename it to ``output``."""
-    partial = output.with_name(output.name + ".partial")
+    args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
     try:
-        media.run(
-            [*args, *_subtitles(source, muxer), f"file:{partial.resolve()}"],
-            timeout_s=timeout_s,
-            should_stop=should_stop,
-        )
+        media.run(args, timeout_s=timeout_s, should_stop=should_stop)
     except media.MediaError as exc:
         partial.unlink(missing_ok=True)
         raise _mux_error(exc, output.suffix) from exc
