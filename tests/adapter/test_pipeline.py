@@ -134,9 +134,8 @@ def _rgb_frames(path: Path) -> np.ndarray:
 class _Overlapping:
     """An identity model whose calls overlap and finish out of order; it counts how many ran at once.
 
-    Call 0 waits until call 1 has finished, so the first answers come back reversed whenever the pipeline
-    really keeps several requests in flight (a state to wait on, not a time: a loaded CI host may start
-    call 1 seconds later).
+    Call 2k waits (up to 2 s) until call 2k+1 has finished, so answers come back pair-wise reversed
+    whenever the pipeline really keeps several requests in flight.
     """
 
     scale, max_batch, in_flight, device = 1, 2, 4, "cpu"
@@ -153,10 +152,10 @@ class _Overlapping:
             number, self._calls = self._calls, self._calls + 1
             self._running += 1
             self.most_at_once = max(self.most_at_once, self._running)
-            partner = self._finished[1] if number == 0 else None
+            partner = self._finished[number + 1] if number % 2 == 0 else None
         if partner is not None:
-            # Bounded: a pipeline that sends one request at a time must fail the test, not hang it.
-            partner.wait(timeout=60)
+            # Bounded: the last call may have no partner, and sequential calls must fail the test, not hang.
+            partner.wait(timeout=2)
         with self._lock:
             self._running -= 1
             self.finish_order.append(number)
