@@ -18,7 +18,7 @@ SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs font
   tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
-STRICT_MYPY := contract adapter/job.py adapter/pipeline.py adapter/stages.py adapter/flow.py
+STRICT_MYPY := contract adapter/job.py adapter/video/pipeline.py adapter/video/stages.py adapter/video/flow.py
 # The database the PostgreSQL tests create their throw-away databases from (tests/backend/conftest.py).
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
@@ -56,7 +56,7 @@ system:  ## Debian packages (ffmpeg, Chromium + ChromeDriver, libomp5, espeak-ng
 
 models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; skips what is up to date)
 	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
-	$(PY) -m adapter.description.fetch_models
+	$(PY) -m adapter.description.setup.fetch_models
 
 postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (.ci/run installs and starts it)
 	@$(PY) -c 'import os, psycopg; psycopg.connect(os.environ["TEST_POSTGRES_URL"], connect_timeout=5).close()' \

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         from adapter.description import cli as description_cli
 
         return description_cli.main(args[1:])
-    from adapter import main as worker
+    from adapter.worker import main as worker
 
     return worker.main(args[1:])
 

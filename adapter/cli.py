@@ -15,11 +15,11 @@ from typing import TextIO, get_args
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
-from adapter.inference import make_upscaler
+from adapter.inference.upscalers import make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
-from adapter.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
+from adapter.video.pipeline import Limits, run
+from adapter.video.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
 from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container_for, container_of_suffix
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset

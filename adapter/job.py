@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from adapter.errors import JobCancelled, JobError, TransientJobError
 from adapter.limits import Limits
-from adapter.proxy import write_proxy
-from adapter.restoration import auto_denoise, auto_denoise_note
-from adapter.stages import (
+from adapter.restoration.auto import auto_denoise, auto_denoise_note
+from adapter.video.proxy import write_proxy
+from adapter.video.stages import (
     Assemble,
     Describe,
     DescriberFactory,
@@ -37,14 +37,14 @@ from adapter.stages import (
 )
 from contract.catalogue import Reason, reason
 from contract.container import container_for
+from contract.mediainfo import MediaInfo
 from contract.messages import JobOptions
 from contract.models import BY_ID, served_name
-from contract.probe import MediaInfo
 from contract.probe import probe as ffprobe
 
 if TYPE_CHECKING:
     from adapter.description.detector import Describer
-    from adapter.inference import Upscaler
+    from adapter.inference.base import Upscaler
 
 #: Share of the progress bar given to upscaling when a description follows (it is most of the work).
 UPSCALE_SHARE = 0.8
@@ -59,7 +59,7 @@ class Stages:
     describe: Describe | None = None
     make_describer: DescriberFactory | None = None
     probe: Probe = ffprobe
-    #: Joins segment files and muxes the source's other streams (``adapter.assembly.assemble``).
+    #: Joins segment files and muxes the source's other streams (``adapter.video.assembly.assemble``).
     assemble: Assemble | None = None
 
 
@@ -112,7 +112,7 @@ class Toolbox:
 
 @dataclass(frozen=True)
 class GuardedJob:
-    """``execute`` as a picklable task for ``adapter.guard.run_guarded`` (tools built in the child)."""
+    """``execute`` as a picklable task for ``adapter.worker.guard.run_guarded`` (tools built in the child)."""
 
     work: Work
     stages: Stages

@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapter.limits import Limits
-from adapter.queue import RetryPolicy
+from adapter.worker.queue import RetryPolicy
 from contract import amqp, limits
 
 
@@ -49,13 +49,13 @@ class AdapterSettings(BaseSettings):
     RETRY_MAX_S: float = Field(default=limits.RETRY_MAX_S, gt=0)
     #: Wall-clock seconds a task waits for an unavailable model server before its job fails.
     INFRA_BUDGET_S: float = Field(default=limits.INFRA_BUDGET_S, gt=0)
-    #: Audio description (docs/description.md): the detector built by ``adapter.description.fetch_models``.
+    #: Audio description (docs/description.md): the detector built by ``adapter.description.setup.fetch_models``.
     DESCRIPTION_DETECTOR_ONNX: Path = Path("./.models/description/centernet.onnx")
     #: Optional captioning model (input ``image`` uint8 [1,H,W,3], output string [1]); replaces the detector.
     DESCRIPTION_CAPTIONER_ONNX: Path | None = None
     #: Detections below this confidence are not mentioned.
     DESCRIPTION_MIN_SCORE: float = Field(default=0.3, gt=0, lt=1)
-    #: Test-only floor on each frame's upscaling time (adapter/throttle.py); 0 in production.
+    #: Test-only floor on each frame's upscaling time (adapter/inference/throttle.py); 0 in production.
     TEST_FRAME_DELAY_MS: float = Field(default=0, ge=0)
     #: Region inference (``regions=auto`` jobs): a full frame at least this often, in seconds.
     REGIONS_REFRESH_S: float = Field(default=2.0, gt=0)

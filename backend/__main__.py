@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uvicorn
 
+from backend.app import create_app
+from backend.settings import Settings
 from contract import logs
-
-from .app import create_app
-from .settings import Settings
 
 
 def main() -> None:

@@ -16,26 +16,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from backend.api.identity import Auth, UrlSigner, load_secret
+from backend.api.ops import OpsTokenGuard, model_server
+from backend.api.problems import install_error_handlers
+from backend.api.routes import router
+from backend.api.security import install_security
+from backend.api.services import Prober, Services
+from backend.dispatch.broker import EventConsumer, EventHandler, Publisher
+from backend.dispatch.outbox import Outbox, TaskPublisher
+from backend.janitor.leases import Leases
+from backend.janitor.records import JobRecords
+from backend.janitor.thread import Janitor, Reclaimed, Sweep, standard_sweeps
+from backend.jobs import cancels
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, make_engine, make_sessions, migrate
+from backend.jobs.store import JobStore
+from backend.metrics import Metrics
+from backend.settings import Settings
 from contract import storage, topology
 from contract.messages import AnyEvent, FailedEvent, RetryEvent
 from contract.probe import probe as ffprobe
-
-from . import cancels, jobs
-from .broker import EventConsumer, EventHandler, Publisher
-from .db import Job, make_engine, make_sessions, migrate
-from .identity import Auth, UrlSigner, load_secret
-from .janitor import Janitor, Reclaimed, Sweep, standard_sweeps
-from .leases import Leases
-from .metrics import Metrics
-from .ops import OpsTokenGuard, model_server
-from .outbox import Outbox, TaskPublisher
-from .problems import install_error_handlers
-from .records import JobRecords
-from .routes import router
-from .security import install_security
-from .services import Prober, Services
-from .settings import Settings
-from .store import JobStore
 
 log = logging.getLogger(__name__)
 

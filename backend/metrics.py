@@ -63,7 +63,7 @@ class Metrics:
         self.broker_up = Gauge(
             "vsr_broker_up", "1 when the backend's broker connections are open", registry=self.registry
         )
-        # ---- the janitor (backend/janitor.py) ----
+        # ---- the janitor (backend/janitor/thread.py) ----
         self.reclaimed_bytes = Counter(
             "vsr_janitor_reclaimed_bytes",
             "Bytes the janitor removed, by sweep",

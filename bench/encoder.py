@@ -2,7 +2,7 @@
 
 The frames: a slow pan over scikit-image's ``coffee`` and ``astronaut`` photographs, shrunk to 176x144 and
 upscaled x4 by realesr-animevideov3-x4 (704x576, the pipeline bench's size). Each preset encodes them at
-the production CRF through the pipeline's own ``adapter.encoder.Encoder`` (same colour conversion); the file
+the production CRF through the pipeline's own ``adapter.video.encoder.Encoder`` (same colour conversion); the file
 is decoded again and compared with the uncompressed model output (RGB PSNR). Model CPU ms/frame on the
 same frames is printed beside, since on a CPU host the encoder's milliseconds are taken from the model.
 Run ``.venv/bin/python -m bench.encoder [--presets ultrafast,veryfast,medium]``; writes
@@ -26,9 +26,9 @@ import numpy as np
 from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
-from adapter.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
-from adapter.encoder import Encoder
-from adapter.inference import make_upscaler
+from adapter.inference.upscalers import make_upscaler
+from adapter.video.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
+from adapter.video.encoder import Encoder
 from bench.pipeline import decoded_frames
 from contract.messages import JobOptions
 

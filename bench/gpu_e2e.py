@@ -76,7 +76,7 @@ def run_pipelines(
     """``count`` pipelines at once on one upscaler: total frames/s, busy share, CPU use."""
     import torch
 
-    from adapter import pipeline
+    from adapter.video import pipeline
     from contract.messages import JobOptions
 
     cuda = upscaler.torch_device.type == "cuda"
@@ -135,8 +135,8 @@ def model_fps(upscaler: Any, batch: Any, seconds: float) -> float:
 
 def section_e2e(args: argparse.Namespace, record: Any, budget: Any, folder: Path) -> None:
     """Whole-pipeline frames/s with 1, 2, 4 pipelines, beside model-only frames/s on the same batches."""
-    from adapter.torch_backend import TorchUpscaler
-    from adapter.video import Decoder
+    from adapter.inference.torch_backend import TorchUpscaler
+    from adapter.video.decode import Decoder
     from bench.gpu_parts import make_clip, media_info
 
     width, height = args.e2e_size
@@ -178,7 +178,7 @@ def section_x264(args: argparse.Namespace, record: Any, budget: Any, frames: Any
     """The encoder alone at the x4 output size: the CPU's ceiling for a fast model."""
     import cv2
 
-    from adapter.encoder import Encoder, resolve_preset
+    from adapter.video.encoder import Encoder, resolve_preset
     from bench.gpu_parts import RATE
     from contract.messages import JobOptions
 

@@ -14,7 +14,7 @@ def section_model(args: argparse.Namespace, record: Any, budget: Any) -> None:
     """Model-only frames/s per model, size, precision and batch, with the peak device memory."""
     import torch
 
-    from adapter.torch_backend import TorchUpscaler
+    from adapter.inference.torch_backend import TorchUpscaler
     from bench.gpu_parts import testsrc2
 
     cuda = args.device == "cuda"
@@ -99,7 +99,7 @@ def section_graphs(args: argparse.Namespace, record: Any, budget: Any) -> None:
         return
     import torch
 
-    from adapter.torch_backend import TorchUpscaler
+    from adapter.inference.torch_backend import TorchUpscaler
     from bench.gpu_parts import testsrc2
 
     width, height = SIZES["480p"]

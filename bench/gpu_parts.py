@@ -20,7 +20,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from contract.probe import MediaInfo
+from contract.mediainfo import MediaInfo
 
 RATE = 25
 E2E_MODELS = ("realesr-animevideov3-x4", "realesrgan-x4plus")

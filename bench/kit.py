@@ -78,7 +78,7 @@ def weights_bytes(model: str, folder: Path) -> int:
     """Write ``<folder>/<model>.pth`` (fp16 where lossless) from the ncnn weights; returns its size."""
     import torch
 
-    from adapter.torch_backend import half_state, load_network
+    from adapter.inference.torch_backend import half_state, load_network
 
     path = folder / f"{model}.pth"
     torch.save(half_state(load_network(model)), path)

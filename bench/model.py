@@ -58,7 +58,7 @@ def openvino_runners(onnx_path: Path, precision: str, hint: str) -> list[Runner]
     """In-process OpenVINO: one runner (thread) per infer request, OPTIMAL_NUMBER_OF_INFER_REQUESTS of them.
 
     LATENCY: one multi-threaded request; THROUGHPUT: one single-threaded stream per core, each with its own
-    request, all in flight at once (what adapter.inference.LocalUpscaler does).
+    request, all in flight at once (what adapter.inference.upscalers.LocalUpscaler does).
     """
     import openvino as ov
 

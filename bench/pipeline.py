@@ -30,10 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from adapter import pipeline
-from adapter.encoder import resolve_preset
-from adapter.inference import Upscaler, make_upscaler
-from adapter.video import Decoder
+from adapter.inference.base import Upscaler
+from adapter.inference.upscalers import make_upscaler
+from adapter.video import pipeline
+from adapter.video.decode import Decoder
+from adapter.video.encoder import resolve_preset
 from contract.messages import JobOptions
 from tests.fixtures.media import make_clip
 

@@ -28,10 +28,10 @@ import cv2
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from adapter.degradation import Degradation, clean_strength, estimate
-from adapter.inference import make_upscaler
-from adapter.pipeline import resize
-from adapter.strength import blend
+from adapter.inference.upscalers import make_upscaler
+from adapter.restoration.degradation import Degradation, clean_strength, estimate
+from adapter.restoration.strength import blend
+from adapter.video.pipeline import resize
 from bench import flicker
 from bench.clips import REFERENCE, Clip, Frames, clips
 from bench.noref import METRICS, sanity_check

@@ -29,12 +29,12 @@ from typing import Any
 
 import pika
 
-from adapter import pipeline
-from adapter.guard import run_guarded
-from adapter.inference import make_upscaler
+from adapter.inference.upscalers import make_upscaler
 from adapter.job import GuardedJob, Stages, Work
-from adapter.stages import Result
-from adapter.worker import Worker, WorkerConfig
+from adapter.video import pipeline
+from adapter.video.stages import Result
+from adapter.worker.consumer import Worker, WorkerConfig
+from adapter.worker.guard import run_guarded
 from contract import storage, topology
 from contract.messages import JobMessage, JobOptions, parse_event
 from devops.broker import Vhost

@@ -1,6 +1,6 @@
 """Region inference against full frames on four 640×360 clips (bench/region_clips.py), CRF 23 sources.
 
-Both runs go through the pipeline's own stage threads (``adapter.flow.Flow``: decode, batches, requests
+Both runs go through the pipeline's own stage threads (``adapter.video.flow.Flow``: decode, batches, requests
 in flight, the canvas in the resize stage) with the encoder replaced by a collector, so the figures are
 the model side's frames/s and CPU time, and the outputs can be compared frame by frame. Reported per clip:
 full-frame and region frames/s (wall and CPU ms per frame), the share of pixels inferred (after dilation
@@ -28,12 +28,13 @@ from typing import Any, cast
 import cv2
 import numpy as np
 
-from adapter.encoder import Encoder
-from adapter.flow import Flow, Meter
-from adapter.inference import Upscaler, make_upscaler
+from adapter.inference.base import Upscaler
+from adapter.inference.upscalers import make_upscaler
 from adapter.regions.field import FIELDS
 from adapter.regions.planner import Planner, Work
-from adapter.video import Decoder
+from adapter.video.decode import Decoder
+from adapter.video.encoder import Encoder
+from adapter.video.flow import Flow, Meter
 from bench.pipeline import decoded_frames, free_port, own_cpu, tree_cpu
 from bench.region_clips import CLIPS, encoded
 

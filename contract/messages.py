@@ -86,7 +86,7 @@ class Segment(BaseModel):
 
     Bounds are integers in the input video stream's time base (no float drift); None means the
     start or the end of the stream, so no frame before the first or after the last cut is lost.
-    ``frames`` is the backend's planned count of output pictures (``backend.segments``; twice the
+    ``frames`` is the backend's planned count of output pictures (``backend.intake.segments``; twice the
     frames when the job deinterlaces at field rate): the adapter reports progress
     against it; its done event carries the exact count.
     """

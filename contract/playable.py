@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from contract.probe import MediaInfo
+from contract.mediainfo import MediaInfo
 
 #: Demuxer names in ffprobe's ``format_name`` of containers Chromium opens (MP4/MOV/3GP share the ``mov``
 #: demuxer, reported as ``mov,mp4,m4a,3gp,3g2,mj2``; Matroska as ``matroska,webm``).

@@ -18,7 +18,7 @@ from pathlib import Path
 from contract import media
 from contract.catalogue import reason
 from contract.media import AV_INPUT_OPTIONS
-from contract.probe import MediaInfo, ProbeError
+from contract.mediainfo import MediaInfo, ProbeError
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Describer(Protocol):
 def onnx_session(path: Path) -> ort.InferenceSession:
     """A CPU session for a model built at setup; a missing or unreadable file is InferenceUnavailableError."""
     if not path.is_file():
-        log.error("%s is missing: run `python -m adapter.description.fetch_models` at setup", path)
+        log.error("%s is missing: run `python -m adapter.description.setup.fetch_models` at setup", path)
         raise InferenceUnavailableError(reason("description.model_missing", model=path.name))
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2

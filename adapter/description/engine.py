@@ -33,11 +33,12 @@ from adapter.media import job_error
 from contract import media
 from contract.catalogue import Reason, reason
 from contract.media import StopFn
-from contract.probe import MediaInfo, ProbeError, probe
+from contract.mediainfo import MediaInfo, ProbeError
+from contract.probe import probe
 
 Lang = Literal["ru", "en"]
 Progress = Callable[[float], None]
-#: Where ``python -m adapter.description.fetch_models`` writes the detector (DESCRIPTION_DETECTOR_ONNX).
+#: Where ``python -m adapter.description.setup.fetch_models`` writes the detector (DESCRIPTION_DETECTOR_ONNX).
 DEFAULT_DETECTOR_ONNX = Path("./.models/description/centernet.onnx")
 
 

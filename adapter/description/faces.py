@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
 
 from adapter.description.detector import onnx_session
 from adapter.description.people import people
-from adapter.description.sentences import Detection
+from adapter.description.sentences import Detection, Expression, Face
 
-Expression = Literal["angry", "disgust", "fear", "happy", "sad", "surprise"]
 #: The emotion model's classes, in its output order (oarriaga/face_classification, FER-2013).
 CLASSES: tuple[Expression | None, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", None)
 FACE_SIZE = 256
@@ -36,16 +33,6 @@ NOSE_OFFSET = 0.25
 EAR_BALANCE = (0.3, 0.7)
 #: ... and the eyes at least this share of the face box apart (a profile's eyes converge).
 EYE_SPREAD = 0.25
-
-
-@dataclass(frozen=True)
-class Face:
-    """A face found in a person's head region: its box in the frame, and what can be said of it."""
-
-    box: tuple[float, float, float, float]
-    score: float
-    frontal: bool
-    expression: Expression | None
 
 
 def _anchors() -> np.ndarray:

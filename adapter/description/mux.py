@@ -14,7 +14,7 @@ from adapter.description.placement import Cue
 from adapter.description.speech import Speech
 from adapter.errors import InvalidInputError, StorageError
 from adapter.media import job_error
-from adapter.muxer import kept_subtitles
+from adapter.video.muxer import kept_subtitles
 from contract import media
 from contract.catalogue import reason
 from contract.media import Arg, OwnInput, StopFn, UserInput, ffmpeg

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from adapter.description.vocabulary import COCO, Noun
-
-if TYPE_CHECKING:
-    from adapter.description.faces import Face
 
 Lang = Literal["ru", "en"]
 Position = Literal["left", "centre", "right"]
@@ -164,3 +161,16 @@ def sentence(detections: Sequence[Detection], lang: Lang) -> str | None:
 def signature(detections: Sequence[Detection]) -> frozenset[tuple[int, int]]:
     """What a scene shows as (class, count) pairs: equal signatures add nothing new for a listener."""
     return frozenset((g.label, g.count) for g in group_detections(detections))
+
+
+Expression = Literal["angry", "disgust", "fear", "happy", "sad", "surprise"]
+
+
+@dataclass(frozen=True)
+class Face:
+    """A face found in a person's head region: its box in the frame, and what can be said of it."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    frontal: bool
+    expression: Expression | None

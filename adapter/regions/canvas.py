@@ -92,7 +92,7 @@ class Canvas:
 
 
 class Model(Protocol):
-    """What a frame needs from an upscaler (``adapter.inference.Upscaler``)."""
+    """What a frame needs from an upscaler (``adapter.inference.upscalers.Upscaler``)."""
 
     max_batch: int
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adapter.inference import Upscaler, make_upscaler
+from adapter.inference.base import Upscaler
+from adapter.inference.upscalers import make_upscaler
 from tests.conftest import require
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / ".models" / "onnx"

@@ -21,20 +21,22 @@ from pathlib import Path
 
 import pytest
 
-from adapter import muxer, video
 from adapter.description.audio import silences
 from adapter.description.mux import mux as description_mux
 from adapter.description.mux import remux as description_remux
 from adapter.description.scenes import detect_scenes, frames_at, key_frame
 from adapter.errors import InvalidInputError
 from adapter.limits import Limits
-from adapter.proxy import write_proxy
-from backend import excerpt
+from adapter.video import decode as video
+from adapter.video import muxer
+from adapter.video.proxy import write_proxy
+from backend.intake import excerpt
 from contract import hdr, media
 from contract.catalogue import reason
 from contract.hdr import HdrMetadata
 from contract.interlace import count_fields
-from contract.probe import ALLOWED_FORMATS, ProbeError, _run_ffprobe, keyframes, probe
+from contract.mediainfo import ProbeError
+from contract.probe import ALLOWED_FORMATS, _run_ffprobe, keyframes, probe
 from contract.stream import count_packets
 from tests.adapter.test_worker import fake_info
 from tests.fixtures.media import ClipFactory
@@ -137,22 +139,22 @@ CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:_run_ffprobe": lambda p, t: _run_ffprobe(p, 5),
     "contract/probe.py:keyframes": lambda p, t: keyframes(p, timeout_s=5),
     "contract/stream.py:count_packets": lambda p, t: count_packets(p, timeout_s=5, max_duration_s=60),
-    "adapter/video.py:Decoder.__init__": lambda p, t: video.Decoder(p),
-    "adapter/muxer.py:mux": lambda p, t: muxer.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
+    "adapter/video/decode.py:Decoder.__init__": lambda p, t: video.Decoder(p),
+    "adapter/video/muxer.py:mux": lambda p, t: muxer.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
         p, t.out, [], [], lang="en", audio_streams=1, timeout_s=5
     ),
     "adapter/description/mux.py:remux": lambda p, t: description_remux(p, t.out, timeout_s=5),
-    "adapter/muxer.py:kept_subtitles": lambda p, t: _nothing_kept(muxer.kept_subtitles(p, "mkv")),
+    "adapter/video/muxer.py:kept_subtitles": lambda p, t: _nothing_kept(muxer.kept_subtitles(p, "mkv")),
     "adapter/description/audio.py:silences": lambda p, t: silences(p, 1.0, timeout_s=5),
     "adapter/description/scenes.py:frames_at": lambda p, t: frames_at(p, [0.5], 176, 144, timeout_s=5),
-    "backend/excerpt.py:packets": lambda p, t: excerpt.packets(p),
-    "backend/excerpt.py:cut": lambda p, t: excerpt.cut(p, 0.0, t.out),
+    "backend/intake/excerpt.py:packets": lambda p, t: excerpt.packets(p),
+    "backend/intake/excerpt.py:cut": lambda p, t: excerpt.cut(p, 0.0, t.out),
     "adapter/description/scenes.py:_cuts": lambda p, t: detect_scenes(p, 1.0),
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
     "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
     "contract/hdr.py:read": lambda p, t: _advice_refused(hdr.read(p, timeout_s=5)),
-    "adapter/proxy.py:write_proxy": lambda p, t: _no_proxy(write_proxy(p, t.out, DVD, Limits(), _never)),
+    "adapter/video/proxy.py:write_proxy": lambda p, t: _no_proxy(write_proxy(p, t.out, DVD, Limits(), _never)),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
 ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass
@@ -160,11 +162,11 @@ ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # key
 NOT_USER_INPUT = {
     "adapter/media.py:run",  # the adapter's wrapper of the runner itself
     "adapter/description/speech.py:EspeakSpeaker.__call__",  # our own sentence on stdin
-    "adapter/assembly.py:_open",  # our own segment files, opened as mov/mp4 only
+    "adapter/video/assembly.py:_open",  # our own segment files, opened as mov/mp4 only
     "adapter/description/ocr.py:TesseractReader._read",  # our own decoded frame, as PNG on stdin
 }
 #: The only modules allowed to start subprocesses themselves.
-SUBPROCESS_MODULES = {"contract/media.py", "adapter/description/fetch_models.py"}
+SUBPROCESS_MODULES = {"contract/media.py", "adapter/description/setup/fetch_models.py"}
 
 
 @pytest.mark.parametrize("flavour", sorted(PLAYLISTS))

@@ -101,7 +101,7 @@ def _video(path: Path) -> dict[str, Any]:
 def test_upscale_and_describe_adds_a_flagged_track_and_vtt(
     clip: ClipFactory, models_dir: Path, tmp_path: Path
 ) -> None:
-    require(DETECTOR.is_file(), "run python -m adapter.description.fetch_models")
+    require(DETECTOR.is_file(), "run python -m adapter.description.setup.fetch_models")
     output = tmp_path / "out.mp4"
     done = _upscale(
         clip("titled.mp4", title="Новости"), "-o", output, "--scale", "2", "--preset", "veryfast",
@@ -123,7 +123,7 @@ def test_upscale_and_describe_adds_a_flagged_track_and_vtt(
 def test_describe_without_upscaling_keeps_the_video(
     clip: ClipFactory, models_dir: Path, tmp_path: Path
 ) -> None:
-    require(DETECTOR.is_file(), "run python -m adapter.description.fetch_models")
+    require(DETECTOR.is_file(), "run python -m adapter.description.setup.fetch_models")
     source = clip("cfr25.mp4")
     output = tmp_path / "out.mp4"
     done = _upscale(source, "-o", output, "--no-upscale", "--describe", "en", models_dir=models_dir)

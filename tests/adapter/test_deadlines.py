@@ -17,10 +17,10 @@ import pytest
 
 from adapter import cli
 from adapter.errors import InferenceStuckError, TransientJobError
-from adapter.inference import LocalUpscaler, TiledUpscaler, Watchdog
+from adapter.inference.upscalers import LocalUpscaler, TiledUpscaler, Watchdog
+from adapter.inference.watchdog import ModelPool
 from adapter.limits import Limits
-from adapter.pipeline import answer_timeout, run
-from adapter.watchdog import ModelPool
+from adapter.video.pipeline import answer_timeout, run
 from contract.catalogue import reason
 from contract.messages import JobOptions
 from tests.fixtures.media import ClipFactory
@@ -95,8 +95,8 @@ def test_a_stuck_model_never_keeps_the_process_alive(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import threading, numpy as np
-        from adapter.inference import Watchdog
-        from adapter.watchdog import ModelPool
+        from adapter.inference.upscalers import Watchdog
+        from adapter.inference.watchdog import ModelPool
 
         class Stuck:
             scale, max_batch, in_flight, device = 1, 1, 2, "cpu"
@@ -176,7 +176,7 @@ def test_a_frozen_main_thread_still_ends_the_cli() -> None:
         """
         import time
         from adapter.cli import Backstop
-        from adapter.stages import Progress
+        from adapter.video.stages import Progress
 
         Backstop(0.5, lambda progress: None)(Progress(1, 10, 1.0, None))
         time.sleep(30)
@@ -195,7 +195,7 @@ def test_the_backstop_is_disarmed_once_every_frame_is_in() -> None:
         """
         import time
         from adapter.cli import Backstop
-        from adapter.stages import Progress
+        from adapter.video.stages import Progress
 
         backstop = Backstop(0.5, lambda progress: None)
         backstop(Progress(1, 10, 1.0, None))

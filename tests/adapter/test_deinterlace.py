@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapter.inference import Upscaler
-from adapter.pipeline import run
+from adapter.inference.base import Upscaler
+from adapter.video.pipeline import run
 from contract.interlace import FieldCounts, parse_idet
 from contract.messages import JobOptions
 from tests.fixtures.media import ffprobe
@@ -120,7 +120,7 @@ def test_deinterlaced_pictures_are_closer_to_what_the_camera_saw(tmp_path: Path)
 
 
 def test_a_decided_job_runs_no_idet(tmp_path: Path) -> None:
-    from adapter.deinterlacer import Deinterlace, choose
+    from adapter.video.deinterlacer import Deinterlace, choose
     from contract.probe import probe
 
     clip = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")

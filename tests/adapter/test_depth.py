@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapter import pipeline
-from adapter.depth import high_bit_depth, narrow, widen
-from adapter.flow import resize
-from adapter.inference import Upscaler
-from adapter.pipeline import run
+from adapter.inference.base import Upscaler
+from adapter.video import pipeline
+from adapter.video.depth import high_bit_depth, narrow, widen
+from adapter.video.flow import resize
+from adapter.video.pipeline import run
 from bench.depth import luma_levels, mean_delta_e, ramp_clip
 from contract.messages import JobOptions
 from tests.fixtures.media import ffprobe

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapter.geometry import fitted_size, letterbox
+from adapter.video.geometry import fitted_size, letterbox
 
 
 @pytest.mark.parametrize(

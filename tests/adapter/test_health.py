@@ -7,8 +7,8 @@ import time
 import pytest
 
 from adapter.errors import ModelUnavailableError
-from adapter.health import AlwaysReady, TritonHealth
-from adapter.inference import TritonUpscaler
+from adapter.inference.upscalers import TritonUpscaler
+from adapter.worker.health import AlwaysReady, TritonHealth
 from contract.messages import DEFAULT_MODEL
 from devops.readiness import free_port
 

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 from adapter.errors import InferenceUnavailableError, ModelContractError
-from adapter.inference import LocalUpscaler, TiledUpscaler, TritonUpscaler, Upscaler, make_upscaler
+from adapter.inference.base import Upscaler
+from adapter.inference.upscalers import LocalUpscaler, TiledUpscaler, TritonUpscaler, make_upscaler
 from tests.fixtures.media import make_clip
 
 
 def _frames(tmp_path: Path, count: int = 2, size: str = "176x144") -> np.ndarray:
     """Real decoded testsrc2 frames (smooth shapes and text, like video content)."""
-    from adapter.video import Decoder
+    from adapter.video.decode import Decoder
 
     decoder = Decoder(make_clip(tmp_path / "src.mp4", size=size, audio_tracks=0))
     try:

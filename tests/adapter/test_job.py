@@ -12,10 +12,10 @@ import pytest
 from adapter.errors import JobCancelled, LimitExceededError, TransientJobError
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.limits import Limits
-from adapter.stages import Progress, Result, ShouldStop
+from adapter.video.stages import Progress, Result, ShouldStop
 from contract.container import Container
+from contract.mediainfo import MediaInfo
 from contract.messages import JobOptions
-from contract.probe import MediaInfo
 from tests.adapter.test_worker import STAGES, fake_probe
 
 

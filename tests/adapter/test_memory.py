@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MEASURE = """
 import resource, sys
 from pathlib import Path
-from adapter.inference import make_upscaler
-from adapter.pipeline import run
+from adapter.inference.upscalers import make_upscaler
+from adapter.video.pipeline import run
 from contract.messages import JobOptions
 upscaler = make_upscaler("realesr-animevideov3-x4", None, Path(sys.argv[3]))
 result = run(Path(sys.argv[1]), Path(sys.argv[2]), JobOptions(), upscaler)

@@ -6,7 +6,7 @@ import threading
 
 import httpx
 
-from adapter.metrics import Metrics
+from adapter.worker.metrics import Metrics
 from devops.readiness import free_port
 
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError
-from adapter.inference import Upscaler
+from adapter.inference.base import Upscaler
 from adapter.limits import Limits
-from adapter.pipeline import run
-from adapter.stages import Progress, Result
+from adapter.video.pipeline import run
+from adapter.video.stages import Progress, Result
 from contract.messages import JobOptions
 from contract.sizing import job_output_size, output_size
 from tests.fixtures.media import ClipFactory, ffprobe, frame_times

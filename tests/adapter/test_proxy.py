@@ -12,11 +12,11 @@ from pathlib import Path
 import pika
 import pytest
 
-from adapter import pipeline
-from adapter.flight import Flight, StopCheck
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.stages import Progress, Result
-from adapter.workspace import JobFiles
+from adapter.video import pipeline
+from adapter.video.stages import Progress, Result
+from adapter.worker.flight import Flight, StopCheck
+from adapter.worker.workspace import JobFiles
 from contract import storage
 from contract.messages import JobMessage, JobOptions, Segment
 from contract.playable import browser_plays, needs_proxy, proxy_size

@@ -18,8 +18,8 @@ from adapter.errors import (
     ProcessCrashedError,
     StorageError,
 )
-from adapter.guard import crash_reason
-from adapter.queue import (
+from adapter.worker.guard import crash_reason
+from adapter.worker.queue import (
     Action,
     RetryPolicy,
     Tries,

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapter.depth import high_bit_depth
-from adapter.inference import Upscaler
-from adapter.pipeline import run
+from adapter.inference.base import Upscaler
+from adapter.video.depth import high_bit_depth
+from adapter.video.pipeline import run
 from contract.messages import JobOptions
 from tests.fixtures.forged import unbounded_webm
 from tests.fixtures.media import ffprobe

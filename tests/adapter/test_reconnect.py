@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from adapter.worker import Worker, WorkerConfig
+from adapter.worker.consumer import Worker, WorkerConfig
 from contract import logs
 from devops.broker import Vhost, tasks_consumers
 from tests.adapter.test_worker import STAGES, Broker, make_job

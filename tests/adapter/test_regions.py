@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from adapter.inference import LocalUpscaler
+from adapter.inference.upscalers import LocalUpscaler
 from adapter.regions.canvas import Canvas, upscale
 from adapter.regions.changes import Thresholds, changed_blocks
 from adapter.regions.field import FIELDS, measure

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from adapter.limits import Limits
-from adapter.pipeline import run
 from adapter.regions.canvas import Canvas, upscale
 from adapter.regions.planner import Planner
+from adapter.video.pipeline import run
 from contract.messages import JobOptions, Segment
 from contract.probe import keyframes
 from tests.adapter.test_regions import Nearest, moving_square, scene
@@ -61,7 +61,7 @@ def test_full_motion_runs_full_frames_only(tmp_path: Path) -> None:
 
 @pytest.mark.triton
 def test_triton_takes_several_rectangles_per_request(triton_url: str) -> None:
-    from adapter.inference import TritonUpscaler
+    from adapter.inference.upscalers import TritonUpscaler
 
     remote = TritonUpscaler("realesr-animevideov3-x4", triton_url, timeout_s=120)
     calls: list[tuple[int, ...]] = []
@@ -90,9 +90,9 @@ def test_triton_takes_several_rectangles_per_request(triton_url: str) -> None:
 
 
 def test_the_stage_threads_paste_every_frame_in_order(tmp_path: Path) -> None:
-    from adapter.encoder import Encoder
-    from adapter.flow import Flow, Meter
-    from adapter.video import Decoder
+    from adapter.video.decode import Decoder
+    from adapter.video.encoder import Encoder
+    from adapter.video.flow import Flow, Meter
     from bench.pipeline import decoded_frames
     from bench.regions import Collector
     from tests.adapter.test_regions import EXACT

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapter.cli import parser
-from backend import jobs
 from backend.errors import InvalidRequest
-from backend.options import parse_options
+from backend.intake.options import parse_options
+from backend.jobs import rules as jobs
 from contract.messages import DoneEvent, JobOptions
 from contract.storage import output_key
 from tests.backend.test_segments import seg_done, segmented
@@ -39,8 +39,8 @@ def test_the_job_keeps_the_frames_weighted_share_of_its_segments() -> None:
 
 def test_regions_run_only_where_asked_and_the_field_is_known() -> None:
     from adapter.limits import Limits
-    from adapter.pipeline import planner
     from adapter.regions.field import field_of
+    from adapter.video.pipeline import planner
 
     assert planner(JobOptions(), 25.0, Limits()) is None  # off by default
     made = planner(JobOptions(regions="auto"), 25.0, Limits(regions_refresh_s=3))

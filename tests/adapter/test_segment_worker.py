@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapter import pipeline
-from adapter.assembly import assemble
 from adapter.job import Stages
-from adapter.worker import Worker, WorkerConfig
+from adapter.video import pipeline
+from adapter.video.assembly import assemble
+from adapter.worker.consumer import Worker, WorkerConfig
 from contract import storage
 from contract.messages import JobMessage, Segment
 from tests.adapter.test_segments import Nearest, clip12  # noqa: F401  (clip12 is a fixture)

@@ -9,17 +9,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapter import pipeline
-from adapter.assembly import assemble
 from adapter.errors import BadMessageError, TransientJobError
-from adapter.flight import for_part
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.queue import RetryPolicy, Tries, decide_failure, parse_job
-from adapter.stages import Result
-from adapter.workspace import JobFiles
+from adapter.video import pipeline
+from adapter.video.assembly import assemble
+from adapter.video.stages import Result
+from adapter.worker.flight import for_part
+from adapter.worker.queue import RetryPolicy, Tries, decide_failure, parse_job
+from adapter.worker.workspace import JobFiles
 from contract.catalogue import reason
+from contract.mediainfo import MediaInfo
 from contract.messages import JobMessage, JobOptions, Segment
-from contract.probe import MediaInfo, keyframes
+from contract.probe import keyframes
 from contract.storage import output_key, segment_key
 from tests.adapter.test_worker import fake_info
 from tests.fixtures.media import make_gop_clip, packet_pts, time_base

@@ -41,7 +41,7 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
 
 
 def test_retry_settings_default_to_the_contract_and_build_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapter.queue import RetryPolicy
+    from adapter.worker.queue import RetryPolicy
     from contract import limits, topology
 
     for name in AdapterSettings.model_fields:

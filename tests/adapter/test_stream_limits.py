@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapter import video
 from adapter.errors import LimitExceededError, PermanentJobError
 from adapter.limits import Limits
-from adapter.pipeline import run
+from adapter.video import decode as video
+from adapter.video.pipeline import run
 from contract.catalogue import reason
 from contract.messages import JobOptions
 from contract.probe import probe

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from adapter.degradation import estimate
-from adapter.strength import blend, lanczos
+from adapter.restoration.degradation import estimate
+from adapter.restoration.strength import blend, lanczos
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_low_bits_per_pixel_raises_the_strength(photo: np.ndarray) -> None:
 
 def test_auto_gives_each_model_its_clean_input_strength(photo: np.ndarray) -> None:
     """Real-CUGAN se keeps full strength on a clean frame, the GAN models half, Real-CUGAN nose a quarter."""
-    from adapter.degradation import clean_strength
+    from adapter.restoration.degradation import clean_strength
 
     clean = {model: estimate([photo], clean=clean_strength(model)) for model in CLEAN_MODELS}
     assert clean["realcugan-se-x2"].strength == 1.0

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.pipeline import run
-from adapter.restoration import denoise_for
+from adapter.restoration.auto import denoise_for
+from adapter.video.pipeline import run
 from contract.messages import JobOptions
 from contract.models import served_name
 from tests.fixtures.media import ClipFactory

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapter.throttle import Throttled, ThrottledUpscaler, block_flag
+from adapter.inference.throttle import Throttled, ThrottledUpscaler, block_flag
 
 
 class _Double:

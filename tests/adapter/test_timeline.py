@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from adapter.inference import Upscaler
-from adapter.pipeline import run
+from adapter.inference.base import Upscaler
+from adapter.video.pipeline import run
 from contract.messages import JobOptions
 from tests.fixtures.media import ffprobe
 

@@ -10,9 +10,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from adapter.inference import TiledUpscaler, make_upscaler
-from adapter.torch_backend import TorchUpscaler, half_state, load_network
-from adapter.watchdog import Watchdog
+from adapter.inference.torch_backend import TorchUpscaler, half_state, load_network
+from adapter.inference.upscalers import TiledUpscaler, make_upscaler
+from adapter.inference.watchdog import Watchdog
 from contract.messages import MODELS
 from tests.adapter.conftest import MODELS_DIR
 from tests.conftest import require
@@ -22,7 +22,7 @@ from tests.fixtures.media import make_clip
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     """Two real decoded 64x48 testsrc2 frames (shapes, gradients and text, like video; not noise)."""
-    from adapter.video import Decoder
+    from adapter.video.decode import Decoder
 
     clip = make_clip(tmp_path_factory.mktemp("clip") / "src.mp4", size="64x48", audio_tracks=0)
     decoder = Decoder(clip)
@@ -120,7 +120,7 @@ def test_the_cuda_lane_path_gives_the_cpu_frames(frames: np.ndarray, monkeypatch
     # only the stream, event and pinning calls are stood in for.
     import contextlib
 
-    from adapter import torch_backend
+    from adapter.inference import torch_backend
 
     upscaler = TorchUpscaler("realesr-animevideov3-x4", device="cpu")
     want = upscaler.infer(frames)

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapter.inference import TritonUpscaler, Upscaler, make_upscaler
-from adapter.pipeline import run
+from adapter.inference.base import Upscaler
+from adapter.inference.upscalers import TritonUpscaler, make_upscaler
+from adapter.video.pipeline import run
 from contract.messages import JobOptions
 from tests.fixtures.media import ClipFactory, ffprobe, frame_times
 

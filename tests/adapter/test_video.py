@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from adapter.encoder import AUTO_PRESETS, resolve_preset
-from adapter.video import Decoder
+from adapter.video.decode import Decoder
+from adapter.video.encoder import AUTO_PRESETS, resolve_preset
 from contract.probe import probe
 from tests.fixtures.media import ClipFactory
 

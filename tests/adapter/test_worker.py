@@ -36,17 +36,17 @@ from adapter.errors import (
     ProcessCrashedError,
     StorageError,
 )
-from adapter.guard import run_guarded
-from adapter.inference import Upscaler
+from adapter.inference.base import Upscaler
 from adapter.job import GuardedJob, Stages, Work
 from adapter.limits import Limits
-from adapter.queue import REASON_HEADER, RetryPolicy
-from adapter.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
-from adapter.worker import Worker, WorkerConfig
+from adapter.video.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
+from adapter.worker.consumer import Worker, WorkerConfig
+from adapter.worker.guard import run_guarded
+from adapter.worker.queue import REASON_HEADER, RetryPolicy
 from contract import limits, storage, topology
 from contract.catalogue import Reason, reason
+from contract.mediainfo import MediaInfo, ProbeError
 from contract.messages import DescribeDensity, DescribeLang, JobMessage, JobOptions, parse_event
-from contract.probe import MediaInfo, ProbeError
 from tests.conftest import private_vhost
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
 
 
 # ---- fake collaborators (module level so a spawned child can import them) ------------------------------
-# They implement the stage protocols of adapter.stages exactly, as the real stages do.
+# They implement the stage protocols of adapter.video.stages exactly, as the real stages do.
 
 NOT_A_VIDEO = reason("media.no_video_stream")
 TRITON_DOWN = reason("job.triton_unreachable", url="triton:8001")

@@ -11,12 +11,12 @@ from pathlib import Path
 import pika
 import pytest
 
-from adapter import flight as flight_module
 from adapter.errors import JobCancelled, StorageError, StorageFull
-from adapter.flight import Flight, StopCheck
 from adapter.job import Stages, Toolbox, Work
-from adapter.stages import OnProgress, Progress, Result, ShouldStop
-from adapter.workspace import JobFiles
+from adapter.video.stages import OnProgress, Progress, Result, ShouldStop
+from adapter.worker import flight as flight_module
+from adapter.worker.flight import Flight, StopCheck
+from adapter.worker.workspace import JobFiles
 from contract import storage
 from contract.messages import JobMessage, Segment
 

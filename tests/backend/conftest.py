@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app import create_app
-from backend.db import make_engine, make_sessions, migrate
+from backend.jobs.db import make_engine, make_sessions, migrate
 from backend.settings import Settings
 from tests.conftest import BROKER_HOST, BROKER_PORT, private_vhost, require
 from tests.fixtures.media import make_clip, make_still

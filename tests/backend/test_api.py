@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from backend import upload as upload_module
 from backend.app import create_app
+from backend.intake import upload as upload_module
 from backend.settings import Settings
 from contract import storage
 from contract.catalogue import Reason, as_json
@@ -253,7 +253,7 @@ def test_describe_and_upscale_options(client: TestClient, clip: Path) -> None:
     plain = upload(client, clip, upscale="true", describe="")
     assert (plain["upscale"], plain["describe"]) == (True, None)
     store = client.app.state.services.store  # type: ignore[attr-defined]
-    from backend.outbox import task_message
+    from backend.dispatch.outbox import task_message
 
     options = [task_message(store.get(job["id"])).options for job in (both, alone, plain)]
     assert [(o.upscale, o.describe) for o in options] == [(True, "ru"), (False, "en"), (True, None)]
@@ -265,7 +265,7 @@ def test_the_description_density_reaches_the_job_and_its_task(client: TestClient
     plain = upload(client, clip)
     assert [job["density"] for job in (brief, usual, plain)] == ["brief", "normal", None]
     store = client.app.state.services.store  # type: ignore[attr-defined]
-    from backend.outbox import task_message
+    from backend.dispatch.outbox import task_message
 
     options = [task_message(store.get(job["id"])).options for job in (brief, usual)]
     assert [o.density for o in options] == ["brief", "normal"]
@@ -285,7 +285,7 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
     assert [job["deinterlace"] for job in jobs] == ["off", "field", "off"]
     assert all(job["notes"] == [] for job in jobs)
     store = client.app.state.services.store  # type: ignore[attr-defined]
-    from backend.outbox import task_message
+    from backend.dispatch.outbox import task_message
 
     assert [task_message(store.get(job["id"])).options.deinterlace for job in jobs] == [
         "off",
@@ -295,7 +295,7 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
 
 
 def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Path) -> None:
-    from backend.outbox import task_message
+    from backend.dispatch.outbox import task_message
     from tests.adapter.test_deinterlace import interlaced
 
     camcorder = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
@@ -309,7 +309,7 @@ def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Pat
 
 
 def test_the_container_is_chosen_at_upload_and_names_the_output(client: TestClient, tmp_path: Path) -> None:
-    from backend.outbox import task_message
+    from backend.dispatch.outbox import task_message
     from tests.fixtures.subtitles import mkv_with_picture_subtitles
 
     bluray = mkv_with_picture_subtitles(tmp_path / "film.mkv", seconds=0.4)

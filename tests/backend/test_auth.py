@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backend.api.identity import UrlSigner, born
 from backend.app import create_app
-from backend.identity import UrlSigner, born
 from backend.settings import Settings
 from contract import storage
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.broker import EventConsumer, Publisher, QueueState
+from backend.dispatch.broker import EventConsumer, Publisher, QueueState
 from backend.errors import BrokerUnavailable
 from backend.settings import Settings
 from contract import amqp, topology

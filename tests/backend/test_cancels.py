@@ -15,12 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from backend import cancels, jobs
-from backend import upload as upload_module
-from backend.db import Tombstone, make_engine, make_sessions, migrate, utcnow
-from backend.problems import install_error_handlers
+from backend.api.problems import install_error_handlers
+from backend.intake import upload as upload_module
+from backend.jobs import cancels
+from backend.jobs import rules as jobs
+from backend.jobs.db import Tombstone, make_engine, make_sessions, migrate, utcnow
+from backend.jobs.store import JobStore
 from backend.settings import Settings
-from backend.store import JobStore
 from contract import storage
 from contract.messages import DoneEvent, ProgressEvent
 
@@ -56,7 +57,7 @@ def test_a_cancel_on_a_full_disk_still_commits_and_answers_200(
     job = upload(client, clip)
     _store(client).apply_event(ProgressEvent(job_id=job["id"], frames_done=5, frames_total=25, fps=5.0))
     monkeypatch.setattr(cancels, "marker_path", lambda root, job_id: _FullPath(root / "cancels" / job_id))
-    with caplog.at_level(logging.WARNING, logger="backend.cancels"):
+    with caplog.at_level(logging.WARNING, logger="backend.jobs.cancels"):
         response = client.delete(f"/api/jobs/{job['id']}")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "cancelled", "the database is the truth"
@@ -106,7 +107,7 @@ def test_deleting_leaves_a_tombstone_and_the_marker_and_late_events_change_nothi
 def test_the_store_deletes_an_active_job_and_its_tombstone_stops_it(
     client: TestClient, settings: Settings, clip: Path, status: str
 ) -> None:
-    from backend.creation import delete_job
+    from backend.intake.creation import delete_job
 
     job = upload(client, clip)
     store = _store(client)

@@ -1,4 +1,4 @@
-"""The fair order (backend.fairness): round-robin across owners per task, FIFO within one, weights."""
+"""The fair order (backend.dispatch.fairness): round-robin across owners per task, FIFO within one, weights."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend import fairness
-from backend.fairness import WHOLE, Item
+from backend.dispatch import fairness
+from backend.dispatch.fairness import WHOLE, Item
 from backend.settings import Settings, parse_weights
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

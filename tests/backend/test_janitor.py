@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app import create_app
-from backend.db import Tombstone, make_engine, make_sessions, migrate, utcnow
-from backend.janitor import LEASE, Janitor
-from backend.leases import Leases
+from backend.janitor.leases import Leases
+from backend.janitor.sweeps import Reclaimed, Sweep
+from backend.janitor.thread import LEASE, Janitor
+from backend.jobs.db import Tombstone, make_engine, make_sessions, migrate, utcnow
 from backend.metrics import Metrics
 from backend.settings import Settings
-from backend.sweeps import Reclaimed, Sweep
 from contract import storage
 from tests.backend.conftest import wait_for
 

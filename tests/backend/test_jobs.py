@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backend import jobs
-from backend.db import Job
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job
 from contract.catalogue import reason
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent, parse_event
 

@@ -13,8 +13,18 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 
-from backend.db import BASELINE, Base, Job, Speed, alembic_config, main, make_engine, make_sessions, migrate
-from backend.store import JobStore
+from backend.jobs.db import (
+    BASELINE,
+    Base,
+    Job,
+    Speed,
+    alembic_config,
+    main,
+    make_engine,
+    make_sessions,
+    migrate,
+)
+from backend.jobs.store import JobStore
 from contract.catalogue import reason
 from contract.messages import FailedEvent
 from tests.backend.conftest import DATABASES

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from backend import jobs
-from backend.broker import QueueState
-from backend.db import Job, make_engine, make_sessions, migrate
+from backend.dispatch.broker import QueueState
+from backend.dispatch.outbox import Outbox, TaskPublisher
 from backend.errors import BrokerUnavailable
-from backend.outbox import Outbox, TaskPublisher
-from backend.store import JobStore
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, make_engine, make_sessions, migrate
+from backend.jobs.store import JobStore
 from contract.messages import JobMessage
 from tests.backend.conftest import DATABASES
 from tests.backend.test_jobs import T0, new_job

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.outbox import task_message
+from backend.dispatch.outbox import task_message
 from backend.settings import Settings
 from contract import storage
 from contract.logs import JsonFormatter, bind_owner

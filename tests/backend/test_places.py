@@ -1,4 +1,4 @@
-"""Queue places (backend.places): position in the fair line and the start estimate; the job JSON's queue."""
+"""Queue places (backend.dispatch.places): position in the fair line and the start estimate; the job JSON's queue."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from backend import jobs
-from backend.db import Job, Speed, make_engine, make_sessions
-from backend.places import TASK_OVERHEAD_S, Place, places
+from backend.dispatch.places import TASK_OVERHEAD_S, Place, places
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, Speed, make_engine, make_sessions
 from backend.settings import Settings
 from tests.backend.conftest import upload
 from tests.backend.test_jobs import T0, new_job

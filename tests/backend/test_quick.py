@@ -7,7 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from backend import excerpt, fairness
+from backend.dispatch import fairness
+from backend.intake import excerpt
 from backend.settings import Settings
 from contract import storage
 from tests.fixtures.media import make_clip

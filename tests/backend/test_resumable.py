@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.requests import ClientDisconnect
 
-from backend import resumable
 from backend.app import create_app
+from backend.intake import resumable
 from backend.settings import Settings
 
 from .test_api import job_dirs, problem

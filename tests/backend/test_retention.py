@@ -12,12 +12,12 @@ import httpx
 import pytest
 from starlette.types import Message
 
-from backend.db import make_engine, make_sessions, utcnow
-from backend.records import JobRecords
-from backend.retention import expired_jobs
-from backend.routes.media import HeldFile
+from backend.api.routes.media import HeldFile
+from backend.janitor.records import JobRecords
+from backend.janitor.retention import expired_jobs
+from backend.jobs.db import make_engine, make_sessions, utcnow
+from backend.jobs.store import JobStore
 from backend.settings import Settings
-from backend.store import JobStore
 from contract import storage
 from contract.catalogue import reason
 from contract.messages import DoneEvent

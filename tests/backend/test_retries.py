@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from backend import jobs
+from backend.api.ops import model_server
+from backend.api.schemas import job_out
 from backend.app import create_app
-from backend.db import Job, Task
-from backend.ops import model_server
-from backend.schemas import job_out
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, Task
 from backend.settings import Settings
 from contract.catalogue import reason
 from contract.messages import ProgressEvent, RetryEvent, parse_event

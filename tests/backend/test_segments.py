@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backend import jobs
 from backend.app import create_app
-from backend.broker import QueueState
-from backend.db import Job, make_engine, make_sessions
+from backend.dispatch.broker import QueueState
+from backend.dispatch.outbox import Outbox, task_message
 from backend.errors import BrokerUnavailable
-from backend.outbox import Outbox, task_message
-from backend.segments import cuts, plan
+from backend.intake.segments import cuts, plan
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, make_engine, make_sessions
+from backend.jobs.store import JobStore
 from backend.settings import Settings
-from backend.store import JobStore
 from contract.catalogue import reason
 from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
 from contract.probe import keyframes
@@ -81,7 +81,7 @@ def segmented(count: int = 3, frames: int = 100) -> Job:
         frames=count * frames,
         seconds=10,
     )
-    from backend.db import Task
+    from backend.jobs.db import Task
 
     job.tasks = [
         Task(
@@ -202,7 +202,7 @@ class RecordingPublisher:
 @pytest.fixture(params=DATABASES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
     """A job store on SQLite and on the real PostgreSQL."""
-    from backend.db import migrate
+    from backend.jobs.db import migrate
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     if request.param == "postgresql":
@@ -346,7 +346,7 @@ def test_a_failed_segmented_job_stops_its_other_segments_and_a_done_one_drops_th
 def test_a_segment_the_broker_dead_lettered_fails_the_job_naming_it() -> None:
     from types import SimpleNamespace
 
-    from backend.broker import crash_reason, dead_letter_event
+    from backend.dispatch.broker import crash_reason, dead_letter_event
     from contract.messages import Segment
 
     job = "e" * 32

@@ -11,13 +11,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from adapter import pipeline
-from adapter.flight import Flight, StopCheck
 from adapter.job import Stages, Toolbox
-from adapter.stages import Progress
-from adapter.workspace import JobFiles
+from adapter.video import pipeline
+from adapter.video.stages import Progress
+from adapter.worker.flight import Flight, StopCheck
+from adapter.worker.workspace import JobFiles
 from backend.app import create_app
-from backend.outbox import task_message
+from backend.dispatch.outbox import task_message
 from backend.settings import Settings
 from tests.adapter.test_proxy import OPTIONS, mpeg2_ps
 from tests.adapter.test_worker import fake_upscaler

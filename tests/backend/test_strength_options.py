@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.dispatch.outbox import task_message
 from backend.errors import InvalidRequest
-from backend.options import parse_options
-from backend.outbox import task_message
-from backend.strength import stored_strength, strength_text
+from backend.intake.options import parse_options
+from backend.intake.strength import stored_strength, strength_text
 from contract.messages import JobOptions
 
 from .conftest import upload

@@ -11,14 +11,14 @@ from uuid import uuid4
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import jobs
-from backend.db import Job, Task, utcnow
-from backend.outbox import Outbox
-from backend.records import JobRecords
-from backend.retention import expired_jobs, expires_at
-from backend.stalls import stuck_jobs
-from backend.store import JobStore
-from backend.sweeps import dead_temporaries, orphan_folders, partial_uploads
+from backend.dispatch.outbox import Outbox
+from backend.janitor.records import JobRecords
+from backend.janitor.retention import expired_jobs, expires_at
+from backend.janitor.stalls import stuck_jobs
+from backend.janitor.sweeps import dead_temporaries, orphan_folders, partial_uploads
+from backend.jobs import rules as jobs
+from backend.jobs.db import Job, Task, utcnow
+from backend.jobs.store import JobStore
 from contract.models import DEFAULT_MODEL
 from tests.backend.test_segments import RecordingPublisher
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import sqlalchemy
 
-from backend.db import Job
+from backend.jobs.db import Job
 from contract import storage
 from contract.catalogue import Reason
 from devops.local import Stack

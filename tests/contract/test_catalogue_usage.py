@@ -22,7 +22,7 @@ from contract.catalogue import ReasonError
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("backend", "adapter", "contract")
 #: Modules defining the error roots; imported so their subclasses are known by class, not only by name.
-ERROR_MODULES = ("backend.errors", "contract.probe", "adapter.errors", "adapter.queue")
+ERROR_MODULES = ("backend.errors", "contract.probe", "adapter.errors", "adapter.worker.queue")
 #: Roots that must carry a Reason even where they do not (yet) subclass ReasonError.
 ROOT_NAMES = frozenset({"ReasonError", "ApiError", "JobError", "ProbeError"})
 EVENT_NAMES = frozenset({"FailedEvent"})

@@ -9,8 +9,8 @@ import pytest
 
 from adapter.limits import Limits
 from adapter.settings import AdapterSettings
-from adapter.worker import WorkerConfig
-from backend.schemas import ModelOut
+from adapter.worker.consumer import WorkerConfig
+from backend.api.schemas import ModelOut
 from backend.settings import Settings
 from contract import limits, messages, models, sizing
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from contract.probe import MediaInfo, ProbeError, _run_ffprobe, probe
+from contract.mediainfo import MediaInfo, ProbeError
+from contract.probe import _run_ffprobe, probe
 from tests.fixtures.media import ClipFactory
 
 LIMITS = {"max_width": 3840, "max_height": 2160, "max_duration_s": 7200.0}

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapter import pipeline
 from adapter.errors import LimitExceededError
 from adapter.limits import Limits
+from adapter.video import pipeline
 from backend.errors import InvalidRequest
-from backend.options import output_size as backend_output_size
+from backend.intake.options import output_size as backend_output_size
 from contract import limits, sizing
 from contract.messages import JobOptions
 from contract.probe import probe
@@ -224,7 +224,7 @@ def test_square_frames_probe_as_sar_one(clip: ClipFactory) -> None:
 
 
 def test_the_adapter_writes_the_predicted_size_in_square_pixels(clip: ClipFactory, tmp_path: Path) -> None:
-    from adapter.inference import make_upscaler
+    from adapter.inference.upscalers import make_upscaler
     from contract.models import DEFAULT_MODEL
 
     models_dir = ROOT / ".models" / "onnx"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from contract.catalogue import reason
-from contract.probe import ProbeError, probe
+from contract.mediainfo import ProbeError
+from contract.probe import probe
 from contract.stream import count_packets, counted_info
 from tests.fixtures.forged import forge_duration, long_mkv, unbounded_webm
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.db import Job, make_engine, make_sessions
-from backend.store import JobStore
+from backend.jobs.db import Job, make_engine, make_sessions
+from backend.jobs.store import JobStore
 from devops.broker import tasks_consumers
 from devops.local import Stack
 from tests.e2e.conftest import clip, upload, wait_job

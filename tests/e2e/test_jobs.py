@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapter.queue import JOB_ID_HEADER, REASON_HEADER
+from adapter.worker.queue import JOB_ID_HEADER, REASON_HEADER
 from contract import topology
 from devops.local import Stack
 from tests.e2e.conftest import clip, dead_letters, poison_clip, upload, wait_job

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import tritonclient.grpc as grpcclient
 
-from adapter.inference import TritonUpscaler
+from adapter.inference.upscalers import TritonUpscaler
 from model_convertation import catalog
 from model_convertation.builder import build_cpu
 from model_convertation.repository import ServingOptions

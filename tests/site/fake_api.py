@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from backend.schemas import JobOut, UsageOut
+from backend.api.schemas import JobOut, UsageOut
 from contract.catalogue import as_json
 
 ORIGIN = "http://studio.test"

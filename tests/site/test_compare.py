@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapter.limits import Limits
-from adapter.proxy import write_proxy
+from adapter.video.proxy import write_proxy
 from contract.probe import probe
 from tests.adapter.test_proxy import mpeg2_ps
 from tests.fixtures.media import ClipFactory

@@ -25,7 +25,7 @@ SHOTS = ("astronaut", "chelsea", "coffee")
 def model_path() -> Path:
     """The ONNX detector (and the face models beside it) built at setup by ``fetch_models``."""
     for path in (MODEL, *FACE_MODELS):
-        require(path.is_file(), f"{path} is missing: run python -m adapter.description.fetch_models")
+        require(path.is_file(), f"{path} is missing: run python -m adapter.description.setup.fetch_models")
     return MODEL
 
 

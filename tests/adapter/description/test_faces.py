@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from adapter.description.detector import CenterNetDetector
-from adapter.description.faces import Expression, Face, FaceReader, FacingDescriber
+from adapter.description.faces import FaceReader, FacingDescriber
 from adapter.description.people import Lang, face_facts, face_sentence, people
 from adapter.description.scenes import Scene
-from adapter.description.sentences import Detection
+from adapter.description.sentences import Detection, Expression, Face
 from adapter.description.shots import PLANS, Density, PictureMemory, picture_pending
 from tests.adapter.description.test_people import _composite
 

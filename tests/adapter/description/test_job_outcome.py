@@ -8,7 +8,7 @@ from typing import Any
 
 from adapter.description import describe
 from adapter.job import Stages, Toolbox, Work, execute
-from adapter.stages import Progress
+from adapter.video.stages import Progress
 from contract.messages import DoneEvent, JobOptions
 from tests.adapter.test_worker import STAGES
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from adapter.description.tfjs_graph import convert_to_onnx, load_tfjs_graph
+from adapter.description.setup.tfjs_graph import convert_to_onnx, load_tfjs_graph
 
 PADDINGS = np.array([[0, 0], [1, 0], [0, 1], [0, 2]], np.int32)  # NHWC: top 1, right 1, 2 more channels
 SHAPE = np.array([1, 32, 3], np.int32)

@@ -1,0 +1,1 @@
+"""Restoration strength and how degraded an input looks (strength=auto)."""

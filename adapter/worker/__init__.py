@@ -1,0 +1,1 @@
+"""The RabbitMQ worker: consuming tasks, delivery rules, guarded runs, health and metrics."""

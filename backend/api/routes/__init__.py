@@ -1,0 +1,17 @@
+"""The /api routes (docs/api.md), one module per concept: jobs, their files, and the page's config."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.routes import config, jobs, media, rerun, uploads, usage
+
+router = APIRouter(prefix="/api")
+router.include_router(jobs.router)
+router.include_router(media.router)
+router.include_router(rerun.router)
+router.include_router(uploads.router)
+router.include_router(config.router)
+router.include_router(usage.router)
+
+__all__ = ["router"]

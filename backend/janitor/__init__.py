@@ -1,0 +1,1 @@
+"""The one janitor and its sweeps: retention, stuck jobs, dead uploads, leases."""
