@@ -19,7 +19,8 @@ JobCancelled (not an error)              the user cancelled: the task is acked a
 
 ModelContractError is transient *for the job*: another worker (or this one after a redeploy) may serve
 the right model, so a contract break found mid-job requeues the task. At start-up the same error still
-stops the worker (``adapter.worker.main`` catches it before consuming), so a misdeployed model never takes work.
+stops the worker (``adapter.worker.main`` catches it before consuming), so a misdeployed model never takes
+work.
 Lower-layer exceptions are wrapped with ``raise ... from exc`` so the cause stays in the logs.
 """
 

@@ -49,7 +49,8 @@ class AdapterSettings(BaseSettings):
     RETRY_MAX_S: float = Field(default=limits.RETRY_MAX_S, gt=0)
     #: Wall-clock seconds a task waits for an unavailable model server before its job fails.
     INFRA_BUDGET_S: float = Field(default=limits.INFRA_BUDGET_S, gt=0)
-    #: Audio description (docs/description.md): the detector built by ``adapter.description.setup.fetch_models``.
+    #: Audio description (docs/description.md): the detector built by
+    #: ``adapter.description.setup.fetch_models``.
     DESCRIPTION_DETECTOR_ONNX: Path = Path("./.models/description/centernet.onnx")
     #: Optional captioning model (input ``image`` uint8 [1,H,W,3], output string [1]); replaces the detector.
     DESCRIPTION_CAPTIONER_ONNX: Path | None = None

@@ -3,7 +3,8 @@
 Source: a smooth sky made here, a horizontal 10-bit ramp over 120 code values (30 in 8 bits), 256x144,
 ten frames, encoded as HEVC Main10 PQ (with mastering metadata), HEVC Main10 HLG, and H.264 High 10 SDR.
 Each goes through the real pipeline (the default model in-process, ``--scale 2``) twice: as it runs (16-bit
-pictures around the model, HEVC Main10 out; adapter/video/depth.py) and forced to 8 bits (8-bit pictures, 8-bit
+pictures around the model, HEVC Main10 out; adapter/video/depth.py) and forced to 8 bits (8-bit pictures,
+8-bit
 H.264, as before). Scores: distinct 10-bit luma values along the middle row of the first frame, and the mean
 CIEDE2000 of the result area-downscaled back vs the source (scikit-image; RGB code values read as sRGB,
 a proxy for PQ/HLG). Run ``.venv/bin/python -m bench.depth``; writes bench/results/depth.json.

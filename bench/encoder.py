@@ -2,7 +2,8 @@
 
 The frames: a slow pan over scikit-image's ``coffee`` and ``astronaut`` photographs, shrunk to 176x144 and
 upscaled x4 by realesr-animevideov3-x4 (704x576, the pipeline bench's size). Each preset encodes them at
-the production CRF through the pipeline's own ``adapter.video.encoder.Encoder`` (same colour conversion); the file
+the production CRF through the pipeline's own ``adapter.video.encoder.Encoder`` (same colour conversion);
+the file
 is decoded again and compared with the uncompressed model output (RGB PSNR). Model CPU ms/frame on the
 same frames is printed beside, since on a CPU host the encoder's milliseconds are taken from the model.
 Run ``.venv/bin/python -m bench.encoder [--presets ultrafast,veryfast,medium]``; writes

@@ -32,7 +32,8 @@ def block_flag(storage_root: Path) -> Path:
 
 
 class UpscalerFactory(Protocol):
-    """Builds the upscaler of a model (``adapter.inference.upscalers.make_upscaler`` with its settings bound)."""
+    """Builds the upscaler of a model (``adapter.inference.upscalers.make_upscaler`` with its settings
+    bound)."""
 
     def __call__(self, model: str) -> Upscaler: ...
 

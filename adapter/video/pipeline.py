@@ -1,4 +1,5 @@
-"""The upscaling pipeline: plan → temporaries → stage threads (``adapter.video.flow``) → mux → previews → publish.
+"""The upscaling pipeline: plan → temporaries → stage threads (``adapter.video.flow``) → mux → previews →
+publish.
 
 The job probes the input once and hands its ``MediaInfo`` in; a direct call without one probes here.
 Output goes to a hidden temporary name and is renamed on success only.

@@ -1,6 +1,7 @@
 """What a job's stages are: their exact call signatures, the one Progress and the one Result they share.
 
-``adapter.job`` runs the stages; ``adapter.video.pipeline``, ``adapter.video.assembly`` and ``adapter.description``
+``adapter.job`` runs the stages; ``adapter.video.pipeline``, ``adapter.video.assembly`` and
+``adapter.description``
 implement them, and so do the tests' fakes. The input is probed once per job (``probe_input``) and
 the ``MediaInfo`` handed to every stage, so no stage probes again. Stages take their files
 positionally (any parameter names fit) and the rest by keyword. No heavy imports here: a guarded

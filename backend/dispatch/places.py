@@ -1,7 +1,8 @@
 """Queue places: each waiting job's position in the fair order and an estimate of when it starts.
 
 Pure rules over the active jobs (no I/O). The line is what RabbitMQ already holds (published, not yet
-started, in publish order) followed by the database's waiting tasks in ``backend.dispatch.fairness`` order. The
+started, in publish order) followed by the database's waiting tasks in ``backend.dispatch.fairness`` order.
+The
 estimate replays that line on the adapters: each one frees up when its running task ends (the
 adapter's own ETA, else the frames left at its speed), and every task ahead takes its frames at the
 model's measured speed (``store.recent_fps``) plus a fixed start-up cost.

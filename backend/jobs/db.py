@@ -1,6 +1,7 @@
 """Jobs database: the SQLAlchemy model, the engine/session factory (SQLite or PostgreSQL) and migrations.
 
-The schema is versioned by Alembic (``backend/jobs/migrations``); ``migrate`` brings any database to the newest
+The schema is versioned by Alembic (``backend/jobs/migrations``); ``migrate`` brings any database to the
+newest
 revision at start-up. A new column or table needs a new revision there
 (``python -m backend.jobs.db revision "what changed"``), checked by ``tests/backend/test_migrations.py``.
 """
@@ -59,7 +60,8 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     #: False until RabbitMQ confirmed the task message (the outbox publishes it).
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    #: When the whole-video message was confirmed: one turn of the owner in the fair queue (backend.dispatch.fairness).
+    #: When the whole-video message was confirmed: one turn of the owner in the fair queue
+    #: (backend.dispatch.fairness).
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     model: Mapped[str] = mapped_column(String(64))
     scale: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -249,7 +251,8 @@ def migrate(engine: Engine) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.jobs.db revision MESSAGE``: autogenerate the next revision on a scratch SQLite file."""
+    """``python -m backend.jobs.db revision MESSAGE``: autogenerate the next revision on a scratch SQLite
+    file."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] != "revision":
         print('usage: python -m backend.jobs.db revision "what changed"', file=sys.stderr)

@@ -107,7 +107,8 @@ ENTRIES: dict[str, Entry] = {
         en="Processing got stuck; trying again.",
         ru="Обработка зависла, пробуем снова.",
     ),
-    # ---- the backend's janitor: stuck jobs (backend/janitor/stalls.py) ---------------------------------------
+    # ---- the backend's janitor: stuck jobs (backend/janitor/stalls.py)
+    # ---------------------------------------
     "job.republished": Entry(
         en="No progress for {minutes} min; the job was sent to the workers again.",
         ru="Нет продвижения {minutes} мин; задача отправлена обработчикам ещё раз.",

@@ -1,6 +1,7 @@
 """Catalogue entries of the `quota` area (owned by one module; see `contract.catalogue`).
 
-Why an upload was refused for the caller's quotas (backend/intake/quotas.py): active jobs, stored bytes, uploads
+Why an upload was refused for the caller's quotas (backend/intake/quotas.py): active jobs, stored bytes,
+uploads
 per hour per owner and, for anonymous owners, per client address.
 """
 

@@ -140,7 +140,9 @@ CALL_SITES: dict[str, CallSite] = {
     "contract/probe.py:keyframes": lambda p, t: keyframes(p, timeout_s=5),
     "contract/stream.py:count_packets": lambda p, t: count_packets(p, timeout_s=5, max_duration_s=60),
     "adapter/video/decode.py:Decoder.__init__": lambda p, t: video.Decoder(p),
-    "adapter/video/muxer.py:mux": lambda p, t: muxer.mux(t.own_video, p, t.out, others=[], rotation=0, timeout_s=5),
+    "adapter/video/muxer.py:mux": lambda p, t: muxer.mux(
+        t.own_video, p, t.out, others=[], rotation=0, timeout_s=5
+    ),
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
         p, t.out, [], [], lang="en", audio_streams=1, timeout_s=5
     ),
@@ -154,7 +156,9 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/scenes.py:key_frame": lambda p, t: key_frame(p, 0.5, 176, 144, timeout_s=5),
     "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
     "contract/hdr.py:read": lambda p, t: _advice_refused(hdr.read(p, timeout_s=5)),
-    "adapter/video/proxy.py:write_proxy": lambda p, t: _no_proxy(write_proxy(p, t.out, DVD, Limits(), _never)),
+    "adapter/video/proxy.py:write_proxy": lambda p, t: _no_proxy(
+        write_proxy(p, t.out, DVD, Limits(), _never)
+    ),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
 ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass

@@ -1,4 +1,5 @@
-"""The fair order (backend.dispatch.fairness): round-robin across owners per task, FIFO within one, weights."""
+"""The fair order (backend.dispatch.fairness): round-robin across owners per task, FIFO within one,
+weights."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Queue places (backend.dispatch.places): position in the fair line and the start estimate; the job JSON's queue."""
+"""Queue places (backend.dispatch.places): position in the fair line and the start estimate; the job JSON's
+queue."""
 
 from __future__ import annotations
 

