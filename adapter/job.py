@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapter.errors import JobCancelled, JobError, TransientJobError
+from adapter.inference.base import UpscalerFactory
 from adapter.limits import Limits
 from adapter.restoration.auto import auto_denoise, auto_denoise_note
 from adapter.video.proxy import write_proxy
@@ -26,18 +27,16 @@ from adapter.video.stages import (
     DescriberFactory,
     OnFraction,
     OnProgress,
-    Probe,
     Progress,
     Result,
     RunPipeline,
     Segment,
     ShouldStop,
-    UpscalerFactory,
     probe_input,
 )
 from contract.catalogue import Reason, reason
 from contract.container import container_for
-from contract.mediainfo import MediaInfo
+from contract.mediainfo import MediaInfo, Prober
 from contract.messages import JobOptions
 from contract.models import BY_ID, served_name
 from contract.probe import probe as ffprobe
@@ -58,7 +57,7 @@ class Stages:
     make_upscaler: UpscalerFactory
     describe: Describe | None = None
     make_describer: DescriberFactory | None = None
-    probe: Probe = ffprobe
+    probe: Prober = ffprobe
     #: Joins segment files and muxes the source's other streams (``adapter.video.assembly.assemble``).
     assemble: Assemble | None = None
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Protocol
 
 from contract.catalogue import Reason, ReasonError
 
@@ -64,3 +65,11 @@ class MediaInfo:
     def has_audio(self) -> bool:
         """Whether at least one audio stream is present."""
         return self.audio_streams > 0
+
+
+class Prober(Protocol):
+    """``contract.probe.probe``'s signature: what the backend and the adapter call to probe a file."""
+
+    def __call__(
+        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float = ...
+    ) -> MediaInfo: ...

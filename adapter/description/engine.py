@@ -28,12 +28,14 @@ from adapter.description.shots import (
     text_pendings,
 )
 from adapter.description.speech import EspeakSpeaker, Speaker, Speech
-from adapter.errors import InvalidInputError, JobCancelled, LimitExceededError, StorageError
-from adapter.media import job_error
-from contract import media
+from adapter.errors import InvalidInputError, JobCancelled, StorageError
+from adapter.limits import Limits
+from adapter.video.stages import probe_input
 from contract.catalogue import Reason, reason
+from contract.limits import MAX_OUTPUT_HEIGHT, MAX_OUTPUT_WIDTH
 from contract.media import StopFn
-from contract.mediainfo import MediaInfo, ProbeError
+from contract.mediainfo import MediaInfo
+from contract.messages import DESCRIBE_LANGUAGES
 from contract.probe import probe
 
 Lang = Literal["ru", "en"]
@@ -132,14 +134,9 @@ def notes_of(cues: list[Cue]) -> tuple[Reason, ...]:
 
 
 def _probe(path: Path, max_duration_s: float) -> MediaInfo:
-    """The input's facts; refusals and runner failures become the adapter's errors."""
-    try:
-        return probe(path, max_width=7680, max_height=4320, max_duration_s=max_duration_s)
-    except ProbeError as exc:
-        error = LimitExceededError if exc.kind == "too_large" else InvalidInputError
-        raise error(exc.reason) from exc
-    except media.MediaError as exc:
-        raise job_error(exc, reason("media.damaged")) from exc
+    """The input's facts under the output box (a description may follow an upscale), as a job probes them."""
+    box = Limits(max_width=MAX_OUTPUT_WIDTH, max_height=MAX_OUTPUT_HEIGHT, max_duration_s=max_duration_s)
+    return probe_input(probe, path, box)
 
 
 def describe(
@@ -168,7 +165,7 @@ def describe(
     no text); ``read_subtitles`` reads burned-in dialogue subtitles too. When nothing is found the
     output is the input's streams copied, with no description track and no WebVTT.
     """
-    if lang not in ("ru", "en"):
+    if lang not in DESCRIBE_LANGUAGES:
         raise InvalidInputError(reason("description.bad_language"))
     stop = should_stop or (lambda: False)
     user_report = on_progress or (lambda _fraction: None)

@@ -39,3 +39,9 @@ def check_output(
         got, expected = f"{out.dtype}{list(out.shape)}", f"uint8{[n, h * scale, w * scale, 3]}"
         raise ModelContractError(reason("job.model_wrong_output", got=got, expected=expected))
     return out.astype(np.uint8, copy=False)
+
+
+class UpscalerFactory(Protocol):
+    """Builds (and so checks the contract of) the upscaler of a model."""
+
+    def __call__(self, model: str, /) -> Upscaler: ...

@@ -14,11 +14,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from adapter.inference.base import Upscaler
+from adapter.inference.base import Upscaler, UpscalerFactory
 
 #: Name of the test-only "model is stuck" switch, a file at the top of the storage root.
 BLOCK_FLAG_NAME = ".test-block-inference"
@@ -30,12 +29,6 @@ def block_flag(storage_root: Path) -> Path:
     """Where the test-only switch that blocks every model call lies for a storage root."""
     return storage_root / BLOCK_FLAG_NAME
 
-
-class UpscalerFactory(Protocol):
-    """Builds the upscaler of a model (``adapter.inference.upscalers.make_upscaler`` with its settings
-    bound)."""
-
-    def __call__(self, model: str) -> Upscaler: ...
 
 
 class ThrottledUpscaler:

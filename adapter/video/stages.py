@@ -21,7 +21,7 @@ from adapter.media import job_error
 from contract.catalogue import Reason, reason
 from contract.container import Container
 from contract.media import MediaError
-from contract.mediainfo import MediaInfo, ProbeError
+from contract.mediainfo import MediaInfo, ProbeError, Prober
 from contract.messages import DescribeDensity, DescribeLang, JobOptions
 from contract.messages import Segment as WireSegment
 
@@ -81,13 +81,6 @@ class ShouldStop(Protocol):
 
     def __call__(self) -> bool: ...
 
-
-class Probe(Protocol):
-    """``contract.probe.probe``: describe a local video under size and duration limits."""
-
-    def __call__(
-        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
-    ) -> MediaInfo: ...
 
 
 class RunPipeline(Protocol):
@@ -155,11 +148,6 @@ class Describe(Protocol):
     ) -> Described: ...
 
 
-class UpscalerFactory(Protocol):
-    """Builds (and so checks the contract of) the upscaler of a model."""
-
-    def __call__(self, model: str, /) -> Upscaler: ...
-
 
 class DescriberFactory(Protocol):
     """Builds the configured describer (detector or captioner)."""
@@ -167,7 +155,7 @@ class DescriberFactory(Protocol):
     def __call__(self) -> Describer: ...
 
 
-def probe_input(probe: Probe, path: Path, limits: Limits) -> MediaInfo:
+def probe_input(probe: Prober, path: Path, limits: Limits) -> MediaInfo:
     """Probe ``path`` under ``limits``; refusals become the adapter's permanent errors."""
     try:
         return probe(

@@ -10,22 +10,8 @@ from typing import Protocol
 from backend.jobs.store import JobStore
 from backend.metrics import Metrics
 from backend.settings import Settings
-from contract.mediainfo import MediaInfo
+from contract.mediainfo import Prober
 from contract.probe import keyframes as read_keyframes
-
-
-class Prober(Protocol):
-    """contract.probe.probe's signature."""
-
-    def __call__(
-        self,
-        path: Path,
-        *,
-        max_width: int,
-        max_height: int,
-        max_duration_s: float,
-        timeout_s: float = ...,
-    ) -> MediaInfo: ...
 
 
 class Waker(Protocol):
