@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from adapter.errors import JobCancelled, JobError, ModelContractError
 from adapter.inference.upscalers import make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
+from adapter.limits import Limits
 from adapter.settings import AdapterSettings
-from adapter.video.pipeline import Limits, run
+from adapter.video.pipeline import run
 from adapter.video.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
+from contract import storage
 from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container_for, container_of_suffix
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.
-    intermediate = args.output.with_name(f".{args.output.stem}.upscaled.part{args.output.suffix}")
+    intermediate = storage.temporary(args.output, "upscaled")
     work = Work(args.input, args.output, None, intermediate, options, limits)
     tools = Toolbox(_stages(args))
     report: OnProgress = bar or (lambda _progress: None)

@@ -32,7 +32,7 @@ import numpy as np
 
 from adapter.inference.base import Upscaler
 from adapter.inference.upscalers import make_upscaler
-from adapter.video import pipeline
+from adapter.video import flow, pipeline
 from adapter.video.decode import Decoder
 from adapter.video.encoder import resolve_preset
 from contract.messages import JobOptions
@@ -57,7 +57,7 @@ def repeats(frames: np.ndarray) -> int:
     """How many frames the pipeline's static-frame skip would not send to the model."""
     skipped, last = 0, frames[0]
     for frame in frames[1:]:
-        if pipeline.same_picture(frame, last):
+        if flow.same_picture(frame, last):
             skipped += 1
         else:
             last = frame

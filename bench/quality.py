@@ -31,7 +31,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from adapter.inference.upscalers import make_upscaler
 from adapter.restoration.degradation import Degradation, clean_strength, estimate
 from adapter.restoration.strength import blend
-from adapter.video.pipeline import resize
+from adapter.video.flow import resize
 from bench import flicker
 from bench.clips import REFERENCE, Clip, Frames, clips
 from bench.noref import METRICS, sanity_check

@@ -71,5 +71,5 @@ class Prober(Protocol):
     """``contract.probe.probe``'s signature: what the backend and the adapter call to probe a file."""
 
     def __call__(
-        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float = ...
+        self, path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
     ) -> MediaInfo: ...

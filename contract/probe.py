@@ -22,25 +22,27 @@ from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
 from contract.media import UserInput
 from contract.mediainfo import MediaInfo, ProbeError
 
-#: File extensions the service accepts (the backend's ``accepted`` list).
-ACCEPTED_EXTENSIONS: tuple[str, ...] = (
-    ".mp4",
-    ".m4v",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".avi",
-    ".ts",
-    ".m2ts",
-    ".mts",  # AVCHD camcorders
-    ".flv",
-    ".3gp",
-    ".mpg",
-    ".mpeg",
-    ".vob",  # DVD rips (MPEG-PS)
-    ".wmv",
-    ".ogv",
-)
+#: File extensions the service accepts (the backend's ``accepted`` list), with the MIME type an original is
+#: served back as.
+ACCEPTED_TYPES: dict[str, str] = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".avi": "video/x-msvideo",
+    ".ts": "video/mp2t",
+    ".m2ts": "video/mp2t",
+    ".mts": "video/mp2t",  # AVCHD camcorders
+    ".flv": "video/x-flv",
+    ".3gp": "video/3gpp",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".vob": "video/mpeg",  # DVD rips (MPEG-PS)
+    ".wmv": "video/x-ms-wmv",
+    ".ogv": "video/ogg",
+}
+ACCEPTED_EXTENSIONS: tuple[str, ...] = tuple(ACCEPTED_TYPES)
 
 
 # Leading bytes of container formats we accept: a file that starts like one but fails is corrupt,

@@ -76,3 +76,18 @@ CANCELS_DIR = "cancels"
 def cancel_key(job_id: str) -> str:
     """Key of the (empty) marker the backend writes once a job is cancelled or deleted; adapters poll it."""
     return f"{CANCELS_DIR}/{job_id}"
+
+
+#: A run's temporaries, ``.<stem>.<token>.part<suffix>`` beside their final file: written by the adapter,
+#: renamed into place only on success, and known to the backend's janitor by this pattern when a run died.
+TEMPORARY = re.compile(r"^\..+\.part(\.[A-Za-z0-9]+)?$")
+
+
+def temporary(final: Path, token: str) -> Path:
+    """The temporary a run writes ``final`` as (``token`` tells runs and writers apart)."""
+    return final.with_name(f".{final.stem}.{token}.part{final.suffix}")
+
+
+def temporaries_of(final: Path) -> list[Path]:
+    """Every run's temporaries of ``final`` lying beside it (a killed run's included)."""
+    return sorted(final.parent.glob(f".{final.stem}.*.part*"))  # any suffix: an MKV's video is MP4

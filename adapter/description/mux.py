@@ -15,7 +15,7 @@ from adapter.description.speech import Speech
 from adapter.errors import InvalidInputError, StorageError
 from adapter.media import job_error
 from adapter.video.muxer import kept_subtitles
-from contract import media
+from contract import media, storage
 from contract.catalogue import reason
 from contract.media import Arg, OwnInput, StopFn, UserInput, ffmpeg
 
@@ -77,38 +77,39 @@ def mux(
     should_stop: StopFn | None = None,
 ) -> None:
     """Write ``output``: video and original audio copied untouched, description track last (AAC)."""
-    muxer = CONTAINERS.get(output.suffix.lower())
-    if muxer is None:
-        raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
+    muxer = _muxer(output)
     index = audio_streams  # the description track comes after the original tracks
     with tempfile.TemporaryDirectory(prefix="description-") as tmp:
         bed, rate = speech_bed(cues, voices)
         voice_wav = Path(tmp) / "voice.wav"
         _write_wav(voice_wav, bed, rate)
-        partial = output.with_name(output.name + ".partial")
         args = _mux_args(source, voice_wav, _filter(cues, audio_streams > 0, mode), index, lang, muxer)
-        args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
-        try:
-            media.run(args, timeout_s=timeout_s, should_stop=should_stop)
-        except media.MediaError as exc:
-            partial.unlink(missing_ok=True)
-            raise _mux_error(exc, output.suffix) from exc
-        try:
-            partial.replace(output)
-        except OSError as exc:
-            raise StorageError(reason("description.write_failed")) from exc
+        _write(args, source, output, muxer, timeout_s=timeout_s, should_stop=should_stop)
 
 
 def remux(source: Path, output: Path, *, timeout_s: float = 1800, should_stop: StopFn | None = None) -> None:
     """Write ``output`` with the source's video and audio copied and no description track (nothing found)."""
-    muxer = CONTAINERS.get(output.suffix.lower())
-    if muxer is None:
-        raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
-    partial = output.with_name(output.name + ".partial")
+    muxer = _muxer(output)
     args = ffmpeg(UserInput(source), "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", muxer)
     if muxer in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
-    args += [*_subtitles(source, muxer), f"file:{partial.resolve()}"]
+    _write(args, source, output, muxer, timeout_s=timeout_s, should_stop=should_stop)
+
+
+def _muxer(output: Path) -> str:
+    """The ffmpeg muxer of an output's suffix, or the user's error naming the containers we write."""
+    muxer = CONTAINERS.get(output.suffix.lower())
+    if muxer is None:
+        raise InvalidInputError(reason("description.bad_output", containers=", ".join(CONTAINERS)))
+    return muxer
+
+
+def _write(
+    args: list[Arg], source: Path, output: Path, muxer: str, *, timeout_s: float, should_stop: StopFn | None
+) -> None:
+    """The one writer: ``args`` and the subtitles the container keeps, into a temporary renamed on success."""
+    partial = storage.temporary(output, "description")
+    args = [*args, *_subtitles(source, muxer), f"file:{partial.resolve()}"]
     try:
         media.run(args, timeout_s=timeout_s, should_stop=should_stop)
     except media.MediaError as exc:

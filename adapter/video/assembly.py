@@ -23,6 +23,7 @@ from adapter.limits import Limits
 from adapter.video import muxer
 from adapter.video.pipeline import mux_notes, open_decoder
 from adapter.video.stages import Result, ShouldStop, probe_input
+from contract import storage
 from contract.catalogue import reason
 from contract.container import Container
 from contract.mediainfo import MediaInfo
@@ -127,8 +128,8 @@ def assemble(
         raise InvalidInputError(reason("job.nothing_to_assemble"))
     info = info or probe_input(ffprobe, source, limits)
     tag = uuid.uuid4().hex[:8]
-    joined = output_path.with_name(f".{output_path.name}.{tag}.video.mp4")
-    partial = output_path.with_name(f".{output_path.name}.{tag}.partial.mp4")
+    joined = storage.temporary(output_path.with_suffix(".mp4"), f"{tag}.video")
+    partial = storage.temporary(output_path.with_suffix(".mp4"), tag)
     try:
         frames, width, height = concat(segments, joined, stop)
         decoder = open_decoder(source, info)  # only for the list of the source's other streams

@@ -33,8 +33,9 @@ from adapter.video.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
 from adapter.video.deinterlacer import Deinterlace, choose
 from adapter.video.depth import high_bit_depth
 from adapter.video.encoder import Encoder, resolve_preset
-from adapter.video.flow import Flow, Image, Meter, resize, same_picture
+from adapter.video.flow import Flow, Image, Meter, resize
 from adapter.video.stages import OnProgress, Result, Segment, ShouldStop, probe_input
+from contract import storage
 from contract.catalogue import Reason, reason
 from contract.container import STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
@@ -43,19 +44,6 @@ from contract.mediainfo import MediaInfo
 from contract.messages import JobOptions
 from contract.probe import probe as ffprobe
 from contract.sizing import SizeRefused, job_output_size
-
-#: Limits, Result, resize and same_picture are re-exported for callers that know them from here.
-__all__ = [
-    "Limits",
-    "Plan",
-    "Result",
-    "Temporaries",
-    "open_decoder",
-    "plan",
-    "resize",
-    "run",
-    "same_picture",
-]
 
 #: Frames a stream may hold beyond its duration limit at the probed rate, as a factor.
 FRAME_SLACK = 2
@@ -132,8 +120,8 @@ class Temporaries:
         """Fresh names in the output's folder (a rename there is atomic)."""
         tag = uuid.uuid4().hex[:8]
         return cls(
-            output.with_name(f".{output.name}.{tag}.video.mp4"),
-            output.with_name(f".{output.name}.{tag}.partial.mp4"),
+            storage.temporary(output.with_suffix(".mp4"), f"{tag}.video"),
+            storage.temporary(output.with_suffix(".mp4"), tag),
         )
 
     def remove(self) -> None:
@@ -280,6 +268,7 @@ def run(
         should_stop=stop,
     )
     planned = plan(info, options, upscaler, limits, segment, how)
+    container = container_of(options, info)
     hdr = hdr_of(source, info, limits) if planned.deep else HdrMetadata()
     temps = Temporaries.beside(output_path)
     decoder = open_decoder(source, info, limits, how, deep=planned.deep)
@@ -300,7 +289,6 @@ def run(
             clean_strength=clean_strength(options.model),
         )
         flow.run(stop, Meter(on_progress))
-        container = container_of(options, info)
         _complete_video(temps, source, decoder, info, limits, segment, stop, container)
         if previews is not None and flow.preview is not None:
             _write_previews(previews, flow.preview, planned.stored, info.rotation)
@@ -309,7 +297,7 @@ def run(
         decoder.close()
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
-    notes = notes_of(info, how, decoder, planned.stored, segment, container_of(options, info))
+    notes = notes_of(info, how, decoder, planned.stored, segment, container)
     if flow.degradation is not None:  # strength=auto: show the job what was chosen
         notes = (*notes, auto_strength_note(flow.degradation))
     return Result(

@@ -120,11 +120,6 @@ def retry_headers(old: Mapping[str, Any] | None, new: Mapping[str, int]) -> dict
     return {**kept, **new}
 
 
-def is_last_delivery(count: int, limit: int) -> bool:
-    """True when the broker will dead-letter the task if this delivery is not acked."""
-    return count >= limit
-
-
 def needs_guard(count: int, limit: int) -> bool:
     """Run in a child process when earlier deliveries died unacked, so a crash cannot take the worker.
 

@@ -72,7 +72,7 @@ class JobFiles:
 
     def partial(self, path: Path) -> Path:
         """This run's temporary for ``path`` (keeps the suffix so the muxer picks the format)."""
-        return path.with_name(f".{path.stem}.{self.token}.part{path.suffix}")
+        return storage.temporary(path, self.token)
 
     @property
     def intermediate(self) -> Path:
@@ -110,5 +110,5 @@ class JobFiles:
         """
         for final in self.finals:
             if final.parent.is_dir():
-                for tmp in final.parent.glob(f"*.{final.stem}.*.part*"):
+                for tmp in storage.temporaries_of(final):
                     tmp.unlink(missing_ok=True)

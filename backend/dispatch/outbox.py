@@ -82,7 +82,7 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             model=job.model,
             scale=job.scale,
             height=job.height,
-            upscale=job.upscale is not False,  # rows from before the column existed upscale
+            upscale=job.upscale,
             describe=job.describe,
             density=describe_density(job.description_density),
             deinterlace=deinterlace_option(job.deinterlace) or "off",
@@ -105,8 +105,8 @@ def _container(job: Job) -> Container:
     return "mkv" if job.container == "mkv" else "mp4"
 
 
-def describe_density(stored: str | None) -> DescribeDensity:
-    """The stored density; rows from before the column (or without a description) say ``normal``."""
+def describe_density(stored: str) -> DescribeDensity:
+    """The stored density as the option (anything but the three levels reads ``normal``)."""
     return "brief" if stored == "brief" else "detailed" if stored == "detailed" else "normal"
 
 

@@ -107,6 +107,7 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
             max_width=svc.settings.MAX_WIDTH,
             max_height=svc.settings.MAX_HEIGHT,
             max_duration_s=svc.settings.MAX_DURATION_S,
+            timeout_s=PROBE_TIMEOUT_S,
         )
         # What the stream really holds, not what its header claims: limit and segment plan use it.
         info = await run_in_threadpool(
@@ -152,7 +153,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         height=options.height,
         upscale=options.upscale,
         describe=options.describe,
-        description_density=options.density if options.describe else None,
+        description_density=options.density,
         deinterlace=options.deinterlace,
         regions=options.regions,
         field_parity=options.field_parity,

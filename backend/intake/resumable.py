@@ -29,12 +29,11 @@ from backend.intake.upload import Upload, display_name, safe_suffix
 from backend.janitor.sweeps import Reclaimed
 from contract import storage
 from contract.catalogue import reason
+from contract.options import EXCERPT_FIELD, OPTION_FIELDS
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,termination"
 FOLDER = "uploads"
-#: Metadata keys that become the job's form fields (everything else, e.g. filetype, is ignored).
-OPTION_FIELDS = ("model", "scale", "height", "upscale", "describe", "deinterlace")
 
 
 class OffsetMismatch(ApiError):
@@ -93,7 +92,7 @@ def create(root: Path, owner: str, length: int, metadata: dict[str, str], max_by
     suffix = safe_suffix(filename)
     fields = {key: metadata[key] for key in OPTION_FIELDS if key in metadata}
     parse_options(fields)  # bad options are refused before the bytes, not after
-    asked = metadata.get("excerpt")
+    asked = metadata.get(EXCERPT_FIELD)
     if asked is not None:
         quick.parse_start(asked)
     partial = Partial(uuid4().hex, owner, filename, suffix, length, fields, time.time(), asked)

@@ -41,10 +41,8 @@ def parse_denoise(fields: dict[str, str], model: str) -> int | None:
     return level
 
 
-def stored_strength(text: str | None) -> float | str:
-    """A job row's strength column back as the option (rows from before it: 1)."""
-    if not text:
-        return 1.0
+def stored_strength(text: str) -> float | str:
+    """A job row's strength column back as the option."""
     return "auto" if text == "auto" else float(text)
 
 

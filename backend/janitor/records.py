@@ -50,8 +50,3 @@ class JobRecords:
         )
         with self._sessions() as session:
             return list(session.scalars(query.order_by(Job.updated_at)))
-
-    def owned_ids(self, owner: str) -> list[str]:
-        """Ids of every job of ``owner`` (what the usage counts)."""
-        with self._sessions() as session:
-            return list(session.scalars(select(Job.id).where(Job.owner == owner)))

@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 #: Job folders are named by job id (``uuid4().hex``); nothing else under ``jobs/`` is touched.
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-#: A run's temporaries, ``.<name>.<token>.part*`` (adapter/worker/workspace.py, the muxers' ``.partial.mp4``).
-TEMPORARY = re.compile(r"^\..+\.part(ial)?(\.[A-Za-z0-9]+)?$")
 #: What a multipart upload writes before its job row exists (backend/intake/upload.py).
 UPLOAD = re.compile(r"^input\.[a-z0-9]+$")
 
@@ -152,7 +150,9 @@ def _temporaries(folder: Path) -> Iterator[Path]:
         except OSError:
             continue
         yield from (
-            Path(e.path) for e in entries if TEMPORARY.match(e.name) and e.is_file(follow_symlinks=False)
+            Path(e.path)
+            for e in entries
+            if storage.TEMPORARY.match(e.name) and e.is_file(follow_symlinks=False)
         )
 
 

@@ -70,8 +70,8 @@ class Job(Base):
     upscale: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Language of the audio description (``ru``/``en``), or None for none.
     describe: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    #: How much the description says (``brief``/``normal``/``detailed``); None without a description.
-    description_density: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: How much the description says (``brief``/``normal``/``detailed``; ``normal`` without a description).
+    description_density: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     input_key: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     input_width: Mapped[int] = mapped_column(Integer)

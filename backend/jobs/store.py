@@ -200,4 +200,4 @@ class JobStore:
 
 def _counts_for_speed(job: Job) -> bool:
     """Only plain upscaling says how fast a model is; described jobs spend time elsewhere."""
-    return bool(job.fps) and job.upscale is not False and job.describe is None
+    return bool(job.fps) and job.upscale and job.describe is None

@@ -146,7 +146,8 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/description/mux.py:mux": lambda p, t: description_mux(
         p, t.out, [], [], lang="en", audio_streams=1, timeout_s=5
     ),
-    "adapter/description/mux.py:remux": lambda p, t: description_remux(p, t.out, timeout_s=5),
+    # The description's one writer, through its plain remux (mux() is an entry point to the same writer).
+    "adapter/description/mux.py:_write": lambda p, t: description_remux(p, t.out, timeout_s=5),
     "adapter/video/muxer.py:kept_subtitles": lambda p, t: _nothing_kept(muxer.kept_subtitles(p, "mkv")),
     "adapter/description/audio.py:silences": lambda p, t: silences(p, 1.0, timeout_s=5),
     "adapter/description/scenes.py:frames_at": lambda p, t: frames_at(p, [0.5], 176, 144, timeout_s=5),
@@ -160,8 +161,10 @@ CALL_SITES: dict[str, CallSite] = {
         write_proxy(p, t.out, DVD, Limits(), _never)
     ),
 }
-#: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
-ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass
+#: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes), and call sites
+#: whose reading is done by a function they call: probe (ffprobe), keyframes (count_packets' pass),
+#: the described mux (the description's one writer, ``_write``).
+ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes", "adapter/description/mux.py:mux"}
 #: Runner and PyAV calls that never see an upload.
 NOT_USER_INPUT = {
     "adapter/media.py:run",  # the adapter's wrapper of the runner itself

@@ -30,7 +30,6 @@ from adapter.worker.queue import (
     delivery_count,
     guard_this,
     is_exhausted,
-    is_last_delivery,
     needs_guard,
     parse_job,
     retry_delay,
@@ -81,8 +80,7 @@ def test_delivery_count_reads_the_quorum_header(headers: dict[str, object] | Non
     assert delivery_count(headers) == count
 
 
-def test_last_delivery_and_guard_follow_the_limit() -> None:
-    assert [is_last_delivery(c, LIMIT) for c in range(5)] == [False, False, False, True, True]
+def test_the_guard_follows_the_limit() -> None:
     assert [needs_guard(c, LIMIT) for c in range(5)] == [False, False, True, True, True]
     assert needs_guard(0, 0) and needs_guard(0, 1)
 

@@ -116,7 +116,7 @@ def test_dead_attempts_temporaries_go_but_a_running_attempts_stay(
     ancient = write(root, running.id, "segments/.00003.aaaaaaaaaaaa.part.mp4", size=700, age_s=30 * HOUR)
     # A finished job: any temporary past the grace period is a dead attempt's.
     dead = write(root, done.id, ".preview_after.0f0f0f0f0f0f.part.jpg", size=200, age_s=2 * HOUR)
-    muxed = write(root, done.id, ".output.mp4.beefbeefbeef.partial.mp4", size=100, age_s=2 * HOUR)
+    muxed = write(root, done.id, ".output.beefbeefbeef.video.part.mp4", size=100, age_s=2 * HOUR)
     recent = write(root, done.id, ".output.cafecafecafe.part.mp4", age_s=60)
     final = write(root, done.id, "output.mp4", age_s=40 * HOUR)
     removed = dead_temporaries(root, records, grace_s=HOUR, max_age_s=24 * HOUR)

@@ -17,38 +17,13 @@ from backend.errors import JobNotFound
 from backend.intake import creation, quotas
 from backend.jobs import rules as jobs
 from contract.catalogue import reason
-from contract.messages import DESCRIBE_LANGUAGES
-from contract.models import DEFAULT_MODEL, MODELS
-from contract.sizing import SCALES
+from contract.options import form_schema
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])
 
 UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "model": {"type": "string", "enum": list(MODELS), "default": DEFAULT_MODEL},
-                        "scale": {"type": "integer", "enum": list(SCALES)},
-                        "height": {"type": "integer", "example": 1080},
-                        "upscale": {"type": "boolean", "default": True},
-                        "describe": {
-                            "type": "string",
-                            "enum": [*DESCRIBE_LANGUAGES, ""],
-                            "default": "",
-                            "description": "add an audio description in this language",
-                        },
-                    },
-                }
-            }
-        },
-    }
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form_schema()}}},
 }
 
 
@@ -60,7 +35,7 @@ UPLOAD_BODY = {
     responses={code: {"model": Problem} for code in (413, 415, 422, 429, 507)},
 )
 async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, view: ViewerDep) -> Any:
-    """Upload a video (multipart: file, model, scale or height, upscale, describe) and queue it."""
+    """Upload a video (multipart: the file and the option fields of ``contract.options``) and queue it."""
     header = request.headers.get("content-length")
     length = int(header) if header and header.isdigit() else None
     try:

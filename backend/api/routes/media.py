@@ -19,6 +19,7 @@ from backend.errors import JobNotFound
 from backend.jobs import rules as jobs
 from contract.catalogue import Reason, reason
 from contract.container import MEDIA_TYPES, SUFFIXES, container_of_suffix
+from contract.probe import ACCEPTED_TYPES
 
 router = APIRouter(tags=["jobs"])
 
@@ -54,27 +55,6 @@ class HeldFile(FileResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await file.aclose()
-
-
-#: Content types of accepted source containers (anything else is served as octet-stream).
-SOURCE_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".ts": "video/mp2t",
-    ".m2ts": "video/mp2t",
-    ".mts": "video/mp2t",
-    ".flv": "video/x-flv",
-    ".3gp": "video/3gpp",
-    ".mpg": "video/mpeg",
-    ".mpeg": "video/mpeg",
-    ".vob": "video/mpeg",
-    ".wmv": "video/x-ms-wmv",
-    ".ogv": "video/ogg",
-}
 
 
 @router.get("/jobs/{job_id}/result", response_class=FileResponse, responses=NOT_FOUND)
@@ -117,7 +97,7 @@ def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     path = stored(settings.STORAGE_ROOT, job.input_key)
     if path is None:
         raise JobNotFound(reason("http.source_gone"))
-    media_type = SOURCE_TYPES.get(path.suffix, "application/octet-stream")
+    media_type = ACCEPTED_TYPES.get(path.suffix, "application/octet-stream")
     return HeldFile(
         path,
         reason("http.source_gone"),

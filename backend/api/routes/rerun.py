@@ -5,39 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from backend.api.deps import JobDep, OwnerDep, ServicesDep, ViewerDep
 from backend.api.problems import problem
 from backend.api.schemas import JobOut, Problem
 from backend.intake import quotas, rerun
+from contract.options import OPTION_FIELDS, ClientOptions
 
 router = APIRouter(tags=["jobs"])
 
 
-class RerunIn(BaseModel):
-    """The options of the new run, as the upload's form fields (every one optional, same defaults)."""
+class RerunIn(ClientOptions):
+    """The options of the new run: the upload's option fields (``contract.options``), the same defaults."""
 
-    model: str | None = None
-    scale: int | None = None
-    height: int | None = None
     upscale: bool = True
-    describe: str | None = None
-    density: str | None = None
-    deinterlace: str | None = None
-    container: str | None = None
-    regions: str | None = None
-    strength: str | None = None
-    denoise: int | None = None
     #: From a quick test run: the whole original («Обработать всё»), even while the test still runs.
     whole: bool = False
-
-
-#: The upload form's option fields a re-run may change (the rest keep their defaults).
-OPTION_FIELDS = (
-    "model", "scale", "height", "describe", "density",
-    "deinterlace", "container", "regions", "strength", "denoise",
-)  # fmt: skip
 
 
 def as_fields(body: RerunIn) -> dict[str, str]:
@@ -45,7 +28,7 @@ def as_fields(body: RerunIn) -> dict[str, str]:
     fields = {"upscale": "true" if body.upscale else "false"}
     for name in OPTION_FIELDS:
         value = getattr(body, name)
-        if value is not None:
+        if value is not None and name != "upscale":  # upscale: above, a JSON boolean in a re-run's body
             fields[name] = str(value)
     return fields
 

@@ -13,7 +13,7 @@ import pytest
 from adapter.description import describe
 from adapter.description.speech import Speech
 from adapter.errors import JobCancelled
-from contract import media
+from contract import media, storage
 from tests.fixtures.media import make_clip
 
 
@@ -77,4 +77,4 @@ def test_cancel_stops_the_description_mux_within_two_seconds(
     assert not thread.is_alive() and elapsed <= 2, elapsed
     assert len(raised) == 1 and isinstance(raised[0], JobCancelled)
     assert _running(output.name) == []
-    assert not output.exists() and not output.with_name(output.name + ".partial").exists()
+    assert not output.exists() and storage.temporaries_of(output) == []
