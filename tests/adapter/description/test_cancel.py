@@ -67,14 +67,14 @@ def test_cancel_stops_the_description_mux_within_two_seconds(
     thread = threading.Thread(target=target)
     thread.start()
     deadline = time.monotonic() + 60
-    while not _running(output.name) and thread.is_alive() and time.monotonic() < deadline:
+    while not _running(output.stem) and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _running(output.name), f"the mux never ran: {raised}"
+    assert _running(output.stem), f"the mux never ran: {raised}"
     stopped = time.monotonic()
     stop.set()
     thread.join(timeout=10)
     elapsed = time.monotonic() - stopped
     assert not thread.is_alive() and elapsed <= 2, elapsed
     assert len(raised) == 1 and isinstance(raised[0], JobCancelled)
-    assert _running(output.name) == []
+    assert _running(output.stem) == []
     assert not output.exists() and storage.temporaries_of(output) == []
