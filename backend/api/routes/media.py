@@ -57,6 +57,13 @@ class HeldFile(FileResponse):
                 await file.aclose()
 
 
+def _held(path: Path | None, gone: Reason, **reply: Any) -> HeldFile:
+    """``path`` held open for the reply, or 404 with ``gone`` when it is not there (now, or when opened)."""
+    if path is None:
+        raise JobNotFound(gone)
+    return HeldFile(path, gone, **reply)
+
+
 @router.get("/jobs/{job_id}/result", response_class=FileResponse, responses=NOT_FOUND)
 def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) -> FileResponse:
     """The finished video (video/mp4, or video/x-matroska where MKV keeps subtitles; supports Range)."""
@@ -64,7 +71,7 @@ def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) 
     if path is None:
         raise JobNotFound(reason("http.result_not_ready"))
     container = container_of_suffix(path.suffix) or "mp4"
-    what = "upscaled" if job.upscale is not False else "described"
+    what = "upscaled" if job.upscale else "described"
     name = f"{Path(job.filename).stem}_{what}{SUFFIXES[container]}"
     return HeldFile(
         path,
@@ -79,10 +86,8 @@ def get_result(job: MediaJobDep, settings: SettingsDep, download: bool = False) 
 def get_vtt(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     """The audio description's cues (text/vtt) of a finished job that asked for one."""
     path = stored(settings.STORAGE_ROOT, job.vtt_key) if job.status == jobs.DONE else None
-    if path is None:
-        raise JobNotFound(reason("http.no_description"))
     name = f"{Path(job.filename).stem}.vtt"
-    return HeldFile(
+    return _held(
         path,
         reason("http.no_description"),
         media_type="text/vtt",
@@ -95,10 +100,8 @@ def get_vtt(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
 def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     """The uploaded original (supports Range)."""
     path = stored(settings.STORAGE_ROOT, job.input_key)
-    if path is None:
-        raise JobNotFound(reason("http.source_gone"))
-    media_type = ACCEPTED_TYPES.get(path.suffix, "application/octet-stream")
-    return HeldFile(
+    media_type = ACCEPTED_TYPES.get(path.suffix if path else "", "application/octet-stream")
+    return _held(
         path,
         reason("http.source_gone"),
         media_type=media_type,
@@ -110,11 +113,8 @@ def get_source(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
 @router.get("/jobs/{job_id}/source/proxy", response_class=FileResponse, responses=NOT_FOUND)
 def get_source_proxy(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
     """The playable copy (video/mp4) of an original the browser cannot play (supports Range)."""
-    path = stored(settings.STORAGE_ROOT, job.source_proxy_key)
-    if path is None:
-        raise JobNotFound(reason("http.source_gone"))
-    return HeldFile(
-        path,
+    return _held(
+        stored(settings.STORAGE_ROOT, job.source_proxy_key),
         reason("http.source_gone"),
         media_type="video/mp4",
         filename=f"{Path(job.filename).stem}_preview.mp4",
@@ -126,6 +126,4 @@ def get_source_proxy(job: MediaJobDep, settings: SettingsDep) -> FileResponse:
 def get_preview(job: MediaJobDep, settings: SettingsDep, which: Literal["before", "after"]) -> FileResponse:
     """A before/after still frame (image/jpeg)."""
     path = preview_path(settings.STORAGE_ROOT, job, which)
-    if path is None:
-        raise JobNotFound(reason("http.no_preview"))
-    return HeldFile(path, reason("http.no_preview"), media_type="image/jpeg")
+    return _held(path, reason("http.no_preview"), media_type="image/jpeg")
