@@ -6,16 +6,17 @@ import time
 from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from contract import limits
 from contract.catalogue import ParamValue, Reason
 from contract.container import ContainerOption
 from contract.interlace import DeinterlaceOption, Parity
+from contract.models import BY_ID, denoise_level
 
 #: The model catalogue lives in contract.models; these names are kept for the code that imports them here.
 from contract.models import DEFAULT_MODEL as DEFAULT_MODEL
 from contract.models import MODELS as MODELS
-from contract.models import denoise_level
 
 SCHEMA_VERSION = 1
 
@@ -69,15 +70,28 @@ class JobOptions(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
+        # Each refusal's error type is its catalogue code: the backend's form parser shows it as it is.
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {sorted(MODELS)}")
+            choices = ", ".join(MODELS)
+            raise PydanticCustomError(
+                "options.unknown_model", "unknown model {model!r}; choose one of {choices}",
+                {"model": self.model[:64], "choices": choices},
+            )  # fmt: skip
         if self.strength != "auto" and not 0.0 <= self.strength <= 1.0:
-            raise ValueError("strength must be between 0 and 1, or auto")
-        denoise_level(self.model, self.denoise)  # ValueError for a level the model has no weights for
+            raise PydanticCustomError("options.bad_strength", "strength must be between 0 and 1, or auto")
+        try:
+            denoise_level(self.model, self.denoise)
+        except ValueError as exc:  # a level the model has no weights for
+            choices = ", ".join(map(str, BY_ID[self.model].denoise_levels)) or "—"
+            raise PydanticCustomError(
+                "options.bad_denoise", str(exc), {"model": self.model, "choices": choices}
+            ) from exc
         if self.scale is not None and self.height is not None:
-            raise ValueError("give either scale or height, not both")
+            raise PydanticCustomError("options.scale_and_height", "give either scale or height, not both")
         if not self.upscale and self.describe is None:
-            raise ValueError("nothing to do: ask for upscaling, a description, or both")
+            raise PydanticCustomError(
+                "options.nothing_to_do", "nothing to do: ask for upscaling, a description, or both"
+            )
         return self
 
 

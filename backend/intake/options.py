@@ -2,121 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from backend.errors import InvalidRequest
-from backend.intake.strength import parse_denoise, parse_strength
-from contract.catalogue import reason
-from contract.container import CONTAINER_OPTIONS, ContainerOption, container_option
-from contract.interlace import DEINTERLACE_OPTIONS, DeinterlaceOption, deinterlace_option
+from contract.catalogue import Reason, reason
+from contract.container import CONTAINER_OPTIONS
+from contract.interlace import DEINTERLACE_OPTIONS
 from contract.limits import MAX_OUTPUT_HEIGHT, MIN_OUTPUT_HEIGHT
-from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, DescribeDensity, JobOptions
-from contract.models import DEFAULT_MODEL, MODELS
+from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions
+from contract.models import BY_ID, DEFAULT_MODEL, MODELS
+from contract.options import OPTION_FIELDS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
-_TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
+#: Fields whose value is a word: compared in lower case, as the page and the docs write them.
+_WORDS = ("upscale", "describe", "density", "deinterlace", "regions", "container", "strength")
+#: What a describe-only job keeps of the form (model, size and restoration mean nothing without upscaling).
+_DESCRIBE_ONLY = ("upscale", "describe", "density", "container")
+#: Pydantic's refusal of a field → the catalogue code that says it (the form's own words; JobOptions'
+#: model rules raise their catalogue codes as their error types).
+_FIELD_CODES = {
+    "describe": "options.unknown_language",
+    "density": "options.bad_density",
+    "deinterlace": "options.bad_deinterlace",
+    "regions": "options.bad_regions",
+    "container": "options.bad_container",
+    "strength": "options.bad_strength",
+    "denoise": "options.bad_denoise",
+    "scale": "options.bad_scale",
+    "height": "options.bad_height",
+}
+_CHOICES = {
+    "describe": ", ".join(DESCRIBE_LANGUAGES),
+    "density": ", ".join(DESCRIBE_DENSITIES),
+    "deinterlace": ", ".join(DEINTERLACE_OPTIONS),
+    "regions": "off, auto",
+    "container": ", ".join(CONTAINER_OPTIONS),
+    "scale": ", ".join(map(str, SCALES)),
+}
 
 
-def _int(fields: dict[str, str], name: str) -> int | None:
-    text = fields.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise InvalidRequest(reason("options.not_a_number", name=name, value=text[:20])) from exc
+def parse_options(fields: Mapping[str, str]) -> JobOptions:
+    """Judge the form fields (``contract.options``) into JobOptions; every refusal is a catalogue code.
 
-
-def _flag(fields: dict[str, str], name: str, default: bool) -> bool:
-    text = fields.get(name, "").strip().lower()
-    if not text:
-        return default
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise InvalidRequest(reason("options.not_a_flag", name=name, value=text[:20]))
-
-
-def _language(fields: dict[str, str]) -> str | None:
-    text = fields.get("describe", "").strip().lower()
-    if not text:
-        return None
-    if text not in DESCRIBE_LANGUAGES:
-        raise InvalidRequest(reason("options.unknown_language", choices=", ".join(DESCRIBE_LANGUAGES)))
-    return text
-
-
-def _density(fields: dict[str, str]) -> DescribeDensity:
-    text = fields.get("density", "").strip().lower() or "normal"
-    densities: dict[str, DescribeDensity] = {"brief": "brief", "normal": "normal", "detailed": "detailed"}
-    if text in densities:
-        return densities[text]
-    raise InvalidRequest(reason("options.bad_density", choices=", ".join(DESCRIBE_DENSITIES)))
-
-
-def _deinterlace(fields: dict[str, str]) -> DeinterlaceOption:
-    option = deinterlace_option(fields.get("deinterlace", "").strip().lower() or "auto")
-    if option is None:
-        raise InvalidRequest(reason("options.bad_deinterlace", choices=", ".join(DEINTERLACE_OPTIONS)))
-    return option
-
-
-def _regions(fields: dict[str, str]) -> Literal["off", "auto"]:
-    option = fields.get("regions", "").strip().lower() or "off"
-    if option not in ("off", "auto"):
-        raise InvalidRequest(reason("options.bad_regions", choices="off, auto"))
-    return "auto" if option == "auto" else "off"
-
-
-def _container(fields: dict[str, str]) -> ContainerOption:
-    option = container_option(fields.get("container", "").strip().lower() or "auto")
-    if option is None:
-        raise InvalidRequest(reason("options.bad_container", choices=", ".join(CONTAINER_OPTIONS)))
-    return option
-
-
-def parse_options(fields: dict[str, str]) -> JobOptions:
-    """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
-
-    ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
-    upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
-    ``frame`` or ``field``; ``container`` is ``auto`` (default: MKV only where MP4 would lose
-    subtitles), ``mp4`` or ``mkv``; ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
+    Empty fields take the service's defaults; without ``scale`` and ``height`` the model's own scale;
+    without upscaling only the description's fields count. Pydantic does the checking (JobOptions'
+    types and rules); its first error becomes the refusal.
     """
-    upscale, describe, density = _flag(fields, "upscale", True), _language(fields), _density(fields)
-    if not upscale and describe is None:
-        raise InvalidRequest(reason("options.nothing_to_do"))
-    if not upscale:
-        return JobOptions(upscale=False, describe=describe, density=density, container=_container(fields))
-    model = fields.get("model", "").strip() or DEFAULT_MODEL
-    if model not in MODELS:
-        raise InvalidRequest(reason("options.unknown_model", model=model[:64], choices=", ".join(MODELS)))
-    scale, height = _int(fields, "scale"), _int(fields, "height")
-    if scale is not None and height is not None:
-        raise InvalidRequest(reason("options.scale_and_height"))
-    if scale is not None and scale not in SCALES:
-        raise InvalidRequest(reason("options.bad_scale", choices=", ".join(map(str, SCALES))))
-    if height is not None and not MIN_OUTPUT_HEIGHT <= height <= MAX_OUTPUT_HEIGHT:
-        raise InvalidRequest(reason("options.bad_height", min=MIN_OUTPUT_HEIGHT, max=MAX_OUTPUT_HEIGHT))
-    if scale is None and height is None:
-        scale = MODELS[model]
+    given = {name: fields[name].strip() for name in OPTION_FIELDS if fields.get(name, "").strip()}
+    given.update({name: given[name].lower() for name in _WORDS if name in given})
+    if given.get("upscale") in ("on", "yes", "off", "no"):  # pydantic knows true/false/1/0 only
+        given["upscale"] = "true" if given["upscale"] in ("on", "yes") else "false"
+    if given.get("upscale") in ("false", "0"):
+        given = {name: value for name, value in given.items() if name in _DESCRIBE_ONLY}
     try:
-        return JobOptions(
-            model=model,
-            scale=scale,
-            height=height,
-            describe=describe,
-            density=density,
-            deinterlace=_deinterlace(fields),
-            regions=_regions(fields),
-            container=_container(fields),
-            strength=parse_strength(fields),
-            denoise=parse_denoise(fields, model),
-        )
+        options = JobOptions.model_validate(given)
     except ValidationError as exc:
-        raise InvalidRequest(reason("options.invalid")) from exc
+        raise InvalidRequest(_refusal(exc.errors()[0], given)) from exc
+    if options.scale is not None and options.scale not in SCALES:  # the wire takes 1..4, a client 2..4
+        raise InvalidRequest(reason("options.bad_scale", choices=_CHOICES["scale"]))
+    if options.upscale and options.scale is None and options.height is None:
+        return options.model_copy(update={"scale": MODELS[options.model]})
+    return options
+
+
+def _refusal(error: ErrorDetails, given: Mapping[str, str]) -> Reason:
+    """The catalogue reason of pydantic's first error about the form."""
+    kind, where = error["type"], error["loc"]
+    if kind.startswith("options."):  # JobOptions' own rules carry their code and its parameters
+        return reason(kind, **error.get("ctx", {}))
+    name = str(where[0]) if where else ""
+    value = str(given.get(name, ""))[:20]
+    if kind == "bool_parsing":
+        return reason("options.not_a_flag", name=name, value=value)
+    if name in ("scale", "height") and kind in ("int_parsing", "int_from_float"):
+        return reason("options.not_a_number", name=name, value=value)
+    if name == "height":
+        return reason("options.bad_height", min=MIN_OUTPUT_HEIGHT, max=MAX_OUTPUT_HEIGHT)
+    if name == "denoise":
+        model = given.get("model", DEFAULT_MODEL)
+        levels = BY_ID[model].denoise_levels if model in BY_ID else ()
+        return reason("options.bad_denoise", model=model, choices=", ".join(map(str, levels)) or "—")
+    if name in _FIELD_CODES:
+        return reason(_FIELD_CODES[name], **({"choices": _CHOICES[name]} if name in _CHOICES else {}))
+    return reason("options.invalid")
 
 
 def output_size(

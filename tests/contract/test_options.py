@@ -13,7 +13,9 @@ SITE = Path(__file__).resolve().parents[2] / "site"
 
 def _keys(code: str) -> set[str]:
     """Keys of the object literals in ``code``."""
-    return {key for body in re.findall(r"\{([^{}]*)\}", code) for key in re.findall(r"(?:^|,)\s*(\w+):", body)}
+    return {
+        key for body in re.findall(r"\{([^{}]*)\}", code) for key in re.findall(r"(?:^|,)\s*(\w+):", body)
+    }
 
 
 def _function(code: str, head: str) -> str:
@@ -36,7 +38,17 @@ def _page_fields() -> set[str]:
 
 def test_the_page_sends_only_fields_of_the_options_model() -> None:
     sent = _page_fields()
-    assert {"model", "scale", "height", "strength", "denoise", "density", "describe", "upscale", "excerpt"} <= sent, sent
+    assert {
+        "model",
+        "scale",
+        "height",
+        "strength",
+        "denoise",
+        "density",
+        "describe",
+        "upscale",
+        "excerpt",
+    } <= sent, sent
     assert sent <= {*OPTION_FIELDS, EXCERPT_FIELD}, sent - {*OPTION_FIELDS, EXCERPT_FIELD}
 
 
