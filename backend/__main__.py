@@ -7,15 +7,16 @@ import uvicorn
 from contract import logs
 
 from .app import create_app
+from .serving import config
 from .settings import Settings
 
 
 def main() -> None:
-    """Read settings once, configure JSON logs, run uvicorn."""
+    """Read settings once, configure JSON logs, run uvicorn (backend.serving's configuration)."""
     settings = Settings()
     logs.configure(settings.LOG_LEVEL)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.BACKEND_HOST, port=settings.BACKEND_PORT, log_config=None)
+    uvicorn.Server(config(app, settings)).run()
 
 
 if __name__ == "__main__":

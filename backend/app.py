@@ -20,12 +20,14 @@ from contract import storage, topology
 from contract.messages import AnyEvent, FailedEvent, RetryEvent
 from contract.probe import probe as ffprobe
 
-from . import cancels, jobs
+from . import cancels, jobs, quotas
+from .addresses import ClientAddress
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
 from .identity import Auth, UrlSigner, load_secret
 from .janitor import Janitor, Reclaimed, Sweep, standard_sweeps
 from .leases import Leases
+from .ledger import Ledger
 from .metrics import Metrics
 from .ops import OpsTokenGuard, model_server
 from .outbox import Outbox, TaskPublisher
@@ -83,9 +85,16 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
-def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
-    """Other features' janitor sweeps: cancel markers re-written from the database, old ones expired."""
+def extra_sweeps(settings: Settings, store: JobStore, ledger: Ledger | None = None) -> list[Sweep]:
+    """Other features' janitor sweeps: cancel markers re-written, old ones expired, the quota ledger swept."""
     root = settings.STORAGE_ROOT
+
+    def forget() -> Reclaimed:
+        if ledger is not None:
+            ledger.sweep()  # expired reservations and marks older than the hour: rows, not files
+        return Reclaimed()
+
+    ledger_sweeps = [] if ledger is None else [Sweep("ledger", forget)]
 
     def restore_markers() -> Reclaimed:
         cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
@@ -97,6 +106,7 @@ def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
             "expired_markers",
             lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
         ),
+        *ledger_sweeps,
     ]
 
 
@@ -111,10 +121,11 @@ def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metri
         return None
     sessions = make_sessions(engine)
     kept = kept_folders(settings, store)
-    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept)
+    ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
+    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept, ledger=ledger)
     return Janitor(
         Leases(sessions),
-        [*own, *extra_sweeps(settings, store)],
+        [*own, *extra_sweeps(settings, store, ledger)],
         metrics,
         interval_s=settings.JANITOR_INTERVAL_S,
         lease_s=settings.JANITOR_LEASE_S,
@@ -240,7 +251,12 @@ def create_app(
     )
     if settings.OPS_TOKEN:
         app.add_middleware(OpsTokenGuard, token=settings.OPS_TOKEN)
-    app.state.services = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
+    sessions = make_sessions(engine)
+    ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
+    app.state.services = Services(
+        settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox,
+        ledger=ledger, leases=Leases(sessions),
+    )
     app.state.outbox = outbox
     secret = load_secret(settings)
     app.state.signer = UrlSigner(secret)
@@ -254,4 +270,6 @@ def create_app(
         app.mount("/", StaticFiles(directory=settings.SITE_DIR, html=True), name="site")
     else:
         log.warning("SITE_DIR %s does not exist; the page is not served", settings.SITE_DIR)
+    # Outermost: every other layer (quotas, logs, uvicorn's access log) sees the address decided here.
+    app.add_middleware(ClientAddress, trusted_proxies=settings.TRUSTED_PROXIES)
     return app

@@ -24,7 +24,7 @@ from contract.sizing import display_size
 
 from . import cancels, jobs, quotas, segments
 from .db import Job, Task, utcnow
-from .errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
+from .errors import ApiError, InvalidRequest, UnsupportedMedia
 from .options import output_size, parse_options
 from .services import Services
 from .strength import strength_text
@@ -61,21 +61,18 @@ async def create_job(
     root = svc.settings.STORAGE_ROOT
     quota = quota or quotas.Admission()
     try:
-        try:
-            upload = await receive(
-                body, content_type, content_length,
-                root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
-            )
-        except UploadTooLarge as exc:
-            if quota.over_room(svc.settings.MAX_UPLOAD_BYTES):
-                raise quota.storage_refusal(content_length) from exc
-            raise
+        upload = await receive(
+            body, content_type, content_length,
+            root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
+            reserve=quota.grow,
+        )
         job = await _checked_job(svc, upload)
         job.owner = owner
         await run_in_threadpool(svc.store.add, job)
-        quota.accepted()
+        await run_in_threadpool(quota.accepted)
     except BaseException as exc:
         discard(root, job_id)
+        await run_in_threadpool(quota.refused)
         if isinstance(exc, ApiError):
             svc.metrics.uploads.labels(str(exc.status_code)).inc()
             log.info(

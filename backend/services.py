@@ -10,6 +10,8 @@ from typing import Protocol
 from contract.probe import MediaInfo
 from contract.probe import keyframes as read_keyframes
 
+from .leases import Leases
+from .ledger import Ledger
 from .metrics import Metrics
 from .settings import Settings
 from .store import JobStore
@@ -46,3 +48,6 @@ class Services:
     outbox: Waker | None = None
     #: Keyframe pts of an upload (contract.probe.keyframes), for segment planning.
     keyframes: Callable[[Path], list[int]] = read_keyframes
+    #: The quota ledger (reservations, hourly marks) and the named leases (one writer per tus upload).
+    ledger: Ledger | None = None
+    leases: Leases | None = None
