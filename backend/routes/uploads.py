@@ -172,4 +172,6 @@ def terminate(upload_id: str, services: ServicesDep, caller: OwnerDep) -> Respon
     """Termination: the upload and its bytes go."""
     root = services.settings.STORAGE_ROOT
     resumable.remove(root, resumable.load(root, upload_id, _owner(caller)))
+    if services.ledger is not None:  # its promise goes with it; its creation still counts in the hour
+        services.ledger.release(resumable.rid(upload_id))
     return Response(status_code=204, headers=TUS)
