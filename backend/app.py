@@ -24,7 +24,7 @@ from . import cancels, jobs, quotas
 from .addresses import ClientAddress
 from .broker import EventConsumer, EventHandler, Publisher
 from .db import Job, make_engine, make_sessions, migrate
-from .identity import Auth, UrlSigner, load_secret
+from .identity import Auth, UrlSigner, load_ops_token, load_secret
 from .janitor import Janitor, Reclaimed, Sweep, standard_sweeps
 from .leases import Leases
 from .ledger import Ledger
@@ -36,6 +36,7 @@ from .records import JobRecords
 from .routes import router
 from .security import install_security
 from .services import Prober, Services
+from .sessions import Revocations
 from .settings import Settings
 from .store import JobStore
 
@@ -249,8 +250,8 @@ def create_app(
         redoc_url="/redoc" if settings.OPS_DOCS else None,
         openapi_url="/openapi.json" if settings.OPS_DOCS else None,
     )
-    if settings.OPS_TOKEN:
-        app.add_middleware(OpsTokenGuard, token=settings.OPS_TOKEN)
+    # Always guarded: without OPS_TOKEN a token is generated under RUN_DIR (docs/operations.md).
+    app.add_middleware(OpsTokenGuard, token=load_ops_token(settings))
     sessions = make_sessions(engine)
     ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
     app.state.services = Services(
@@ -260,7 +261,10 @@ def create_app(
     app.state.outbox = outbox
     secret = load_secret(settings)
     app.state.signer = UrlSigner(secret)
-    install_security(app, Auth(settings, secret))
+    revocations = Revocations(sessions)
+    app.state.revocations = revocations
+    app.state.auth = Auth(settings, secret, revocations.revoked_at)
+    install_security(app, app.state.auth)
     app.state.consumer = consumer
     app.state.janitor = janitor
     install_error_handlers(app)

@@ -215,6 +215,15 @@ class UploadMark(Base):
     ref: Mapped[str] = mapped_column(String(64), index=True)
 
 
+class Revocation(Base):
+    """An owner's sessions revoked: their cookies signed before ``revoked_at`` (epoch s) no longer count."""
+
+    __tablename__ = "revocations"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    revoked_at: Mapped[float] = mapped_column(Float)
+
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = make_url(normalise_database_url(database_url))
