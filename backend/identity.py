@@ -99,7 +99,9 @@ class Identified:
 class Auth:
     """Reads and issues identities for one app."""
 
-    def __init__(self, settings: Settings, secret: str, revoked_at: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, secret: str, revoked_at: Callable[[str], float] | None = None
+    ) -> None:
         self.settings = settings
         self._cookies = URLSafeSerializer(secret, salt="vsr.owner")
         #: When an owner's sessions were last revoked (backend.sessions); None: never revocable.
@@ -140,7 +142,9 @@ class Auth:
             owner, issued = signed
         else:
             return None
-        if not isinstance(owner, str) or not owner.startswith(ANONYMOUS) or not isinstance(issued, int | float):
+        if not isinstance(owner, str) or not owner.startswith(ANONYMOUS):
+            return None
+        if not isinstance(issued, int | float):
             return None
         if self._revoked_at is not None and issued < self._revoked_at(owner):
             return None

@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path, PurePosixPath
 
-from contract import probe, storage
+from contract import limits, probe, storage
 from contract.catalogue import reason
 from contract.media import MediaError
 
@@ -29,14 +29,15 @@ def original_key(job_id: str, input_key: str) -> str:
 
 
 def parse_start(value: str) -> float | None:
-    """``auto`` → None (to be judged), a finite number of seconds ≥ 0 → that, anything else → 422."""
+    """``auto`` → None (to be judged), seconds from 0 to the longest video taken → that, else 422."""
     if value.strip() == AUTO:
         return None
     try:
         start = float(value)
     except ValueError as exc:
         raise InvalidRequest(reason("options.bad_excerpt")) from exc
-    if not math.isfinite(start) or start < 0:  # inf, 1e309, nan: never a second of a video
+    # inf, nan, 1e308: never a second of any video this service takes (judged before a byte is sent).
+    if not math.isfinite(start) or not 0 <= start <= limits.MAX_DURATION_S:
         raise InvalidRequest(reason("options.bad_excerpt"))
     return start
 

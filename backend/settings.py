@@ -125,7 +125,8 @@ class Settings(BaseSettings):
         families = {jwt_family(name) for name in names}
         if len(families) > 1:
             # One JWT_KEY serves one family: an RSA public key accepted as an HMAC secret forges tokens.
-            raise ValueError(f"mixes algorithm families {sorted(families)}: keep one (HS*, RS*/PS*, ES* or EdDSA)")
+            kinds = sorted(families)
+            raise ValueError(f"mixes algorithm families {kinds}: keep one (HS*, RS*/PS*, ES* or EdDSA)")
         return value
 
     @field_validator("FAIR_WEIGHTS")

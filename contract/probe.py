@@ -250,7 +250,7 @@ def refuse_playlist_head(head: bytes) -> None:
 
 
 def refuse_playlist(path: Path) -> None:
-    """The playlist check ``probe`` makes first, for a path that reaches ffmpeg before the probe (quick runs)."""
+    """The playlist check ``probe`` makes first, for a file ffmpeg reads before the probe (quick runs)."""
     refuse_playlist_head(_sniff(path))
 
 

@@ -147,7 +147,9 @@ async def _finish(
     try:
         await quotas.check_active(services, caller)
     except quotas.QuotaExceeded as exc:
-        return _refusal(exc, **headers)  # the bytes stay: the same empty PATCH finishes it later
+        # The bytes stay until the upload expires; an empty PATCH at its full length finishes it later.
+        kept = reason("quota.upload_kept", limit=services.settings.QUOTA_ACTIVE_JOBS)
+        return _refusal(quotas.QuotaExceeded(kept, exc.status_code, exc.retry_after_s), **headers)
     ended = quotas.Admission(services.ledger, quotas.reservation(resumable.rid(partial.id)), keep_marks=True)
     upload = await run_in_threadpool(resumable.finish, root, partial)
     start = None

@@ -45,8 +45,8 @@ ENTRIES: dict[str, Entry] = {
         params={"choices": str},
     ),
     "options.bad_excerpt": Entry(
-        en="The excerpt must be auto or a number of seconds from 0.",
-        ru="Начало отрывка — auto или число секунд от 0.",
+        en="The excerpt must be auto or a number of seconds from 0 to the video's length.",
+        ru="Начало отрывка — auto или число секунд от 0 до длины видео.",
     ),
     "options.excerpt_past_end": Entry(
         en="The excerpt cannot start at {start_s} s: the video ends at {duration_s} s.",

@@ -211,7 +211,7 @@ def _kept(served: Replicas, clip: Path) -> None:
         other = client.post(f"{a}/api/jobs", files={"file": ("other.mp4", handle, "video/mp4")})
     assert other.status_code == 201, other.text
     refused = patch(client, url, 0, data)
-    problem(refused, 429, "quota.active_jobs")
+    problem(refused, 429, "quota.upload_kept")
     # Every byte is kept: nothing to send again.
     assert client.head(url, headers=TUS).headers.get("Upload-Offset") == str(len(data))
     assert refused.headers["Upload-Offset"] == str(len(data))

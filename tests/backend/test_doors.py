@@ -51,7 +51,9 @@ def test_the_dead_letter_queue_expires_and_caps_what_nobody_reads(amqp_url: str,
         capture_output=True, text=True, timeout=60, check=True,
     )
     queues = {queue["name"]: queue["arguments"] for queue in json.loads(done.stdout)}
-    dead = dict(queues[topology.DEAD_QUEUE])
+    # rabbitmqctl lists each argument as [name, type, value] (or {name: value} on newer brokers).
+    raw = queues[topology.DEAD_QUEUE]
+    dead = raw if isinstance(raw, dict) else {item[0]: item[-1] for item in raw}
     assert dead["x-message-ttl"] == topology.DEAD_TTL_S * 1000
     assert dead["x-max-length"] == topology.DEAD_MAX_LENGTH
     assert dead["x-overflow"] == "drop-head"
@@ -81,7 +83,9 @@ def test_quick_run_edges_are_refused_with_their_codes(settings: Settings, tmp_pa
     assert leftovers == [] and list((settings.STORAGE_ROOT / "uploads").iterdir()) == []
 
 
-def test_an_owner_renews_the_session_and_a_leaked_cookie_stops_working(settings: Settings, clip: Path) -> None:
+def test_an_owner_renews_the_session_and_a_leaked_cookie_stops_working(
+    settings: Settings, clip: Path
+) -> None:
     with serve(settings) as served, httpx.Client(timeout=60) as owner:
         base = served.url
         with clip.open("rb") as handle:
@@ -116,7 +120,8 @@ def test_an_operator_revokes_an_owner_and_tokens_cannot_act_as_a_cookie_owner(
         assert anon  # the operator sees it
         cookie_owner = owner_of(owner, settings)
         # A token whose sub is that cookie owner's id is not that owner: the prefix is the cookies' own.
-        problem(httpx.get(f"{base}/api/jobs/{job_id}", headers=bearer(cookie_owner)), 401, "auth.token_invalid")
+        as_token = httpx.get(f"{base}/api/jobs/{job_id}", headers=bearer(cookie_owner))
+        problem(as_token, 401, "auth.token_invalid")
         problem(httpx.post(f"{base}/api/owners/{cookie_owner}/revoke", headers=bearer("bob")), 404)
         assert httpx.post(
             f"{base}/api/owners/{cookie_owner}/revoke", headers=bearer("op", role="operator")
