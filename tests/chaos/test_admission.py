@@ -43,6 +43,9 @@ class Outcome:
     job_id: str | None = None
     refused: int | None = None
     terminated: bool = False
+    #: The statuses of the two racing PATCHes, and how many PATCHes were cut mid-body.
+    race: tuple[int, ...] = ()
+    drops: int = 0
 
 
 def _patch(client: httpx.Client, url: str, offset: int, data: bytes, drop_after: int | None) -> int | None:
@@ -98,9 +101,10 @@ def _one_upload(served: Replicas, cookies: dict[str, str], data: bytes, owner: i
             if not raced:
                 raced = True  # two PATCHes at once at the same offset, on both replicas
                 with ThreadPoolExecutor(2) as pool:
-                    both = [pool.submit(_job_of, client, base + path, at, chunk) for base in served.urls]
+                    both = [pool.submit(_send, client, base + path, at, chunk) for base in served.urls]
                     found = [future.result() for future in both]
-                outcome.job_id = next((job for job in found if job), None)
+                outcome.race = tuple(sorted(status for status, _job in found))
+                outcome.job_id = next((job for _status, job in found if job), None)
                 if outcome.job_id:
                     break
                 continue
@@ -111,6 +115,7 @@ def _one_upload(served: Replicas, cookies: dict[str, str], data: bytes, owner: i
             drop = rng.randint(1, len(chunk) - 1) if len(chunk) > 1 and rng.random() < 0.3 else None
             if drop is not None:
                 _patch(client, url, at, chunk, drop)
+                outcome.drops += 1
                 continue
             outcome.job_id = _job_of(client, url, at, chunk)
             if outcome.job_id:
@@ -123,13 +128,18 @@ def _one_upload(served: Replicas, cookies: dict[str, str], data: bytes, owner: i
 
 def _job_of(client: httpx.Client, url: str, at: int, chunk: bytes) -> str | None:
     """PATCH ``chunk`` at ``at``: the job it made, or None (more to send, another writer, a stale offset)."""
+    return _send(client, url, at, chunk)[1]
+
+
+def _send(client: httpx.Client, url: str, at: int, chunk: bytes) -> tuple[int, str | None]:
+    """PATCH ``chunk`` at ``at``: the status (0: the connection failed) and the job it made, if any."""
     headers = {**TUS, "Upload-Offset": str(at), "Content-Type": "application/offset+octet-stream"}
     try:
         reply = client.patch(url, headers=headers, content=chunk, timeout=60)
     except httpx.TransportError:
-        return None
+        return 0, None
     assert reply.status_code in (204, 404, 409, 423), reply.text  # never a 5xx, never media.damaged
-    return reply.headers.get("Upload-Job")
+    return reply.status_code, reply.headers.get("Upload-Job")
 
 
 def _owner_cookies(base: str) -> dict[str, str]:
@@ -164,6 +174,13 @@ def test_parallel_resumable_uploads_with_disconnects_and_races_end_whole_or_not_
         assert len(jobs) == len(set(jobs)), "one upload made two jobs"
         for outcome in outcomes:
             assert outcome.job_id or outcome.refused in (429, 507) or outcome.terminated, outcome
+            if outcome.refused is None:
+                # Both racers sent the same bytes at the same offset: one wrote, the other was turned away
+                # (423 while the first held the upload, 409 once its bytes were in).
+                assert outcome.race in ((204, 409), (204, 423)), outcome
+        created = [o for o in outcomes if o.refused is None]
+        assert any(o.race == (204, 423) for o in created), "no race ever overlapped: the test proves nothing"
+        assert sum(o.drops for o in created) >= 1, "no connection was ever cut"
         jobs_root = served.storage / "jobs"
         folders = {p.name for p in jobs_root.iterdir()} if jobs_root.is_dir() else set()
         assert folders == set(jobs), "a job folder without a job, or a job without its folder"
