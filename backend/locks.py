@@ -19,8 +19,9 @@ from contract.catalogue import reason
 from .errors import UploadBusy
 from .leases import Leases
 
-#: How long a writer's lease lasts unrenewed; it is renewed every third of that while the PATCH runs.
-HOLD_S = 30.0
+#: How long a writer's lease lasts unrenewed (renewed every third of that while the PATCH runs): short, so
+#: that after a backend killed mid-PATCH the client's retries (tus-js-client: about 30 s) get through.
+HOLD_S = 10.0
 
 
 def lease_name(upload_id: str) -> str:
