@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uvicorn
 
+from backend.api.serving import config
 from backend.app import create_app
 from backend.settings import Settings
 from contract import logs
 
 
 def main() -> None:
-    """Read settings once, configure JSON logs, run uvicorn."""
+    """Read settings once, configure JSON logs, run uvicorn (backend.api.serving's configuration)."""
     settings = Settings()
     logs.configure(settings.LOG_LEVEL)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.BACKEND_HOST, port=settings.BACKEND_PORT, log_config=None)
+    uvicorn.Server(config(app, settings)).run()
 
 
 if __name__ == "__main__":

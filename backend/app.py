@@ -16,14 +16,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.identity import Auth, UrlSigner, load_secret
+from backend.api.addresses import ClientAddress
+from backend.api.identity import Auth, UrlSigner, load_ops_token, load_secret
 from backend.api.ops import OpsTokenGuard, model_server
 from backend.api.problems import install_error_handlers
 from backend.api.routes import router
 from backend.api.security import install_security
 from backend.api.services import Prober, Services
+from backend.api.sessions import Revocations
 from backend.dispatch.broker import EventConsumer, EventHandler, Publisher
 from backend.dispatch.outbox import Outbox, TaskPublisher
+from backend.intake import quotas
+from backend.intake.ledger import Ledger
 from backend.janitor.leases import Leases
 from backend.janitor.records import JobRecords
 from backend.janitor.thread import Janitor, Reclaimed, Sweep, standard_sweeps
@@ -83,9 +87,16 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
-def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
-    """Other features' janitor sweeps: cancel markers re-written from the database, old ones expired."""
+def extra_sweeps(settings: Settings, store: JobStore, ledger: Ledger | None = None) -> list[Sweep]:
+    """Other features' janitor sweeps: cancel markers re-written, old ones expired, the quota ledger swept."""
     root = settings.STORAGE_ROOT
+
+    def forget() -> Reclaimed:
+        if ledger is not None:
+            ledger.sweep()  # expired reservations and marks older than the hour: rows, not files
+        return Reclaimed()
+
+    ledger_sweeps = [] if ledger is None else [Sweep("ledger", forget)]
 
     def restore_markers() -> Reclaimed:
         cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
@@ -97,6 +108,7 @@ def extra_sweeps(settings: Settings, store: JobStore) -> list[Sweep]:
             "expired_markers",
             lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
         ),
+        *ledger_sweeps,
     ]
 
 
@@ -111,10 +123,11 @@ def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metri
         return None
     sessions = make_sessions(engine)
     kept = kept_folders(settings, store)
-    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept)
+    ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
+    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept, ledger=ledger)
     return Janitor(
         Leases(sessions),
-        [*own, *extra_sweeps(settings, store)],
+        [*own, *extra_sweeps(settings, store, ledger)],
         metrics,
         interval_s=settings.JANITOR_INTERVAL_S,
         lease_s=settings.JANITOR_LEASE_S,
@@ -238,13 +251,21 @@ def create_app(
         redoc_url="/redoc" if settings.OPS_DOCS else None,
         openapi_url="/openapi.json" if settings.OPS_DOCS else None,
     )
-    if settings.OPS_TOKEN:
-        app.add_middleware(OpsTokenGuard, token=settings.OPS_TOKEN)
-    app.state.services = Services(settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox)
+    # Always guarded: without OPS_TOKEN a token is generated under RUN_DIR (docs/operations.md).
+    app.add_middleware(OpsTokenGuard, token=load_ops_token(settings))
+    sessions = make_sessions(engine)
+    ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
+    app.state.services = Services(
+        settings=settings, store=store, metrics=metrics, probe=probe, outbox=outbox,
+        ledger=ledger, leases=Leases(sessions),
+    )
     app.state.outbox = outbox
     secret = load_secret(settings)
     app.state.signer = UrlSigner(secret)
-    install_security(app, Auth(settings, secret))
+    revocations = Revocations(sessions)
+    app.state.revocations = revocations
+    app.state.auth = Auth(settings, secret, revocations.revoked_at)
+    install_security(app, app.state.auth)
     app.state.consumer = consumer
     app.state.janitor = janitor
     install_error_handlers(app)
@@ -254,4 +275,6 @@ def create_app(
         app.mount("/", StaticFiles(directory=settings.SITE_DIR, html=True), name="site")
     else:
         log.warning("SITE_DIR %s does not exist; the page is not served", settings.SITE_DIR)
+    # Outermost: every other layer (quotas, logs, uvicorn's access log) sees the address decided here.
+    app.add_middleware(ClientAddress, trusted_proxies=settings.TRUSTED_PROXIES)
     return app

@@ -7,6 +7,8 @@ BackendError                      every error the backend raises on purpose
 │   ├── UploadTooLarge            413  the upload exceeds MAX_UPLOAD_BYTES (nothing is kept)
 │   ├── UnsupportedMedia          415  not a video, or a refused container/extension
 │   ├── InvalidRequest            422  bad options or an unreadable video
+│   ├── QuotaExceeded             429/507/413  an owner's or address's quota (with Retry-After)
+│   ├── UploadBusy                423  another request is writing this resumable upload
 │   └── StorageFull               507  no room (ENOSPC) or quota (EDQUOT) left on the storage volume
 └── BrokerUnavailable             RabbitMQ cannot be reached; jobs stay in the outbox
 """
@@ -88,6 +90,21 @@ def is_disk_full(exc: BaseException) -> bool:
         return exc.errno in FULL_ERRNOS
     orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
     return getattr(orig, "sqlstate", None) == PG_DISK_FULL or SQLITE_DISK_FULL in str(orig or "")
+
+
+class QuotaExceeded(ApiError):
+    """A quota refusal: 429, 507 or 413, with the seconds to wait (``Retry-After``)."""
+
+    def __init__(self, why: Reason, status_code: int, retry_after_s: int) -> None:
+        super().__init__(why)
+        self.status_code = status_code
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class UploadBusy(ApiError):
+    """Another request is writing this resumable upload right now (one writer per upload)."""
+
+    status_code = 423
 
 
 class BrokerUnavailable(BackendError):

@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     SHARE_TTL_S: int = Field(default=7 * 24 * 3600, gt=0)
     #: Space-separated origins that may embed the page (CSP frame-ancestors) and post it a JWT.
     EMBED_ORIGINS: str = ""
-    #: When set, /metrics, /docs, /redoc and /openapi.json need ``Authorization: Bearer <OPS_TOKEN>``.
+    #: /metrics, /docs, /redoc and /openapi.json need ``Authorization: Bearer <OPS_TOKEN>``; unset, a token
+    #: is generated once in ``RUN_DIR/ops_token`` (mode 0600) and that one is needed: never open.
     OPS_TOKEN: str = ""
     #: ``false`` serves no API docs at all (/docs, /redoc, /openapi.json answer 404).
     OPS_DOCS: bool = True
@@ -109,6 +110,25 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
 
+    @field_validator("SECRET_KEY", "OPS_TOKEN")
+    @classmethod
+    def _no_placeholder(cls, value: str) -> str:
+        # .env.example's values are public: a backend started on one would sign with a known key.
+        if value.strip().lower().startswith(PLACEHOLDER):
+            raise ValueError("is the .env.example placeholder: make one with openssl rand -base64 48")
+        return value
+
+    @field_validator("JWT_ALGORITHMS")
+    @classmethod
+    def _one_family(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        families = {jwt_family(name) for name in names}
+        if len(families) > 1:
+            # One JWT_KEY serves one family: an RSA public key accepted as an HMAC secret forges tokens.
+            kinds = sorted(families)
+            raise ValueError(f"mixes algorithm families {kinds}: keep one (HS*, RS*/PS*, ES* or EdDSA)")
+        return value
+
     @field_validator("FAIR_WEIGHTS")
     @classmethod
     def _fair_weights(cls, value: str) -> str:
@@ -118,6 +138,22 @@ class Settings(BaseSettings):
     def fair_weights(self) -> dict[str, int]:
         """``FAIR_WEIGHTS`` as owner → turns per round."""
         return parse_weights(self.FAIR_WEIGHTS)
+
+
+#: The start of every placeholder secret in .env.example.
+PLACEHOLDER = "change-me"
+
+
+def jwt_family(algorithm: str) -> str:
+    """The key family of a JWT algorithm: ``hmac``, ``rsa`` (RS*, PS*), ``ec`` or ``okp`` (EdDSA)."""
+    name = algorithm.strip().upper()
+    if name.startswith("HS"):
+        return "hmac"
+    if name.startswith(("RS", "PS")):
+        return "rsa"
+    if name.startswith("ES"):
+        return "ec"
+    return "okp" if name == "EDDSA" else name.lower()
 
 
 def parse_weights(text: str) -> dict[str, int]:

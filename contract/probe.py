@@ -188,6 +188,18 @@ def probe(
     )
 
 
+def refuse_playlist_head(head: bytes) -> None:
+    """ProbeError (``media.playlist``) when a file's first bytes are a playlist or file list."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if any(stripped.startswith(marker) for marker in _PLAYLIST_MARKERS):
+        raise ProbeError("unsupported", reason("media.playlist"))
+
+
+def refuse_playlist(path: Path) -> None:
+    """The playlist check ``probe`` makes first, for a file ffmpeg reads before the probe (quick runs)."""
+    refuse_playlist_head(_sniff(path))
+
+
 def _read(path: Path, timeout_s: float) -> dict[str, Any]:
     """ffprobe's JSON for a local file, refusing missing, empty and playlist files before it starts."""
     if not path.is_file():
@@ -195,9 +207,7 @@ def _read(path: Path, timeout_s: float) -> dict[str, Any]:
     head = _sniff(path)
     if not head:
         raise ProbeError("not_video", reason("media.empty"))
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if any(stripped.startswith(marker) for marker in _PLAYLIST_MARKERS):
-        raise ProbeError("unsupported", reason("media.playlist"))
+    refuse_playlist_head(head)
     try:
         return _run_ffprobe(path, timeout_s)
     except ProbeError as exc:

@@ -17,6 +17,10 @@ DEAD_QUEUE = "vsr.tasks.dead"
 #: A copy of every dead-lettered task for the backend, so a job whose worker died on every delivery
 #: still ends FAILED while the original stays in DEAD_QUEUE for operators.
 DEAD_NOTIFY_QUEUE = "vsr.tasks.dead.notify"
+#: Parked tasks are kept a week (their jobs are failed already: the copy is for an operator to read), at
+#: most DEAD_MAX_LENGTH of them; past that the oldest goes (drop-head). Alerted on in rules.yml.
+DEAD_TTL_S = 7 * 24 * 3600
+DEAD_MAX_LENGTH = 10_000
 #: Header with the human reason an adapter gives when it dead-letters a task itself.
 DEAD_REASON_HEADER = "x-vsr-reason"
 EVENTS_EXCHANGE = "vsr.events"
@@ -49,7 +53,7 @@ def retry_delay(wanted_s: float, delays: tuple[int, ...] = RETRY_DELAYS_S) -> in
 def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     """Declare the whole topology on a pika channel; safe to call from every service at start."""
     channel.exchange_declare(DEAD_EXCHANGE, exchange_type="direct", durable=True)
-    channel.queue_declare(DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    _declare_queue(channel, DEAD_QUEUE, dead_arguments())
     channel.queue_bind(DEAD_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
     channel.queue_declare(DEAD_NOTIFY_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(DEAD_NOTIFY_QUEUE, DEAD_EXCHANGE, routing_key=TASKS_ROUTING_KEY)
@@ -70,6 +74,16 @@ def declare(channel: Any, delivery_limit: int = DELIVERY_LIMIT) -> None:
     channel.queue_bind(EVENTS_QUEUE, EVENTS_EXCHANGE, routing_key=EVENTS_ROUTING_KEY)
     for delay in RETRY_DELAYS_S:
         _declare_queue(channel, retry_queue(delay), retry_arguments(delay))
+
+
+def dead_arguments(ttl_s: int = DEAD_TTL_S, max_length: int = DEAD_MAX_LENGTH) -> dict[str, Any]:
+    """The dead-letter queue: nobody consumes it, so its messages expire and the oldest overflow away."""
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": ttl_s * 1000,
+        "x-max-length": max_length,
+        "x-overflow": "drop-head",
+    }
 
 
 def retry_arguments(delay_s: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -79,6 +80,19 @@ class StackConfig:
         return roles
 
 
+def kept_token(run_dir: Path, name: str = "ops_token") -> str:
+    """A random token kept in ``run_dir/name`` (made once, mode 0600 from its creation)."""
+    path = Path(run_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 class Stack:
     """Context manager that starts the local stack, waits until it is ready and stops it on exit."""
 
@@ -91,6 +105,10 @@ class Stack:
         #: In every child's environment: the guard finds what the stack left behind by it.
         self.stack_id = uuid.uuid4().hex
         self.guard: Guard | None = None
+        #: The backend's operator token (/metrics, API docs): OPS_TOKEN, else one kept in run_dir/ops_token.
+        self.ops_token = (
+            config.extra_env.get("OPS_TOKEN") or os.environ.get("OPS_TOKEN") or kept_token(config.run_dir)
+        )
 
     # -- addresses -------------------------------------------------------------------------------
     @property
@@ -207,7 +225,7 @@ class Stack:
         # The backend's /readyz asks Triton too (a stack without Triton runs the model in the adapters).
         ready = {"MODEL_READY_URL": f"{self.triton_http_url}/v2/health/ready"} if cfg.with_triton else {}
         self.backend = self._service("backend", "-m", "backend", DATABASE_URL=str(cfg.database_url),
-                                     BACKEND_PORT=str(cfg.backend_port), **ready)
+                                     BACKEND_PORT=str(cfg.backend_port), OPS_TOKEN=self.ops_token, **ready)
         self._started(self.backend)
         self._wait_backend()
         self._wait_adapters()
@@ -342,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         started_broker = ensure_broker(amqp_url)
         with stack:
             url = f"http://localhost:{config.backend_port}"
-            print(f"\n  Ready: {url}  (logs in {stack.log_dir}; Ctrl-C stops)\n", flush=True)
+            print(f"\n  Ready: {url}  (logs in {stack.log_dir}; Ctrl-C stops)", flush=True)
+            print(f"  /metrics and /docs need: Authorization: Bearer <{stack.config.run_dir}/ops_token>\n",
+                  flush=True)
             stack.supervise()
     except KeyboardInterrupt:
         print("\nstopped", flush=True)

@@ -47,8 +47,8 @@ export function hasToken() {
 }
 
 /** The Authorization header of API calls made outside this module (the resumable upload), or none. */
-export function authHeaders() {
-  return headers();
+export function authHeaders(extra = {}) {
+  return headers(extra);
 }
 
 function headers(extra = {}) {

@@ -53,8 +53,10 @@ export function resumableUpload(url, file, fields, onProgress) {
       },
       onError: (error) => reject(failure(error)),
       onSuccess: () => {
-        if (!jobId) return reject(new ApiError(500, { detail: "no job in the last answer" }));
-        job(jobId).then(resolve, reject);
+        if (jobId) return job(jobId).then(resolve, reject);
+        // Every byte was already there (a quota refused the last one and kept the upload): an empty PATCH
+        // at the full length finishes it now that there may be room (docs/api.md, tus).
+        finish(upload.url, file.size).then((made) => job(made).then(resolve, reject), reject);
       },
     });
     upload.findPreviousUploads().then((previous) => {
@@ -70,6 +72,27 @@ export function resumableUpload(url, file, fields, onProgress) {
     rejectNow(new ApiError(-1));
   };
   return { promise, abort };
+}
+
+/** The empty PATCH that finishes a complete upload a quota had kept; resolves to its job's id. */
+async function finish(url, size) {
+  const response = await fetch(url, {
+    method: "PATCH",
+    headers: authHeaders({
+      "Tus-Resumable": "1.0.0",
+      "Upload-Offset": String(size),
+      "Content-Type": "application/offset+octet-stream",
+    }),
+  });
+  const made = response.headers.get("Upload-Job");
+  if (response.ok && made) return made;
+  let problem = {};
+  try {
+    problem = await response.json();
+  } catch {
+    // not JSON: the status alone says it
+  }
+  throw new ApiError(response.status, problem);
 }
 
 /** Uploads begun here and not finished (kept by tus in localStorage): [{name, size, key}]. */

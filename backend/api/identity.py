@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -24,19 +25,36 @@ from contract.catalogue import Reason, reason
 
 #: Owner of the jobs from before identities existed; only operators see them.
 LEGACY = "legacy"
+#: The prefix of anonymous (cookie) owners, reserved for them: no token's ``sub`` may start with it.
+ANONYMOUS = "anon-"
 _SECRET_FILE = "secret"
+#: Where the generated operator token lives (Prometheus reads it there, or from OPS_TOKEN).
+OPS_TOKEN_FILE = "ops_token"
 
 
 def load_secret(settings: Settings) -> str:
     """``SECRET_KEY``, or the one kept in ``RUN_DIR/secret`` (made there once, atomically, if missing)."""
     if settings.SECRET_KEY:
         return settings.SECRET_KEY
-    path = settings.RUN_DIR / _SECRET_FILE
+    return generated(settings.RUN_DIR / _SECRET_FILE)
+
+
+def load_ops_token(settings: Settings) -> str:
+    """``OPS_TOKEN``, or the one kept in ``RUN_DIR/ops_token``: the operator endpoints are never open."""
+    if settings.OPS_TOKEN:
+        return settings.OPS_TOKEN
+    return generated(settings.RUN_DIR / OPS_TOKEN_FILE)
+
+
+def generated(path: Path) -> str:
+    """A random secret kept in ``path``: made once, readable by this user only from its first byte."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        draft = path.with_name(f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        draft.write_text(secrets.token_urlsafe(48))
-        draft.chmod(0o600)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        # Created 0600 (O_EXCL: never someone else's file): no moment when another user may read it.
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
         try:
             # link() fails when another backend got there first: everyone then reads the same secret.
             os.link(draft, path)
@@ -80,9 +98,13 @@ class Identified:
 class Auth:
     """Reads and issues identities for one app."""
 
-    def __init__(self, settings: Settings, secret: str) -> None:
+    def __init__(
+        self, settings: Settings, secret: str, revoked_at: Callable[[str], float] | None = None
+    ) -> None:
         self.settings = settings
         self._cookies = URLSafeSerializer(secret, salt="vsr.owner")
+        #: When an owner's sessions were last revoked (backend.api.sessions); None: never revocable.
+        self._revoked_at = revoked_at
         self._algorithms = [a.strip() for a in settings.JWT_ALGORITHMS.split(",") if a.strip()]
         if any(a.lower() == "none" for a in self._algorithms):
             raise ValueError("JWT_ALGORITHMS must not accept 'none'")
@@ -97,18 +119,35 @@ class Auth:
         owner = self.owner_of_cookie(conn.cookies.get(self.settings.OWNER_COOKIE))
         if owner is not None:
             return Identified(Caller(owner))
-        owner = f"anon-{secrets.token_hex(16)}"
-        return Identified(Caller(owner), new_cookie=self._cookies.dumps(owner))
+        owner = f"{ANONYMOUS}{secrets.token_hex(16)}"
+        return Identified(Caller(owner), new_cookie=self.cookie_for(owner))
+
+    def cookie_for(self, owner: str) -> str:
+        """A new signed cookie of ``owner``, stamped with the moment it was issued (for revocation)."""
+        return self._cookies.dumps([owner, time.time()])
 
     def owner_of_cookie(self, value: str | None) -> str | None:
-        """The owner a cookie names, or None when it is absent or its signature is wrong."""
+        """The owner a cookie names, or None when it is absent, its signature wrong or its session revoked."""
         if not value:
             return None
         try:
-            owner = self._cookies.loads(value)
+            signed = self._cookies.loads(value)
         except BadSignature:
             return None
-        return owner if isinstance(owner, str) and owner.startswith("anon-") else None
+        # Cookies from before sessions name only the owner: issued at 0, any revocation ends them.
+        if isinstance(signed, str):
+            owner, issued = signed, 0.0
+        elif isinstance(signed, list) and len(signed) == 2:
+            owner, issued = signed
+        else:
+            return None
+        if not isinstance(owner, str) or not owner.startswith(ANONYMOUS):
+            return None
+        if not isinstance(issued, int | float):
+            return None
+        if self._revoked_at is not None and issued < self._revoked_at(owner):
+            return None
+        return owner
 
     def _from_token(self, token: str) -> Identified:
         if not self.settings.JWT_KEY:
@@ -125,7 +164,11 @@ class Auth:
         except jwt.PyJWTError:
             return Identified(None, reason("auth.token_invalid"))
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or subject == LEGACY or len(subject) > 128:
+        # ``anon-`` owners are the cookies' own: a token naming one would act as that browser.
+        if (
+            not isinstance(subject, str) or not subject or subject == LEGACY or len(subject) > 128
+            or subject.startswith(ANONYMOUS)
+        ):
             return Identified(None, reason("auth.token_invalid"))
         roles = claims.get(self.settings.JWT_ROLE_CLAIM)
         role_list = roles if isinstance(roles, list) else [roles]

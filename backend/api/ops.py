@@ -1,13 +1,16 @@
-"""Protection of the operator endpoints (/metrics and the API docs) with a bearer token (OPS_TOKEN), and
-the model server's readiness for /readyz (MODEL_READY_URL)."""
+"""Protection of the operator endpoints (/metrics and the API docs) with a bearer token (OPS_TOKEN, or one
+generated under RUN_DIR: never open), and the model server's readiness for /readyz (MODEL_READY_URL)."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import urllib.error
 import urllib.request
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from contract.catalogue import reason
 
 #: Paths an OPS_TOKEN guards; /healthz and /readyz stay open for probes.
 OPS_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -24,7 +27,8 @@ class OpsTokenGuard:
         if scope["type"] != "http" or scope["path"].rstrip("/") not in OPS_PATHS or self._allowed(scope):
             await self.app(scope, receive, send)
             return
-        body = b'{"detail":"this endpoint needs the operator token"}'
+        why = reason("auth.ops_token")
+        body = json.dumps({"detail": why.text("en"), "code": why.code, "params": dict(why.params)}).encode()
         await send(
             {
                 "type": "http.response.start",

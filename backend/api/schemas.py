@@ -120,7 +120,10 @@ class JobOut(BaseModel):
 class UsageOut(BaseModel):
     """What the caller's jobs take: stored bytes and active jobs, against their quotas (0: no limit)."""
 
+    #: What counts against ``quota_bytes``: the jobs' files on disk plus ``reserved_bytes``.
     stored_bytes: int
+    #: Bytes promised to uploads still arriving (a tus upload's whole Upload-Length from its creation).
+    reserved_bytes: int = 0
     quota_bytes: int
     active_jobs: int
     active_jobs_limit: int

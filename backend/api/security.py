@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from backend.api.identity import Auth, Identified
@@ -59,7 +60,8 @@ def install_security(app: FastAPI, auth: Auth) -> None:
     async def _security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.url.path in OPS_PATHS:
             return await call_next(request)
-        identified: Identified = auth.identify(request)
+        # Off the event loop: a cookie's session is looked up in the database (backend.api.sessions).
+        identified: Identified = await run_in_threadpool(auth.identify, request)
         request.state.identified = identified
         caller = identified.caller
         by_cookie = caller is not None and not caller.by_token

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from backend.intake.ledger import Ledger
+from backend.janitor.leases import Leases
 from backend.jobs.store import JobStore
 from backend.metrics import Metrics
 from backend.settings import Settings
@@ -31,3 +33,6 @@ class Services:
     outbox: Waker | None = None
     #: Keyframe pts of an upload (contract.probe.keyframes), for segment planning.
     keyframes: Callable[[Path], list[int]] = read_keyframes
+    #: The quota ledger (reservations, hourly marks) and the named leases (one writer per tus upload).
+    ledger: Ledger | None = None
+    leases: Leases | None = None

@@ -15,7 +15,7 @@ from uuid import uuid4
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.services import Services
-from backend.errors import ApiError, InvalidRequest, UnsupportedMedia, UploadTooLarge
+from backend.errors import ApiError, InvalidRequest, UnsupportedMedia
 from backend.intake import quotas, segments
 from backend.intake.options import output_size, parse_options
 from backend.intake.strength import strength_text
@@ -62,21 +62,18 @@ async def create_job(
     root = svc.settings.STORAGE_ROOT
     quota = quota or quotas.Admission()
     try:
-        try:
-            upload = await receive(
-                body, content_type, content_length,
-                root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
-            )
-        except UploadTooLarge as exc:
-            if quota.over_room(svc.settings.MAX_UPLOAD_BYTES):
-                raise quota.storage_refusal(content_length) from exc
-            raise
+        upload = await receive(
+            body, content_type, content_length,
+            root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
+            reserve=quota.grow,
+        )
         job = await _checked_job(svc, upload)
         job.owner = owner
         await run_in_threadpool(svc.store.add, job)
-        quota.accepted()
+        await run_in_threadpool(quota.accepted)
     except BaseException as exc:
         discard(root, job_id)
+        await run_in_threadpool(quota.refused)
         if isinstance(exc, ApiError):
             svc.metrics.uploads.labels(str(exc.status_code)).inc()
             log.info(

@@ -35,9 +35,10 @@ async def queue_stored(
         made.owner = owner
         made.excerpt_start = excerpt_start
         await run_in_threadpool(svc.store.add, made)
-        quota.accepted()
+        await run_in_threadpool(quota.accepted)
     except BaseException as exc:
         creation.discard(svc.settings.STORAGE_ROOT, upload.job_id)
+        await run_in_threadpool(quota.refused)
         if isinstance(exc, ApiError):
             svc.metrics.uploads.labels(str(exc.status_code)).inc()
             log.info(

@@ -87,6 +87,7 @@ async def rerun(
         await run_in_threadpool(_link, source, target)
     except BaseException:
         creation.discard(root, new_id)
+        await run_in_threadpool(quota.refused)
         raise
     size = target.stat().st_size
     upload = Upload(job_id=new_id, filename=job.filename, key=key, path=target, size=size, fields=fields)

@@ -3,7 +3,8 @@
 An upload lives in ``uploads/<id>/``: ``info.json`` (owner, name, length, the job's form fields) and
 ``data`` (the bytes so far: its size *is* the offset, so nothing else must be kept in step). When the last
 byte arrives the data moves into a new job's folder and is checked like a multipart upload
-(``queueing.queue_stored``). Abandoned uploads go through the janitor's ``resumable`` sweep.
+(``queueing.queue_stored``); the upload's folder goes once the job row is committed. Abandoned uploads go
+through the janitor's ``resumable`` sweep, which also releases their quota reservation (``rid``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -84,18 +85,37 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return found
 
 
-def create(root: Path, owner: str, length: int, metadata: dict[str, str], max_bytes: int) -> Partial:
-    """Start an upload: name, size and options are judged now, before any byte is sent."""
+def new_id() -> str:
+    """A fresh upload id (the quota reservation is made under it before the folder exists)."""
+    return uuid4().hex
+
+
+def rid(upload_id: str) -> str:
+    """The upload's reservation in the quota ledger (backend.intake.ledger)."""
+    return f"tus:{upload_id}"
+
+
+def judge(length: int, metadata: dict[str, str], max_bytes: int) -> None:
+    """Size, name and options are judged before anything is reserved or stored; the ApiError if refused."""
     if length > max_bytes:
         raise UploadTooLarge(reason("http.too_large", limit_bytes=max_bytes))
-    filename = display_name(metadata.get("filename", ""))
-    suffix = safe_suffix(filename)
-    fields = {key: metadata[key] for key in OPTION_FIELDS if key in metadata}
-    parse_options(fields)  # bad options are refused before the bytes, not after
+    safe_suffix(display_name(metadata.get("filename", "")))
+    parse_options({key: metadata[key] for key in OPTION_FIELDS if key in metadata})
     asked = metadata.get(EXCERPT_FIELD)
     if asked is not None:
         quick.parse_start(asked)
-    partial = Partial(uuid4().hex, owner, filename, suffix, length, fields, time.time(), asked)
+
+
+def create(
+    root: Path, owner: str, length: int, metadata: dict[str, str], max_bytes: int, upload_id: str = ""
+) -> Partial:
+    """Start an upload: name, size and options are judged now, before any byte is sent."""
+    judge(length, metadata, max_bytes)
+    filename = display_name(metadata.get("filename", ""))
+    suffix = safe_suffix(filename)
+    fields = {key: metadata[key] for key in OPTION_FIELDS if key in metadata}
+    asked = metadata.get("excerpt")
+    partial = Partial(upload_id or new_id(), owner, filename, suffix, length, fields, time.time(), asked)
     folder = partial.folder(root)
     try:
         folder.mkdir(parents=True)
@@ -145,13 +165,20 @@ async def append(root: Path, partial: Partial, offset: int, body: AsyncIterator[
 
 
 def finish(root: Path, partial: Partial) -> Upload:
-    """Move a complete upload into a new job's folder: the same place a multipart upload is written to."""
+    """Move a complete upload into a new job's folder: the same place a multipart upload is written to.
+
+    Only the writer (``backend.intake.locks``) calls this, once every byte is in; the upload's folder stays
+    until
+    its job is committed (``remove``), so a crash in between leaves a record of what the job folder is.
+    """
+    data = partial.data(root)
+    if data.stat().st_size != partial.length:
+        raise OffsetMismatch(reason("http.upload_offset", offset=data.stat().st_size, sent=partial.length))
     job_id = uuid4().hex
     key = storage.input_key(job_id, partial.suffix)
     target = storage.resolve(root, key)
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(partial.data(root), target)
-    remove(root, partial)
+    os.replace(data, target)
     return Upload(job_id, partial.filename, key, target, target.stat().st_size, dict(partial.fields))
 
 
@@ -165,8 +192,10 @@ def remove(root: Path, partial: Partial) -> None:
     shutil.rmtree(partial.folder(root), ignore_errors=True)
 
 
-def expired(root: Path, max_age_s: float, now: float | None = None) -> Reclaimed:
-    """The janitor's sweep: uploads nobody added a byte to for ``max_age_s`` are removed."""
+def expired(
+    root: Path, max_age_s: float, now: float | None = None, on_removed: Callable[[str], None] | None = None
+) -> Reclaimed:
+    """The janitor's sweep: uploads nobody added a byte to for ``max_age_s`` are removed (``on_removed``)."""
     now = time.time() if now is None else now
     total = Reclaimed()
     base = root / FOLDER
@@ -180,4 +209,6 @@ def expired(root: Path, max_age_s: float, now: float | None = None) -> Reclaimed
             continue
         total.add(Reclaimed(len(files), sum(path.stat().st_size for path in files)))
         shutil.rmtree(folder, ignore_errors=True)
+        if on_removed is not None:
+            on_removed(entry.name)
     return total

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
@@ -71,8 +71,12 @@ class Upload:
 class _Receiver:
     """Multipart callbacks: the file part goes to disk, other parts into small strings."""
 
-    def __init__(self, root: Path, job_id: str, max_bytes: int) -> None:
+    def __init__(
+        self, root: Path, job_id: str, max_bytes: int, reserve: Callable[[int], None] | None = None
+    ) -> None:
         self.root, self.job_id, self.max_bytes = root, job_id, max_bytes
+        #: Reserves the bytes so far against the owner's storage quota before they are written.
+        self.reserve = reserve
         self.upload: Upload | None = None
         self.fields: dict[str, str] = {}
         self.finished = False
@@ -130,6 +134,8 @@ class _Receiver:
         self.upload.size += end - start
         if self.upload.size > self.max_bytes:
             raise UploadTooLarge(reason("http.too_large", limit_bytes=self.max_bytes))
+        if self.reserve is not None:
+            self.reserve(self.upload.size)
         self._file.write(data[start:end])
 
     def _part_end(self) -> None:
@@ -156,6 +162,7 @@ async def receive(
     root: Path,
     job_id: str,
     max_bytes: int,
+    reserve: Callable[[int], None] | None = None,
 ) -> Upload:
     """Stream a multipart body into storage; on an error the file is closed and the error propagates."""
     kind, params = parse_options_header(content_type or "")
@@ -164,7 +171,7 @@ async def receive(
     # The body carries a little form overhead on top of the file; far beyond the limit is refused unread.
     if content_length is not None and content_length > max_bytes + 1024 * 1024:
         raise UploadTooLarge(reason("http.too_large", limit_bytes=max_bytes))
-    receiver = _Receiver(root, job_id, max_bytes)
+    receiver = _Receiver(root, job_id, max_bytes, reserve)
     parser = MultipartParser(params[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in chunks:

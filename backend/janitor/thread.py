@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from backend.intake import resumable
+from backend.intake.ledger import Ledger
 from backend.janitor import retention, stalls, sweeps
 from backend.janitor.records import JobRecords
 from backend.janitor.sweeps import Reclaimed, Sweep
@@ -118,6 +119,7 @@ def standard_sweeps(
     metrics: Metrics,
     *,
     kept: Callable[[], set[str]] = set,
+    ledger: Ledger | None = None,
 ) -> list[Sweep]:
     """The backend's own sweeps, in order: uploads, resumable, temporaries, orphans, retention, stuck jobs."""
     root: Path = settings.STORAGE_ROOT
@@ -126,6 +128,10 @@ def standard_sweeps(
         metrics.failures.inc()
         cancels.write_marker(root, job_id)  # a hung attempt that wakes up stops instead of finishing
 
+    def released(upload_id: str) -> None:
+        if ledger is not None:  # the expired upload's promise goes with its bytes
+            ledger.release(resumable.rid(upload_id))
+
     def backlog() -> int:
         # The outbox's last reading of the task queue; -1 when unknown (no broker yet).
         depth = metrics.registry.get_sample_value("vsr_tasks_queue_depth")
@@ -133,7 +139,7 @@ def standard_sweeps(
 
     return [
         Sweep("uploads", lambda: sweeps.partial_uploads(root, records, settings.UPLOAD_GRACE_S)),
-        Sweep("resumable", lambda: resumable.expired(root, settings.RESUMABLE_EXPIRY_S)),
+        Sweep("resumable", lambda: resumable.expired(root, settings.RESUMABLE_EXPIRY_S, on_removed=released)),
         Sweep(
             "temporaries",
             lambda: sweeps.dead_temporaries(root, records, settings.TEMP_GRACE_S, settings.TEMP_MAX_AGE_S),

@@ -192,6 +192,41 @@ class Tombstone(Base):
     deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class Reservation(Base):
+    """Bytes promised to an upload still arriving (``backend.intake.ledger``): counted against its owner's
+    quota."""
+
+    __tablename__ = "reservations"
+
+    #: ``tus:<upload id>``, ``form:<id>`` (a multipart upload) or ``rerun:<id>``.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Renewed while the upload moves; an expired reservation counts for nothing and is swept.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class UploadMark(Base):
+    """One upload counted in an hourly quota window (``owner:...`` or ``address:...``); gone after an hour."""
+
+    __tablename__ = "upload_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The reservation it came with, so a refused multipart upload is not counted.
+    ref: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Revocation(Base):
+    """An owner's sessions revoked: their cookies signed before ``revoked_at`` (epoch s) no longer count."""
+
+    __tablename__ = "revocations"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    revoked_at: Mapped[float] = mapped_column(Float)
+
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = make_url(normalise_database_url(database_url))

@@ -20,6 +20,10 @@ ENTRIES: dict[str, Entry] = {
         en="Refused: the request came from another site.",
         ru="Отклонено: запрос пришёл с другого сайта.",
     ),
+    "auth.ops_token": Entry(
+        en="This endpoint is for operators: send Authorization: Bearer with the operator token.",
+        ru="Это служебный адрес для операторов: передайте Authorization: Bearer с токеном оператора.",
+    ),
     "auth.link_invalid": Entry(
         en="This link is not valid or has expired.",
         ru="Эта ссылка недействительна или её срок истёк.",

@@ -63,6 +63,12 @@ ENTRIES: dict[str, Entry] = {
         ru="На сервере уже {offset} байт этой загрузки; часть с байта {sent} не подходит.",
         params={"offset": int, "sent": int},
     ),
+    "http.upload_busy": Entry(
+        en="Another request is sending this upload right now; ask where it stands (HEAD) and resume "
+        "from there.",
+        ru="Эту загрузку сейчас отправляет другой запрос; узнайте, сколько уже принято (HEAD), и продолжите "
+        "с этого места.",
+    ),
     "http.extension_refused": Entry(
         en="Files of type {suffix} are not accepted; use one of {accepted}.",
         ru="Файлы типа {suffix} не принимаются; подходят: {accepted}.",

@@ -44,6 +44,15 @@ ENTRIES: dict[str, Entry] = {
         ru="Контейнер должен быть одним из: {choices}.",
         params={"choices": str},
     ),
+    "options.bad_excerpt": Entry(
+        en="The excerpt must be auto or a number of seconds from 0 to the video's length.",
+        ru="Начало отрывка — auto или число секунд от 0 до длины видео.",
+    ),
+    "options.excerpt_past_end": Entry(
+        en="The excerpt cannot start at {start_s} s: the video ends at {duration_s} s.",
+        ru="Отрывок не может начинаться с {start_s} с: видео заканчивается на {duration_s} с.",
+        params={"start_s": float, "duration_s": float},
+    ),
     "options.bad_strength": Entry(
         en="The restoration strength must be a number from 0 to 1, or auto.",
         ru="Сила восстановления должна быть числом от 0 до 1 или auto.",

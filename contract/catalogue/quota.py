@@ -25,6 +25,13 @@ ENTRIES: dict[str, Entry] = {
         ru="Из вашей сети за последний час загружено {limit} видео; повторите через {retry_after_s} с.",
         params={"limit": int, "retry_after_s": int},
     ),
+    "quota.upload_kept": Entry(
+        en="You already have {limit} videos waiting or in progress. Your upload is kept: once one of them "
+        "finishes, send the same file again and it completes without uploading anew.",
+        ru="У вас уже {limit} видео в очереди или в работе. Загрузка сохранена: когда одно из них "
+        "закончится, отправьте тот же файл снова — он завершится без повторной загрузки.",
+        params={"limit": int},
+    ),
     "quota.storage": Entry(
         en="Your videos take {used_bytes} of your {limit_bytes} bytes; delete some to upload this one.",
         ru="Ваши видео занимают {used_bytes} из {limit_bytes} байт; удалите часть, чтобы загрузить это.",

@@ -28,6 +28,9 @@ RABBIT_HOST, RABBIT_PORT = BROKER_HOST, BROKER_PORT
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: Parameters of a database fixture: SQLite, and the real PostgreSQL (marked, so CI can select it).
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+#: The operator token of the ``settings`` fixture's apps (/metrics and the docs are never open).
+OPS_TOKEN = "test-ops-token"
+OPS_HEADERS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +53,13 @@ def upload(client: TestClient, path: Path, name: str = "clip.mp4", **data: str) 
     return response.json()
 
 
+def scrape(client: TestClient) -> str:
+    """The app's /metrics text, read with the operator token."""
+    reply = client.get("/metrics", headers=OPS_HEADERS)
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a temp SQLite database and storage root, broker at an unused URL."""
@@ -62,6 +72,7 @@ def settings(tmp_path: Path) -> Settings:
         SITE_DIR=site,
         AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
         RUN_DIR=tmp_path / "run",
+        OPS_TOKEN=OPS_TOKEN,
     )
 
 

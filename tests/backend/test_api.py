@@ -20,7 +20,7 @@ from contract.catalogue import Reason, as_json
 from contract.messages import MODELS, DoneEvent, ProgressEvent
 from tests.fixtures.media import make_clip
 
-from .conftest import upload
+from .conftest import OPS_HEADERS, scrape, upload
 
 
 def problem(response: Response, status: int, code: str | None = None) -> dict:
@@ -452,13 +452,13 @@ def test_ops_endpoints_docs_and_site(client: TestClient, clip: Path) -> None:
     assert ready.status_code == 503 and ready.json()["database"] == "ok"
     upload(client, clip)
     client.post("/api/jobs", files={"file": ("a.txt", b"x", "text/plain")})
-    metrics = client.get("/metrics").text
+    metrics = scrape(client)
     assert 'vsr_jobs{status="queued"} 1.0' in metrics
     assert 'vsr_uploads_total{result="accepted"} 1.0' in metrics
     assert 'vsr_uploads_total{result="415"} 1.0' in metrics
     assert "vsr_tasks_queue_depth" in metrics
-    assert client.get("/docs").status_code == 200
-    assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs", headers=OPS_HEADERS).status_code == 200
+    assert "/api/jobs" in client.get("/openapi.json", headers=OPS_HEADERS).json()["paths"]
     page = client.get("/")
     assert page.status_code == 200 and "<h1>page</h1>" in page.text
     problem(client.get("/api/jobs/" + "0" * 32), 404, "http.job_not_found")

@@ -20,7 +20,7 @@ from contract import amqp, topology
 from contract.catalogue import reason
 from contract.messages import AnyEvent, DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
 
-from .conftest import BrokerProxy, upload, wait_for
+from .conftest import BrokerProxy, scrape, upload, wait_for
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -144,9 +144,9 @@ def test_upload_is_published_and_events_are_applied_idempotently(
         job = client.get(f"/api/jobs/{job_id}").json()
         assert job["status"] == "done" and job["progress"] == 1 and job["error"] is None
         assert job["output"] == {"width": 352, "height": 288, "frames": 25}
-        metrics = client.get("/metrics").text
+        metrics = scrape(client)
         assert 'vsr_events_total{type="done"} 1.0' in metrics and "vsr_broker_up 1.0" in metrics
-        wait_for(lambda: "vsr_tasks_queue_depth 0.0" in client.get("/metrics").text, what="queue depth")
+        wait_for(lambda: "vsr_tasks_queue_depth 0.0" in scrape(client), what="queue depth")
     # After the consumer stopped nothing came back as unacked.
     assert queue_counts(amqp_url, topology.EVENTS_QUEUE) == (0, 0)
 
@@ -161,7 +161,7 @@ def test_a_failed_events_code_and_parameters_reach_the_job_json(
         job = client.get(f"/api/jobs/{job_id}").json()
         assert (job["error_code"], job["error_params"]) == ("job.gave_up", {"attempts": 4})
         assert job["error"] == why.text("en")
-        assert 'vsr_job_failures_total 1.0' in client.get("/metrics").text
+        assert 'vsr_job_failures_total 1.0' in scrape(client)
 
 
 def test_outbox_publishes_after_the_broker_was_unreachable(
@@ -281,7 +281,7 @@ def test_the_fair_outbox_keeps_one_task_ready_and_exports_the_backlog(
     with TestClient(app) as client:
         ids = [upload(client, clip, scale="2")["id"] for _ in range(3)]
         wait_for(lambda: store.get(ids[0]).published, what="the first task")
-        wait_for(lambda: "vsr_tasks_waiting 3.0" in client.get("/metrics").text, what="the backlog gauge")
+        wait_for(lambda: "vsr_tasks_waiting 3.0" in scrape(client), what="the backlog gauge")
         # No adapter consumes: one ready message (scale from zero), the rest wait in the database.
         assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (1, 0)
         assert [store.get(i).published for i in ids] == [True, False, False]
@@ -301,4 +301,4 @@ def test_without_the_fair_queue_every_upload_is_published_at_once(
         ids = [upload(client, clip, scale="2")["id"] for _ in range(3)]
         wait_for(lambda: all(store.get(i).published for i in ids), what="every task published")
         assert queue_counts(amqp_url, topology.TASKS_QUEUE) == (3, 0)
-        wait_for(lambda: "vsr_tasks_waiting 3.0" in client.get("/metrics").text, what="all 3 ready")
+        wait_for(lambda: "vsr_tasks_waiting 3.0" in scrape(client), what="all 3 ready")

@@ -12,6 +12,8 @@ from backend.settings import Settings, normalise_database_url
 from contract.messages import DoneEvent, ProgressEvent
 from tests.backend.conftest import DATABASES
 
+from .conftest import scrape
+
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, settings: Settings) -> str:
@@ -50,7 +52,7 @@ def test_job_lifecycle_persists(settings: Settings, database_url: str, clip: Pat
         assert (job["status"], job["frames_done"], job["height"], job["fps"]) == ("done", 25, 720, 6.25)
         assert job["created_at"].endswith("Z")
         assert client.get("/api/config").json()["recent_fps"] == {"realesr-animevideov3-x4": 6.25}
-        assert 'vsr_jobs{status="done"} 1.0' in client.get("/metrics").text
+        assert 'vsr_jobs{status="done"} 1.0' in scrape(client)
         assert client.get("/readyz").json()["database"] == "ok"
         assert client.delete(f"/api/jobs/{job_id}").status_code == 204
         assert client.get("/api/jobs").json() == []

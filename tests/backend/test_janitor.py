@@ -19,6 +19,8 @@ from backend.settings import Settings
 from contract import storage
 from tests.backend.conftest import wait_for
 
+from .conftest import scrape
+
 
 @pytest.fixture
 def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
@@ -156,7 +158,7 @@ def test_the_app_runs_the_janitor_and_reports_what_it_reclaimed(settings: Settin
     (dead / "input.mp4").write_bytes(b"x" * 1234)  # a backend killed mid-upload left this
     with TestClient(create_app(settings, broker=False)) as client:
         wait_for(lambda: not dead.exists(), what="the janitor to remove the dead upload")
-        metrics = client.get("/metrics").text
+        metrics = scrape(client)
         assert 'vsr_janitor_reclaimed_bytes_total{sweep="uploads"} 1234.0' in metrics
         assert 'vsr_janitor_reclaimed_files_total{sweep="uploads"} 1.0' in metrics
         assert "vsr_janitor_leader 1.0" in metrics

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import socket
+import stat
 
+import httpx
 import pika
 import pytest
 from fastapi.testclient import TestClient
@@ -14,27 +16,36 @@ from backend.settings import Settings
 from contract import topology
 from tests.fixtures.backend_server import serve
 
-from .conftest import wait_for
+from .conftest import OPS_HEADERS, scrape, wait_for
+from .test_api import problem
 
 
 @pytest.mark.rabbitmq
 def test_metrics_report_the_dead_letter_queues_depth(settings: Settings, amqp_url: str) -> None:
     app = create_app(settings.model_copy(update={"AMQP_URL": amqp_url}), outbox_poll_s=0.1)
     with TestClient(app) as client:
-        wait_for(lambda: "vsr_tasks_dead_depth 0.0" in client.get("/metrics").text, what="empty dead queue")
+        wait_for(lambda: "vsr_tasks_dead_depth 0.0" in scrape(client), what="empty dead queue")
         connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
         connection.channel().basic_publish("", topology.DEAD_QUEUE, b"{}")
         connection.close()
-        wait_for(lambda: "vsr_tasks_dead_depth 1.0" in client.get("/metrics").text, what="one dead task")
+        wait_for(lambda: "vsr_tasks_dead_depth 1.0" in scrape(client), what="one dead task")
 
 
 OPS = ("/metrics", "/docs", "/redoc", "/openapi.json")
 
 
-def test_ops_endpoints_are_open_without_a_token(settings: Settings) -> None:
-    with TestClient(create_app(settings, broker=False)) as client:
+def test_ops_endpoints_are_closed_by_default_on_real_uvicorn(settings: Settings) -> None:
+    unset = settings.model_copy(update={"OPS_TOKEN": ""})
+    with serve(unset) as served:
         for path in OPS:
-            assert client.get(path).status_code == 200, path
+            refused = httpx.get(served.url + path, timeout=10)
+            problem(refused, 401, "auth.ops_token")
+        kept = unset.RUN_DIR / "ops_token"
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        token = {"Authorization": f"Bearer {kept.read_text().strip()}"}
+        for path in OPS:
+            assert httpx.get(served.url + path, headers=token, timeout=10).status_code == 200, path
+        assert httpx.get(served.url + "/healthz", timeout=10).status_code == 200
 
 
 def test_an_ops_token_guards_metrics_and_docs_but_not_probes_or_the_api(settings: Settings) -> None:
@@ -54,8 +65,8 @@ def test_an_ops_token_guards_metrics_and_docs_but_not_probes_or_the_api(settings
 def test_docs_can_be_switched_off(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"OPS_DOCS": False}), broker=False)) as client:
         for path in ("/docs", "/redoc", "/openapi.json"):
-            assert client.get(path).status_code == 404, path
-        assert client.get("/metrics").status_code == 200
+            assert client.get(path, headers=OPS_HEADERS).status_code == 404, path
+        assert client.get("/metrics", headers=OPS_HEADERS).status_code == 200
 
 
 class Records(logging.Handler):

@@ -60,4 +60,4 @@ def test_an_excerpt_then_the_whole_video_without_a_second_upload(
     # A whole run asked of a job that is no quick test, or a bad excerpt, is refused.
     problem(client.post(f"/api/jobs/{made['id']}/rerun", json={"whole": True}), 422, "http.invalid_request")
     headers = {**TUS, "Upload-Length": "10", "Upload-Metadata": "filename YS5tcDQ=,excerpt LTE="}
-    problem(client.post("/api/uploads", headers=headers), 422, "http.invalid_request")
+    problem(client.post("/api/uploads", headers=headers), 422, "options.bad_excerpt")

@@ -99,7 +99,8 @@ def test_a_partial_upload_left_by_a_killed_backend_is_removed_after_the_grace_pe
     )
     assert api.get(f"/api/jobs/{job_id}").status_code == 404
     assert job_id not in {job["id"] for job in api.get("/api/jobs").json()}
-    metrics = httpx.get(f"{stack.base_url}/metrics", timeout=30).text
+    token = {"Authorization": f"Bearer {stack.ops_token}"}  # /metrics is never open
+    metrics = httpx.get(f"{stack.base_url}/metrics", headers=token, timeout=30).text
     reclaimed = [
         line for line in metrics.splitlines() if line.startswith("vsr_janitor_reclaimed_bytes_total")
     ]

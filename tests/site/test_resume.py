@@ -187,11 +187,13 @@ def test_an_upload_resumes_after_a_backend_restart(
     assert patches.offsets[0] == 0
     assert before in patches.offsets[1:], f"no PATCH resumed at the server's {before}: {patches.offsets}"
     assert all(offset in (0, before) for offset in patches.offsets), patches.offsets
-    # Chromium logs the refused connections while the backend was down, and the 500 uvicorn answers for the
-    # PATCH it cancelled while being killed; nothing else may appear.
-    killed = "status of 500 (Internal Server Error) (http://127.0.0.1"
+    # Chromium logs the refused connections while the backend was down, the 500 uvicorn answers for the
+    # PATCH it cancelled while being killed, and the 423s while the killed PATCH's writer lease runs out
+    # (backend.intake.locks, 10 s; tus-js-client retries them); nothing else may appear.
+    expected = ("status of 500 (Internal Server Error) (http://127.0.0.1", "status of 423 (Locked) (http://127.0.0.1")
     unexpected = [
-        e for e in tab.console.errors if "ERR_" not in e and not (killed in e and "/api/uploads/" in e)
+        e for e in tab.console.errors
+        if "ERR_" not in e and not (any(text in e for text in expected) and "/api/uploads/" in e)
     ]
     assert unexpected == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.routes import config, jobs, media, rerun, uploads, usage
+from backend.api.routes import config, jobs, media, rerun, session, uploads, usage
 
 router = APIRouter(prefix="/api")
 router.include_router(jobs.router)
@@ -13,5 +13,6 @@ router.include_router(rerun.router)
 router.include_router(uploads.router)
 router.include_router(config.router)
 router.include_router(usage.router)
+router.include_router(session.router)
 
 __all__ = ["router"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
 
@@ -41,7 +42,10 @@ async def create_job(request: Request, services: ServicesDep, caller: OwnerDep, 
     try:
         # Quotas that need no body first: a refused upload is never read, let alone stored.
         try:
-            admission = await quotas.admit(request, services, caller, length)
+            admission = await quotas.admit(
+                request, services, caller, quotas.form_hint(length),
+                rid=f"form:{uuid4().hex}", ttl_s=services.settings.UPLOAD_GRACE_S,
+            )
         except quotas.QuotaExceeded as exc:
             services.metrics.uploads.labels(str(exc.status_code)).inc()
             extra = {"owner": caller.owner, "status": exc.status_code}

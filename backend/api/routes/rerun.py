@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 from fastapi import APIRouter, Request
 
@@ -45,7 +46,10 @@ async def rerun_job(
     """Queue a finished, failed or cancelled job's kept original again with other options (a new job)."""
     source = rerun.source_of(services, job, whole=body.whole)
     try:
-        admission = await quotas.admit(request, services, caller, source.stat().st_size)
+        admission = await quotas.admit(
+            request, services, caller, source.stat().st_size,
+            rid=f"rerun:{uuid4().hex}", ttl_s=services.settings.UPLOAD_GRACE_S,
+        )
         fields, owner = as_fields(body), caller.owner
         made = await rerun.rerun(services, job, fields, owner=owner, quota=admission, whole=body.whole)
     except quotas.QuotaExceeded as exc:

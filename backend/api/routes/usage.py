@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import OwnerDep, SettingsDep, StoreDep
+from backend.api.deps import OwnerDep, ServicesDep
 from backend.api.schemas import UsageOut
 from backend.intake import quotas
 from backend.jobs import rules as jobs
@@ -14,13 +14,17 @@ router = APIRouter(tags=["jobs"])
 
 
 @router.get("/usage", response_model=UsageOut)
-async def get_usage(store: StoreDep, settings: SettingsDep, caller: OwnerDep) -> UsageOut:
-    """Bytes stored by the caller's own jobs and how many are active; quotas are 0 for operators (exempt)."""
+async def get_usage(services: ServicesDep, caller: OwnerDep) -> UsageOut:
+    """Bytes stored and reserved by the caller, active jobs; quotas are 0 for operators (exempt)."""
+    store, settings = services.store, services.settings
     owned = await run_in_threadpool(store.owned, caller.owner)
     ids = [job_id for job_id, _status in owned]
     used = await run_in_threadpool(quotas.stored_bytes, settings.STORAGE_ROOT, ids)
+    ledger = services.ledger
+    reserved = 0 if ledger is None else await run_in_threadpool(ledger.reserved, caller.owner)
     return UsageOut(
-        stored_bytes=used,
+        stored_bytes=used + reserved,
+        reserved_bytes=reserved,
         quota_bytes=0 if caller.operator else settings.QUOTA_STORAGE_BYTES,
         active_jobs=sum(1 for _id, status in owned if status in jobs.ACTIVE),
         active_jobs_limit=0 if caller.operator else settings.QUOTA_ACTIVE_JOBS,
