@@ -30,7 +30,7 @@ from backend.intake import quotas
 from backend.intake.ledger import Ledger
 from backend.janitor.leases import Leases
 from backend.janitor.records import JobRecords
-from backend.janitor.thread import Janitor, Reclaimed, Sweep, standard_sweeps
+from backend.janitor.thread import Janitor, standard_sweeps
 from backend.jobs import cancels
 from backend.jobs import rules as jobs
 from backend.jobs.db import Job, make_engine, make_sessions, migrate
@@ -87,47 +87,15 @@ def _depth_recorder(publisher: TaskPublisher, metrics: Metrics) -> Callable[[int
     return record
 
 
-def extra_sweeps(settings: Settings, store: JobStore, ledger: Ledger | None = None) -> list[Sweep]:
-    """Other features' janitor sweeps: cancel markers re-written, old ones expired, the quota ledger swept."""
-    root = settings.STORAGE_ROOT
-
-    def forget() -> Reclaimed:
-        if ledger is not None:
-            ledger.sweep()  # expired reservations and marks older than the hour: rows, not files
-        return Reclaimed()
-
-    ledger_sweeps = [] if ledger is None else [Sweep("ledger", forget)]
-
-    def restore_markers() -> Reclaimed:
-        cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
-        return Reclaimed()
-
-    return [
-        Sweep("cancel_markers", restore_markers),
-        Sweep(
-            "expired_markers",
-            lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
-        ),
-        *ledger_sweeps,
-    ]
-
-
-def kept_folders(settings: Settings, store: JobStore) -> Callable[[], set[str]]:
-    """Job ids whose folders the janitor keeps although rowless: deleted jobs still being cancelled."""
-    return lambda: set(store.stopped_ids())
-
-
 def _janitor(settings: Settings, engine: Engine, store: JobStore, metrics: Metrics) -> Janitor | None:
-    """The janitor thread with the backend's sweeps and the hooks' (None when JANITOR_INTERVAL_S is 0)."""
+    """The janitor thread with the backend's sweeps (None when JANITOR_INTERVAL_S is 0)."""
     if not settings.JANITOR_INTERVAL_S:
         return None
     sessions = make_sessions(engine)
-    kept = kept_folders(settings, store)
     ledger = Ledger(sessions, lambda ids: quotas.stored_bytes(settings.STORAGE_ROOT, ids))
-    own = standard_sweeps(settings, store, JobRecords(sessions), metrics, kept=kept, ledger=ledger)
     return Janitor(
         Leases(sessions),
-        [*own, *extra_sweeps(settings, store, ledger)],
+        standard_sweeps(settings, store, JobRecords(sessions), metrics, ledger),
         metrics,
         interval_s=settings.JANITOR_INTERVAL_S,
         lease_s=settings.JANITOR_LEASE_S,

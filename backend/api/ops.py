@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from contract.catalogue import reason
 
 #: Paths an OPS_TOKEN guards; /healthz and /readyz stay open for probes.
-OPS_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+GUARDED_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
 
 class OpsTokenGuard:
@@ -24,7 +24,7 @@ class OpsTokenGuard:
         self._expected = f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") not in OPS_PATHS or self._allowed(scope):
+        if scope["type"] != "http" or scope["path"].rstrip("/") not in GUARDED_PATHS or self._allowed(scope):
             await self.app(scope, receive, send)
             return
         why = reason("auth.ops_token")

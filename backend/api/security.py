@@ -16,8 +16,8 @@ from contract.catalogue import reason
 from contract.logs import bind_owner
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-#: Probes and scrapes: no owner, no cookie.
-OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: Probes and scrapes: no owner, no cookie (the ops token, not identity, guards /metrics: ops.GUARDED_PATHS).
+ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 #: FastAPI's interactive docs load Swagger/ReDoc with inline script; the page's policy would break them.
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 #: A year: the anonymous owner is the browser; losing the cookie loses the jobs.
@@ -58,7 +58,7 @@ def install_security(app: FastAPI, auth: Auth) -> None:
 
     @app.middleware("http")
     async def _security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path in OPS_PATHS:
+        if request.url.path in ANONYMOUS_PATHS:
             return await call_next(request)
         # Off the event loop: a cookie's session is looked up in the database (backend.api.sessions).
         identified: Identified = await run_in_threadpool(auth.identify, request)

@@ -57,41 +57,55 @@ async def create_job(
     owner: str,
     quota: quotas.Admission | None = None,
 ) -> Job:
-    """Store an upload, check it and commit its queued job; on any error nothing is left."""
+    """Store a multipart upload in a new job's folder, then queue it; on any error nothing is left."""
     job_id = uuid4().hex
-    root = svc.settings.STORAGE_ROOT
     quota = quota or quotas.Admission()
     try:
         upload = await receive(
             body, content_type, content_length,
-            root=root, job_id=job_id, max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES),
-            reserve=quota.grow,
-        )
+            root=svc.settings.STORAGE_ROOT, job_id=job_id,
+            max_bytes=quota.max_bytes(svc.settings.MAX_UPLOAD_BYTES), reserve=quota.grow,
+        )  # fmt: skip
+    except BaseException as exc:
+        await _refused(svc, job_id, quota, exc, "upload")
+        raise
+    return await queue_job(svc, upload, owner=owner, quota=quota, how="upload")
+
+
+async def queue_job(
+    svc: Services,
+    upload: Upload,
+    *,
+    owner: str,
+    quota: quotas.Admission,
+    how: str,
+    excerpt_start: float | None = None,
+) -> Job:
+    """Every door's one tail: check ``upload`` (in its job's folder), commit its job, or leave nothing."""
+    try:
         job = await _checked_job(svc, upload)
-        job.owner = owner
+        job.owner, job.excerpt_start = owner, excerpt_start
         await run_in_threadpool(svc.store.add, job)
         await run_in_threadpool(quota.accepted)
     except BaseException as exc:
-        discard(root, job_id)
-        await run_in_threadpool(quota.refused)
-        if isinstance(exc, ApiError):
-            svc.metrics.uploads.labels(str(exc.status_code)).inc()
-            log.info(
-                "upload refused: %s", exc.detail, extra={"job_id": job_id, "status": exc.status_code}
-            )
+        await _refused(svc, upload.job_id, quota, exc, how)
         raise
     svc.metrics.uploads.labels("accepted").inc()
     svc.metrics.upload_bytes.inc(upload.size)
-    log.info(
-        "job queued",
-        extra={
-            "job_id": job_id, "owner": owner, "status": jobs.QUEUED,
-            "bytes": upload.size, "segments": len(job.tasks),
-        },
-    )
+    facts = {"bytes": upload.size, "segments": len(job.tasks), "via": how}
+    log.info("job queued", extra={"job_id": job.id, "owner": owner, "status": jobs.QUEUED, **facts})
     if svc.outbox is not None:
         svc.outbox.wake()
     return job
+
+
+async def _refused(svc: Services, job_id: str, quota: quotas.Admission, exc: BaseException, how: str) -> None:
+    """Nothing left of a refused upload (its folder, its reservation); an ApiError is counted and logged."""
+    discard(svc.settings.STORAGE_ROOT, job_id)
+    await run_in_threadpool(quota.refused)
+    if isinstance(exc, ApiError):
+        svc.metrics.uploads.labels(str(exc.status_code)).inc()
+        log.info("%s refused: %s", how, exc.detail, extra={"job_id": job_id, "status": exc.status_code})
 
 
 async def _checked_job(svc: Services, upload: Upload) -> Job:

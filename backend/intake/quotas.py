@@ -21,14 +21,13 @@ from backend.api.identity import Caller
 from backend.api.services import Services
 from backend.errors import QuotaExceeded
 from backend.intake.ledger import Claim, Hourly, Ledger
+from backend.intake.upload import FORM_OVERHEAD
 from backend.jobs import rules as jobs
 from contract import storage
 from contract.catalogue import reason
 
 __all__ = ["Admission", "QuotaExceeded", "admit", "check_active", "stored_bytes"]
 
-#: A multipart body carries a little form overhead on top of the file (as in backend.intake.upload).
-FORM_OVERHEAD = 1024 * 1024
 #: A multipart upload reserves this much ahead of its bytes (fewer database round trips), room allowing.
 RESERVE_STEP = 4 * 1024 * 1024
 #: The shortest life of a reservation not renewed (a backend killed mid-upload frees it after this).

@@ -2,7 +2,7 @@
 
 The original is linked (a hard link, else a copy) into the new job's folder, so each job owns its files and
 deleting either one never takes the other's input. Checks, caps and storage rules are the upload's own:
-the same probe, options, output size and segment plan (``queueing.queue_stored``), the same quotas.
+the same probe, options, output size and segment plan (``creation.queue_job``), the same quotas.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.services import Services
 from backend.api.views import stored
 from backend.errors import ApiError, InvalidRequest, JobNotFound, StorageFull, is_disk_full
-from backend.intake import creation, queueing, quick, quotas
+from backend.intake import creation, quick, quotas
 from backend.intake.upload import Upload
 from backend.jobs import rules as jobs
 from backend.jobs.db import Job
@@ -91,4 +91,4 @@ async def rerun(
         raise
     size = target.stat().st_size
     upload = Upload(job_id=new_id, filename=job.filename, key=key, path=target, size=size, fields=fields)
-    return await queueing.queue_stored(svc, upload, owner=owner, quota=quota, how="re-run")
+    return await creation.queue_job(svc, upload, owner=owner, quota=quota, how="re-run")

@@ -3,7 +3,7 @@
 An upload lives in ``uploads/<id>/``: ``info.json`` (owner, name, length, the job's form fields) and
 ``data`` (the bytes so far: its size *is* the offset, so nothing else must be kept in step). When the last
 byte arrives the data moves into a new job's folder and is checked like a multipart upload
-(``queueing.queue_stored``); the upload's folder goes once the job row is committed. Abandoned uploads go
+(``creation.queue_job``); the upload's folder goes once the job row is committed. Abandoned uploads go
 through the janitor's ``resumable`` sweep, which also releases their quota reservation (``rid``).
 """
 

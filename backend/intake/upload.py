@@ -30,6 +30,8 @@ FILE_FIELD = "file"
 #: Form fields other than the file are short options; anything longer is refused.
 MAX_FIELD_BYTES = 1024
 MAX_FIELDS = 16
+#: What a multipart body carries on top of its file at most (boundaries, headers, the option fields).
+FORM_OVERHEAD = 1024 * 1024
 
 
 class ClientGone(InvalidRequest):
@@ -168,8 +170,8 @@ async def receive(
     kind, params = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
         raise UnsupportedMedia(reason("http.not_multipart"))
-    # The body carries a little form overhead on top of the file; far beyond the limit is refused unread.
-    if content_length is not None and content_length > max_bytes + 1024 * 1024:
+    # Far beyond the limit with its form overhead: refused unread.
+    if content_length is not None and content_length > max_bytes + FORM_OVERHEAD:
         raise UploadTooLarge(reason("http.too_large", limit_bytes=max_bytes))
     receiver = _Receiver(root, job_id, max_bytes, reserve)
     parser = MultipartParser(params[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -117,20 +117,28 @@ def standard_sweeps(
     store: JobStore,
     records: JobRecords,
     metrics: Metrics,
-    *,
-    kept: Callable[[], set[str]] = set,
-    ledger: Ledger | None = None,
+    ledger: Ledger,
 ) -> list[Sweep]:
-    """The backend's own sweeps, in order: uploads, resumable, temporaries, orphans, retention, stuck jobs."""
+    """Every sweep in order: uploads, resumable, temporaries, orphans, retention, stuck, markers, ledger."""
     root: Path = settings.STORAGE_ROOT
+
+    def kept() -> set[str]:  # rowless folders the janitor keeps: deleted jobs still being cancelled
+        return set(store.stopped_ids())
+
+    def restore_markers() -> Reclaimed:
+        cancels.sync_markers(store, root)  # writes what a full disk refused; reclaims nothing
+        return Reclaimed()
+
+    def forget() -> Reclaimed:
+        ledger.sweep()  # expired reservations and marks older than the hour: rows, not files
+        return Reclaimed()
 
     def stalled(job_id: str) -> None:
         metrics.failures.inc()
         cancels.write_marker(root, job_id)  # a hung attempt that wakes up stops instead of finishing
 
-    def released(upload_id: str) -> None:
-        if ledger is not None:  # the expired upload's promise goes with its bytes
-            ledger.release(resumable.rid(upload_id))
+    def released(upload_id: str) -> None:  # the expired upload's promise goes with its bytes
+        ledger.release(resumable.rid(upload_id))
 
     def backlog() -> int:
         # The outbox's last reading of the task queue; -1 when unknown (no broker yet).
@@ -157,6 +165,12 @@ def standard_sweeps(
                 failed=stalled,
             ),
         ),
+        Sweep("cancel_markers", restore_markers),
+        Sweep(
+            "expired_markers",
+            lambda: Reclaimed(files=cancels.expire_markers(store, root, cancels.TOMBSTONE_TTL_S)),
+        ),
+        Sweep("ledger", forget),
     ]
 
 

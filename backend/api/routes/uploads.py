@@ -18,7 +18,7 @@ from backend.api.deps import OwnerDep, ServicesDep
 from backend.api.problems import problem
 from backend.api.services import Services
 from backend.errors import InvalidRequest, StorageFull, UnsupportedMedia
-from backend.intake import locks, queueing, quick, quotas, resumable
+from backend.intake import creation, locks, quick, quotas, resumable
 from contract.catalogue import reason
 
 router = APIRouter(tags=["uploads"])
@@ -157,7 +157,7 @@ async def _finish(
         if partial.excerpt is not None:
             upload, start = await run_in_threadpool(quick.make, root, upload, partial.excerpt)
         how = "quick test" if start is not None else "tus upload"
-        job = await queueing.queue_stored(
+        job = await creation.queue_job(
             services, upload, owner=partial.owner, quota=ended, how=how, excerpt_start=start
         )
     except BaseException:
