@@ -24,6 +24,7 @@ from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
+from contract.precision import PRECISIONS
 from contract.probe import probe as ffprobe
 
 #: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
@@ -101,6 +102,13 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument(
         "--device", default=None, choices=("cuda", "cpu"), help="PyTorch device (--backend torch)"
+    )
+    cli.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="in-process model: auto (bf16 on CPUs with native bf16, else int8 where its quality gate "
+        "passed, else f32), f32, bf16 or int8",
     )
     cli.add_argument(
         "--models-dir",
@@ -196,6 +204,7 @@ def _stages(args: argparse.Namespace) -> Stages:
             timeout_s=args.timeout,
             backend=args.backend,
             device=args.device,
+            precision=args.precision,
         ),
         describe=describe_fn,
         make_describer=make_describer,
