@@ -87,7 +87,7 @@ def local_precision(model: str, models_dir: Path, requested: str) -> tuple[Path,
 
 
 class LocalUpscaler:
-    """In-process ``<models_dir>/<model>.onnx`` (or its gated ``.int8.onnx``): OpenVINO on CPU, else ONNX Runtime.
+    """In-process ``<models_dir>/<model>.onnx`` (or its gated ``.int8.onnx``) on OpenVINO, else ONNX Runtime.
 
     ``precision`` (auto | f32 | bf16 | int8) is resolved by contract/precision.py from the CPU's flags.
     """
@@ -123,8 +123,12 @@ class LocalUpscaler:
                 if runtime == "openvino":
                     raise InferenceUnavailableError(reason("job.openvino_failed")) from exc
                 log.warning("OpenVINO unavailable (%s); using ONNX Runtime", exc)
-        self._open_onnxruntime(path)
-        log.info("%s: %s on ONNX Runtime (%s)", model, path.name, self.choice.reason)
+        # The int8 gate is measured with OpenVINO; ONNX Runtime runs the f32 graph.
+        f32_path = Path(models_dir) / f"{model}.onnx"
+        if path != f32_path:
+            self.choice = Choice("f32", "ONNX Runtime runs the f32 graph (int8 is gated on OpenVINO)")
+        self._open_onnxruntime(f32_path)
+        log.info("%s: f32 on ONNX Runtime (%s)", model, self.choice.reason)
 
     def _compile_openvino(self, path: Path) -> None:
         import openvino as ov

@@ -178,7 +178,7 @@ class ConfigOut(BaseModel):
     describe_languages: list[str]
     recent_fps: dict[str, float]
     auth: AuthOut | None = None
-    #: What ``auto`` precision picks on this host's CPU, per quantized model, with the reason (contract/precision.py).
+    #: What ``auto`` precision picks on this host's CPU per quantized model, and why (contract/precision.py).
     precision: dict[str, object] | None = None
 
 

@@ -90,4 +90,9 @@ def host_report(requested: str = "auto", flags: Iterable[str] | None = None) -> 
         model: choose(requested, present, passed).__dict__ for model, passed in INT8_GATE_PASSED.items()
     }
     default = choose(requested, present, None)
-    return {"requested": requested, "cpu_flags": shown(present), "other_models": default.__dict__, "models": models}
+    return {
+        "requested": requested,
+        "cpu_flags": shown(present),
+        "other_models": default.__dict__,
+        "models": models,
+    }

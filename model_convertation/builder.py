@@ -1,10 +1,9 @@
-"""Build steps shared by the CLI and the test fixtures: ONNX export, int8, CPU repository, TensorRT engines."""
+"""Build steps shared by the CLI and test fixtures: ONNX export, int8, CPU repository, TensorRT engines."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-
 from typing import Any
 
 from contract.precision import INT8_GATE_PASSED
@@ -100,7 +99,12 @@ def build_gpu(
         source = f"{onnx_path.name}|{onnx_path.stat().st_mtime_ns}|{resolutions}|{options.max_batch_size}"
         if force or not plan.is_file() or not stamp.is_file() or stamp.read_text() != source:
             tensorrt.build_engine(
-                onnx_path, plan, resolutions, options.max_batch_size, workspace_gib, int8=int8_path is not None
+                onnx_path,
+                plan,
+                resolutions,
+                options.max_batch_size,
+                workspace_gib,
+                int8=int8_path is not None,
             )
             stamp.write_text(source)
         repository.write_gpu_config(spec, repo, options)

@@ -89,7 +89,13 @@ def calibration_frames(size: tuple[int, int] = CALIBRATION_SIZE) -> list[Image]:
     for name in CALIBRATION_PICTURES:
         small = resize(centre_crop(picture(name), width / height), width, height)
         for kind in KINDS:
-            frame = animation(small) if kind == "animation" else compressed(small) if kind == "compressed" else small
+            frame = (
+                animation(small)
+                if kind == "animation"
+                else compressed(small)
+                if kind == "compressed"
+                else small
+            )
             frames.append(frame[None])
     return frames
 

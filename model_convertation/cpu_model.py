@@ -20,7 +20,7 @@ Runner = Callable[[np.ndarray], np.ndarray]
 
 
 def choose_precision(version: Path, requested: str) -> tuple[Path, str, str]:
-    """(ONNX file, OpenVINO inference precision, reason) for ``requested`` on this CPU (contract/precision.py)."""
+    """(ONNX file, OpenVINO inference precision, reason) for ``requested`` here (contract/precision.py)."""
     # The server puts the project on PYTHONPATH (model_convertation.server.server_env).
     from contract.precision import choose, cpu_flags
 

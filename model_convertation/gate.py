@@ -59,6 +59,7 @@ def steps(profile: np.ndarray) -> np.ndarray:
 
 def banding(f32: np.ndarray, int8: np.ndarray, axis: int) -> dict[str, float]:
     """New steps of the int8 output along ``axis`` (1: columns, 0: rows) of a gradient picture."""
+
     def profile(image: np.ndarray) -> np.ndarray:
         luma = image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
         h, w = luma.shape  # the outer eighth sees the padding, not the gradient
@@ -85,7 +86,9 @@ def evaluate(model: str, scale: int, f32: Runner, int8: Runner) -> dict[str, Any
         figures["psnr_f32"].append(psnr(a, case.high))
         figures["psnr_int8"].append(psnr(b, case.high))
         figures["int8_vs_f32"].append(psnr(b, a))
-    per_kind = {kind: {k: round(float(np.mean(v)), 3) for k, v in figs.items()} for kind, figs in kinds.items()}
+    per_kind = {
+        kind: {k: round(float(np.mean(v)), 3) for k, v in figs.items()} for kind, figs in kinds.items()
+    }
 
     def overall(key: str) -> float:
         return float(np.mean([figs[key] for figs in per_kind.values()]))

@@ -3,10 +3,11 @@
 The QDQ graph (QuantizeLinear/DequantizeLinear pairs around each convolution's inputs) is the one int8
 artefact: OpenVINO runs it on CPUs (its low-precision transformations fold the pairs into int8
 convolutions), and TensorRT builds an int8 engine from the same graph (explicit quantization). Recipe:
-NNCF's CPU ``PERFORMANCE`` preset (symmetric, per-channel weights, bias correction) with activation ranges
-from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than their extremes: the
-full ranges made the quantization steps coarse enough to draw new steps on flat gradients
-(docs/benchmarks.md, "int8").
+NNCF's ``MIXED`` preset (symmetric per-channel weights, asymmetric activations: the PReLU/LeakyReLU
+outputs are mostly positive, so a symmetric range would waste half the codes; fast bias correction) with
+activation ranges from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than
+their extremes: full ranges made the quantization steps coarse enough to draw new steps on flat
+gradients (docs/benchmarks.md, "int8", has the recipes tried and their figures).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from model_convertation import calibration
 
 #: Share of activation values left outside the quantization range at each end.
 OUTLIER_PROB = 1e-3
-RECIPE = f"nncf|performance|quantile-{OUTLIER_PROB:g}|calibration-9"
+RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9"
 
 
 def int8_path(f32_path: Path) -> Path:
@@ -53,7 +55,7 @@ def is_up_to_date(target: Path, digest: str) -> bool:
         return False
 
 
-def _parameters() -> object:
+def _parameters() -> Any:
     """NNCF's advanced parameters: quantile activation ranges."""
     import nncf
     from nncf.quantization.range_estimator import (
@@ -63,7 +65,9 @@ def _parameters() -> object:
         StatisticsType,
     )
 
-    bound = StatisticsCollectorParameters(StatisticsType.QUANTILE, AggregatorType.MEAN, quantile_outlier_prob=OUTLIER_PROB)
+    bound = StatisticsCollectorParameters(
+        StatisticsType.QUANTILE, AggregatorType.MEAN, quantile_outlier_prob=OUTLIER_PROB
+    )
     return nncf.AdvancedQuantizationParameters(
         activations_range_estimator_params=RangeEstimatorParameters(min=bound, max=bound)
     )
@@ -85,9 +89,9 @@ def quantize(
     quantized = nncf.quantize(
         onnx.load(str(f32_path)),
         dataset,
-        preset=nncf.QuantizationPreset.PERFORMANCE,
+        preset=nncf.QuantizationPreset.MIXED,
         subset_size=len(batches),
-        advanced_parameters=_parameters(),  # type: ignore[arg-type]
+        advanced_parameters=_parameters(),
     )
     # Rename last so a crashed build never leaves a half-written file under the final name.
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
