@@ -5,7 +5,10 @@ run as its README says (``-n realesr-animevideov3 -s 4``, plus ``--fp32``: half 
 with the ``realesrgan==0.3.0`` and ``basicsr==1.4.2`` wheels and ``ffmpeg-python``; its weights file is
 written from the same ncnn weights we serve (the network loads them with every key matched). The PyPI
 torchvision wheels need CUDA PyTorch, and basicsr imports torchvision at start-up although the video
-script's inference (RealESRGANer: OpenCV and PyTorch) never calls it, so those imports are stubbed.
+script's inference (RealESRGANer: OpenCV and PyTorch) never calls it, so those imports are stubbed; and
+its pool of one process per GPU has no process on a CPU-only host (``ValueError: Number of processes must
+be at least 1``), so the launcher reports one GPU to send it down its own single-process path, where
+RealESRGANer finds no CUDA and runs on the CPU (its per-frame ``torch.cuda.synchronize`` becomes a no-op).
 Ours: ``python -m adapter upscale`` with ``--precision`` f32, then int8 (and bf16 where native).
 Each side is timed as a whole process (start-up and model loading included), the sides interleaved,
 best of ``--repeats``; the JSON records the CPU's flags.
@@ -49,6 +52,9 @@ for name in ("torchvision", "torchvision.transforms", "torchvision.transforms.fu
     module = Stub(name)
     module.__path__, module.__spec__ = [], importlib.machinery.ModuleSpec(name, None)
     sys.modules[name] = module
+import torch
+torch.cuda.device_count = lambda: 1  # its one-process path; RealESRGANer then picks the CPU itself
+torch.cuda.synchronize = lambda *args, **kwargs: None  # called after each frame; a no-op on a CPU
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
 runpy.run_path(script, run_name="__main__")
@@ -70,7 +76,9 @@ def write_weights(folder: Path) -> None:
 def timed(argv: list[str], cwd: Path) -> float:
     """Wall seconds of one whole process."""
     started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, capture_output=True, check=True, timeout=3600)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - started
 
 
