@@ -118,7 +118,7 @@ class TritonPythonModel:
                 self.run, self.runtime = _onnxruntime_runner(onnx_path, threads)
         else:
             self.run, self.runtime = _onnxruntime_runner(onnx_path, threads)
-        self.logger.log_info(f"{args['model_name']}: {onnx_path} on {self.runtime}")
+        self.logger.log_info(f"{args['model_name']}: {version} on {self.runtime}")
 
     def execute(self, requests: list[Any]) -> list[Any]:
         """Group requests by frame size, run each group once, split the result back."""

@@ -99,10 +99,11 @@ def write_cpu_model(
 
     version = repo / spec.name / "1"
     version.mkdir(parents=True, exist_ok=True)
-    stale = ["model.plan", *(INT8_FILES if int8_path is None else ())]
-    for name in stale:
+    changed = False
+    for name in ["model.plan", *(INT8_FILES if int8_path is None else ())]:
+        changed |= (version / name).is_file()
         (version / name).unlink(missing_ok=True)
-    changed = _write_if_changed(repo / spec.name / "config.pbtxt", cpu_config(spec, options).encode())
+    changed |= _write_if_changed(repo / spec.name / "config.pbtxt", cpu_config(spec, options).encode())
     changed |= _write_if_changed(version / "model.py", TEMPLATE.read_bytes())
     changed |= _copy_if_changed(onnx_path, version / "model.onnx")
     if int8_path is not None:
