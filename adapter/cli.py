@@ -15,7 +15,7 @@ from typing import TextIO, get_args
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
-from adapter.inference import make_upscaler
+from adapter.inference import local_precision, make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.pipeline import Limits, run
 from adapter.settings import AdapterSettings
@@ -322,5 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if bar:
         bar.finish()
+    if not args.quiet and not args.triton_url and args.backend in ("auto", "local"):
+        choice = local_precision(args.model, args.models_dir, args.precision)[1]
+        print(f"precision: {choice.precision} ({choice.reason})", file=sys.stderr)
     print(_report(args, result, started), file=sys.stderr)
     return 0
