@@ -15,7 +15,7 @@ from typing import TextIO, get_args
 from pydantic import ValidationError
 
 from adapter.errors import JobCancelled, JobError, ModelContractError
-from adapter.inference.upscalers import make_upscaler
+from adapter.inference.upscalers import local_precision, make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.limits import Limits
 from adapter.settings import AdapterSettings
@@ -26,6 +26,7 @@ from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
+from contract.precision import PRECISIONS
 from contract.probe import probe as ffprobe
 
 #: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
@@ -103,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument(
         "--device", default=None, choices=("cuda", "cpu"), help="PyTorch device (--backend torch)"
+    )
+    cli.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="in-process model: auto (bf16 on CPUs with native bf16, else int8 where its quality gate "
+        "passed, else f32), f32, bf16 or int8",
     )
     cli.add_argument(
         "--models-dir",
@@ -198,6 +206,7 @@ def _stages(args: argparse.Namespace) -> Stages:
             timeout_s=args.timeout,
             backend=args.backend,
             device=args.device,
+            precision=args.precision,
         ),
         describe=describe_fn,
         make_describer=make_describer,
@@ -315,5 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if bar:
         bar.finish()
+    if not args.quiet and not args.triton_url and args.backend in ("auto", "local"):
+        choice = local_precision(args.model, args.models_dir, args.precision)[1]
+        print(f"precision: {choice.precision} ({choice.reason})", file=sys.stderr)
     print(_report(args, result, started), file=sys.stderr)
     return 0

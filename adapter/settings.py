@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,9 @@ class AdapterSettings(BaseSettings):
     MODELS_DIR: Path = Path("./.models/onnx")
     #: auto (Triton with TRITON_URL, else PyTorch on CUDA, else ONNX), triton, torch or local.
     INFERENCE_BACKEND: str = "auto"
+    #: In-process (local) models: auto (bf16 on native-bf16 CPUs, else int8 where its gate passed, else
+    #: f32), f32, bf16 or int8 (contract/precision.py). Triton models take theirs from the repository.
+    INFERENCE_PRECISION: Literal["auto", "f32", "bf16", "int8"] = "auto"
     MAX_WIDTH: int = Field(default=limits.MAX_WIDTH, gt=0)
     MAX_HEIGHT: int = Field(default=limits.MAX_HEIGHT, gt=0)
     MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)

@@ -7,8 +7,10 @@ flight. Wall frames/s depend on what else the machine runs,
 so CPU milliseconds per frame (this process plus the Triton server's process tree) are reported too: their
 ratio is what the wall ratio becomes on an otherwise idle CPU-bound host. Each figure is the best of
 ``--repeats`` runs.
+``--precision`` (auto | f32 | bf16 | int8, contract/precision.py) picks the in-process model's precision;
+the JSON records the choice, its reason and the CPU's flags.
 Run: ``.venv/bin/python -m bench.pipeline [--seconds 10] [--repeats 3] [--no-triton]
-[--presets auto,medium]``; writes bench/results/pipeline.json.
+[--presets auto,medium] [--precision auto] [--models-dir DIR]``; writes bench/results/pipeline.json.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ from typing import Any
 import numpy as np
 
 from adapter.inference.base import Upscaler
-from adapter.inference.upscalers import make_upscaler
+from adapter.inference.upscalers import local_precision, make_upscaler
 from adapter.video import flow, pipeline
 from adapter.video.decode import Decoder
 from adapter.video.encoder import resolve_preset
 from contract.messages import JobOptions
+from contract.precision import PRECISIONS, cpu_flags, shown
 from tests.fixtures.media import make_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,6 +227,8 @@ def main() -> int:
     cli.add_argument("--size", default="176x144")
     cli.add_argument("--repeats", type=int, default=3)
     cli.add_argument("--no-triton", action="store_true")
+    cli.add_argument("--precision", default="auto", choices=PRECISIONS, help="in-process model's precision")
+    cli.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     cli.add_argument(
         "--presets",
         default=f"{JobOptions().preset},medium",
@@ -239,8 +244,10 @@ def main() -> int:
         frames = decoded_frames(source)
         if skipped := repeats(frames):
             raise RuntimeError(f"{skipped} frames of the clip would be skipped as repeats; use a moving clip")
-        local = make_upscaler(MODEL, None, MODELS_DIR)
-        rows += measure("in-process", local, frames, source, args, [])
+        local = make_upscaler(MODEL, None, args.models_dir, precision=args.precision)
+        choice = local_precision(MODEL, args.models_dir, args.precision)[1]
+        extra = ["--models-dir", str(args.models_dir), "--precision", args.precision]
+        rows += measure(f"in-process {choice.precision}", local, frames, source, args, extra)
         local.close()
         if not args.no_triton:
             from model_convertation.server import TritonServer
@@ -286,6 +293,9 @@ def main() -> int:
         "output": "x4 (model's native scale)",
         "nproc": os.cpu_count(),
         "cpu": cpu_model(),
+        "cpu_flags_deciding": shown(cpu_flags()),
+        "cpu_flags": sorted(cpu_flags()),
+        "precision": {"requested": args.precision, **choice.__dict__},
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "target": "end_to_end_fps >= 0.9 * model_only_fps",

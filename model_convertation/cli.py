@@ -10,8 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
+from contract.precision import PRECISIONS
 from model_convertation import catalog, paths, repository, tensorrt
-from model_convertation.builder import build_cpu, build_gpu, build_onnx
+from model_convertation.builder import build_cpu, build_gpu, build_int8_variants, build_onnx
 from model_convertation.ncnn import NcnnFormatError
 from model_convertation.server import TritonServer, TritonStartError
 
@@ -37,7 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         "--runtime", choices=["openvino", "onnxruntime"], default="openvino", help="CPU target"
     )
     build.add_argument(
-        "--precision", choices=["auto", "bf16", "f32"], default="auto", help="CPU target (OpenVINO)"
+        "--precision",
+        choices=list(PRECISIONS),
+        default="auto",
+        help="auto: bf16 on CPUs with native bf16, else int8 where its quality gate passed, else f32 "
+        "(int8: quantize and gate every model built; GPU: int8 engines from the QDQ graphs)",
     )
     build.add_argument("--threads", type=int, default=0, help="CPU target: inference threads, 0 = all cores")
     build.add_argument(
@@ -97,7 +102,7 @@ def _build(args: argparse.Namespace) -> None:
             workspace_gib=args.workspace_gib,
         )
     elif args.onnx_only:
-        build_onnx(specs, args.onnx_dir, force=args.force)
+        build_int8_variants(specs, build_onnx(specs, args.onnx_dir, force=args.force), args.precision)
     else:
         build_cpu(specs, args.onnx_dir, args.repo, options, force=args.force)
 

@@ -1,6 +1,8 @@
 """Triton Python-backend model: runs `model.onnx` next to it with OpenVINO (or ONNX Runtime as a fallback).
 
-Copied as `<repo>/<model>/1/model.py` by `python -m model_convertation build --target cpu`.
+Copied as `<repo>/<model>/1/model.py` by `python -m model_convertation build --target cpu`. Precision
+(parameter ``precision``: auto | f32 | bf16 | int8) is chosen by contract/precision.py from the CPU's flags
+and the int8 gate stored beside ``model.int8.onnx``; the choice and its reason are logged.
 """
 
 from __future__ import annotations
@@ -17,17 +19,31 @@ import triton_python_backend_utils as pb_utils
 Runner = Callable[[np.ndarray], np.ndarray]
 
 
+def choose_precision(version: Path, requested: str) -> tuple[Path, str, str]:
+    """(ONNX file, OpenVINO inference precision, reason) for ``requested`` here (contract/precision.py)."""
+    # The server puts the project on PYTHONPATH (model_convertation.server.server_env).
+    from contract.precision import choose, cpu_flags
+
+    gate_file = version / "model.int8.gate.json"
+    passed: bool | None = None
+    if (version / "model.int8.onnx").is_file() and gate_file.is_file():
+        passed = bool(json.loads(gate_file.read_text()).get("passed"))
+    choice = choose(requested, cpu_flags(), passed)
+    if choice.precision == "int8":
+        return version / "model.int8.onnx", "f32", choice.reason  # the int8 graph; float parts in f32
+    return version / "model.onnx", choice.precision, choice.reason
+
+
 def _openvino_runner(
-    onnx_path: Path, precision: str, threads: int, hint: str, streams: int, pinning: bool
+    version: Path, precision: str, threads: int, hint: str, streams: int, pinning: bool
 ) -> tuple[Runner, str]:
-    """Compile with OpenVINO (bf16 where the CPU has AVX-512 BF16/AMX, else f32); one request per stream."""
+    """Compile with OpenVINO in the precision choose_precision picks; one request per stream."""
     import openvino as ov
 
     core = ov.Core()
-    if precision == "auto":
-        capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-        precision = "bf16" if "BF16" in capabilities else "f32"
-    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint.upper()}
+    onnx_path, inference, reason = choose_precision(version, precision)
+    label = "int8" if onnx_path.name == "model.int8.onnx" else inference
+    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": inference, "PERFORMANCE_HINT": hint.upper()}
     if threads > 0:
         config["INFERENCE_NUM_THREADS"] = threads
     if streams > 0:
@@ -56,7 +72,7 @@ def _openvino_runner(
             raise RuntimeError(f"OpenVINO finished {len(results)} of {len(chunks)} chunks")
         return results[0] if len(chunks) == 1 else np.concatenate([results[i] for i in range(len(chunks))])
 
-    return run, f"openvino-{precision}-{hint}x{jobs}"
+    return run, f"openvino-{label}-{hint}x{jobs} ({reason})"
 
 
 def _onnxruntime_runner(onnx_path: Path, threads: int) -> tuple[Runner, str]:
@@ -81,7 +97,8 @@ class TritonPythonModel:
         """Load the ONNX file with the runtime named in the config parameters."""
         config = json.loads(args["model_config"])
         params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
-        onnx_path = Path(args["model_repository"]) / args["model_version"] / "model.onnx"
+        version = Path(args["model_repository"]) / args["model_version"]
+        onnx_path = version / "model.onnx"
         runtime = params.get("runtime", "openvino")
         threads = int(params.get("threads", "0"))
         hint = params.get("hint", "throughput").lower()
@@ -94,14 +111,14 @@ class TritonPythonModel:
             try:
                 streams = int(params.get("streams", "0"))
                 self.run, self.runtime = _openvino_runner(
-                    onnx_path, params.get("precision", "auto"), threads, hint, streams, instances <= 1
+                    version, params.get("precision", "auto"), threads, hint, streams, instances <= 1
                 )
             except ImportError:
                 self.logger.log_warn("openvino is not importable; falling back to ONNX Runtime")
                 self.run, self.runtime = _onnxruntime_runner(onnx_path, threads)
         else:
             self.run, self.runtime = _onnxruntime_runner(onnx_path, threads)
-        self.logger.log_info(f"{args['model_name']}: {onnx_path} on {self.runtime}")
+        self.logger.log_info(f"{args['model_name']}: {version} on {self.runtime}")
 
     def execute(self, requests: list[Any]) -> list[Any]:
         """Group requests by frame size, run each group once, split the result back."""

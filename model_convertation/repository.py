@@ -19,7 +19,7 @@ class ServingOptions:
     max_queue_delay_us: int = 100  # an idle instance should not wait for company
     instances: int = 1
     runtime: str = "openvino"  # CPU only: openvino | onnxruntime
-    precision: str = "auto"  # CPU only: auto | bf16 | f32
+    precision: str = "auto"  # auto | f32 | bf16 | int8 (contract/precision.py); GPU: int8 or fp16
     threads: int = 0  # CPU only: 0 = runtime default (all cores)
     hint: str = "throughput"  # CPU only: OpenVINO performance hint, throughput | latency
     streams: int = 0  # CPU only: OpenVINO streams (one request each), 0 = the hint's choice (one per core)
@@ -87,15 +87,28 @@ def _copy_if_changed(source: Path, target: Path) -> bool:
     return True
 
 
-def write_cpu_model(spec: ModelSpec, onnx_path: Path, repo: Path, options: ServingOptions) -> bool:
-    """Write `<repo>/<model>/{config.pbtxt,1/model.py,1/model.onnx}`; True when anything changed."""
+INT8_FILES = ("model.int8.onnx", "model.int8.gate.json")
+
+
+def write_cpu_model(
+    spec: ModelSpec, onnx_path: Path, repo: Path, options: ServingOptions, int8_path: Path | None = None
+) -> bool:
+    """Write `<repo>/<model>/{config.pbtxt,1/model.py,1/model.onnx}`, plus the gated int8 variant when given
+    (``1/model.int8.onnx`` and its ``model.int8.gate.json``); True when anything changed."""
+    from model_convertation.gate import gate_path
+
     version = repo / spec.name / "1"
     version.mkdir(parents=True, exist_ok=True)
-    for stale in ("model.plan",):
-        (version / stale).unlink(missing_ok=True)
-    changed = _write_if_changed(repo / spec.name / "config.pbtxt", cpu_config(spec, options).encode())
+    changed = False
+    for name in ["model.plan", *(INT8_FILES if int8_path is None else ())]:
+        changed |= (version / name).is_file()
+        (version / name).unlink(missing_ok=True)
+    changed |= _write_if_changed(repo / spec.name / "config.pbtxt", cpu_config(spec, options).encode())
     changed |= _write_if_changed(version / "model.py", TEMPLATE.read_bytes())
     changed |= _copy_if_changed(onnx_path, version / "model.onnx")
+    if int8_path is not None:
+        changed |= _copy_if_changed(int8_path, version / INT8_FILES[0])
+        changed |= _copy_if_changed(gate_path(int8_path), version / INT8_FILES[1])
     return changed
 
 
@@ -103,6 +116,6 @@ def write_gpu_config(spec: ModelSpec, repo: Path, options: ServingOptions) -> bo
     """Write the TensorRT config.pbtxt and drop CPU-only files from `1/`."""
     version = repo / spec.name / "1"
     version.mkdir(parents=True, exist_ok=True)
-    for stale in ("model.py", "model.onnx"):
+    for stale in ("model.py", "model.onnx", *INT8_FILES):
         (version / stale).unlink(missing_ok=True)
     return _write_if_changed(repo / spec.name / "config.pbtxt", gpu_config(spec, options).encode())

@@ -1,4 +1,4 @@
-"""ONNX → TensorRT fp16 engine with an optimization profile covering the declared resolutions."""
+"""ONNX → TensorRT fp16 engine (int8 too for a QDQ graph) with a profile covering the declared resolutions."""
 
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def build_engine(
     resolutions: list[Resolution],
     max_batch: int,
     workspace_gib: float = 4.0,
+    int8: bool = False,
 ) -> Path:
-    """Parse the ONNX file, build an fp16 engine and write it to `plan_path`."""
+    """Parse the ONNX file, build an fp16 (``int8``: int8 where the QDQ graph says) engine to `plan_path`."""
     trt = load_tensorrt()
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -82,6 +83,8 @@ def build_engine(
         raise RuntimeError(f"TensorRT could not parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
     config.set_flag(trt.BuilderFlag.FP16)
+    if int8:  # explicit quantization: the graph's Q/DQ scales, no TensorRT calibration
+        config.set_flag(trt.BuilderFlag.INT8)
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gib * (1 << 30)))
     profile = builder.create_optimization_profile()
     profile.set_shape("input", *profile_shapes(resolutions, max_batch))

@@ -7,6 +7,7 @@ tile are cut into overlapping tiles whose margins are dropped, so no seams show.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -28,6 +29,7 @@ from adapter.inference.base import Upscaler, check_output
 from adapter.inference.watchdog import Watchdog
 from contract.catalogue import reason
 from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
+from contract.precision import Choice, choose, cpu_flags
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,40 @@ UNAVAILABLE_STATUSES = frozenset({"StatusCode.UNAVAILABLE"})
 HEALTH_TIMEOUT_S = 2.0
 
 
-class LocalUpscaler:
-    """In-process ``<models_dir>/<model>.onnx``: OpenVINO on CPU (bf16 where supported), else ONNX Runtime."""
+def int8_verdict(int8_path: Path) -> bool | None:
+    """Whether ``<model>.int8.onnx`` passed its quality gate (None: no int8 file or no readable verdict)."""
+    gate = int8_path.with_name(int8_path.name.removesuffix(".onnx") + ".gate.json")
+    if not int8_path.is_file():
+        return None
+    try:
+        return bool(json.loads(gate.read_text())["passed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
-    def __init__(self, model: str, models_dir: Path, *, max_batch: int = 2, runtime: str = "auto") -> None:
-        path = Path(models_dir) / f"{model}.onnx"
+
+def local_precision(model: str, models_dir: Path, requested: str) -> tuple[Path, Choice]:
+    """The ONNX file and precision ``requested`` gives ``model`` on this CPU (contract/precision.py)."""
+    int8_path = Path(models_dir) / f"{model}.int8.onnx"
+    choice = choose(requested, cpu_flags(), int8_verdict(int8_path))
+    return (int8_path if choice.precision == "int8" else Path(models_dir) / f"{model}.onnx"), choice
+
+
+class LocalUpscaler:
+    """In-process ``<models_dir>/<model>.onnx`` (or its gated ``.int8.onnx``) on OpenVINO, else ONNX Runtime.
+
+    ``precision`` (auto | f32 | bf16 | int8) is resolved by contract/precision.py from the CPU's flags.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        models_dir: Path,
+        *,
+        max_batch: int = 2,
+        runtime: str = "auto",
+        precision: str = "auto",
+    ) -> None:
+        path, self.choice = local_precision(model, models_dir, precision)
         if not path.is_file():
             raise InferenceUnavailableError(reason("job.model_file_missing", path=str(path)))
         self.scale = MODELS[model]
@@ -57,12 +88,18 @@ class LocalUpscaler:
         if runtime in ("auto", "openvino"):
             try:
                 self._compile_openvino(path)
+                log.info("%s: %s on OpenVINO (%s)", model, self.choice.precision, self.choice.reason)
                 return
             except Exception as exc:  # any OpenVINO failure falls back to ONNX Runtime
                 if runtime == "openvino":
                     raise InferenceUnavailableError(reason("job.openvino_failed")) from exc
                 log.warning("OpenVINO unavailable (%s); using ONNX Runtime", exc)
-        self._open_onnxruntime(path)
+        # The int8 gate is measured with OpenVINO; ONNX Runtime runs the f32 graph.
+        f32_path = Path(models_dir) / f"{model}.onnx"
+        if path != f32_path:
+            self.choice = Choice("f32", "ONNX Runtime runs the f32 graph (int8 is gated on OpenVINO)")
+        self._open_onnxruntime(f32_path)
+        log.info("%s: f32 on ONNX Runtime (%s)", model, self.choice.reason)
 
     def _compile_openvino(self, path: Path) -> None:
         import openvino as ov
@@ -71,9 +108,9 @@ class LocalUpscaler:
         # THROUGHPUT: one single-threaded stream per core (or pair), each with its own request. Independent
         # streams do not wait for each other at every layer the way one multi-threaded request does, which
         # cuts CPU time per frame by about a third and keeps working when the encoder takes a core away.
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "THROUGHPUT"}
-        if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            config["INFERENCE_PRECISION_HINT"] = "bf16"
+        # An int8 graph keeps its int8 convolutions; its float glue runs in f32.
+        inference = "bf16" if self.choice.precision == "bf16" else "f32"
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "THROUGHPUT", "INFERENCE_PRECISION_HINT": inference}
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         self.in_flight = max(1, int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         self.runtime = "openvino"
@@ -294,8 +331,12 @@ def make_upscaler(
     shared_memory: bool = False,
     backend: str = "auto",
     device: str | None = None,
+    precision: str = "auto",
 ) -> Upscaler:
-    """Triton, torch or local ``backend`` (auto: Triton with a URL, else torch on CUDA, else ONNX); tiled."""
+    """Triton, torch or local ``backend`` (auto: Triton with a URL, else torch on CUDA, else ONNX); tiled.
+
+    ``precision`` applies to the local backend; a Triton model's precision is set in its repository.
+    """
     if model not in MODELS:
         raise InvalidInputError(reason("job.unknown_model", model=model))
     if backend == "auto":
@@ -311,7 +352,8 @@ def make_upscaler(
         tile = max(tile, 2048) if torch.device == "gpu" else tile
         inner = Watchdog(torch, timeout_s)  # in-process: no timeout of its own
     else:
-        inner = Watchdog(LocalUpscaler(model, models_dir), timeout_s)  # Triton has its client timeout
+        local = LocalUpscaler(model, models_dir, precision=precision)
+        inner = Watchdog(local, timeout_s)  # Triton has its client timeout
     return TiledUpscaler(inner, tile=tile)
 
 

@@ -37,6 +37,7 @@ def build_worker(settings: AdapterSettings, metrics: Metrics | None = None) -> W
                 models_dir=settings.MODELS_DIR,
                 timeout_s=settings.INFERENCE_TIMEOUT_S,
                 backend=settings.INFERENCE_BACKEND,
+                precision=settings.INFERENCE_PRECISION,
             ),
             settings.TEST_FRAME_DELAY_MS,
             block_flag(settings.STORAGE_ROOT),

@@ -181,6 +181,8 @@ class ConfigOut(BaseModel):
     describe_languages: list[str]
     recent_fps: dict[str, float]
     auth: AuthOut | None = None
+    #: What ``auto`` precision picks on this host's CPU per quantized model, and why (contract/precision.py).
+    precision: dict[str, object] | None = None
 
 
 class Problem(BaseModel):

@@ -9,6 +9,7 @@ from backend.api.schemas import AuthOut, ConfigOut, ModelOut
 from contract import catalogue
 from contract.messages import DESCRIBE_LANGUAGES
 from contract.models import DEFAULT_MODEL, config_models
+from contract.precision import host_report
 from contract.probe import ACCEPTED_EXTENSIONS
 from contract.sizing import page_sizes
 
@@ -31,6 +32,7 @@ def get_config(settings: SettingsDep, store: StoreDep) -> ConfigOut:
         describe_languages=list(DESCRIBE_LANGUAGES),
         recent_fps=store.recent_fps(),
         auth=AuthOut(mode=settings.AUTH_MODE, embed_origins=settings.EMBED_ORIGINS.split()),
+        precision=host_report(),
     )
 
 

@@ -1,0 +1,127 @@
+"""Frames for int8 calibration and for the int8 quality gate, made from pictures scikit-image ships.
+
+Three kinds, as uploads come: photographs, animation-like frames (flat colour regions with dark outlines,
+made from a photograph by SLIC superpixels) and compressed frames (JPEG at quality 25: the 8×8 block
+artefacts of low-bitrate video). Calibration and the gate use different pictures (the gate's are held out).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]
+
+#: Pictures the quantizer sees; the gate never sees them.
+CALIBRATION_PICTURES = ("astronaut", "coffee", "hubble_deep_field")
+#: Held-out pictures for the gate.
+GATE_PICTURES = ("rocket", "chelsea", "immunohistochemistry")
+KINDS = ("photo", "animation", "compressed")
+#: Calibration frames are small: activations' ranges do not depend on the frame size, CPU time does.
+CALIBRATION_SIZE = (96, 72)
+#: The gate's reference (high-resolution) size; the model gets it shrunk by its scale.
+GATE_SIZE = (192, 144)
+JPEG_QUALITY = 25
+
+
+@dataclass(frozen=True)
+class GateFrame:
+    """One held-out case: the model's input and the picture it should come close to."""
+
+    name: str
+    kind: str
+    low: Image  # [h, w, 3] input
+    high: Image  # [scale·h, scale·w, 3] reference
+
+
+def picture(name: str) -> Image:
+    """A colour picture from skimage.data (shipped with the wheel, no download)."""
+    from skimage import data
+
+    image = np.asarray(getattr(data, name)())
+    return np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+
+
+def resize(image: Image, width: int, height: int) -> Image:
+    """Area-averaged (anti-aliased) resize, the way a video gets scaled down."""
+    from PIL import Image as Pil
+
+    return np.asarray(Pil.fromarray(image).resize((width, height), Pil.Resampling.BOX))
+
+
+def centre_crop(image: Image, aspect: float) -> Image:
+    """The largest centred crop with width/height == aspect."""
+    h, w = image.shape[:2]
+    if w / h > aspect:
+        cw = round(h * aspect)
+        return image[:, (w - cw) // 2 : (w - cw) // 2 + cw]
+    ch = round(w / aspect)
+    return image[(h - ch) // 2 : (h - ch) // 2 + ch]
+
+
+def animation(image: Image) -> Image:
+    """A cel-like version: SLIC superpixels filled with their mean colour, boundaries drawn dark."""
+    from skimage.color import label2rgb
+    from skimage.segmentation import find_boundaries, slic
+
+    labels = slic(image, n_segments=120, compactness=20, start_label=1)
+    flat = label2rgb(labels, image, kind="avg", bg_label=0).astype(np.uint8)
+    flat[find_boundaries(labels, mode="inner")] = 24
+    return flat
+
+
+def compressed(image: Image, quality: int = JPEG_QUALITY) -> Image:
+    """The picture after a lossy DCT codec (JPEG at ``quality``)."""
+    from PIL import Image as Pil
+
+    buffer = io.BytesIO()
+    Pil.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Pil.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def calibration_frames(size: tuple[int, int] = CALIBRATION_SIZE) -> list[Image]:
+    """One [1, h, w, 3] batch per picture and kind (9 in all)."""
+    width, height = size
+    frames = []
+    for name in CALIBRATION_PICTURES:
+        small = resize(centre_crop(picture(name), width / height), width, height)
+        for kind in KINDS:
+            frame = (
+                animation(small)
+                if kind == "animation"
+                else compressed(small)
+                if kind == "compressed"
+                else small
+            )
+            frames.append(frame[None])
+    return frames
+
+
+def gate_frames(scale: int, size: tuple[int, int] = GATE_SIZE) -> list[GateFrame]:
+    """Held-out cases: reference at ``size``, input shrunk by ``scale`` (and JPEG-coded for compressed)."""
+    width, height = size
+    cases = []
+    for name in GATE_PICTURES:
+        high = resize(centre_crop(picture(name), width / height), width, height)
+        for kind in KINDS:
+            reference = animation(high) if kind == "animation" else high
+            low = resize(reference, width // scale, height // scale)
+            if kind == "compressed":
+                low = compressed(low)
+            cases.append(GateFrame(name, kind, low, reference))
+    return cases
+
+
+def gradients(width: int = 64, height: int = 48) -> dict[str, Image]:
+    """Flat, slow gradient pictures (≈ 0.6 levels per pixel), where banding would show as new steps."""
+    ramp = np.linspace(100.0, 140.0, width)[None, :].repeat(height, 0)
+    ramp_v = np.linspace(90.0, 130.0, height)[:, None].repeat(width, 1)
+    grey = np.repeat(ramp[..., None], 3, axis=2)
+    sky = np.stack([ramp_v * 0.6, ramp_v * 0.8 + 20, ramp_v + 60], axis=2)
+    return {
+        "horizontal-grey": np.round(grey).astype(np.uint8),
+        "vertical-sky": np.round(np.clip(sky, 0, 255)).astype(np.uint8),
+    }
