@@ -145,7 +145,9 @@ def stream_limits(info: MediaInfo, limits: Limits) -> video.StreamLimits:
     # Twice the probed rate: variable-rate video runs above its average for a while; a stream with
     # frames but no advancing timestamps still stops.
     most = math.ceil(limits.max_duration_s * info.fps * FRAME_SLACK) + 1
-    return video.StreamLimits(limits.max_width, limits.max_height, limits.max_duration_s, most)
+    return video.StreamLimits(
+        limits.max_width, limits.max_height, limits.max_duration_s, most, limits.max_damaged_share
+    )
 
 
 def open_decoder(
@@ -310,7 +312,14 @@ def run(
     if flow.degradation is not None:  # strength=auto: show the job what was chosen
         notes = (*notes, auto_strength_note(flow.degradation))
     return Result(
-        flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes, share=flow.share
+        flow.frames_done,
+        planned.width,
+        planned.height,
+        seconds,
+        flow.inferred,
+        notes=notes,
+        share=flow.share,
+        damaged=decoder.damage.lost,
     )
 
 
@@ -340,6 +349,9 @@ def notes_of(
         notes.append(reason("note.frames_resized", width=size[0], height=size[1]))
     if decoder.flattened:
         notes.append(reason("note.alpha_flattened"))
+    damaged = decoder.damage.note()
+    if damaged is not None:
+        notes.append(damaged)
     if segment is None:  # a segment's mux is the assembly's
         notes += mux_notes(info, decoder.others, container)
     return tuple(notes)

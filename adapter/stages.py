@@ -61,6 +61,8 @@ class Result:
     share: float | None = None
     #: Whether the run wrote the original's playable «before» proxy (``adapter.proxy``).
     proxy: bool = False
+    #: Pictures lost to damage and replaced by the last good one (``adapter.damage``).
+    damaged: int = 0
 
 
 class OnProgress(Protocol):

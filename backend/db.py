@@ -102,6 +102,8 @@ class Job(Base):
     regions: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     #: Share of the frames' pixels the model ran on (done events; frames-weighted over segments).
     inferred_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Pictures lost to damage and replaced by the last good one (done events; summed over segments).
+    damaged_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: Which field comes first where the upload's check found interlacing (``tff``/``bff``), else None.
     field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: A quick test run: the second of its original where its excerpt starts (None: the whole video).

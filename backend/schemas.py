@@ -104,6 +104,8 @@ class JobOut(BaseModel):
     #: Region inference (``off``, ``auto``) and the share of the frames' pixels the model ran on, once done.
     regions: str = "off"
     inferred_share: float | None = None
+    #: Pictures lost to damage and replaced by the last good one, once done (the note says how many).
+    damaged_frames: int | None = None
     #: The output's container (``mp4``, or ``mkv`` to keep subtitles MP4 cannot carry).
     container: str = "mp4"
     #: Restoration strength ("0".."1" or "auto"; the value auto chose is in ``notes``) and denoise level.
@@ -241,6 +243,7 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         deinterlace=job.deinterlace or "auto",
         regions=job.regions or "off",
         inferred_share=job.inferred_share,
+        damaged_frames=job.damaged_frames,
         container=job.container or "mp4",
         excerpt_start=job.excerpt_start,
         strength=job.strength or "1",

@@ -194,6 +194,8 @@ class DoneEvent(_Message):
     notes: list[Reason] = []
     #: Share of the frames' pixels sent to the model (region inference); absent when unknown.
     share: float | None = Field(default=None, ge=0, le=1)
+    #: Pictures lost to damage and replaced by the last good one (absent: an assembly's event).
+    damaged: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
 
 

@@ -71,6 +71,13 @@ ENTRIES: dict[str, Entry] = {
         en="The video is damaged and could not be decoded.",
         ru="Видео повреждено, его не удалось декодировать.",
     ),
+    "media.too_damaged": Entry(
+        en="The video is too damaged: {lost} of {total} frames could not be decoded "
+        "(at most {limit} % may be replaced).",
+        ru="Видео повреждено слишком сильно: не декодируются {lost} кадров из {total} "
+        "(заменить можно не больше {limit} %).",
+        params={"lost": int, "total": int, "limit": int},
+    ),
     "media.no_timestamps": Entry(
         en="The video has frames without timestamps; it cannot be split.",
         ru="В видео есть кадры без меток времени; его нельзя разделить на части.",

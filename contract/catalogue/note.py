@@ -38,6 +38,11 @@ ENTRIES: dict[str, Entry] = {
         en="The video had a transparency channel; it was placed on black.",
         ru="У видео был канал прозрачности; оно положено на чёрный фон.",
     ),
+    "note.frames_damaged": Entry(
+        en="{lost} of {total} frames were damaged: replaced by their neighbours.",
+        ru="Повреждено {lost} кадров из {total}: заменены соседними.",
+        params={"lost": int, "total": int},
+    ),
     "note.subtitles_dropped": Entry(
         en="{count} subtitle track(s) could not be kept in {container} and were left out.",
         ru="Дорожки субтитров ({count}) нельзя сохранить в {container}; они не вошли в результат.",
