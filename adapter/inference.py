@@ -24,6 +24,7 @@ from adapter.errors import (
     ModelContractError,
     ModelUnavailableError,
 )
+from adapter.regions.field import tile_overlap
 from adapter.watchdog import Watchdog
 from contract.catalogue import reason
 from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
@@ -341,7 +342,7 @@ def make_upscaler(
         inner = Watchdog(torch, timeout_s)  # in-process: no timeout of its own
     else:
         inner = Watchdog(LocalUpscaler(model, models_dir), timeout_s)  # Triton has its client timeout
-    return TiledUpscaler(inner, tile=tile)
+    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile))  # the measured field
 
 
 def _cuda_present() -> bool:

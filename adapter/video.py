@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
@@ -55,7 +56,11 @@ def _pts(picture: av.VideoFrame) -> int:
 
 def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
     """Refuse a frame beyond the box (the probe's orientation-free rule), wherever it is in the stream."""
-    w, h = frame.width, frame.height
+    check_size(frame.width, frame.height, limits)
+
+
+def check_size(w: int, h: int, limits: StreamLimits) -> None:
+    """Refuse a picture of ``w``×``h`` beyond the box (either orientation)."""
     big, small = max(limits.max_width, limits.max_height), min(limits.max_width, limits.max_height)
     if max(w, h) > big or min(w, h) > small:
         size = {"width": w, "height": h, "max_width": limits.max_width, "max_height": limits.max_height}
@@ -70,6 +75,60 @@ class SourceStream:
     kind: str
     #: ffprobe's name of the codec (``hdmv_pgs_subtitle``, ``mp3``), not the decoder's; "" for attachments.
     codec: str
+
+
+class Pictures(Protocol):
+    """What the stages read pictures from: ``Decoder`` (video) or ``adapter.animation.AnimationDecoder``."""
+
+    @property
+    def time_base(self) -> Fraction:
+        """Time base of the pictures' pts."""
+        ...
+
+    @property
+    def fps(self) -> Fraction:
+        """Their frame rate (the probe's, or the deinterlacer's)."""
+        ...
+
+    @property
+    def colour(self) -> Colour | None:
+        """Their colour (known once the first picture is decoded)."""
+        ...
+
+    @property
+    def resized(self) -> bool:
+        """Whether some pictures were fitted into the first one's size."""
+        ...
+
+    @property
+    def flattened(self) -> bool:
+        """Whether transparency was laid on a background."""
+        ...
+
+    @property
+    def key(self) -> bool:
+        """Whether the picture last handed out was a keyframe."""
+        ...
+
+    @property
+    def others(self) -> list[SourceStream]:
+        """The source's streams other than its video."""
+        ...
+
+    @property
+    def damage(self) -> Damage:
+        """Damage met so far."""
+        ...
+
+    def frames(
+        self, start_pts: int | None = None, end_pts: int | None = None
+    ) -> Iterator[tuple[np.ndarray, int]]:
+        """(RGB picture, pts in ``time_base``), pts strictly increasing."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds open."""
+        ...
 
 
 class Decoder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Literal
 
@@ -18,6 +19,8 @@ from contract.sizing import SCALES, SizeRefused, job_output_size
 from .errors import InvalidRequest
 from .strength import parse_denoise, parse_strength
 
+#: A background colour field: ``#rrggbb``.
+BACKGROUND = re.compile(r"#[0-9a-f]{6}")
 _TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
 
 
@@ -78,13 +81,29 @@ def _container(fields: dict[str, str]) -> ContainerOption:
     return option
 
 
+def _background(fields: dict[str, str]) -> str:
+    text = fields.get("background", "").strip().lower() or "#000000"
+    if not BACKGROUND.fullmatch(text):
+        raise InvalidRequest(reason("options.bad_background"))
+    return text
+
+
+def _hdr(fields: dict[str, str]) -> Literal["keep", "sdr"]:
+    option = fields.get("hdr", "").strip().lower() or "keep"
+    if option not in ("keep", "sdr"):
+        raise InvalidRequest(reason("options.bad_hdr", choices="keep, sdr"))
+    return "sdr" if option == "sdr" else "keep"
+
+
 def parse_options(fields: dict[str, str]) -> JobOptions:
     """Build JobOptions from form fields; the model's own scale when neither scale nor height is given.
 
     ``upscale`` (default true) and ``describe`` (``ru``, ``en`` or empty) choose the stages; without
     upscaling, the model and size fields are ignored. ``deinterlace`` is ``auto`` (default), ``off``,
     ``frame`` or ``field``; ``container`` is ``auto`` (default: MKV only where MP4 would lose
-    subtitles), ``mp4`` or ``mkv``; ``regions`` is ``off`` (default) or ``auto`` (infer only what changed).
+    subtitles), ``mp4``, ``mkv``, ``gif`` or ``webp`` (animated, picture only); ``regions`` is ``off``
+    (default) or ``auto`` (infer only what changed); ``background`` (``#rrggbb``, default black) is what
+    an animation's transparent pixels lie on; ``hdr`` is ``keep`` (default) or ``sdr`` (tone-mapped).
     """
     upscale, describe, density = _flag(fields, "upscale", True), _language(fields), _density(fields)
     if not upscale and describe is None:
@@ -113,6 +132,8 @@ def parse_options(fields: dict[str, str]) -> JobOptions:
             deinterlace=_deinterlace(fields),
             regions=_regions(fields),
             container=_container(fields),
+            background=_background(fields),
+            hdr=_hdr(fields),
             strength=parse_strength(fields),
             denoise=parse_denoise(fields, model),
         )

@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from contract import limits, media
+from contract import animation, limits, media
 from contract.catalogue import Reason, ReasonError, reason
 from contract.media import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS  # re-exported: defined once, in media
 from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
@@ -40,6 +40,7 @@ ACCEPTED_EXTENSIONS: tuple[str, ...] = (
     ".vob",  # DVD rips (MPEG-PS)
     ".wmv",
     ".ogv",
+    *animation.EXTENSIONS,  # animated GIF, APNG, animated WebP (judged by their content, not the name)
 )
 
 ProbeKind = Literal["not_video", "unsupported", "too_large", "corrupt"]
@@ -196,7 +197,11 @@ def probe(
     timeout_s: float = limits.PROBE_TIMEOUT_S,
 ) -> MediaInfo:
     """Describe the video at ``path`` or raise ProbeError; reads nothing but that local file."""
-    data = _read(Path(path).resolve(), timeout_s)
+    path = Path(path).resolve()
+    kind = animation.sniff(_sniff(path)) if path.is_file() else None
+    if kind is not None:
+        return _animation(path, kind, max_width, max_height, max_duration_s)
+    data = _read(path, timeout_s)
     format_name, video = _video_stream(data)
     frame_w, frame_h = int(video.get("width") or 0), int(video.get("height") or 0)
     if frame_w <= 0 or frame_h <= 0:
@@ -240,6 +245,48 @@ def probe(
         ),
         attachments=sum(1 for s in streams if s.get("codec_type") == "attachment"),
     )
+
+
+def _animation(
+    path: Path, kind: animation.AnimationFormat, max_width: int, max_height: int, max_duration_s: float
+) -> MediaInfo:
+    """An animated image described by Pillow: its delays are the timeline (milliseconds)."""
+    try:
+        facts = animation.describe(path, kind)
+    except animation.AnimationError as exc:
+        raise ProbeError(exc.kind, exc.reason) from exc
+    _check_size(facts.width, facts.height, max_width, max_height)
+    duration = facts.duration_ms / 1000
+    if duration > max_duration_s:
+        lasts = reason("media.too_long", seconds=round(duration), limit_s=round(max_duration_s))
+        raise ProbeError("too_large", lasts)
+    count = len(facts.delays_ms)
+    return MediaInfo(
+        width=facts.width,
+        height=facts.height,
+        frame_width=facts.width,
+        frame_height=facts.height,
+        rotation=0,
+        fps=Fraction(count * 1000, facts.duration_ms),
+        time_base=animation.TIME_BASE,
+        duration_s=duration,
+        frames=count,
+        frames_exact=True,
+        audio_streams=0,
+        subtitle_streams=0,
+        pix_fmt="rgba" if facts.transparent else "rgb24",
+        color_range=None,
+        color_space=None,
+        color_primaries=None,
+        color_transfer=None,
+        format_name=kind,
+        video_codec=kind,
+    )
+
+
+def is_animation(info: MediaInfo) -> bool:
+    """Whether the probe described an animated image (GIF, APNG, WebP), read with Pillow."""
+    return info.format_name in animation.PILLOW_FORMATS
 
 
 def _read(path: Path, timeout_s: float) -> dict[str, Any]:

@@ -27,6 +27,10 @@ ENTRIES: dict[str, Entry] = {
     "media.unanalysable": Entry(
         en="The video file could not be analysed.", ru="Не удалось разобрать видеофайл."
     ),
+    "media.still_image": Entry(
+        en="This is a still picture, not an animation or a video.",
+        ru="Это неподвижная картинка, а не анимация или видео.",
+    ),
     "media.not_video": Entry(en="The file is not a video.", ru="Это не видеофайл."),
     "media.codec_unsupported": Entry(
         en="The video codec is not supported.", ru="Этот видеокодек не поддерживается."

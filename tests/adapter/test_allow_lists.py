@@ -30,7 +30,7 @@ from adapter.errors import InvalidInputError
 from adapter.limits import Limits
 from adapter.proxy import write_proxy
 from backend import excerpt
-from contract import hdr, media
+from contract import animation, hdr, media
 from contract.catalogue import reason
 from contract.hdr import HdrMetadata
 from contract.interlace import count_fields
@@ -122,6 +122,14 @@ def _never() -> bool:
     return False
 
 
+def _refused_animation(path: Path) -> None:
+    """Pillow's reader is told the one format the first bytes name: anything else is refused unread."""
+    try:
+        animation.open_image(path, "gif")
+    except animation.AnimationError as exc:
+        raise InvalidInputError(exc.reason) from exc
+
+
 def _no_proxy(written: bool) -> None:
     """An original ffmpeg refuses leaves the job without a proxy (the test wants the refusal raised)."""
     assert not written
@@ -153,6 +161,7 @@ CALL_SITES: dict[str, CallSite] = {
     "contract/interlace.py:count_fields": lambda p, t: count_fields(p, 1.0, 25.0, timeout_s=5),
     "contract/hdr.py:read": lambda p, t: _advice_refused(hdr.read(p, timeout_s=5)),
     "adapter/proxy.py:write_proxy": lambda p, t: _no_proxy(write_proxy(p, t.out, DVD, Limits(), _never)),
+    "contract/animation.py:open_image": lambda p, t: _refused_animation(p),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes).
 ENTRY_POINTS = {"contract/probe.py:probe", "contract/probe.py:keyframes"}  # keyframes: count_packets' pass
@@ -162,6 +171,9 @@ NOT_USER_INPUT = {
     "adapter/description/speech.py:EspeakSpeaker.__call__",  # our own sentence on stdin
     "adapter/assembly.py:_open",  # our own segment files, opened as mov/mp4 only
     "adapter/description/ocr.py:TesseractReader._read",  # our own decoded frame, as PNG on stdin
+    "adapter/animated.py:write",  # our own encoded video (mp4) or its RGBA twin (mov)
+    "adapter/animated.py:_copy_video",  # our own encoded video (mp4)
+    "adapter/animated.py:_join_alpha",  # our own encoded video; the source's alpha through open_image
 }
 #: The only modules allowed to start subprocesses themselves.
 SUBPROCESS_MODULES = {"contract/media.py", "adapter/description/fetch_models.py"}
@@ -213,7 +225,7 @@ def _qualname(stack: list[ast.AST]) -> str:
 
 
 def _reads(path: Path) -> tuple[set[str], bool]:
-    """Functions calling ``media.run`` or ``av.open`` (not to write), and whether subprocess is imported."""
+    """Functions calling ``media.run``, ``av.open`` (not to write) or ``Image.open``; subprocess use."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     uses_subprocess = False
@@ -227,7 +239,7 @@ def _reads(path: Path) -> tuple[set[str], bool]:
             owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
             writes = any(k.arg == "mode" for k in node.keywords)
             call = (owner, node.func.attr)
-            if call == ("media", "run") or (call == ("av", "open") and not writes):
+            if call in (("media", "run"), ("Image", "open")) or (call == ("av", "open") and not writes):
                 found.add(_qualname(stack))
         for child in ast.iter_child_nodes(node):
             visit(child, [*stack, child] if isinstance(child, ast.FunctionDef | ast.ClassDef) else stack)

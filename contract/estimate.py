@@ -1,0 +1,66 @@
+"""Cost known before the start: how long a job takes on this server, from the model's measured speed.
+
+The model's time grows with the pixels it is given, so its speed is recorded as wall seconds per input
+megapixel per picture, measured on this server for every model (``python -m bench.estimate``, figures in
+``SECONDS_PER_MEGAPIXEL`` and docs/benchmarks.md). The rest of a run (decode, resize, encode) grows with
+the output's pixels (``PIPELINE_S_PER_OUTPUT_MEGAPIXEL``), and a run starts with a fixed cost (the model
+loaded, the file probed, the result muxed). The CLI prints the estimate before it starts and warns past
+an hour; the backend stores it in the job (``estimate_s``).
+"""
+
+from __future__ import annotations
+
+from contract.messages import JobOptions
+from contract.models import BY_ID
+from contract.probe import MediaInfo
+from contract.sizing import job_output_size
+
+#: Wall seconds per input megapixel per picture on this server (2-core AMD EPYC, OpenVINO f32 on the CPU,
+#: the adapter's batches). Measured by ``python -m bench.estimate`` on 2026-12-07 (docs/benchmarks.md).
+SECONDS_PER_MEGAPIXEL: dict[str, float] = {
+    "realesr-animevideov3-x4": 2.6,
+    "realesr-animevideov3-x3": 2.4,
+    "realesr-animevideov3-x2": 2.3,
+    "realesrgan-x4plus": 40.0,
+    "realesrgan-x4plus-anime": 14.0,
+    "realcugan-se-x2": 12.0,
+    "realcugan-se-x3": 12.0,
+    "realcugan-se-x4": 12.0,
+    "realcugan-pro-x2": 12.0,
+    "realcugan-pro-x3": 12.0,
+    "realcugan-nose-x2": 12.0,
+}
+#: Decode, resize and encode, per output megapixel per picture (same server, x264 preset ``auto``).
+PIPELINE_S_PER_OUTPUT_MEGAPIXEL = 0.05
+#: Model loading, probe and mux: paid once per run.
+FIXED_S = 4.0
+#: Past this many seconds the CLI warns before it starts.
+WARN_S = 3600.0
+
+
+def seconds_per_megapixel(model: str) -> float:
+    """The model's measured speed; an unmeasured model counts as the slowest measured one of its family."""
+    if model in SECONDS_PER_MEGAPIXEL:
+        return SECONDS_PER_MEGAPIXEL[model]
+    family = [s for name, s in SECONDS_PER_MEGAPIXEL.items() if name.split("-")[0] == model.split("-")[0]]
+    return max(family or SECONDS_PER_MEGAPIXEL.values())
+
+
+def estimate_s(info: MediaInfo, model: str, output: tuple[int, int], pictures: int) -> float:
+    """Seconds a run of ``pictures`` pictures of ``info`` takes with ``model`` into ``output`` (w, h)."""
+    scale = BY_ID[model].scale if model in BY_ID else 4
+    model_mp = info.frame_width * info.frame_height / 1e6
+    out_mp = output[0] * output[1] / 1e6
+    # The model always runs at its native scale; a smaller output is a resize of its answer.
+    native_mp = model_mp * scale * scale
+    pipeline = PIPELINE_S_PER_OUTPUT_MEGAPIXEL * max(out_mp, native_mp)
+    per_picture = seconds_per_megapixel(model) * model_mp + pipeline
+    return round(FIXED_S + pictures * per_picture, 1)
+
+
+def job_estimate_s(info: MediaInfo, options: JobOptions, pictures: int) -> float | None:
+    """The estimate of an upscaling job's options (None when it does not upscale)."""
+    if not options.upscale:
+        return None
+    size = job_output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
+    return estimate_s(info, options.model, size, pictures)
