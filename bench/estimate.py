@@ -31,7 +31,7 @@ import numpy as np
 
 from adapter.inference import make_upscaler
 from contract.estimate import SECONDS_PER_MEGAPIXEL
-from contract.models import CATALOGUE
+from contract.models import CATALOGUE, served_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (256, 192)
@@ -43,9 +43,10 @@ def models_dir(given: Path | None, folder: Path) -> Path:
     if given is not None:
         return given
     for model in CATALOGUE:
-        onnx = ROOT / "tensorrt_models_running" / model.id / "1" / "model.onnx"
+        name = served_name(model.id)
+        onnx = ROOT / "tensorrt_models_running" / name / "1" / "model.onnx"
         if onnx.is_file():
-            (folder / f"{model.id}.onnx").symlink_to(onnx)
+            (folder / f"{name}.onnx").symlink_to(onnx)
     return folder
 
 
@@ -65,7 +66,7 @@ def picture() -> np.ndarray:
 
 def speed(model: str, folder: Path, repeats: int) -> float:
     """Wall seconds per input megapixel per picture of ``model`` (best of ``repeats`` batches)."""
-    upscaler = make_upscaler(model, None, folder, 600)
+    upscaler = make_upscaler(served_name(model), None, folder, 600)
     try:
         batch = np.stack([picture()] * upscaler.max_batch)
         upscaler.infer(batch)  # warm-up: compilation, first-call allocations

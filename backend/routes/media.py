@@ -75,6 +75,10 @@ SOURCE_TYPES = {
     ".vob": "video/mpeg",
     ".wmv": "video/x-ms-wmv",
     ".ogv": "video/ogg",
+    ".gif": "image/gif",
+    ".apng": "image/apng",
+    ".png": "image/png",
+    ".webp": "image/webp",
 }
 
 

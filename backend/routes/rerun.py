@@ -29,6 +29,8 @@ class RerunIn(BaseModel):
     regions: str | None = None
     strength: str | None = None
     denoise: int | None = None
+    background: str | None = None
+    hdr: str | None = None
     #: From a quick test run: the whole original («Обработать всё»), even while the test still runs.
     whole: bool = False
 
@@ -36,7 +38,7 @@ class RerunIn(BaseModel):
 #: The upload form's option fields a re-run may change (the rest keep their defaults).
 OPTION_FIELDS = (
     "model", "scale", "height", "describe", "density",
-    "deinterlace", "container", "regions", "strength", "denoise",
+    "deinterlace", "container", "regions", "strength", "denoise", "background", "hdr",
 )  # fmt: skip
 
 
