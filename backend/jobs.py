@@ -198,6 +198,8 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_frames = event.frames
     add_notes(job, event)
     add_damaged(job, event)
+    if assembly is not None:  # the segments' damage note counts of the whole joined video
+        job.notes = [_of_total(note, event.frames) for note in job.notes or []] or None
     if assembly is None:  # an assembly's event has no share: the segments' stands
         add_share(job, event, before=0)
     # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.
@@ -221,6 +223,13 @@ def add_damaged(job: Job, event: DoneEvent) -> None:
     """Count the pictures a done event replaced for damage (segments add up; an assembly's says None)."""
     if event.damaged is not None:
         job.damaged_frames = (job.damaged_frames or 0) + event.damaged
+
+
+def _of_total(note: dict[str, object], frames: int) -> dict[str, object]:
+    """A damage note's total made the whole video's frame count (other notes as they are)."""
+    if note.get("code") != DAMAGE_NOTE or not isinstance(note.get("params"), dict):
+        return note
+    return {**note, "params": {**note["params"], "total": frames}}  # type: ignore[dict-item]
 
 
 def add_notes(job: Job, event: DoneEvent) -> None:
