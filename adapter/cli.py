@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import faulthandler
 import functools
+import os
 import signal
 import sys
 import time
@@ -28,7 +29,7 @@ from contract.container import (
     container_of_suffix,
     container_option,
 )
-from contract.estimate import WARN_S, estimate_s, seconds_per_megapixel
+from contract.estimate import WARN_S, estimate_s, seconds_per_megapixel, slowdown
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
@@ -279,11 +280,13 @@ def _estimate(args: argparse.Namespace, options: JobOptions, limits: Limits) -> 
         size = job_output_size(options, *stored, sar=info.sar, rotation=info.rotation)
     except SizeRefused as exc:
         raise LimitExceededError(exc.reason) from exc
-    seconds = estimate_s(info, options.model, size, pictures)
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    seconds = estimate_s(info, options.model, size, pictures, load=load, cores=cores)
     speed = seconds_per_megapixel(options.model)
     line = (
         f"estimate: about {_duration(seconds)} on this server ({info.width}x{info.height} -> "
-        f"{size[0]}x{size[1]}, {pictures} pictures, {options.model} at {speed:g} s per megapixel)"
+        f"{size[0]}x{size[1]}, {pictures} pictures, {options.model} at {speed:g} s per megapixel, "
+        f"load {load:.1f} on {cores} cores: x{slowdown(load, cores):.1f})"
     )
     if seconds > WARN_S:
         line += f"\nwarning: this job should take more than an hour ({_duration(seconds)}); a smaller "

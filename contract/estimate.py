@@ -15,25 +15,27 @@ from contract.models import BY_ID
 from contract.probe import MediaInfo
 from contract.sizing import job_output_size
 
-#: Wall seconds per input megapixel per picture on this server (2-core AMD EPYC, OpenVINO f32 on the CPU,
-#: the adapter's batches). Measured by ``python -m bench.estimate`` on 2026-12-07 (docs/benchmarks.md).
+#: Seconds per input megapixel per picture on this server with nothing else running: the model's CPU
+#: seconds spread over the host's 2 cores (AMD EPYC, AVX2 only, OpenVINO f32 in-process, 256x192 batches).
+#: Measured by ``python -m bench.estimate`` on 2026-12-07 (docs/benchmarks.md); wall time stretches by the
+#: host's load (other jobs, other processes).
 SECONDS_PER_MEGAPIXEL: dict[str, float] = {
-    "realesr-animevideov3-x4": 2.6,
-    "realesr-animevideov3-x3": 2.4,
-    "realesr-animevideov3-x2": 2.3,
-    "realesrgan-x4plus": 40.0,
-    "realesrgan-x4plus-anime": 14.0,
-    "realcugan-se-x2": 12.0,
-    "realcugan-se-x3": 12.0,
-    "realcugan-se-x4": 12.0,
-    "realcugan-pro-x2": 12.0,
-    "realcugan-pro-x3": 12.0,
-    "realcugan-nose-x2": 12.0,
+    "realesr-animevideov3-x4": 7.0,
+    "realesr-animevideov3-x3": 7.4,
+    "realesr-animevideov3-x2": 7.3,
+    "realesrgan-x4plus": 212.0,
+    "realesrgan-x4plus-anime": 84.0,
+    "realcugan-se-x2": 15.5,
+    "realcugan-se-x3": 30.3,
+    "realcugan-se-x4": 19.0,
+    "realcugan-pro-x2": 13.2,
+    "realcugan-pro-x3": 29.2,
+    "realcugan-nose-x2": 13.1,
 }
 #: Decode, resize and encode, per output megapixel per picture (same server, x264 preset ``auto``).
 PIPELINE_S_PER_OUTPUT_MEGAPIXEL = 0.05
-#: Model loading, probe and mux: paid once per run.
-FIXED_S = 4.0
+#: Paid once per run: interpreter and imports, the model compiled, the probe and field check, the mux.
+FIXED_S = 10.0
 #: Past this many seconds the CLI warns before it starts.
 WARN_S = 3600.0
 
@@ -46,8 +48,23 @@ def seconds_per_megapixel(model: str) -> float:
     return max(family or SECONDS_PER_MEGAPIXEL.values())
 
 
-def estimate_s(info: MediaInfo, model: str, output: tuple[int, int], pictures: int) -> float:
-    """Seconds a run of ``pictures`` pictures of ``info`` takes with ``model`` into ``output`` (w, h)."""
+def slowdown(load: float, cores: int) -> float:
+    """How much longer work takes on a host with ``load`` runnable tasks besides it: its share of the cores.
+
+    A run wants every core (OpenVINO's threads); with ``load`` others runnable, the scheduler gives it
+    ``cores / (load + cores)`` of them, so its wall time stretches by the inverse.
+    """
+    return max(1.0, (max(load, 0.0) + cores) / cores)
+
+
+def estimate_s(
+    info: MediaInfo, model: str, output: tuple[int, int], pictures: int, *, load: float = 0.0, cores: int = 2
+) -> float:
+    """Seconds a run of ``pictures`` pictures of ``info`` takes with ``model`` into ``output`` (w, h).
+
+    ``load``: runnable tasks already on the host (the CLI passes the 1-minute load average; a queued
+    job's estimate assumes an idle adapter host).
+    """
     scale = BY_ID[model].scale if model in BY_ID else 4
     model_mp = info.frame_width * info.frame_height / 1e6
     out_mp = output[0] * output[1] / 1e6
@@ -55,7 +72,7 @@ def estimate_s(info: MediaInfo, model: str, output: tuple[int, int], pictures: i
     native_mp = model_mp * scale * scale
     pipeline = PIPELINE_S_PER_OUTPUT_MEGAPIXEL * max(out_mp, native_mp)
     per_picture = seconds_per_megapixel(model) * model_mp + pipeline
-    return round(FIXED_S + pictures * per_picture, 1)
+    return round(slowdown(load, cores) * (FIXED_S + pictures * per_picture), 1)
 
 
 def job_estimate_s(info: MediaInfo, options: JobOptions, pictures: int) -> float | None:

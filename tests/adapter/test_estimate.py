@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,13 @@ def test_the_estimate_grows_with_pictures_pixels_and_the_model(tmp_path: Path) -
     assert fast == pytest.approx(FIXED_S + model_s, rel=0.35)  # the model dominates a picture's cost
 
 
+def test_a_busy_host_stretches_the_estimate_by_its_share_of_the_cores(tmp_path: Path) -> None:
+    info = probe(_pal(tmp_path / "pal.mpg"), **PROBE_LIMITS)  # type: ignore[arg-type]
+    idle = estimate_s(info, "realesr-animevideov3-x4", (1440, 1152), 8, cores=2)
+    busy = estimate_s(info, "realesr-animevideov3-x4", (1440, 1152), 8, load=2.0, cores=2)
+    assert busy == pytest.approx(2 * idle, rel=0.01)  # two others runnable: half the cores
+
+
 def test_an_unmeasured_model_counts_as_the_slowest_of_its_family() -> None:
     assert seconds_per_megapixel("realcugan-se-x9") == max(
         s for name, s in SECONDS_PER_MEGAPIXEL.items() if name.startswith("realcugan")
@@ -56,6 +64,7 @@ def test_the_cli_line_counts_fields_and_warns_past_an_hour(
     args = argparse.Namespace(input=clip)
     line = cli._estimate(args, JobOptions(scale=2), Limits())
     assert line.startswith("estimate: about ") and "720x576 -> 1440x1152, 8 pictures" in line
+    assert re.search(r"load \d+\.\d on \d+ cores: x\d+\.\d\)$", line.splitlines()[0])
     assert "warning" not in line
     assert "4 pictures" in cli._estimate(args, JobOptions(scale=2, deinterlace="off"), Limits())
     monkeypatch.setattr(cli, "WARN_S", 1.0)
