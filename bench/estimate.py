@@ -109,11 +109,13 @@ def check(folder: Path, frames: int, work: Path) -> dict[str, Any]:
     clip = interlaced_clip(work / "pal.mpg", frames)
     args = [sys.executable, "-m", "adapter", "upscale", str(clip), "-o", str(work / "out.mp4")]
     args += ["--scale", "2", "--models-dir", str(folder), "--quiet", "--timeout", "600"]
+    before = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, timeout=3600, cwd=ROOT, check=True)
     measured = time.perf_counter() - started
     line = next(text for text in done.stderr.splitlines() if text.startswith("estimate:"))
-    return {"estimate_line": line, "estimate_s": _seconds(line), "measured_s": round(measured, 1)}
+    loads = {"load_before": round(before, 2), "load_after": round(os.getloadavg()[0], 2)}
+    return {"estimate_line": line, "estimate_s": _seconds(line), "measured_s": round(measured, 1), **loads}
 
 
 def _seconds(line: str) -> float:

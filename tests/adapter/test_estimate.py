@@ -71,6 +71,7 @@ def test_the_cli_line_counts_fields_and_warns_past_an_hour(
     assert "\nwarning: this job should take more than an hour" in cli._estimate(args, JobOptions(), Limits())
 
 
+@pytest.mark.slow  # a real CLI run: interpreter, model compiled, one 720x576 picture (≈ 30 s on a busy host)
 def test_the_cli_prints_the_estimate_before_processing(models_dir: Path, tmp_path: Path) -> None:
     clip = _pal(tmp_path / "pal.mpg", frames=1)
     done = subprocess.run(
