@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from contract.catalogue import Reason, ReasonError, reason
@@ -109,7 +110,7 @@ def _delay(image: Image.Image) -> int:
     return BROWSER_DELAY_MS if delay < SHORTEST_DELAY_MS else delay
 
 
-def frames(path: Path, kind: AnimationFormat) -> Iterator[tuple[np.ndarray, int]]:
+def frames(path: Path, kind: AnimationFormat) -> Iterator[tuple[npt.NDArray[np.uint8], int]]:
     """(RGBA uint8 H×W×4 of the whole canvas, pts in ms) of every frame, disposal and blending applied."""
     image = open_image(path, kind)
     try:
