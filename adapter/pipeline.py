@@ -26,7 +26,7 @@ from adapter.degradation import clean_strength
 from adapter.deinterlacer import Deinterlace, choose
 from adapter.depth import high_bit_depth
 from adapter.encoder import Encoder, resolve_preset
-from adapter.errors import LimitExceededError, StorageError
+from adapter.errors import JobCancelled, LimitExceededError, StorageError
 from adapter.flow import Flow, Image, Meter, resize, same_picture
 from adapter.inference import TiledUpscaler, Upscaler
 from adapter.limits import Limits
@@ -39,6 +39,7 @@ from contract.catalogue import Reason, reason
 from contract.container import ANIMATED, STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
 from contract.hdr import read as read_hdr
+from contract.media import MediaCancelled
 from contract.messages import JobOptions
 from contract.probe import MediaInfo, is_animation
 from contract.probe import probe as ffprobe
@@ -295,14 +296,17 @@ def run(
     info = info or probe_input(ffprobe, source, limits)
     how = None
     if not is_animation(info):  # an animated image has no fields
-        how = choose(
-            source,
-            info,
-            options.deinterlace,
-            parity=options.field_parity,
-            timeout_s=limits.probe_timeout_s,
-            should_stop=stop,
-        )
+        try:
+            how = choose(
+                source,
+                info,
+                options.deinterlace,
+                parity=options.field_parity,
+                timeout_s=limits.probe_timeout_s,
+                should_stop=stop,
+            )
+        except MediaCancelled as exc:  # cancelled during the field check: a cancel like any other
+            raise JobCancelled("cancelled") from exc
     planned = plan(info, options, upscaler, limits, segment, how)
     hdr = hdr_of(source, info, limits) if planned.deep or planned.tonemap else HdrMetadata()
     temps = Temporaries.beside(output_path)
