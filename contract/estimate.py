@@ -32,10 +32,12 @@ SECONDS_PER_MEGAPIXEL: dict[str, float] = {
     "realcugan-pro-x3": 29.2,
     "realcugan-nose-x2": 13.1,
 }
-#: Decode, resize and encode, per output megapixel per picture (same server, x264 preset ``auto``).
-PIPELINE_S_PER_OUTPUT_MEGAPIXEL = 0.05
-#: Paid once per run: interpreter and imports, the model compiled, the probe and field check, the mux.
-FIXED_S = 10.0
+#: Decode, deinterlace, resize the model's answer and encode, per megapixel of the larger of the model's
+#: answer and the output, per picture. Fitted with ``FIXED_S`` to two CLI runs on this server
+#: (docs/benchmarks.md: a 64x48 GIF and the 720x576 interlaced check), not measured on its own.
+PIPELINE_S_PER_OUTPUT_MEGAPIXEL = 0.3
+#: Paid once per run: the model compiled, the probe and field check, the mux.
+FIXED_S = 3.0
 #: Past this many seconds the CLI warns before it starts.
 WARN_S = 3600.0
 
