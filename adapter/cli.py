@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import faulthandler
 import functools
+import os
 import signal
 import sys
 import time
@@ -14,7 +15,7 @@ from typing import TextIO, get_args
 
 from pydantic import ValidationError
 
-from adapter.errors import JobCancelled, JobError, ModelContractError
+from adapter.errors import JobCancelled, JobError, LimitExceededError, ModelContractError
 from adapter.inference.upscalers import local_precision, make_upscaler
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.limits import Limits
@@ -22,12 +23,21 @@ from adapter.settings import AdapterSettings
 from adapter.video.pipeline import run
 from adapter.video.stages import Describe, DescriberFactory, OnProgress, Progress, Result, probe_input
 from contract import storage
-from contract.container import CONTAINER_OPTIONS, SUFFIXES, Container, container_for, container_of_suffix
+from contract.container import (
+    CONTAINER_OPTIONS,
+    SUFFIXES,
+    Container,
+    container_for,
+    container_of_suffix,
+    container_option,
+)
+from contract.estimate import WARN_S, estimate_s, seconds_per_megapixel, slowdown
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
 from contract.precision import PRECISIONS
 from contract.probe import probe as ffprobe
+from contract.sizing import SizeRefused, job_output_size
 
 #: Fewest seconds without a progress report before a frozen CLI dumps its stacks and exits.
 BACKSTOP_MIN_S = 60.0
@@ -148,7 +158,20 @@ def parser() -> argparse.ArgumentParser:
         default="auto",
         choices=CONTAINER_OPTIONS,
         help="auto: MP4, or MKV (the output's suffix becomes .mkv) when the input has subtitles MP4 "
-        "cannot keep (pictures, or styles with fonts); mp4 or mkv: that one, as the output's suffix says",
+        "cannot keep (pictures, or styles with fonts); mp4 or mkv: that one, as the output's suffix says; "
+        "gif or webp: an animated image (picture only, transparency kept)",
+    )
+    cli.add_argument(
+        "--background",
+        default="#000000",
+        help="colour (#rrggbb) that an animated image's transparent pixels lie on where the output "
+        "has no transparency (default black)",
+    )
+    cli.add_argument(
+        "--hdr",
+        default="keep",
+        choices=("keep", "sdr"),
+        help="HDR input (PQ, HLG): keep it HDR (10-bit HEVC, default) or tone-map it to SDR (BT.709, 8-bit)",
     )
     cli.add_argument(
         "--regions",
@@ -164,7 +187,7 @@ def _check_output(args: argparse.Namespace) -> str | None:
     """Why the output's name does not fit the asked container (None: it fits)."""
     named = container_of_suffix(args.output.suffix)
     if named is None:
-        return "the output must be an .mp4 or .mkv file"
+        return "the output must be an .mp4, .mkv, .gif or .webp file"
     if args.container != "auto" and named != args.container:
         return f"--container {args.container} needs an output ending in {SUFFIXES[args.container]}"
     return None
@@ -173,7 +196,7 @@ def _check_output(args: argparse.Namespace) -> str | None:
 def _resolve_container(args: argparse.Namespace, limits: Limits) -> Container:
     """The container to write; under ``auto`` an .mp4 output becomes .mkv where MP4 would lose subtitles."""
     named = container_of_suffix(args.output.suffix) or "mp4"
-    if args.container != "auto" or named == "mkv":
+    if args.container != "auto" or named != "mp4":
         return named
     info = probe_input(ffprobe, args.input, limits)
     chosen = container_for("auto", info.subtitle_codecs, info.attachments)
@@ -257,6 +280,41 @@ def _register_stack_dump() -> None:
             faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
+def _estimate(args: argparse.Namespace, options: JobOptions, limits: Limits) -> str:
+    """One line: how long the job should take on this server; a second, a warning, past an hour."""
+    info = probe_input(ffprobe, args.input, limits)
+    interlaced = info.field_order in ("tt", "bb", "tb", "bt")
+    fields = options.deinterlace == "field" or (options.deinterlace == "auto" and interlaced)
+    pictures = info.frames * (2 if fields else 1)
+    try:
+        stored = (info.frame_width, info.frame_height)
+        size = job_output_size(options, *stored, sar=info.sar, rotation=info.rotation)
+    except SizeRefused as exc:
+        raise LimitExceededError(exc.reason) from exc
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    seconds = estimate_s(info, options.model, size, pictures, load=load, cores=cores)
+    speed = seconds_per_megapixel(options.model)
+    line = (
+        f"estimate: about {_duration(seconds)} on this server ({info.width}x{info.height} -> "
+        f"{size[0]}x{size[1]}, {pictures} pictures, {options.model} at {speed:g} s per megapixel, "
+        f"load {load:.1f} on {cores} cores: x{slowdown(load, cores):.1f})"
+    )
+    if seconds > WARN_S:
+        line += f"\nwarning: this job should take more than an hour ({_duration(seconds)}); a smaller "
+        line += "--scale or --height, or a faster --model, takes less"
+    return line
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3 min 20 s``, ``2 h 05 min``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
 def _strength(text: str) -> float | str:
     """``--strength``: ``auto`` or a number (its range is JobOptions' to check)."""
     return "auto" if text.strip().lower() == "auto" else float(text)
@@ -284,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
             density=args.density,
             deinterlace=args.deinterlace,
             regions=args.regions,
-            container="mkv" if args.container == "mkv" else "mp4" if args.container == "mp4" else "auto",
+            container=container_option(args.container) or "auto",
+            background=args.background.lower(),
+            hdr=args.hdr,
             strength=args.strength,
             denoise=args.denoise,
         )
@@ -296,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if options.upscale:
+        try:
+            print(_estimate(args, options, limits), file=sys.stderr)
+        except JobError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     # The upscaled video waits here, hidden, while the description is added to it.

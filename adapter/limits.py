@@ -22,3 +22,5 @@ class Limits:
     inference_timeout_s: float = limits.INFERENCE_TIMEOUT_S
     #: Region inference: longest run of frames (in seconds) between two full-frame refreshes.
     regions_refresh_s: float = 2.0
+    #: Damaged input: the share of lost pictures (replaced by the last good one) past which a job fails.
+    max_damaged_share: float = 0.2

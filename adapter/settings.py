@@ -64,6 +64,8 @@ class AdapterSettings(BaseSettings):
     TEST_FRAME_DELAY_MS: float = Field(default=0, ge=0)
     #: Region inference (``regions=auto`` jobs): a full frame at least this often, in seconds.
     REGIONS_REFRESH_S: float = Field(default=2.0, gt=0)
+    #: Damaged input (docs/pipeline.md): a job fails when more than this share of its pictures is lost.
+    DAMAGE_MAX_SHARE: float = Field(default=0.2, ge=0, le=1)
 
     @property
     def triton_url(self) -> str | None:
@@ -97,4 +99,5 @@ class AdapterSettings(BaseSettings):
             max_duration_s=self.MAX_DURATION_S,
             inference_timeout_s=self.INFERENCE_TIMEOUT_S,
             regions_refresh_s=self.REGIONS_REFRESH_S,
+            max_damaged_share=self.DAMAGE_MAX_SHARE,
         )

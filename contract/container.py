@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-ContainerOption = Literal["auto", "mp4", "mkv"]
-Container = Literal["mp4", "mkv"]
-CONTAINER_OPTIONS: tuple[ContainerOption, ...] = ("auto", "mp4", "mkv")
+ContainerOption = Literal["auto", "mp4", "mkv", "gif", "webp"]
+Container = Literal["mp4", "mkv", "gif", "webp"]
+CONTAINER_OPTIONS: tuple[ContainerOption, ...] = ("auto", "mp4", "mkv", "gif", "webp")
+#: Animated-image outputs: picture only (no sound, no subtitles), transparency kept
+#: (``adapter.video.animated``).
+ANIMATED: frozenset[Container] = frozenset({"gif", "webp"})
 
 #: Text subtitles that MP4 keeps, as mov_text (styling and fonts are lost).
 MP4_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
@@ -25,21 +28,31 @@ MKV_TEXT_SUBTITLES = frozenset({"mov_text", "text", "srt"})
 #: Subtitles whose look lives in styles and attached fonts: MP4 flattens them, MKV keeps them.
 STYLED_SUBTITLES = frozenset({"ass", "ssa"})
 
-SUFFIXES: dict[Container, str] = {"mp4": ".mp4", "mkv": ".mkv"}
-MEDIA_TYPES: dict[Container, str] = {"mp4": "video/mp4", "mkv": "video/x-matroska"}
+SUFFIXES: dict[Container, str] = {"mp4": ".mp4", "mkv": ".mkv", "gif": ".gif", "webp": ".webp"}
+MEDIA_TYPES: dict[Container, str] = {
+    "mp4": "video/mp4",
+    "mkv": "video/x-matroska",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
 #: ffmpeg's muxer for each container.
-MUXERS: dict[Container, str] = {"mp4": "mp4", "mkv": "matroska"}
+MUXERS: dict[Container, str] = {"mp4": "mp4", "mkv": "matroska", "gif": "gif", "webp": "webp"}
 
 
 def container_option(text: str) -> ContainerOption | None:
-    """The option named by ``text`` (``auto``, ``mp4``, ``mkv``), or None."""
-    return text if text in CONTAINER_OPTIONS else None
+    """The option named by ``text`` (``auto``, ``mp4``, ``mkv``, ``gif``, ``webp``), or None."""
+    for option in CONTAINER_OPTIONS:
+        if text == option:
+            return option
+    return None
 
 
 def keeps(container: Container, codec: str) -> bool:
     """Whether ``container`` keeps a subtitle stream of ``codec`` (as it is or converted to text)."""
     if container == "mp4":
         return codec in MP4_SUBTITLES
+    if container in ANIMATED:
+        return False
     return codec in MKV_COPY_SUBTITLES or codec in MKV_TEXT_SUBTITLES
 
 
@@ -58,7 +71,7 @@ def container_for(option: ContainerOption, subtitle_codecs: Iterable[str], attac
 
 
 def container_of_suffix(suffix: str) -> Container | None:
-    """The container an output file's suffix names (``.mkv`` or ``.mp4``), or None."""
+    """The container an output file's suffix names (``.mp4``, ``.mkv``, ``.gif``, ``.webp``), or None."""
     for container, known in SUFFIXES.items():
         if suffix.lower() == known:
             return container

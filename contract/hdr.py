@@ -36,6 +36,14 @@ class HdrMetadata:
             items.append(f"max-cll={self.max_cll}")
         return items
 
+    def peak_nits(self) -> float | None:
+        """The brightest the content gets (cd/m²): its MaxCLL, else the mastering display's maximum."""
+        if self.max_cll and self.max_cll.split(",")[0].isdigit() and int(self.max_cll.split(",")[0]) > 0:
+            return float(self.max_cll.split(",")[0])
+        if self.master_display and "L(" in self.master_display:
+            return int(self.master_display.split("L(")[1].split(",")[0]) / 10000
+        return None
+
 
 def _units(value: Any, scale: int) -> int:
     return round(Fraction(str(value)) * scale)

@@ -67,6 +67,10 @@ class JobOptions(BaseModel):
     strength: float | Literal["auto"] = 1.0
     #: Real-CUGAN denoise level (-1 conservative, 0 none, 1–3); None = the model's default.
     denoise: int | None = Field(default=None, ge=-1, le=3)
+    #: What transparent pixels of an animated image are laid on where the output has no transparency.
+    background: str = Field(default="#000000", pattern=r"^#[0-9a-fA-F]{6}$")
+    #: HDR input (PQ, HLG): kept HDR (10-bit HEVC), or tone-mapped to BT.709 SDR (``adapter.video.tonemap``).
+    hdr: Literal["keep", "sdr"] = "keep"
 
     @model_validator(mode="after")
     def _check(self) -> JobOptions:
@@ -208,6 +212,8 @@ class DoneEvent(_Message):
     notes: list[Reason] = []
     #: Share of the frames' pixels sent to the model (region inference); absent when unknown.
     share: float | None = Field(default=None, ge=0, le=1)
+    #: Pictures lost to damage and replaced by the last good one (absent: an assembly's event).
+    damaged: int | None = Field(default=None, ge=0)
     ts: float = Field(default_factory=time.time)
 
 

@@ -52,6 +52,14 @@ class ClientOptions(BaseModel):
         description="output container (default auto)",
         json_schema_extra={"enum": list(CONTAINER_OPTIONS)},
     )
+    background: str | None = Field(
+        None, description="what an animation's transparent pixels lie on (#rrggbb)"
+    )
+    hdr: str | None = Field(
+        None,
+        description="HDR input: keep it, or tone-map to SDR",
+        json_schema_extra={"enum": ["keep", "sdr"]},
+    )
     strength: str | None = Field(None, description="restoration strength 0..1 or auto (default 1)")
     denoise: int | None = Field(
         None, description="Real-CUGAN denoise level (-1, 0..3) where the model has it"

@@ -34,7 +34,9 @@ def browser_plays(format_name: str, video_codec: str, pix_fmt: str) -> bool:
 
 
 def needs_proxy(info: MediaInfo) -> bool:
-    """Whether an original needs a playable proxy for the page's video comparison."""
+    """Whether an original needs a playable proxy for the page's video comparison (animations: none)."""
+    if info.format_name in ("gif", "apng", "webp"):  # ffmpeg's readers of them are off the allow-lists
+        return False
     return not browser_plays(info.format_name, info.video_codec, info.pix_fmt)
 
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from contract import limits, media
+from contract import animation, limits, media
 from contract.catalogue import reason
 from contract.media import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS  # re-exported: defined once, in media
 from contract.media import ALLOWED_FORMATS as ALLOWED_FORMATS
@@ -41,6 +41,7 @@ ACCEPTED_TYPES: dict[str, str] = {
     ".vob": "video/mpeg",  # DVD rips (MPEG-PS)
     ".wmv": "video/x-ms-wmv",
     ".ogv": "video/ogg",
+    **animation.TYPES,  # animated GIF, APNG, animated WebP (judged by their content, not the name)
 }
 ACCEPTED_EXTENSIONS: tuple[str, ...] = tuple(ACCEPTED_TYPES)
 
@@ -142,7 +143,11 @@ def probe(
     timeout_s: float = limits.PROBE_TIMEOUT_S,
 ) -> MediaInfo:
     """Describe the video at ``path`` or raise ProbeError; reads nothing but that local file."""
-    data = _read(Path(path).resolve(), timeout_s)
+    path = Path(path).resolve()
+    kind = animation.sniff(_sniff(path)) if path.is_file() else None
+    if kind is not None:
+        return _animation(path, kind, max_width, max_height, max_duration_s)
+    data = _read(path, timeout_s)
     format_name, video = _video_stream(data)
     frame_w, frame_h = int(video.get("width") or 0), int(video.get("height") or 0)
     if frame_w <= 0 or frame_h <= 0:
@@ -198,6 +203,48 @@ def refuse_playlist_head(head: bytes) -> None:
 def refuse_playlist(path: Path) -> None:
     """The playlist check ``probe`` makes first, for a file ffmpeg reads before the probe (quick runs)."""
     refuse_playlist_head(_sniff(path))
+
+
+def _animation(
+    path: Path, kind: animation.AnimationFormat, max_width: int, max_height: int, max_duration_s: float
+) -> MediaInfo:
+    """An animated image described by Pillow: its delays are the timeline (milliseconds)."""
+    try:
+        facts = animation.describe(path, kind)
+    except animation.AnimationError as exc:
+        raise ProbeError(exc.kind, exc.reason) from exc
+    _check_size(facts.width, facts.height, max_width, max_height)
+    duration = facts.duration_ms / 1000
+    if duration > max_duration_s:
+        lasts = reason("media.too_long", seconds=round(duration), limit_s=round(max_duration_s))
+        raise ProbeError("too_large", lasts)
+    count = len(facts.delays_ms)
+    return MediaInfo(
+        width=facts.width,
+        height=facts.height,
+        frame_width=facts.width,
+        frame_height=facts.height,
+        rotation=0,
+        fps=Fraction(count * 1000, facts.duration_ms),
+        time_base=animation.TIME_BASE,
+        duration_s=duration,
+        frames=count,
+        frames_exact=True,
+        audio_streams=0,
+        subtitle_streams=0,
+        pix_fmt="rgba" if facts.transparent else "rgb24",
+        color_range=None,
+        color_space=None,
+        color_primaries=None,
+        color_transfer=None,
+        format_name=kind,
+        video_codec=kind,
+    )
+
+
+def is_animation(info: MediaInfo) -> bool:
+    """Whether the probe described an animated image (GIF, APNG, WebP), read with Pillow."""
+    return info.format_name in animation.PILLOW_FORMATS
 
 
 def _read(path: Path, timeout_s: float) -> dict[str, Any]:

@@ -34,8 +34,9 @@ def input_key(job_id: str, suffix: str) -> str:
 
 
 def output_key(job_id: str, suffix: str = ".mp4") -> str:
-    """Key of the finished video; ``suffix`` is its container's (``.mp4``, or ``.mkv`` to keep subtitles)."""
-    if suffix not in (".mp4", ".mkv"):
+    """Key of the finished video; ``suffix`` is its container's (``.mp4``, ``.mkv`` to keep subtitles, or an
+    animated ``.gif``/``.webp``)."""
+    if suffix not in (".mp4", ".mkv", ".gif", ".webp"):
         raise ValueError(suffix)
     return f"{job_dir(job_id)}/output{suffix}"
 

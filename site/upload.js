@@ -221,7 +221,7 @@ export class UploadForm {
     if (this.blocker()) return;
     const { enhance, describe } = this.stages();
     // Without upscaling the server ignores model and size, so they are not sent at all.
-    const fields = enhance ? { upscale: "true", model: this.choices.model, ...sizeChoice(this.choices.size), ...strengthFields() } : { upscale: "false" };
+    const fields = enhance ? { upscale: "true", model: this.choices.model, ...sizeChoice(this.choices.size), ...strengthFields(), ...outputFields() } : { upscale: "false" };
     if (describe) Object.assign(fields, { describe: this.choices.describeLang, density: $("describe-density").value });
     // A quick test run: 5 s from the given second, or the busiest 5 s (the server judges).
     if (quick) fields.excerpt = $("quick-start").value.trim() || "auto";
@@ -246,7 +246,7 @@ export class UploadForm {
   /** POST the re-run with the form's fields as JSON; the new job is shown like an uploaded one. */
   async runAgain(job, fields) {
     const body = { upscale: fields.upscale === "true" };
-    for (const name of ["model", "scale", "height", "describe", "density", "strength", "denoise"]) {
+    for (const name of ["model", "scale", "height", "describe", "density", "strength", "denoise", "hdr", "container"]) {
       if (fields[name] !== undefined) body[name] = typeof fields[name] === "number" ? fields[name] : String(fields[name]);
     }
     $("submit").disabled = true;
@@ -290,4 +290,14 @@ export class UploadForm {
     this.render();
     showUnfinished(this);
   }
+}
+
+/** The HDR and output-format radios: sent only when they differ from the server's defaults. */
+function outputFields() {
+  const fields = {};
+  const hdr = document.querySelector('input[name="hdr"]:checked');
+  const container = document.querySelector('input[name="container"]:checked');
+  if (hdr && hdr.value !== "keep") fields.hdr = hdr.value;
+  if (container && container.value !== "auto") fields.container = container.value;
+  return fields;
 }

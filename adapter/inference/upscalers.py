@@ -27,6 +27,7 @@ from adapter.errors import (
 )
 from adapter.inference.base import Upscaler, check_output
 from adapter.inference.watchdog import Watchdog
+from adapter.regions.field import tile_overlap
 from contract.catalogue import reason
 from contract.models import SERVED as MODELS  # Triton names incl. Real-CUGAN denoise files
 from contract.precision import Choice, choose, cpu_flags
@@ -354,7 +355,7 @@ def make_upscaler(
     else:
         local = LocalUpscaler(model, models_dir, precision=precision)
         inner = Watchdog(local, timeout_s)  # Triton has its client timeout
-    return TiledUpscaler(inner, tile=tile)
+    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile))  # the measured field
 
 
 def _cuda_present() -> bool:

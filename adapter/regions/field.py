@@ -35,6 +35,12 @@ def field_of(model: str) -> int | None:
     return FIELDS.get(model)
 
 
+def tile_overlap(model: str, tile: int, least: int = 16) -> int:
+    """Overlap of a tiled model's tiles: its measured field (a tile's kept centre then equals the whole
+    frame's answer), at least ``least``, and less than half the tile."""
+    return min(max(least, field_of(model) or least), (tile - 1) // 2)
+
+
 def reach(network: nn.Module, scale: int, image: npt.NDArray[np.uint8], block: int = 16) -> int:
     """Farthest input distance from a changed centre block at which an output moves by ≥ LSB_LIMIT."""
     import torch

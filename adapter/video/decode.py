@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
@@ -21,6 +22,7 @@ from av.video.reformatter import VideoReformatter
 from adapter.errors import InvalidInputError, LimitExceededError
 from adapter.video.alpha import flatten, has_alpha
 from adapter.video.colour import Colour, colour_of
+from adapter.video.damage import MAX_SHARE, Damage
 from adapter.video.deinterlacer import TIME_BASE_FACTOR, Deinterlace, Deinterlacer
 from adapter.video.geometry import fitted_size, letterbox
 from contract.catalogue import reason
@@ -42,6 +44,8 @@ class StreamLimits:
     max_height: int
     max_duration_s: float
     max_frames: int
+    #: Share of lost pictures (replaced by the last good one) past which the stream is refused.
+    max_damaged_share: float = MAX_SHARE
 
 
 def _pts(picture: av.VideoFrame) -> int:
@@ -52,7 +56,11 @@ def _pts(picture: av.VideoFrame) -> int:
 
 def check_frame(frame: av.VideoFrame, limits: StreamLimits) -> None:
     """Refuse a frame beyond the box (the probe's orientation-free rule), wherever it is in the stream."""
-    w, h = frame.width, frame.height
+    check_size(frame.width, frame.height, limits)
+
+
+def check_size(w: int, h: int, limits: StreamLimits) -> None:
+    """Refuse a picture of ``w``×``h`` beyond the box (either orientation)."""
     big, small = max(limits.max_width, limits.max_height), min(limits.max_width, limits.max_height)
     if max(w, h) > big or min(w, h) > small:
         size = {"width": w, "height": h, "max_width": limits.max_width, "max_height": limits.max_height}
@@ -67,6 +75,61 @@ class SourceStream:
     kind: str
     #: ffprobe's name of the codec (``hdmv_pgs_subtitle``, ``mp3``), not the decoder's; "" for attachments.
     codec: str
+
+
+class Pictures(Protocol):
+    """What the stages read pictures from: ``Decoder`` (video) or
+    ``adapter.video.animation.AnimationDecoder``."""
+
+    @property
+    def time_base(self) -> Fraction:
+        """Time base of the pictures' pts."""
+        ...
+
+    @property
+    def fps(self) -> Fraction:
+        """Their frame rate (the probe's, or the deinterlacer's)."""
+        ...
+
+    @property
+    def colour(self) -> Colour | None:
+        """Their colour (known once the first picture is decoded)."""
+        ...
+
+    @property
+    def resized(self) -> bool:
+        """Whether some pictures were fitted into the first one's size."""
+        ...
+
+    @property
+    def flattened(self) -> bool:
+        """Whether transparency was laid on a background."""
+        ...
+
+    @property
+    def key(self) -> bool:
+        """Whether the picture last handed out was a keyframe."""
+        ...
+
+    @property
+    def others(self) -> list[SourceStream]:
+        """The source's streams other than its video."""
+        ...
+
+    @property
+    def damage(self) -> Damage:
+        """Damage met so far."""
+        ...
+
+    def frames(
+        self, start_pts: int | None = None, end_pts: int | None = None
+    ) -> Iterator[tuple[np.ndarray, int]]:
+        """(RGB picture, pts in ``time_base``), pts strictly increasing."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds open."""
+        ...
 
 
 class Decoder:
@@ -86,6 +149,9 @@ class Decoder:
         deep: bool = False,
     ) -> None:
         self._limits = limits
+        #: Damage met while decoding: lost pictures replaced by the last good one (adapter/video/damage.py).
+        self.damage = Damage(limits.max_damaged_share if limits is not None else MAX_SHARE)
+        self._planned = info.frames if info is not None else 0
         #: Hand out 16-bit RGB (rgb48) instead of 8-bit: a high-bit-depth source keeps its precision.
         self._format = "rgb48le" if deep else "rgb24"
         try:
@@ -142,15 +208,30 @@ class Decoder:
         """
         first: tuple[int, int] | None = None
         last: int | None = None
+        held: np.ndarray | None = None
+        step = 1 / (self.fps * self.time_base) if self.fps else Fraction(0)
         try:
             for picture in self._pictures(start_pts, end_pts):
                 first = first or (picture.width, picture.height)
                 pts = _pts(picture) if last is None or _pts(picture) > last else last + 1
+                if last is not None and held is not None:
+                    for lost in self.damage.missing(last, pts, step):  # a player shows the last good one
+                        yield self._counted(held, lost)
                 last = pts
                 self.key = bool(picture.key_frame)
-                yield self._rgb(picture, first), pts
+                held = self._rgb(picture, first)
+                self.damage.decoded += 1
+                yield self._counted(held, pts)
         except av.FFmpegError as exc:
             raise InvalidInputError(reason("media.decode_failed")) from exc
+        self.damage.check(final=True, planned=self._planned)
+
+    def _counted(self, rgb: np.ndarray, pts: int) -> tuple[np.ndarray, int]:
+        """A picture handed out, counted; too many lost so far stops the run early."""
+        self.damage.total += 1
+        if self.damage.lost:
+            self.damage.check(final=False, planned=self._planned)
+        return rgb, pts
 
     def _pictures(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
         """Decoded (and deinterlaced) pictures inside the bounds, pts in ``time_base``."""
@@ -175,19 +256,18 @@ class Decoder:
         come strictly before it.
         """
         if start_pts is None:
-            yield from self._container.decode(self._stream)
+            yield from self._surviving()
             return
         second = max(1, round(1 / self._source_time_base))
         back = 0
         while True:
             self._container.seek(start_pts - back, stream=self._stream, backward=True, any_frame=False)
-            decoded = self._container.decode(self._stream)
+            decoded = self._surviving()
             first = next(decoded, None)
             strict = self._fields is not None
-            late = (
-                first is not None
-                and first.pts is not None
-                and (first.pts >= start_pts if strict else first.pts > start_pts)
+            # Nothing at all after the seek is late too: damage took the keyframe the seek found.
+            late = first is None or (
+                first.pts is not None and (first.pts >= start_pts if strict else first.pts > start_pts)
             )
             if not late or back > start_pts + second:  # not late, or already back to the very start
                 if first is not None:
@@ -195,6 +275,32 @@ class Decoder:
                 yield from decoded
                 return
             back = second if back == 0 else back * 2
+
+    def _surviving(self) -> Iterator[av.VideoFrame]:
+        """Every picture the decoder can make: refused packets are skipped, damage is counted as evidence.
+
+        The decoder's own error concealment is kept (a concealed picture is shown, as players do). A
+        demuxer that cannot go on past damaged bytes ends the stream there: its readable part is kept.
+        """
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError:  # the container itself is unreadable from here on
+                self.damage.evidence += 1
+                log.info("the container cannot be read past damaged bytes; its readable part is kept")
+                return
+            self.damage.evidence += bool(packet.is_corrupt)
+            try:
+                pictures = packet.decode()
+            except av.FFmpegError:  # a packet the decoder refuses: its picture is missing
+                self.damage.evidence += 1
+                continue
+            for picture in pictures:
+                self.damage.evidence += bool(picture.is_corrupt)
+                yield picture
 
     def _decoded(self, start_pts: int | None, end_pts: int | None) -> Iterator[av.VideoFrame]:
         """Source frames with strictly increasing pts, checked against the limits; one past the end."""

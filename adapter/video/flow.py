@@ -104,7 +104,7 @@ class Flow:
 
     def __init__(
         self,
-        decoder: video.Decoder,
+        decoder: video.Pictures,
         upscaler: Upscaler,
         open_encoder: Callable[[], Encoder],
         *,

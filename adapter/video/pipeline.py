@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from adapter.errors import LimitExceededError, StorageError
+from adapter.errors import JobCancelled, LimitExceededError, StorageError
 from adapter.inference.base import Upscaler
 from adapter.inference.upscalers import TiledUpscaler
 from adapter.limits import Limits
@@ -27,21 +28,25 @@ from adapter.regions.field import field_of
 from adapter.regions.planner import Planner
 from adapter.restoration.auto import auto_strength_note, bits_per_pixel
 from adapter.restoration.degradation import clean_strength
+from adapter.video import animated, muxer
 from adapter.video import decode as video
-from adapter.video import muxer
+from adapter.video.animation import AnimationDecoder, parse_colour
 from adapter.video.colour import RANGE_MPEG, SPC_SMPTE170M, Colour
 from adapter.video.deinterlacer import Deinterlace, choose
 from adapter.video.depth import high_bit_depth
 from adapter.video.encoder import Encoder, resolve_preset
 from adapter.video.flow import Flow, Image, Meter, resize
 from adapter.video.stages import OnProgress, Result, Segment, ShouldStop, probe_input
+from adapter.video.tonemap import ToneMapped
 from contract import storage
 from contract.catalogue import Reason, reason
-from contract.container import STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
+from contract.container import ANIMATED, STYLED_SUBTITLES, Container, container_for, keeps, needs_mkv
 from contract.hdr import HDR_TRANSFERS, HdrMetadata
 from contract.hdr import read as read_hdr
+from contract.media import MediaCancelled
 from contract.mediainfo import MediaInfo
 from contract.messages import JobOptions
+from contract.probe import is_animation
 from contract.probe import probe as ffprobe
 from contract.sizing import SizeRefused, job_output_size
 
@@ -74,6 +79,8 @@ class Plan:
     encoder: str = "libx264"
     #: A high-bit-depth source: 16-bit pictures around the model, 10-bit HEVC out (adapter/video/depth.py).
     deep: bool = False
+    #: HDR asked for as SDR: 16-bit pictures decoded, tone-mapped to 8-bit BT.709 (adapter/video/tonemap.py).
+    tonemap: bool = False
 
 
 def plan(
@@ -102,10 +109,11 @@ def plan(
     factor = deinterlace.rate_factor if deinterlace is not None else 1
     frames_total = info.frames * factor if segment is None else segment.frames
     # 10 bits in, 10 bits out: HEVC Main10 (H.264 High 10 plays almost nowhere); NVENC here is H.264, 8-bit.
-    deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc"
+    tonemap = options.hdr == "sdr" and info.color_transfer in HDR_TRANSFERS
+    deep = high_bit_depth(info.pix_fmt) and options.encoder != "h264_nvenc" and not tonemap
     encoder = "libx265" if deep else options.encoder
     preset = resolve_preset(options.preset, encoder, upscaler.device)
-    return Plan(width, height, stored, frames_total, preset, encoder, deep)
+    return Plan(width, height, stored, frames_total, preset, encoder, deep, tonemap)
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,9 @@ def stream_limits(info: MediaInfo, limits: Limits) -> video.StreamLimits:
     # Twice the probed rate: variable-rate video runs above its average for a while; a stream with
     # frames but no advancing timestamps still stops.
     most = math.ceil(limits.max_duration_s * info.fps * FRAME_SLACK) + 1
-    return video.StreamLimits(limits.max_width, limits.max_height, limits.max_duration_s, most)
+    return video.StreamLimits(
+        limits.max_width, limits.max_height, limits.max_duration_s, most, limits.max_damaged_share
+    )
 
 
 def open_decoder(
@@ -146,9 +156,15 @@ def open_decoder(
     deinterlace: Deinterlace | None = None,
     *,
     deep: bool = False,
-) -> video.Decoder:
-    """The input's decoder: the one place a job opens the input with PyAV (checked against ``limits``)."""
+    background: str = "#000000",
+) -> video.Pictures:
+    """The input's decoder: the one place a job opens the input (checked against ``limits``).
+
+    Video is decoded with PyAV; an animated image is read with Pillow and laid on ``background``.
+    """
     checks = None if limits is None else stream_limits(info, limits)
+    if is_animation(info):
+        return AnimationDecoder(path, info, background=parse_colour(background), limits=checks)
     # The probe's frame rate and time base: one rule for the whole job.
     return video.Decoder(path, info, limits=checks, deinterlace=deinterlace, deep=deep)
 
@@ -161,7 +177,7 @@ def hdr_of(source: Path, info: MediaInfo, limits: Limits) -> HdrMetadata:
 
 
 def _encoder_opener(
-    decoder: video.Decoder, path: Path, planned: Plan, options: JobOptions, hdr: HdrMetadata
+    decoder: video.Pictures, path: Path, planned: Plan, options: JobOptions, hdr: HdrMetadata
 ) -> Callable[[], Encoder]:
     """Opens the encoder on the first frame, when the decoder knows the source's colour."""
 
@@ -187,16 +203,27 @@ def _encoder_opener(
 def _complete_video(
     temps: Temporaries,
     source: Path,
-    decoder: video.Decoder,
+    decoder: video.Pictures,
     info: MediaInfo,
     limits: Limits,
     segment: Segment | None,
     should_stop: ShouldStop,
     container: Container,
 ) -> None:
-    """Mux the encoded video with the source's other streams; a segment stays video-only."""
+    """Mux the encoded video with the source's other streams; a segment stays video-only.
+
+    An animated image has nothing but pictures; a GIF or WebP output is written from the encoded
+    video (``adapter.video.animated``), with the source's transparency where it had some.
+    """
     if segment is not None:
         os.replace(temps.video, temps.output)  # the assembly muxes audio, subtitles and metadata
+        return
+    if container in ANIMATED or is_animation(info):
+        alpha = alpha_source(source, info, container)
+        timeout_s, stop = limits.mux_timeout_s, should_stop
+        animated.write(
+            temps.video, temps.output, container, alpha_source=alpha, timeout_s=timeout_s, should_stop=stop
+        )
         return
     muxer.mux(
         temps.video,
@@ -259,19 +286,29 @@ def run(
     started, limits, stop = time.monotonic(), limits or Limits(), should_stop or _never
     source, output_path = Path(input_path), Path(output_path)
     info = info or probe_input(ffprobe, source, limits)
-    how = choose(
-        source,
-        info,
-        options.deinterlace,
-        parity=options.field_parity,
-        timeout_s=limits.probe_timeout_s,
-        should_stop=stop,
-    )
+    how = None
+    if not is_animation(info):  # an animated image has no fields
+        try:
+            how = choose(
+                source,
+                info,
+                options.deinterlace,
+                parity=options.field_parity,
+                timeout_s=limits.probe_timeout_s,
+                should_stop=stop,
+            )
+        except MediaCancelled as exc:  # cancelled during the field check: a cancel like any other
+            raise JobCancelled("cancelled") from exc
     planned = plan(info, options, upscaler, limits, segment, how)
     container = container_of(options, info)
-    hdr = hdr_of(source, info, limits) if planned.deep else HdrMetadata()
+    hdr = hdr_of(source, info, limits) if planned.deep or planned.tonemap else HdrMetadata()
     temps = Temporaries.beside(output_path)
-    decoder = open_decoder(source, info, limits, how, deep=planned.deep)
+    decoder = open_decoder(
+        source, info, limits, how, deep=planned.deep or planned.tonemap, background=options.background
+    )
+    if planned.tonemap:  # HDR asked for as SDR: the pictures leave the decoder tone-mapped
+        decoder = ToneMapped(decoder, info.color_transfer or "", hdr.peak_nits())
+    hdr = hdr if planned.deep else HdrMetadata()
     try:
         opener = _encoder_opener(decoder, temps.video, planned, options, hdr)
         deadline = answer_timeout(upscaler, (info.frame_width, info.frame_height), limits)
@@ -297,11 +334,18 @@ def run(
         decoder.close()
         temps.remove()
     seconds = round(time.monotonic() - started, 3)
-    notes = notes_of(info, how, decoder, planned.stored, segment, container)
+    notes = notes_of(info, how, decoder, planned.stored, segment, container, options.background)
     if flow.degradation is not None:  # strength=auto: show the job what was chosen
         notes = (*notes, auto_strength_note(flow.degradation))
     return Result(
-        flow.frames_done, planned.width, planned.height, seconds, flow.inferred, notes=notes, share=flow.share
+        flow.frames_done,
+        planned.width,
+        planned.height,
+        seconds,
+        flow.inferred,
+        notes=notes,
+        share=flow.share,
+        damaged=decoder.damage.lost,
     )
 
 
@@ -316,10 +360,11 @@ def planner(options: JobOptions, fps: float, limits: Limits) -> Planner | None:
 def notes_of(
     info: MediaInfo,
     how: Deinterlace | None,
-    decoder: video.Decoder,
+    decoder: video.Pictures,
     size: tuple[int, int],
     segment: Segment | None,
     container: Container = "mp4",
+    background: str = "#000000",
 ) -> tuple[Reason, ...]:
     """What the run changed in the video and why, in the catalogue's words (the job shows them)."""
     notes: list[Reason] = []
@@ -329,11 +374,27 @@ def notes_of(
         notes.append(reason("note.deinterlaced_frame"))
     if decoder.resized:
         notes.append(reason("note.frames_resized", width=size[0], height=size[1]))
-    if decoder.flattened:
-        notes.append(reason("note.alpha_flattened"))
+    if isinstance(decoder, ToneMapped):
+        notes.append(reason("note.tone_mapped"))
+    kept = segment is None and container in ANIMATED  # GIF and WebP keep the transparency
+    if decoder.flattened and not kept:
+        black = background.lower() == "#000000"
+        notes.append(
+            reason("note.alpha_flattened") if black else reason("note.alpha_on_colour", colour=background)
+        )
+    damaged = decoder.damage.note()
+    if damaged is not None:
+        notes.append(damaged)
     if segment is None:  # a segment's mux is the assembly's
         notes += mux_notes(info, decoder.others, container)
     return tuple(notes)
+
+
+def alpha_source(source: Path, info: MediaInfo, container: Container) -> tuple[Path, Any] | None:
+    """Where a GIF/WebP output takes its transparency from: a transparent animated source, else nowhere."""
+    if container not in ANIMATED or not is_animation(info) or info.pix_fmt != "rgba":
+        return None
+    return source, info.format_name
 
 
 def container_of(options: JobOptions, info: MediaInfo) -> Container:
@@ -346,6 +407,8 @@ def mux_notes(
 ) -> list[Reason]:
     """What muxing changes: the timeline moved to 0, MKV chosen, what the container cannot carry left out."""
     notes: list[Reason] = []
+    if container in ANIMATED and info.has_audio:
+        notes.append(reason("note.sound_left_out", container=container.upper()))
     if info.container_start_s > 0:
         notes.append(reason("note.timeline_shifted", seconds=round(info.container_start_s, 3)))
     subtitles = [s.codec for s in others if s.kind == "subtitle"]

@@ -62,6 +62,8 @@ class Result:
     share: float | None = None
     #: Whether the run wrote the original's playable «before» proxy (``adapter.video.proxy``).
     proxy: bool = False
+    #: Pictures lost to damage and replaced by the last good one (``adapter.video.damage``).
+    damaged: int = 0
 
 
 class OnProgress(Protocol):

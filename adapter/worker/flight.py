@@ -147,6 +147,7 @@ class Flight:
             segment=job.segment.index if job.segment is not None else None,
             notes=list(result.notes),
             share=result.share,
+            damaged=None if job.kind == "assemble" else result.damaged,
         )
 
     def decide(self, policy: RetryPolicy, now: float) -> Decision:

@@ -104,6 +104,14 @@ class JobOut(BaseModel):
     #: Region inference (``off``, ``auto``) and the share of the frames' pixels the model ran on, once done.
     regions: str = "off"
     inferred_share: float | None = None
+    #: Pictures lost to damage and replaced by the last good one, once done (the note says how many).
+    damaged_frames: int | None = None
+    #: What transparent pixels of an animated image lie on where the output has no alpha (``#rrggbb``).
+    background: str = "#000000"
+    #: HDR input kept HDR (``keep``) or tone-mapped to SDR (``sdr``).
+    hdr: str = "keep"
+    #: The estimated processing seconds on this server, made at upload (null when not estimated).
+    estimate_s: float | None = None
     #: The output's container (``mp4``, or ``mkv`` to keep subtitles MP4 cannot carry).
     container: str = "mp4"
     #: Restoration strength ("0".."1" or "auto"; the value auto chose is in ``notes``) and denoise level.
@@ -246,6 +254,10 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         deinterlace=job.deinterlace,
         regions=job.regions,
         inferred_share=job.inferred_share,
+        damaged_frames=job.damaged_frames,
+        background=job.background,
+        hdr=job.hdr,
+        estimate_s=job.estimate_s,
         container=job.container,
         excerpt_start=job.excerpt_start,
         strength=job.strength,

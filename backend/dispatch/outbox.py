@@ -91,6 +91,8 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
             container=container,
             strength=stored_strength(job.strength),
             denoise=job.denoise,
+            background=job.background or "#000000",
+            hdr="sdr" if job.hdr == "sdr" else "keep",
         ),
     )
 
@@ -102,7 +104,8 @@ def _parity(job: Job) -> Parity | None:
 
 def _container(job: Job) -> Container:
     """The container the backend chose at upload (rows from before the choice are MP4)."""
-    return "mkv" if job.container == "mkv" else "mp4"
+    chosen: dict[str, Container] = {"mkv": "mkv", "gif": "gif", "webp": "webp"}
+    return chosen.get(job.container or "", "mp4")
 
 
 def describe_density(stored: str) -> DescribeDensity:

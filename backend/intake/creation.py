@@ -25,10 +25,12 @@ from backend.jobs import rules as jobs
 from backend.jobs.db import Job, Task, utcnow
 from contract import storage
 from contract.container import container_for
+from contract.estimate import job_estimate_s
 from contract.interlace import decide_mode, pictures_per_frame
 from contract.limits import PROBE_TIMEOUT_S
 from contract.mediainfo import MediaInfo, ProbeError
 from contract.messages import JobOptions
+from contract.probe import is_animation
 from contract.sizing import display_size
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,8 @@ async def _checked_job(svc: Services, upload: Upload) -> Job:
 
 def _decided(path: Path, info: MediaInfo, options: JobOptions) -> JobOptions:
     """The options with interlacing decided once for the whole job (idet here, not in every segment task)."""
+    if is_animation(info):  # pictures, not fields
+        return options.model_copy(update={"deinterlace": "off", "field_parity": None})
     mode, parity = decide_mode(
         path,
         duration_s=info.duration_s,
@@ -167,6 +171,8 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         description_density=options.density,
         deinterlace=options.deinterlace,
         regions=options.regions,
+        background=options.background,
+        hdr=options.hdr,
         field_parity=options.field_parity,
         container=container_for(options.container, info.subtitle_codecs, info.attachments),
         strength=strength_text(options.strength),
@@ -179,6 +185,7 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         input_fps=float(info.fps),
         input_frames=info.frames,
         frames_total=info.frames * (pictures_per_frame(options.deinterlace) if options.upscale else 1),
+        estimate_s=job_estimate_s(info, options, info.frames * pictures_per_frame(options.deinterlace)),
         progress=0.0,
         frames_done=0,
         created_at=now,

@@ -19,7 +19,9 @@ from contract.options import OPTION_FIELDS
 from contract.sizing import SCALES, SizeRefused, job_output_size
 
 #: Fields whose value is a word: compared in lower case, as the page and the docs write them.
-_WORDS = ("upscale", "describe", "density", "deinterlace", "regions", "container", "strength")
+_WORDS = (
+    "upscale", "describe", "density", "deinterlace", "regions", "container", "strength", "background", "hdr",
+)  # fmt: skip
 #: What a describe-only job keeps of the form (model, size and restoration mean nothing without upscaling).
 _DESCRIBE_ONLY = ("upscale", "describe", "density", "container")
 #: Pydantic's refusal of a field → the catalogue code that says it (the form's own words; JobOptions'
@@ -34,6 +36,8 @@ _FIELD_CODES = {
     "denoise": "options.bad_denoise",
     "scale": "options.bad_scale",
     "height": "options.bad_height",
+    "background": "options.bad_background",
+    "hdr": "options.bad_hdr",
 }
 _CHOICES = {
     "describe": ", ".join(DESCRIBE_LANGUAGES),
@@ -42,6 +46,7 @@ _CHOICES = {
     "regions": "off, auto",
     "container": ", ".join(CONTAINER_OPTIONS),
     "scale": ", ".join(map(str, SCALES)),
+    "hdr": "keep, sdr",
 }
 
 

@@ -20,10 +20,12 @@ from pathlib import Path
 
 from backend.jobs.db import Task
 from contract import limits
+from contract.container import ANIMATED
 from contract.interlace import pictures_per_frame
 from contract.media import MediaError
 from contract.mediainfo import MediaInfo, ProbeError
 from contract.messages import ASSEMBLE, SEGMENT, JobOptions, Segment
+from contract.probe import is_animation
 from contract.stream import counted_info
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ def counted(path: Path, info: MediaInfo, *, max_duration_s: float) -> MediaInfo:
 
     Counting that takes too long keeps the header's figures: the adapter still stops at the limit.
     """
+    if is_animation(info):  # Pillow counted every picture already
+        return info
     try:
         return counted_info(path, info, max_duration_s=max_duration_s, timeout_s=limits.COUNT_TIMEOUT_S)
     except MediaError as exc:
@@ -111,6 +115,8 @@ def for_upload(
     video), only when ``seconds`` > 0 and the video is long enough for two segments.
     """
     if seconds <= 0 or not options.upscale or options.describe is not None:
+        return []
+    if is_animation(info) or options.container in ANIMATED:  # one picture stream, written in one piece
         return []
     if info.duration_s <= seconds * (1 + float(MIN_LAST_SHARE)):
         return []

@@ -104,6 +104,14 @@ class Job(Base):
     regions: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     #: Share of the frames' pixels the model ran on (done events; frames-weighted over segments).
     inferred_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Pictures lost to damage and replaced by the last good one (done events; summed over segments).
+    damaged_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: What transparent pixels of an animated image lie on (``#rrggbb``) where the output has no alpha.
+    background: Mapped[str] = mapped_column(String(7), default="#000000", server_default="#000000")
+    #: HDR input kept HDR (``keep``) or tone-mapped to SDR (``sdr``); older rows kept it.
+    hdr: Mapped[str] = mapped_column(String(4), default="keep", server_default="keep")
+    #: The estimate of the job's processing seconds on this server, made at upload (``contract.estimate``).
+    estimate_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: Which field comes first where the upload's check found interlacing (``tff``/``bff``), else None.
     field_parity: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: A quick test run: the second of its original where its excerpt starts (None: the whole video).

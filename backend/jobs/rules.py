@@ -30,6 +30,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 #: A running job's progress stays below 1 until the done event lands.
 MAX_RUNNING_PROGRESS = 0.99
+#: The note of pictures replaced for damage: one per job, its counts summed over segments.
+DAMAGE_NOTE = "note.frames_damaged"
 
 
 def can_transition(src: str, dst: str) -> bool:
@@ -123,6 +125,7 @@ def _segment_done(job: Job, event: DoneEvent, now: datetime) -> bool:
     task.frames_done = task.frames_total = event.frames
     task.fps = 0.0
     add_notes(job, event)
+    add_damaged(job, event)
     finished = sum(t.frames_done for t in segment_tasks(job) if t.status == DONE)
     add_share(job, event, before=finished - event.frames)
     # job.seconds sums the segments' processing seconds until the assembly adds its own (speed sample).
@@ -193,6 +196,9 @@ def apply_done(job: Job, event: DoneEvent, now: datetime | None = None) -> bool:
     job.output_height = event.height
     job.output_frames = event.frames
     add_notes(job, event)
+    add_damaged(job, event)
+    if assembly is not None:  # the segments' damage note counts of the whole joined video
+        job.notes = [_of_total(note, event.frames) for note in job.notes or []] or None
     if assembly is None:  # an assembly's event has no share: the segments' stands
         add_share(job, event, before=0)
     # A segmented job's speed is its frames over every task's processing seconds, not the assembly's alone.
@@ -212,12 +218,33 @@ def add_share(job: Job, event: DoneEvent, *, before: int) -> None:
     job.inferred_share = round((job.inferred_share * before + event.share * event.frames) / total, 4)
 
 
+def add_damaged(job: Job, event: DoneEvent) -> None:
+    """Count the pictures a done event replaced for damage (segments add up; an assembly's says None)."""
+    if event.damaged is not None:
+        job.damaged_frames = (job.damaged_frames or 0) + event.damaged
+
+
+def _of_total(note: dict[str, object], frames: int) -> dict[str, object]:
+    """A damage note's total made the whole video's frame count (other notes as they are)."""
+    if note.get("code") != DAMAGE_NOTE or not isinstance(note.get("params"), dict):
+        return note
+    return {**note, "params": {**note["params"], "total": frames}}  # type: ignore[dict-item]
+
+
 def add_notes(job: Job, event: DoneEvent) -> None:
-    """Keep the notes of a done event (each once: every segment says it was deinterlaced)."""
+    """Keep the notes of a done event (each once: every segment says it was deinterlaced).
+
+    Damage notes of several segments become one, their counts added up.
+    """
     notes = list(job.notes or [])
     for note in event.notes:
         entry = note.model_dump()
-        if entry not in notes:
+        same = [n for n in notes if n.get("code") == DAMAGE_NOTE] if entry["code"] == DAMAGE_NOTE else []
+        if same:
+            params = same[0]["params"]
+            lost, total = params["lost"] + entry["params"]["lost"], params["total"] + entry["params"]["total"]
+            notes[notes.index(same[0])] = {"code": DAMAGE_NOTE, "params": {"lost": lost, "total": total}}
+        elif entry not in notes:
             notes.append(entry)
     job.notes = notes or None
 

@@ -27,6 +27,10 @@ ENTRIES: dict[str, Entry] = {
     "media.unanalysable": Entry(
         en="The video file could not be analysed.", ru="Не удалось разобрать видеофайл."
     ),
+    "media.still_image": Entry(
+        en="This is a still picture, not an animation or a video.",
+        ru="Это неподвижная картинка, а не анимация или видео.",
+    ),
     "media.not_video": Entry(en="The file is not a video.", ru="Это не видеофайл."),
     "media.codec_unsupported": Entry(
         en="The video codec is not supported.", ru="Этот видеокодек не поддерживается."
@@ -70,6 +74,13 @@ ENTRIES: dict[str, Entry] = {
     "media.decode_failed": Entry(
         en="The video is damaged and could not be decoded.",
         ru="Видео повреждено, его не удалось декодировать.",
+    ),
+    "media.too_damaged": Entry(
+        en="The video is too damaged: {lost} of {total} frames could not be decoded "
+        "(at most {limit} % may be replaced).",
+        ru="Видео повреждено слишком сильно: не декодируются {lost} кадров из {total} "
+        "(заменить можно не больше {limit} %).",
+        params={"lost": int, "total": int, "limit": int},
     ),
     "media.no_timestamps": Entry(
         en="The video has frames without timestamps; it cannot be split.",

@@ -38,6 +38,25 @@ ENTRIES: dict[str, Entry] = {
         en="The video had a transparency channel; it was placed on black.",
         ru="У видео был канал прозрачности; оно положено на чёрный фон.",
     ),
+    "note.frames_damaged": Entry(
+        en="{lost} of {total} frames were damaged: replaced by their neighbours.",
+        ru="Повреждено {lost} кадров из {total}: заменены соседними.",
+        params={"lost": int, "total": int},
+    ),
+    "note.alpha_on_colour": Entry(
+        en="The picture had transparent parts; they were laid on {colour}.",
+        ru="В картинке были прозрачные места; они положены на цвет {colour}.",
+        params={"colour": str},
+    ),
+    "note.sound_left_out": Entry(
+        en="{container} has no sound: the result is the picture alone.",
+        ru="В {container} нет звука: результат — только изображение.",
+        params={"container": str},
+    ),
+    "note.tone_mapped": Entry(
+        en="The HDR video was tone-mapped to SDR (BT.709, 8-bit), as asked.",
+        ru="HDR-видео переведено в SDR (BT.709, 8 бит), как было запрошено.",
+    ),
     "note.subtitles_dropped": Entry(
         en="{count} subtitle track(s) could not be kept in {container} and were left out.",
         ru="Дорожки субтитров ({count}) нельзя сохранить в {container}; они не вошли в результат.",

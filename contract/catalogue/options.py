@@ -39,6 +39,15 @@ ENTRIES: dict[str, Entry] = {
         ru="Устранение чересстрочности должно быть одним из: {choices}.",
         params={"choices": str},
     ),
+    "options.bad_background": Entry(
+        en="The background must be a colour written #rrggbb.",
+        ru="Фон должен быть цветом в виде #rrggbb.",
+    ),
+    "options.bad_hdr": Entry(
+        en="HDR must be one of {choices}.",
+        ru="HDR: выберите одно из: {choices}.",
+        params={"choices": str},
+    ),
     "options.bad_container": Entry(
         en="The container must be one of {choices}.",
         ru="Контейнер должен быть одним из: {choices}.",

@@ -31,7 +31,7 @@ from adapter.video import decode as video
 from adapter.video import muxer
 from adapter.video.proxy import write_proxy
 from backend.intake import excerpt
-from contract import hdr, media
+from contract import animation, hdr, media
 from contract.catalogue import reason
 from contract.hdr import HdrMetadata
 from contract.interlace import count_fields
@@ -124,6 +124,14 @@ def _never() -> bool:
     return False
 
 
+def _refused_animation(path: Path) -> None:
+    """Pillow's reader is told the one format the first bytes name: anything else is refused unread."""
+    try:
+        animation.open_image(path, "gif")
+    except animation.AnimationError as exc:
+        raise InvalidInputError(exc.reason) from exc
+
+
 def _no_proxy(written: bool) -> None:
     """An original ffmpeg refuses leaves the job without a proxy (the test wants the refusal raised)."""
     assert not written
@@ -160,6 +168,7 @@ CALL_SITES: dict[str, CallSite] = {
     "adapter/video/proxy.py:write_proxy": lambda p, t: _no_proxy(
         write_proxy(p, t.out, DVD, Limits(), _never)
     ),
+    "contract/animation.py:open_image": lambda p, t: _refused_animation(p),
 }
 #: Public fronts of a call site above, with checks of their own (probe sniffs the first bytes), and call sites
 #: whose reading is done by a function they call: probe (ffprobe), keyframes (count_packets' pass),
@@ -171,6 +180,9 @@ NOT_USER_INPUT = {
     "adapter/description/speech.py:EspeakSpeaker.__call__",  # our own sentence on stdin
     "adapter/video/assembly.py:_open",  # our own segment files, opened as mov/mp4 only
     "adapter/description/ocr.py:TesseractReader._read",  # our own decoded frame, as PNG on stdin
+    "adapter/video/animated.py:write",  # our own encoded video (mp4) or its RGBA twin (mov)
+    "adapter/video/animated.py:_copy_video",  # our own encoded video (mp4)
+    "adapter/video/animated.py:_join_alpha",  # our own encoded video; the source's alpha through open_image
 }
 #: The only modules allowed to start subprocesses themselves.
 SUBPROCESS_MODULES = {"contract/media.py", "adapter/description/setup/fetch_models.py"}
@@ -222,7 +234,7 @@ def _qualname(stack: list[ast.AST]) -> str:
 
 
 def _reads(path: Path) -> tuple[set[str], bool]:
-    """Functions calling ``media.run`` or ``av.open`` (not to write), and whether subprocess is imported."""
+    """Functions calling ``media.run``, ``av.open`` (not to write) or ``Image.open``; subprocess use."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     uses_subprocess = False
@@ -236,7 +248,7 @@ def _reads(path: Path) -> tuple[set[str], bool]:
             owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
             writes = any(k.arg == "mode" for k in node.keywords)
             call = (owner, node.func.attr)
-            if call == ("media", "run") or (call == ("av", "open") and not writes):
+            if call in (("media", "run"), ("Image", "open")) or (call == ("av", "open") and not writes):
                 found.add(_qualname(stack))
         for child in ast.iter_child_nodes(node):
             visit(child, [*stack, child] if isinstance(child, ast.FunctionDef | ast.ClassDef) else stack)

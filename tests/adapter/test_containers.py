@@ -113,4 +113,4 @@ def test_cli_refuses_a_name_that_contradicts_the_container(models_dir: Path, tmp
     assert done.returncode == 2
     assert "--container mkv needs an output ending in .mkv" in done.stderr
     bad = _cli(source, "-o", tmp_path / "out.avi", models_dir=models_dir)
-    assert bad.returncode == 2 and "must be an .mp4 or .mkv file" in bad.stderr
+    assert bad.returncode == 2 and "must be an .mp4, .mkv, .gif or .webp file" in bad.stderr

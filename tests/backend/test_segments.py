@@ -393,3 +393,20 @@ def test_notes_of_every_segment_and_the_assembly_are_kept_once() -> None:
     )  # fmt: skip
     assert jobs.apply_event(job, assembled, T0)
     assert job.notes == [field.model_dump(), shifted.model_dump()]
+
+
+def test_damaged_pictures_add_up_over_segments_into_one_note() -> None:
+    job = segmented()
+    for index, lost in ((0, 3), (1, 0), (2, 4)):
+        event = seg_done(index, frames=100)
+        notes = [reason("note.frames_damaged", lost=lost, total=100)] if lost else []
+        assert jobs.apply_event(job, event.model_copy(update={"damaged": lost, "notes": notes}))
+    assert job.damaged_frames == 7
+    assert job.notes == [{"code": "note.frames_damaged", "params": {"lost": 7, "total": 200}}]
+    assembled = DoneEvent(
+        job_id="a" * 32, output_key=output_key("a" * 32), frames=300, width=8, height=8, seconds=1.0
+    )
+    jobs.queue_assembly(job)
+    assert jobs.apply_event(job, assembled)
+    assert job.notes == [{"code": "note.frames_damaged", "params": {"lost": 7, "total": 300}}]
+    assert job.damaged_frames == 7

@@ -577,3 +577,29 @@ def test_a_done_job_lists_what_was_changed_in_both_languages(open_tab: Callable[
     page.get_by_role("button", name="Switch the page to English").click()
     assert listed.first.inner_text() == "The video was interlaced: each field became a frame (50 frames/s)."
     assert tab.console.errors == []
+
+
+def test_hdr_and_output_format_are_sent_only_when_chosen(
+    open_tab: Callable[..., Tab], clip: ClipFactory
+) -> None:
+    api = FakeApi(SITE, upload_answer=(415, {"detail": "The file has no video stream.",
+                                            "code": "media.no_video_stream", "params": {}}))
+    tab = open_page(open_tab, api)
+    page = tab.page
+    page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
+    page.get_by_role("switch", name="Улучшить качество").check()
+    page.locator("#submit").click()
+    page.locator("#upload-message").wait_for(state="visible")
+    assert b'name="hdr"' not in api.uploads[-1] and b'name="container"' not in api.uploads[-1]
+    page.get_by_role("radio", name="Сделать SDR").check()
+    page.get_by_role("radio", name="GIF").check()
+    assert "GIF и WebP сохраняют прозрачность" in page.locator("#format-choice + .hint").inner_text()
+    api.upload_answer = (413, {"detail": "the file is larger than the limit of 500000 bytes"})
+    page.locator("#submit").click()
+    page.wait_for_function(
+        "document.querySelector('#upload-message').textContent.includes('слишком большой')"
+    )
+    assert b'name="hdr"\r\n\r\nsdr' in api.uploads[-1]
+    assert b'name="container"\r\n\r\ngif' in api.uploads[-1]
+    page.get_by_role("button", name="Switch the page to English").click()
+    assert page.get_by_role("radio", name="Make SDR").is_checked()
