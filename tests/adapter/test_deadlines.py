@@ -157,6 +157,7 @@ def test_the_cli_exits_non_zero_with_one_line(
         *,
         backend: str = "auto",
         device: str | None = None,
+        precision: str = "auto",
     ) -> _Stuck:
         made.append(timeout_s)
         return stuck
