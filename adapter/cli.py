@@ -358,7 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if options.upscale:
         try:
-            print(_estimate(args, options, limits), file=sys.stderr)
+            estimate = _estimate(args, options, limits)
+            if not args.quiet:  # --quiet: only the error, if any
+                print(estimate, file=sys.stderr)
         except JobError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
