@@ -7,7 +7,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import numpy.typing as npt
 import pytest
 from PIL import Image
 
@@ -17,20 +16,7 @@ from contract.mediainfo import ProbeError
 from contract.messages import JobOptions
 from contract.probe import probe
 from tests.fixtures.animated import DELAYS_MS, make_animation
-
-PROBE_LIMITS = {"max_width": 3840, "max_height": 2160, "max_duration_s": 600.0}
-
-
-class Doubler:
-    """A cheap stand-in for the model (timing and transparency are the pipeline's): nearest-neighbour ×2."""
-
-    scale, max_batch, in_flight, device = 2, 4, 1, "cpu"
-
-    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        return batch.repeat(2, axis=1).repeat(2, axis=2)
-
-    def close(self) -> None:
-        return None
+from tests.fixtures.doubler import PROBE_LIMITS, Doubler
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pytest
 
 from adapter.errors import InvalidInputError
@@ -18,21 +16,8 @@ from adapter.video.pipeline import run
 from contract.messages import JobOptions
 from contract.probe import keyframes, probe
 from tests.fixtures.damaged import counted_frames, damage, ffmpeg_shown_frames
+from tests.fixtures.doubler import PROBE_LIMITS, Doubler
 from tests.fixtures.media import ffprobe
-
-PROBE_LIMITS = {"max_width": 3840, "max_height": 2160, "max_duration_s": 600.0}
-
-
-class Doubler:
-    """A cheap stand-in for the model (the damage rule is the decoder's): nearest-neighbour ×2."""
-
-    scale, max_batch, in_flight, device = 2, 4, 1, "cpu"
-
-    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        return batch.repeat(2, axis=1).repeat(2, axis=2)
-
-    def close(self) -> None:
-        return None
 
 
 def _source(path: Path, *, audio: bool) -> Path:
