@@ -14,6 +14,7 @@ import pytest
 from adapter.errors import InferenceUnavailableError, ModelContractError
 from adapter.inference.base import Upscaler
 from adapter.inference.upscalers import LocalUpscaler, TiledUpscaler, TritonUpscaler, make_upscaler
+from tests.fixtures.frames import assert_same_frames
 from tests.fixtures.media import make_clip
 
 
@@ -45,7 +46,7 @@ def test_requests_in_flight_match_one_at_a_time(upscaler: Upscaler, tmp_path: Pa
     with ThreadPoolExecutor(max_workers=max(2, upscaler.in_flight)) as pool:
         together = list(pool.map(upscaler.infer, [frames[0:2], frames[2:4]] * 2))
     for got, want in zip(together, alone * 2, strict=True):
-        assert np.array_equal(got, want)
+        assert_same_frames(got, want)
 
 
 def test_openvino_and_onnxruntime_agree(models_dir: Path, tmp_path: Path) -> None:

@@ -134,9 +134,13 @@ def _rgb_frames(path: Path) -> np.ndarray:
 class _Overlapping:
     """An identity model whose calls overlap and finish out of order; it counts how many ran at once.
 
-    Call 2k waits (up to 2 s) until call 2k+1 has finished, so answers come back pair-wise reversed
-    whenever the pipeline really keeps several requests in flight.
+    Call 0 waits until call 1 has finished, so call 1's answer comes back first whenever the pipeline
+    really keeps several requests in flight. It waits on that state, not on a time: a loaded host may start
+    call 1 seconds later. The bound only stops a pipeline that sends one request at a time from hanging.
     """
+
+    #: Generous: reached only when call 1 never starts while call 0 runs, which fails the test anyway.
+    PARTNER_TIMEOUT_S = 120.0
 
     scale, max_batch, in_flight, device = 1, 2, 4, "cpu"
 
@@ -152,10 +156,9 @@ class _Overlapping:
             number, self._calls = self._calls, self._calls + 1
             self._running += 1
             self.most_at_once = max(self.most_at_once, self._running)
-            partner = self._finished[number + 1] if number % 2 == 0 else None
+            partner = self._finished[1] if number == 0 else None
         if partner is not None:
-            # Bounded: the last call may have no partner, and sequential calls must fail the test, not hang.
-            partner.wait(timeout=2)
+            partner.wait(timeout=self.PARTNER_TIMEOUT_S)
         with self._lock:
             self._running -= 1
             self.finish_order.append(number)
@@ -171,7 +174,8 @@ def test_frames_stay_in_order_with_several_requests_in_flight(clip: ClipFactory,
     source = clip("order.mp4", seconds=1, audio_tracks=0)
     result = run(source, tmp_path / "out.mp4", JobOptions(scale=1), model)
     assert model.most_at_once >= 2, "several requests were in flight at once"
-    assert model.finish_order[:2] == [1, 0], "the model answered out of order"
+    # Only the order of calls 0 and 1 is fixed: calls 2, 3... answer at once and may finish before call 0.
+    assert model.finish_order.index(1) < model.finish_order.index(0), "the model answered out of order"
     inputs, outputs = _rgb_frames(source), _rgb_frames(tmp_path / "out.mp4")
     assert result.inferred == result.frames == len(inputs) == len(outputs) == 25
     # Each output frame is nearest to the input frame at the same index (x264 changes pixels a little).

@@ -14,9 +14,10 @@ from adapter.inference.torch_backend import TorchUpscaler, half_state, load_netw
 from adapter.inference.upscalers import TiledUpscaler, make_upscaler
 from adapter.inference.watchdog import Watchdog
 from contract.messages import MODELS
-from tests.adapter.conftest import MODELS_DIR
-from tests.conftest import require
+from tests.fixtures.frames import assert_same_frames
 from tests.fixtures.media import make_clip
+from tests.fixtures.models import MODELS_DIR
+from tests.fixtures.services import require
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_batches_in_flight_on_threads_match_one_at_a_time(frames: np.ndarray) ->
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(upscaler.infer, [frames[0:1], frames[1:2]] * 2))
     for got, want in zip(together, alone * 2, strict=True):
-        assert np.array_equal(got, want)
+        assert_same_frames(got, want)
 
 
 def test_make_upscaler_chooses_torch_when_asked_and_onnx_without_cuda() -> None:
@@ -134,7 +135,9 @@ def test_the_cuda_lane_path_gives_the_cpu_frames(frames: np.ndarray, monkeypatch
     upscaler.spans = []
     first = upscaler._infer_cuda(frames[:1])
     both = upscaler._infer_cuda(frames)  # a larger batch grows the lane's buffers
-    assert np.array_equal(first, want[:1]) and np.array_equal(both, want)
+    # Batch 1 against batch 2 in float: within one level, not bit for bit (AVX2 and AVX-512 round apart).
+    assert_same_frames(first, want[:1])
+    assert_same_frames(both, want)
     assert lane.host_in.numel() == frames.size and upscaler._lanes.qsize() == 1  # the lane went back
     events = [event for span in upscaler.spans for event in span]
     assert len(events) == 4 and all(isinstance(e, _FakeEvent) and e.recorded for e in events)

@@ -12,7 +12,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from model_convertation.server import TritonServer, server_argv, server_env
-from tests.model_convertation.conftest import psnr
+from tests.fixtures.frames import assert_same_frames, psnr
 
 pytestmark = pytest.mark.triton
 
@@ -63,7 +63,8 @@ def test_concurrent_requests_of_mixed_sizes(triton_url: str, tiny_batch: np.ndar
         results = list(pool.map(lambda f: infer(triton_url, "realesr-animevideov3-x4", f), jobs))
     for frames, out in zip(jobs, results, strict=True):
         assert out.shape == (1, frames.shape[1] * 4, frames.shape[2] * 4, 3)
-    assert np.array_equal(results[1], results[3])
+    # Triton may batch the two small requests with others: float results agree within one level.
+    assert_same_frames(results[1], results[3])
 
 
 def test_wrong_channel_count_is_refused(triton_url: str) -> None:
