@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import missing_markers, private_vhost
+from tests.fixtures.markers import missing_markers
+from tests.fixtures.services import private_vhost
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,8 @@ def _uses_a_vhost() -> None:
 
 
 def test_a_fixture_of_a_service_needs_its_markers() -> None:
-    assert missing_markers(_Item(["stack", "tmp_path"])) == {"rabbitmq", "triton"}
+    assert missing_markers(_Item(["stack", "tmp_path"])) == {"rabbitmq", "triton", "slow"}
+    assert missing_markers(_Item(["stack"], marks=["rabbitmq", "triton"])) == {"slow"}
     assert missing_markers(_Item(["stack"], marks=["rabbitmq", "triton", "slow"])) == set()
     assert missing_markers(_Item(["open_tab"], marks=["rabbitmq"])) == {"browser"}
     assert missing_markers(_Item(["tmp_path"])) == set()
@@ -62,6 +64,25 @@ def test_a_service_call_in_the_test_body_needs_its_marker() -> None:
     item = _Item(["tmp_path"])
     item.function = _uses_a_vhost  # type: ignore[attr-defined]
     assert missing_markers(item) == {"rabbitmq"}
+
+
+def _starts_make_up() -> None:
+    argv = ["python", "-m", "devops.local", "up"]
+    del argv
+
+
+def _enters_a_stack(config: object) -> None:
+    with Stack(config):  # type: ignore[name-defined]  # noqa: F821  (read as source, never run)
+        pass
+
+
+def test_a_test_that_starts_a_whole_stack_needs_slow() -> None:
+    for starts in (_starts_make_up, _enters_a_stack):
+        item = _Item(["tmp_path"])
+        item.function = starts  # type: ignore[attr-defined]
+        assert missing_markers(item) == {"slow"}, starts.__name__
+        item.marks = ["slow"]
+        assert missing_markers(item) == set()
 
 
 def test_the_whole_suite_is_marked() -> None:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import socketserver
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pika
@@ -21,13 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.app import create_app
 from backend.jobs.db import make_engine, make_sessions, migrate
 from backend.settings import Settings
-from tests.conftest import BROKER_HOST, BROKER_PORT, private_vhost, require
+from tests.fixtures.backend import DATABASES
+from tests.fixtures.broker import BrokerProxy
+from tests.fixtures.database import copy_sqlite
 from tests.fixtures.media import make_clip, make_still
+from tests.fixtures.services import BROKER_HOST, BROKER_PORT, private_vhost, require
+from tests.fixtures.tokens import AUDIENCE, ISSUER, KEY
 
 RABBIT_HOST, RABBIT_PORT = BROKER_HOST, BROKER_PORT
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-#: Parameters of a database fixture: SQLite, and the real PostgreSQL (marked, so CI can select it).
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
@@ -42,23 +39,15 @@ def jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_still(tmp_path_factory.mktemp("media") / "still.jpg")
 
 
-def upload(client: TestClient, path: Path, name: str = "clip.mp4", **data: str) -> dict:
-    """POST ``path`` as a new job with form ``data``; the created job (asserts 201)."""
-    with path.open("rb") as handle:
-        response = client.post("/api/jobs", files={"file": (name, handle, "video/mp4")}, data=data)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings on a temp SQLite database and storage root, broker at an unused URL."""
+def settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    """Settings on a temp (migrated) SQLite database and storage root, broker at an unused URL."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("<!doctype html><title>vsr</title><h1>page</h1>")
     return Settings(
         STORAGE_ROOT=tmp_path / "storage",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        DATABASE_URL=sqlite_url,
         SITE_DIR=site,
         AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
         RUN_DIR=tmp_path / "run",
@@ -94,67 +83,12 @@ def amqp_url(vhost: str) -> Iterator[str]:
     yield url
 
 
-class _Pipe(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        upstream = socket.create_connection((RABBIT_HOST, RABBIT_PORT))
-        sockets = [self.request, upstream]
-
-        def pump(src: socket.socket, dst: socket.socket) -> None:
-            try:
-                while data := src.recv(65536):
-                    dst.sendall(data)
-            except OSError:
-                pass
-            for s in sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-        other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
-        other.start()
-        pump(self.request, upstream)
-        other.join(5)
-        upstream.close()
-
-
-class BrokerProxy:
-    """A TCP forwarder to RabbitMQ on a fixed port that can be started later, to fake an outage."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe_socket:
-            probe_socket.bind((RABBIT_HOST, 0))
-            self.port = probe_socket.getsockname()[1]
-        self._server: socketserver.ThreadingTCPServer | None = None
-
-    def start(self) -> None:
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer((RABBIT_HOST, self.port), _Pipe)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
 @pytest.fixture
 def broker_proxy() -> Iterator[BrokerProxy]:
     """A proxy port for RabbitMQ that is down until ``start()``."""
     proxy = BrokerProxy()
     yield proxy
     proxy.stop()
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 20, what: str = "condition") -> object:
-    """Poll ``condition`` until it is truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -175,13 +109,21 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(params=DATABASES)
 def migrated_sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A migrated database (an SQLite file, or a fresh PostgreSQL one) and its sessions."""
-    url = (
-        f"sqlite:///{tmp_path / 'jobs.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
-    engine = make_engine(url)
-    migrate(engine)
+    """A migrated database (a copy of the session's SQLite template, or a fresh PostgreSQL one)."""
+    if request.param == "sqlite":
+        engine = make_engine(copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "jobs.db"))
+    else:
+        engine = make_engine(str(request.getfixturevalue("postgres_url")))
+        migrate(engine)
     yield make_sessions(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def integrated(settings: Settings) -> Settings:
+    """``settings`` in integrated mode: platform JWTs signed with tests/fixtures/tokens.py's KEY."""
+    settings.AUTH_MODE = "integrated"
+    settings.JWT_KEY = KEY
+    settings.JWT_ISSUER = ISSUER
+    settings.JWT_AUDIENCE = AUDIENCE
+    return settings

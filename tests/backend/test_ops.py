@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.settings import Settings
 from contract import topology
+from tests.fixtures.backend import wait_for
 from tests.fixtures.backend_server import serve
-
-from .conftest import wait_for
 
 
 @pytest.mark.rabbitmq

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from tests.devops.conftest import DEVOPS, ROOT
+from tests.fixtures.devops import DEVOPS, ROOT
 
 
 def test_makefile_has_the_targets() -> None:
