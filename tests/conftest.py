@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.e2e",
     "tests.fixtures.database",
     "tests.fixtures.durations",
+    "tests.fixtures.groups",
 ]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fixtures.markers import missing_markers
+from tests.fixtures.markers import missing_markers, xdist_group
 from tests.fixtures.services import private_vhost
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,3 +92,28 @@ def test_the_whole_suite_is_marked() -> None:
         cwd=ROOT, env={**os.environ, "CI": "1"}, capture_output=True, text=True, timeout=300,
     )
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+
+
+def test_tests_of_one_heavy_session_fixture_share_an_xdist_group() -> None:
+    assert xdist_group(_Item(["api", "stack", "tmp_path"])) == "stack"
+    assert xdist_group(_Item(["triton_url", "triton_server"])) == "triton"
+    assert xdist_group(_Item(["tmp_path"])) is None
+
+
+def test_a_group_runs_on_one_xdist_worker(tmp_path: Path) -> None:
+    # pytest 9 lost pytest-xdist's group rename; tests/fixtures/groups.py restores it.
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["tests.fixtures.groups"]\n')
+    (tmp_path / "test_sample.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.xdist_group('one')\n"
+        "@pytest.mark.parametrize('i', range(6))\n"
+        "def test_grouped(i):\n    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider",
+         str(tmp_path)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    passed = [line.split()[0] for line in done.stdout.splitlines() if "PASSED" in line and "@one" in line]
+    assert len(passed) == 6 and len(set(passed)) == 1, done.stdout[-3000:]
