@@ -18,12 +18,19 @@ SYSTEM_PACKAGES ?= ffmpeg chromium chromium-driver libomp5 espeak-ng nodejs font
   tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng
 DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_convertation/requirements.txt
 PYTEST_ARGS ?=
+# pytest-xdist workers (`make test PYTEST_WORKERS=0` runs in one process). Tests that share a heavy session
+# fixture (the whole stack, a tritonserver) carry one xdist_group (tests/conftest.py): loadgroup keeps each
+# group on one worker, so that fixture starts once per run.
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST := $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
+# Every test's duration, slowest first (text), and the JUnit XML: CI keeps both under var/.
+TEST_REPORTS := --durations=25 --durations-file=var/test-durations.txt --junitxml=var/test-report.xml
 STRICT_MYPY := contract adapter/job.py adapter/video/pipeline.py adapter/video/stages.py adapter/video/flow.py
 # The database the PostgreSQL tests create their throw-away databases from (tests/backend/conftest.py).
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
 
-.PHONY: help up test lint bench deps dev-deps system models postgres compose-config clean
+.PHONY: help up test test-fast lint bench deps dev-deps system models postgres compose-config clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -73,7 +80,10 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
 test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
-	$(VENV)/bin/pytest -q -m "not gpu" --durations=25 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.dev-deps  ## the inner loop: every test but `slow` (whole stacks) and `gpu`, no lint (<= 3 min)
+	$(VENV)/bin/pytest -q -m "not slow and not gpu" $(PYTEST_XDIST) --durations=10 $(PYTEST_ARGS)
 
 bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
 	@set -e; for script in bench/*.py; do \

@@ -38,8 +38,8 @@ from contract.interlace import count_fields
 from contract.mediainfo import ProbeError
 from contract.probe import ALLOWED_FORMATS, _run_ffprobe, keyframes, probe
 from contract.stream import count_packets
-from tests.adapter.test_worker import fake_info
 from tests.fixtures.media import ClipFactory
+from tests.fixtures.worker import fake_info
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = {"max_width": 3840, "max_height": 2160, "max_duration_s": 7200.0}

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from contract.catalogue import reason
-from tests.conftest import require
 from tests.fixtures.media import ClipFactory, ffprobe
+from tests.fixtures.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 

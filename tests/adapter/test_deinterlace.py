@@ -14,26 +14,9 @@ from adapter.inference.base import Upscaler
 from adapter.video.pipeline import run
 from contract.interlace import FieldCounts, parse_idet
 from contract.messages import JobOptions
+from tests.fixtures.creators import INTERLACED_SIZE as SIZE
+from tests.fixtures.creators import interlaced
 from tests.fixtures.media import ffprobe
-
-SIZE = (176, 144)
-
-
-def interlaced(path: Path, *, parity: str, container: str) -> Path:
-    """Real interlaced video: 50 pictures/s woven into 25 frames/s, coded and flagged as fields; sound."""
-    top = parity == "tff"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate=50",
-         # A camera's softness: pixel-sharp synthetic lines look combed to idet even when progressive.
-         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "1",
-         "-vf", f"gblur=sigma=2,tinterlace=mode={'interleave_top' if top else 'interleave_bottom'},"
-         f"setfield={parity}",
-         "-c:v", "mpeg2video", "-flags", "+ilme+ildct", "-top", "1" if top else "0", "-q:v", "3",
-         "-c:a", "mp2", "-f", container, str(path)],
-        check=True, timeout=60,
-    )  # fmt: skip
-    return path
 
 
 def idet(path: Path) -> FieldCounts:

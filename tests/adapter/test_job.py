@@ -16,7 +16,7 @@ from adapter.video.stages import Progress, Result, ShouldStop
 from contract.container import Container
 from contract.mediainfo import MediaInfo
 from contract.messages import JobOptions
-from tests.adapter.test_worker import STAGES, fake_probe
+from tests.fixtures.worker import STAGES, fake_probe
 
 
 def _work(tmp_path: Path, plan: dict[str, Any], **options: Any) -> Work:
@@ -84,7 +84,7 @@ def test_the_input_is_probed_once_and_its_info_reaches_every_stage(tmp_path: Pat
     probed: list[Path] = []
 
     def counting_probe(
-        path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
+        path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float = 60.0
     ) -> MediaInfo:
         probed.append(path)
         return fake_probe(

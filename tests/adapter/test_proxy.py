@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import threading
 import uuid
 from fractions import Fraction
@@ -18,29 +17,14 @@ from adapter.video.stages import Progress, Result
 from adapter.worker.flight import Flight, StopCheck
 from adapter.worker.workspace import JobFiles
 from contract import storage
-from contract.messages import JobMessage, JobOptions, Segment
+from contract.messages import JobMessage, Segment
 from contract.playable import browser_plays, needs_proxy, proxy_size
-from tests.adapter.test_worker import fake_info, fake_upscaler
+from tests.fixtures.creators import PROXY_OPTIONS as OPTIONS
+from tests.fixtures.creators import mpeg2_ps, original
 from tests.fixtures.media import ffprobe
+from tests.fixtures.worker import fake_info, fake_upscaler
 
-OPTIONS = JobOptions(model="realesr-animevideov3-x2", scale=2)
 STAGES = Stages(run_pipeline=pipeline.run, make_upscaler=fake_upscaler)
-
-
-def _original(path: Path, video: list[str], audio: list[str], muxer: str) -> Path:
-    """A 1 s 176x144 clip with a tone, in a container and codecs Chromium does not play."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=176x144:rate=25",
-         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "1", *video, *audio,
-         "-f", muxer, str(path)],
-        check=True, timeout=60,
-    )  # fmt: skip
-    return path
-
-
-def mpeg2_ps(path: Path) -> Path:
-    """A 1 s MPEG-2 program stream with MP2 sound, as a DVD's VOB carries it."""
-    return _original(path, ["-c:v", "mpeg2video"], ["-c:a", "mp2"], "vob")
 
 
 def _ignore(_item: Progress, /) -> None:
@@ -71,7 +55,7 @@ def test_a_whole_job_of_an_unplayable_original_stores_a_playable_proxy(
     )
     files = JobFiles.for_job(tmp_path, job)
     files.folder.mkdir(parents=True)
-    source = _original(files.input, video, audio, muxer)
+    source = original(files.input, video, audio, muxer)
     stop = StopCheck(files.cancel_marker, 0.01, threading.Event())
     flight = Flight(1, b"", pika.BasicProperties(), job, 0, files, stop, threading.Event())
     flight.run(STAGES, Toolbox(STAGES), None, _ignore, guarded=False)
@@ -102,7 +86,7 @@ def test_an_original_the_browser_plays_gets_no_proxy(tmp_path: Path) -> None:
     )
     files = JobFiles.for_job(tmp_path, job)
     files.folder.mkdir(parents=True)
-    _original(
+    original(
         files.input,
         ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
         ["-c:a", "aac"],

@@ -18,37 +18,8 @@ from adapter.inference.base import Upscaler
 from adapter.video.depth import high_bit_depth
 from adapter.video.pipeline import run
 from contract.messages import JobOptions
-from tests.fixtures.forged import unbounded_webm
+from tests.fixtures.creators import CLIPS, matrix_clip
 from tests.fixtures.media import ffprobe
-
-TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
-#: ProRes 4444 whose every pixel is half transparent.
-ALPHA = ["-vf", "format=rgba,colorchannelmixer=aa=0.5", "-c:v", "prores_ks", "-profile:v", "4444",
-         "-pix_fmt", "yuva444p10le"]  # fmt: skip
-#: name → (file name, ffmpeg arguments after the inputs, frame rate, has sound)
-CLIPS: dict[str, tuple[str, list[str], int, bool]] = {
-    "h263-3gp": ("phone.3gp", ["-c:v", "h263", "-c:a", "aac", "-ar", "16000", "-ac", "1"], 15, True),
-    "mjpeg-pcm-avi": ("camera.avi", ["-c:v", "mjpeg", "-q:v", "3", "-c:a", "pcm_s16le"], 25, True),
-    "av1-mp4": ("av1.mp4", ["-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac"], 25, True),
-    "full-range-h264": ("full.mp4", ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-c:a", "aac"], 25, True),
-    "60fps": ("sixty.mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"], 60, True),
-    "prores4444-alpha": ("alpha.mov", [*ALPHA, "-c:a", "pcm_s16le"], 25, True),
-}
-
-
-def make(name: str, folder: Path) -> Path:
-    """One clip of the matrix, one second long."""
-    if name == "vp9-webm-live":
-        return unbounded_webm(folder / "recorder.webm", seconds=1, rate=25, size="176x144")
-    file, codec_args, rate, sound = CLIPS[name]
-    path = folder / file
-    source = ["-f", "lavfi", "-i", f"testsrc2=size=176x144:rate={rate}"]
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-y", *source, *(TONE if sound else []), "-t", "1",
-         *codec_args, "-shortest", str(path)],
-        check=True, timeout=120,
-    )  # fmt: skip
-    return path
 
 
 def _streams(info: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -68,7 +39,7 @@ def _packets(path: Path) -> int:
 def test_a_creators_file_keeps_its_geometry_timing_sound_and_colour(
     name: str, upscaler: Upscaler, tmp_path: Path
 ) -> None:
-    source = make(name, tmp_path)
+    source = matrix_clip(name, tmp_path)
     output = tmp_path / "out.mp4"
     result = run(source, output, JobOptions(scale=2), upscaler)
     src, out = ffprobe(source), ffprobe(output)
@@ -91,7 +62,7 @@ def test_a_creators_file_keeps_its_geometry_timing_sound_and_colour(
 
 
 def test_alpha_is_flattened_onto_black(upscaler: Upscaler, tmp_path: Path) -> None:
-    source = make("prores4444-alpha", tmp_path)
+    source = matrix_clip("prores4444-alpha", tmp_path)
     output = tmp_path / "out.mp4"
     run(source, output, JobOptions(scale=2), upscaler)
     opaque = tmp_path / "opaque.mov"  # the same picture without its alpha channel

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import statistics
 import subprocess
 import sys
@@ -20,11 +19,9 @@ from typing import Any
 
 import pytest
 
-from adapter.worker.consumer import Worker, WorkerConfig
-from contract import logs
 from devops.broker import Vhost, tasks_consumers
-from tests.adapter.test_worker import STAGES, Broker, make_job
-from tests.conftest import private_vhost
+from tests.fixtures.services import private_vhost
+from tests.fixtures.worker import Broker, make_job
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -37,17 +34,6 @@ ROUNDS = 3
 #: one is exactly 1.0 (spread 0); with full jitter they are 12 uniform draws from [0, 1], whose
 #: population standard deviation (about 0.29) falls below 0.1 with probability ~3e-5.
 MIN_SPREAD = 0.1
-
-
-def serve(url: str, root: str) -> None:
-    """Entry point of one worker process: JSON logs on stderr, SIGTERM stops it at once."""
-    logs.configure()
-    config = WorkerConfig(
-        amqp_url=url, storage_root=Path(root), tick_s=0.05, reconnect_min_s=MIN_S, reconnect_max_s=MAX_S
-    )
-    worker = Worker(config, STAGES)
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop(0))
-    worker.serve()
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -86,7 +72,10 @@ def vhost() -> Iterator[Vhost]:
 def workers(vhost: Vhost, tmp_path: Path) -> Iterator[list[Path]]:
     """Four worker processes on the vhost; yields their log files."""
     paths = [tmp_path / f"worker-{i}.log" for i in range(WORKERS)]
-    code = f"from tests.adapter.test_reconnect import serve; serve({vhost.url!r}, {str(tmp_path)!r})"
+    code = (
+        "from tests.fixtures.worker import serve_reconnecting; "
+        f"serve_reconnecting({vhost.url!r}, {str(tmp_path)!r}, {MIN_S!r}, {MAX_S!r})"
+    )
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for path in paths:

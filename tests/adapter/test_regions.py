@@ -14,46 +14,9 @@ from adapter.regions.canvas import Canvas, upscale
 from adapter.regions.changes import Thresholds, changed_blocks
 from adapter.regions.field import FIELDS, measure
 from adapter.regions.planner import Planner
+from tests.fixtures.regions import EXACT, NearestX4, moving_square, scene
 
 MODEL = "realesr-animevideov3-x4"
-EXACT = Thresholds(mean=0.0, peak=0.0)
-
-
-class Nearest:
-    """A stand-in model with no receptive field beyond its pixel: nearest-neighbour ×4, calls recorded."""
-
-    scale, max_batch, in_flight, device = 4, 2, 1, "cpu"
-
-    def __init__(self) -> None:
-        self.shapes: list[tuple[int, ...]] = []
-
-    def infer(self, batch: np.ndarray) -> np.ndarray:
-        self.shapes.append(batch.shape)
-        return np.ascontiguousarray(batch.repeat(4, axis=1).repeat(4, axis=2))
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def scene(height: int = 160, width: int = 256, seed: int = 0) -> np.ndarray:
-    """A still picture with texture and edges (smooth gradients plus blurred noise)."""
-    rng = np.random.default_rng(seed)
-    noise = cv2.GaussianBlur(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), (5, 5), 0)
-    ramp = np.linspace(0, 120, width, dtype=np.float32)[None, :, None]
-    return np.clip(noise.astype(np.float32) * 0.6 + ramp, 0, 255).astype(np.uint8)
-
-
-def moving_square(frames: int, height: int = 160, width: int = 256) -> list[np.ndarray]:
-    """The still scene with a 12×12 square stepping 7 px right each frame: still parts bit-identical."""
-    base = scene(height, width)
-    out = []
-    for i in range(frames):
-        frame = base.copy()
-        frame[70:82, 40 + 7 * i : 52 + 7 * i] = (250, 30, 60)
-        out.append(frame)
-    return out
-
-
 def test_field_of_the_compact_model_is_measured_from_its_weights() -> None:
     recorded = FIELDS[MODEL]
     assert recorded is not None and recorded - 4 <= measure(MODEL, size=96, images=1) <= recorded
@@ -105,7 +68,7 @@ def test_a_changed_word_on_a_still_slide_shows_in_the_very_next_frame(tmp_path: 
     frames = decoded_frames(
         encode_frames(tmp_path / "slide.mp4", np.stack([slide] * 4 + [changed]), rate=25, crf=23)
     )
-    model, planner, canvas = Nearest(), Planner(16, fps=25), Canvas(4)
+    model, planner, canvas = NearestX4(), Planner(16, fps=25), Canvas(4)
     outputs = [upscale(planner, canvas, model, frame) for frame in frames]
     want = model.infer(frames[-1][None])[0].astype(int)
     word = (slice(95 * 4, 140 * 4), slice(150 * 4, 320 * 4))
@@ -134,7 +97,7 @@ def test_codec_noise_on_a_still_photo_does_not_count_but_a_cursor_does(tmp_path:
 
 
 def test_the_canvas_does_not_grow_with_length() -> None:
-    model, planner, canvas = Nearest(), Planner(16, fps=25, refresh_s=1), Canvas(4)
+    model, planner, canvas = NearestX4(), Planner(16, fps=25, refresh_s=1), Canvas(4)
     frames = moving_square(20, 96, 192)
     tracemalloc.start()
     try:
@@ -151,7 +114,7 @@ def test_the_canvas_does_not_grow_with_length() -> None:
 
 @pytest.mark.parametrize("threshold", [EXACT, Thresholds()])
 def test_crops_carry_one_bucket_size_per_call(threshold: Thresholds) -> None:
-    model, planner, canvas = Nearest(), Planner(16, fps=25, thresholds=threshold), Canvas(4)
+    model, planner, canvas = NearestX4(), Planner(16, fps=25, thresholds=threshold), Canvas(4)
     base = scene(320, 640)
     upscale(planner, canvas, model, base)
     moved = base.copy()

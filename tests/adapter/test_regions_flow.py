@@ -14,20 +14,20 @@ from adapter.regions.planner import Planner
 from adapter.video.pipeline import run
 from contract.messages import JobOptions, Segment
 from contract.probe import keyframes
-from tests.adapter.test_regions import Nearest, moving_square, scene
 from tests.fixtures.media import encode_frames
+from tests.fixtures.regions import EXACT, NearestX4, moving_square, scene
 
 AUTO = JobOptions(regions="auto")
 STILL = Limits(regions_refresh_s=60)  # no timed refresh: only keyframes, cuts and starts refresh
 
 
-class Counting(Nearest):
+class Counting(NearestX4):
     """One frame a call, so full-frame calls count frames."""
 
     max_batch = 1
 
 
-def _full_calls(model: Nearest, shape: tuple[int, int]) -> int:
+def _full_calls(model: NearestX4, shape: tuple[int, int]) -> int:
     return sum(1 for s in model.shapes if s[1:3] == shape)
 
 
@@ -95,11 +95,10 @@ def test_the_stage_threads_paste_every_frame_in_order(tmp_path: Path) -> None:
     from adapter.video.flow import Flow, Meter
     from bench.pipeline import decoded_frames
     from bench.regions import Collector
-    from tests.adapter.test_regions import EXACT
 
     frames = np.stack(moving_square(10))
     source = encode_frames(tmp_path / "lossless.mp4", frames, rate=25, crf=0)
-    model, collector, decoder = Nearest(), Collector(), Decoder(source)
+    model, collector, decoder = NearestX4(), Collector(), Decoder(source)
     planner = Planner(16, fps=25, refresh_s=60, thresholds=EXACT)
     encoder = cast(Encoder, collector)  # keeps the frames instead of encoding them
     flow = Flow(

@@ -10,7 +10,7 @@ from backend.intake.options import parse_options
 from backend.jobs import rules as jobs
 from contract.messages import DoneEvent, JobOptions
 from contract.storage import output_key
-from tests.backend.test_segments import seg_done, segmented
+from tests.fixtures.jobs import seg_done, segmented
 
 
 def test_cli_and_form_take_off_and_auto_only() -> None:

@@ -15,22 +15,22 @@ from adapter.video.assembly import assemble
 from adapter.worker.consumer import Worker, WorkerConfig
 from contract import storage
 from contract.messages import JobMessage, Segment
-from tests.adapter.test_segments import Nearest, clip12  # noqa: F401  (clip12 is a fixture)
-from tests.adapter.test_worker import Broker, broker, vhost  # noqa: F401  (fixtures)
 from tests.fixtures.media import packet_pts
+from tests.fixtures.models import NearestX2
+from tests.fixtures.worker import Broker
 
 pytestmark = pytest.mark.rabbitmq
 
 
-def nearest(model: str) -> Nearest:
-    return Nearest()
+def nearest(model: str) -> NearestX2:
+    return NearestX2()
 
 
 STAGES = Stages(run_pipeline=pipeline.run, make_upscaler=nearest, assemble=assemble)
 
 
 @pytest.fixture
-def worker(broker: Broker, tmp_path: Path) -> Iterator[Worker]:  # noqa: F811
+def worker(broker: Broker, tmp_path: Path) -> Iterator[Worker]:
     running = Worker(WorkerConfig(amqp_url=broker.url, storage_root=tmp_path, tick_s=0.05), STAGES)
     thread = threading.Thread(target=running.serve, daemon=True)
     thread.start()
@@ -41,10 +41,10 @@ def worker(broker: Broker, tmp_path: Path) -> Iterator[Worker]:  # noqa: F811
 
 
 def test_segments_then_assembly_through_the_queue(
-    broker: Broker,  # noqa: F811
+    broker: Broker,
     worker: Worker,
     tmp_path: Path,
-    clip12: Path,  # noqa: F811
+    clip12: Path,
 ) -> None:
     job_id = "d" * 32
     source = storage.resolve(tmp_path, storage.input_key(job_id, ".mp4"))

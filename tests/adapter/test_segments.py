@@ -22,28 +22,11 @@ from contract.mediainfo import MediaInfo
 from contract.messages import JobMessage, JobOptions, Segment
 from contract.probe import keyframes
 from contract.storage import output_key, segment_key
-from tests.adapter.test_worker import fake_info
-from tests.fixtures.media import make_gop_clip, packet_pts, time_base
+from tests.fixtures.media import packet_pts, time_base
+from tests.fixtures.models import NearestX2
+from tests.fixtures.worker import fake_info
 
 JOB = "b" * 32
-
-
-class Nearest:
-    """Stand-in model (pixel repeat ×2): the pipeline, encoder and muxer around it are real."""
-
-    scale, max_batch, in_flight, device = 2, 2, 1, "cpu"
-
-    def infer(self, batch: np.ndarray) -> np.ndarray:
-        return batch.repeat(2, axis=1).repeat(2, axis=2)
-
-    def close(self) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def clip12(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """12 s, 25 fps, keyframe every 2 s (B-frames on), sine audio."""
-    return make_gop_clip(tmp_path_factory.mktemp("seg") / "clip12.mp4", seconds=12)
 
 
 @pytest.mark.parametrize("cuts", [[51200, 102400], [40960, 97280]], ids=["keyframes", "between-keyframes"])
@@ -56,14 +39,14 @@ def test_segments_join_into_the_same_frames_timestamps_and_audio(
         part = tmp_path / f"{index:05d}.mp4"
         start, end = bounds[index], bounds[index + 1]
         segment = Segment(index=index, count=3, start_pts=start, end_pts=end, frames=100)
-        done = pipeline.run(clip12, part, JobOptions(scale=2), Nearest(), segment=segment)
+        done = pipeline.run(clip12, part, JobOptions(scale=2), NearestX2(), segment=segment)
         assert done.frames > 0
         assert packet_pts(part, "a") == [], "a segment is video only"
         parts.append(part)
     joined = assemble(clip12, parts, tmp_path / "joined.mp4")
     assert joined.frames == 300 and (joined.width, joined.height) == (128, 96)
     whole = tmp_path / "whole.mp4"
-    pipeline.run(clip12, whole, JobOptions(scale=2), Nearest())
+    pipeline.run(clip12, whole, JobOptions(scale=2), NearestX2())
     assert packet_pts(tmp_path / "joined.mp4", "v:0") == packet_pts(whole, "v:0") == packet_pts(clip12, "v:0")
     assert packet_pts(tmp_path / "joined.mp4", "a:0") == packet_pts(clip12, "a:0")
 
@@ -139,7 +122,7 @@ def test_execute_hands_the_range_to_the_pipeline_and_assembles(tmp_path: Path) -
     def probe(path: Path, **_limits: Any) -> MediaInfo:
         return fake_info()
 
-    stages = Stages(run_pipeline=run, make_upscaler=lambda model: Nearest(), assemble=join, probe=probe)
+    stages = Stages(run_pipeline=run, make_upscaler=lambda model: NearestX2(), assemble=join, probe=probe)
     base = Work(tmp_path / "in.mp4", tmp_path / "out.mp4", None, tmp_path / "i.mp4", JobOptions())
     segment_work = Work(*base.__dict__.values())
     object.__setattr__(segment_work, "segment", (100, 200))
@@ -190,10 +173,10 @@ def test_tv_footage_in_three_segments_joins_like_one_run(interlaced: bool, tmp_p
         start, end = bounds[index], bounds[index + 1]
         segment = Segment(index=index, count=3, start_pts=start, end_pts=end, frames=100)
         parts.append(tmp_path / f"{index:05d}.mp4")
-        pipeline.run(source, parts[-1], options, Nearest(), segment=segment)
+        pipeline.run(source, parts[-1], options, NearestX2(), segment=segment)
     joined, whole = tmp_path / "joined.mp4", tmp_path / "whole.mp4"
     assembled = assemble(source, parts, joined)
-    pipeline.run(source, whole, options, Nearest())
+    pipeline.run(source, whole, options, NearestX2())
     rate = 2 if interlaced else 1
     assert assembled.frames == 300 * rate
     # The same pictures at the same times, audio moved by the same shift: A/V sync exact, starting at 0.

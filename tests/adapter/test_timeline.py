@@ -12,6 +12,7 @@ import pytest
 from adapter.inference.base import Upscaler
 from adapter.video.pipeline import run
 from contract.messages import JobOptions
+from tests.fixtures.creators import broadcast_ts
 from tests.fixtures.media import ffprobe
 
 
@@ -25,16 +26,6 @@ def _video(info: dict[str, Any]) -> dict[str, Any]:
 
 def _audio(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in info["streams"] if s["codec_type"] == "audio"]
-
-
-def broadcast_ts(path: Path, offset_s: float = 10.0) -> Path:
-    """An MPEG-TS as a tuner records it: MPEG-2 video, AC-3 audio, timestamps starting at ``offset_s``+."""
-    _ffmpeg(
-        "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "2",
-        "-c:v", "mpeg2video", "-c:a", "ac3", "-output_ts_offset", str(offset_s), "-f", "mpegts", str(path),
-    )  # fmt: skip
-    return path
 
 
 def test_a_broadcast_ts_starts_at_zero_with_sync_and_duration(upscaler: Upscaler, tmp_path: Path) -> None:

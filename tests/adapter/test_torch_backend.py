@@ -14,10 +14,10 @@ from adapter.inference.torch_backend import TorchUpscaler, half_state, load_netw
 from adapter.inference.upscalers import TiledUpscaler, make_upscaler
 from adapter.inference.watchdog import Watchdog
 from contract.messages import MODELS
-from tests.adapter.conftest import MODELS_DIR
-from tests.conftest import require
 from tests.fixtures.frames import assert_same_frames
 from tests.fixtures.media import make_clip
+from tests.fixtures.models import MODELS_DIR
+from tests.fixtures.services import require
 
 
 @pytest.fixture(scope="module")

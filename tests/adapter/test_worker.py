@@ -6,345 +6,48 @@ job thread, in a guarded child process and in a separate worker process.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from fractions import Fraction
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-import pika
-import pika.exceptions
 import pytest
 
 from adapter.errors import (
     InvalidInputError,
     JobCancelled,
-    ModelUnavailableError,
     ProcessCrashedError,
-    StorageError,
 )
-from adapter.inference.base import Upscaler
-from adapter.job import GuardedJob, Stages, Work
-from adapter.limits import Limits
-from adapter.video.stages import OnFraction, OnProgress, Progress, Result, Segment, ShouldStop
-from adapter.worker.consumer import Worker, WorkerConfig
+from adapter.job import GuardedJob, Work
+from adapter.worker.consumer import Worker
 from adapter.worker.guard import run_guarded
 from adapter.worker.queue import REASON_HEADER, RetryPolicy
 from contract import limits, storage, topology
-from contract.catalogue import Reason, reason
-from contract.mediainfo import MediaInfo, ProbeError
-from contract.messages import DescribeDensity, DescribeLang, JobMessage, JobOptions, parse_event
-from tests.conftest import private_vhost
+from contract.messages import JobMessage, JobOptions, parse_event
+from tests.fixtures.worker import (
+    NOT_A_VIDEO,
+    SOUNDTRACK_BAD,
+    STAGES,
+    STORAGE_DOWN,
+    TRITON_DOWN,
+    Broker,
+    FileHealth,
+    attempts,
+    cancel,
+    events_of,
+    make_job,
+    outcomes,
+    rabbitmqctl,
+)
 
 if TYPE_CHECKING:
-    from adapter.description.detector import Describer
-
-BROKER = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
-
-
-# ---- fake collaborators (module level so a spawned child can import them) ------------------------------
-# They implement the stage protocols of adapter.video.stages exactly, as the real stages do.
-
-NOT_A_VIDEO = reason("media.no_video_stream")
-TRITON_DOWN = reason("job.triton_unreachable", url="triton:8001")
-#: File in the storage root whose presence means "the model server is down" to the fakes below.
-MODEL_DOWN = "model-down"
-STORAGE_DOWN = reason("job.preview_not_written")
-SOUNDTRACK_BAD = reason("job.no_frames")
-
-
-class FakeUpscaler:
-    scale, max_batch, in_flight, device = 2, 1, 1, "cpu"
-
-    def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        return batch.repeat(2, axis=1).repeat(2, axis=2)
-
-    def close(self) -> None:
-        return None
-
-
-def fake_upscaler(model: str, /) -> FakeUpscaler:
-    return FakeUpscaler()
-
-
-def fake_run(
-    input_path: Path,
-    output_path: Path,
-    options: JobOptions,
-    upscaler: Upscaler,
-    *,
-    info: MediaInfo,
-    segment: Segment | None,
-    on_progress: OnProgress,
-    should_stop: ShouldStop,
-    previews: tuple[Path, Path] | None,
-    limits: Limits,
-) -> Result:
-    """As the input file says: {"mode": ok|permanent|transient|crash|model, "frames", "frame_s"}.
-
-    ``model`` fails as a model-server outage while the storage root holds MODEL_DOWN, else runs ok.
-    """
-    plan = json.loads(input_path.read_text())
-    with (input_path.parent / "attempts").open("a") as log:
-        log.write(f"{os.getpid()} {time.time()}\n")
-    if plan["mode"] == "permanent":
-        raise InvalidInputError(NOT_A_VIDEO)
-    if plan["mode"] == "transient":
-        raise StorageError(STORAGE_DOWN)
-    if plan["mode"] == "crash":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if plan["mode"] == "model" and (input_path.parents[2] / MODEL_DOWN).exists():
-        raise ModelUnavailableError(TRITON_DOWN)
-    start = time.monotonic()
-    frames = info.frames
-    with output_path.open("wb") as out:
-        for i in range(frames):
-            if should_stop():
-                raise JobCancelled("stopped")
-            time.sleep(plan.get("frame_s", 0.01))
-            out.write(b"frame%d\n" % i)
-            on_progress(Progress(i + 1, frames, 10.0, 0.1 * (frames - i - 1)))
-    if previews is not None:
-        for path in previews:
-            path.write_bytes(b"jpeg")
-    return Result(frames, 128, 96, time.monotonic() - start)
-
-
-@dataclass(frozen=True)
-class FakeDescription:
-    output_path: Path
-    vtt_path: Path | None
-    notes: tuple[Reason, ...] = ()
-
-
-def _plan_of(path: Path) -> dict[str, Any]:
-    """The plan in the job folder's input (the described source may be the upscaled intermediate)."""
-    plan: dict[str, Any] = json.loads(next(path.parent.glob("input.*")).read_text())
-    return plan
-
-
-def fake_describe(
-    input_path: Path,
-    output_path: Path,
-    *,
-    lang: DescribeLang,
-    describer: Describer | None,
-    on_progress: OnFraction,
-    should_stop: ShouldStop,
-    info: MediaInfo,
-    density: DescribeDensity = "normal",
-) -> FakeDescription:
-    """Copies the source plus a line naming ``lang``; the plan's "describe" says ok|permanent|bug."""
-    plan = _plan_of(output_path)
-    with (output_path.parent / "described").open("a") as log:
-        log.write(f"{input_path.name} {info.frames}\n")
-    if plan.get("describe") == "permanent":
-        raise InvalidInputError(SOUNDTRACK_BAD)
-    if plan.get("describe") == "bug":
-        raise RuntimeError("unexpected")
-    for step in range(1, plan.get("steps", 4) + 1):
-        time.sleep(plan.get("step_s", 0.01))
-        on_progress(step / plan.get("steps", 4))
-    output_path.write_bytes(input_path.read_bytes() + f"described {lang}\n".encode())
-    vtt = output_path.with_suffix(".vtt")
-    vtt.write_text("WEBVTT\n")
-    return FakeDescription(output_path, vtt)
-
-
-def fake_info(frames: int = 5, width: int = 64, height: int = 48) -> MediaInfo:
-    """What the probe says about a fake input (a JSON plan, not a video)."""
-    return MediaInfo(
-        width=width, height=height, frame_width=width, frame_height=height, rotation=0, fps=Fraction(25),
-        time_base=Fraction(1, 12800), duration_s=frames / 25, frames=frames, frames_exact=True,
-        audio_streams=1, subtitle_streams=0, pix_fmt="yuv420p", color_range=None, color_space=None,
-        color_primaries=None, color_transfer=None, format_name="mov,mp4", video_codec="h264",
-    )
-
-
-def fake_probe(
-    path: Path, *, max_width: int, max_height: int, max_duration_s: float, timeout_s: float
-) -> MediaInfo:
-    """The plan's frame count (default 5); {"probe": "too_long"} is refused like a too long video."""
-    plan = _plan_of(path)
-    if plan.get("probe") == "too_long":
-        raise ProbeError("too_large", reason("media.too_long", seconds=9999, limit_s=int(max_duration_s)))
-    return fake_info(plan.get("frames", 5))
-
-
-STAGES = Stages(fake_run, fake_upscaler, fake_describe, probe=fake_probe)
-
-
-class FileHealth:
-    """ModelHealth of the fakes: ready while ``root`` has no MODEL_DOWN file; counts its looks."""
-
-    def __init__(self, root: Path) -> None:
-        self.down = root / MODEL_DOWN
-        self.looks = 0
-
-    def ready(self) -> bool:
-        self.looks += 1
-        return not self.down.exists()
-
-
-# ---- broker fixtures ---------------------------------------------------------------------------------
-
-
-def _ctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def vhost() -> Iterator[str]:
-    """A fresh vhost, so these tests neither see nor disturb other users of the broker."""
-    with private_vhost() as made:
-        yield made.name
-
-
-@pytest.fixture
-def broker(vhost: str) -> Iterator[Broker]:
-    b = Broker(f"amqp://guest:guest@{BROKER}/{vhost}")
-    yield b
-    b.close()
-
-
-class Broker:
-    """Test-side view of the vhost: publish tasks, read events and the dead-letter queue."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.reconnect()
-        retries = [topology.retry_queue(delay) for delay in topology.RETRY_DELAYS_S]
-        for name in (topology.TASKS_QUEUE, topology.EVENTS_QUEUE, topology.DEAD_QUEUE, *retries):
-            self.ch.queue_purge(name)
-
-    def reconnect(self) -> None:
-        self.conn = pika.BlockingConnection(pika.URLParameters(self.url))
-        self.ch = self.conn.channel()
-        self.ch.confirm_delivery()
-        topology.declare(self.ch)
-
-    def publish(self, body: bytes) -> None:
-        props = pika.BasicProperties(delivery_mode=2, content_type="application/json")
-        self.ch.basic_publish(topology.TASKS_EXCHANGE, topology.TASKS_ROUTING_KEY, body, props)
-
-    def take(self, queue: str) -> tuple[Any, bytes] | None:
-        method, props, body = self.ch.basic_get(queue, auto_ack=True)
-        return None if method is None else (props, body)
-
-    def wait_take(self, queue: str, timeout: float = 20) -> tuple[Any, bytes]:
-        """The next message of ``queue``, waiting for it (the broker dead-letters asynchronously)."""
-        deadline = time.monotonic() + timeout
-        while (got := self.take(queue)) is None:
-            assert time.monotonic() < deadline, f"nothing arrived in {queue}"
-            self.conn.sleep(0.05)
-        return got
-
-    def wait_events(
-        self, until: Callable[[list[Any]], bool], seen: list[Any], timeout: float = 20
-    ) -> list[Any]:
-        deadline = time.monotonic() + timeout
-        while not until(seen):
-            assert time.monotonic() < deadline, f"timed out; events so far: {seen}"
-            got = self.take(topology.EVENTS_QUEUE)
-            if got is None:
-                self.conn.sleep(0.05)
-            else:
-                seen.append(parse_event(got[1]))
-        return seen
-
-    def ready(self, queue: str, expect: int = 0, timeout: float = 5) -> int:
-        """Ready messages in ``queue``, waiting a little for it to reach ``expect`` (counts settle async)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            count = int(self.ch.queue_declare(queue, passive=True).method.message_count)
-            if count == expect or time.monotonic() > deadline:
-                return count
-            self.conn.sleep(0.1)
-
-    def close(self) -> None:
-        if self.conn.is_open:
-            with contextlib.suppress(pika.exceptions.AMQPError):  # already closed by the broker
-                self.conn.close()
-
-
-def make_job(root: Path, plan: dict[str, Any], **options: Any) -> JobMessage:
-    job_id = uuid.uuid4().hex
-    job = JobMessage(
-        job_id=job_id,
-        input_key=storage.input_key(job_id, ".mp4"),
-        output_key=storage.output_key(job_id),
-        options=JobOptions(**options),
-    )
-    path = storage.resolve(root, job.input_key)
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(plan))
-    return job
-
-
-def cancel(root: Path, job: JobMessage) -> None:
-    """Write the job's cancel marker where the backend does (``cancels/<id>``, outside the job folder)."""
-    marker = storage.resolve(root, storage.cancel_key(job.job_id))
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()
-
-
-def attempts(root: Path, job: JobMessage) -> list[str]:
-    path = storage.resolve(root, storage.job_dir(job.job_id)) / "attempts"
-    return path.read_text().splitlines() if path.exists() else []
-
-
-class Running:
-    """A worker serving on a thread of the test process."""
-
-    def __init__(self, url: str, root: Path, health: FileHealth | None = None, **config: Any) -> None:
-        config = {"amqp_url": url, "storage_root": root, "tick_s": 0.05, **config}
-        self.worker = Worker(WorkerConfig(**config), STAGES, health=health)
-        self.thread = threading.Thread(target=self.worker.serve, daemon=True)
-        self.thread.start()
-        if health is None or health.ready():
-            assert self.worker.consuming.wait(10), "worker did not start consuming"
-
-    def stop(self, grace_s: float = 0) -> None:
-        self.worker.stop(grace_s)
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "worker did not stop"
-
-
-@pytest.fixture
-def start(broker: Broker, tmp_path: Path) -> Iterator[Callable[..., Running]]:
-    started: list[Running] = []
-
-    def _start(**config: Any) -> Running:
-        started.append(Running(broker.url, tmp_path, **config))
-        return started[-1]
-
-    yield _start
-    for running in started:
-        if running.thread.is_alive():
-            running.stop()
-
-
-def outcomes(worker: Worker, outcome: str) -> float:
-    """Deliveries the worker settled with ``outcome``, from its Prometheus registry."""
-    return worker.metrics.registry.get_sample_value("vsr_adapter_jobs_total", {"outcome": outcome}) or 0.0
-
-
-def _of(events: list[Any], kind: str) -> list[Any]:
-    return [e for e in events if e.type == kind]
-
+    pass
 
 # ---- tests ---------------------------------------------------------------------------------------------
 
@@ -355,15 +58,15 @@ def test_done_job_stores_output_publishes_done_and_acks(broker: Broker, start: A
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 25, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    events = broker.wait_events(lambda seen: bool(events_of(seen, "done")), [])
     running.stop()
-    done = _of(events, "done")[0]
+    done = events_of(events, "done")[0]
     assert (done.job_id, done.frames, done.width, done.height) == (job.job_id, 25, 128, 96)
     assert done.preview_before_key == storage.preview_key(job.job_id, "before")
     output = storage.resolve(tmp_path, job.output_key)
     assert output.read_bytes().count(b"\n") == 25
     assert not list(output.parent.glob(".*.part.*"))
-    progress = _of(events, "progress")
+    progress = events_of(events, "progress")
     assert 1 <= len(progress) <= 4, "progress is limited to about one event a second"
     gaps = [b.ts - a.ts for a, b in itertools.pairwise(progress)]
     assert all(gap >= 0.9 for gap in gaps), gaps
@@ -375,7 +78,7 @@ def test_permanent_error_dead_letters_with_failed_event(broker: Broker, start: A
     running = start()
     job = make_job(tmp_path, {"mode": "permanent"})
     broker.publish(job.model_dump_json().encode())
-    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
+    failed = events_of(broker.wait_events(lambda seen: bool(events_of(seen, "failed")), []), "failed")[0]
     assert failed.job_id == job.job_id and failed.reason == str(NOT_A_VIDEO) and failed.permanent
     dead = broker.wait_take(topology.DEAD_QUEUE)
     assert dead[0].headers[REASON_HEADER] == str(NOT_A_VIDEO)
@@ -391,11 +94,11 @@ def test_transient_error_is_retried_after_a_delay_then_failed_at_the_limit(
     running = start(retry=RetryPolicy(attempts=3, min_s=2, max_s=4))
     job = make_job(tmp_path, {"mode": "transient"})
     broker.publish(job.model_dump_json().encode())
-    events = broker.wait_events(lambda seen: bool(_of(seen, "failed")), [], timeout=60)
-    failed = _of(events, "failed")
+    events = broker.wait_events(lambda seen: bool(events_of(seen, "failed")), [], timeout=60)
+    failed = events_of(events, "failed")
     assert len(failed) == 1
     assert failed[0].reason == f"{STORAGE_DOWN} Gave up after 3 attempts."
-    retries = _of(events, "retry")
+    retries = events_of(events, "retry")
     assert [(r.attempt, r.attempts, r.infra) for r in retries] == [(2, 3, False), (3, 3, False)]
     assert all(r.delay_s in (2, 4) and r.code == STORAGE_DOWN.code for r in retries)
     runs = [float(line.split()[1]) for line in attempts(tmp_path, job)]
@@ -427,10 +130,10 @@ def test_worker_waits_for_the_model_before_consuming_and_resumes_when_ready(
     assert broker.ready(topology.TASKS_QUEUE, expect=1) == 1, "the task waits in the queue"
     assert attempts(tmp_path, job) == []
     health.down.unlink()
-    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    events = broker.wait_events(lambda seen: bool(events_of(seen, "done")), [])
     assert running.worker.ready()
     running.stop()
-    assert len(_of(events, "done")) == 1 and not _of(events, "failed")
+    assert len(events_of(events, "done")) == 1 and not events_of(events, "failed")
 
 
 def test_model_outage_mid_job_pauses_the_worker_and_retries_without_an_attempt(
@@ -442,8 +145,8 @@ def test_model_outage_mid_job_pauses_the_worker_and_retries_without_an_attempt(
     job = make_job(tmp_path, {"mode": "model", "frames": 3})
     health.down.write_text("")
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda s: bool(_of(s, "retry")), [])
-    retry = _of(seen, "retry")[0]
+    seen = broker.wait_events(lambda s: bool(events_of(s, "retry")), [])
+    retry = events_of(seen, "retry")[0]
     assert (retry.attempt, retry.attempts, retry.infra, retry.delay_s) == (1, 1, True, 2)
     assert retry.code == TRITON_DOWN.code
     assert not running.worker.consuming.is_set(), "the worker stopped taking tasks"
@@ -451,9 +154,9 @@ def test_model_outage_mid_job_pauses_the_worker_and_retries_without_an_attempt(
     assert broker.ready(topology.TASKS_QUEUE, expect=1, timeout=30) == 1
     assert len(attempts(tmp_path, job)) == 1 and not running.worker.ready()
     health.down.unlink()
-    events = broker.wait_events(lambda s: bool(_of(s, "done")), seen, timeout=30)
+    events = broker.wait_events(lambda s: bool(events_of(s, "done")), seen, timeout=30)
     running.stop()
-    assert len(_of(events, "done")) == 1 and not _of(events, "failed")
+    assert len(events_of(events, "done")) == 1 and not events_of(events, "failed")
     assert len(attempts(tmp_path, job)) == 2
     assert outcomes(running.worker, "model_wait") == 1
 
@@ -468,7 +171,7 @@ def test_bad_messages_are_dead_lettered_with_a_reason(broker: Broker, start: Any
         "output_key": f"jobs/{job_id}/output.mp4",
     }
     broker.publish(json.dumps(escaping).encode())
-    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")
+    failed = events_of(broker.wait_events(lambda seen: bool(events_of(seen, "failed")), []), "failed")
     assert failed[0].job_id == job_id and "unsafe storage key" in failed[0].reason
     reasons: list[str] = []
     deadline = time.monotonic() + 10
@@ -486,12 +189,12 @@ def test_close_all_connections_mid_job_reconnects_and_completes(
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 30, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
-    _ctl("close_all_connections", "--vhost", vhost, "test")
+    seen = broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
+    rabbitmqctl("close_all_connections", "--vhost", vhost, "test")
     broker.close()
     broker.reconnect()  # our own connection was closed too
-    events = broker.wait_events(lambda s: bool(_of(s, "done")), seen, timeout=30)
-    assert len(_of(events, "done")) == 1
+    events = broker.wait_events(lambda s: bool(events_of(s, "done")), seen, timeout=30)
+    assert len(events_of(events, "done")) == 1
     assert len(attempts(tmp_path, job)) == 2, "the lost delivery was redelivered and run again"
     output = storage.resolve(tmp_path, job.output_key)
     assert output.read_bytes().count(b"\n") == 30
@@ -505,7 +208,7 @@ def test_cancel_marker_stops_the_job_within_5_seconds(broker: Broker, start: Any
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    seen = broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
     cancel(tmp_path, job)
     start_t = time.monotonic()
     while outcomes(running.worker, "cancelled") < 1:
@@ -519,7 +222,7 @@ def test_cancel_marker_stops_the_job_within_5_seconds(broker: Broker, start: Any
     events = list(seen)
     while (got := broker.take(topology.EVENTS_QUEUE)) is not None:
         events.append(parse_event(got[1]))
-    assert _of(events, "progress") and not _of(events, "done") and not _of(events, "failed")
+    assert events_of(events, "progress") and not events_of(events, "done") and not events_of(events, "failed")
     assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
 
 
@@ -562,7 +265,7 @@ def test_cancel_then_delete_of_a_running_job_stops_it_within_2_seconds_and_its_f
     running = start(cancel_poll_s=0.5)
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    seen = broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
     job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
     cancel(tmp_path, job)  # what the backend does: the marker, then the job's files go
     shutil.rmtree(job_dir)
@@ -571,7 +274,7 @@ def test_cancel_then_delete_of_a_running_job_stops_it_within_2_seconds_and_its_f
     running.stop()
     assert not job_dir.exists(), "the stopped run re-created the deleted job's folder"
     events = _events_after_stop(broker, seen)
-    assert not _of(events, "done") and not _of(events, "failed")
+    assert not events_of(events, "done") and not events_of(events, "failed")
     assert broker.ready(topology.TASKS_QUEUE) == 0 and broker.ready(topology.DEAD_QUEUE) == 0
 
 
@@ -599,7 +302,7 @@ def test_a_job_whose_folder_vanishes_without_a_marker_stops_and_is_retried_not_d
     running = start(cancel_poll_s=0.5)
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    seen = broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
     job_dir = storage.resolve(tmp_path, storage.job_dir(job.job_id))
     shutil.rmtree(job_dir)
     assert _wait_outcome(running.worker, "retried", 6) < 6
@@ -608,14 +311,14 @@ def test_a_job_whose_folder_vanishes_without_a_marker_stops_and_is_retried_not_d
     running.stop()
     assert not job_dir.exists(), "a retry re-created the vanished job's folder"
     events = _events_after_stop(broker, seen)
-    assert not _of(events, "done") and len(_of(events, "failed")) == 1
+    assert not events_of(events, "done") and len(events_of(events, "failed")) == 1
 
 
 def test_stop_without_grace_requeues_the_running_job(broker: Broker, start: Any, tmp_path: Path) -> None:
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 300, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
     t0 = time.monotonic()
     running.stop(grace_s=0)
     assert time.monotonic() - t0 < 15  # at once, with 3× slack on the 5 s it must stay under
@@ -627,9 +330,9 @@ def test_stop_with_grace_finishes_the_running_job(broker: Broker, start: Any, tm
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 20, "frame_s": 0.1})
     broker.publish(job.model_dump_json().encode())
-    seen = broker.wait_events(lambda seen: bool(_of(seen, "progress")), [])
+    seen = broker.wait_events(lambda seen: bool(events_of(seen, "progress")), [])
     running.stop(grace_s=30)
-    assert len(_of(broker.wait_events(lambda s: bool(_of(s, "done")), seen), "done")) == 1
+    assert len(events_of(broker.wait_events(lambda s: bool(events_of(s, "done")), seen), "done")) == 1
     assert broker.ready(topology.TASKS_QUEUE) == 0
 
 
@@ -640,9 +343,9 @@ def test_upscale_then_describe_commits_video_and_vtt(broker: Broker, start: Any,
     running = start(progress_interval_s=0)
     job = make_job(tmp_path, {"mode": "ok", "frames": 10, "frame_s": 0.02, "step_s": 0.05}, describe="ru")
     broker.publish(job.model_dump_json().encode())
-    events = broker.wait_events(lambda seen: bool(_of(seen, "done")), [])
+    events = broker.wait_events(lambda seen: bool(events_of(seen, "done")), [])
     running.stop()
-    done = _of(events, "done")[0]
+    done = events_of(events, "done")[0]
     assert done.vtt_key == storage.vtt_key(job.job_id)
     assert (done.frames, done.width, done.height) == (10, 128, 96)
     folder = storage.resolve(tmp_path, storage.job_dir(job.job_id))
@@ -650,7 +353,7 @@ def test_upscale_then_describe_commits_video_and_vtt(broker: Broker, start: Any,
     assert (folder / "output.vtt").read_text() == "WEBVTT\n"
     assert (folder / "described").read_text().startswith(".upscaled."), "the upscaled video is described"
     assert not list(folder.glob(".*")), "no partial or intermediate files are left"
-    progress = [(e.frames_done, e.frames_total) for e in _of(events, "progress")]
+    progress = [(e.frames_done, e.frames_total) for e in events_of(events, "progress")]
     assert [d for d, _ in progress] == sorted(d for d, _ in progress), "progress never goes back"
     assert {t for _, t in progress} == {10}
     assert max(d for d, _ in progress if d <= 8) == 8, "upscaling fills 80 % of the bar"
@@ -661,7 +364,7 @@ def test_describe_only_leaves_the_video_alone(broker: Broker, start: Any, tmp_pa
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 7}, upscale=False, describe="en")
     broker.publish(job.model_dump_json().encode())
-    done = _of(broker.wait_events(lambda seen: bool(_of(seen, "done")), []), "done")[0]
+    done = events_of(broker.wait_events(lambda seen: bool(events_of(seen, "done")), []), "done")[0]
     running.stop()
     assert (done.frames, done.width, done.height) == (7, 64, 48), "the input's own size"
     assert done.vtt_key == storage.vtt_key(job.job_id)
@@ -677,7 +380,7 @@ def test_description_of_bad_input_fails_permanently_and_cleans_up(
     running = start()
     job = make_job(tmp_path, {"mode": "ok", "frames": 3, "describe": "permanent"}, describe="ru")
     broker.publish(job.model_dump_json().encode())
-    failed = _of(broker.wait_events(lambda seen: bool(_of(seen, "failed")), []), "failed")[0]
+    failed = events_of(broker.wait_events(lambda seen: bool(events_of(seen, "failed")), []), "failed")[0]
     running.stop()
     assert failed.permanent and failed.reason == str(SOUNDTRACK_BAD)
     dead = broker.wait_take(topology.DEAD_QUEUE)
@@ -689,24 +392,19 @@ def test_description_of_bad_input_fails_permanently_and_cleans_up(
 # ---- crashes: the worker runs as its own process, restarted like a supervisor would ------------------
 
 
-def serve(url: str, root: str) -> None:
-    """Entry point of a worker process for the crash test."""
-    Worker(WorkerConfig(amqp_url=url, storage_root=Path(root), tick_s=0.05), STAGES).serve()
-
-
 @pytest.mark.slow
 def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broker, tmp_path: Path) -> None:
     job = make_job(tmp_path, {"mode": "crash"})
     broker.publish(job.model_dump_json().encode())
-    code = f"from tests.adapter.test_worker import serve; serve({broker.url!r}, {str(tmp_path)!r})"
+    code = f"from tests.fixtures.worker import serve; serve({broker.url!r}, {str(tmp_path)!r})"
     restarts = 0
     events: list[Any] = []
     deadline = time.monotonic() + 90
-    while not _of(events, "failed"):
+    while not events_of(events, "failed"):
         assert time.monotonic() < deadline, events
         proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
         try:
-            while proc.poll() is None and not _of(events, "failed"):
+            while proc.poll() is None and not events_of(events, "failed"):
                 got = broker.take(topology.EVENTS_QUEUE)
                 if got is not None:
                     events.append(parse_event(got[1]))
@@ -717,7 +415,7 @@ def test_poison_input_that_kills_the_worker_ends_failed_in_the_dlq(broker: Broke
                 proc.wait(30)
             else:
                 restarts += 1
-    failed = _of(events, "failed")[0]
+    failed = events_of(events, "failed")[0]
     assert failed.job_id == job.job_id and "Processing crashed (killed by SIGKILL)" in failed.reason
     assert restarts == topology.DELIVERY_LIMIT - 1, "guarded deliveries do not take the worker down"
     assert len(attempts(tmp_path, job)) == limits.TASK_ATTEMPTS, "crash redeliveries count as attempts"

@@ -18,9 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.api import problem
 from tests.fixtures.replicas import Replicas, replicas
-
-from .test_api import problem
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OFF = {"QUOTA_ACTIVE_JOBS": "0", "QUOTA_UPLOADS_PER_HOUR": "0", "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "0"}

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.dispatch.outbox import task_message
-from tests.backend.conftest import upload
 from tests.fixtures.animated import DELAYS_MS, make_animation
+from tests.fixtures.backend import upload
 
 
 @pytest.fixture(scope="module")

@@ -3,75 +3,22 @@
 from __future__ import annotations
 
 import errno
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from backend.app import create_app
 from backend.intake import upload as upload_module
 from backend.settings import Settings
 from contract import storage
-from contract.catalogue import Reason, as_json
-from contract.messages import MODELS, DoneEvent, ProgressEvent
+from contract.catalogue import as_json
+from contract.messages import MODELS, ProgressEvent
+from tests.fixtures.api import finish, job_dirs, problem
+from tests.fixtures.backend import OPS_HEADERS, scrape, upload
 from tests.fixtures.media import make_clip
-
-from .conftest import OPS_HEADERS, scrape, upload
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict:
-    """Assert an error reply: ``status``, a known code (``code`` or one starting with ``code``'s area + "."),
-    its parameters, and ``detail`` = the code's English sentence. Returns the body."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"detail", "code", "params"}, body
-    if code is not None:
-        assert body["code"] == code or (code.endswith(".") and body["code"].startswith(code)), body
-    assert body["detail"] == Reason(code=body["code"], params=body["params"]).text("en")
-    return body
-
-
-def job_dirs(settings: Settings) -> list[Path]:
-    jobs_dir = settings.STORAGE_ROOT / "jobs"
-    return sorted(jobs_dir.iterdir()) if jobs_dir.exists() else []
-
-
-def finish(
-    client: TestClient,
-    settings: Settings,
-    job_id: str,
-    clip: Path,
-    jpeg: Path,
-    vtt: bool = False,
-    seconds: float = 2.5,
-    proxy: bool = False,
-) -> None:
-    """Store an output and previews (and a «before» proxy) as an adapter would, then apply its done event."""
-    out = storage.resolve(settings.STORAGE_ROOT, storage.output_key(job_id))
-    shutil.copy(clip, out)
-    if proxy:
-        shutil.copy(clip, storage.resolve(settings.STORAGE_ROOT, storage.source_proxy_key(job_id)))
-    for which in ("before", "after"):
-        shutil.copy(jpeg, storage.resolve(settings.STORAGE_ROOT, storage.preview_key(job_id, which)))
-    store = client.app.state.services.store  # type: ignore[attr-defined]
-    store.apply_event(
-        DoneEvent(
-            job_id=job_id,
-            output_key=storage.output_key(job_id),
-            vtt_key=storage.vtt_key(job_id) if vtt else None,
-            preview_before_key=storage.preview_key(job_id, "before"),
-            preview_after_key=storage.preview_key(job_id, "after"),
-            source_proxy_key=storage.source_proxy_key(job_id) if proxy else None,
-            frames=25,
-            width=704,
-            height=576,
-            seconds=seconds,
-        )
-    )
 
 
 def test_upload_creates_a_queued_job_with_probed_input(
@@ -296,7 +243,7 @@ def test_the_deinterlace_option_reaches_the_job_and_its_task(client: TestClient,
 
 def test_interlacing_is_decided_once_at_upload(client: TestClient, tmp_path: Path) -> None:
     from backend.dispatch.outbox import task_message
-    from tests.adapter.test_deinterlace import interlaced
+    from tests.fixtures.creators import interlaced
 
     camcorder = interlaced(tmp_path / "camcorder.ts", parity="bff", container="mpegts")
     job = upload(client, camcorder, "camcorder.ts")

@@ -22,32 +22,15 @@ from backend.api.identity import UrlSigner, born
 from backend.app import create_app
 from backend.settings import Settings
 from contract import storage
-
-from .conftest import upload
-from .test_api import finish, problem
-
-KEY = "platform-secret-of-at-least-32-bytes!!"
-ISSUER, AUDIENCE = "https://studio.example", "vsr"
-
-
-def token(sub: str = "alice", *, key: str = KEY, alg: str = "HS256", **claims: object) -> str:
-    """A platform token; ``claims`` override the defaults (exp in an hour, our issuer and audience)."""
-    payload: dict[str, object] = {"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 3600}
-    payload.update(claims)
-    return jwt.encode(payload, key, algorithm=alg)
+from tests.fixtures.api import finish, problem
+from tests.fixtures.backend import upload
+from tests.fixtures.tokens import AUDIENCE, ISSUER, KEY, token
 
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
-@pytest.fixture
-def integrated(settings: Settings) -> Settings:
-    settings.AUTH_MODE = "integrated"
-    settings.JWT_KEY = KEY
-    settings.JWT_ISSUER = ISSUER
-    settings.JWT_AUDIENCE = AUDIENCE
-    return settings
 
 
 @pytest.fixture

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pika
 import pytest
@@ -19,17 +16,12 @@ from backend.settings import Settings
 from contract import amqp, topology
 from contract.catalogue import reason
 from contract.messages import AnyEvent, DoneEvent, FailedEvent, JobMessage, JobOptions, ProgressEvent
-
-from .conftest import BrokerProxy, scrape, upload, wait_for
+from tests.fixtures.backend import scrape, upload, wait_for
+from tests.fixtures.broker import BrokerProxy, channel_for, published_upload, send_events
 
 pytestmark = pytest.mark.rabbitmq
 
 
-def channel_for(
-    url: str,
-) -> tuple[pika.BlockingConnection, pika.adapters.blocking_connection.BlockingChannel]:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    return connection, connection.channel()
 
 
 def get_task(url: str) -> tuple[JobMessage, pika.BasicProperties] | None:
@@ -41,12 +33,6 @@ def get_task(url: str) -> tuple[JobMessage, pika.BasicProperties] | None:
         connection.close()
 
 
-def send_events(url: str, *bodies: bytes) -> None:
-    connection, channel = channel_for(url)
-    channel.confirm_delivery()
-    for body in bodies:
-        channel.basic_publish(topology.EVENTS_EXCHANGE, topology.EVENTS_ROUTING_KEY, body, mandatory=True)
-    connection.close()
 
 
 def queue_counts(url: str, queue: str) -> tuple[int, int]:
@@ -56,16 +42,6 @@ def queue_counts(url: str, queue: str) -> tuple[int, int]:
     return frame.method.message_count, frame.method.consumer_count
 
 
-@contextlib.contextmanager
-def published_upload(settings: Settings, amqp_url: str, clip: Path) -> Iterator[tuple[TestClient, Any, str]]:
-    """The app with its broker threads on ``amqp_url``, after one upload (scale 2) reached RabbitMQ."""
-    settings.AMQP_URL = amqp_url
-    app = create_app(settings, outbox_poll_s=0.2)
-    store = app.state.services.store
-    with TestClient(app) as client:
-        job_id = upload(client, clip, scale="2")["id"]
-        wait_for(lambda: store.get(job_id).published, what="the outbox to publish")
-        yield client, store, job_id
 
 
 def test_publish_is_confirmed_persistent_and_lands_in_tasks(amqp_url: str) -> None:

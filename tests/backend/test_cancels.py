@@ -19,14 +19,13 @@ from backend.api.problems import install_error_handlers
 from backend.intake import upload as upload_module
 from backend.jobs import cancels
 from backend.jobs import rules as jobs
-from backend.jobs.db import Tombstone, make_engine, make_sessions, migrate, utcnow
+from backend.jobs.db import Tombstone, make_engine, make_sessions, utcnow
 from backend.jobs.store import JobStore
 from backend.settings import Settings
 from contract import storage
 from contract.messages import DoneEvent, ProgressEvent
-
-from .conftest import upload
-from .test_api import job_dirs, problem
+from tests.fixtures.api import job_dirs, problem
+from tests.fixtures.backend import upload
 
 
 class _FullPath(PosixPath):
@@ -135,9 +134,10 @@ def test_sync_writes_only_the_markers_of_cancelled_and_deleted_jobs(
     assert cancels.sync_markers(_store(client), settings.STORAGE_ROOT) == 0
 
 
-def test_expiry_drops_old_tombstones_with_their_markers_and_old_strays_only(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    migrate(engine)
+def test_expiry_drops_old_tombstones_with_their_markers_and_old_strays_only(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(sqlite_url)
     sessions = make_sessions(engine)
     store = JobStore(sessions)
     root = tmp_path / "storage"

@@ -10,9 +10,7 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.settings import Settings, normalise_database_url
 from contract.messages import DoneEvent, ProgressEvent
-from tests.backend.conftest import DATABASES
-
-from .conftest import scrape
+from tests.fixtures.backend import DATABASES, scrape
 
 
 @pytest.fixture(params=DATABASES)

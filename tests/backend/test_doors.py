@@ -20,10 +20,9 @@ import pytest
 from backend.api import identity
 from backend.settings import Settings
 from contract import topology
+from tests.fixtures.api import problem
 from tests.fixtures.backend_server import serve
 from tests.fixtures.media import make_clip
-
-from .test_api import problem
 
 TUS = {"Tus-Resumable": "1.0.0"}
 ROOT = Path(__file__).resolve().parents[2]

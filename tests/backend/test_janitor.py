@@ -13,13 +13,11 @@ from backend.app import create_app
 from backend.janitor.leases import Leases
 from backend.janitor.sweeps import Reclaimed, Sweep
 from backend.janitor.thread import LEASE, Janitor
-from backend.jobs.db import Tombstone, make_engine, make_sessions, migrate, utcnow
+from backend.jobs.db import Tombstone, make_engine, make_sessions, utcnow
 from backend.metrics import Metrics
 from backend.settings import Settings
 from contract import storage
-from tests.backend.conftest import wait_for
-
-from .conftest import scrape
+from tests.fixtures.backend import scrape, wait_for
 
 
 @pytest.fixture
@@ -172,8 +170,7 @@ def test_the_app_keeps_a_tombstoned_jobs_folder_and_restores_its_cancel_marker(s
     for job_id in (deleted, orphan):
         (settings.STORAGE_ROOT / "jobs" / job_id).mkdir(parents=True)
         (settings.STORAGE_ROOT / "jobs" / job_id / "output.mp4").write_bytes(b"x" * 10)
-    engine = make_engine(settings.DATABASE_URL)
-    migrate(engine)
+    engine = make_engine(settings.DATABASE_URL)  # migrated: a copy of the session's template
     with make_sessions(engine)() as session, session.begin():
         session.add(Tombstone(job_id=deleted, owner="anon-x"))  # deleted while running; its marker was lost
     engine.dispose()

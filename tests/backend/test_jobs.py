@@ -2,58 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from backend.jobs import rules as jobs
-from backend.jobs.db import Job
 from contract.catalogue import reason
 from contract.messages import DoneEvent, FailedEvent, ProgressEvent, parse_event
-
-JOB_ID = "a" * 32
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def new_job(status: str = jobs.QUEUED) -> Job:
-    return Job(
-        id=JOB_ID,
-        filename="x.mp4",
-        status=status,
-        published=True,
-        model="realesr-animevideov3-x4",
-        scale=4,
-        height=None,
-        # What the columns' defaults give a stored row (an unsaved Job has them unset).
-        upscale=True,
-        description_density="normal",
-        deinterlace="auto",
-        regions="off",
-        container="mp4",
-        strength="1",
-        background="#000000",
-        hdr="keep",
-        input_key=f"jobs/{JOB_ID}/input.mp4",
-        input_width=176,
-        input_height=144,
-        input_duration_s=4.0,
-        input_fps=25.0,
-        input_frames=100,
-        progress=0.0,
-        frames_done=0,
-        frames_total=100,
-        fps=None,
-        eta_s=None,
-        error=None,
-        created_at=T0,
-        updated_at=T0,
-    )
-
-
-def progress(done: int, total: int = 100, fps: float = 10.0) -> ProgressEvent:
-    return ProgressEvent(
-        job_id=JOB_ID, frames_done=done, frames_total=total, fps=fps, eta_s=(total - done) / fps
-    )
+from tests.fixtures.jobs import JOB_ID, T0, new_job, progress
 
 
 def done_event(frames: int = 100) -> DoneEvent:

@@ -27,7 +27,7 @@ from backend.jobs.db import (
 from backend.jobs.store import JobStore
 from contract.catalogue import reason
 from contract.messages import FailedEvent
-from tests.backend.conftest import DATABASES
+from tests.fixtures.backend import DATABASES
 
 
 @pytest.fixture(params=DATABASES)

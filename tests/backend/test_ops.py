@@ -14,10 +14,9 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.settings import Settings
 from contract import topology
+from tests.fixtures.api import problem
+from tests.fixtures.backend import OPS_HEADERS, scrape, wait_for
 from tests.fixtures.backend_server import serve
-
-from .conftest import OPS_HEADERS, scrape, wait_for
-from .test_api import problem
 
 
 @pytest.mark.rabbitmq

@@ -13,40 +13,10 @@ from backend.errors import BrokerUnavailable
 from backend.jobs import rules as jobs
 from backend.jobs.db import Job, make_engine, make_sessions, migrate
 from backend.jobs.store import JobStore
-from contract.messages import JobMessage
-from tests.backend.conftest import DATABASES
-from tests.backend.test_jobs import T0, new_job
-from tests.backend.test_segments import seg_done, segmented
-
-
-class FakeBroker:
-    """A queue with ``consumers`` adapters of prefetch 1: published messages are ready until taken."""
-
-    def __init__(self, consumers: int = 1) -> None:
-        self.consumers = consumers
-        self.ready: list[JobMessage] = []
-        self.started: list[JobMessage] = []
-        self.published: list[JobMessage] = []
-        self.connected = True
-
-    def publish(self, message: JobMessage) -> None:
-        self.published.append(message)
-        self.ready.append(message)
-
-    def queue_state(self) -> QueueState:
-        return QueueState(ready=len(self.ready), consumers=self.consumers)
-
-    def take(self) -> JobMessage:
-        """An adapter takes the next ready message (FIFO)."""
-        message = self.ready.pop(0)
-        self.started.append(message)
-        return message
-
-    def pause(self, seconds: float) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
+from tests.fixtures.backend import DATABASES
+from tests.fixtures.database import copy_sqlite
+from tests.fixtures.jobs import T0, new_job, seg_done, segmented
+from tests.fixtures.publishers import CrashAfterConfirm, FakeBroker
 
 
 def make_store(url: str) -> JobStore:
@@ -57,10 +27,10 @@ def make_store(url: str) -> JobStore:
 
 @pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """SQLite, and the real PostgreSQL."""
+    """SQLite (a copy of the migrated template), and the real PostgreSQL."""
     if request.param == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "db.sqlite")
 
 
 @pytest.fixture
@@ -184,24 +154,10 @@ def test_a_cancel_seen_inside_the_locked_transaction_is_not_published(store: Job
     assert cancelled is not None and cancelled.status == jobs.CANCELLED and cancelled.published_at is None
 
 
-class CrashAfterConfirm(FakeBroker):
-    """Confirms the first message, then fails as if the backend died before its commit."""
-
-    def __init__(self) -> None:
-        super().__init__(consumers=1)
-        self.crashed = False
-
-    def publish(self, message: JobMessage) -> None:
-        super().publish(message)
-        if not self.crashed:
-            self.crashed = True
-            raise BrokerUnavailable("connection lost after the confirm")
-
-
 def test_a_crash_between_confirm_and_commit_publishes_the_same_task_again(store: JobStore) -> None:
     (job_id,) = submit(store, "A", 1)
-    broker = CrashAfterConfirm()
-    outbox = Outbox(store, broker)
+    broker = FakeBroker(consumers=1)
+    outbox = Outbox(store, CrashAfterConfirm(broker))
     with pytest.raises(BrokerUnavailable):
         outbox.publish_pending()
     job = store.get(job_id)

@@ -22,11 +22,10 @@ from backend.settings import Settings
 from contract import storage
 from contract.logs import JsonFormatter, bind_owner
 from contract.messages import JobMessage
-from tests.conftest import require
+from tests.fixtures.api import finish, problem
+from tests.fixtures.backend import upload
 from tests.fixtures.backend_server import serve
-
-from .conftest import upload
-from .test_api import finish, problem
+from tests.fixtures.services import require
 
 MISSING = "0" * 32
 

@@ -12,9 +12,8 @@ from backend.dispatch.places import TASK_OVERHEAD_S, Place, places
 from backend.jobs import rules as jobs
 from backend.jobs.db import Job, Speed, make_engine, make_sessions
 from backend.settings import Settings
-from tests.backend.conftest import upload
-from tests.backend.test_jobs import T0, new_job
-from tests.backend.test_segments import segmented
+from tests.fixtures.backend import upload
+from tests.fixtures.jobs import T0, new_job, segmented
 
 MODEL = "realesr-animevideov3-x4"
 

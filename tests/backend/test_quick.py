@@ -11,10 +11,9 @@ from backend.dispatch import fairness
 from backend.intake import excerpt
 from backend.settings import Settings
 from contract import storage
+from tests.fixtures.api import problem
 from tests.fixtures.media import make_clip
-
-from .test_api import problem
-from .test_resumable import TUS, patch, start
+from tests.fixtures.tus import TUS, patch, start
 
 
 def test_the_busiest_window_is_found_from_packet_sizes() -> None:

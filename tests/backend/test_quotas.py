@@ -14,10 +14,9 @@ from httpx import Response
 from backend.app import create_app
 from backend.settings import Settings
 from contract.catalogue import Reason
-
-from .conftest import upload
-from .test_api import problem
-from .test_auth import integrated, token  # noqa: F401 (integrated is a fixture)
+from tests.fixtures.api import problem
+from tests.fixtures.backend import upload
+from tests.fixtures.tokens import token
 
 
 def post(client: TestClient, path: Path, headers: dict[str, str] | None = None) -> Response:
@@ -119,7 +118,7 @@ def test_anonymous_owners_are_limited_per_address(settings: Settings, clip: Path
         assert stored_jobs(settings) == (3 if trusted else 2)
 
 
-def test_operators_are_exempt(integrated: Settings, clip: Path) -> None:  # noqa: F811
+def test_operators_are_exempt(integrated: Settings, clip: Path) -> None:
     with make_app(integrated, QUOTA_ACTIVE_JOBS=1, QUOTA_UPLOADS_PER_HOUR=1) as app:
         def as_user(sub: str, role: str | None = None) -> TestClient:
             claims = {"role": role} if role else {}

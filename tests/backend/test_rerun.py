@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 
 from backend.settings import Settings
 from contract import storage
-
-from .conftest import upload
-from .test_api import finish, job_dirs, problem
+from tests.fixtures.api import finish, job_dirs, problem
+from tests.fixtures.backend import upload
 
 
 def test_a_finished_job_runs_again_with_another_model_from_its_kept_original(

@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from httpx import Response
 from starlette.requests import ClientDisconnect
 
 from backend.app import create_app
 from backend.intake import resumable
 from backend.settings import Settings
-
-from .test_api import job_dirs, problem
-
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def metadata(**values: str) -> str:
-    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items())
-
-
-def start(client: TestClient, length: int, **values: str) -> str:
-    """POST a creation request; the upload's URL (asserts 201)."""
-    headers = {**TUS, "Upload-Length": str(length), "Upload-Metadata": metadata(**values)}
-    made = client.post("/api/uploads", headers=headers)
-    assert made.status_code == 201, made.text
-    assert made.headers["Tus-Resumable"] == "1.0.0"
-    return made.headers["Location"]
-
-
-def patch(client: TestClient, url: str, offset: int, data: bytes) -> Response:
-    headers = {**TUS, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
-    return client.patch(url, headers=headers, content=data)
+from tests.fixtures.api import job_dirs, problem
+from tests.fixtures.tus import TUS, metadata, patch, start
 
 
 def uploads_left(settings: Settings) -> list[str]:

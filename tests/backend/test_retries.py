@@ -21,10 +21,9 @@ from backend.settings import Settings
 from contract.catalogue import reason
 from contract.messages import ProgressEvent, RetryEvent, parse_event
 from devops.readiness import free_port
-
-from .conftest import wait_for
-from .test_broker import published_upload, send_events
-from .test_jobs import JOB_ID, T0, new_job, progress
+from tests.fixtures.backend import wait_for
+from tests.fixtures.broker import published_upload, send_events
+from tests.fixtures.jobs import JOB_ID, T0, new_job, progress
 
 STORAGE_DOWN = reason("job.preview_not_written")
 TS = T0.timestamp()

@@ -10,23 +10,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.dispatch.broker import QueueState
 from backend.dispatch.outbox import Outbox, task_message
 from backend.errors import BrokerUnavailable
 from backend.intake.segments import cuts, plan
 from backend.jobs import rules as jobs
-from backend.jobs.db import Job, make_engine, make_sessions
+from backend.jobs.db import make_engine, make_sessions
 from backend.jobs.store import JobStore
 from backend.settings import Settings
 from contract.catalogue import reason
-from contract.messages import DoneEvent, FailedEvent, JobMessage, ProgressEvent
+from contract.messages import DoneEvent, FailedEvent, JobMessage
 from contract.probe import keyframes
 from contract.storage import output_key, segment_key
-from tests.backend.conftest import DATABASES, upload
-from tests.backend.test_jobs import T0, new_job
+from tests.fixtures.backend import DATABASES, upload
+from tests.fixtures.database import copy_sqlite
+from tests.fixtures.jobs import T0, TB, new_job, seg_done, seg_progress, segmented
 from tests.fixtures.media import make_gop_clip
+from tests.fixtures.publishers import CrashAfterConfirm, RecordingPublisher
 
-TB = Fraction(1, 12800)
 KEYS_2S = [i * 25600 for i in range(30)]  # a keyframe every 2 s for 60 s
 
 
@@ -69,54 +69,6 @@ def test_keyframes_are_read_from_a_real_clip(tmp_path: Path) -> None:
 
 
 # ---- state rules --------------------------------------------------------------------------------------
-
-
-def segmented(count: int = 3, frames: int = 100) -> Job:
-    job = new_job()
-    tasks = plan(
-        list(range(0, count * 128000, 25600)),
-        time_base=TB,
-        fps=Fraction(25),
-        duration_s=count * 10.0,
-        frames=count * frames,
-        seconds=10,
-    )
-    from backend.jobs.db import Task
-
-    job.tasks = [
-        Task(
-            index=s.index,
-            kind="segment",
-            count=s.count,
-            start_pts=s.start_pts,
-            end_pts=s.end_pts,
-            status="queued",
-            published=True,
-            frames_total=s.frames,
-            frames_done=0,
-            fps=0.0,
-        )
-        for s in tasks
-    ]
-    job.frames_total = count * frames
-    job.published = True
-    return job
-
-
-def seg_progress(index: int, done: int, fps: float = 5.0) -> ProgressEvent:
-    return ProgressEvent(job_id="a" * 32, frames_done=done, frames_total=250, fps=fps, segment=index)
-
-
-def seg_done(index: int, frames: int = 250) -> DoneEvent:
-    return DoneEvent(
-        job_id="a" * 32,
-        output_key=segment_key("a" * 32, index),
-        frames=frames,
-        width=8,
-        height=8,
-        seconds=1.0,
-        segment=index,
-    )
 
 
 def test_progress_is_the_sum_over_segments() -> None:
@@ -179,35 +131,15 @@ def test_a_failed_segment_fails_the_job_with_its_reason_and_a_retry_does_not_req
 # ---- outbox and upload ------------------------------------------------------------------------------------
 
 
-class RecordingPublisher:
-    """Collects published task messages (the real broker path is covered by the e2e tests)."""
-
-    def __init__(self) -> None:
-        self.sent: list[JobMessage] = []
-        self.connected = True
-
-    def publish(self, message: JobMessage) -> None:
-        self.sent.append(message)
-
-    def queue_state(self) -> QueueState:
-        return QueueState(ready=0, consumers=3)  # three free adapters: room for every segment
-
-    def pause(self, seconds: float) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 @pytest.fixture(params=DATABASES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
-    """A job store on SQLite and on the real PostgreSQL."""
+    """A job store on SQLite (a copy of the migrated template) and on the real PostgreSQL."""
     from backend.jobs.db import migrate
 
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    if request.param == "postgresql":
-        url = str(request.getfixturevalue("postgres_url"))
-    engine = make_engine(url)
+    if request.param == "sqlite":
+        url = copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "db.sqlite")
+        return JobStore(make_sessions(make_engine(url)))
+    engine = make_engine(str(request.getfixturevalue("postgres_url")))
     migrate(engine)
     return JobStore(make_sessions(engine))
 
@@ -277,27 +209,13 @@ def test_the_last_done_event_publishes_exactly_one_assembly_once(store: JobStore
     assert stored is not None and [t.kind for t in stored.tasks].count("assemble") == 1
 
 
-class CrashingPublisher(RecordingPublisher):
-    """Confirms the first message, then fails as if the backend died before committing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.crashed = False
-
-    def publish(self, message: JobMessage) -> None:
-        super().publish(message)
-        if not self.crashed:
-            self.crashed = True
-            raise BrokerUnavailable("connection lost after the confirm")
-
-
 def test_a_crash_after_the_confirm_sends_the_assembly_again_not_a_second_row(store: JobStore) -> None:
     job = segmented()
     store.add(job)
     for index in range(3):
         store.apply_event(seg_done(index).model_copy(update={"job_id": job.id}))
-    publisher = CrashingPublisher()
-    outbox = Outbox(store, publisher)
+    publisher = RecordingPublisher()
+    outbox = Outbox(store, CrashAfterConfirm(publisher))
     with pytest.raises(BrokerUnavailable):
         outbox.publish_pending()
     assert store.unpublished() == [job.id], "the rolled-back row is still due"

@@ -19,12 +19,12 @@ from adapter.worker.workspace import JobFiles
 from backend.app import create_app
 from backend.dispatch.outbox import task_message
 from backend.settings import Settings
-from tests.adapter.test_proxy import OPTIONS, mpeg2_ps
-from tests.adapter.test_worker import fake_upscaler
+from tests.fixtures.api import problem
+from tests.fixtures.backend import upload
+from tests.fixtures.creators import PROXY_OPTIONS as OPTIONS
+from tests.fixtures.creators import mpeg2_ps
 from tests.fixtures.media import ffprobe
-
-from .conftest import upload
-from .test_api import problem
+from tests.fixtures.worker import fake_upscaler
 
 STAGES = Stages(run_pipeline=pipeline.run, make_upscaler=fake_upscaler)
 

@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 
 from backend.app import create_app
 from backend.settings import Settings
+from tests.fixtures.api import job_dirs, problem
+from tests.fixtures.backend import upload
 from tests.fixtures.forged import forge_duration, long_mkv, unbounded_webm
-
-from .conftest import upload
-from .test_api import job_dirs, problem
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from backend.errors import InvalidRequest
 from backend.intake.options import parse_options
 from backend.intake.strength import stored_strength, strength_text
 from contract.messages import JobOptions
-
-from .conftest import upload
+from tests.fixtures.backend import upload
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from backend.jobs import rules as jobs
 from backend.jobs.db import Job, Task, utcnow
 from backend.jobs.store import JobStore
 from contract.models import DEFAULT_MODEL
-from tests.backend.test_segments import RecordingPublisher
+from tests.fixtures.publishers import RecordingPublisher
 
 HOUR = 3600.0
 

@@ -1,7 +1,4 @@
-"""Chaos suite (issue 20): real broker, real tritonserver, real processes; each fault hits a running job.
-
-The stack fixture is the session's (tests/fixtures/stack.py); the e2e helpers are shared, not copied.
-"""
+"""Chaos tests' own clip (the stack and e2e helpers are session plugins: tests/fixtures/stack.py, e2e.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backend.conftest import postgres_url
-from tests.e2e.conftest import api, e2e_clips
 from tests.fixtures.media import make_clip
-
-__all__ = ["api", "chaos_clip", "e2e_clips", "postgres_url"]
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,10 @@ import pytest
 
 from contract import storage, topology
 from devops.local import Stack
-from tests.e2e.conftest import (
+from tests.fixtures.e2e import (
     adapter_metric,
     busy_adapter,
+    cancel_then_delete,
     clip,
     done_counts,
     hit_while_running,
@@ -50,13 +51,6 @@ def cancelled_count(stack: Stack) -> float:
     return sum(
         adapter_metric(port, "vsr_adapter_jobs_total", 'outcome="cancelled"') for port in metrics_ports(stack)
     )
-
-
-def cancel_then_delete(api: httpx.Client, job_id: str) -> None:
-    """What a user does: stop the job, then delete it straight away."""
-    cancel = api.delete(f"/api/jobs/{job_id}")
-    assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled", cancel.text
-    assert api.delete(f"/api/jobs/{job_id}").status_code == 204
 
 
 def tasks_waiting(amqp_url: str) -> int:

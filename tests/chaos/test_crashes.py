@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devops.local import Stack
-from tests.e2e.conftest import (
+from tests.fixtures.e2e import (
     CRASH_FRAMES,
     adapter_metric,
     assert_single_result,

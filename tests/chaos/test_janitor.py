@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from devops.local import Stack
-from tests.backend.conftest import wait_for
+from tests.fixtures.backend import wait_for
 from tests.fixtures.stack import JANITOR_ENV
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

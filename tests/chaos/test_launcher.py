@@ -26,11 +26,11 @@ import pytest
 from devops.broker import Vhost, broker_answers
 from devops.local import DEFAULT_AMQP_URL, ROOT
 from devops.readiness import free_port, http_ok, wait_until
-from tests.conftest import require
-from tests.e2e.conftest import clip, running, upload, wait_job
+from tests.fixtures.e2e import clip, running, upload, wait_job
+from tests.fixtures.services import require
 from tests.fixtures.stack import STACK_MODEL
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 MARK = "VSR_LAUNCHER_TEST_MARK"
 READY_S = 420.0  # a cold tritonserver on a busy 2-core machine

@@ -15,7 +15,7 @@ import pytest
 from contract import limits, storage
 from contract.catalogue import Reason, reason
 from devops.local import Stack
-from tests.e2e.conftest import log_offsets, parts, upload, wait_job
+from tests.fixtures.e2e import log_offsets, parts, upload, wait_job
 from tests.fixtures.forged import forge_duration, long_mkv, size_jump
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

@@ -24,12 +24,12 @@ from backend.jobs.db import Job
 from contract import storage
 from contract.catalogue import Reason
 from devops.local import Stack
-from tests.chaos.test_cancel import cancel_then_delete
-from tests.chaos.test_storage import DISK_FULL, fill, free, small_storage
-from tests.e2e.conftest import (
+from tests.fixtures.disk import DISK_FULL, fill, free, small_storage
+from tests.fixtures.e2e import (
     TERMINAL,
     adapter_metric,
     backend_finishes,
+    cancel_then_delete,
     clip,
     close_connections,
     log_offsets,

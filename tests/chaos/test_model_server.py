@@ -12,7 +12,7 @@ import pytest
 from contract import storage
 from devops.local import Stack
 from devops.readiness import http_ok
-from tests.e2e.conftest import TERMINAL, clip, done_counts, hit_while_running, metrics_ports, upload, wait_job
+from tests.fixtures.e2e import TERMINAL, clip, done_counts, hit_while_running, metrics_ports, upload, wait_job
 from tests.fixtures.stack import FRAME_DELAY_MS, STACK_MODEL
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

@@ -7,12 +7,7 @@ come back untouched. Expected: no 500 anywhere, nothing half-made, no stuck job,
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,96 +15,23 @@ import pytest
 
 from contract import storage
 from devops.local import Stack
-from tests.conftest import require
-from tests.e2e.conftest import (
+from tests.fixtures.disk import (
+    DISK_FULL,
+    DISK_FULL_TEXT,
+    adapter_log_mentions,
+    fill,
+    free,
+    small_storage,
+)
+from tests.fixtures.e2e import (
     TERMINAL,
-    adapter_metric,
     clip,
     hit_while_running,
-    metrics_ports,
     wait_job,
 )
-from tests.e2e.conftest import upload as upload_ok
+from tests.fixtures.e2e import upload as upload_ok
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
-
-DISK_FULL = "media.storage_full"
-#: The English sentence of DISK_FULL, as the adapters log it.
-DISK_FULL_TEXT = "ran out of disk space"
-
-
-def _mount(path: Path, options: str) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True, timeout=30)
-
-
-def _unmount(path: Path) -> None:
-    # Lazy: an adapter may still hold a file of the volume open for a moment.
-    subprocess.run(["umount", "--lazy", str(path)], check=True, timeout=30)
-
-
-def _idle(stack: Stack, timeout: float = 180) -> None:
-    """Wait until no adapter runs a job (the volumes must not swap under a running one)."""
-    deadline = time.monotonic() + timeout
-    while any(adapter_metric(port, "vsr_adapter_busy") for port in metrics_ports(stack)):
-        assert time.monotonic() < deadline, "the adapters stayed busy"
-        time.sleep(0.2)
-
-
-@contextlib.contextmanager
-def small_storage(stack: Stack, jobs_size: str, cancels_inodes: int = 64) -> Iterator[tuple[Path, Path]]:
-    """tmpfs volumes over the stack's ``jobs/`` and ``cancels/`` (the latter with few inodes)."""
-    require(os.geteuid() == 0, "root, to mount a small tmpfs as the stack's storage")
-    _idle(stack)
-    jobs_dir = stack.storage_root / "jobs"
-    cancels_dir = stack.storage_root / storage.CANCELS_DIR
-    mounted: list[Path] = []
-    try:
-        _mount(jobs_dir, f"size={jobs_size}")
-        mounted.append(jobs_dir)
-        _mount(cancels_dir, f"size=64k,nr_inodes={cancels_inodes}")
-        mounted.append(cancels_dir)
-        yield jobs_dir, cancels_dir
-    finally:
-        _idle(stack)
-        for path in reversed(mounted):
-            _unmount(path)
-
-
-def fill(volume: Path, *, inodes: bool = False) -> list[Path]:
-    """Fill ``volume``'s blocks (and, with ``inodes``, its inodes) until it refuses; returns the fillers."""
-    fillers = [volume / ".filler"]
-    with fillers[0].open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC, exc
-    for number in range(100_000 if inodes else 0):
-        try:
-            path = volume / f".filler-{number}"
-            path.touch()
-            fillers.append(path)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC, exc
-            break
-    return fillers
-
-
-def free(fillers: list[Path]) -> None:
-    """Give the space back."""
-    for path in fillers:
-        path.unlink(missing_ok=True)
-
-
-def adapter_log_mentions(stack: Stack, text: str) -> int:
-    """How many adapter log lines contain ``text``."""
-    found = 0
-    for log in stack.log_dir.glob("adapter-*.log"):
-        found += sum(text in line for line in log.read_text(errors="replace").splitlines())
-    return found
-
 
 def post(api: httpx.Client, path: Path) -> httpx.Response:
     with path.open("rb") as handle:

@@ -22,7 +22,7 @@ from adapter.inference.throttle import block_flag
 from adapter.video.pipeline import ANSWER_MARGIN
 from contract.catalogue import reason
 from devops.local import Stack
-from tests.e2e.conftest import (
+from tests.fixtures.e2e import (
     CRASH_FRAMES,
     TERMINAL,
     assert_single_result,

@@ -25,8 +25,8 @@ from contract import limits, sizing
 from contract.messages import JobOptions
 from contract.probe import probe
 from contract.sizing import SizeRefused, display_size, even, output_size
-from tests.conftest import require
 from tests.fixtures.media import ClipFactory, ffprobe
+from tests.fixtures.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZING_JS = ROOT / "site" / "sizing.js"

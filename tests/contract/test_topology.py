@@ -9,7 +9,7 @@ import pika
 import pytest
 
 from contract import topology
-from tests.conftest import private_vhost
+from tests.fixtures.services import private_vhost
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -12,7 +12,7 @@ import pytest
 from contract import topology
 from devops.broker import Vhost, broker_answers, ensure_broker, tasks_consumers, with_vhost
 from devops.local import DEFAULT_AMQP_URL
-from tests.conftest import require
+from tests.fixtures.services import require
 
 AMQP_URL = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require
-from tests.devops.conftest import DEVOPS, ROOT, compose_binary
+from tests.fixtures.devops import DEVOPS, ROOT, compose_binary
+from tests.fixtures.services import require
 
 COMPOSE = DEVOPS / "compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
-from tests.devops.conftest import DEVOPS, tool
+from tests.fixtures.devops import DEVOPS, tool
+from tests.fixtures.services import require
 
 DOCKERFILES = sorted((DEVOPS / "docker").glob("*.Dockerfile"))
 

@@ -9,7 +9,7 @@ import yaml
 
 from backend.metrics import Metrics
 from contract.topology import TASKS_QUEUE
-from tests.devops.conftest import DEVOPS, by_kind
+from tests.fixtures.devops import DEVOPS, by_kind
 
 # Env entries that only assemble AMQP_URL from the operator's secret.
 HELPER_ENV = {"RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"}

@@ -14,9 +14,9 @@ import pytest
 from devops.broker import Vhost, broker_answers
 from devops.local import DEFAULT_AMQP_URL, ROOT
 from devops.readiness import free_port, http_ok, port_open
-from tests.conftest import require
+from tests.fixtures.services import require
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 
 def test_up_serves_and_ctrl_c_stops_everything(tmp_path: Path) -> None:

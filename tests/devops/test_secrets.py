@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import require
-from tests.devops.conftest import DEVOPS, ROOT, by_kind, compose_binary
+from tests.fixtures.devops import DEVOPS, ROOT, by_kind, compose_binary
+from tests.fixtures.services import require
 
 
 def test_compose_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from devops.broker import Vhost, broker_answers, tasks_consumers
 from devops.local import DEFAULT_AMQP_URL, Stack, StackConfig
 from devops.process import ServiceError
 from devops.readiness import free_port, http_ok, port_open, wait_until
-from tests.conftest import require
+from tests.fixtures.services import require
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
 
 def test_every_part_is_ready(stack: Stack) -> None:

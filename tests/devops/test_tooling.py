@@ -7,14 +7,14 @@ import subprocess
 
 import yaml
 
-from tests.devops.conftest import DEVOPS, ROOT
+from tests.fixtures.devops import DEVOPS, ROOT
 
 
 def test_makefile_has_the_targets() -> None:
     done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           check=True)
     listed = set(re.findall(r"make (\S+)", done.stdout))
-    assert {"up", "test", "lint", "bench", "models", "system"} <= listed
+    assert {"up", "test", "test-fast", "lint", "bench", "models", "system"} <= listed
 
 
 def test_make_test_runs_lint_and_the_whole_suite() -> None:
@@ -25,6 +25,22 @@ def test_make_test_runs_lint_and_the_whole_suite() -> None:
     assert commands.index("torch==2.13.0") < commands.index("-r requirements.txt")
     for expected in ("ruff check", "mypy", "pytest", "model_convertation build --target cpu"):
         assert expected in commands
+
+
+def test_make_test_keeps_every_duration_and_runs_on_two_workers() -> None:
+    done = subprocess.run(["make", "-n", "-W", "requirements.txt", "test"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
+    for expected in ("--durations=25", "--durations-file=var/test-durations.txt",
+                     "--junitxml=var/test-report.xml", "-n 2 --dist loadgroup", '-m "not gpu"'):
+        assert expected in pytest_line, expected
+
+
+def test_make_test_fast_leaves_out_the_slow_and_gpu_tests() -> None:
+    done = subprocess.run(["make", "-n", "test-fast"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
+    pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
+    assert '-m "not slow and not gpu"' in pytest_line and "-n 2" in pytest_line
 
 
 def test_ci_script_calls_make_test() -> None:

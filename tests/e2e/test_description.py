@@ -10,7 +10,7 @@ import pytest
 
 from contract import storage
 from devops.local import Stack
-from tests.e2e.conftest import clip, upload, wait_job
+from tests.fixtures.e2e import clip, upload, wait_job
 from tests.fixtures.media import ffprobe
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

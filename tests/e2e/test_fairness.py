@@ -21,8 +21,7 @@ from backend.jobs.db import Job, make_engine, make_sessions
 from backend.jobs.store import JobStore
 from devops.broker import tasks_consumers
 from devops.local import Stack
-from tests.e2e.conftest import clip, upload, wait_job
-from tests.e2e.test_segments import long_clip
+from tests.fixtures.e2e import clip, long_clip, upload, wait_job
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ import pytest
 from adapter.worker.queue import JOB_ID_HEADER, REASON_HEADER
 from contract import topology
 from devops.local import Stack
-from tests.e2e.conftest import clip, dead_letters, poison_clip, upload, wait_job
+from tests.fixtures.e2e import clip, dead_letters, poison_clip, upload, wait_job
 from tests.fixtures.media import ffprobe
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

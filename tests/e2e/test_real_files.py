@@ -20,10 +20,8 @@ import pytest
 from bench.depth import ramp_clip
 from contract.sizing import output_size
 from devops.local import Stack
-from tests.adapter.test_deinterlace import interlaced
-from tests.adapter.test_real_files import make
-from tests.adapter.test_timeline import broadcast_ts
-from tests.e2e.conftest import upload, wait_job
+from tests.fixtures.creators import broadcast_ts, interlaced, matrix_clip
+from tests.fixtures.e2e import upload, wait_job
 from tests.fixtures.forged import size_jump
 from tests.fixtures.media import ffprobe
 from tests.fixtures.subtitles import mkv_with_picture_subtitles, mkv_with_styled_subtitles
@@ -58,9 +56,9 @@ CLIPS: dict[str, tuple[Callable[[Path], Path], set[str]]] = {
         lambda f: size_jump(f / "joined.ts", first="96x72", then="128x96"),
         {"note.frames_resized", "note.timeline_shifted"},
     ),
-    "prores-alpha": (lambda f: make("prores4444-alpha", f), {"note.alpha_flattened"}),
-    "h263-3gp": (lambda f: make("h263-3gp", f), set()),
-    "recorder-webm": (lambda f: make("vp9-webm-live", f), set()),
+    "prores-alpha": (lambda f: matrix_clip("prores4444-alpha", f), {"note.alpha_flattened"}),
+    "h263-3gp": (lambda f: matrix_clip("h263-3gp", f), set()),
+    "recorder-webm": (lambda f: matrix_clip("vp9-webm-live", f), set()),
     "fansub-mkv": (lambda f: mkv_with_styled_subtitles(f / "fansub.mkv"), {"note.kept_in_mkv"}),
     "bluray-mkv": (lambda f: mkv_with_picture_subtitles(f / "bluray.mkv"), {"note.kept_in_mkv"}),
 }

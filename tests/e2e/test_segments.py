@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from devops.local import Stack
-from tests.e2e.conftest import LONG_CLIP_FPS as FPS
-from tests.e2e.conftest import LONG_CLIP_SIZE as SIZE
-from tests.e2e.conftest import long_clip, upload, wait_job
+from tests.fixtures.e2e import LONG_CLIP_FPS as FPS
+from tests.fixtures.e2e import LONG_CLIP_SIZE as SIZE
+from tests.fixtures.e2e import long_clip, upload, wait_job
 from tests.fixtures.media import packet_pts, time_base
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]

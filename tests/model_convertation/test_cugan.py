@@ -9,7 +9,7 @@ import torch
 from contract import models
 from model_convertation import catalog, cugan
 from model_convertation.weights import load_upscaler
-from tests.conftest import require
+from tests.fixtures.services import require
 
 #: Smaller than one official tile (tilesize below), larger than the x4 prepadding (19) reflect padding needs;
 #: odd sizes exercise the bottom/right rounding to the UNet's multiple of 2 (or 4 for x3).

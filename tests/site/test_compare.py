@@ -10,10 +10,10 @@ import pytest
 from adapter.limits import Limits
 from adapter.video.proxy import write_proxy
 from contract.probe import probe
-from tests.adapter.test_proxy import mpeg2_ps
+from tests.fixtures.creators import mpeg2_ps
 from tests.fixtures.media import ClipFactory
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 from devops.local import Stack
 from tests.fixtures.media import ClipFactory, ffprobe
 from tests.fixtures.stack import FRAME_DELAY_MS, STACK_MODEL
-from tests.site.conftest import DESKTOP, MOBILE, Tab
+from tests.fixtures.site import DESKTOP, MOBILE, Tab, job_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
@@ -31,10 +31,6 @@ assert CANCEL_CLIP_S * FPS * FRAME_DELAY_MS / 1000 >= 12
 REFUSED_POST = re.compile(
     r"Failed to load resource: the server responded with a status of 4\d\d .*/api/(jobs|uploads/[0-9a-f]+)\)$"
 )
-
-
-def job_card(page: Any, filename: str) -> Any:
-    return page.locator(".job", has=page.locator(".job-name", has_text=filename))
 
 
 def assert_usable(page: Any, *controls: Any) -> None:

@@ -30,7 +30,7 @@ from contract.messages import DoneEvent
 from devops.readiness import free_port
 from tests.fixtures.backend_server import serve
 from tests.fixtures.media import make_clip, make_still
-from tests.site.conftest import SITE, Tab
+from tests.fixtures.site import SITE, Tab
 
 pytestmark = pytest.mark.browser
 

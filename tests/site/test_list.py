@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ import pytest
 
 from contract.catalogue import as_json
 from tests.fixtures.media import ClipFactory
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
 pytestmark = pytest.mark.browser
 

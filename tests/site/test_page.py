@@ -1,4 +1,4 @@
-"""The page's own logic in real Chromium, against a scripted API (tests/site/fake_api.py)."""
+"""The page's own logic in real Chromium, against a scripted API (tests/fixtures/fake_api.py)."""
 
 from __future__ import annotations
 
@@ -13,86 +13,31 @@ import numpy as np
 import pytest
 
 from tests.fixtures.media import ClipFactory
-from tests.site.conftest import MOBILE, SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import (
+    DESCRIBE_SWITCH,
+    DESCRIBED_ID,
+    DONE_ID,
+    FAILED_ID,
+    MOBILE,
+    RUNNING_ID,
+    SITE,
+    SPOKEN_ID,
+    VTT,
+    Tab,
+    all_jobs,
+    card,
+    described_jobs,
+    jpeg,
+    open_page,
+)
 
 pytestmark = pytest.mark.browser
-
-DONE_ID = "d" * 32
-RUNNING_ID = "a" * 32
-FAILED_ID = "f" * 32
-DESCRIBED_ID = "e" * 32
-SPOKEN_ID = "5" * 32
-DESCRIBE_SWITCH = "Тифлокомментарии (описание сцен для незрячих)"
-VTT = "WEBVTT\n\n00:00:00.100 --> 00:00:00.900\nЧеловек в центре кадра.\n"
-
-
-def jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    """A solid-colour JPEG with a diagonal so before/after differ visibly."""
-    image = np.full((height, width, 3), colour, dtype=np.uint8)
-    cv2.line(image, (0, 0), (width - 1, height - 1), (255, 255, 255), max(1, width // 40))
-    ok, data = cv2.imencode(".jpg", image)
-    assert ok
-    return bytes(data)
-
-
-def open_page(open_tab: Callable[..., Tab], api: FakeApi, viewport: dict[str, int] | None = None) -> Tab:
-    tab = open_tab(viewport)
-    api.install(tab.page)
-    tab.page.goto(f"{ORIGIN}/")
-    tab.page.wait_for_selector("#models input")
-    return tab
-
-
-def all_jobs(result_clip: Path) -> FakeApi:
-    """A fake with one job in every state; the finished one has real previews and a real result."""
-    base = f"/api/jobs/{DONE_ID}"
-    api = FakeApi(SITE)
-    api.jobs = [
-        job(RUNNING_ID, "running", progress=0.42, frames_done=21, fps=12.5, eta_s=8.0),
-        job("b" * 32, "queued"),
-        job(FAILED_ID, "failed", progress=0.2, error="The video is damaged: frame 12.",
-            error_code="media.decode_failed"),
-        job("c" * 32, "cancelled", progress=0.3),
-        job(DONE_ID, "done", progress=1.0, frames_done=50, output={"width": 352, "height": 288, "frames": 50},
-            result_url=f"{base}/result", preview_before_url=f"{base}/preview/before",
-            preview_after_url=f"{base}/preview/after"),
-    ]
-    api.files = {
-        f"{base}/preview/before": ("image/jpeg", jpeg(176, 144, (40, 80, 200))),
-        f"{base}/preview/after": ("image/jpeg", jpeg(352, 288, (40, 160, 60))),
-        f"{base}/result": ("video/mp4", result_clip.read_bytes()),
-    }
-    return api
-
-
-def described_jobs(api: FakeApi, result_clip: Path) -> FakeApi:
-    """Add two finished described jobs: upscaled + Russian description, and an English description alone."""
-    both, alone = f"/api/jobs/{DESCRIBED_ID}", f"/api/jobs/{SPOKEN_ID}"
-    api.jobs += [
-        job(DESCRIBED_ID, "done", filename="lecture.mp4", progress=1.0, describe="ru",
-            output={"width": 352, "height": 288, "frames": 50}, result_url=f"{both}/result",
-            vtt_url=f"{both}/vtt"),
-        job(SPOKEN_ID, "done", filename="walk.mov", progress=1.0, upscale=False, describe="en",
-            output={"width": 176, "height": 144, "frames": 50}, result_url=f"{alone}/result",
-            vtt_url=f"{alone}/vtt"),
-    ]
-    vtt = ("text/vtt; charset=utf-8", VTT.encode())
-    api.files.update({
-        f"{both}/result": ("video/mp4", result_clip.read_bytes()), f"{both}/vtt": vtt,
-        f"{alone}/result": ("video/mp4", result_clip.read_bytes()), f"{alone}/vtt": vtt,
-    })
-    return api
-
 
 def field(body: bytes, name: str) -> str | None:
     """The value of one multipart form field, or None when it was not sent."""
     found = re.search(rb'name="' + name.encode() + rb'"\r\n\r\n([^\r]*)\r\n', body)
     return None if found is None else found.group(1).decode()
-
-
-def card(page: Any, job_id: str) -> Any:
-    return page.locator(f'.job[data-id="{job_id}"]')
 
 
 def test_russian_by_default_english_remembered(open_tab: Callable[..., Tab]) -> None:

@@ -17,7 +17,7 @@ from backend.app import create_app
 from backend.settings import Settings
 from devops.readiness import free_port
 from tests.fixtures.media import ClipFactory
-from tests.site.conftest import SITE, Tab
+from tests.fixtures.site import SITE, Tab
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ from contract import storage
 from contract.messages import DoneEvent
 from tests.fixtures.backend_server import serve
 from tests.fixtures.media import make_clip
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import FakeApi, job
-from tests.site.test_page import card, open_page
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import FakeApi, job
+from tests.fixtures.site import card, open_page
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from tests.fixtures.media import ClipFactory
-from tests.site.axe import violations
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi, job
-from tests.site.test_page import DONE_ID, all_jobs, described_jobs
+from tests.fixtures.axe import violations
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import DONE_ID, all_jobs, described_jobs
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ import pytest
 
 from contract.models import config_models
 from tests.fixtures.media import ClipFactory
-from tests.site.conftest import SITE, Tab
-from tests.site.fake_api import ORIGIN, FakeApi
+from tests.fixtures.site import SITE, Tab
+from tests.fixtures.fake_api import ORIGIN, FakeApi
 
 pytestmark = pytest.mark.browser
 

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 
 from adapter.description.speech import EspeakSpeaker
-from tests.conftest import require
-
-MODEL = Path(".models/description/centernet.onnx")
-#: Converted beside the detector by the same setup step: faces (facing the camera, expression).
-FACE_MODELS = (MODEL.with_name("blazeface.onnx"), MODEL.with_name("emotion.onnx"))
-SHOT_S = 4.0
-#: Each shot starts with 1.5 s of dialogue, then stays quiet: room for a description.
-DIALOGUE_S = 1.5
-SHOTS = ("astronaut", "chelsea", "coffee")
+from tests.fixtures.description import DIALOGUE_S, FACE_MODELS, MODEL, SHOT_S, SHOTS
+from tests.fixtures.services import require
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from adapter.description import DescriptionResult, describe
 from adapter.description.audio import silences
 from adapter.description.cli import main
 from adapter.description.placement import GAP_S
-from tests.adapter.description.conftest import SHOT_S, SHOTS
+from tests.fixtures.description import SHOT_S, SHOTS
 from tests.fixtures.media import make_clip
 
 _VTT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)")

@@ -13,7 +13,7 @@ from adapter.description.people import Lang, face_facts, face_sentence, people
 from adapter.description.scenes import Scene
 from adapter.description.sentences import Detection, Expression, Face
 from adapter.description.shots import PLANS, Density, PictureMemory, picture_pending
-from tests.adapter.description.test_people import _composite
+from tests.fixtures.description import composite
 
 SHOT = Scene(0.0, 5.0)
 
@@ -35,7 +35,7 @@ def _said(frame: np.ndarray, describer: FacingDescriber, lang: Lang) -> str | No
 
 
 def test_a_frontal_smiling_face_faces_the_camera_and_smiles(describer: FacingDescriber) -> None:
-    frame = _composite([("astronaut", 0.5)])  # Eileen Collins, frontal and smiling
+    frame = composite([("astronaut", 0.5)])  # Eileen Collins, frontal and smiling
     (person,) = people(describer(frame))
     assert person.face is not None and person.face.frontal and person.face.expression == "happy"
     assert _said(frame, describer, "ru") == "В центре человек, крупный план. Смотрит в камеру и улыбается."
@@ -43,7 +43,7 @@ def test_a_frontal_smiling_face_faces_the_camera_and_smiles(describer: FacingDes
 
 
 def test_a_face_in_profile_says_nothing_about_facing_or_expression(describer: FacingDescriber) -> None:
-    frame = _composite([("cameraman", 0.5)])  # looking into his camera, face turned to the side
+    frame = composite([("cameraman", 0.5)])  # looking into his camera, face turned to the side
     (person,) = people(describer(frame))
     assert person.face is not None and not person.face.frontal and person.face.expression is None
     assert _said(frame, describer, "ru") == "В центре человек, крупный план."
@@ -51,7 +51,7 @@ def test_a_face_in_profile_says_nothing_about_facing_or_expression(describer: Fa
 
 
 def test_only_the_person_facing_the_camera_is_described(describer: FacingDescriber) -> None:
-    frame = _composite([("astronaut", 0.17), ("cameraman", 0.83)])
+    frame = composite([("astronaut", 0.17), ("cameraman", 0.83)])
     assert _said(frame, describer, "ru") == (
         "Два человека: слева и справа, крупный план. Человек слева смотрит в камеру и улыбается."
     )
@@ -62,7 +62,7 @@ def test_only_the_person_facing_the_camera_is_described(describer: FacingDescrib
 
 
 def test_a_person_box_without_a_face_gets_no_face(reader: FaceReader) -> None:
-    grass = _composite([])
+    grass = composite([])
     boxed = FacingDescriber(lambda _frame: [Detection(0, 0.9, (0.4, 0.1, 0.6, 0.95))], reader)
     (person,) = boxed(grass)
     assert person.face is None and face_facts([person]) == ()
@@ -96,7 +96,7 @@ def test_an_expression_is_said_only_when_the_model_is_sure(
 ) -> None:
     reader = FaceReader(model_path.parent)
     reader.emotion = _Probabilities(probabilities)
-    face = reader(_composite([("astronaut", 0.5)]), (0.37, 0.09, 0.61, 0.98))
+    face = reader(composite([("astronaut", 0.5)]), (0.37, 0.09, 0.61, 0.98))
     assert face is not None and face.frontal and face.expression == expected
 
 

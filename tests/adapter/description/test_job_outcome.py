@@ -10,7 +10,7 @@ from adapter.description import describe
 from adapter.job import Stages, Toolbox, Work, execute
 from adapter.video.stages import Progress
 from contract.messages import DoneEvent, JobOptions
-from tests.adapter.test_worker import STAGES
+from tests.fixtures.worker import STAGES
 
 
 def test_a_describe_only_job_with_nothing_found_reports_it_and_has_no_vtt(

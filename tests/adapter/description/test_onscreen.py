@@ -14,7 +14,7 @@ from adapter.description.ocr import TesseractReader, TextLine, parse_tsv
 from adapter.description.onscreen import split_subtitles, text_sentence, track
 from adapter.description.scenes import frames_at, key_frame
 from adapter.description.shots import OCR_SIDE
-from tests.conftest import require
+from tests.fixtures.services import require
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SHOT_S = 5.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -14,36 +13,12 @@ from adapter.description.scenes import Scene
 from adapter.description.sentences import Detection
 from adapter.description.setting import cues, setting_sentence
 from adapter.description.shots import PLANS, PictureMemory, picture_pending
-
-CANVAS_W, CANVAS_H, PERSON_H = 960, 400, 360
+from tests.fixtures.description import composite
 
 
 @pytest.fixture(scope="module")
 def detector(model_path: Path) -> CenterNetDetector:
     return CenterNetDetector(model_path)
-
-
-def _photos() -> dict[str, np.ndarray]:
-    import skimage.data
-
-    return {
-        "astronaut": skimage.data.astronaut()[:, 40:400],  # Eileen Collins, in the left two thirds
-        "cameraman": np.repeat(skimage.data.camera()[:, 60:420, None], 3, axis=2),
-    }
-
-
-def _composite(slots: list[tuple[str, float]]) -> np.ndarray:
-    """People pasted at the given horizontal centres on a grass texture (no person in it)."""
-    import skimage.data
-
-    canvas = cv2.resize(np.repeat(skimage.data.grass()[:, :, None], 3, axis=2), (CANVAS_W, CANVAS_H))
-    photos = _photos()
-    for name, centre in slots:
-        photo = photos[name]
-        width = round(photo.shape[1] * PERSON_H / photo.shape[0])
-        left = min(CANVAS_W - width, max(0, round(centre * CANVAS_W - width / 2)))
-        canvas[40 : 40 + PERSON_H, left : left + width] = cv2.resize(photo, (width, PERSON_H))
-    return canvas
 
 
 @pytest.mark.parametrize(
@@ -67,7 +42,7 @@ def _composite(slots: list[tuple[str, float]]) -> np.ndarray:
 def test_people_are_counted_and_placed_on_composites(
     detector: CenterNetDetector, slots: list[tuple[str, float]], ru: str | None, en: str | None
 ) -> None:
-    found = detector(_composite(slots))
+    found = detector(composite(slots))
     persons = people(found)
     assert len(persons) == len(slots)
     expected = sorted("left" if c < 0.38 else "right" if c > 0.62 else "centre" for _n, c in slots)
