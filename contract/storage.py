@@ -91,4 +91,4 @@ def temporary(final: Path, token: str) -> Path:
 
 def temporaries_of(final: Path) -> list[Path]:
     """Every run's temporaries of ``final`` lying beside it (a killed run's included)."""
-    return sorted(final.parent.glob(f".{final.stem}.*.part*"))  # any suffix: an MKV's video is MP4
+    return sorted(final.parent.glob(f"*.{final.stem}.*.part*"))  # any suffix; a temporary's own too

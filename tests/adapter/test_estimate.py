@@ -79,7 +79,7 @@ def test_the_cli_prints_the_estimate_before_processing(models_dir: Path, tmp_pat
     done = subprocess.run(
         [
             *(sys.executable, "-m", "adapter", "upscale", str(clip), "-o", str(tmp_path / "out.mp4")),
-            *("--scale", "2", "--deinterlace", "off", "--quiet", "--models-dir", str(models_dir)),
+            *("--scale", "2", "--deinterlace", "off", "--models-dir", str(models_dir)),
         ],
         cwd=ROOT,
         capture_output=True,

@@ -15,7 +15,7 @@ def test_compose_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     require(binary is not None, "docker-compose")
     assert binary is not None
     env = tmp_path / "no-secret.env"
-    env.write_text("RABBITMQ_PASSWORD=x\n")
+    env.write_text("RABBITMQ_PASSWORD=x\nOPS_TOKEN=x\n")  # every other required secret is set
     command = [binary, "--env-file", str(env), "-f", str(DEVOPS / "compose.yml"), "config", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
