@@ -25,6 +25,8 @@ LOCAL = {
     "regions": "auto",
     "container": "mkv",
     "strength": "0.5",
+    "hdr": "sdr",
+    "background": "#ff0000",
 }
 #: A Real-CUGAN model with a denoise level and a scale.
 CUGAN = {"model": "realcugan-se-x2", "scale": "2", "denoise": "2", "strength": "auto"}
