@@ -104,6 +104,8 @@ def test_the_whole_suite_is_marked(request: pytest.FixtureRequest) -> None:
 
 def test_tests_of_one_heavy_session_fixture_share_an_xdist_group() -> None:
     assert xdist_group(_Item(["api", "stack", "tmp_path"])) == "stack"
+    chaos = _Item(["api", "stack"], nodeid="tests/chaos/test_x.py::test_x")
+    assert xdist_group(chaos) == "stack-chaos", "the chaos tests share a stack of their own"
     assert xdist_group(_Item(["triton_url", "triton_server"])) == "triton"
     assert xdist_group(_Item(["tmp_path"])) is None
 
