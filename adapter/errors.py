@@ -65,7 +65,7 @@ class ModelUnavailableError(InferenceUnavailableError):
 
 
 class ModelOverloadedError(ModelUnavailableError):
-    """The model server is ready but behind: a call passed its deadline; not the job's fault, not an attempt."""
+    """The model server is ready but behind (a call passed its deadline): not the job's fault, no attempt."""
 
 
 class InferenceStuckError(TransientJobError):

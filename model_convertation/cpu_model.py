@@ -157,6 +157,7 @@ class TritonPythonModel:
         for index, batch in enumerate(frames):
             if cancelled(requests[index]):
                 # The client gave up on it (its deadline passed): its retry is on the way, do not run it.
+                self.logger.log_info("skipped a request its client gave up on")
                 error = pb_utils.TritonError("request cancelled by the client")
                 responses[index] = pb_utils.InferenceResponse(output_tensors=[], error=error)
                 continue

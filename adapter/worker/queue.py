@@ -277,7 +277,7 @@ def _decide_model_wait(
     *,
     overloaded: bool = False,
 ) -> Decision:
-    """The model server is down (or behind): wait for it, no attempt used, until the wall-clock budget is spent.
+    """The model server is down (or behind): wait for it, no attempt used, until the budget is spent.
 
     An outage pauses the worker until the model is ready again; overload does not (the model is ready).
     """
