@@ -87,7 +87,9 @@ class Watchdog:
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
         self.device = inner.device
         self.abandoned = 0
-        self.deadlines = CallDeadlines(DeadlineRule(floor_s=timeout_s), self.in_flight)
+        # In-process calls run side by side on their own streams, not queued behind each other as in a
+        # server: before the first answer, one call's prior time is all a call needs.
+        self.deadlines = CallDeadlines(DeadlineRule(floor_s=timeout_s), in_flight=1)
         self._pool = ModelPool(inner, self.in_flight, name="infer-watched")
 
     def infer(self, batch: Image) -> Image:
