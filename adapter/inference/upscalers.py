@@ -29,6 +29,7 @@ from adapter.errors import (
 )
 from adapter.inference.base import Upscaler, check_output
 from adapter.inference.deadline import CallDeadlines, DeadlineRule, Lanes, Verdict, judge_failure
+from adapter.inference.tiling import available_memory, fit_tile, least_tile, per_call, pixel_budget
 from adapter.inference.watchdog import Watchdog
 from adapter.regions.field import tile_overlap
 from contract.catalogue import reason
@@ -322,18 +323,31 @@ class TritonUpscaler:
 class TiledUpscaler:
     """Runs ``inner`` on overlapping ``tile``×``tile`` pieces of large frames and stitches their centres."""
 
-    def __init__(self, inner: Upscaler, *, tile: int = 512, overlap: int = 16) -> None:
+    def __init__(
+        self, inner: Upscaler, *, tile: int = 512, overlap: int = 16, budget: int | None = None
+    ) -> None:
         if tile <= 2 * overlap:
             raise ValueError("tile must be larger than twice the overlap")
         self.inner, self.tile, self.overlap = inner, tile, overlap
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
         self.device = inner.device
+        #: Input pixels one call may take in the memory free (adapter/inference/tiling.py); None: no bound.
+        self.budget = budget
+
+    def _per_call(self, pixels_each: int) -> int:
+        """Pictures of ``pixels_each`` per inner call: its batch, or fewer where memory is short."""
+        if self.budget is None:
+            return self.inner.max_batch
+        return per_call(pixels_each, self.budget, self.inner.max_batch)
 
     def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Upscale, tiling only when a frame exceeds the tile size."""
         n, h, w, c = batch.shape
         if h <= self.tile and w <= self.tile:
-            return self.inner.infer(batch)
+            step = self._per_call(h * w)
+            if step >= n:
+                return self.inner.infer(batch)
+            return np.concatenate([self.inner.infer(batch[i : i + step]) for i in range(0, n, step)])
         t, o, s = self.tile, self.overlap, self.scale
         core = t - 2 * o
         rows, cols = math.ceil(h / core), math.ceil(w / core)
@@ -343,9 +357,10 @@ class TiledUpscaler:
         places = [(i, y, x) for i in range(n) for y in range(rows) for x in range(cols)]
         tiles = np.stack([padded[i, y * core : y * core + t, x * core : x * core + t] for i, y, x in places])
         out = np.empty((n, rows * core * s, cols * core * s, c), np.uint8)
-        for start in range(0, len(places), self.inner.max_batch):
-            done = self.inner.infer(tiles[start : start + self.inner.max_batch])
-            for k, (i, y, x) in enumerate(places[start : start + self.inner.max_batch]):
+        step = self._per_call(t * t)
+        for start in range(0, len(places), step):
+            done = self.inner.infer(tiles[start : start + step])
+            for k, (i, y, x) in enumerate(places[start : start + step]):
                 out[i, y * core * s : (y + 1) * core * s, x * core * s : (x + 1) * core * s] = done[
                     k, o * s : (o + core) * s, o * s : (o + core) * s
                 ]
@@ -389,7 +404,11 @@ def make_upscaler(
     else:
         local = LocalUpscaler(model, models_dir, precision=precision)
         inner = Watchdog(local, timeout_s)  # Triton has its client timeout
-    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile))  # the measured field
+    budget = None
+    if inner.device != "gpu":  # a call on the CPU takes host memory: fewer pictures, or smaller tiles
+        budget = pixel_budget(model, available_memory(), inner.in_flight)
+        tile = fit_tile(tile, budget, least_tile(model))
+    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile), budget=budget)  # measured field
 
 
 def _cuda_present() -> bool:
