@@ -233,4 +233,9 @@ export default {
   "time.hm": "{h} h {m} min",
   "footer": "Runs on your own server: videos never leave it.",
   "footer.api": "API",
+  "drop.limits.active": { one: "up to {n} job at a time", other: "up to {n} jobs at a time" },
+  "upload.queue": { one: "Waiting: {n} — the file is sent by itself when one of your jobs ends (up to {limit} run at once).", other: "Waiting: {n} — the files are sent by themselves as your running jobs end (up to {limit} run at once)." },
+  "upload.held": "Waiting for a free slot — goes by itself",
+  "err.duplicate": "“{name}” is already picked — not added twice.",
+  "err.duplicate.sending": "“{name}” is already being uploaded — not added twice.",
 };

@@ -9,7 +9,7 @@ import { rerun } from "./api.js";
 import { renderList, showPreview, showUnfinished } from "./picks.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
-import { Sender } from "./sender.js";
+import { Sender, fileKey } from "./sender.js";
 import { UploadsView } from "./uploads.js";
 import { strengthFields } from "./strength.js";
 
@@ -30,10 +30,20 @@ export class UploadForm {
     this.results = []; // this batch's outcomes: [{kind: ok|error, key, params, error, jobId}]
     this.choices = loadChoices();
     this.again = null; // a finished job to run again from its kept original (no file then)
+    // The owner's active-job limit (GET /api/usage, or a 429's params; 0: none) and active jobs on the list.
+    this.limit = 0;
+    this.active = 0;
+    this.activeKey = "";
+    this.fullKey = null; // the active jobs when the server last said "full": no slot until they change
     this.sender = new Sender({
       onChange: () => this.render(),
       onDone: (entry, job) => this.uploaded(entry, job),
       onFail: (entry, error) => this.failed(entry, error),
+      freeSlots: () => this.freeSlots(),
+      onLimit: (error) => {
+        this.limit = Number(error.params?.limit) || this.limit;
+        this.fullKey = this.activeKey;
+      },
     });
     this.uploadsView = new UploadsView($("uploads"), (id) => this.sender.cancel(id));
     $("enhance").checked = this.choices.enhance;
@@ -55,6 +65,30 @@ export class UploadForm {
     $("file").accept = ["video/*", ...config.accepted].join(",");
     if (rebuild) buildChoices(this);
     this.render();
+  }
+
+  /** The caller's usage (GET /api/usage): its active-job limit is shown and kept by the upload queue. */
+  setUsage(usage) {
+    this.limit = usage?.active_jobs_limit || 0;
+    this.render();
+    this.sender.pump();
+  }
+
+  /** The jobs as polled (or just created): a slot that freed sends the next waiting file. */
+  setJobs(jobs) {
+    const active = jobs.filter((job) => job.status === "queued" || job.status === "running");
+    const key = active.map((job) => job.id).join(",");
+    this.active = active.length;
+    if (key !== this.activeKey) this.fullKey = null;
+    this.activeKey = key;
+    if (this.sender.busy) this.sender.pump();
+  }
+
+  /** How many more jobs may start now (Infinity without a limit). */
+  freeSlots() {
+    if (!this.limit) return Infinity;
+    if (this.fullKey !== null) return 0;
+    return Math.max(0, this.limit - this.active);
   }
 
   /** Which stages are switched on: {enhance, describe}; describe only when the server offers it. */
@@ -79,7 +113,14 @@ export class UploadForm {
     if (!files.length) return;
     this.results = [];
     this.refusals = [];
+    const picked = new Set(this.files.map((chosen) => fileKey(chosen.file)));
     for (const file of files) {
+      // The same file (name, size, date) twice would make two identical jobs: the second pick is refused.
+      if (picked.has(fileKey(file)) || this.sender.has(file)) {
+        this.refusals.push({ key: this.sender.has(file) ? "err.duplicate.sending" : "err.duplicate", params: { name: file.name } });
+        continue;
+      }
+      picked.add(fileKey(file));
       const problem = fileProblem(file, this.config);
       if (problem) {
         this.refusals.push(problem);
@@ -157,7 +198,7 @@ export class UploadForm {
   render() {
     const config = this.config;
     const { enhance, describe } = this.stages();
-    if (config) $("limits").textContent = limitsText(config);
+    if (config) $("limits").textContent = limitsText(config, this.limit);
 
     const again = this.again;
     $("rerun").hidden = !again;
@@ -202,6 +243,9 @@ export class UploadForm {
     $("submit-hint").hidden = !need;
 
     $("upload-status").hidden = !this.sender.busy;
+    const held = this.sender.held;
+    $("upload-queue").hidden = held === 0;
+    $("upload-queue").textContent = held ? t("upload.queue", { n: held, limit: this.limit }) : "";
     this.uploadsView.render(this.sender.entries);
     renderMessage(this);
   }
