@@ -10,6 +10,34 @@ import { setupVideoCompare } from "./vcompare.js";
 export const ACTIVE = new Set(["queued", "running"]);
 const MILESTONES = [0.25, 0.5, 0.75];
 
+/** Whether a retry's failure was the model server being slow or busy (a timeout), not a fault. */
+function overloaded(code, params, detail) {
+  if (typeof code === "string" && /overload|busy|timeout|timed_out|deadline/.test(code)) return true;
+  const text = `${params?.detail ?? ""} ${detail ?? ""}`.toLowerCase();
+  return code === "job.triton_call_failed" && /deadline|timed? ?out|timeout|overload|unavailable/.test(text);
+}
+
+/**
+ * The job's attempt as far as the API tells it: {attempt, of, code, params, detail, infra} or null on a
+ * first attempt. A scheduled retry (`job.retry`) says it while it waits; the attempt fields (`attempt`,
+ * `max_attempts` or `attempts`, `attempt_code`/`retry_code`) while it runs, where the API has them; else
+ * `seen`, the retry this card saw last, stands for the attempt now running.
+ */
+export function attemptOf(job, seen = null) {
+  const retry = job.retry;
+  if (retry?.attempt) {
+    return { attempt: retry.attempt, of: retry.of || retry.attempt, code: retry.code, params: retry.params || {}, detail: retry.detail, infra: Boolean(retry.infra) };
+  }
+  const attempt = Number(job.attempt) || 0;
+  if (attempt > 1) {
+    const of = Number(job.max_attempts ?? job.attempts) || attempt;
+    const code = job.attempt_code ?? job.retry_code ?? (seen?.attempt === attempt ? seen.code : null);
+    const params = job.attempt_params ?? job.retry_params ?? (seen?.attempt === attempt ? seen.params : {});
+    return { attempt, of, code, params: params || {}, detail: seen?.detail ?? null, infra: false };
+  }
+  return seen && ACTIVE.has(job.status) ? { ...seen, infra: false } : null;
+}
+
 /** One job's card. */
 export class JobCard {
   constructor(template, view) {
@@ -27,6 +55,17 @@ export class JobCard {
     this.q(".job-rerun").addEventListener("click", () => this.view.onRerun(this.job));
     this.q(".job-whole").addEventListener("click", () => this.view.runWhole(this.job));
     this.shared = null;
+    this.attempt = null;
+    this.seenRetry = null; // the last retry this card saw: its attempt goes on being shown while it runs
+  }
+
+  /** The retry line: «Попытка 2 из 5 — сервер был перегружен, продолжаем сами»; "" on a first attempt. */
+  retryText() {
+    const attempt = this.attempt;
+    if (!attempt || !ACTIVE.has(this.job.status)) return "";
+    if (attempt.infra) return t("job.retry.infra");
+    const why = t(overloaded(attempt.code, attempt.params, attempt.detail) ? "job.retry.overload" : "job.retry.failed");
+    return t("job.retry", { attempt: attempt.attempt, of: attempt.of, why });
   }
 
   /** Make a share link, show it in the card and copy it to the clipboard when the browser allows. */
@@ -107,8 +146,17 @@ export class JobCard {
   update(job) {
     const previous = this.job;
     this.job = job;
+    if (job.retry?.attempt && !job.retry.infra) this.seenRetry = attemptOf(job);
+    if (!ACTIVE.has(job.status)) this.seenRetry = null;
+    const before = previous ? this.attempt : null;
+    this.attempt = attemptOf(job, this.seenRetry);
     this.render();
     if (!previous) return null;
+    // A retry is said once, with its reason, instead of a bare "queued".
+    const retry = this.retryText();
+    if (retry && (before?.attempt !== this.attempt?.attempt || before?.infra !== this.attempt?.infra)) {
+      return t("announce.retry", { name: job.filename, text: retry });
+    }
     if (previous.status !== job.status) {
       return t("announce.status", { name: job.filename, status: t(`status.${job.status}`) });
     }
@@ -148,7 +196,10 @@ export class JobCard {
       thumb.hidden = false;
     }
 
-    const fraction = done ? 1 : job.progress || 0;
+    // After a retry the server's progress keeps the high mark of an earlier attempt (it never goes back),
+    // while the frame count starts again: the card shows both from this attempt's frames.
+    const retried = Boolean(this.attempt) && job.status === "running" && job.frames_total > 0;
+    const fraction = done ? 1 : retried ? Math.min(1, job.frames_done / job.frames_total) : job.progress || 0;
     const pct = Math.round(fraction * 100);
     const bar = q(".job-progress");
     bar.setAttribute("aria-valuenow", String(pct));
@@ -168,6 +219,7 @@ export class JobCard {
     this.text(".job-frames", frames);
     q(".job-stats").hidden = !(active || done);
 
+    this.text(".job-retry", this.retryText());
     let note = "";
     if (job.status === "failed") {
       const reason = reasonText(job.error_code, job.error_params, job.error);

@@ -238,4 +238,9 @@ export default {
   "upload.held": "Waiting for a free slot — goes by itself",
   "err.duplicate": "“{name}” is already picked — not added twice.",
   "err.duplicate.sending": "“{name}” is already being uploaded — not added twice.",
+  "job.retry": "Attempt {attempt} of {of} — {why}; we carry on by ourselves",
+  "job.retry.overload": "the server was overloaded",
+  "job.retry.failed": "the last attempt failed",
+  "job.retry.infra": "The model server is busy — we wait for it and carry on; no attempt is used",
+  "announce.retry": "“{name}”: {text}",
 };

@@ -238,4 +238,9 @@ export default {
   "upload.held": "Ждёт свободного места — отправится сам",
   "err.duplicate": "«{name}» уже выбран — второй раз не добавлен.",
   "err.duplicate.sending": "«{name}» уже загружается — второй раз не добавлен.",
+  "job.retry": "Попытка {attempt} из {of} — {why}, продолжаем сами",
+  "job.retry.overload": "сервер был перегружен",
+  "job.retry.failed": "прошлая попытка не удалась",
+  "job.retry.infra": "Сервер моделей занят — ждём его и продолжим сами; попытка не расходуется",
+  "announce.retry": "«{name}»: {text}",
 };
