@@ -115,13 +115,18 @@ export class JobCard {
     const video = this.q(".result-video");
     if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
     if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
-    // Both videos on one timeline, for an upscaled result whose original is kept.
-    if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) this.vcompare.load(job);
-    if (job.preview_before_url && job.preview_after_url) {
-      this.compare.load(job);
-      this.q(".compare").hidden = false;
-    } else {
+    // One viewer: both videos on one timeline, for an upscaled result whose original is kept; the still
+    // comparison only where that cannot play (no original kept, or the browser cannot decode it).
+    const stills = () => {
+      const has = Boolean(job.preview_before_url && job.preview_after_url);
+      if (has) this.compare.load(job);
+      this.q(".compare").hidden = !has;
+    };
+    if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) {
       this.q(".compare").hidden = true;
+      this.vcompare.load(job, stills);
+    } else {
+      stills();
     }
   }
 

@@ -243,4 +243,8 @@ export default {
   "job.retry.failed": "the last attempt failed",
   "job.retry.infra": "The model server is busy — we wait for it and carry on; no attempt is used",
   "announce.retry": "“{name}”: {text}",
+  "vcompare.back": "One frame back",
+  "vcompare.next": "One frame forward",
+  "vcompare.time": "{time} / {length} · frame {n} of {total}",
+  "vcompare.time.label": "Moment of the video",
 };

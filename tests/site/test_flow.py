@@ -126,14 +126,17 @@ def test_upload_progress_result_download_refusal(
     assert card.locator(".badge").inner_text() == "Готово"
 
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    figure = card.locator(".compare")
-    figure.evaluate("(f) => Promise.all([...f.querySelectorAll('img')].map((img) => img.decode()))")
-    slider = figure.locator(".compare-range")
+    # One viewer (issue 26): the original and the result on one timeline; the stills only where it cannot play.
+    figure = card.locator(".vcompare")
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 1)",
+                           arg=figure.element_handle())
+    assert card.locator(".compare").is_hidden()
+    slider = figure.locator(".vcompare-range")
     slider.focus()
     for _ in range(15):
         page.keyboard.press("ArrowLeft")
     assert slider.input_value() == "35"
-    assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
+    assert card.locator(".vcompare-after").evaluate("(v) => getComputedStyle(v).clipPath") == \
         "inset(0px 0px 0px 35%)"
     video = card.locator(".result-video")
     page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
