@@ -72,7 +72,8 @@ export class JobCard {
   async share() {
     try {
       const link = await share(this.job.id);
-      const url = new URL(link.result_url, window.location.href).href;
+      // The short watch page (title, player, before/after, download) where the server makes one.
+      const url = new URL(link.watch_url || link.result_url, window.location.href).href;
       this.shared = { url, until: new Date(link.expires_at) };
       let copied = false;
       try {

@@ -247,4 +247,12 @@ export default {
   "vcompare.next": "One frame forward",
   "vcompare.time": "{time} / {length} · frame {n} of {total}",
   "vcompare.time.label": "Moment of the video",
+  "watch.page": "Watch the video",
+  "watch.page.named": "“{name}” — watch",
+  "watch.loading": "Loading…",
+  "watch.player": "Video “{name}”",
+  "watch.download": "Download the video",
+  "watch.download.label": "Download “{name}”",
+  "watch.until": "The link works until {date}",
+  "watch.invalid": "The link has expired or the video was deleted.",
 };

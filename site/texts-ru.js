@@ -247,4 +247,12 @@ export default {
   "vcompare.next": "На кадр вперёд",
   "vcompare.time": "{time} / {length} · кадр {n} из {total}",
   "vcompare.time.label": "Момент видео",
+  "watch.page": "Просмотр видео",
+  "watch.page.named": "«{name}» — просмотр",
+  "watch.loading": "Загружаем…",
+  "watch.player": "Видео «{name}»",
+  "watch.download": "Скачать видео",
+  "watch.download.label": "Скачать «{name}»",
+  "watch.until": "Ссылка действует до {date}",
+  "watch.invalid": "Ссылка устарела или видео удалено.",
 };
