@@ -252,7 +252,7 @@ export default {
   "watch.loading": "Loading…",
   "watch.player": "Video “{name}”",
   "watch.download": "Download the video",
-  "watch.download.label": "Download “{name}”",
+  "watch.download.label": "Download the video “{name}”",
   "watch.until": "The link works until {date}",
   "watch.invalid": "The link has expired or the video was deleted.",
 };

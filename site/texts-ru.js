@@ -252,7 +252,7 @@ export default {
   "watch.loading": "Загружаем…",
   "watch.player": "Видео «{name}»",
   "watch.download": "Скачать видео",
-  "watch.download.label": "Скачать «{name}»",
+  "watch.download.label": "Скачать видео «{name}»",
   "watch.until": "Ссылка действует до {date}",
   "watch.invalid": "Ссылка устарела или видео удалено.",
 };

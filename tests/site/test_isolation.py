@@ -160,7 +160,7 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
     video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
                    " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
     assert stranger.page.locator("h1").inner_text() == "shared.mp4"
-    assert stranger.page.get_by_role("link", name="Download “shared.mp4”").is_visible()
+    assert stranger.page.get_by_role("link", name="Download the video “shared.mp4”").is_visible()
     media = video.evaluate("v => v.currentSrc")
     assert f"/api/jobs/{job_id}/result?" in media and "sig=" in media
     assert stranger.page.request.get(f"{standalone.url}/api/jobs/{job_id}").status == 404, "another owner"
