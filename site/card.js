@@ -221,7 +221,7 @@ export class JobCard {
     let frames = "";
     if (running && job.frames_total) frames = t("job.frames", { done: job.frames_done, total: job.frames_total });
     if (job.status === "queued") frames = queueText(job.queue);
-    if (done) frames = t("job.finished", { frames: job.output?.frames || job.frames_total });
+    if (done) frames = t("job.finished", { n: job.output?.frames || job.frames_total });
     this.text(".job-frames", frames);
     q(".job-stats").hidden = !(active || done);
 
@@ -275,7 +275,8 @@ export class JobCard {
     const quick = job.excerpt_start != null;
     this.text(".job-quick", quick ? t("job.quick", { start: fmt.clipLength(job.excerpt_start) }) : "");
     const whole = q(".job-whole");
-    whole.hidden = !quick;
+    // Once the whole video runs (or is done) as its own job, the button has done its work and goes.
+    whole.hidden = !quick || Boolean(this.view.wholeRun?.(job.id));
     whole.textContent = t("job.whole");
     whole.setAttribute("aria-label", t("job.whole.label", { name: job.filename }));
     const again = q(".job-rerun");
@@ -318,7 +319,12 @@ export class JobCard {
   /** What the run changed in the video and why (deinterlaced, timeline moved...), in the page's language. */
   renderNotes(notes) {
     const list = this.q(".job-notes");
-    const lines = notes.map((note) => reasonText(note.code, note.params, "")).filter(Boolean);
+    // A strength is a share of the network's restoration: shown as a percentage, as the slider shows it.
+    const shown = (params) => {
+      const value = params?.strength;
+      return typeof value === "number" && value >= 0 && value <= 1 ? { ...params, strength: fmt.percent(value) } : params;
+    };
+    const lines = notes.map((note) => reasonText(note.code, shown(note.params), "")).filter(Boolean);
     list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
     list.hidden = lines.length === 0;
     list.setAttribute("aria-label", t("job.notes"));

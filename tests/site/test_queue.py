@@ -182,6 +182,24 @@ def test_one_plural_rule_and_a_refused_file_is_not_offered_for_resume(
                            "many", "other"]
     assert forms["en"] == ["other", "one"] + ["other"] * 11
     assert forms["langs"] == ["en", "ru", "ru"]
+    # Every counted text goes through the rule: frames, the active-job limit; whole hours without "0 мин".
+    texts = page.evaluate(
+        """async () => {
+            const i18n = await import('/i18n.js');
+            const fmt = await import('/format.js');
+            const say = () => [1, 2, 5, 21].map((n) => i18n.t('job.finished', { n }))
+                .concat([1, 5].map((n) => i18n.t('drop.limits.active', { n })), [fmt.duration(7200)]);
+            const ru = say();
+            i18n.setLang('en');
+            const en = say();
+            i18n.setLang('ru');
+            return { ru, en };
+        }"""
+    )
+    assert texts["ru"] == ["Обработан 1 кадр", "Обработано 2 кадра", "Обработано 5 кадров", "Обработан 21 кадр",
+                           "до 1 задачи одновременно", "до 5 задач одновременно", "2 ч"]
+    assert texts["en"] == ["1 frame processed", "2 frames processed", "5 frames processed", "21 frames processed",
+                           "up to 1 job at a time", "up to 5 jobs at a time", "2 h"]
     # Not a video: the server refuses it when its last byte is in; the page drops the resumable upload.
     fake = tmp_path / "fake.mp4"
     fake.write_bytes(b"not a video at all " * 64)
