@@ -182,7 +182,8 @@ def test_a_share_link_works_without_credentials_until_it_expires_or_the_job_is_d
         expired = app.state.signer.sign(path, born(row), 60, expires=int(time.time()) - 1)
         problem(stranger.get(expired), 404, "auth.link_invalid")
         # The short watch link (issue 26): its page, and what the page reads, without credentials.
-        (settings.SITE_DIR / "watch.html").write_text('<!doctype html><script type="module" src="/watch.js"></script>')
+        page_html = '<!doctype html><script type="module" src="/watch.js"></script>'
+        (settings.SITE_DIR / "watch.html").write_text(page_html)
         value = share["watch_url"].removeprefix("/w/")
         assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value), share["watch_url"]
         page = stranger.get(share["watch_url"])

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 LIMIT = 5
 FILES = 9
 #: Each language's texts of the queue, with the screen the issue's acceptance names for it.
-SCREENS = {
+SCREENS: dict[str, dict[str, Any]] = {
     "ru": {
         "viewport": {"width": 1280, "height": 900},
         "locale": "ru-RU",

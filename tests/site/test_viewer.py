@@ -24,7 +24,7 @@ from tests.fixtures.site import ARTIFACTS, SITE, Tab
 pytestmark = pytest.mark.browser
 
 NAME = "portrait.mp4"
-SCREENS = {
+SCREENS: dict[str, dict[str, Any]] = {
     "ru": {
         "viewport": {"width": 1280, "height": 900},
         "locale": "ru-RU",

@@ -39,7 +39,8 @@ _ID_BYTES = 16
 
 
 def _mac(secret: str, raw: bytes, created: str) -> bytes:
-    return hmac.new(secret.encode(), b"vsr.watch|" + raw + created.encode(), hashlib.sha256).digest()[:MAC_BYTES]
+    signed = b"vsr.watch|" + raw + created.encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).digest()[:MAC_BYTES]
 
 
 def token(signer: UrlSigner, job: Job, expires: int) -> str:
