@@ -43,7 +43,6 @@ const form = new UploadForm({
   announce,
   onUploaded: (job, first) => {
     jobsView.upsert(job);
-    form.setJobs(jobsView.jobs);
     // The first job of a submit is shown and focused; the rest of the batch must not pull focus around.
     if (first) jobsView.reveal(job.id);
     schedule(0);

@@ -15,6 +15,8 @@ import { strengthFields } from "./strength.js";
 
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
+// How long a job this page made counts as active while no poll lists it yet.
+const RECENT_MS = 15_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,9 +34,12 @@ export class UploadForm {
     this.again = null; // a finished job to run again from its kept original (no file then)
     // The owner's active-job limit (GET /api/usage, or a 429's params; 0: none) and active jobs on the list.
     this.limit = 0;
-    this.active = 0;
+    this.polled = 0;
     this.activeKey = "";
     this.fullKey = null; // the active jobs when the server last said "full": no slot until they change
+    // Jobs this page just made, by id → when: a poll begun before one was made does not list it yet, and
+    // must not free its slot (RECENT_MS at most, in case it ended before any poll saw it).
+    this.recent = new Map();
     this.sender = new Sender({
       onChange: () => this.render(),
       onDone: (entry, job) => this.uploaded(entry, job),
@@ -74,11 +79,19 @@ export class UploadForm {
     this.sender.pump();
   }
 
-  /** The jobs as polled (or just created): a slot that freed sends the next waiting file. */
+  /** Active jobs: the last poll's, and those made since that it did not list yet. */
+  get active() {
+    return this.polled + this.recent.size;
+  }
+
+  /** The jobs as the server listed them (GET /api/jobs): a slot that freed sends the next waiting file. */
   setJobs(jobs) {
     const active = jobs.filter((job) => job.status === "queued" || job.status === "running");
     const key = active.map((job) => job.id).join(",");
-    this.active = active.length;
+    const listed = new Set(jobs.map((job) => job.id));
+    const now = Date.now();
+    for (const [id, at] of this.recent) if (listed.has(id) || now - at > RECENT_MS) this.recent.delete(id);
+    this.polled = active.length;
     if (key !== this.activeKey) this.fullKey = null;
     this.activeKey = key;
     if (this.sender.busy) this.sender.pump();
@@ -309,6 +322,7 @@ export class UploadForm {
   }
 
   uploaded(entry, job) {
+    this.recent.set(job.id, Date.now());
     showUnfinished(this);
     this.results.push({ kind: "ok", key: "upload.done", params: { name: job.filename }, jobId: job.id });
     const first = this.batchFirst;
