@@ -256,6 +256,7 @@ export class UploadForm {
     $("submit-hint").hidden = !need;
 
     $("upload-status").hidden = !this.sender.busy;
+    document.querySelector(".layout")?.classList.toggle("layout-busy", this.sender.busy);
     const held = this.sender.held;
     $("upload-queue").hidden = held === 0;
     $("upload-queue").textContent = held ? t("upload.queue", { n: held, limit: this.limit }) : "";

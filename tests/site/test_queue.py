@@ -126,6 +126,14 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
     message = page.locator("#upload-message")
     assert len(re.findall(r"q\d\.mp4", message.inner_text())) == LIMIT and "message-error" not in str(message.get_attribute("class"))
     assert page.evaluate("document.documentElement.scrollWidth") <= texts["viewport"]["width"]
+    # Progress in view: the uploads stick to the screen's bottom while the form is on it; on a phone
+    # «Мои задачи» comes first once something uploads.
+    page.evaluate("document.querySelector('#upload-form').scrollIntoView({block: 'start'})")
+    tray = page.locator("#upload-status").bounding_box()
+    assert tray is not None and 0 <= tray["y"] and tray["y"] + tray["height"] <= texts["viewport"]["height"] + 1
+    jobs_card, upload_card = page.locator(".jobs-card").bounding_box(), page.locator(".upload-card").bounding_box()
+    assert jobs_card is not None and upload_card is not None
+    assert (jobs_card["y"] < upload_card["y"]) == (language == "en"), (jobs_card, upload_card)
     shot = ARTIFACTS / f"queue-{language}.png"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator("#upload-status").scroll_into_view_if_needed()
