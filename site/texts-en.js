@@ -17,6 +17,8 @@ export default {
   "file.remove": "Remove the file",
   "file.preview": "First frame of the chosen video",
   "file.meta": "{size} · {dims} · {duration}",
+  "file.measuring": "measuring…",
+  "file.estimate": "≈ {time}",
   "file.meta.nodims": "{size}",
   "err.type": "“{name}” is not a video or its format is not supported. Accepted: {types}.",
   "err.size": "The file is {size}; the limit is {max}.",

@@ -17,6 +17,8 @@ export default {
   "file.remove": "Убрать файл",
   "file.preview": "Первый кадр выбранного видео",
   "file.meta": "{size} · {dims} · {duration}",
+  "file.measuring": "измеряем…",
+  "file.estimate": "≈ {time}",
   "file.meta.nodims": "{size}",
   "err.type": "«{name}» — не видео или формат не поддерживается. Подходят: {types}.",
   "err.size": "Файл весит {size}, а можно не больше {max}.",

@@ -1,6 +1,6 @@
 // The upload form: files picked or dropped, checks before sending, remembered options, estimate, submit.
 
-import { fileProblem, limitsText, measuredProblem, readMeta, sizeChoice, sizeParams } from "./checks.js";
+import { fileProblem, limitsText, measuredProblem, readMeta, sizeChoice, sizeParams, sizeState } from "./checks.js";
 import { loadChoices } from "./choices.js";
 import { bindForm } from "./form-events.js";
 import * as fmt from "./format.js";
@@ -191,6 +191,20 @@ export class UploadForm {
     return { frames, real: this.files.every((f) => f.meta.fps) };
   }
 
+  /** «→ 704×576» for a measured file at the chosen size, or why the size does not fit it. */
+  outputOf(meta) {
+    if (!this.stages().enhance || !this.config) return "";
+    const state = sizeState(this.choices.size, meta.width, meta.height, this.config.max_output);
+    return state.ok ? (state.dims ? `→ ${state.dims}` : "") : t(state.why);
+  }
+
+  /** «≈ 12 с» of processing for one measured file at the model's measured speed ("" when not known). */
+  estimateOf(meta) {
+    const fps = this.config?.recent_fps?.[this.choices.model];
+    if (!this.stages().enhance || !fps || !meta?.duration) return "";
+    return t("file.estimate", { time: fmt.duration(Math.max(1, (meta.duration * (meta.fps || ASSUMED_FPS)) / fps)) });
+  }
+
   estimate() {
     const { enhance, describe } = this.stages();
     if (!enhance) return describe ? t("estimate.describe_only") : "";
@@ -337,7 +351,7 @@ export class UploadForm {
     this.results.push(refusal(error, entry.file.name, this.config));
     // A refused or lost upload (not a cancelled one) comes back to the list: change a setting and send again.
     if (error.status !== -1 && entry.source) {
-      this.files.push({ ...entry.source, url: URL.createObjectURL(entry.file) });
+      this.files.push({ ...entry.source, url: URL.createObjectURL(entry.file), row: null });
       showPreview(this);
     }
     this.render();

@@ -114,6 +114,11 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
 
     page.set_input_files("#file", [str(path) for path in files])
     page.wait_for_function("() => !document.querySelector('#submit').disabled")
+    # Every picked file has its row: thumbnail, size, frame, length and the result's size.
+    rows = page.locator("#picked-list .picked-item-meta").all_inner_texts()
+    assert len(rows) == FILES and all("176×144" in row and "→ 352×288" in row for row in rows), rows
+    assert page.locator("#picked-list video.picked-thumb").count() == FILES
+    assert page.locator("#size-out").is_hidden()
     page.get_by_role("button", name=texts["submit"]).click()
     # Five become jobs; four wait on the page, in words, and none is refused.
     wait_cards(page, LIMIT)
