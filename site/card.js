@@ -146,6 +146,15 @@ export class JobCard {
       if (text) this.cue.textContent = text;
       this.cue.hidden = !this.cue.textContent;
     });
+    // The last cue stays while the video plays on; once it ends (or goes back to the start) it goes.
+    const clear = () => {
+      this.cue.textContent = "";
+      this.cue.hidden = true;
+    };
+    video.addEventListener("ended", clear);
+    video.addEventListener("seeking", () => {
+      if (video.currentTime < 0.05) clear();
+    });
   }
 
   /** Apply a new job state; returns an announcement when the status or a progress milestone changed. */
@@ -311,7 +320,8 @@ export class JobCard {
     this.text(".player-note", playerNote);
     const track = q(".result-video track");
     if (track) track.label = t("track.label", { lang: langName(job.describe) });
-    q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
+    // A description-only job's video is the original with a narration, not an enhanced one.
+    q(".result-video").setAttribute("aria-label", t(upscaled(job) ? "result.player" : "result.player.same", { name: job.filename }));
     this.compare.translate();
     this.vcompare.translate();
   }

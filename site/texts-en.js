@@ -215,6 +215,7 @@ export default {
   "confirm.back": "Keep it",
   "action.failed": "That did not work: {detail}",
   "result.player": "Enhanced video “{name}”",
+  "result.player.same": "Video “{name}” with its description",
   "compare.title": "Before and after",
   "compare.before": "Before",
   "compare.after": "After",

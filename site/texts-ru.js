@@ -215,6 +215,7 @@ export default {
   "confirm.back": "Не надо",
   "action.failed": "Не получилось: {detail}",
   "result.player": "Улучшенное видео «{name}»",
+  "result.player.same": "Видео «{name}» с описанием",
   "compare.title": "Сравнение до и после",
   "compare.before": "До",
   "compare.after": "После",
