@@ -33,6 +33,10 @@ RETRY = {
     "ru": "Попытка 2 из 5 — сервер был перегружен, продолжаем сами",
     "en": "Attempt 2 of 5 — the server was overloaded; we carry on by ourselves",
 }
+INFRA = {
+    "ru": "Сервер моделей занят — ждём его и продолжим сами; попытка не расходуется",
+    "en": "The model server is busy — we wait for it and carry on; no attempt is used",
+}
 
 
 @pytest.fixture
@@ -114,4 +118,17 @@ def test_a_retry_is_said_on_the_card_and_progress_never_mixes_attempts(
         assert violations(page) == []
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.locator("#jobs .job").screenshot(path=str(ARTIFACTS / f"retry-{language}.png"), animations="disabled")
+    # The model server is busy: a wait that uses no attempt is said as such, then attempt 2 goes on.
+    busy = RetryEvent(job_id=job_id, attempt=2, attempts=5, delay_s=1.0, reason="model server not ready",
+                      infra=True, ts=now + 3)
+    store.update(job_id, lambda job: rules.apply_retry(job, busy))
+    for language, tab in tabs.items():
+        tab.page.wait_for_function("(t) => document.querySelector('#jobs .job .job-retry').textContent === t",
+                                   arg=INFRA[language])
+    store.apply_event(ProgressEvent(job_id=job_id, frames_done=9, frames_total=TOTAL, fps=2.0, ts=now + 6))
+    for language, tab in tabs.items():
+        page = tab.page
+        page.wait_for_function("() => document.querySelector('#jobs .job .job-frames').textContent.includes('9')")
+        shown = stats(page)
+        assert (shown["retry"], percent(shown["pct"])) == (RETRY[language], "12%"), shown
         assert tab.console.errors == []
