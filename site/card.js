@@ -114,17 +114,24 @@ export class JobCard {
   loadResult() {
     const job = this.job;
     const video = this.q(".result-video");
-    if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
-    if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
+    const player = () => {
+      this.q(".player").hidden = false;
+      if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
+      if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
+    };
     // One viewer: both videos on one timeline, for an upscaled result whose original is kept; the still
     // comparison only where that cannot play (no original kept, or the browser cannot decode it).
+    // The separate player stays only for what the viewer cannot do: a description's cues and track.
     const stills = () => {
       const has = Boolean(job.preview_before_url && job.preview_after_url);
       if (has) this.compare.load(job);
       this.q(".compare").hidden = !has;
+      player();
     };
     if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) {
       this.q(".compare").hidden = true;
+      this.q(".player").hidden = !job.vtt_url;
+      if (job.vtt_url) player();
       this.vcompare.load(job, stills);
     } else {
       stills();

@@ -249,6 +249,7 @@ export default {
   "job.retry.infra": "The model server is busy — we wait for it and carry on; no attempt is used",
   "announce.retry": "“{name}”: {text}",
   "vcompare.back": "One frame back",
+  "vcompare.sound": "Sound",
   "vcompare.next": "One frame forward",
   "vcompare.time": "{time} / {length} · frame {n} of {total}",
   "vcompare.time.label": "Moment of the video",

@@ -249,6 +249,7 @@ export default {
   "job.retry.infra": "Сервер моделей занят — ждём его и продолжим сами; попытка не расходуется",
   "announce.retry": "«{name}»: {text}",
   "vcompare.back": "На кадр назад",
+  "vcompare.sound": "Звук",
   "vcompare.next": "На кадр вперёд",
   "vcompare.time": "{time} / {length} · кадр {n} из {total}",
   "vcompare.time.label": "Момент видео",

@@ -31,6 +31,7 @@ export function setupVideoCompare(figure) {
   const back = q(".vcompare-back");
   const next = q(".vcompare-next");
   const time = q(".vcompare-time");
+  const sound = q(".vcompare-sound");
   let fps = DEFAULT_FPS;
 
   const follow = () => {
@@ -54,6 +55,8 @@ export function setupVideoCompare(figure) {
     const at = t("vcompare.time", { time: timecode(after.currentTime), length: timecode(after.duration), n: frameNo, total });
     time.textContent = at;
     seek.setAttribute("aria-valuetext", at);
+    sound.textContent = t("vcompare.sound");
+    sound.setAttribute("aria-pressed", String(!after.muted));
     back.setAttribute("aria-label", t("vcompare.back"));
     next.setAttribute("aria-label", t("vcompare.next"));
     back.title = t("vcompare.back");
@@ -71,6 +74,11 @@ export function setupVideoCompare(figure) {
     after.currentTime = Math.min(at, after.duration || at);
     before.currentTime = after.currentTime;
   };
+  // The result's sound (the original stays muted): the viewer is the player too.
+  sound.addEventListener("click", () => {
+    after.muted = !after.muted;
+    render();
+  });
   back.addEventListener("click", () => step(-1));
   next.addEventListener("click", () => step(1));
   after.addEventListener("seeked", () => {

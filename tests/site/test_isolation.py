@@ -224,7 +224,8 @@ def check_embedded(tab: Tab, integrated: Backend) -> None:
     card.first.wait_for()
     assert card.locator(".job-name").all_inner_texts() == ["alice.mp4"]
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    video = card.locator(".result-video")
+    # One viewer (issue 26): the result plays in the before/after viewer, through signed URLs.
+    video = card.locator(".vcompare-after")
     video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
                    " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
     src = video.evaluate("v => v.currentSrc")

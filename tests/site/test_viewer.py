@@ -34,6 +34,7 @@ SCREENS: dict[str, dict[str, Any]] = {
         "next": "На кадр вперёд",
         "back": "На кадр назад",
         "frame": "кадр {n} из 50",
+        "sound": "Звук",
         "share": f"Поделиться результатом «{NAME}»",
         "download": f"Скачать видео «{NAME}»",
     },
@@ -46,6 +47,7 @@ SCREENS: dict[str, dict[str, Any]] = {
         "next": "One frame forward",
         "back": "One frame back",
         "frame": "frame {n} of 50",
+        "sound": "Sound",
         "share": f"Share the result of “{NAME}”",
         "download": f"Download the video “{NAME}”",
     },
@@ -111,6 +113,12 @@ def test_a_portrait_result_fits_with_its_controls_and_its_watch_link_plays_for_a
         figure = card.locator(".vcompare")
         wait_videos(page, figure)
         assert card.locator(".compare").is_hidden(), "one viewer: the stills only where the videos cannot play"
+        assert card.locator(".player").is_hidden(), "one viewer: it plays the result, with its sound"
+        sound = figure.get_by_role("button", name=texts["sound"])
+        sound.click()
+        assert sound.get_attribute("aria-pressed") == "true"
+        assert figure.locator(".vcompare-after").evaluate("(v) => v.muted") is False
+        assert figure.locator(".vcompare-before").evaluate("(v) => v.muted") is True
         # The picture and its controls are on screen together; nothing scrolls sideways.
         frame, controls = figure.locator(".vcompare-frame"), figure.locator(".vcompare-controls")
         fits(page, frame, controls)
