@@ -163,6 +163,11 @@ def test_an_expired_media_url_is_refused(app: FastAPI, integrated: Settings, cli
     problem(TestClient(app).get(expired), 404, "auth.link_invalid")
     fresh = signer.sign(path, born(row), 60)
     assert TestClient(app).get(fresh).status_code == 200
+    # A watch link needs no token in integrated mode either (issue 26): a stranger's browser opens it.
+    value = watch.token(signer, row, int(time.time()) + 60)
+    shown = TestClient(app).get(f"/api/watch/{value}")
+    assert shown.status_code == 200, shown.text
+    assert TestClient(app).get(shown.json()["result_url"]).status_code == 200
 
 
 def test_a_share_link_works_without_credentials_until_it_expires_or_the_job_is_deleted(
