@@ -5,6 +5,7 @@ import { setupCompare } from "./compare.js";
 import * as fmt from "./format.js";
 import { reasonText, t } from "./i18n.js";
 import { expectedOutput, langName, queueText, resultName, upscaled, vttName } from "./names.js";
+import { changes, originOf } from "./reruns.js";
 import { setupVideoCompare } from "./vcompare.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
@@ -242,6 +243,15 @@ export class JobCard {
     q(".job-stats").hidden = !(active || done);
 
     this.text(".job-retry", this.retryText());
+    // A re-run made here says what it changed against the job it repeats (while that one is on the list).
+    const origin = originOf(job.id);
+    const before = origin ? this.view.jobs?.find((other) => other.id === origin) : null;
+    let changed = "";
+    if (before) {
+      const diff = changes(before, job, (id) => this.view.modelTitle(id));
+      changed = diff ? t("rerun.diff", { name: before.filename, changes: diff }) : t("rerun.same");
+    }
+    this.text(".job-changes", changed);
     let note = "";
     if (job.status === "failed") {
       const reason = reasonText(job.error_code, job.error_params, job.error);

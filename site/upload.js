@@ -9,6 +9,7 @@ import { rerun } from "./api.js";
 import { renderList, showPreview, showUnfinished } from "./picks.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
+import { remember } from "./reruns.js";
 import { Sender, fileKey } from "./sender.js";
 import { UploadsView } from "./uploads.js";
 import { strengthFields } from "./strength.js";
@@ -324,6 +325,7 @@ export class UploadForm {
     $("submit").disabled = true;
     try {
       const made = await rerun(job.id, body);
+      remember(made.id, job.id);
       this.again = null;
       this.results.push({ kind: "ok", key: "upload.rerun.done", params: { name: made.filename }, jobId: made.id });
       this.render();

@@ -130,6 +130,12 @@ def test_a_failed_job_runs_again_with_another_model_without_an_upload(open_tab: 
     assert page.evaluate("document.activeElement.closest('.job')?.dataset.id") == made["id"]
     assert page.locator("#rerun").is_hidden() and page.locator("#drop").is_visible()
     assert "Универсальная" in page.locator(f'.job[data-id="{made["id"]}"] .job-meta').inner_text()
+    # The re-run's card says what changed (issue 26).
+    changed = page.locator(f'.job[data-id="{made["id"]}"] .job-changes')
+    assert changed.inner_text() == (
+        "Повтор с другими настройками: модель: Быстрая / анимация → Универсальная — лучшее качество; "
+        "размер: ×2 → 720p; сила: 100\u00a0% → 60\u00a0%"
+    ), changed.inner_text()
     assert tab.console.errors == []
 
 
