@@ -177,6 +177,22 @@ class ShareOut(BaseModel):
     preview_before_url: str | None
     preview_after_url: str | None
     expires_at: datetime
+    #: A short link to a small page that plays the result (``/w/<token>``, issue 26), valid as long.
+    watch_url: str | None = None
+
+
+class WatchOut(BaseModel):
+    """What a watch link's page shows: the title, the result and its previews by signed links."""
+
+    filename: str
+    width: int
+    height: int
+    describe: str | None
+    result_url: str
+    vtt_url: str | None
+    preview_before_url: str | None
+    preview_after_url: str | None
+    expires_at: datetime
 
 
 class AuthOut(BaseModel):
