@@ -19,15 +19,20 @@ function overloaded(code, params, detail) {
 }
 
 /**
- * The job's attempt as far as the API tells it: {attempt, of, code, params, detail, infra} or null on a
- * first attempt. A scheduled retry (`job.retry`) says it while it waits; the attempt fields (`attempt`,
- * `max_attempts` or `attempts`, `attempt_code`/`retry_code`) while it runs, where the API has them; else
- * `seen`, the retry this card saw last, stands for the attempt now running.
+ * The job's attempt as far as the API tells it: {attempt, of, code, params, detail, infra, overloaded} or
+ * null on a first attempt. A scheduled retry (`job.retry`) says it while it waits; `job.retried` with
+ * `attempt`/`attempts` while it runs again; else `seen`, the retry this card saw last, stands for the
+ * attempt now running.
  */
 export function attemptOf(job, seen = null) {
   const retry = job.retry;
   if (retry?.attempt) {
     return { attempt: retry.attempt, of: retry.of || retry.attempt, code: retry.code, params: retry.params || {}, detail: retry.detail, infra: Boolean(retry.infra) };
+  }
+  const retried = job.retried; // why the running job was last retried (the API keeps it while it runs)
+  if (retried && ACTIVE.has(job.status)) {
+    const current = Number(job.attempt) || 1;
+    return { attempt: current, of: Number(job.attempts) || current, code: retried.code, params: retried.params || {}, detail: retried.detail, infra: Boolean(retried.infra), overloaded: Boolean(retried.overloaded) };
   }
   const attempt = Number(job.attempt) || 0;
   if (attempt > 1) {
@@ -62,9 +67,17 @@ export class JobCard {
 
   /** The retry line: «Попытка 2 из 5 — сервер был перегружен, продолжаем сами»; "" on a first attempt. */
   retryText() {
-    const attempt = this.attempt;
+    let attempt = this.attempt;
     if (!attempt || !ACTIVE.has(this.job.status)) return "";
-    if (attempt.infra) return t("job.retry.infra");
+    // A wait that used no attempt: said as a wait while queued, as carried on once it runs again.
+    if (attempt.infra) {
+      if (this.job.status !== "running") return t("job.retry.infra");
+      const counted = this.seenRetry; // an earlier retry that did use an attempt: that one is still the news
+      if (!(attempt.attempt > 1 && counted?.attempt === attempt.attempt)) {
+        return t(attempt.overloaded ? "job.retry.resumed_overload" : "job.retry.resumed");
+      }
+      attempt = counted;
+    }
     const why = t(overloaded(attempt.code, attempt.params, attempt.detail) ? "job.retry.overload" : "job.retry.failed");
     return t("job.retry", { attempt: attempt.attempt, of: attempt.of, why });
   }

@@ -247,6 +247,8 @@ export default {
   "job.retry.overload": "the server was overloaded",
   "job.retry.failed": "the last attempt failed",
   "job.retry.infra": "The model server is busy — we wait for it and carry on; no attempt is used",
+  "job.retry.resumed": "The model server was unavailable — we carry on by ourselves; no attempt is used",
+  "job.retry.resumed_overload": "The server was overloaded — we carry on by ourselves; no attempt is used",
   "announce.retry": "“{name}”: {text}",
   "vcompare.back": "One frame back",
   "rerun.diff": "Run again with other settings: {changes}",

@@ -132,3 +132,51 @@ def test_a_retry_is_said_on_the_card_and_progress_never_mixes_attempts(
         shown = stats(page)
         assert (shown["retry"], percent(shown["pct"])) == (RETRY[language], "12%"), shown
         assert tab.console.errors == []
+
+
+OVERLOADED = {
+    "ru": "Сервер был перегружен — продолжаем сами; попытка не расходуется",
+    "en": "The server was overloaded — we carry on by ourselves; no attempt is used",
+}
+
+
+def test_an_overload_wait_is_said_as_no_attempt_used_and_the_next_run_starts_from_frame_zero(
+    backend: Served, open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
+    tabs = {language: open_tab(viewport, locale=locale) for language, (viewport, locale) in SCREENS.items()}
+    owner = tabs["ru"].page
+    owner.goto(backend.url)
+    owner.wait_for_selector("#models input")
+    source = clip("overload.mp4", seconds=0.4)
+    made = owner.request.post(f"{backend.url}/api/jobs", multipart={
+        "file": {"name": "overload.mp4", "mimeType": "video/mp4", "buffer": source.read_bytes()}})
+    assert made.status == 201, made.text()
+    job_id = made.json()["id"]
+    tabs["en"].page.context.add_cookies(owner.context.cookies())
+    store = backend.app.state.services.store
+    store.apply_event(ProgressEvent(job_id=job_id, frames_done=32, frames_total=TOTAL, fps=2.0, run=1))
+    # What the adapter sends when a call passed its deadline while the model server answered its health
+    # check (adapter/worker/queue.py): overload, a wait of run 2 that uses no attempt.
+    now = time.time()
+    wait = RetryEvent(job_id=job_id, attempt=1, attempts=5, delay_s=1.0, reason="The model server is overloaded",
+                      code="job.model_overloaded", infra=True, run=2, ts=now)
+    store.update(job_id, lambda job: rules.apply_retry(job, wait))
+    api = owner.request.get(f"{backend.url}/api/jobs/{job_id}").json()
+    assert api["attempt"] == 1 and api["retried"]["overloaded"] and api["retried"]["infra"], api
+    for language, tab in tabs.items():
+        tab.page.goto(backend.url)
+        tab.page.wait_for_function("(t) => document.querySelector('#jobs .job .job-retry')?.textContent === t",
+                                   arg=INFRA[language])
+    # Run 2 starts from frame 0: the card says the overload was carried on, bar and frames from run 2 only.
+    store.apply_event(ProgressEvent(job_id=job_id, frames_done=6, frames_total=TOTAL, fps=2.0, run=2, ts=now + 2))
+    store.apply_event(ProgressEvent(job_id=job_id, frames_done=40, frames_total=TOTAL, fps=2.0, run=1, ts=now + 3))
+    api = owner.request.get(f"{backend.url}/api/jobs/{job_id}").json()
+    assert (api["frames_done"], api["run"]) == (6, 2), "a late event of run 1 changed nothing"
+    for language, tab in tabs.items():
+        page = tab.page
+        wait_status(page, "running")
+        page.wait_for_function("(t) => document.querySelector('#jobs .job .job-retry').textContent === t",
+                               arg=OVERLOADED[language])
+        shown = stats(page)
+        assert percent(shown["pct"]) == "8%" and "40" not in shown["frames"], shown
+        assert violations(page) == [] and tab.console.errors == []
