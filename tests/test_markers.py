@@ -53,7 +53,7 @@ def test_a_fixture_of_a_service_needs_its_markers() -> None:
     assert missing_markers(_Item(["stack", "tmp_path"])) == {"rabbitmq", "triton", "slow"}
     assert missing_markers(_Item(["stack"], marks=["rabbitmq", "triton"])) == {"slow"}
     assert missing_markers(_Item(["stack"], marks=["rabbitmq", "triton", "slow"])) == set()
-    assert missing_markers(_Item(["open_tab"], marks=["rabbitmq"])) == {"browser"}
+    assert missing_markers(_Item(["open_tab"], marks=["rabbitmq"])) == {"browser", "slow"}
     assert missing_markers(_Item(["tmp_path"])) == set()
 
 

@@ -296,6 +296,7 @@ _PAGE_PREDICTION = """async ([src, choice, box]) => {
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize(("sar", "rotate"), [("8/9", 0), ("16/11", 0), ("8/9", 90), ("1/1", 270)])
 def test_the_page_predicts_from_the_browser_what_the_backend_computes(
     clip: ClipFactory, served: tuple[str, Path], sar: str, rotate: int

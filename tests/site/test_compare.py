@@ -15,7 +15,7 @@ from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOB = "d" * 32
 # Playback on a loaded machine may lag a frame or two before the original is put back on the clock.

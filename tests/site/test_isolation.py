@@ -32,7 +32,7 @@ from tests.fixtures.backend_server import serve
 from tests.fixtures.media import make_clip, make_still
 from tests.fixtures.site import SITE, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: The studio that embeds the page: another origin on this host (a loopback page may frame a loopback one).
 STUDIO_PORT = free_port()

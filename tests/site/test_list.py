@@ -10,7 +10,7 @@ import pytest
 from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LONG = "Очень длинное название ролика с отпуска на море, снятого на телефон в 2025 году, версия 3 финал.mp4"
 STATUSES = ["running", "queued", "done", "failed", "cancelled", "done", "done"]

@@ -14,7 +14,7 @@ from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SWITCH = "Улучшить качество"
 

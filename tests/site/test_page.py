@@ -32,7 +32,7 @@ from tests.fixtures.site import (
     open_page,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def field(body: bytes, name: str) -> str | None:
     """The value of one multipart form field, or None when it was not sent."""

@@ -23,7 +23,7 @@ from tests.fixtures.backend_server import Served, serve
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import ARTIFACTS, SITE, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LIMIT = 5
 FILES = 9

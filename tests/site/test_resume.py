@@ -19,7 +19,7 @@ from devops.readiness import free_port
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 RATE = 48 * 1024  # bytes/s the browser may send while the test acts mid-upload
 

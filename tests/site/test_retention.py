@@ -20,7 +20,7 @@ from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import FakeApi, job
 from tests.fixtures.site import card, open_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GIB = 1024**3
 #: Long enough for the page to show the deletion day on a loaded machine before the job goes.

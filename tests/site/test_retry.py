@@ -22,7 +22,7 @@ from tests.fixtures.backend_server import Served, serve
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import ARTIFACTS, SITE, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TOTAL = 75
 SCREENS = {

@@ -16,7 +16,7 @@ from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 from tests.fixtures.site import DONE_ID, all_jobs, described_jobs
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENS = {"ru": {"width": 1280, "height": 900}, "en": {"width": 390, "height": 844}}
 

@@ -11,7 +11,7 @@ from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def open_with_catalogue(open_tab: Callable[..., Tab]) -> tuple[Tab, FakeApi]:

@@ -21,7 +21,7 @@ from tests.fixtures.backend_server import Served, finish_job, serve
 from tests.fixtures.media import ClipFactory, make_still
 from tests.fixtures.site import ARTIFACTS, SITE, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NAME = "portrait.mp4"
 SCREENS: dict[str, dict[str, Any]] = {
