@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from backend.settings import Settings
+from tests.fixtures.backend_server import Served, serve
 from tests.fixtures.services import require
-from tests.fixtures.site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Console, Tab
+from tests.fixtures.site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, SITE, Console, Tab
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
@@ -52,3 +55,14 @@ def artifacts() -> Path:
     """artifacts/site/ (ignored by git): screenshots of each step."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Served]:
+    """The real backend in this process (SQLite, tus, the page); no broker: its jobs stay queued."""
+    settings = Settings(
+        STORAGE_ROOT=tmp_path / "storage", DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        RUN_DIR=tmp_path / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
+    )
+    with serve(settings) as served:
+        yield served

@@ -8,19 +8,17 @@ the event consumer would (progress of attempt 1, the scheduled retry, progress o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from backend.jobs import rules
-from backend.settings import Settings
 from contract.messages import ProgressEvent, RetryEvent
 from tests.fixtures.axe import violations
-from tests.fixtures.backend_server import Served, serve
+from tests.fixtures.backend_server import Served
 from tests.fixtures.media import ClipFactory
-from tests.fixtures.site import ARTIFACTS, SITE, Tab
+from tests.fixtures.site import ARTIFACTS, Tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,16 +35,6 @@ INFRA = {
     "ru": "Сервер моделей занят — ждём его и продолжим сами; попытка не расходуется",
     "en": "The model server is busy — we wait for it and carry on; no attempt is used",
 }
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Served]:
-    settings = Settings(
-        STORAGE_ROOT=tmp_path / "storage", DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
-        RUN_DIR=tmp_path / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
-    )
-    with serve(settings) as served:
-        yield served
 
 
 def stats(page: Any) -> dict[str, str]:

@@ -9,17 +9,16 @@ The backend runs under uvicorn without a broker; the test finishes the job as an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backend.settings import Settings
 from tests.fixtures.axe import violations
-from tests.fixtures.backend_server import Served, finish_job, serve
+from tests.fixtures.backend_server import Served, finish_job
 from tests.fixtures.media import ClipFactory, make_still
-from tests.fixtures.site import ARTIFACTS, SITE, Tab
+from tests.fixtures.site import ARTIFACTS, Tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,16 +51,6 @@ SCREENS: dict[str, dict[str, Any]] = {
         "download": f"Download the video “{NAME}”",
     },
 }
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Served]:
-    settings = Settings(
-        STORAGE_ROOT=tmp_path / "storage", DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
-        RUN_DIR=tmp_path / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
-    )
-    with serve(settings) as served:
-        yield served
 
 
 def no_sideways_scroll(page: Any) -> None:
