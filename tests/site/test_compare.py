@@ -11,9 +11,9 @@ from adapter.limits import Limits
 from adapter.video.proxy import write_proxy
 from contract.probe import probe
 from tests.fixtures.creators import mpeg2_ps
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
-from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

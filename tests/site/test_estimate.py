@@ -16,9 +16,8 @@ import pytest
 from backend.settings import Settings
 from devops.local import Stack
 from tests.fixtures.media import ClipFactory
+from tests.fixtures.site import Tab, job_card
 from tests.fixtures.stack import STACK_MODEL
-from tests.fixtures.site import Tab
-from tests.fixtures.site import job_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ import pytest
 
 from devops.local import Stack
 from tests.fixtures.media import ClipFactory, ffprobe
-from tests.fixtures.stack import FRAME_DELAY_MS, STACK_MODEL
 from tests.fixtures.site import DESKTOP, MOBILE, Tab, job_card
+from tests.fixtures.stack import FRAME_DELAY_MS, STACK_MODEL
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
+from tests.fixtures.site import SITE, Tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from contract.catalogue import as_json
+from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
-from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 
+from tests.fixtures.fake_api import FakeApi, job
 from tests.fixtures.media import ClipFactory
-from tests.fixtures.fake_api import ORIGIN, FakeApi, job
 from tests.fixtures.site import (
     DESCRIBE_SWITCH,
     DESCRIBED_ID,
@@ -23,12 +19,10 @@ from tests.fixtures.site import (
     RUNNING_ID,
     SITE,
     SPOKEN_ID,
-    VTT,
     Tab,
     all_jobs,
     card,
     described_jobs,
-    jpeg,
     open_page,
 )
 

@@ -135,7 +135,7 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
     # «Мои задачи» comes first once something uploads.
     page.evaluate("document.querySelector('#upload-form').scrollIntoView({block: 'start'})")
     tray = page.locator("#upload-status").bounding_box()
-    assert tray is not None and 0 <= tray["y"] and tray["y"] + tray["height"] <= texts["viewport"]["height"] + 1
+    assert tray is not None and tray["y"] >= 0 and tray["y"] + tray["height"] <= texts["viewport"]["height"] + 1
     jobs_card, upload_card = page.locator(".jobs-card").bounding_box(), page.locator(".upload-card").bounding_box()
     assert jobs_card is not None and upload_card is not None
     assert (jobs_card["y"] < upload_card["y"]) == (language == "en"), (jobs_card, upload_card)

@@ -15,10 +15,9 @@ from backend.settings import Settings
 from contract import storage
 from contract.messages import DoneEvent
 from tests.fixtures.backend_server import serve
-from tests.fixtures.media import make_clip
-from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import FakeApi, job
-from tests.fixtures.site import card, open_page
+from tests.fixtures.media import make_clip
+from tests.fixtures.site import SITE, Tab, card, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.media import ClipFactory
 from tests.fixtures.axe import violations
-from tests.fixtures.site import SITE, Tab
 from tests.fixtures.fake_api import ORIGIN, FakeApi, job
-from tests.fixtures.site import DONE_ID, all_jobs, described_jobs
+from tests.fixtures.media import ClipFactory
+from tests.fixtures.site import DONE_ID, SITE, Tab, all_jobs, described_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

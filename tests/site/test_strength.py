@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from contract.models import config_models
+from tests.fixtures.fake_api import ORIGIN, FakeApi
 from tests.fixtures.media import ClipFactory
 from tests.fixtures.site import SITE, Tab
-from tests.fixtures.fake_api import ORIGIN, FakeApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
