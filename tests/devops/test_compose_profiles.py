@@ -48,7 +48,9 @@ def shared_part(service: dict[str, Any]) -> dict[str, Any]:
     kept = {key: value for key, value in service.items() if key not in IMAGE_AND_NETWORK_KEYS}
     environment = kept.get("environment") or {}
     kept["environment"] = {
-        name: ADDRESS.sub("HOST:PORT", value or "") for name, value in environment.items() if name not in ADDRESS_ENV
+        name: ADDRESS.sub("HOST:PORT", value or "")
+        for name, value in environment.items()
+        if name not in ADDRESS_ENV
     }
     kept["volumes"] = [
         volume for volume in kept.get("volumes", []) if volume.get("source") not in DISCOVERY_VOLUMES
