@@ -119,9 +119,9 @@ def test_3_model_server_killed_mid_job(
     ready = f"http://127.0.0.1:{compose_deployment.ports['CPU_TRITON_HTTP_PORT']}/v2/health/ready"
     job = upload(web, clip(clips, "long.mp4", size="64x48", seconds=LONG_SECONDS), scale="4")
     wait_job(web, job["id"], until=running, timeout=JOB_TIMEOUT_S)
-    compose_deployment.compose("kill", "triton")
+    compose_deployment.crash(triton)
     wait_for(lambda: status(ready) != 200, "readiness down after the kill", timeout=30)
-    wait_for(lambda: started_at(compose_deployment, triton) not in ("", before), "triton restarted")
+    wait_for(lambda: started_at(compose_deployment, triton) not in ("", before), "triton restarted (policy)")
     wait_for(lambda: status(ready) == 200, "readiness back to 200", timeout=240)
     done = wait_job(web, job["id"], timeout=JOB_TIMEOUT_S)
     assert done["status"] == "done", done["error"]
@@ -132,7 +132,7 @@ def test_3_adapter_killed_mid_job(compose_deployment: Deployment, web: httpx.Cli
     wait_job(web, job["id"], until=running, timeout=JOB_TIMEOUT_S)
     adapter = compose_deployment.containers("adapter")[0]
     before = started_at(compose_deployment, adapter)
-    compose_deployment.compose("kill", "adapter")
+    compose_deployment.crash(adapter)
     wait_for(lambda: started_at(compose_deployment, adapter) not in ("", before), "adapter restarted")
     done = wait_job(web, job["id"], timeout=JOB_TIMEOUT_S)
     assert done["status"] == "done", done["error"]
