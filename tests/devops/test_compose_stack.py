@@ -27,9 +27,10 @@ LONG_SECONDS = 4.0
 JOB_TIMEOUT_S = 300
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def web(compose_deployment: Deployment) -> Iterator[httpx.Client]:
-    """An HTTP client with a cookie jar, as a browser: its owner cookie is set before any upload."""
+    """One HTTP client with a cookie jar for the module, as one browser: its owner cookie is set before any
+    upload, so every test sees the same owner's jobs."""
     with httpx.Client(base_url=compose_deployment.base_url, timeout=60) as client:
         assert client.get("/api/jobs").status_code == 200 and client.cookies, "no owner cookie was set"
         yield client
@@ -120,12 +121,13 @@ def test_3_model_server_killed_mid_job(
     job = upload(web, clip(clips, "long.mp4", size="64x48", seconds=LONG_SECONDS), scale="4")
     wait_job(web, job["id"], until=running, timeout=JOB_TIMEOUT_S)
     compose_deployment.crash(triton)
-    serving = f"{compose_deployment.base_url}/readyz?serving=true"
+    # The backend's /readyz reports the model server (?serving=true would stay 200: uploads still wait).
+    backend_ready = f"{compose_deployment.base_url}/readyz"
     wait_for(lambda: status(ready) != 200, "the model server's readiness down after the kill", timeout=30)
-    wait_for(lambda: status(serving) == 503, "the backend's /readyz?serving=true 503", timeout=30)
+    wait_for(lambda: status(backend_ready) == 503, "the backend's /readyz 503", timeout=30)
     wait_for(lambda: started_at(compose_deployment, triton) not in ("", before), "triton restarted (policy)")
     wait_for(lambda: status(ready) == 200, "readiness back to 200", timeout=240)
-    wait_for(lambda: status(serving) == 200, "the backend's /readyz?serving=true 200 again", timeout=60)
+    wait_for(lambda: status(backend_ready) == 200, "the backend's /readyz 200 again", timeout=60)
     done = wait_job(web, job["id"], timeout=JOB_TIMEOUT_S)
     assert done["status"] == "done", done["error"]
 
