@@ -93,8 +93,8 @@ def test_2_scaling_out_and_back_hands_tasks_back(
     assert len(adapters) == 3
 
     def all_three_working() -> bool:
-        states = [web.get(f"/api/jobs/{job}").json() for job in jobs]
-        return sum(1 for job in states if running(job)) >= 3
+        listed = {job["id"]: job for job in web.get("/api/jobs").json()}
+        return sum(1 for job in jobs if listed[job]["status"] == "running") >= 3
 
     wait_for(all_three_working, "three jobs running at once on three adapters", timeout=JOB_TIMEOUT_S)
     # Each replica's JSON log lines name the jobs it runs.
