@@ -158,18 +158,22 @@ def test_5_second_backend_serves_the_same_owner_and_one_janitor(
     compose_deployment: Deployment, web: httpx.Client
 ) -> None:
     port = compose_deployment.ports["BACKEND_2_PORT"]
-    compose_deployment.compose("run", "-d", "--no-deps", "--name", f"{compose_deployment.project}-backend-2",
-                               "-e", f"BACKEND_PORT={port}", "backend")  # fmt: skip
-    second = f"http://127.0.0.1:{port}"
-    wait_for(lambda: status(f"{second}/readyz") == 200, "the second backend ready", timeout=180)
-    mine = {job["id"] for job in web.get("/api/jobs").json()}
-    with httpx.Client(base_url=second, cookies=web.cookies, timeout=60) as other:
-        theirs = {job["id"] for job in other.get("/api/jobs").json()}
-    assert mine and mine == theirs
-    backends = compose_deployment.containers("backend")
-    assert len(backends) == 2
-    leads = [name for name in backends if "janitor leads" in logs_of(name)]
-    assert len(leads) == 1, "the janitor lease is held by exactly one backend"
+    name = f"{compose_deployment.project}-backend-2"
+    compose_deployment.compose("run", "-d", "--no-deps", "--name", name, "-e", f"BACKEND_PORT={port}", "backend")
+    try:
+        second = f"http://127.0.0.1:{port}"
+        wait_for(lambda: status(f"{second}/readyz") == 200, "the second backend ready", timeout=180)
+        mine = {job["id"] for job in web.get("/api/jobs").json()}
+        with httpx.Client(base_url=second, cookies=web.cookies, timeout=60) as other:
+            theirs = {job["id"] for job in other.get("/api/jobs").json()}
+        assert mine and mine == theirs
+        backends = compose_deployment.containers("backend")
+        assert len(backends) == 2
+        leads = [backend for backend in backends if "janitor leads" in logs_of(backend)]
+        assert len(leads) == 1, "the janitor lease is held by exactly one backend"
+    finally:
+        # A `compose run` container is no service replica: `down` (test 4) would leave it.
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=120, check=False)
 
 
 def test_4_down_up_keeps_jobs_and_down_v_leaves_nothing(
