@@ -159,7 +159,8 @@ def test_5_second_backend_serves_the_same_owner_and_one_janitor(
 ) -> None:
     port = compose_deployment.ports["BACKEND_2_PORT"]
     name = f"{compose_deployment.project}-backend-2"
-    compose_deployment.compose("run", "-d", "--no-deps", "--name", name, "-e", f"BACKEND_PORT={port}", "backend")
+    environment = f"BACKEND_PORT={port}"
+    compose_deployment.compose("run", "-d", "--no-deps", "--name", name, "-e", environment, "backend")
     try:
         second = f"http://127.0.0.1:{port}"
         wait_for(lambda: status(f"{second}/readyz") == 200, "the second backend ready", timeout=180)
