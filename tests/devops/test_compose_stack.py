@@ -5,6 +5,7 @@ deployment (one xdist group); the last one removes it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import urllib.error
@@ -110,6 +111,9 @@ def test_2_scaling_out_and_back_hands_tasks_back(
     assert all(job["output"]["frames"] == finals[0]["output"]["frames"] for job in finals)
     remaining = compose_deployment.containers("adapter")
     assert len(remaining) == 1
+    # The stopped replicas handed their running tasks back (SHUTDOWN_GRACE_S < a job): the one left ran them
+    # again, as a redelivery.
+    assert re.search(r"delivery [1-9]", logs_of(remaining[0])), "no task was handed back"
 
 
 def test_3_model_server_killed_mid_job(
