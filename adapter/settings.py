@@ -34,6 +34,8 @@ class AdapterSettings(BaseSettings):
     MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)
     INFERENCE_TIMEOUT_S: float = Field(default=limits.INFERENCE_TIMEOUT_S, gt=0)
     ADAPTER_METRICS_PORT: int = Field(default=9108, ge=0, le=65535)
+    #: Address the metrics server listens on ("" = every interface; 127.0.0.1 with host networking).
+    ADAPTER_METRICS_HOST: str = ""
     #: "LOW-HIGH": take the first free port of this range instead (host networking, several replicas).
     ADAPTER_METRICS_PORTS: str = ""
     #: Where the port taken is written (the container's health check reads it).

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelContractError, InferenceUnavailableError) as exc:
         print(f"adapter: {exc}", file=sys.stderr)
         return 2
-    server = metrics.serve(settings.metrics_ports(), worker.ready)
+    server = metrics.serve(settings.metrics_ports(), worker.ready, settings.ADAPTER_METRICS_HOST)
     target = None
     if server is not None:
         target = announce(server.server_address[1], settings.ADAPTER_PORT_FILE, settings.ADAPTER_TARGETS_DIR)

@@ -54,15 +54,15 @@ class Metrics:
         )
 
     def serve(
-        self, port: int | range, ready: Callable[[], bool] = lambda: True
+        self, port: int | range, ready: Callable[[], bool] = lambda: True, host: str = ""
     ) -> ThreadingHTTPServer | None:
-        """Serve /metrics and /readyz on ``port`` (or the first free one of a range) from a daemon thread
-        (0 disables it)."""
+        """Serve /metrics and /readyz on ``host``:``port`` (or the first free port of a range) from a daemon
+        thread (port 0 disables it; host "" is every interface)."""
         if not port:
             return None
         handler = _handler(self.registry, ready)
         ports = port if isinstance(port, range) else range(port, port + 1)
-        server = bind_first_free(ports, lambda number: ThreadingHTTPServer(("", number), handler))
+        server = bind_first_free(ports, lambda number: ThreadingHTTPServer((host, number), handler))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
         return server

@@ -20,8 +20,9 @@ MODEL_SERVER = {"triton", "engine-builder"}
 IMAGE_AND_NETWORK_KEYS = {"image", "build", "network_mode", "networks", "ports", "hostname"}
 #: Environment names that only say where a service listens or finds another (host networking: own ports).
 ADDRESS_ENV = {
-    "BACKEND_PORT", "PGPORT", "POSTGRES_ADDRESS", "RABBITMQ_ADDRESS", "RABBITMQ_NODE_PORT",
-    "RABBITMQ_DIST_PORT", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ADAPTER_METRICS_PORTS", "ADAPTER_TARGETS_DIR",
+    "BACKEND_PORT", "BACKEND_HOST", "ADAPTER_METRICS_HOST", "PGPORT", "POSTGRES_ADDRESS", "RABBITMQ_ADDRESS",
+    "RABBITMQ_NODE_PORT", "RABBITMQ_DIST_PORT", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS", "ADAPTER_METRICS_PORTS",
+    "ADAPTER_TARGETS_DIR",
 }  # fmt: skip
 #: host:port inside a URL or address: a service name on the bridge network, 127.0.0.1 on the host's.
 ADDRESS = re.compile(r"\b(?:127\.0\.0\.1|localhost|rabbitmq|postgres|triton|backend):\d+")
