@@ -106,3 +106,11 @@ def test_cpu_profile_uses_the_host_network_only(profiles: tuple[dict[str, Any], 
         build = service.get("build")
         if build is not None and name not in MODEL_SERVER:
             assert build["network"] == "host" and build["args"]["BASE_IMAGE"] == "vsr/debian:12", name
+
+
+def test_cpu_profile_env_names_are_settings_fields(
+    profiles: tuple[dict[str, Any], dict[str, Any]], adapter_fields: set[str], backend_fields: set[str]
+) -> None:
+    _, cpu = profiles
+    assert set(cpu["services"]["adapter"]["environment"]) <= adapter_fields
+    assert set(cpu["services"]["backend"]["environment"]) <= backend_fields
