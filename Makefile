@@ -62,8 +62,9 @@ system:  ## Debian packages (ffmpeg, Chromium + ChromeDriver, libomp5, espeak-ng
 	  $(APT) update && $(APT) install --no-install-recommends $$missing >/dev/null; \
 	fi
 
-models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; skips what is up to date)
-	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
+models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; TRITON_INSTANCES=n; skips what is up to date)
+	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS)) \
+	  $(if $(TRITON_INSTANCES),--instances $(TRITON_INSTANCES))
 	$(PY) -m adapter.description.setup.fetch_models
 
 postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (`make test` starts a throw-away one if not)
