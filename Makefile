@@ -87,7 +87,7 @@ test: system models lint  ## ruff, mypy and every test but `gpu` (real RabbitMQ,
 	$(PY) -m devops.pg_throwaway -- $(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.dev-deps  ## the inner loop: every test but `slow` (whole stacks) and `gpu`, no lint (<= 3 min)
-	$(VENV)/bin/pytest -q -m "not slow and not gpu" $(PYTEST_XDIST) --durations=10 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -m "not slow and not gpu" $(PYTEST_XDIST) --durations=10 --durations-file=var/test-fast-durations.txt $(PYTEST_ARGS)
 
 bench: system models  ## every bench/ script (tables on stdout, JSON in bench/results/)
 	@set -e; for script in bench/*.py; do \

@@ -8,7 +8,10 @@ ReasonError (contract.catalogue)         carries a catalogue ``Reason``; ``str(e
 │   └── TransientJobError                the environment failed; retried later, up to TASK_ATTEMPTS attempts
 │       ├── InferenceUnavailableError      model missing, a call failed or timed out
 │       │   └── ModelUnavailableError        Triton unreachable or the model not ready: infrastructure, not
-│       │                                    an attempt; retried until INFRA_BUDGET_S of wall-clock time
+│       │       │                            an attempt; retried until INFRA_BUDGET_S of wall-clock time
+│       │       └── ModelOverloadedError       a call timed out (or Triton dropped it from its queue) while
+│       │                                    the model answered its readiness check: overload, not a fault;
+│       │                                    waits and retries like an outage, without pausing the worker
 │       ├── InferenceStuckError            an inference call passed its deadline and was abandoned
 │       ├── ModelContractError             the served model breaks the model contract (see below)
 │       ├── StorageError                   shared storage not writable/readable
@@ -59,6 +62,10 @@ class InferenceUnavailableError(TransientJobError):
 
 class ModelUnavailableError(InferenceUnavailableError):
     """The model server is unreachable or the model is not ready: not the job's fault, not an attempt."""
+
+
+class ModelOverloadedError(ModelUnavailableError):
+    """The model server is ready but behind (a call passed its deadline): not the job's fault, no attempt."""
 
 
 class InferenceStuckError(TransientJobError):

@@ -20,7 +20,7 @@ from backend.api.addresses import ClientAddress
 from backend.api.identity import Auth, UrlSigner, load_ops_token, load_secret
 from backend.api.ops import OpsTokenGuard, model_server
 from backend.api.problems import install_error_handlers
-from backend.api.routes import router
+from backend.api.routes import pages, router
 from backend.api.security import install_security
 from backend.api.services import Prober, Services
 from backend.api.sessions import Revocations
@@ -238,6 +238,7 @@ def create_app(
     app.state.janitor = janitor
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(pages)  # the watch page of a share link, before the site's static files
     _ops_routes(app, store, metrics, outbox, consumer, settings.MODEL_READY_URL.strip())
     if settings.SITE_DIR.is_dir():
         app.mount("/", StaticFiles(directory=settings.SITE_DIR, html=True), name="site")

@@ -188,6 +188,12 @@ class ProgressEvent(_Message):
     share: float | None = Field(default=None, ge=0, le=1)
     #: Index of the segment this progress is about (absent for whole-video jobs).
     segment: int | None = Field(default=None, ge=0)
+    #: The task's run this progress belongs to (``RetryEvent.run``): every retry or redelivery starts a
+    #: new run from frame 0; absent in events from before runs.
+    run: int | None = Field(default=None, ge=1)
+    #: The attempt this run is (1-based) of at most ``attempts``; a wait for the model server is no attempt.
+    attempt: int | None = Field(default=None, ge=1)
+    attempts: int | None = Field(default=None, ge=1)
     ts: float = Field(default_factory=time.time)
 
 
@@ -268,7 +274,8 @@ class RetryEvent(_Message):
     """A task failed for a transient reason and runs again after ``delay_s`` (a retry queue's delay).
 
     ``attempt`` is the attempt the retry will be (1-based) of at most ``attempts``; a model-server
-    outage (``infra``) does not count as an attempt and is bounded by wall-clock time instead.
+    outage or overload (``infra``; the code says which) does not count as an attempt and is bounded by
+    wall-clock time instead.
     ``code`` and ``params`` are the failure's catalogue reason, ``reason`` its English text.
     """
 
@@ -283,11 +290,21 @@ class RetryEvent(_Message):
     infra: bool = False
     #: Index of the segment that is retried, when a segment task failed.
     segment: int | None = Field(default=None, ge=0)
+    #: The run the retry will be (``ProgressEvent.run``); progress of earlier runs is stale from now on.
+    run: int | None = Field(default=None, ge=1)
     ts: float = Field(default_factory=time.time)
 
     @classmethod
     def from_reason(
-        cls, job_id: str, why: Reason, *, attempt: int, attempts: int, delay_s: float, infra: bool = False
+        cls,
+        job_id: str,
+        why: Reason,
+        *,
+        attempt: int,
+        attempts: int,
+        delay_s: float,
+        infra: bool = False,
+        run: int | None = None,
     ) -> RetryEvent:
         """The retry event carrying ``why`` (its code, parameters and English text)."""
         return cls(
@@ -299,6 +316,7 @@ class RetryEvent(_Message):
             code=why.code,
             params=dict(why.params),
             infra=infra,
+            run=run,
         )
 
     def why(self) -> Reason | None:

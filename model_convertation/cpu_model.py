@@ -8,6 +8,8 @@ and the int8 gate stored beside ``model.int8.onnx``; the choice and its reason a
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,30 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 Runner = Callable[[np.ndarray], np.ndarray]
+
+#: Test-only: names a file; while it exists, every request first sleeps the seconds per frame written in
+#: it, so the server is slow but healthy (tests/chaos/test_overload.py). Unset in production.
+SLOW_FILE_ENV = "TEST_MODEL_SLOW_FILE"
+
+
+def slow_switch_delay(frames: int) -> float:
+    """Seconds the test-only slow switch (``SLOW_FILE_ENV``) asks ``frames`` to take; 0 when it is off."""
+    name = os.environ.get(SLOW_FILE_ENV)
+    if not name:
+        return 0.0
+    try:
+        return max(0.0, float(Path(name).read_text().strip() or 0)) * frames
+    except (OSError, ValueError):
+        return 0.0
+
+
+def cancelled(request: Any) -> bool:
+    """Whether the client gave up on ``request`` (Triton marks it; older servers cannot say)."""
+    check = getattr(request, "is_cancelled", None)
+    try:
+        return bool(check()) if check is not None else False
+    except Exception:  # a server without cancellation support for this request
+        return False
 
 
 def choose_precision(version: Path, requested: str) -> tuple[Path, str, str]:
@@ -125,7 +151,16 @@ class TritonPythonModel:
         frames = [pb_utils.get_input_tensor_by_name(request, "input").as_numpy() for request in requests]
         responses: list[Any] = [None] * len(requests)
         groups: dict[tuple[int, ...], list[int]] = {}
+        delay = slow_switch_delay(sum(batch.shape[0] for batch in frames if batch.ndim == 4))
+        if delay > 0:
+            time.sleep(delay)
         for index, batch in enumerate(frames):
+            if cancelled(requests[index]):
+                # The client gave up on it (its deadline passed): its retry is on the way, do not run it.
+                self.logger.log_info("skipped a request its client gave up on")
+                error = pb_utils.TritonError("request cancelled by the client")
+                responses[index] = pb_utils.InferenceResponse(output_tensors=[], error=error)
+                continue
             if batch.ndim != 4 or batch.shape[3] != 3:
                 error = pb_utils.TritonError(f"input must be [N,H,W,3] uint8, got {list(batch.shape)}")
                 responses[index] = pb_utils.InferenceResponse(output_tensors=[], error=error)

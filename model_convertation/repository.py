@@ -17,6 +17,10 @@ class ServingOptions:
 
     max_batch_size: int = 8
     max_queue_delay_us: int = 100  # an idle instance should not wait for company
+    #: The longest a request waits in the queue before Triton rejects it (REJECT, not run late). A request
+    #: may ask for less (the adapter sends each call's deadline), so work whose client gave up is dropped
+    #: instead of being run ahead of the retry (issue 26). The default is the adapter's longest deadline.
+    queue_timeout_us: int = 1_800_000_000
     instances: int = 1
     runtime: str = "openvino"  # CPU only: openvino | onnxruntime
     precision: str = "auto"  # auto | f32 | bf16 | int8 (contract/precision.py); GPU: int8 or fp16
@@ -31,7 +35,12 @@ _IO = """input [
 output [
   {{ name: "output" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }}
 ]
-dynamic_batching {{ max_queue_delay_microseconds: {delay} }}
+dynamic_batching {{
+  max_queue_delay_microseconds: {delay}
+  default_queue_policy {{
+    timeout_action: REJECT default_timeout_microseconds: {queue_timeout} allow_timeout_override: true
+  }}
+}}
 instance_group [ {{ count: {count} kind: {kind} }} ]
 """
 
@@ -51,7 +60,12 @@ def cpu_config(spec: ModelSpec, options: ServingOptions) -> str:
     )
     return (
         f'name: "{spec.name}"\nbackend: "python"\nmax_batch_size: {options.max_batch_size}\n'
-        + _IO.format(delay=options.max_queue_delay_us, count=options.instances, kind="KIND_CPU")
+        + _IO.format(
+            delay=options.max_queue_delay_us,
+            queue_timeout=options.queue_timeout_us,
+            count=options.instances,
+            kind="KIND_CPU",
+        )
         + f"parameters [\n{params.rstrip(',')}\n]\n"
     )
 
@@ -60,7 +74,12 @@ def gpu_config(spec: ModelSpec, options: ServingOptions) -> str:
     """config.pbtxt for the TensorRT engine."""
     return (
         f'name: "{spec.name}"\nplatform: "tensorrt_plan"\nmax_batch_size: {options.max_batch_size}\n'
-        + _IO.format(delay=options.max_queue_delay_us, count=options.instances, kind="KIND_GPU")
+        + _IO.format(
+            delay=options.max_queue_delay_us,
+            queue_timeout=options.queue_timeout_us,
+            count=options.instances,
+            kind="KIND_GPU",
+        )
         + f'parameters [ {{ key: "scale" value: {{ string_value: "{spec.scale}" }} }} ]\n'
     )
 

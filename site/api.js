@@ -19,6 +19,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Whether `error` is the server's active-job limit (the file waits for a slot rather than failing). */
+export function activeLimit(error) {
+  return error?.status === 429 && (error.code === "quota.active_jobs" || error.code === "quota.upload_kept");
+}
+
 /** The error body {detail, code, params} of a failed reply ({} when it is not JSON). */
 function problemOf(text) {
   try {

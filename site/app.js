@@ -67,7 +67,9 @@ async function refreshUsage(jobs) {
   usageKey = key;
   usageAt = Date.now();
   try {
-    usageView.show(await api.usage());
+    const usage = await api.usage();
+    usageView.show(usage);
+    form.setUsage(usage);
   } catch {
     usageKey = ""; // try again at the next poll
   }
@@ -91,9 +93,12 @@ async function poll() {
   try {
     const jobs = await api.jobs();
     jobsView.show(jobs);
+    form.setJobs(jobs);
     document.title = titleFor(jobs, t("page.title"));
     refreshUsage(jobs);
+    // Files waiting for a slot need to see it free: the list is asked again while any wait.
     if (jobsView.anyActive()) schedule(POLL_ACTIVE_MS);
+    else if (form.sender.held) schedule(POLL_RETRY_MS);
   } catch (error) {
     if (error.status === 401) {
       // The token expired (or none came yet): ask the studio for a fresh one; onMessage polls again.

@@ -5,10 +5,44 @@ import { setupCompare } from "./compare.js";
 import * as fmt from "./format.js";
 import { reasonText, t } from "./i18n.js";
 import { expectedOutput, langName, queueText, resultName, upscaled, vttName } from "./names.js";
+import { changes, originOf } from "./reruns.js";
 import { setupVideoCompare } from "./vcompare.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
 const MILESTONES = [0.25, 0.5, 0.75];
+
+/** Whether a retry's failure was the model server being slow or busy (a timeout), not a fault. */
+function overloaded(code, params, detail) {
+  if (typeof code === "string" && /overload|busy|timeout|timed_out|deadline/.test(code)) return true;
+  const text = `${params?.detail ?? ""} ${detail ?? ""}`.toLowerCase();
+  return code === "job.triton_call_failed" && /deadline|timed? ?out|timeout|overload|unavailable/.test(text);
+}
+
+/**
+ * The job's attempt as far as the API tells it: {attempt, of, code, params, detail, infra, overloaded} or
+ * null on a first attempt. A scheduled retry (`job.retry`) says it while it waits; `job.retried` with
+ * `attempt`/`attempts` while it runs again; else `seen`, the retry this card saw last, stands for the
+ * attempt now running.
+ */
+export function attemptOf(job, seen = null) {
+  const retry = job.retry;
+  if (retry?.attempt) {
+    return { attempt: retry.attempt, of: retry.of || retry.attempt, code: retry.code, params: retry.params || {}, detail: retry.detail, infra: Boolean(retry.infra) };
+  }
+  const retried = job.retried; // why the running job was last retried (the API keeps it while it runs)
+  if (retried && ACTIVE.has(job.status)) {
+    const current = Number(job.attempt) || 1;
+    return { attempt: current, of: Number(job.attempts) || current, code: retried.code, params: retried.params || {}, detail: retried.detail, infra: Boolean(retried.infra), overloaded: Boolean(retried.overloaded) };
+  }
+  const attempt = Number(job.attempt) || 0;
+  if (attempt > 1) {
+    const of = Number(job.max_attempts ?? job.attempts) || attempt;
+    const code = job.attempt_code ?? job.retry_code ?? (seen?.attempt === attempt ? seen.code : null);
+    const params = job.attempt_params ?? job.retry_params ?? (seen?.attempt === attempt ? seen.params : {});
+    return { attempt, of, code, params: params || {}, detail: seen?.detail ?? null, infra: false };
+  }
+  return seen && ACTIVE.has(job.status) ? { ...seen, infra: false } : null;
+}
 
 /** One job's card. */
 export class JobCard {
@@ -27,13 +61,33 @@ export class JobCard {
     this.q(".job-rerun").addEventListener("click", () => this.view.onRerun(this.job));
     this.q(".job-whole").addEventListener("click", () => this.view.runWhole(this.job));
     this.shared = null;
+    this.attempt = null;
+    this.seenRetry = null; // the last retry this card saw: its attempt goes on being shown while it runs
+  }
+
+  /** The retry line: «Попытка 2 из 5 — сервер был перегружен, продолжаем сами»; "" on a first attempt. */
+  retryText() {
+    let attempt = this.attempt;
+    if (!attempt || !ACTIVE.has(this.job.status)) return "";
+    // A wait that used no attempt: said as a wait while queued, as carried on once it runs again.
+    if (attempt.infra) {
+      if (this.job.status !== "running") return t("job.retry.infra");
+      const counted = this.seenRetry; // an earlier retry that did use an attempt: that one is still the news
+      if (!(attempt.attempt > 1 && counted?.attempt === attempt.attempt)) {
+        return t(attempt.overloaded ? "job.retry.resumed_overload" : "job.retry.resumed");
+      }
+      attempt = counted;
+    }
+    const why = t(overloaded(attempt.code, attempt.params, attempt.detail) ? "job.retry.overload" : "job.retry.failed");
+    return t("job.retry", { attempt: attempt.attempt, of: attempt.of, why });
   }
 
   /** Make a share link, show it in the card and copy it to the clipboard when the browser allows. */
   async share() {
     try {
       const link = await share(this.job.id);
-      const url = new URL(link.result_url, window.location.href).href;
+      // The short watch page (title, player, before/after, download) where the server makes one.
+      const url = new URL(link.watch_url || link.result_url, window.location.href).href;
       this.shared = { url, until: new Date(link.expires_at) };
       let copied = false;
       try {
@@ -74,15 +128,27 @@ export class JobCard {
   loadResult() {
     const job = this.job;
     const video = this.q(".result-video");
-    if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
-    if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
-    // Both videos on one timeline, for an upscaled result whose original is kept.
-    if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) this.vcompare.load(job);
-    if (job.preview_before_url && job.preview_after_url) {
-      this.compare.load(job);
-      this.q(".compare").hidden = false;
-    } else {
+    const player = () => {
+      this.q(".player").hidden = false;
+      if (job.result_url && video.getAttribute("src") !== job.result_url) video.src = job.result_url;
+      if (job.vtt_url && !video.querySelector("track")) this.addTrack(video, job);
+    };
+    // One viewer: both videos on one timeline, for an upscaled result whose original is kept; the still
+    // comparison only where that cannot play (no original kept, or the browser cannot decode it).
+    // The separate player stays only for what the viewer cannot do: a description's cues and track.
+    const stills = () => {
+      const has = Boolean(job.preview_before_url && job.preview_after_url);
+      if (has) this.compare.load(job);
+      this.q(".compare").hidden = !has;
+      player();
+    };
+    if (upscaled(job) && (job.source_proxy_url || job.source_url) && job.result_url) {
       this.q(".compare").hidden = true;
+      this.q(".player").hidden = !job.vtt_url;
+      if (job.vtt_url) player();
+      this.vcompare.load(job, stills);
+    } else {
+      stills();
     }
   }
 
@@ -101,14 +167,32 @@ export class JobCard {
       if (text) this.cue.textContent = text;
       this.cue.hidden = !this.cue.textContent;
     });
+    // The last cue stays while the video plays on; once it ends (or goes back to the start) it goes.
+    const clear = () => {
+      this.cue.textContent = "";
+      this.cue.hidden = true;
+    };
+    video.addEventListener("ended", clear);
+    video.addEventListener("seeking", () => {
+      if (video.currentTime < 0.05) clear();
+    });
   }
 
   /** Apply a new job state; returns an announcement when the status or a progress milestone changed. */
   update(job) {
     const previous = this.job;
     this.job = job;
+    if (job.retry?.attempt && !job.retry.infra) this.seenRetry = attemptOf(job);
+    if (!ACTIVE.has(job.status)) this.seenRetry = null;
+    const before = previous ? this.attempt : null;
+    this.attempt = attemptOf(job, this.seenRetry);
     this.render();
     if (!previous) return null;
+    // A retry is said once, with its reason, instead of a bare "queued".
+    const retry = this.retryText();
+    if (retry && (before?.attempt !== this.attempt?.attempt || before?.infra !== this.attempt?.infra)) {
+      return t("announce.retry", { name: job.filename, text: retry });
+    }
     if (previous.status !== job.status) {
       return t("announce.status", { name: job.filename, status: t(`status.${job.status}`) });
     }
@@ -148,7 +232,10 @@ export class JobCard {
       thumb.hidden = false;
     }
 
-    const fraction = done ? 1 : job.progress || 0;
+    // After a retry the server's progress keeps the high mark of an earlier attempt (it never goes back),
+    // while the frame count starts again: the card shows both from this attempt's frames.
+    const retried = Boolean(this.attempt) && job.status === "running" && job.frames_total > 0;
+    const fraction = done ? 1 : retried ? Math.min(1, job.frames_done / job.frames_total) : job.progress || 0;
     const pct = Math.round(fraction * 100);
     const bar = q(".job-progress");
     bar.setAttribute("aria-valuenow", String(pct));
@@ -164,10 +251,20 @@ export class JobCard {
     let frames = "";
     if (running && job.frames_total) frames = t("job.frames", { done: job.frames_done, total: job.frames_total });
     if (job.status === "queued") frames = queueText(job.queue);
-    if (done) frames = t("job.finished", { frames: job.output?.frames || job.frames_total });
+    if (done) frames = t("job.finished", { n: job.output?.frames || job.frames_total });
     this.text(".job-frames", frames);
     q(".job-stats").hidden = !(active || done);
 
+    this.text(".job-retry", this.retryText());
+    // A re-run made here says what it changed against the job it repeats (while that one is on the list).
+    const origin = originOf(job.id);
+    const before = origin ? this.view.jobs?.find((other) => other.id === origin) : null;
+    let changed = "";
+    if (before) {
+      const diff = changes(before, job, (id) => this.view.modelTitle(id));
+      changed = diff ? t("rerun.diff", { name: before.filename, changes: diff }) : t("rerun.same");
+    }
+    this.text(".job-changes", changed);
     let note = "";
     if (job.status === "failed") {
       const reason = reasonText(job.error_code, job.error_params, job.error);
@@ -217,7 +314,8 @@ export class JobCard {
     const quick = job.excerpt_start != null;
     this.text(".job-quick", quick ? t("job.quick", { start: fmt.clipLength(job.excerpt_start) }) : "");
     const whole = q(".job-whole");
-    whole.hidden = !quick;
+    // Once the whole video runs (or is done) as its own job, the button has done its work and goes.
+    whole.hidden = !quick || Boolean(this.view.wholeRun?.(job.id));
     whole.textContent = t("job.whole");
     whole.setAttribute("aria-label", t("job.whole.label", { name: job.filename }));
     const again = q(".job-rerun");
@@ -252,7 +350,8 @@ export class JobCard {
     this.text(".player-note", playerNote);
     const track = q(".result-video track");
     if (track) track.label = t("track.label", { lang: langName(job.describe) });
-    q(".result-video").setAttribute("aria-label", t("result.player", { name: job.filename }));
+    // A description-only job's video is the original with a narration, not an enhanced one.
+    q(".result-video").setAttribute("aria-label", t(upscaled(job) ? "result.player" : "result.player.same", { name: job.filename }));
     this.compare.translate();
     this.vcompare.translate();
   }
@@ -260,7 +359,12 @@ export class JobCard {
   /** What the run changed in the video and why (deinterlaced, timeline moved...), in the page's language. */
   renderNotes(notes) {
     const list = this.q(".job-notes");
-    const lines = notes.map((note) => reasonText(note.code, note.params, "")).filter(Boolean);
+    // A strength is a share of the network's restoration: shown as a percentage, as the slider shows it.
+    const shown = (params) => {
+      const value = params?.strength;
+      return typeof value === "number" && value >= 0 && value <= 1 ? { ...params, strength: fmt.percent(value) } : params;
+    };
+    const lines = notes.map((note) => reasonText(note.code, shown(note.params), "")).filter(Boolean);
     list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
     list.hidden = lines.length === 0;
     list.setAttribute("aria-label", t("job.notes"));

@@ -110,10 +110,12 @@ export function sizeParams(params) {
   return { ...params, size: fmt.bytes(params.size), max: fmt.bytes(params.max) };
 }
 
-/** The drop zone's limits line: formats, size, and length and frame size when the server names them. */
-export function limitsText(config) {
+/** The drop zone's limits line: formats, size, length and frame size when the server names them, and the
+ * owner's active-job limit (`activeLimit`, 0: none). */
+export function limitsText(config, activeLimit = 0) {
   const parts = [t("drop.limits", { types: fmt.extensions(config.accepted), size: fmt.bytes(config.max_upload_bytes) })];
   if (config.max_duration_s) parts.push(t("drop.limits.duration", { time: fmt.duration(config.max_duration_s) }));
   if (config.max_width && config.max_height) parts.push(t("drop.limits.frame", { dims: fmt.dims(config.max_width, config.max_height) }));
+  if (activeLimit) parts.push(t("drop.limits.active", { n: activeLimit }));
   return parts.join(" · ");
 }

@@ -20,7 +20,10 @@ export function setupCompare(figure) {
       const after = figure.querySelector(".compare-after");
       // The stills may be a crop of the frame, so the box takes the shape of the "after" still.
       after.onload = () => {
-        if (after.naturalWidth) frame.style.aspectRatio = `${after.naturalWidth} / ${after.naturalHeight}`;
+        if (!after.naturalWidth) return;
+        frame.style.aspectRatio = `${after.naturalWidth} / ${after.naturalHeight}`;
+        // Capped to the screen's height like the video viewer (site/styles.css --cap).
+        frame.style.setProperty("--ar", String(after.naturalWidth / after.naturalHeight));
       };
       if (before.getAttribute("src") !== job.preview_before_url) before.src = job.preview_before_url;
       if (after.getAttribute("src") !== job.preview_after_url) after.src = job.preview_after_url;

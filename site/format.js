@@ -37,7 +37,7 @@ export function duration(seconds) {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  if (h > 0) return t("time.hm", { h, m });
+  if (h > 0) return m ? t("time.hm", { h, m }) : t("time.h", { h });
   return s ? t("time.ms", { m, s }) : t("time.m", { m });
 }
 

@@ -16,7 +16,16 @@ function initialLang() {
     const saved = window.localStorage.getItem(STORE_KEY);
     if (LANGS.includes(saved)) return saved;
   } catch {
-    // Storage can be disabled (private mode); Russian is the default anyway.
+    // Storage can be disabled (private mode): the browser's languages decide.
+  }
+  return browserLang(window.navigator.languages?.length ? window.navigator.languages : [window.navigator.language]);
+}
+
+/** The first of the browser's preferred languages this page speaks ("en-GB" → "en"); Russian otherwise. */
+export function browserLang(preferred) {
+  for (const tag of preferred || []) {
+    const code = String(tag || "").toLowerCase().split("-")[0];
+    if (LANGS.includes(code)) return code;
   }
   return "ru";
 }
@@ -37,9 +46,29 @@ export function setLang(code) {
   }
 }
 
-/** The text for `key` in the active language with {placeholders} filled from `params`. */
+const pluralRules = new Map();
+
+/**
+ * The plural form of `n` in `code` ("one", "few", "many" or "other") by the Unicode rules the browser
+ * knows (Intl.PluralRules): 1, 21 → one; 2–4, 22 → few; 5–20, 25 → many in Russian; a fraction → other.
+ */
+export function pluralForm(n, code = current) {
+  if (!pluralRules.has(code)) pluralRules.set(code, new Intl.PluralRules(code));
+  return pluralRules.get(code).select(Number(n));
+}
+
+/** A text's form for `params.n`: a plain string, or {one, few, many, other} chosen by pluralForm. */
+function formOf(text, params) {
+  if (!text || typeof text !== "object") return text;
+  return text[pluralForm(params.n ?? 0)] ?? text.other;
+}
+
+/**
+ * The text for `key` in the active language with {placeholders} filled from `params`; a text with plural
+ * forms takes the one of `params.n` (the one rule of the page: no "кадров(а)", no "1 files").
+ */
 export function t(key, params = {}) {
-  const text = TEXTS[current][key] ?? TEXTS.ru[key] ?? key;
+  const text = formOf(TEXTS[current][key] ?? TEXTS.ru[key], params) ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 

@@ -8,6 +8,18 @@ import { Listing } from "./listing.js";
 
 export { ACTIVE };
 
+// Quick test runs whose whole video was sent («Обработать всё»): {quick job id: whole job id}, kept here.
+const WHOLE_KEY = "vsr.whole";
+
+function loadWholes() {
+  try {
+    const saved = JSON.parse(window.localStorage.getItem(WHOLE_KEY) || "{}");
+    return saved && typeof saved === "object" ? saved : {};
+  } catch {
+    return {};
+  }
+}
+
 /** The list of cards in `listEl`, kept in the server's order (newest first). */
 export class JobsView {
   constructor({ listEl, stateEl, countEl, template, announce, onChange, onFinished, onRerun, onEnded }) {
@@ -29,6 +41,13 @@ export class JobsView {
     this.models = [];
     this.loaded = false;
     this.offline = false;
+    this.wholes = loadWholes();
+  }
+
+  /** The job running or done with the whole video of quick run `id`, or null (none, or it failed). */
+  wholeRun(id) {
+    const made = this.wholes[id] && this.jobs.find((job) => job.id === this.wholes[id]);
+    return made && made.status !== "failed" && made.status !== "cancelled" ? made : null;
   }
 
   modelTitle(id) {
@@ -179,6 +198,12 @@ export class JobsView {
     if (job.describe) body.describe = job.describe;
     try {
       const made = await rerun(job.id, body);
+      this.wholes[job.id] = made.id;
+      try {
+        window.localStorage.setItem(WHOLE_KEY, JSON.stringify(this.wholes));
+      } catch {
+        // Not remembered after a reload; the button still goes for this visit.
+      }
       this.upsert(made);
       this.reveal(made.id);
       this.announce(t("job.whole.done", { name: made.filename }));

@@ -4,12 +4,13 @@ import { t } from "./i18n.js";
 
 export const PAGE_SIZE = 10;
 const ACTIVE = new Set(["queued", "running"]);
-// "failed" gathers every run that gave no result: failed and cancelled.
+// A cancelled job is the creator's own choice, not an error: it has a filter of its own.
 const FILTERS = {
   all: () => true,
   active: (job) => ACTIVE.has(job.status),
   done: (job) => job.status === "done",
-  failed: (job) => job.status === "failed" || job.status === "cancelled",
+  failed: (job) => job.status === "failed",
+  cancelled: (job) => job.status === "cancelled",
 };
 
 /** The filter radios, the «Показать ещё» button and the «Очистить завершённые» button of the jobs card. */
@@ -50,6 +51,8 @@ export class Listing {
   render(total) {
     this.filtersEl.hidden = total === 0;
     for (const input of this.filtersEl.querySelectorAll("input")) {
+      // The cancelled filter only while there is something to show under it (or it is the one chosen).
+      if (input.value === "cancelled") input.closest("label").hidden = !this.counts.cancelled && this.filter !== "cancelled";
       input.checked = input.value === this.filter;
       const text = input.closest("label").querySelector(".segment-text");
       text.textContent = t(`jobs.filter.${input.value}`, { n: this.counts[input.value] ?? 0 });

@@ -110,7 +110,9 @@ export function renderChoices(form) {
   const chosen = states.get(form.choices.size);
   let out = "";
   if (chosen?.dims) out = t("size.out", { dims: chosen.dims });
-  else if (form.files.length) out = t(form.files.length > 1 ? "size.each" : "size.unknown");
+  // Several files: each row says its own result size once measured; the line only while some are not.
+  else if (form.files.length > 1) out = form.files.every((f) => f.meta?.width) ? "" : t("size.each");
+  else if (form.files.length) out = t("size.unknown");
   $("size-out").textContent = out;
   $("size-out").hidden = !out;
   for (const input of $("describe-langs").querySelectorAll("input")) input.checked = input.value === form.choices.describeLang;

@@ -50,20 +50,54 @@ export function showPreview(form) {
   video.src = single.url;
 }
 
-/** Several chosen files: one row each with its own remove button. */
+/** One file's row: a first-frame thumbnail, the name, its measurements, the result's size, its estimate. */
+function pickedRow(chosen) {
+  const li = document.createElement("li");
+  li.className = "picked-item";
+  const thumb = Object.assign(document.createElement("video"), { className: "picked-thumb", muted: true, preload: "metadata", tabIndex: -1 });
+  thumb.setAttribute("playsinline", "");
+  thumb.setAttribute("aria-hidden", "true");
+  thumb.onloadedmetadata = () => {
+    thumb.currentTime = Math.min(0.5, (thumb.duration || 0) / 2);
+  };
+  thumb.onerror = () => {
+    thumb.hidden = true;
+  };
+  thumb.src = chosen.url;
+  const body = Object.assign(document.createElement("span"), { className: "picked-item-body" });
+  const name = Object.assign(document.createElement("span"), { className: "picked-item-name", textContent: chosen.file.name, title: chosen.file.name });
+  const meta = Object.assign(document.createElement("span"), { className: "hint picked-item-meta" });
+  body.append(name, meta);
+  const remove = Object.assign(document.createElement("button"), { type: "button", className: "btn btn-link" });
+  li.append(thumb, body, remove);
+  return li;
+}
+
+/** Several chosen files: one row each with its own facts (size, frame, length → result, estimate) and
+ * remove button; rows are kept between renders (their thumbnails load once). */
 export function renderList(form) {
   const list = $("picked-list");
   list.hidden = form.files.length < 2;
   const focused = list.contains(document.activeElement) ? Number(document.activeElement.dataset.index) : -1;
   list.replaceChildren(
     ...(form.files.length < 2 ? [] : form.files).map((chosen, index) => {
-      const li = document.createElement("li");
-      const name = Object.assign(document.createElement("span"), { className: "picked-item-name", textContent: chosen.file.name, title: chosen.file.name });
-      const meta = Object.assign(document.createElement("span"), { className: "hint", textContent: fmt.bytes(chosen.file.size) });
-      const remove = Object.assign(document.createElement("button"), { type: "button", className: "btn btn-link", textContent: t("file.remove.one") });
+      chosen.row ||= pickedRow(chosen);
+      const li = chosen.row;
+      const parts = [fmt.bytes(chosen.file.size)];
+      if (chosen.meta?.width) {
+        parts.push(fmt.dims(chosen.meta.width, chosen.meta.height), fmt.clipLength(chosen.meta.duration));
+        const out = form.outputOf(chosen.meta);
+        if (out) parts.push(out);
+        const time = form.estimateOf(chosen.meta);
+        if (time) parts.push(time);
+      } else if (!chosen.measured) {
+        parts.push(t("file.measuring"));
+      }
+      li.querySelector(".picked-item-meta").textContent = parts.join(" · ");
+      const remove = li.querySelector("button");
+      remove.textContent = t("file.remove.one");
       remove.dataset.index = String(index);
       remove.setAttribute("aria-label", t("file.remove.one.label", { name: chosen.file.name }));
-      li.append(name, meta, remove);
       return li;
     }),
   );

@@ -1,7 +1,7 @@
 // Resumable uploads with tus-js-client (site/vendor/tus.min.js, a classic script: window.tus), same shape as
 // api.upload: {promise, abort}. A reload or a dropped connection resumes from the server's offset.
 
-import { ApiError, authHeaders, job } from "./api.js";
+import { ApiError, activeLimit, authHeaders, job } from "./api.js";
 
 // Retries after a dropped connection or a restarting backend: about half a minute in all.
 const RETRY_DELAYS_MS = [0, 1000, 2000, 4000, 8000, 15000];
@@ -51,7 +51,14 @@ export function resumableUpload(url, file, fields, onProgress) {
       onAfterResponse: (request, response) => {
         jobId = response.getHeader("Upload-Job") || jobId;
       },
-      onError: (error) => reject(failure(error)),
+      onError: (error) => {
+        const refused = failure(error);
+        // A refused file (not a video, over a limit) would be refused again: it is dropped here and on the
+        // server, never offered for resume. A lost connection, a server error or the active-job limit (whose
+        // upload the server keeps to finish later) stay resumable.
+        if (refused.status >= 400 && refused.status < 500 && !activeLimit(refused)) dropRefused(upload);
+        reject(refused);
+      },
       onSuccess: () => {
         if (jobId) return job(jobId).then(resolve, reject);
         // Every byte was already there (a quota refused the last one and kept the upload): an empty PATCH
@@ -72,6 +79,14 @@ export function resumableUpload(url, file, fields, onProgress) {
     rejectNow(new ApiError(-1));
   };
   return { promise, abort };
+}
+
+/** Forget a refused upload: on the server (terminated; it may be gone already) and in this browser's list of
+ * unfinished ones (by the file's fingerprint: tus-js-client's public findPreviousUploads). */
+async function dropRefused(upload) {
+  await upload.abort(true).catch(() => {});
+  const previous = await upload.findPreviousUploads().catch(() => []);
+  await Promise.all(previous.map((entry) => forget(entry.urlStorageKey)));
 }
 
 /** The empty PATCH that finishes a complete upload a quota had kept; resolves to its job's id. */

@@ -1,6 +1,6 @@
 // Uploads of several files, a few at a time, each with its own progress, time left and cancel.
 
-import { upload } from "./api.js";
+import { activeLimit, upload } from "./api.js";
 import { resumable, resumableUpload } from "./resumable.js";
 
 /** How many files travel at once: enough to keep the line busy, few enough that each one finishes soon. */
@@ -10,11 +10,17 @@ const RATE_AFTER_MS = 1000;
 
 let nextId = 1;
 
-/** One file's upload: {id, file, fields, sent, total, startedAt, state: waiting|sending, abort}. */
+/** One file's upload: {id, file, fields, sent, total, startedAt, state: waiting|sending, held, abort};
+ * `held`: waiting for one of the owner's active jobs to end (the active-job limit), not for the line. */
 function item(file, fields, source) {
   return {
-    id: nextId++, file, fields, source, sent: 0, baseSent: null, total: file.size, startedAt: 0, state: "waiting", abort: null,
+    id: nextId++, file, fields, source, sent: 0, baseSent: null, total: file.size, startedAt: 0, state: "waiting", held: false, abort: null,
   };
+}
+
+/** The same file picked again: name, size and modification time. */
+export function fileKey(file) {
+  return `${file.name}\u0000${file.size}\u0000${file.lastModified}`;
 }
 
 /** Seconds left for `entry` at its average rate so far, or null while that rate is not known yet. */
@@ -29,12 +35,25 @@ export function secondsLeft(entry, now = performance.now()) {
 /**
  * The upload queue: `add(file, fields)` enqueues; `onChange()` after any progress, `onDone(entry, job)` and
  * `onFail(entry, error)` when one ends (an api.ApiError; status -1 when the creator cancelled it).
+ * `freeSlots()` says how many more jobs the owner may start now (Infinity: no limit): files past it wait
+ * here, `held`, and go by themselves when `pump()` finds a slot (the page calls it after each poll).
  */
 export class Sender {
-  constructor({ onChange, onDone, onFail }) {
-    Object.assign(this, { onChange, onDone, onFail });
+  constructor({ onChange, onDone, onFail, freeSlots = () => Infinity, onLimit = () => {} }) {
+    Object.assign(this, { onChange, onDone, onFail, freeSlots, onLimit });
     this.entries = [];
     this.uploadUrl = null; // the config's tus endpoint; multipart without one
+  }
+
+  /** Files waiting for a free slot under the active-job limit. */
+  get held() {
+    return this.entries.filter((e) => e.state === "waiting" && e.held).length;
+  }
+
+  /** Whether `file` (the same name, size and date) is already waiting or on its way. */
+  has(file) {
+    const key = fileKey(file);
+    return this.entries.some((e) => fileKey(e.file) === key);
   }
 
   /** Whether uploads go resumably (tus), which quick test runs need. */
@@ -65,10 +84,17 @@ export class Sender {
     this.onChange();
   }
 
+  /** Start waiting files, in order, while the line has room and the owner a free slot (each file sending
+   * takes one: it becomes an active job); the rest wait, marked `held` when a slot is what they lack. */
   pump() {
+    const sending = () => this.entries.filter((e) => e.state === "sending").length;
+    let slots = this.freeSlots() - sending();
     for (const entry of this.entries) {
-      if (this.entries.filter((e) => e.state === "sending").length >= AT_ONCE) break;
-      if (entry.state === "waiting") this.start(entry);
+      if (entry.state !== "waiting") continue;
+      entry.held = slots <= 0;
+      if (entry.held || sending() >= AT_ONCE) continue;
+      slots -= 1;
+      this.start(entry);
     }
     this.onChange();
   }
@@ -92,8 +118,15 @@ export class Sender {
       this.finish(entry);
       this.onDone(entry, job);
     } catch (error) {
-      this.finish(entry);
-      this.onFail(entry, error);
+      if (activeLimit(error)) {
+        // The server counted more active jobs than the page knew of (another tab, the API): the file waits
+        // for a slot like the others (a resumable one keeps its bytes there and is finished then).
+        Object.assign(entry, { state: "waiting", held: true, abort: null, sent: 0, baseSent: null });
+        this.onLimit(error);
+      } else {
+        this.finish(entry);
+        this.onFail(entry, error);
+      }
     }
     this.pump();
   }

@@ -1,6 +1,6 @@
 // The upload form: files picked or dropped, checks before sending, remembered options, estimate, submit.
 
-import { fileProblem, limitsText, measuredProblem, readMeta, sizeChoice, sizeParams } from "./checks.js";
+import { fileProblem, limitsText, measuredProblem, readMeta, sizeChoice, sizeParams, sizeState } from "./checks.js";
 import { loadChoices } from "./choices.js";
 import { bindForm } from "./form-events.js";
 import * as fmt from "./format.js";
@@ -9,12 +9,15 @@ import { rerun } from "./api.js";
 import { renderList, showPreview, showUnfinished } from "./picks.js";
 import { buildChoices, describeLanguages, renderChoices } from "./options.js";
 import { refusal, renderMessage } from "./outcomes.js";
-import { Sender } from "./sender.js";
+import { remember } from "./reruns.js";
+import { Sender, fileKey } from "./sender.js";
 import { UploadsView } from "./uploads.js";
 import { strengthFields } from "./strength.js";
 
 // The page cannot read a file's frame rate, so the estimate assumes a common one and says so.
 const ASSUMED_FPS = 30;
+// How long a job this page made counts as active while no poll lists it yet.
+const RECENT_MS = 15_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,10 +33,23 @@ export class UploadForm {
     this.results = []; // this batch's outcomes: [{kind: ok|error, key, params, error, jobId}]
     this.choices = loadChoices();
     this.again = null; // a finished job to run again from its kept original (no file then)
+    // The owner's active-job limit (GET /api/usage, or a 429's params; 0: none) and active jobs on the list.
+    this.limit = 0;
+    this.polled = 0;
+    this.activeKey = "";
+    this.fullKey = null; // the active jobs when the server last said "full": no slot until they change
+    // Jobs this page just made, by id → when: a poll begun before one was made does not list it yet, and
+    // must not free its slot (RECENT_MS at most, in case it ended before any poll saw it).
+    this.recent = new Map();
     this.sender = new Sender({
       onChange: () => this.render(),
       onDone: (entry, job) => this.uploaded(entry, job),
       onFail: (entry, error) => this.failed(entry, error),
+      freeSlots: () => this.freeSlots(),
+      onLimit: (error) => {
+        this.limit = Number(error.params?.limit) || this.limit;
+        this.fullKey = this.activeKey;
+      },
     });
     this.uploadsView = new UploadsView($("uploads"), (id) => this.sender.cancel(id));
     $("enhance").checked = this.choices.enhance;
@@ -55,6 +71,38 @@ export class UploadForm {
     $("file").accept = ["video/*", ...config.accepted].join(",");
     if (rebuild) buildChoices(this);
     this.render();
+  }
+
+  /** The caller's usage (GET /api/usage): its active-job limit is shown and kept by the upload queue. */
+  setUsage(usage) {
+    this.limit = usage?.active_jobs_limit || 0;
+    this.render();
+    this.sender.pump();
+  }
+
+  /** Active jobs: the last poll's, and those made since that it did not list yet. */
+  get active() {
+    return this.polled + this.recent.size;
+  }
+
+  /** The jobs as the server listed them (GET /api/jobs): a slot that freed sends the next waiting file. */
+  setJobs(jobs) {
+    const active = jobs.filter((job) => job.status === "queued" || job.status === "running");
+    const key = active.map((job) => job.id).join(",");
+    const listed = new Set(jobs.map((job) => job.id));
+    const now = Date.now();
+    for (const [id, at] of this.recent) if (listed.has(id) || now - at > RECENT_MS) this.recent.delete(id);
+    this.polled = active.length;
+    if (key !== this.activeKey) this.fullKey = null;
+    this.activeKey = key;
+    if (this.sender.busy) this.sender.pump();
+  }
+
+  /** How many more jobs may start now (Infinity without a limit). */
+  freeSlots() {
+    if (!this.limit) return Infinity;
+    if (this.fullKey !== null) return 0;
+    return Math.max(0, this.limit - this.active);
   }
 
   /** Which stages are switched on: {enhance, describe}; describe only when the server offers it. */
@@ -79,7 +127,14 @@ export class UploadForm {
     if (!files.length) return;
     this.results = [];
     this.refusals = [];
+    const picked = new Set(this.files.map((chosen) => fileKey(chosen.file)));
     for (const file of files) {
+      // The same file (name, size, date) twice would make two identical jobs: the second pick is refused.
+      if (picked.has(fileKey(file)) || this.sender.has(file)) {
+        this.refusals.push({ key: this.sender.has(file) ? "err.duplicate.sending" : "err.duplicate", params: { name: file.name } });
+        continue;
+      }
+      picked.add(fileKey(file));
       const problem = fileProblem(file, this.config);
       if (problem) {
         this.refusals.push(problem);
@@ -137,6 +192,20 @@ export class UploadForm {
     return { frames, real: this.files.every((f) => f.meta.fps) };
   }
 
+  /** «→ 704×576» for a measured file at the chosen size, or why the size does not fit it. */
+  outputOf(meta) {
+    if (!this.stages().enhance || !this.config) return "";
+    const state = sizeState(this.choices.size, meta.width, meta.height, this.config.max_output);
+    return state.ok ? (state.dims ? `→ ${state.dims}` : "") : t(state.why);
+  }
+
+  /** «≈ 12 с» of processing for one measured file at the model's measured speed ("" when not known). */
+  estimateOf(meta) {
+    const fps = this.config?.recent_fps?.[this.choices.model];
+    if (!this.stages().enhance || !fps || !meta?.duration) return "";
+    return t("file.estimate", { time: fmt.duration(Math.max(1, (meta.duration * (meta.fps || ASSUMED_FPS)) / fps)) });
+  }
+
   estimate() {
     const { enhance, describe } = this.stages();
     if (!enhance) return describe ? t("estimate.describe_only") : "";
@@ -157,7 +226,7 @@ export class UploadForm {
   render() {
     const config = this.config;
     const { enhance, describe } = this.stages();
-    if (config) $("limits").textContent = limitsText(config);
+    if (config) $("limits").textContent = limitsText(config, this.limit);
 
     const again = this.again;
     $("rerun").hidden = !again;
@@ -202,6 +271,10 @@ export class UploadForm {
     $("submit-hint").hidden = !need;
 
     $("upload-status").hidden = !this.sender.busy;
+    document.querySelector(".layout")?.classList.toggle("layout-busy", this.sender.busy);
+    const held = this.sender.held;
+    $("upload-queue").hidden = held === 0;
+    $("upload-queue").textContent = held ? t("upload.queue", { n: held, limit: this.limit }) : "";
     this.uploadsView.render(this.sender.entries);
     renderMessage(this);
   }
@@ -252,6 +325,7 @@ export class UploadForm {
     $("submit").disabled = true;
     try {
       const made = await rerun(job.id, body);
+      remember(made.id, job.id);
       this.again = null;
       this.results.push({ kind: "ok", key: "upload.rerun.done", params: { name: made.filename }, jobId: made.id });
       this.render();
@@ -265,6 +339,7 @@ export class UploadForm {
   }
 
   uploaded(entry, job) {
+    this.recent.set(job.id, Date.now());
     showUnfinished(this);
     this.results.push({ kind: "ok", key: "upload.done", params: { name: job.filename }, jobId: job.id });
     const first = this.batchFirst;
@@ -278,7 +353,7 @@ export class UploadForm {
     this.results.push(refusal(error, entry.file.name, this.config));
     // A refused or lost upload (not a cancelled one) comes back to the list: change a setting and send again.
     if (error.status !== -1 && entry.source) {
-      this.files.push({ ...entry.source, url: URL.createObjectURL(entry.file) });
+      this.files.push({ ...entry.source, url: URL.createObjectURL(entry.file), row: null });
       showPreview(this);
     }
     this.render();

@@ -55,7 +55,7 @@ export class UploadsView {
     bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
     bar.setAttribute("aria-label", t("upload.bar", { name }));
     bar.classList.toggle("progress-indeterminate", entry.state === "waiting");
-    let text = t("upload.waiting");
+    let text = t(entry.held ? "upload.held" : "upload.waiting");
     if (entry.state === "sending") {
       text = t("upload.progress", { sent: fmt.bytes(entry.sent), total: fmt.bytes(entry.total), pct: fmt.percent(fraction) });
       const left = secondsLeft(entry);

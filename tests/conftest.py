@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from tests.fixtures.markers import missing_markers, xdist_group
+from tests.fixtures.markers import CHECKED, Checked, missing_markers, xdist_group
 from tests.fixtures.services import IN_CI
 
 # Fixture modules, each owned by the part it serves.
@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if (missing := missing_markers(item))  # type: ignore[arg-type]
     ]
+    config.stash[CHECKED] = Checked({item.nodeid.split("::")[0] for item in items}, unmarked)
     if not unmarked:
         return
     message = "service-backed (or whole-stack) tests without their marker:\n  " + "\n  ".join(unmarked)

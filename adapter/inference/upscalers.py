@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,12 @@ from adapter.errors import (
     InferenceUnavailableError,
     InvalidInputError,
     ModelContractError,
+    ModelOverloadedError,
     ModelUnavailableError,
 )
 from adapter.inference.base import Upscaler, check_output
+from adapter.inference.deadline import CallDeadlines, DeadlineRule, Lanes, Verdict, judge_failure
+from adapter.inference.tiling import available_memory, fit_tile, least_tile, per_call, pixel_budget
 from adapter.inference.watchdog import Watchdog
 from adapter.regions.field import tile_overlap
 from contract.catalogue import reason
@@ -34,10 +38,13 @@ from contract.precision import Choice, choose, cpu_flags
 
 log = logging.getLogger(__name__)
 
-#: gRPC statuses of a call that never reached a serving model (server down, restarting, unreachable).
-UNAVAILABLE_STATUSES = frozenset({"StatusCode.UNAVAILABLE"})
 #: Seconds the look at the model's readiness after a failed call may take.
 HEALTH_TIMEOUT_S = 2.0
+#: Seconds the client waits beyond a call's deadline, so that Triton's own refusal of a request that
+#: waited too long in its queue (the model's queue policy) reaches the client as the answer.
+QUEUE_GRACE_S = 2.0
+#: An answer within this share of its deadline is "in time": the server is no longer behind.
+IN_TIME_SHARE = 0.5
 
 
 def int8_verdict(int8_path: Path) -> bool | None:
@@ -165,6 +172,9 @@ class TritonUpscaler:
         self.scale = MODELS[model]
         self.in_flight = in_flight
         self._timeout = timeout_s
+        #: Each inference call's deadline: from its size and the measured speed, never below ``timeout_s``.
+        self.deadlines = CallDeadlines(DeadlineRule(floor_s=timeout_s), in_flight)
+        self._lanes = Lanes(in_flight)
         self._shared = shared_memory
         self._local = threading.local()
         self._regions: list[tuple[str, Any]] = []
@@ -175,25 +185,50 @@ class TritonUpscaler:
             raise ModelUnavailableError(reason("job.triton_unreachable", url=url)) from exc
         self.max_batch = self._check_contract()  # also sets ``device`` from the served config
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Any, *args: Any, timeout_s: float | None = None, **kwargs: Any) -> Any:
         from tritonclient.utils import InferenceServerException
 
         try:
-            return fn(*args, client_timeout=self._timeout, **kwargs)
+            return fn(*args, client_timeout=timeout_s or self._timeout, **kwargs)
         except InferenceServerException as exc:
-            why = reason("job.triton_call_failed", call=what, detail=str(exc.message()))
-            if self._server_gone(exc):
+            detail = str(exc.message())
+            why = reason("job.triton_call_failed", call=what, detail=detail)
+            verdict = judge_failure(str(exc.status()), detail, self._ready)
+            if verdict is Verdict.OVERLOADED:
+                log.warning("%s: model server behind (%s); waiting, not an attempt", self.model, why)
+                raise ModelOverloadedError(reason("job.model_overloaded")) from exc
+            if verdict is Verdict.DOWN:
                 raise ModelUnavailableError(why) from exc
             raise InferenceUnavailableError(why) from exc
 
-    def _server_gone(self, exc: Any) -> bool:
-        """Whether a failed call means the server (or the model) is down, not that this call failed."""
-        if str(exc.status()) in UNAVAILABLE_STATUSES:
-            return True
-        try:  # e.g. a timeout: a short look tells a dead server from a slow call
-            return not self._client.is_model_ready(self.model, client_timeout=HEALTH_TIMEOUT_S)
-        except Exception:
-            return True
+    def _ready(self) -> bool:
+        """A short look at the model's readiness (tells a dead server from a slow call)."""
+        return bool(self._client.is_model_ready(self.model, client_timeout=HEALTH_TIMEOUT_S))
+
+    def _infer(self, pixels: int, *args: Any, **kwargs: Any) -> Any:
+        """One inference call with a deadline fitted to its ``pixels``; its time feeds the measured speed."""
+        deadline = self.deadlines.deadline_s(pixels)
+        self._lanes.enter()
+        started = time.monotonic()
+        in_time = False
+        try:
+            # ``timeout`` (µs) is the request's own: Triton's queue policy rejects it once it has waited
+            # that long, so work this client gave up on is dropped instead of run ahead of its retry.
+            result = self._call(
+                "inference", self._client.infer, self.model, *args,
+                timeout=int(deadline * 1e6), timeout_s=deadline + QUEUE_GRACE_S, **kwargs,
+            )  # fmt: skip
+        except ModelOverloadedError:
+            self.deadlines.meter.gave_up(pixels, time.monotonic() - started)
+            self._lanes.behind()
+            raise
+        else:
+            elapsed = time.monotonic() - started
+            self.deadlines.meter.answered(pixels, elapsed)
+            in_time = elapsed <= deadline * IN_TIME_SHARE
+            return result
+        finally:
+            self._lanes.leave(in_time=in_time)
 
     def _check_contract(self) -> int:
         """Compare the served model's metadata and config with the model contract; returns max_batch_size."""
@@ -259,13 +294,13 @@ class TritonUpscaler:
             shm.set_shared_memory_region(in_handle, [batch])
             inp.set_shared_memory(in_name, batch.nbytes)
             out.set_shared_memory(out_name, out_bytes)
-            result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
+            result = self._infer(n * h * w, [inp], outputs=[out])
             if result.get_output("output") is None:
                 raise ModelContractError(reason("job.model_no_output"))
             array = np.array(shm.get_contents_as_numpy(out_handle, np.uint8, out_shape), copy=True)
         else:
             inp.set_data_from_numpy(batch)
-            result = self._call("inference", self._client.infer, self.model, [inp], outputs=[out])
+            result = self._infer(n * h * w, [inp], outputs=[out])
             array = result.as_numpy("output")
             if array is None:
                 raise ModelContractError(reason("job.model_no_output"))
@@ -288,18 +323,31 @@ class TritonUpscaler:
 class TiledUpscaler:
     """Runs ``inner`` on overlapping ``tile``×``tile`` pieces of large frames and stitches their centres."""
 
-    def __init__(self, inner: Upscaler, *, tile: int = 512, overlap: int = 16) -> None:
+    def __init__(
+        self, inner: Upscaler, *, tile: int = 512, overlap: int = 16, budget: int | None = None
+    ) -> None:
         if tile <= 2 * overlap:
             raise ValueError("tile must be larger than twice the overlap")
         self.inner, self.tile, self.overlap = inner, tile, overlap
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
         self.device = inner.device
+        #: Input pixels one call may take in the memory free (adapter/inference/tiling.py); None: no bound.
+        self.budget = budget
+
+    def _per_call(self, pixels_each: int) -> int:
+        """Pictures of ``pixels_each`` per inner call: its batch, or fewer where memory is short."""
+        if self.budget is None:
+            return self.inner.max_batch
+        return per_call(pixels_each, self.budget, self.inner.max_batch)
 
     def infer(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Upscale, tiling only when a frame exceeds the tile size."""
         n, h, w, c = batch.shape
         if h <= self.tile and w <= self.tile:
-            return self.inner.infer(batch)
+            step = self._per_call(h * w)
+            if step >= n:
+                return self.inner.infer(batch)
+            return np.concatenate([self.inner.infer(batch[i : i + step]) for i in range(0, n, step)])
         t, o, s = self.tile, self.overlap, self.scale
         core = t - 2 * o
         rows, cols = math.ceil(h / core), math.ceil(w / core)
@@ -309,9 +357,10 @@ class TiledUpscaler:
         places = [(i, y, x) for i in range(n) for y in range(rows) for x in range(cols)]
         tiles = np.stack([padded[i, y * core : y * core + t, x * core : x * core + t] for i, y, x in places])
         out = np.empty((n, rows * core * s, cols * core * s, c), np.uint8)
-        for start in range(0, len(places), self.inner.max_batch):
-            done = self.inner.infer(tiles[start : start + self.inner.max_batch])
-            for k, (i, y, x) in enumerate(places[start : start + self.inner.max_batch]):
+        step = self._per_call(t * t)
+        for start in range(0, len(places), step):
+            done = self.inner.infer(tiles[start : start + step])
+            for k, (i, y, x) in enumerate(places[start : start + step]):
                 out[i, y * core * s : (y + 1) * core * s, x * core * s : (x + 1) * core * s] = done[
                     k, o * s : (o + core) * s, o * s : (o + core) * s
                 ]
@@ -355,7 +404,11 @@ def make_upscaler(
     else:
         local = LocalUpscaler(model, models_dir, precision=precision)
         inner = Watchdog(local, timeout_s)  # Triton has its client timeout
-    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile))  # the measured field
+    budget = None
+    if inner.device != "gpu":  # a call on the CPU takes host memory: fewer pictures, or smaller tiles
+        budget = pixel_budget(model, available_memory(), inner.in_flight)
+        tile = fit_tile(tile, budget, least_tile(model))
+    return TiledUpscaler(inner, tile=tile, overlap=tile_overlap(model, tile), budget=budget)  # measured field
 
 
 def _cuda_present() -> bool:

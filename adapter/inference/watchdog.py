@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adapter.errors import InferenceStuckError
+from adapter.inference.deadline import CallDeadlines, DeadlineRule
 from contract.catalogue import reason
 
 if TYPE_CHECKING:
@@ -74,9 +76,10 @@ WATCHDOG_JOIN_S = 5.0
 class Watchdog:
     """Gives ``inner`` (an in-process model, which has no timeout of its own) a deadline per call.
 
-    Calls run on the watchdog's own daemon threads; a caller waits ``timeout_s`` at most, then the call
-    is abandoned (its thread may never come back, so a fresh one takes its place) and
-    ``InferenceStuckError`` is raised: the job is retried and the process can still exit.
+    Calls run on the watchdog's own daemon threads; a caller waits the call's deadline at most (``timeout_s``,
+    or more for a large batch on a model measured slow: ``adapter.inference.deadline``), then the call is
+    abandoned (its thread may never come back, so a fresh one takes its place) and ``InferenceStuckError``
+    is raised: the job is retried and the process can still exit.
     """
 
     def __init__(self, inner: Upscaler, timeout_s: float) -> None:
@@ -84,19 +87,27 @@ class Watchdog:
         self.scale, self.max_batch, self.in_flight = inner.scale, inner.max_batch, inner.in_flight
         self.device = inner.device
         self.abandoned = 0
+        # In-process calls run side by side on their own streams, not queued behind each other as in a
+        # server: before the first answer, one call's prior time is all a call needs.
+        self.deadlines = CallDeadlines(DeadlineRule(floor_s=timeout_s), in_flight=1)
         self._pool = ModelPool(inner, self.in_flight, name="infer-watched")
 
     def infer(self, batch: Image) -> Image:
-        """``inner.infer(batch)``, or InferenceStuckError once it has run ``timeout_s``."""
+        """``inner.infer(batch)``, or InferenceStuckError once it has run past its deadline."""
+        pixels = int(batch.shape[0] * batch.shape[1] * batch.shape[2]) if batch.ndim == 4 else 0
+        deadline = self.deadlines.deadline_s(pixels)
+        started = time.monotonic()
         future = self._pool.submit(batch)
         try:
-            return future.result(timeout=self.timeout_s)
+            out = future.result(timeout=deadline)
         except TimeoutError:
             if not future.cancel():  # it was running: that thread is stuck, start another
                 self.abandoned += 1
                 self._pool.add_thread()
-            log.error("inference call abandoned after %.0f s", self.timeout_s)
+            log.error("inference call abandoned after %.0f s", deadline)
             raise InferenceStuckError(reason("job.stuck")) from None
+        self.deadlines.meter.answered(pixels, time.monotonic() - started)
+        return out
 
     def close(self) -> None:
         """Stop the idle threads (their OpenVINO requests go with them), then close the model."""

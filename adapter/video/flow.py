@@ -99,6 +99,11 @@ class Meter:
         self._on_progress(progress)
 
 
+def _fixed(seconds: float) -> Callable[[], float]:
+    """A deadline that never changes."""
+    return lambda: seconds
+
+
 class Flow:
     """One run's stage threads, their queues and the model's thread pool; ``run`` drives them to the end."""
 
@@ -111,7 +116,7 @@ class Flow:
         size: tuple[int, int],
         frames_total: int,
         segment: Segment | None,
-        answer_timeout_s: float = 600.0,
+        answer_timeout_s: float | Callable[[], float] = 600.0,
         regions: Planner | None = None,
         strength: float | str = 1.0,
         bits_per_pixel: float | None = None,
@@ -123,7 +128,7 @@ class Flow:
         self.degradation: Degradation | None = None
         self._size, self._segment = size, segment
         #: Longest wait for one batch's answer once it is next in line (its model calls included).
-        self._answer_timeout_s = answer_timeout_s
+        self._answer_timeout_s = answer_timeout_s if callable(answer_timeout_s) else _fixed(answer_timeout_s)
         self._middle = frames_total // 2
         self._batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=upscaler.in_flight + 1)
         self._encoded: queue.Queue[Frame | None] = queue.Queue(maxsize=4)
@@ -204,7 +209,7 @@ class Flow:
         Batches are answered in order and the pool takes them first in, first out, so the batch waited
         for is already running or next to run: its own calls are all the deadline has to cover.
         """
-        deadline = time.monotonic() + self._answer_timeout_s
+        deadline = time.monotonic() + self._answer_timeout_s()
         while not self._stop.is_set():
             try:
                 return future.result(timeout=_POLL_S)

@@ -22,6 +22,7 @@ import numpy as np
 
 from adapter.errors import JobCancelled, LimitExceededError, StorageError
 from adapter.inference.base import Upscaler
+from adapter.inference.deadline import Deadlined
 from adapter.inference.upscalers import TiledUpscaler
 from adapter.limits import Limits
 from adapter.regions.field import field_of
@@ -54,16 +55,40 @@ from contract.sizing import SizeRefused, job_output_size
 FRAME_SLACK = 2
 #: Share of one call's deadline that one batch's answer may take beyond its calls' (copies, hand-offs).
 ANSWER_MARGIN = 0.5
+#: How deep ``deadlines_of`` looks through wrappers (throttle → tiles → watchdog → model).
+MAX_WRAPPERS = 8
 
 
 def answer_timeout(upscaler: Upscaler, frame: tuple[int, int], limits: Limits) -> float:
-    """Longest wait for one batch's answer: a model call's deadline for each call a batch takes."""
-    calls = 1
+    """Longest wait for one batch's answer: a model call's deadline for each call a batch takes.
+
+    A call's deadline is the upscaler's own where it has one (it grows with the call's pixels and the
+    model's measured speed: ``adapter.inference.deadline``), else ``limits.inference_timeout_s``; asked
+    again before each wait, so a model measured slower mid-run is waited for longer.
+    """
+    calls, pixels = 1, upscaler.max_batch * frame[0] * frame[1]
     if isinstance(upscaler, TiledUpscaler) and max(frame) > upscaler.tile:
         core = upscaler.tile - 2 * upscaler.overlap
         tiles = math.ceil(frame[0] / core) * math.ceil(frame[1] / core) * upscaler.max_batch
         calls = math.ceil(tiles / upscaler.inner.max_batch)
-    return limits.inference_timeout_s * (calls + ANSWER_MARGIN)
+        pixels = upscaler.inner.max_batch * upscaler.tile * upscaler.tile
+    carrier = deadlines_of(upscaler)
+    if carrier is None:
+        return limits.inference_timeout_s * (calls + ANSWER_MARGIN)
+    # One call more: a call may first wait for a lane behind another (``Lanes``), and the upscaler's own
+    # deadline, not this backstop, is what tells overload from a fault.
+    per_call = max(limits.inference_timeout_s, carrier.deadlines.deadline_s(pixels))
+    return per_call * (calls + 1 + ANSWER_MARGIN)
+
+
+def deadlines_of(upscaler: object) -> Deadlined | None:
+    """The upscaler (or one it wraps, through ``inner``) whose calls have size-fitted deadlines."""
+    seen = 0
+    while upscaler is not None and seen < MAX_WRAPPERS:
+        if isinstance(upscaler, Deadlined):
+            return upscaler
+        upscaler, seen = getattr(upscaler, "inner", None), seen + 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -311,7 +336,7 @@ def run(
     hdr = hdr if planned.deep else HdrMetadata()
     try:
         opener = _encoder_opener(decoder, temps.video, planned, options, hdr)
-        deadline = answer_timeout(upscaler, (info.frame_width, info.frame_height), limits)
+        frame = (info.frame_width, info.frame_height)
         flow = Flow(
             decoder,
             upscaler,
@@ -319,7 +344,7 @@ def run(
             size=planned.stored,
             frames_total=planned.frames_total,
             segment=segment,
-            answer_timeout_s=deadline,
+            answer_timeout_s=lambda: answer_timeout(upscaler, frame, limits),
             regions=planner(options, float(decoder.fps), limits),
             strength=options.strength,
             bits_per_pixel=bits_per_pixel(source, info),

@@ -37,6 +37,7 @@ from adapter.worker.queue import (
     Action,
     Decision,
     RetryPolicy,
+    Tries,
     decide_bad_message,
     decide_exhausted,
     decide_failure,
@@ -252,8 +253,9 @@ class Worker:
     def _run(self, flight: Flight, guarded: bool) -> None:
         """Job thread: run the job, then wake the connection thread to settle the delivery."""
         segment = flight.job.segment.index if flight.job.segment is not None else None
+        tries = tries_of(flight.props.headers)
         emit = Throttle(
-            lambda p: self._progress(flight.job.job_id, p, segment), self._config.progress_interval_s
+            lambda p: self._progress(flight.job.job_id, p, segment, tries), self._config.progress_interval_s
         )
         flight.run(self._stages, self._tools, self._config.limits, emit, guarded)
         self._wake()
@@ -262,8 +264,11 @@ class Worker:
         """Build (and so check) the upscaler of ``model`` now rather than on the first job."""
         self._tools.upscaler(model)
 
-    def _progress(self, job_id: str, progress: Progress, segment: int | None = None) -> None:
+    def _progress(
+        self, job_id: str, progress: Progress, segment: int | None = None, tries: Tries | None = None
+    ) -> None:
         self.metrics.fps.set(progress.fps)
+        tries = tries or Tries()
         self._outbox.put(
             ProgressEvent(
                 job_id=job_id,
@@ -273,6 +278,9 @@ class Worker:
                 eta_s=progress.eta_s,
                 share=progress.share,
                 segment=segment,
+                run=tries.run,
+                attempt=tries.attempt,
+                attempts=self._config.retry.attempts,
             )
         )
         self._wake()
@@ -356,7 +364,7 @@ class Worker:
             )
             self._channel.basic_ack(tag)
         self.metrics.jobs.labels(decision.outcome).inc()
-        if decision.outcome in ("failed", "bad_message", "exhausted", "retried", "model_wait"):
+        if decision.outcome in ("failed", "bad_message", "exhausted", "retried", "model_wait", "overloaded"):
             self.metrics.failures.labels(decision.outcome).inc()
 
     def _publish(

@@ -10,7 +10,11 @@ queue whose delay fits a jittered exponential backoff (``contract.amqp.Backoff``
 ``x-vsr-attempt``, then acks it; the copy comes back to the task queue when its TTL ends. The attempt of
 a delivery is that header (1 when absent) plus its crash redeliveries. A model-server outage
 (``ModelUnavailableError``) is no attempt: it waits the same way until INFRA_BUDGET_S of wall-clock time
-have passed since ``x-vsr-first-failure``.
+have passed since ``x-vsr-first-failure``. So is overload (``ModelOverloadedError``: a call timed out while
+the model answered its readiness check), except that the worker keeps consuming: the server is up.
+
+Every delivery of a task is a *run* (``Tries.run``): it starts from frame 0, and its progress events say
+which run they belong to, so the job's page never mixes the frames of two runs.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapter.errors import BadMessageError, JobCancelled, JobError, ModelUnavailableError, PermanentJobError
+from adapter.errors import (
+    BadMessageError,
+    JobCancelled,
+    JobError,
+    ModelOverloadedError,
+    ModelUnavailableError,
+    PermanentJobError,
+)
 from contract import amqp, limits, topology
 from contract.catalogue import Reason, reason
 from contract.container import SUFFIXES
@@ -83,6 +94,15 @@ class Tries:
     retries: int = 0
     #: Epoch seconds of the task's first failure, if it failed before.
     first_failure: int | None = None
+
+    @property
+    def run(self) -> int:
+        """This delivery's run of the task, 1-based, growing with every delivery (retry or redelivery).
+
+        A retry adds one retry (and one attempt unless it waits for the model server); a crash redelivery
+        adds one attempt: the sum never repeats.
+        """
+        return self.attempt + self.retries
 
 
 def delivery_count(headers: Mapping[str, Any] | None) -> int:
@@ -231,16 +251,18 @@ def decide_failure(
         return Decision(Action.DEAD_LETTER, failed_event(job_id, why), str(why), "failed")
     first = tries.first_failure if tries.first_failure is not None else int(now)
     if isinstance(error, ModelUnavailableError):
-        return _decide_model_wait(job_id, why, tries, policy, now, first, rng)
+        overloaded = isinstance(error, ModelOverloadedError)
+        return _decide_model_wait(job_id, why, tries, policy, now, first, rng, overloaded=overloaded)
     if tries.attempt >= policy.attempts:
         # The user sees what went wrong last; the log line also says that it was the last try.
         text = f"{why} Gave up after {attempts_text(tries.attempt - 1)}."
         return Decision(Action.DEAD_LETTER, failed_event(job_id, why, text), text, "failed")
     delay = retry_delay(tries, policy, rng)
+    after = Tries(tries.attempt + 1, tries.retries + 1, first)
     event = RetryEvent.from_reason(
-        job_id, why, attempt=tries.attempt + 1, attempts=policy.attempts, delay_s=delay
+        job_id, why, attempt=after.attempt, attempts=policy.attempts, delay_s=delay, run=after.run
     )
-    headers = _headers(tries.attempt + 1, tries.retries + 1, first)
+    headers = _headers(after.attempt, after.retries, first)
     return Decision(Action.RETRY, event, str(why), "retried", delay, headers)
 
 
@@ -252,19 +274,27 @@ def _decide_model_wait(
     now: float,
     first: int,
     rng: amqp.Uniform | None,
+    *,
+    overloaded: bool = False,
 ) -> Decision:
-    """The model server is down: wait for it (no attempt used) until the wall-clock budget is spent."""
+    """The model server is down (or behind): wait for it, no attempt used, until the budget is spent.
+
+    An outage pauses the worker until the model is ready again; overload does not (the model is ready).
+    """
+    pause = not overloaded
     waited = max(0.0, now - first)
     if waited >= policy.infra_budget_s:
         gave_up = reason("job.model_budget", minutes=max(1, round(waited / 60)))
         text = f"{gave_up} Last error: {why}"
-        return Decision(Action.DEAD_LETTER, failed_event(job_id, gave_up, text), text, "failed", pause=True)
+        return Decision(Action.DEAD_LETTER, failed_event(job_id, gave_up, text), text, "failed", pause=pause)
     delay = retry_delay(tries, policy, rng)
+    after = Tries(tries.attempt, tries.retries + 1, first)
     event = RetryEvent.from_reason(
-        job_id, why, attempt=tries.attempt, attempts=policy.attempts, delay_s=delay, infra=True
+        job_id, why, attempt=after.attempt, attempts=policy.attempts, delay_s=delay, infra=True, run=after.run
     )
-    headers = _headers(tries.attempt, tries.retries + 1, first)
-    return Decision(Action.RETRY, event, str(why), "model_wait", delay, headers, pause=True)
+    outcome = "overloaded" if overloaded else "model_wait"
+    headers = _headers(after.attempt, after.retries, first)
+    return Decision(Action.RETRY, event, str(why), outcome, delay, headers, pause=pause)
 
 
 def _headers(attempt: int, retries: int, first_failure: int) -> dict[str, int]:

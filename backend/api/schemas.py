@@ -8,6 +8,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from backend.jobs.db import Job
+from contract import limits
+
+#: The catalogue code of a retry because the model server was up but behind (adapter ModelOverloadedError).
+OVERLOADED_CODE = "job.model_overloaded"
 
 
 class InputInfo(BaseModel):
@@ -55,6 +59,22 @@ class RetryOut(BaseModel):
     params: dict[str, int | float | str] = {}
     detail: str | None
     infra: bool = False
+
+
+class RetriedOut(BaseModel):
+    """Why the job's task was last retried: kept while the job runs on, so its card can say which
+    attempt this is and why («Попытка 2 из 5 — сервер был перегружен, продолжаем сами»).
+
+    ``code``/``params`` are the failure's catalogue reason, ``detail`` its English text; ``infra`` is true
+    for a wait on the model server that used no attempt, ``overloaded`` when that server was up but
+    behind (``job.model_overloaded``) rather than down.
+    """
+
+    code: str | None
+    params: dict[str, int | float | str] = {}
+    detail: str | None
+    infra: bool = False
+    overloaded: bool = False
 
 
 class JobOut(BaseModel):
@@ -121,6 +141,15 @@ class JobOut(BaseModel):
     notes: list[NoteOut] = []
     #: The scheduled retry while the job waits for it (docs/api.md); null otherwise.
     retry: RetryOut | None = None
+    #: The attempt the job is on (1-based) of at most ``attempts``; a wait for the model server (down or
+    #: overloaded) uses none. ``progress``, ``frames_done``, ``frames_total``, ``fps`` and ``eta_s`` always
+    #: belong to the current ``run``: every retry, model-server wait or redelivery starts a new run (the
+    #: number grows by at least one) from frame 0, and the progress fields start again with it.
+    attempt: int = 1
+    attempts: int = limits.TASK_ATTEMPTS
+    run: int = 1
+    #: Why the last retry happened, while the job is active (null when it never was retried).
+    retried: RetriedOut | None = None
     #: When retention deletes this finished job with its files (None: still active, or kept forever).
     expires_at: datetime | None = None
 
@@ -143,6 +172,22 @@ class UsageOut(BaseModel):
 class ShareOut(BaseModel):
     """A share link to a finished job's result (and its previews and cues), valid without credentials."""
 
+    result_url: str
+    vtt_url: str | None
+    preview_before_url: str | None
+    preview_after_url: str | None
+    expires_at: datetime
+    #: A short link to a small page that plays the result (``/w/<token>``, issue 26), valid as long.
+    watch_url: str | None = None
+
+
+class WatchOut(BaseModel):
+    """What a watch link's page shows: the title, the result and its previews by signed links."""
+
+    filename: str
+    width: int
+    height: int
+    describe: str | None
     result_url: str
     vtt_url: str | None
     preview_before_url: str | None
@@ -264,6 +309,10 @@ def job_out(job: Job, has_preview: Callable[[Job, str], bool], link: Callable[[s
         denoise=job.denoise,
         notes=[NoteOut.model_validate(note) for note in job.notes or []],
         retry=retry_out(job),
+        attempt=job.attempt or 1,
+        attempts=job.attempts or limits.TASK_ATTEMPTS,
+        run=job.run or 1,
+        retried=retried_out(job),
     )
 
 
@@ -279,4 +328,17 @@ def retry_out(job: Job) -> RetryOut | None:
         params=job.retry_params or {},
         detail=job.retry_error,
         infra=bool(job.retry_infra),
+    )
+
+
+def retried_out(job: Job) -> RetriedOut | None:
+    """Why the active job was last retried (None for a job never retried, or one that has finished)."""
+    if job.status not in ("queued", "running") or (job.retry_code is None and job.retry_error is None):
+        return None
+    return RetriedOut(
+        code=job.retry_code,
+        params=job.retry_params or {},
+        detail=job.retry_error,
+        infra=bool(job.retry_infra),
+        overloaded=job.retry_code == OVERLOADED_CODE,
     )

@@ -136,6 +136,9 @@ class Job(Base):
     retry_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: True when the retry waits for the model server (no attempt used).
     retry_infra: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: The run of the task the progress columns belong to (``ProgressEvent.run``): a retry or redelivery
+    #: starts a new run from frame 0, and progress of an earlier run is ignored. None: no run seen yet.
+    run: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,8 +1,13 @@
 """Job state rules: allowed transitions and idempotent application of adapter events.
 
 The adapter delivers events at least once and possibly out of order, so every rule here is
-idempotent: progress never goes backwards, a duplicate or late event changes nothing, ``done``
-is applied once, and nothing moves a job out of a terminal state (done, failed, cancelled).
+idempotent: progress never goes backwards within a run, a duplicate or late event changes nothing,
+``done`` is applied once, and nothing moves a job out of a terminal state (done, failed, cancelled).
+
+A *run* is one delivery of the job's task (``ProgressEvent.run``): a retry, a wait for the model server
+or a crash redelivery starts a new run from frame 0. The job's progress columns always belong to one run:
+a new run resets them (the bar goes back to 0 rather than mixing one run's percentage with another's
+frames), and a late event of an earlier run is ignored.
 These functions only touch the given ``Job`` object; callers own sessions and commits.
 """
 
@@ -140,11 +145,14 @@ def apply_progress(job: Job, event: ProgressEvent, now: datetime | None = None) 
     now = now or utcnow()
     if job.status not in ACTIVE:
         return False
-    cleared = _retry_over(job, event.ts)
+    if event.segment is None and event.run is not None and job.run is not None and event.run < job.run:
+        return False  # a late event of an earlier run: its frames are not this run's
+    cleared = _retry_over(job, event)
     if event.segment is not None:
         return _segment_progress(job, event, now) or cleared
+    restarted = _start_run(job, event)
     if event.frames_done < job.frames_done:
-        return cleared  # late event from before a newer one
+        return cleared or restarted  # late event from before a newer one
     total = event.frames_total or job.frames_total
     progress = min(event.frames_done / total, MAX_RUNNING_PROGRESS) if total else job.progress
     progress = max(progress, job.progress)
@@ -157,7 +165,7 @@ def apply_progress(job: Job, event: ProgressEvent, now: datetime | None = None) 
         or event.eta_s != job.eta_s
     )
     if not changed:
-        return cleared
+        return cleared or restarted
     if job.status != RUNNING:
         _move(job, RUNNING, now)
     job.frames_done = event.frames_done
@@ -280,10 +288,29 @@ def apply_failed(job: Job, event: FailedEvent, now: datetime | None = None) -> b
     return True
 
 
-def _retry_over(job: Job, ts: float) -> bool:
-    """Forget the scheduled retry once the adapter reports progress from after its time."""
+def _start_run(job: Job, event: ProgressEvent) -> bool:
+    """The first event of a newer run (a redelivery nobody announced): progress starts again from 0."""
+    if event.run is None or (job.run is not None and event.run <= job.run):
+        return False
+    job.run = event.run
+    job.frames_done, job.progress, job.fps, job.eta_s = 0, 0.0, None, None
+    if event.attempt is not None:
+        job.attempt = event.attempt
+    if event.attempts is not None:
+        job.attempts = event.attempts
+    return True
+
+
+def _retry_over(job: Job, event: ProgressEvent) -> bool:
+    """Forget the scheduled retry once the adapter reports progress of the retry's run (or, for events
+    from before runs, from after its time)."""
     at = job.retry_at
-    if at is None or ts < (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp():
+    if at is None:
+        return False
+    if event.run is not None and job.run is not None and event.segment is None:
+        if event.run < job.run:
+            return False
+    elif event.ts < (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp():
         return False
     job.retry_at = None
     return True
@@ -294,6 +321,9 @@ def apply_retry(job: Job, event: RetryEvent, now: datetime | None = None) -> boo
     now = now or utcnow()
     if job.status not in ACTIVE:
         return False
+    whole = event.segment is None and not job.tasks
+    if whole and event.run is not None and job.run is not None and event.run < job.run:
+        return False  # a late retry of an earlier run: a newer run already started
     why = event.why()
     job.attempt, job.attempts = event.attempt, event.attempts
     job.retry_at = datetime.fromtimestamp(event.ts + event.delay_s, UTC)
@@ -305,8 +335,11 @@ def apply_retry(job: Job, event: RetryEvent, now: datetime | None = None) -> boo
     if task is not None and task.status != DONE:
         task.status, task.fps = QUEUED, 0.0
     elif not job.tasks:
-        # The retry starts from frame 0: its progress must apply again (the bar itself never goes back).
-        job.frames_done, job.fps = 0, None
+        # The retry is a new run from frame 0: the bar starts again too, so the card never shows one
+        # run's percentage with another's frames; progress of the old run is ignored from now on.
+        job.frames_done, job.progress, job.fps = 0, 0.0, None
+        if event.run is not None:
+            job.run = event.run
         if job.status != QUEUED:
             _move(job, QUEUED, now)
     return True

@@ -25,6 +25,10 @@ ENTRIES: dict[str, Entry] = {
         ru="Сервер модели недоступен; повторим через {delay_s} с.",
         params={"delay_s": int},
     ),
+    "job.model_overloaded": Entry(
+        en="The model server was overloaded; we wait and carry on by ourselves (no attempt used).",
+        ru="Сервер модели был перегружен; ждём и продолжаем сами (попытка не тратится).",
+    ),
     "job.model_budget": Entry(
         en="The model server was unavailable for {minutes} min; gave up waiting for it.",
         ru="Сервер модели был недоступен {minutes} мин; ждать дальше не стали.",

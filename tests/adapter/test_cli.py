@@ -7,9 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from contract.catalogue import reason
 from tests.fixtures.media import ClipFactory, ffprobe
 from tests.fixtures.services import require
+
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

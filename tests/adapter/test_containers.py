@@ -17,6 +17,9 @@ from contract.messages import JobOptions
 from tests.fixtures.media import ffprobe
 from tests.fixtures.subtitles import mkv_with_picture_subtitles, mkv_with_styled_subtitles
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

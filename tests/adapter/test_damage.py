@@ -19,6 +19,9 @@ from tests.fixtures.damaged import counted_frames, damage, ffmpeg_shown_frames
 from tests.fixtures.doubler import PROBE_LIMITS, Doubler
 from tests.fixtures.media import ffprobe
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 
 def _source(path: Path, *, audio: bool) -> Path:
     """3 s of 320×240 at 25 frames/s, keyframes every second, B-frames (x264's default preset)."""

@@ -38,9 +38,13 @@ class _Stuck:
         self.release = threading.Event()
         self._stuck_calls = stuck_calls
         self.calls = 0
+        #: When the first call came in (the deadline runs from there, not from the test's start).
+        self.first_call_at: float | None = None
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.calls += 1
+        if self.first_call_at is None:
+            self.first_call_at = time.monotonic()
         if self.calls <= self._stuck_calls:
             self.release.wait()
         return batch.copy()
@@ -60,7 +64,6 @@ def test_a_stuck_model_fails_the_run_as_transient_within_the_deadline(
     clip: ClipFactory, stuck: _Stuck, tmp_path: Path
 ) -> None:
     source = clip("stuck.mp4", seconds=1, audio_tracks=0)
-    started = time.monotonic()
     with pytest.raises(InferenceStuckError) as caught:
         run(
             source,
@@ -69,7 +72,10 @@ def test_a_stuck_model_fails_the_run_as_transient_within_the_deadline(
             stuck,
             limits=Limits(inference_timeout_s=DEADLINE_S),
         )
-    assert time.monotonic() - started < 3 * DEADLINE_S
+    # Timed from the stuck call, not from the test's start: decoding and ffmpeg's start-up take longer on a
+    # loaded host, the deadline does not.
+    assert stuck.first_call_at is not None
+    assert time.monotonic() - stuck.first_call_at < 3 * DEADLINE_S
     assert isinstance(caught.value, TransientJobError)
     assert caught.value.reason == reason("job.stuck")
     assert caught.value.reason.text("ru") == "Обработка зависла, пробуем снова."

@@ -18,6 +18,9 @@ from tests.fixtures.creators import INTERLACED_SIZE as SIZE
 from tests.fixtures.creators import interlaced
 from tests.fixtures.media import ffprobe
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 
 def idet(path: Path) -> FieldCounts:
     """idet's verdicts (default threshold) on a video area-downscaled to the source size (as the issue asks).

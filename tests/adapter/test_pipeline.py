@@ -22,6 +22,9 @@ from contract.messages import JobOptions
 from contract.sizing import job_output_size, output_size
 from tests.fixtures.media import ClipFactory, ffprobe, frame_times
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 CLIPS: dict[str, dict[str, Any]] = {
     "cfr25": {},
     "cfr2997": {"rate": "30000/1001"},

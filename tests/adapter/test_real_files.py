@@ -21,6 +21,9 @@ from contract.messages import JobOptions
 from tests.fixtures.creators import CLIPS, matrix_clip
 from tests.fixtures.media import ffprobe
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 
 def _streams(info: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [s for s in info["streams"] if s["codec_type"] == kind]

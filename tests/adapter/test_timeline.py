@@ -15,6 +15,9 @@ from contract.messages import JobOptions
 from tests.fixtures.creators import broadcast_ts
 from tests.fixtures.media import ffprobe
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 
 def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True, timeout=120)

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from backend.api.identity import UrlSigner, born
+from backend.api.routes import watch
 from backend.app import create_app
 from backend.settings import Settings
 from contract import storage
@@ -162,6 +163,11 @@ def test_an_expired_media_url_is_refused(app: FastAPI, integrated: Settings, cli
     problem(TestClient(app).get(expired), 404, "auth.link_invalid")
     fresh = signer.sign(path, born(row), 60)
     assert TestClient(app).get(fresh).status_code == 200
+    # A watch link needs no token in integrated mode either (issue 26): a stranger's browser opens it.
+    value = watch.token(signer, row, int(time.time()) + 60)
+    shown = TestClient(app).get(f"/api/watch/{value}")
+    assert shown.status_code == 200, shown.text
+    assert TestClient(app).get(shown.json()["result_url"]).status_code == 200
 
 
 def test_a_share_link_works_without_credentials_until_it_expires_or_the_job_is_deleted(
@@ -180,8 +186,27 @@ def test_a_share_link_works_without_credentials_until_it_expires_or_the_job_is_d
         path = f"/api/jobs/{job['id']}/result"
         expired = app.state.signer.sign(path, born(row), 60, expires=int(time.time()) - 1)
         problem(stranger.get(expired), 404, "auth.link_invalid")
+        # The short watch link (issue 26): its page, and what the page reads, without credentials.
+        page_html = '<!doctype html><script type="module" src="/watch.js"></script>'
+        (settings.SITE_DIR / "watch.html").write_text(page_html)
+        value = share["watch_url"].removeprefix("/w/")
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value), share["watch_url"]
+        page = stranger.get(share["watch_url"])
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "/watch.js" in page.text and "script-src 'self'" in page.headers["content-security-policy"]
+        shown = stranger.get(f"/api/watch/{value}").json()
+        assert shown["filename"] == job["filename"] and shown["expires_at"] == share["expires_at"]
+        assert stranger.get(shown["result_url"]).status_code == 200
+        assert stranger.get(shown["preview_after_url"]).status_code == 200
+        problem(stranger.get(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")
+        tampered = value[:-1] + ("A" if value[-1] != "A" else "B")
+        problem(stranger.get(f"/api/watch/{tampered}"), 404, "auth.link_invalid")
+        problem(stranger.get("/api/watch/short"), 404, "auth.link_invalid")
+        old = watch.token(app.state.signer, row, int(time.time()) - 1)
+        problem(stranger.get(f"/api/watch/{old}"), 404, "auth.link_invalid")
         assert owner.delete(f"/api/jobs/{job['id']}").status_code == 204
         problem(stranger.get(share["result_url"]), 404, "auth.link_invalid")
+        problem(stranger.get(f"/api/watch/{value}"), 404, "auth.link_invalid")
         problem(stranger.post(f"/api/jobs/{job['id']}/share"), 404, "http.job_not_found")
 
 

@@ -46,7 +46,8 @@ def test_a_retry_puts_the_running_job_back_in_the_queue_with_attempt_time_and_re
     assert job.status == jobs.QUEUED and (job.attempt, job.attempts) == (2, 5)
     assert job.retry_at == datetime.fromtimestamp(TS + 8, UTC)
     assert (job.retry_code, job.retry_params, job.retry_error) == (STORAGE_DOWN.code, {}, str(STORAGE_DOWN))
-    assert job.progress == 0.4 and job.frames_done == 0, "the bar stays; the retry counts from frame 0"
+    # Issue 26: the bar and the frame count start again together (never «43 % · кадр 0 из 75»).
+    assert job.progress == 0.0 and job.frames_done == 0, "the retry is a new run from frame 0"
     shown = job_out(job, lambda _j, _w: False).retry
     assert shown is not None and (shown.attempt, shown.of, shown.infra) == (2, 5, False)
     assert shown.code == STORAGE_DOWN.code

@@ -61,7 +61,8 @@ def test_a_full_disk_during_upload_is_507_and_leaves_nothing(
 def test_a_full_disk_during_output_retries_with_the_disk_named_and_never_sticks(
     stack: Stack, api: httpx.Client, e2e_clips: Path
 ) -> None:
-    source = clip(e2e_clips, "storage-output.mp4", size="176x144", seconds=8.0, audio=False)
+    # Small frames: the throttle makes it last; any write fails once the volume is full, whatever its size.
+    source = clip(e2e_clips, "storage-output.mp4", size="64x48", seconds=8.0, audio=False)
     before = adapter_log_mentions(stack, DISK_FULL_TEXT)
     with small_storage(stack, "8m") as (jobs_dir, _cancels):
         job = upload_ok(api, source)

@@ -57,7 +57,8 @@ def test_close_sweeps_and_ends_the_guard(tmp_path: Path) -> None:
     guard = Guard(stack_id)
     stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
                              env=dict(os.environ, **{STACK_ID_ENV: stack_id}), start_new_session=True)
-    assert marked(stack_id) == [stray.pid]
+    # Popen returns once exec has begun; the new environment is readable a moment later (under load, later).
+    wait_until("the stray carries the stack's id", lambda: marked(stack_id) == [stray.pid], 30)
     guard.close()
     assert guard.process.returncode == 0
     assert stray.wait(timeout=10) == -9

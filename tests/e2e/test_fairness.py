@@ -21,7 +21,7 @@ from backend.jobs.db import Job, make_engine, make_sessions
 from backend.jobs.store import JobStore
 from devops.broker import tasks_consumers
 from devops.local import Stack
-from tests.fixtures.e2e import clip, long_clip, upload, wait_job
+from tests.fixtures.e2e import SEGMENT_CLIP_FPS, clip, long_clip, upload, wait_job
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
@@ -125,7 +125,8 @@ def test_one_adapter_b_behind_twelve_of_a_is_among_the_first_two_started(
 
 
 def test_two_adapters_interleave_two_owners_segments(stack: Stack, e2e_clips: Path) -> None:
-    source = long_clip(e2e_clips, 60)  # 6 segments each: more than 2 running + 2 ready
+    # 6 segments each (more than 2 running + 2 ready), at 5 fps: the turns, not the frames, are under test.
+    source = long_clip(e2e_clips, 60, SEGMENT_CLIP_FPS)
     wait_consumers(stack, 2)
     with owner(stack) as a, owner(stack) as b:
         a_job = upload(a, source)
@@ -133,7 +134,7 @@ def test_two_adapters_interleave_two_owners_segments(stack: Stack, e2e_clips: Pa
         assert a_job["segments"] == b_job["segments"] == 6
         done = [wait_job(a, a_job["id"], timeout=600), wait_job(b, b_job["id"], timeout=600)]
     assert [job["status"] for job in done] == ["done", "done"], [job["error"] for job in done]
-    assert [job["output"]["frames"] for job in done] == [1500, 1500]
+    assert [job["output"]["frames"] for job in done] == [60 * SEGMENT_CLIP_FPS] * 2
     with records(stack) as store:
         uploaded = created(store, b_job["id"]).created_at
         turns = turns_after(store, [a_job["id"], b_job["id"]], uploaded)

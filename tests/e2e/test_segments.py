@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from devops.local import Stack
-from tests.fixtures.e2e import LONG_CLIP_FPS as FPS
 from tests.fixtures.e2e import LONG_CLIP_SIZE as SIZE
+from tests.fixtures.e2e import SEGMENT_CLIP_FPS as FPS
 from tests.fixtures.e2e import long_clip, upload, wait_job
 from tests.fixtures.media import packet_pts, time_base
 
@@ -58,20 +58,20 @@ def download(api: httpx.Client, job: dict[str, object], target: Path) -> Path:
 def test_sixty_seconds_in_six_segments_keep_frames_timing_audio_and_quality(
     stack: Stack, api: httpx.Client, e2e_clips: Path, tmp_path: Path
 ) -> None:
-    source = long_clip(e2e_clips, 60)
+    source = long_clip(e2e_clips, 60, FPS)  # 5 fps: the segments' logic, with a fifth of 25 fps's frames
     job = upload(api, source, scale="2")
     assert job["segments"] == 6, "60 s at SEGMENT_SECONDS=10 is planned as 6 segments"
     done = wait_job(api, job["id"], timeout=300)
     assert done["status"] == "done", done["error"]
-    assert done["segments_done"] == 6 and done["output"]["frames"] == 1500
+    assert done["segments_done"] == 6 and done["output"]["frames"] == 60 * FPS
     result = download(api, done, tmp_path / "segmented.mp4")
 
     video_in, video_out = times(source, "v:0"), times(result, "v:0")
-    assert len(video_out) == len(video_in) == 1500
+    assert len(video_out) == len(video_in) == 60 * FPS
     assert video_out == video_in, "every frame keeps its own timestamp"
     audio_in, audio_out = times(source, "a:0"), times(result, "a:0")
     assert audio_out == audio_in, "the audio is copied with its timestamps"
-    frame = Fraction(1, FPS)
+    frame = Fraction(1, 25)  # a frame at 25 fps: stricter than one of this clip's frames
     for j in (0, len(video_in) // 2, len(video_in) - 1):  # start, middle, end
         k = min(range(len(audio_in)), key=lambda i: abs(audio_in[i] - video_in[j]))
         drift = (audio_out[k] - video_out[j]) - (audio_in[k] - video_in[j])
@@ -97,10 +97,11 @@ def test_sixty_seconds_in_six_segments_keep_frames_timing_audio_and_quality(
         timeout=300,
     )
     original, segmented, single = frames(source), frames(result), frames(reference)
-    assert len(original) == len(segmented) == len(single) == 1500
+    assert len(original) == len(segmented) == len(single) == 60 * FPS
     gain = np.array([psnr(s, o) - psnr(r, o) for s, r, o in zip(segmented, single, original, strict=True)])
     typical = float(np.median(gain))
-    boundaries = [i * 250 + d for i in range(1, 6) for d in (-1, 0)]  # last frame before, first after a cut
+    # The last frame before and the first after each cut.
+    boundaries = [i * 10 * FPS + d for i in range(1, 6) for d in (-1, 0)]
     worst = min(gain[boundaries] - typical)
     print(f"\nsegmented minus single-run PSNR vs input: median {typical:+.2f} dB, worst seam {worst:+.2f} dB")
     assert worst > -1.0, f"a seam: PSNR at a boundary {worst:.2f} dB below elsewhere (vs a single run)"

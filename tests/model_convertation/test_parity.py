@@ -14,6 +14,9 @@ from model_convertation import catalog
 from model_convertation.weights import load_upscaler
 from tests.fixtures.services import require
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 FLOAT_TOLERANCE = 1e-4  # issue acceptance, on [0, 1] values; measured ≤ 2.7e-5 (docs/models.md)
 NCNN_INPUT, NCNN_OUTPUT = "data", "output"  # blob names in every .param of the wheel
 

@@ -28,10 +28,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
-    """Factory of fresh tabs (own context, so own localStorage) at a viewport size."""
+    """Factory of fresh tabs (own context, so own localStorage) at a viewport size, in ru-RU by default."""
     contexts: list[Any] = []
 
     def factory(viewport: dict[str, int] | None = None, **options: Any) -> Tab:
+        # The page takes the browser's language first: a tab speaks Russian unless the test names a locale.
+        options.setdefault("locale", "ru-RU")
         context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)

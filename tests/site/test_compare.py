@@ -76,6 +76,19 @@ def test_original_and_result_play_in_sync_with_frame_choice_and_zoom(
         ".every((v) => Math.abs(v.currentTime - 0.1) < 0.05 && !v.seeking)",
         arg=figure.element_handle(),
     )
+    # Frame steps (issue 26): one frame forward and back, the timecode and frame number follow.
+    time = figure.locator(".vcompare-time")
+    page.wait_for_function("(e) => e.textContent.endsWith('кадр 3 из 100')", arg=time.element_handle())
+    figure.get_by_role("button", name="На кадр вперёд").click()
+    page.wait_for_function("(e) => e.textContent === '0:00.14 / 0:04.00 · кадр 4 из 100'",
+                           arg=time.element_handle())
+    for _ in range(2):
+        figure.get_by_role("button", name="На кадр назад").click()
+    page.wait_for_function("(e) => e.textContent.endsWith('кадр 2 из 100')", arg=time.element_handle())
+    page.wait_for_function(
+        "(f) => [...f.querySelectorAll('video')].every((v) => Math.abs(v.currentTime - 0.06) < 0.005)",
+        arg=figure.element_handle(),
+    )
     # 1:1: the stage is the result's own size and the frame pans over it by keyboard.
     figure.get_by_role("button", name="1:1 — пиксель в пиксель").click()
     stage = figure.locator(".vcompare-stage").bounding_box()

@@ -126,22 +126,30 @@ def test_upload_progress_result_download_refusal(
     assert card.locator(".badge").inner_text() == "Готово"
 
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    figure = card.locator(".compare")
-    figure.evaluate("(f) => Promise.all([...f.querySelectorAll('img')].map((img) => img.decode()))")
-    slider = figure.locator(".compare-range")
+    # One viewer (issue 26): the original and the result on one timeline; the stills only where it cannot play.
+    figure = card.locator(".vcompare")
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 1)",
+                           arg=figure.element_handle())
+    assert card.locator(".compare").is_hidden()
+    slider = figure.locator(".vcompare-range")
     slider.focus()
     for _ in range(15):
         page.keyboard.press("ArrowLeft")
     assert slider.input_value() == "35"
-    assert card.locator(".compare-after").evaluate("(img) => getComputedStyle(img).clipPath") == \
+    assert card.locator(".vcompare-after").evaluate("(v) => getComputedStyle(v).clipPath") == \
         "inset(0px 0px 0px 35%)"
-    video = card.locator(".result-video")
+    # The viewer plays the result itself (the separate player only for a description's track).
+    video = card.locator(".vcompare-after")
     page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
     assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [704, 576]
+    assert card.locator(".player").is_hidden()
     # The speed just measured now feeds the model's line and the time estimate.
     assert "кадр/с" in page.locator(f'#models input[value="{STACK_MODEL}"] ~ .choice-body').inner_text()
     download_link = card.get_by_role("link", name=re.compile("Скачать"))
-    assert_usable(page, slider, video, download_link, card.locator(".job-open"), card.locator(".job-delete"))
+    # The video itself takes no pointer (the split's range lies over it): its controls are what is clicked.
+    assert_usable(page, slider, figure.locator(".vcompare-play"), figure.locator(".vcompare-next"),
+                  figure.locator(".vcompare-zoom"), download_link, card.locator(".job-open"),
+                  card.locator(".job-delete"))
     figure.scroll_into_view_if_needed()
     page.screenshot(path=shot("5-result"), full_page=True, animations="disabled")
 

@@ -106,7 +106,7 @@ def names_on_page(page: Any) -> list[str]:
     """The file names on the page once its list has loaded (cards, or the empty-list sentence)."""
     page.wait_for_function(
         "() => { const s = document.querySelector('#jobs-state');"
-        " return s.hidden || s.textContent.startsWith('Здесь появятся'); }"
+        " return s.hidden || s.textContent.startsWith('Здесь появятся') || s.textContent.startsWith('Uploaded'); }"
     )
     return sorted(page.locator("#jobs .job-name").all_inner_texts())
 
@@ -151,15 +151,25 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
     link = card.locator(".job-share-link")
     link.wait_for()
     url = link.input_value()
-    assert url.startswith(f"{standalone.url}/api/jobs/{job_id}/result?") and "sig=" in url
+    # A short link to the watch page (issue 26), not a bare 250-character link to an MP4.
+    assert re.fullmatch(re.escape(standalone.url) + r"/w/[A-Za-z0-9_-]{43}", url), url
     assert card.locator(".job-share-note").inner_text().startswith("Ссылка действует до")
-    stranger = open_tab()
-    opened = stranger.page.request.get(url)
-    assert opened.status == 200 and opened.headers["content-type"] == "video/mp4"
+    stranger = open_tab(locale="en-US")
+    stranger.page.goto(url)
+    video = stranger.page.locator("#watch-video")
+    video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
+                   " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
+    assert stranger.page.locator("h1").inner_text() == "shared.mp4"
+    assert stranger.page.get_by_role("link", name="Download the video “shared.mp4”").is_visible()
+    media = video.evaluate("v => v.currentSrc")
+    assert f"/api/jobs/{job_id}/result?" in media and "sig=" in media
+    assert stranger.page.request.get(f"{standalone.url}/api/jobs/{job_id}").status == 404, "another owner"
     stranger.page.goto(standalone.url)
     assert names_on_page(stranger.page) == [], "the link shares one result, not the owner's jobs"
     assert owner.page.request.delete(f"{standalone.url}/api/jobs/{job_id}").status == 204
-    assert stranger.page.request.get(url).status == 404
+    assert stranger.page.request.get(media).status == 404
+    stranger.page.goto(url)
+    stranger.page.get_by_text("The link has expired or the video was deleted.").wait_for()
 
 
 def host_page(app_url: str) -> str:
@@ -214,7 +224,8 @@ def check_embedded(tab: Tab, integrated: Backend) -> None:
     card.first.wait_for()
     assert card.locator(".job-name").all_inner_texts() == ["alice.mp4"]
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
-    video = card.locator(".result-video")
+    # One viewer (issue 26): the result plays in the before/after viewer, through signed URLs.
+    video = card.locator(".vcompare-after")
     video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
                    " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
     src = video.evaluate("v => v.currentSrc")

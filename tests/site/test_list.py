@@ -75,13 +75,17 @@ def test_pages_filters_clear_finished_and_long_names(open_tab: Callable[..., Tab
         "Все · 14",
         "Идут · 4",
         "Готовы · 6",
-        "Не вышло · 4",
+        "Не вышло · 2",
+        "Отменены · 2",
     ]
     page.get_by_role("radio", name="Готовы · 6").check()
     assert {page.locator(f'.job[data-id="{i:032x}"]').count() for i in (2, 5, 6)} == {1}
     assert page.locator("#jobs .badge").all_inner_texts() == ["Готово"] * 6
-    page.get_by_role("radio", name="Не вышло · 4").check()
-    assert set(page.locator("#jobs .badge").all_inner_texts()) == {"Ошибка", "Отменено"}
+    page.get_by_role("radio", name="Не вышло · 2").check()
+    assert page.locator("#jobs .badge").all_inner_texts() == ["Ошибка"] * 2
+    # A cancelled job is the creator's choice, not an error: its own filter (issue 26).
+    page.get_by_role("radio", name="Отменены · 2").check()
+    assert page.locator("#jobs .badge").all_inner_texts() == ["Отменено"] * 2
 
     page.get_by_role("button", name="Очистить завершённые").click()
     dialog = page.locator("#confirm")
@@ -126,6 +130,12 @@ def test_a_failed_job_runs_again_with_another_model_without_an_upload(open_tab: 
     assert page.evaluate("document.activeElement.closest('.job')?.dataset.id") == made["id"]
     assert page.locator("#rerun").is_hidden() and page.locator("#drop").is_visible()
     assert "Универсальная" in page.locator(f'.job[data-id="{made["id"]}"] .job-meta').inner_text()
+    # The re-run's card says what changed (issue 26).
+    changed = page.locator(f'.job[data-id="{made["id"]}"] .job-changes')
+    assert changed.inner_text() == (
+        "Повтор с другими настройками: модель: Быстрая / анимация → Универсальная — лучшее качество; "
+        "размер: ×2 → 720p; сила: 100\u00a0% → 60\u00a0%"
+    ), changed.inner_text()
     assert tab.console.errors == []
 
 

@@ -310,6 +310,10 @@ def test_described_result_has_track_cues_and_vtt_link(
     cue = both.locator(".player-cue")
     cue.get_by_text("Человек в центре кадра.").wait_for()
     assert cue.get_attribute("aria-live") == "polite"
+    # Once the video ends the cue goes (issue 26: it stayed under the player).
+    page.wait_for_function("(v) => v.ended", arg=video.element_handle(), timeout=30_000)
+    cue.wait_for(state="hidden")
+    assert video.get_attribute("aria-label") == "Улучшенное видео «lecture.mp4»"
 
     alone = card(page, SPOKEN_ID)
     assert alone.locator(".job-meta").inner_text().startswith("176×144 · без увеличения")
@@ -318,6 +322,7 @@ def test_described_result_has_track_cues_and_vtt_link(
     alone.get_by_role("button", name=re.compile("Смотреть результат")).click()
     assert alone.locator(".compare").is_hidden()
     assert alone.locator(".result-video track").evaluate("(t) => t.srclang") == "en"
+    assert alone.locator(".result-video").get_attribute("aria-label") == "Видео «walk.mov» с описанием"
     assert tab.console.errors == []
 
 

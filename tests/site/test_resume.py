@@ -232,4 +232,10 @@ def test_a_quick_run_then_the_whole_video_without_a_second_upload(
         # One upload (the tus creation), then the re-run: the file's bytes went up once.
         assert [u.rsplit("/api/", 1)[1] for u in created] == ["uploads", f"jobs/{test['id']}/rerun"]
         assert page.evaluate("() => document.activeElement.closest('.job')?.dataset.id") == whole["id"]
+        # Its work done, «Обработать всё» goes (issue 26), after a reload too; the test run's tag stays.
+        button = test_card.locator(".job-whole")
+        assert button.is_hidden()
+        page.reload()
+        page.wait_for_function("() => document.querySelectorAll('#jobs .job').length === 2")
+        assert test_card.locator(".job-quick").is_visible() and button.is_hidden()
     assert tab.console.errors == []

@@ -59,7 +59,7 @@ def test_finished_jobs_show_their_deletion_day_and_the_owner_their_storage_use(
     assert ("GET", "/api/usage") in api.requests
 
     page.get_by_role("button", name="Switch the page to English").click()
-    assert card(page, "d" * 32).locator(".job-expires").inner_text() == "Deleted on Dec 6"
+    assert card(page, "d" * 32).locator(".job-expires").inner_text() == "Will be deleted on Dec 6"
     assert usage.inner_text() == "1.2 GB of 10 GB used"
     assert tab.console.errors == []
 

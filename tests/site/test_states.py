@@ -41,6 +41,7 @@ def test_every_state_passes_axe(
     page.on("request", lambda request: asked.append(request.url))
     empty = FakeApi(SITE, hold_uploads=True)
     empty.config["upload_url"] = "/api/uploads"  # resumable: the quick test run is offered
+    empty.usage["active_jobs_limit"] = 1  # the second file waits on the page for a slot
     empty.install(page)
     page.goto(f"{ORIGIN}/")
     page.wait_for_selector("#models input")
@@ -52,8 +53,10 @@ def test_every_state_passes_axe(
     page.set_input_files("#file", [str(small), str(clip("site-480.mp4", size="640x480", seconds=1.0))])
     page.wait_for_function("!document.querySelector('#submit').disabled")
     check(page, folder, lang, "2-picked")
+    page.wait_for_function("document.querySelector('#limits').textContent.includes('1')")
     page.locator("#submit").click()
     page.locator(".upload-item").first.wait_for()
+    page.locator("#upload-queue:not([hidden])").wait_for()
     check(page, folder, lang, "3-uploading")
 
     page.unroute(f"{ORIGIN}/**")
@@ -65,16 +68,28 @@ def test_every_state_passes_axe(
     # The finished job keeps its original: the video comparison shows too.
     api.jobs[4]["source_url"] = f"/api/jobs/{DONE_ID}/source"
     api.files[f"/api/jobs/{DONE_ID}/source"] = ("video/mp4", small.read_bytes())
+    # A job whose model call timed out: attempt 2 of 5 waits, said on its card.
+    api.jobs.append(job("9" * 32, "queued", filename="retried.mp4", retry={
+        "attempt": 2, "of": 5, "at": "2026-01-01T10:01:00Z", "code": "job.triton_call_failed",
+        "params": {"call": "infer", "detail": "Deadline Exceeded"}, "detail": "Triton infer failed", "infra": False}))
     api.install(page)
     page.reload()
     page.wait_for_selector("#jobs .job")
     check(page, folder, lang, "4-jobs")
     done = page.locator(f'.job[data-id="{DONE_ID}"]')
     done.locator(".job-open").click()
-    done.locator(".compare-after").evaluate("(img) => img.decode()")
-    done.locator(".vcompare").wait_for()
+    # One viewer: the original and the result on one timeline (the stills only where it cannot play).
+    figure = done.locator(".vcompare")
+    figure.wait_for()
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)",
+                           arg=figure.element_handle())
+    assert done.locator(".compare").is_hidden()
     done.scroll_into_view_if_needed()
     check(page, folder, lang, "5-result")
+    figure.locator(".vcompare-zoom").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[lang]["width"]
+    check(page, folder, lang, "5-result-1to1")
+    figure.locator(".vcompare-zoom").click()
     page.locator(".job", has_text="lecture.mp4").locator(".job-open").click()
     check(page, folder, lang, "6-described")
     page.locator(f'.job[data-id="{"c" * 32}"] .job-rerun').click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.routes import config, jobs, media, rerun, session, uploads, usage
+from backend.api.routes import config, jobs, media, rerun, session, uploads, usage, watch
 
 router = APIRouter(prefix="/api")
 router.include_router(jobs.router)
@@ -14,5 +14,8 @@ router.include_router(uploads.router)
 router.include_router(config.router)
 router.include_router(usage.router)
 router.include_router(session.router)
+router.include_router(watch.router)
+#: Pages outside /api: the watch page of a share link (/w/<token>).
+pages = watch.pages
 
-__all__ = ["router"]
+__all__ = ["pages", "router"]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from backend.api.deps import JobDep, OwnerDep, ServicesDep, SignerDep, StoreDep, ViewerDep
 from backend.api.identity import born
 from backend.api.problems import problem
+from backend.api.routes import watch
 from backend.api.schemas import JobOut, Problem, ShareOut
 from backend.api.views import NOT_FOUND, preview_path
 from backend.errors import JobNotFound
@@ -89,6 +90,7 @@ def share_job(job: JobDep, services: ServicesDep, signer: SignerDep) -> ShareOut
         preview_before_url=link("preview/before") if preview_path(root, job, "before") else None,
         preview_after_url=link("preview/after") if preview_path(root, job, "after") else None,
         expires_at=datetime.fromtimestamp(expires, UTC),
+        watch_url=f"/w/{watch.token(signer, job, expires)}",
     )
 
 

@@ -18,6 +18,9 @@ from adapter.description.placement import GAP_S
 from tests.fixtures.description import SHOT_S, SHOTS
 from tests.fixtures.media import make_clip
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 _VTT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)")
 
 

@@ -16,6 +16,9 @@ from adapter.description.scenes import frames_at, key_frame
 from adapter.description.shots import OCR_SIDE
 from tests.fixtures.services import require
 
+#: Whole pipeline runs over real media, seconds each: in `make test`, out of the `make test-fast` loop.
+pytestmark = pytest.mark.slow
+
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SHOT_S = 5.0
 #: (shot, text, font, drawtext style, shown from, shown until) over three photographs of 5 s each.
