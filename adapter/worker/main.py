@@ -17,6 +17,7 @@ from adapter.settings import AdapterSettings
 from adapter.video import pipeline
 from adapter.video.assembly import assemble
 from adapter.worker.consumer import Worker, WorkerConfig
+from adapter.worker.endpoint import announce, withdraw
 from adapter.worker.health import AlwaysReady, ModelHealth, TritonHealth
 from adapter.worker.metrics import Metrics
 from contract import logs
@@ -80,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelContractError, InferenceUnavailableError) as exc:
         print(f"adapter: {exc}", file=sys.stderr)
         return 2
-    metrics.serve(settings.ADAPTER_METRICS_PORT, worker.ready)
+    server = metrics.serve(settings.metrics_ports(), worker.ready, settings.ADAPTER_METRICS_HOST)
+    target = None
+    if server is not None:
+        target = announce(server.server_address[1], settings.ADAPTER_PORT_FILE, settings.ADAPTER_TARGETS_DIR)
     signals = 0
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -91,5 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    worker.serve()
+    try:
+        worker.serve()
+    finally:
+        withdraw(target)
     return 0

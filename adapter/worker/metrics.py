@@ -19,6 +19,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from adapter.worker.endpoint import bind_first_free
+
 
 class Metrics:
     """The adapter's metrics in their own registry, so tests and several workers do not collide."""
@@ -51,11 +53,16 @@ class Metrics:
             "vsr_adapter_model_ready", "1 while the model server and model are ready", registry=self.registry
         )
 
-    def serve(self, port: int, ready: Callable[[], bool] = lambda: True) -> ThreadingHTTPServer | None:
-        """Serve /metrics and /readyz on ``port`` from a daemon thread (0 disables it)."""
+    def serve(
+        self, port: int | range, ready: Callable[[], bool] = lambda: True, host: str = ""
+    ) -> ThreadingHTTPServer | None:
+        """Serve /metrics and /readyz on ``host``:``port`` (or the first free port of a range) from a daemon
+        thread (port 0 disables it; host "" is every interface)."""
         if not port:
             return None
-        server = ThreadingHTTPServer(("", port), _handler(self.registry, ready))
+        handler = _handler(self.registry, ready)
+        ports = port if isinstance(port, range) else range(port, port + 1)
+        server = bind_first_free(ports, lambda number: ThreadingHTTPServer((host, number), handler))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
         return server

@@ -15,7 +15,8 @@ def test_compose_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     require(binary is not None, "docker-compose")
     assert binary is not None
     env = tmp_path / "no-secret.env"
-    env.write_text("RABBITMQ_PASSWORD=x\nOPS_TOKEN=x\n")  # every other required secret is set
+    # Every other required secret is set.
+    env.write_text("RABBITMQ_PASSWORD=x\nPOSTGRES_PASSWORD=x\nOPS_TOKEN=x\n")
     command = [binary, "--env-file", str(env), "-f", str(DEVOPS / "compose.yml"), "config", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
@@ -54,7 +55,7 @@ def test_compose_requires_an_ops_token_and_prometheus_carries_it(tmp_path: Path)
     require(binary is not None, "docker-compose")
     assert binary is not None
     env = tmp_path / "no-token.env"
-    env.write_text("RABBITMQ_PASSWORD=x\nSECRET_KEY=0123456789abcdef0123456789abcdef\n")
+    env.write_text("RABBITMQ_PASSWORD=x\nPOSTGRES_PASSWORD=x\nSECRET_KEY=0123456789abcdef0123456789abcdef\n")
     command = [binary, "--env-file", str(env), "-f", str(DEVOPS / "compose.yml"), "config", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode != 0 and "OPS_TOKEN" in done.stderr
