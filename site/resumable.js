@@ -56,7 +56,9 @@ export function resumableUpload(url, file, fields, onProgress) {
         // A refused file (not a video, over a limit) would be refused again: it is dropped here and on the
         // server, never offered for resume. A lost connection, a server error or the active-job limit (whose
         // upload the server keeps to finish later) stay resumable.
-        if (refused.status >= 400 && refused.status < 500 && !activeLimit(refused)) dropRefused(upload);
+        // 409 (another offset) and 423 (another writer holds it) are not about the file: it stays too.
+        const aboutTheFile = refused.status >= 400 && refused.status < 500 && ![409, 423].includes(refused.status);
+        if (aboutTheFile && !activeLimit(refused)) dropRefused(upload);
         reject(refused);
       },
       onSuccess: () => {
@@ -81,10 +83,11 @@ export function resumableUpload(url, file, fields, onProgress) {
   return { promise, abort };
 }
 
-/** Forget a refused upload: on the server (terminated; it may be gone already) and in this browser's list of
- * unfinished ones (by the file's fingerprint: tus-js-client's public findPreviousUploads). */
+/** Forget a refused upload in this browser's list of unfinished ones (by the file's fingerprint:
+ * tus-js-client's public findPreviousUploads). The server already removed its bytes when it refused them
+ * (backend/api/routes/uploads.py), so no DELETE is sent (it would only answer 404). */
 async function dropRefused(upload) {
-  await upload.abort(true).catch(() => {});
+  await upload.abort(false).catch(() => {});
   const previous = await upload.findPreviousUploads().catch(() => []);
   await Promise.all(previous.map((entry) => forget(entry.urlStorageKey)));
 }
