@@ -20,8 +20,10 @@ DEPLOYABLE_REQS := adapter/requirements.txt backend/requirements.txt model_conve
 PYTEST_ARGS ?=
 # pytest-xdist workers (`make test PYTEST_WORKERS=0` runs in one process). Tests that share a heavy session
 # fixture (the whole stack, a tritonserver) carry one xdist_group (tests/conftest.py): loadgroup keeps each
-# group on one worker, so that fixture starts once per run.
-PYTEST_WORKERS ?= 2
+# group on one worker, so that fixture starts once per run. Three on two cores: the stack, chaos-stack and
+# compose groups mostly wait on throttled frames and containers while the third worker computes
+# (docs/testing.md: 13:39 with 3 here).
+PYTEST_WORKERS ?= 3
 PYTEST_XDIST := $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 # Every test's duration, slowest first (text), and the JUnit XML: CI keeps both under var/.
 TEST_REPORTS := --durations=25 --durations-file=var/test-durations.txt --junitxml=var/test-report.xml

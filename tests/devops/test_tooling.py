@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -27,20 +28,26 @@ def test_make_test_runs_lint_and_the_whole_suite() -> None:
         assert expected in commands
 
 
-def test_make_test_keeps_every_duration_and_runs_on_two_workers() -> None:
+def _defaults() -> dict[str, str]:
+    """This environment without what a calling make passes down (MAKEFLAGS, PYTEST_WORKERS=…)."""
+    passed_down = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_WORKERS")
+    return {k: v for k, v in os.environ.items() if k not in passed_down}
+
+
+def test_make_test_keeps_every_duration_and_runs_on_three_workers() -> None:
     done = subprocess.run(["make", "-n", "-W", "requirements.txt", "test"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=True)
+                          text=True, timeout=60, check=True, env=_defaults())
     pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
     for expected in ("--durations=25", "--durations-file=var/test-durations.txt",
-                     "--junitxml=var/test-report.xml", "-n 2 --dist loadgroup", '-m "not gpu"'):
+                     "--junitxml=var/test-report.xml", "-n 3 --dist loadgroup", '-m "not gpu"'):
         assert expected in pytest_line, expected
 
 
 def test_make_test_fast_leaves_out_the_slow_and_gpu_tests() -> None:
     done = subprocess.run(["make", "-n", "test-fast"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          check=True)
+                          check=True, env=_defaults())
     pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
-    assert '-m "not slow and not gpu"' in pytest_line and "-n 2" in pytest_line
+    assert '-m "not slow and not gpu"' in pytest_line and "-n 3" in pytest_line
 
 
 def test_ci_script_calls_make_test() -> None:

@@ -14,9 +14,14 @@ from tests.fixtures.services import require
 from tests.fixtures.site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, SITE, Console, Tab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian (never a downloaded one)."""
+    """Headless Chromium from Debian (never a downloaded one), one per module.
+
+    Playwright's sync API keeps its asyncio loop running in this thread while it is open: held for the
+    whole session it broke every later test of the same xdist worker that runs asyncio or Playwright itself
+    (tests/backend/test_retention.py, tests/contract/test_sizing.py).
+    """
     require(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
         from playwright.sync_api import sync_playwright
