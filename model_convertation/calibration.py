@@ -20,6 +20,10 @@ CALIBRATION_PICTURES = ("astronaut", "coffee", "hubble_deep_field")
 #: Held-out pictures for the gate.
 GATE_PICTURES = ("rocket", "chelsea", "immunohistochemistry")
 KINDS = ("photo", "animation", "compressed")
+#: The gate's fourth kind, made here: saturated synthetic graphics (bars, a hue ramp, hard black and white
+#: edges) as overlays, games, slides and test patterns have. Their colours leave the ranges calibrated on
+#: photographs; an int8 graph that clips them (2.5 dB on testsrc2 on an AVX-512 VNNI host) must fail.
+GRAPHICS = "graphics"
 #: Calibration frames are small: activations' ranges do not depend on the frame size, CPU time does.
 CALIBRATION_SIZE = (96, 72)
 #: The gate's reference (high-resolution) size; the model gets it shrunk by its scale.
@@ -112,7 +116,28 @@ def gate_frames(scale: int, size: tuple[int, int] = GATE_SIZE) -> list[GateFrame
             if kind == "compressed":
                 low = compressed(low)
             cases.append(GateFrame(name, kind, low, reference))
+    high = graphics(width, height)
+    cases.append(GateFrame(GRAPHICS, GRAPHICS, resize(high, width // scale, height // scale), high))
     return cases
+
+
+def graphics(width: int, height: int) -> Image:
+    """Saturated synthetic graphics: full colour bars over a hue ramp, with a black and a white box."""
+    bars = np.array(
+        [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0], [255, 0, 255], [255, 0, 0], [0, 0, 255]],
+        np.float64,
+    )
+    image = np.zeros((height, width, 3), np.float64)
+    top = height * 2 // 3
+    image[:top] = bars[(np.arange(width) * len(bars) // width)][None]
+    hue = np.linspace(0.0, 6.0, width, endpoint=False)
+    ramp = np.stack([np.clip(np.abs(hue - 3) - 1, 0, 1), np.clip(2 - np.abs(hue - 2), 0, 1),
+                     np.clip(2 - np.abs(hue - 4), 0, 1)], axis=1) * 255  # fmt: skip
+    image[top:] = ramp[None]
+    box = max(2, height // 8)
+    image[top + box : top + 2 * box, width // 8 : width // 8 + box] = 0
+    image[top + box : top + 2 * box, width // 4 : width // 4 + box] = 255
+    return np.round(image).astype(np.uint8)
 
 
 def gradients(width: int = 64, height: int = 48) -> dict[str, Image]:

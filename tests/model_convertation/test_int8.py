@@ -13,7 +13,7 @@ import pytest
 
 from adapter.inference.upscalers import LocalUpscaler
 from contract.precision import BF16_FLAGS, cpu_flags
-from model_convertation import catalog, gate, quantize, repository
+from model_convertation import calibration, catalog, gate, quantize, repository
 from model_convertation.export import export_onnx
 
 MODEL = "realesr-animevideov3-x4"
@@ -139,3 +139,13 @@ def test_repository_serves_the_int8_variant_only_when_given(int8_dir: Path, tmp_
     )
     repository.write_cpu_model(spec, f32, tmp_path, repository.ServingOptions(precision="f32"))
     assert not (version / "model.int8.onnx").exists() and not (version / "model.int8.gate.json").exists()
+
+
+def test_the_gate_holds_out_saturated_graphics_and_judges_by_the_worst_kind() -> None:
+    cases = [case for case in calibration.gate_frames(4) if case.kind == calibration.GRAPHICS]
+    assert len(cases) == 1
+    high = cases[0].high.astype(int)
+    saturated = ((high.max(axis=2) == 255) & (high.min(axis=2) == 0)).mean()
+    assert saturated > 0.5, "mostly full-saturation colours, beyond what photographs calibrate"
+    assert cases[0].low.shape[1] * 4 == high.shape[1]
+    assert calibration.GRAPHICS not in calibration.KINDS, "held out: calibration never sees it"
