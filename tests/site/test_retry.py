@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,20 +57,27 @@ def wait_status(page: Any, status: str) -> None:
     page.wait_for_function("(s) => document.querySelector('#jobs .job')?.dataset.status === s", arg=status)
 
 
-def test_a_retry_is_said_on_the_card_and_progress_never_mixes_attempts(
-    backend: Served, open_tab: Callable[..., Tab], clip: ClipFactory,
-) -> None:
+def one_job_on_both_screens(
+    backend: Served, open_tab: Callable[..., Tab], source: Path
+) -> tuple[dict[str, Tab], str]:
+    """A tab per screen of SCREENS, both one owner (the English one a second window with the cookie), and
+    that owner's job made from ``source``."""
     tabs = {language: open_tab(viewport, locale=locale) for language, (viewport, locale) in SCREENS.items()}
     owner = tabs["ru"].page
     owner.goto(backend.url)
     owner.wait_for_selector("#models input")
-    source = clip("retry.mp4", seconds=0.4)
     made = owner.request.post(f"{backend.url}/api/jobs", multipart={
-        "file": {"name": "retry.mp4", "mimeType": "video/mp4", "buffer": source.read_bytes()}})
+        "file": {"name": source.name, "mimeType": "video/mp4", "buffer": source.read_bytes()}})
     assert made.status == 201, made.text()
-    job_id = made.json()["id"]
-    # The English tab is the same owner in another browser window (its cookie copied over).
     tabs["en"].page.context.add_cookies(owner.context.cookies())
+    return tabs, str(made.json()["id"])
+
+
+def test_a_retry_is_said_on_the_card_and_progress_never_mixes_attempts(
+    backend: Served, open_tab: Callable[..., Tab], clip: ClipFactory,
+) -> None:
+    tabs, job_id = one_job_on_both_screens(backend, open_tab, clip("retry.mp4", seconds=0.4))
+    owner = tabs["ru"].page
     store = backend.app.state.services.store
     store.apply_event(ProgressEvent(job_id=job_id, frames_done=32, frames_total=TOTAL, fps=2.0))
     for language, tab in tabs.items():
@@ -131,16 +139,8 @@ OVERLOADED = {
 def test_an_overload_wait_is_said_as_no_attempt_used_and_the_next_run_starts_from_frame_zero(
     backend: Served, open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
-    tabs = {language: open_tab(viewport, locale=locale) for language, (viewport, locale) in SCREENS.items()}
+    tabs, job_id = one_job_on_both_screens(backend, open_tab, clip("overload.mp4", seconds=0.4))
     owner = tabs["ru"].page
-    owner.goto(backend.url)
-    owner.wait_for_selector("#models input")
-    source = clip("overload.mp4", seconds=0.4)
-    made = owner.request.post(f"{backend.url}/api/jobs", multipart={
-        "file": {"name": "overload.mp4", "mimeType": "video/mp4", "buffer": source.read_bytes()}})
-    assert made.status == 201, made.text()
-    job_id = made.json()["id"]
-    tabs["en"].page.context.add_cookies(owner.context.cookies())
     store = backend.app.state.services.store
     store.apply_event(ProgressEvent(job_id=job_id, frames_done=32, frames_total=TOTAL, fps=2.0, run=1))
     # What the adapter sends when a call passed its deadline while the model server answered its health
