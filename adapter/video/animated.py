@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from adapter import media
-from contract import animation
+from contract import animation, storage
 from contract.catalogue import reason
 from contract.container import MUXERS, Container
 from contract.media import Arg, OwnInput, ffmpeg
@@ -70,7 +70,7 @@ def write(
     if container not in ("gif", "webp"):
         _copy_video(video, output, container, timeout_s, should_stop)
         return
-    joined = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.rgba.mov")
+    joined = storage.temporary(output.with_suffix(".mov"), f"rgba.{uuid.uuid4().hex[:8]}")
     try:
         source: Arg = OwnInput(video, "mp4")
         if alpha_source is not None:

@@ -275,7 +275,7 @@ def _write_previews(
 def _write_preview(path: Path, rgb: Image, rotation: int) -> None:
     """Write a JPEG shown upright (stored frames are rotated by the player, a JPEG is not)."""
     upright = np.rot90(rgb, k=-(rotation // 90)) if rotation else rgb
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.jpg")
+    temp = storage.temporary(path, f"jpeg.{uuid.uuid4().hex[:8]}")  # the janitor's rule, .jpg kept
     if not cv2.imwrite(
         str(temp),
         cv2.cvtColor(np.ascontiguousarray(upright), cv2.COLOR_RGB2BGR),

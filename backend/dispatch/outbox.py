@@ -29,13 +29,11 @@ from backend.jobs import rules as jobs
 from backend.jobs.db import Job, Task, utcnow
 from backend.jobs.store import JobStore
 from contract import amqp
-from contract.container import SUFFIXES, Container
-from contract.interlace import Parity, deinterlace_option
+from contract.container import SUFFIXES
 from contract.messages import (
     ASSEMBLE,
     JOB,
     SEGMENT,
-    DescribeDensity,
     JobMessage,
     JobOptions,
     Segment,
@@ -60,9 +58,12 @@ class TaskPublisher(Protocol):
 
 def task_message(job: Job, task: Task | None = None) -> JobMessage:
     """The task message for a stored job (kind ``job``), or for one of its segment / assembly tasks."""
+    options = stored_options(job)
+    container = options.container
+    if container == "auto":  # the upload chooses the container (contract.container); a row never says auto
+        raise ValueError(f"job {job.id}: container not chosen at upload")
     kind: TaskKind = JOB
     segment: Segment | None = None
-    container = _container(job)
     count, key = None, output_key(job.id, SUFFIXES[container])
     if task is not None and task.kind == SEGMENT:
         kind, segment, key = SEGMENT, segments.of_task(task), segment_key(job.id, task.index)
@@ -78,39 +79,33 @@ def task_message(job: Job, task: Task | None = None) -> JobMessage:
         output_key=key,
         segment=segment,
         segments=count,
-        options=JobOptions(
-            model=job.model,
-            scale=job.scale,
-            height=job.height,
-            upscale=job.upscale,
-            describe=job.describe,
-            density=describe_density(job.description_density),
-            deinterlace=deinterlace_option(job.deinterlace) or "off",
-            regions="auto" if job.regions == "auto" else "off",
-            field_parity=_parity(job),
-            container=container,
-            strength=stored_strength(job.strength),
-            denoise=job.denoise,
-            background=job.background or "#000000",
-            hdr="sdr" if job.hdr == "sdr" else "keep",
-        ),
+        options=options,
     )
 
 
-def _parity(job: Job) -> Parity | None:
-    """The field order the upload's check found (None: the frames' own flags)."""
-    return "tff" if job.field_parity == "tff" else "bff" if job.field_parity == "bff" else None
+def stored_options(job: Job) -> JobOptions:
+    """The job's options as its row stores them, checked by the one options model (a bad row fails loudly).
 
-
-def _container(job: Job) -> Container:
-    """The container the backend chose at upload (rows from before the choice are MP4)."""
-    chosen: dict[str, Container] = {"mkv": "mkv", "gif": "gif", "webp": "webp"}
-    return chosen.get(job.container or "", "mp4")
-
-
-def describe_density(stored: str) -> DescribeDensity:
-    """The stored density as the option (anything but the three levels reads ``normal``)."""
-    return "brief" if stored == "brief" else "detailed" if stored == "detailed" else "normal"
+    Every column is NOT NULL with its default since the backfills (migrations 0008-0021): nothing to fall
+    back on."""
+    return JobOptions.model_validate(
+        {
+            "model": job.model,
+            "scale": job.scale,
+            "height": job.height,
+            "upscale": job.upscale,
+            "describe": job.describe,
+            "density": job.description_density,
+            "deinterlace": job.deinterlace,
+            "regions": job.regions,
+            "field_parity": job.field_parity,
+            "container": job.container,
+            "strength": stored_strength(job.strength),
+            "denoise": job.denoise,
+            "background": job.background,
+            "hdr": job.hdr,
+        }
+    )
 
 
 class Outbox(threading.Thread):

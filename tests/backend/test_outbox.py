@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backend.dispatch.broker import QueueState
-from backend.dispatch.outbox import Outbox, TaskPublisher
+from backend.dispatch.outbox import Outbox, TaskPublisher, task_message
 from backend.errors import BrokerUnavailable
 from backend.jobs import rules as jobs
 from backend.jobs.db import Job, make_engine, make_sessions, migrate
@@ -183,7 +183,8 @@ def test_segments_spread_over_free_adapters_then_the_assembly_goes_first(store: 
     broker.take(), broker.take()  # two adapters, two owners
     outbox.publish_pending()
     assert [(m.kind, m.segment.index if m.segment else None) for m in broker.ready] == [
-        ("segment", 1), ("job", None)
+        ("segment", 1),
+        ("job", None),
     ]
     while broker.ready or outbox.publish_pending():
         broker.take()
@@ -216,3 +217,19 @@ def test_a_job_stored_before_the_fair_queue_is_published_too(store: JobStore) ->
     assert Outbox(store, broker).publish_pending() == 1
     stored = store.get(job.id)
     assert stored is not None and store.served({job.owner}) == {job.owner: [stored.published_at]}
+
+
+def test_a_stored_row_is_read_back_by_the_one_options_model() -> None:
+    job = new_job()
+    job.container, job.hdr, job.description_density, job.strength = "mkv", "sdr", "brief", "0.6"
+    options = task_message(job).options
+    assert (options.container, options.hdr, options.density, options.strength) == ("mkv", "sdr", "brief", 0.6)
+    assert task_message(job).output_key.endswith(".mkv")
+
+
+@pytest.mark.parametrize(("column", "value"), [("container", "auto"), ("hdr", "hdr10"), ("background", "")])
+def test_a_row_the_options_model_refuses_fails_loudly_not_falling_back(column: str, value: str) -> None:
+    job = new_job()
+    setattr(job, column, value)
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+        task_message(job)
