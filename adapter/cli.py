@@ -35,7 +35,7 @@ from contract.estimate import WARN_S, estimate_s, seconds_per_megapixel, slowdow
 from contract.interlace import DEINTERLACE_OPTIONS
 from contract.messages import DESCRIBE_DENSITIES, DESCRIBE_LANGUAGES, JobOptions, Preset
 from contract.models import DEFAULT_MODEL, MODELS
-from contract.precision import PRECISIONS
+from contract.precision import PRECISIONS, host_precision
 from contract.probe import probe as ffprobe
 from contract.sizing import SizeRefused, job_output_size
 
@@ -292,11 +292,13 @@ def _estimate(args: argparse.Namespace, options: JobOptions, limits: Limits) -> 
     except SizeRefused as exc:
         raise LimitExceededError(exc.reason) from exc
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    seconds = estimate_s(info, options.model, size, pictures, load=load, cores=cores)
-    speed = seconds_per_megapixel(options.model)
+    precision = host_precision(args.precision)  # int8 keeps f32's (longer) figure
+    seconds = estimate_s(info, options.model, size, pictures, load=load, cores=cores, precision=precision)
+    speed = seconds_per_megapixel(options.model, precision)
     line = (
         f"estimate: about {_duration(seconds)} on this server ({info.width}x{info.height} -> "
-        f"{size[0]}x{size[1]}, {pictures} pictures, {options.model} at {speed:g} s per megapixel, "
+        f"{size[0]}x{size[1]}, {pictures} pictures, {options.model} at {speed:g} s per megapixel "
+        f"in {precision}, "
         f"load {load:.1f} on {cores} cores: x{slowdown(load, cores):.1f})"
     )
     if seconds > WARN_S:

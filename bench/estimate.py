@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 
 from adapter.inference.upscalers import make_upscaler
-from contract.estimate import SECONDS_PER_MEGAPIXEL
+from contract.estimate import seconds_per_megapixel
 from contract.models import CATALOGUE, served_name
+from contract.precision import PRECISIONS, choose, cpu_flags, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (256, 192)
@@ -73,9 +74,9 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def speed(model: str, folder: Path, repeats: int) -> tuple[float, float]:
+def speed(model: str, folder: Path, repeats: int, precision: str) -> tuple[float, float]:
     """(wall, CPU) seconds per input megapixel per picture of ``model``, best of ``repeats`` batches."""
-    upscaler = make_upscaler(served_name(model), None, folder, 3600)
+    upscaler = make_upscaler(served_name(model), None, folder, 3600, precision=precision)
     try:
         batch = np.stack([picture()] * upscaler.max_batch)
         upscaler.infer(batch)  # warm-up: compilation, first-call allocations
@@ -108,7 +109,8 @@ def check(folder: Path, frames: int, work: Path) -> dict[str, Any]:
     """Run the CLI on the interlaced clip: its printed estimate against the measured wall time."""
     clip = interlaced_clip(work / "pal.mpg", frames)
     args = [sys.executable, "-m", "adapter", "upscale", str(clip), "-o", str(work / "out.mp4")]
-    args += ["--scale", "2", "--models-dir", str(folder), "--quiet", "--timeout", "600"]
+    # Not --quiet: it hides the estimate line.
+    args += ["--scale", "2", "--models-dir", str(folder), "--timeout", "600"]
     before = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, timeout=3600, cwd=ROOT, check=True)
@@ -134,20 +136,26 @@ def main() -> None:
     cli.add_argument("--repeats", type=int, default=3)
     cli.add_argument("--frames", type=int, default=4, help="frames of the 720x576 interlaced clip")
     cli.add_argument("--no-check", action="store_true", help="only the speeds")
+    cli.add_argument("--precision", choices=PRECISIONS, default="auto", help="of the speed table")
     cli.add_argument("--out", default="estimate.json", help="file name under bench/results")
     args = cli.parse_args()
+    flags = cpu_flags()
     with tempfile.TemporaryDirectory() as temp:
         folder = models_dir(args.models_dir, Path(temp))
-        speeds: dict[str, dict[str, float]] = {}
-        cores = os.cpu_count() or 1
-        print("| model | wall s/MP | CPU s/MP | CPU s/MP ÷ cores | in contract.estimate |")
-        print("|---|---|---|---|---|")
-        for model in args.models.split(","):
-            wall, cpu = speed(model, folder, args.repeats)
-            speeds[model] = {"wall": round(wall, 2), "cpu": round(cpu, 2), "idle_wall": round(cpu / cores, 2)}
-            known = SECONDS_PER_MEGAPIXEL.get(model, "-")
-            print(f"| {model} | {wall:.2f} | {cpu:.2f} | {cpu / cores:.2f} | {known} |", flush=True)
+        # The check first: the CLI's estimate reads the load average, which the speed table would raise.
         run: dict[str, Any] = {} if args.no_check else check(folder, args.frames, Path(temp))
+        speeds: dict[str, dict[str, Any]] = {}
+        cores = os.cpu_count() or 1
+        print(f"CPU flags: {' '.join(shown(flags)) or '-'}; requested precision {args.precision}")
+        print("| model | precision | wall s/MP | CPU s/MP | CPU s/MP ÷ cores | in contract.estimate |")
+        print("|---|---|---|---|---|---|")
+        for model in args.models.split(","):
+            ran = choose(args.precision, flags, None).precision
+            wall, cpu = speed(model, folder, args.repeats, args.precision)
+            idle, cpu = round(cpu / cores, 2), round(cpu, 2)
+            speeds[model] = {"precision": ran, "wall": round(wall, 2), "cpu": cpu, "idle_wall": idle}
+            known = seconds_per_megapixel(model, ran)
+            print(f"| {model} | {ran} | {wall:.2f} | {cpu:.2f} | {cpu / cores:.2f} | {known} |", flush=True)
     if run:
         ratio = max(run["estimate_s"], run["measured_s"]) / max(
             min(run["estimate_s"], run["measured_s"]), 1e-9
@@ -160,6 +168,7 @@ def main() -> None:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "load": os.getloadavg(),
+        "cpu_flags": shown(flags),
         "size": SIZE,
         "seconds_per_megapixel": speeds,
         "check": run,

@@ -32,6 +32,23 @@ SECONDS_PER_MEGAPIXEL: dict[str, float] = {
     "realcugan-pro-x3": 29.2,
     "realcugan-nose-x2": 13.1,
 }
+#: The same in bf16, where the CPU computes it natively (contract/precision.py's ``auto`` runs bf16 there):
+#: the model's CPU seconds over 2 cores of an AMD EPYC with AVX-512 BF16, OpenVINO bf16 in-process.
+#: Measured by ``python -m bench.estimate --precision bf16`` (docs/benchmarks.md). int8 runs only a model
+#: whose int8 passed its gate (none yet) and keeps the f32 figure: an estimate errs long, not short.
+BF16_SECONDS_PER_MEGAPIXEL: dict[str, float] = {
+    "realesr-animevideov3-x4": 0.9,
+    "realesr-animevideov3-x3": 1.37,
+    "realesr-animevideov3-x2": 1.02,
+    "realesrgan-x4plus": 28.0,
+    "realesrgan-x4plus-anime": 8.9,
+    "realcugan-se-x2": 2.05,
+    "realcugan-se-x3": 4.07,
+    "realcugan-se-x4": 2.59,
+    "realcugan-pro-x2": 2.0,
+    "realcugan-pro-x3": 3.89,
+    "realcugan-nose-x2": 1.93,
+}
 #: Decode, deinterlace, resize the model's answer and encode, per megapixel of the larger of the model's
 #: answer and the output, per picture. Fitted with ``FIXED_S`` to two CLI runs on this server
 #: (docs/benchmarks.md: a 64x48 GIF and the 720x576 interlaced check), not measured on its own.
@@ -42,12 +59,14 @@ FIXED_S = 3.0
 WARN_S = 3600.0
 
 
-def seconds_per_megapixel(model: str) -> float:
-    """The model's measured speed; an unmeasured model counts as the slowest measured one of its family."""
-    if model in SECONDS_PER_MEGAPIXEL:
-        return SECONDS_PER_MEGAPIXEL[model]
-    family = [s for name, s in SECONDS_PER_MEGAPIXEL.items() if name.split("-")[0] == model.split("-")[0]]
-    return max(family or SECONDS_PER_MEGAPIXEL.values())
+def seconds_per_megapixel(model: str, precision: str = "f32") -> float:
+    """The model's measured speed in ``precision`` (bf16 or else f32's figures); an unmeasured model counts
+    as the slowest measured one of its family."""
+    figures = BF16_SECONDS_PER_MEGAPIXEL if precision == "bf16" else SECONDS_PER_MEGAPIXEL
+    if model in figures:
+        return figures[model]
+    family = [s for name, s in figures.items() if name.split("-")[0] == model.split("-")[0]]
+    return max(family or figures.values())
 
 
 def slowdown(load: float, cores: int) -> float:
@@ -60,12 +79,19 @@ def slowdown(load: float, cores: int) -> float:
 
 
 def estimate_s(
-    info: MediaInfo, model: str, output: tuple[int, int], pictures: int, *, load: float = 0.0, cores: int = 2
+    info: MediaInfo,
+    model: str,
+    output: tuple[int, int],
+    pictures: int,
+    *,
+    load: float = 0.0,
+    cores: int = 2,
+    precision: str = "f32",
 ) -> float:
     """Seconds a run of ``pictures`` pictures of ``info`` takes with ``model`` into ``output`` (w, h).
 
     ``load``: runnable tasks already on the host (the CLI passes the 1-minute load average; a queued
-    job's estimate assumes an idle adapter host).
+    job's estimate assumes an idle adapter host). ``precision``: what the model runs in (precision.choose).
     """
     scale = BY_ID[model].scale if model in BY_ID else 4
     model_mp = info.frame_width * info.frame_height / 1e6
@@ -73,13 +99,15 @@ def estimate_s(
     # The model always runs at its native scale; a smaller output is a resize of its answer.
     native_mp = model_mp * scale * scale
     pipeline = PIPELINE_S_PER_OUTPUT_MEGAPIXEL * max(out_mp, native_mp)
-    per_picture = seconds_per_megapixel(model) * model_mp + pipeline
+    per_picture = seconds_per_megapixel(model, precision) * model_mp + pipeline
     return round(slowdown(load, cores) * (FIXED_S + pictures * per_picture), 1)
 
 
-def job_estimate_s(info: MediaInfo, options: JobOptions, pictures: int) -> float | None:
+def job_estimate_s(
+    info: MediaInfo, options: JobOptions, pictures: int, precision: str = "f32"
+) -> float | None:
     """The estimate of an upscaling job's options (None when it does not upscale)."""
     if not options.upscale:
         return None
     size = job_output_size(options, info.frame_width, info.frame_height, sar=info.sar, rotation=info.rotation)
-    return estimate_s(info, options.model, size, pictures)
+    return estimate_s(info, options.model, size, pictures, precision=precision)

@@ -7,6 +7,7 @@ passed gate, or ``bf16`` on a CPU without native bf16, falls back the same way (
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,12 @@ def choose(requested: str, flags: Iterable[str], int8_passed: bool | None) -> Ch
     if int8_passed:
         return Choice("int8", "auto: no native bf16 (avx512_bf16/amx_bf16); int8 passed its quality gate")
     return Choice("f32", f"auto: no native bf16 (avx512_bf16/amx_bf16) and {_no_int8(int8_passed)}")
+
+
+@functools.cache
+def host_precision(requested: str = "auto") -> str:
+    """What ``requested`` runs a model without a gated int8 in on this host (the flags read once)."""
+    return choose(requested, cpu_flags(), None).precision
 
 
 def host_report(requested: str = "auto", flags: Iterable[str] | None = None) -> dict[str, object]:

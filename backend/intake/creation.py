@@ -30,6 +30,7 @@ from contract.interlace import decide_mode, pictures_per_frame
 from contract.limits import PROBE_TIMEOUT_S
 from contract.mediainfo import MediaInfo, ProbeError
 from contract.messages import JobOptions
+from contract.precision import host_precision
 from contract.probe import is_animation
 from contract.sizing import display_size
 
@@ -185,7 +186,10 @@ def new_job(upload: Upload, options: JobOptions, info: MediaInfo, tasks: list[Ta
         input_fps=float(info.fps),
         input_frames=info.frames,
         frames_total=info.frames * (pictures_per_frame(options.deinterlace) if options.upscale else 1),
-        estimate_s=job_estimate_s(info, options, info.frames * pictures_per_frame(options.deinterlace)),
+        # The adapters' host is taken to be like this one, running the default precision (auto).
+        estimate_s=job_estimate_s(
+            info, options, info.frames * pictures_per_frame(options.deinterlace), host_precision()
+        ),
         progress=0.0,
         frames_done=0,
         created_at=now,
