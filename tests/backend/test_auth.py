@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +31,6 @@ from tests.fixtures.tokens import AUDIENCE, ISSUER, KEY, token
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
-
-
 
 
 @pytest.fixture
@@ -259,3 +258,14 @@ def test_the_page_has_no_inline_script_or_handlers() -> None:
     assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), "inline event handlers need 'unsafe-inline'"
     assert not re.search(r"\sstyle\s*=", html, flags=re.I), "style-src 'self' refuses style attributes"
     assert "javascript:" not in html
+
+
+def test_a_watch_token_has_one_spelling() -> None:
+    # 32 bytes are 43 characters whose last one carries 2 spare bits: its neighbours decode alike.
+    value = base64.urlsafe_b64encode(bytes(range(32))).rstrip(b"=").decode()
+    original = watch._unpack(value)
+    assert original is not None
+    alphabet = string.ascii_letters + string.digits + "-_"
+    spellings = [value[:-1] + char for char in alphabet if char != value[-1]]
+    spellings += [value + "!", value[:20] + "." + value[20:]]  # outside the alphabet, which decoders skip
+    assert [spelling for spelling in spellings if watch._unpack(spelling) == original] == []

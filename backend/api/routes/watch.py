@@ -56,7 +56,12 @@ def _unpack(value: str) -> tuple[str, int, bytes, bytes] | None:
         packed = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(packed) != _ID_BYTES + 4 + MAC_BYTES:
+    # One spelling per token: the last of 43 characters carries 2 spare bits, and the decoder skips
+    # characters outside the alphabet, so several strings would decode to the same bytes.
+    if (
+        len(packed) != _ID_BYTES + 4 + MAC_BYTES
+        or base64.urlsafe_b64encode(packed).rstrip(b"=") != value.encode()
+    ):
         return None
     raw, mac = packed[: _ID_BYTES + 4], packed[_ID_BYTES + 4 :]
     (expires,) = struct.unpack(">I", raw[_ID_BYTES:])
