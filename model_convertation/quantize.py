@@ -6,8 +6,9 @@ convolutions), and TensorRT builds an int8 engine from the same graph (explicit 
 NNCF's ``MIXED`` preset (symmetric per-channel weights, asymmetric activations: the PReLU/LeakyReLU
 outputs are mostly positive, so a symmetric range would waste half the codes; fast bias correction) with
 activation ranges from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than
-their extremes: full ranges made the quantization steps coarse enough to draw new steps on flat
-gradients (docs/benchmarks.md, "int8", has the recipes tried and their figures).
+their extremes (full ranges made the quantization steps coarse enough to draw new steps on flat
+gradients), and only the convolutions' inputs quantized (``NOT_QUANTIZED``: docs/benchmarks.md, "int8",
+has the recipes tried and their figures).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from model_convertation import calibration
 
 #: Share of activation values left outside the quantization range at each end.
 OUTLIER_PROB = 1e-3
-RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9"
+#: Operations that compute nothing worth int8 and are left unquantized. NNCF also puts quantizers on the
+#: inputs of these: the raw input pixels (before the layout change), the residual's upsampled picture
+#: (Resize), the last convolution's answer (DepthToSpace) and the final sum (Add). With quantile ranges
+#: those clip saturated colours (0 and 255), which cost 2.3 dB on saturated graphics; no int8 convolution
+#: goes (docs/benchmarks.md, "int8").
+NOT_QUANTIZED = ("Transpose", "Resize", "DepthToSpace", "Add")
+RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
 
 
 def int8_path(f32_path: Path) -> Path:
@@ -92,6 +99,7 @@ def quantize(
         preset=nncf.QuantizationPreset.MIXED,
         subset_size=len(batches),
         advanced_parameters=_parameters(),
+        ignored_scope=nncf.IgnoredScope(types=list(NOT_QUANTIZED), validate=False),  # not every graph has all
     )
     # Rename last so a crashed build never leaves a half-written file under the final name.
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
