@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from backend.dispatch import fairness
 from backend.dispatch.broker import QueueState
 from backend.errors import BrokerUnavailable
@@ -29,11 +31,13 @@ from backend.jobs import rules as jobs
 from backend.jobs.db import Job, Task, utcnow
 from backend.jobs.store import JobStore
 from contract import amqp
+from contract.catalogue import reason
 from contract.container import SUFFIXES
 from contract.messages import (
     ASSEMBLE,
     JOB,
     SEGMENT,
+    FailedEvent,
     JobMessage,
     JobOptions,
     Segment,
@@ -106,6 +110,19 @@ def stored_options(job: Job) -> JobOptions:
             "hdr": job.hdr,
         }
     )
+
+
+def _message_or_fail(job: Job, task: Task | None = None) -> JobMessage | None:
+    """The task's message, or None with the job failed when its row is refused (the others still go)."""
+    try:
+        return task_message(job, task)
+    except ValueError as exc:  # pydantic's ValidationError included
+        refused = exc.errors() if isinstance(exc, ValidationError) else []
+        fields = ", ".join(sorted({str(error["loc"][0]) for error in refused if error["loc"]}))
+        detail = f"stored options refused: {fields}" if fields else str(exc)
+        log.error("task not published: %s", detail, extra={"job_id": job.id, "owner": job.owner})
+        jobs.apply_failed(job, FailedEvent.from_reason(job.id, reason("job.malformed_task", detail=detail)))
+        return None
 
 
 class Outbox(threading.Thread):
@@ -233,14 +250,20 @@ class Outbox(threading.Thread):
             # A whole-video job that already runs was published before a crash lost the commit.
             if job.tasks or job.status != jobs.QUEUED:
                 return False
-            self._publisher.publish(task_message(job))
+            message = _message_or_fail(job)
+            if message is None:
+                return False
+            self._publisher.publish(message)
             job.published_at = now
             return True
         task = next((t for t in jobs.unpublished_tasks(job) if t.index == index), None)
         if task is None:
             return False
+        message = _message_or_fail(job, task)
+        if message is None:
+            return False
         # A publish error rolls the transaction back: a confirmed message goes again (idempotent).
-        self._publisher.publish(task_message(job, task))
+        self._publisher.publish(message)
         job.published = True  # the job's first messages went out
         task.published, task.published_at = True, now
         return True
