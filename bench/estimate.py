@@ -35,7 +35,7 @@ import numpy as np
 from adapter.inference.upscalers import make_upscaler
 from contract.estimate import seconds_per_megapixel
 from contract.models import CATALOGUE, served_name
-from contract.precision import PRECISIONS, choose, cpu_flags, shown
+from contract.precision import PRECISIONS, cpu_flags, host_precision, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (256, 192)
@@ -146,16 +146,16 @@ def main() -> None:
         run: dict[str, Any] = {} if args.no_check else check(folder, args.frames, Path(temp))
         speeds: dict[str, dict[str, Any]] = {}
         cores = os.cpu_count() or 1
-        print(f"CPU flags: {' '.join(shown(flags)) or '-'}; requested precision {args.precision}")
+        ran = host_precision(args.precision)
+        print(f"CPU flags: {' '.join(shown(flags)) or '-'}; precision {args.precision}: {ran}")
         print("| model | precision | wall s/MP | CPU s/MP | CPU s/MP ÷ cores | in contract.estimate |")
         print("|---|---|---|---|---|---|")
         for model in args.models.split(","):
-            ran = choose(args.precision, flags, None).precision
             wall, cpu = speed(model, folder, args.repeats, args.precision)
             idle, cpu = round(cpu / cores, 2), round(cpu, 2)
             speeds[model] = {"precision": ran, "wall": round(wall, 2), "cpu": cpu, "idle_wall": idle}
             known = seconds_per_megapixel(model, ran)
-            print(f"| {model} | {ran} | {wall:.2f} | {cpu:.2f} | {cpu / cores:.2f} | {known} |", flush=True)
+            print(f"| {model} | {ran} | {wall:.2f} | {cpu:.2f} | {idle:.2f} | {known} |", flush=True)
     if run:
         ratio = max(run["estimate_s"], run["measured_s"]) / max(
             min(run["estimate_s"], run["measured_s"]), 1e-9
