@@ -33,7 +33,7 @@ SECONDS_PER_MEGAPIXEL: dict[str, float] = {
     "realcugan-nose-x2": 13.1,
 }
 #: The same in bf16, where the CPU computes it natively (contract/precision.py's ``auto`` runs bf16 there):
-#: the model's CPU seconds over 2 cores of an AMD EPYC with AVX-512 BF16, OpenVINO bf16 in-process.
+#: the model's CPU seconds over 2 cores of an Intel Xeon with AVX-512 BF16 and AMX, OpenVINO bf16 in-process.
 #: Measured by ``python -m bench.estimate --precision bf16`` (docs/benchmarks.md). int8 runs only a model
 #: whose int8 passed its gate (none yet) and keeps the f32 figure: an estimate errs long, not short.
 BF16_SECONDS_PER_MEGAPIXEL: dict[str, float] = {
