@@ -177,7 +177,9 @@ def test_dialogue_subtitles_are_not_read_unless_asked(
 
 def test_an_animation_with_nothing_to_describe_gets_no_track(model_path: Path, tmp_path: Path) -> None:
     clip = tmp_path / "cells.mp4"
-    source = ["-f", "lavfi", "-i", "cellauto=s=320x240:rate=25:rule=110:scroll=1", "-t", "3"]
+    # A fixed seed: cellauto's random first row once (about 1 run in 17) drew glyph-like cells Tesseract read
+    # as «ъььь ьь Ly ъььь»; this test is about a clip with nothing to read, not about that false reading.
+    source = ["-f", "lavfi", "-i", "cellauto=s=320x240:rate=25:rule=110:scroll=1:seed=1", "-t", "3"]
     subprocess.run(
         [
             "ffmpeg",
