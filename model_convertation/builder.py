@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from contract.precision import INT8_GATE_PASSED
+from contract.precision import INT8_GATE_PASSED, choose, cpu_flags
 from model_convertation import gate, quantize, repository, tensorrt
 from model_convertation.catalog import ModelSpec
 from model_convertation.export import export_onnx
@@ -24,14 +25,19 @@ def build_onnx(specs: list[ModelSpec], onnx_dir: Path, *, force: bool = False) -
     return paths
 
 
-def wants_int8(spec: ModelSpec, precision: str) -> bool:
-    """Whether a build for ``precision`` quantizes ``spec``: int8 always; auto where int8 passed before."""
-    return precision == "int8" or (precision == "auto" and INT8_GATE_PASSED.get(spec.name, False))
+def wants_int8(spec: ModelSpec, precision: str, flags: Iterable[str] | None = None) -> bool:
+    """Whether a build for ``precision`` quantizes ``spec``: int8 always; auto where its int8 passed the
+    gate before and this CPU (``flags``, else /proc/cpuinfo's) would run it, i.e. has no native bf16."""
+    if precision == "int8":
+        return True
+    if precision != "auto" or not INT8_GATE_PASSED.get(spec.name, False):
+        return False
+    return choose("auto", cpu_flags() if flags is None else flags, True).precision == "int8"
 
 
 def build_int8(spec: ModelSpec, f32_path: Path, *, force: bool = False) -> tuple[Path, dict[str, Any]]:
     """The QDQ int8 ONNX beside ``f32_path`` and its gate verdict (gated again whenever it changed)."""
-    int8_path, built = quantize.quantize(f32_path, force=force)
+    int8_path, built = quantize.quantize(spec, f32_path, force=force)
     verdict = gate.read_gate(int8_path)
     if built or verdict is None or verdict.get("source_fingerprint") != quantize.fingerprint(f32_path):
         verdict = gate.run_gate(spec.name, spec.scale, f32_path, int8_path)

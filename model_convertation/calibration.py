@@ -19,6 +19,25 @@ Image = npt.NDArray[np.uint8]
 CALIBRATION_PICTURES = ("astronaut", "coffee", "hubble_deep_field")
 #: Held-out pictures for the gate.
 GATE_PICTURES = ("rocket", "chelsea", "immunohistochemistry")
+#: Pictures quantization-aware fine-tuning learns from (model_convertation/qat.py): the calibration ones and
+#: more that the wheel ships (grey ones as grey RGB); never the gate's.
+TRAINING_PICTURES = (
+    *CALIBRATION_PICTURES,
+    *(
+        "retina",
+        "colorwheel",
+        "logo",
+        "coins",
+        "camera",
+        "page",
+        "moon",
+        "text",
+        "brick",
+        "grass",
+        "clock",
+        "cell",
+    ),
+)
 KINDS = ("photo", "animation", "compressed")
 #: The gate's fourth kind, made here: saturated synthetic graphics (bars, a hue ramp, hard black and white
 #: edges) as overlays, games, slides and test patterns have. Their colours leave the ranges calibrated on
@@ -46,6 +65,8 @@ def picture(name: str) -> Image:
     from skimage import data
 
     image = np.asarray(getattr(data, name)())
+    if image.ndim == 2:  # grey
+        image = np.repeat(image[..., None], 3, axis=2)
     return np.ascontiguousarray(image[..., :3]).astype(np.uint8)
 
 
@@ -150,3 +171,47 @@ def gradients(width: int = 64, height: int = 48) -> dict[str, Image]:
         "horizontal-grey": np.round(grey).astype(np.uint8),
         "vertical-sky": np.round(np.clip(sky, 0, 255)).astype(np.uint8),
     }
+
+
+def kinds(small: Image) -> list[Image]:
+    """The picture as each kind: photo, animation, compressed."""
+    return [small, animation(small), compressed(small)]
+
+
+def training_pictures(side: int = 128) -> list[Image]:
+    """Every training picture, its shorter side brought to about ``side`` pixels, in the three kinds."""
+    found = []
+    for name in TRAINING_PICTURES:
+        image = picture(name)
+        h, w = image.shape[:2]
+        factor = max(1.0, min(h, w) / side)
+        found += kinds(resize(image, round(w / factor), round(h / factor)))
+    return found
+
+
+def synthetic(rng: np.random.Generator, side: int) -> Image:
+    """A random square of saturated flat shapes (JPEG-coded half the time) or a smooth ramp at any angle."""
+    if rng.random() < 0.5:
+        y, x = np.mgrid[0:side, 0:side] / side
+        angle = rng.uniform(0, 2 * np.pi)
+        along = np.cos(angle) * x + np.sin(angle) * y
+        base, slope = rng.uniform(20, 235, 3), rng.uniform(-50, 50, 3) * rng.choice([0.3, 1.0, 1.5])
+        return np.round(np.clip(base + slope * along[..., None], 0, 255)).astype(np.uint8)
+    image = np.zeros((side, side, 3)) + rng.choice([0, 255], 3)
+    for _ in range(int(rng.integers(2, 6))):
+        y0, x0 = rng.integers(0, side, 2)
+        y1, x1 = y0 + rng.integers(3, side), x0 + rng.integers(3, side)
+        image[y0:y1, x0:x1] = rng.choice([0, 64, 128, 192, 255], 3)
+    shapes = image.astype(np.uint8)
+    return compressed(shapes, int(rng.integers(20, 60))) if rng.random() < 0.5 else shapes
+
+
+def ramp(rng: np.random.Generator, height: int, width: int, axis: int) -> Image:
+    """An 8-bit ramp of a random colour and slope (0.1–1.2 levels a pixel) along columns (1) or rows (0)."""
+    length = width if axis == 1 else height
+    base = rng.uniform(30, 220, 3)
+    slope = rng.uniform(0.2, 1.2) * rng.choice([-1, 1]) * rng.uniform(0.5, 1.0, 3)
+    line = np.round(np.clip(base + slope * np.arange(length)[:, None], 0, 255)).astype(np.uint8)
+    if axis == 1:
+        return np.ascontiguousarray(np.broadcast_to(line[None], (height, width, 3)))
+    return np.ascontiguousarray(np.broadcast_to(line[:, None], (height, width, 3)))

@@ -81,7 +81,16 @@ def export_onnx(
     fingerprint = source_fingerprint(spec, models_dir)
     if not force and is_up_to_date(target, fingerprint):
         return BuildResult(target, built=False)
-    graph = Uint8Graph(weights.load_upscaler(spec, models_dir)).eval()
+    write_graph(weights.load_upscaler(spec, models_dir), target, spec)
+    _stamp_path(target).write_text(
+        json.dumps({"model": spec.name, "fingerprint": fingerprint, "opset": OPSET})
+    )
+    return BuildResult(target, built=True)
+
+
+def write_graph(upscaler: nn.Module, target: Path, spec: ModelSpec) -> Path:
+    """Export ``upscaler`` (float NCHW in [0, 1]) as the uint8 NHWC graph at ``target``."""
+    graph = Uint8Graph(upscaler).eval()
     # Real-CUGAN's reflect padding (up to 19 px) needs a frame larger than the padding.
     example = (
         torch.zeros(1, 40, 48, 3, dtype=torch.uint8)
@@ -105,7 +114,4 @@ def export_onnx(
         )
     # Rename last so a crashed build never leaves a half-written file under the final name.
     partial.replace(target)
-    _stamp_path(target).write_text(
-        json.dumps({"model": spec.name, "fingerprint": fingerprint, "opset": OPSET})
-    )
-    return BuildResult(target, built=True)
+    return target

@@ -1,4 +1,4 @@
-"""Post-training int8 quantization of an exported ONNX model into a QDQ ONNX graph, with NNCF.
+"""int8 quantization of an exported ONNX model into a QDQ ONNX graph, with NNCF.
 
 The QDQ graph (QuantizeLinear/DequantizeLinear pairs around each convolution's inputs) is the one int8
 artefact: OpenVINO runs it on CPUs (its low-precision transformations fold the pairs into int8
@@ -8,7 +8,10 @@ outputs are mostly positive, so a symmetric range would waste half the codes; fa
 activation ranges from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than
 their extremes (full ranges made the quantization steps coarse enough to draw new steps on flat
 gradients), and only the convolutions' inputs quantized (``NOT_QUANTIZED``: docs/benchmarks.md, "int8",
-has the recipes tried and their figures).
+has the recipes tried and their figures). That alone fails the gate for every model, so the compact
+networks (``TUNED``) are first fine-tuned with the rounding in place (model_convertation/qat.py); their
+graph then keeps NNCF's structure and weight quantizers, and takes the learned activation grids and the
+exact 1/255 grid for the input pixels.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model_convertation import calibration
+from model_convertation import calibration, qat, weights
+from model_convertation.catalog import ModelSpec
+from model_convertation.export import write_graph
 
 #: Share of activation values left outside the quantization range at each end.
 OUTLIER_PROB = 1e-3
@@ -31,7 +37,13 @@ OUTLIER_PROB = 1e-3
 #: those clip saturated colours (0 and 255), which cost 2.3 dB on saturated graphics; no int8 convolution
 #: goes (docs/benchmarks.md, "int8").
 NOT_QUANTIZED = ("Transpose", "Resize", "DepthToSpace", "Add")
-RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
+#: Architectures whose int8 graph comes from quantization-aware fine-tuning (model_convertation/qat.py)
+#: rather than from post-training quantization alone.
+TUNED = frozenset({"srvgg"})
+RECIPE = (
+    f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
+    f"|srvgg-qat-{qat.STEPS}-seed{qat.SEED}-quantile-{qat.OUTLIER_PROB:g}"
+)
 
 
 def int8_path(f32_path: Path) -> Path:
@@ -48,7 +60,7 @@ def fingerprint(f32_path: Path) -> str:
     import nncf
 
     digest = hashlib.sha256(f32_path.read_bytes())
-    for module in (__file__, calibration.__file__):
+    for module in (__file__, calibration.__file__, qat.__file__):
         digest.update(Path(module).read_bytes())
     digest.update(f"{RECIPE}|{nncf.__version__}".encode())
     return digest.hexdigest()
@@ -80,11 +92,74 @@ def _parameters() -> Any:
     )
 
 
+def _post_training(model: Any, frames: list[np.ndarray], *, bias_correction: bool) -> Any:
+    """NNCF's QDQ graph of ``model`` with the recipe's ranges from ``frames``."""
+    import nncf
+
+    parameters = _parameters()
+    parameters.disable_bias_correction = not bias_correction
+    return nncf.quantize(
+        model,
+        nncf.Dataset(frames, lambda frame: {"input": frame}),
+        preset=nncf.QuantizationPreset.MIXED,
+        subset_size=len(frames),
+        advanced_parameters=parameters,
+        ignored_scope=nncf.IgnoredScope(types=list(NOT_QUANTIZED), validate=False),  # not every graph has all
+    )
+
+
+def _set_rounding(model: Any, roundings: list[qat.Rounding]) -> None:
+    """Give each convolution's QDQ pairs the input grid and weight codes fine-tuning rounded with."""
+    from onnx import numpy_helper
+
+    initialisers = {init.name: init for init in model.graph.initializer}
+    producer = {output: node for node in model.graph.node for output in node.output}
+
+    def put(name: str, values: np.ndarray) -> None:
+        old = numpy_helper.to_array(initialisers[name])
+        if old.size != values.size:
+            raise ValueError(f"{name}: {old.size} values in the graph, {values.size} learned")
+        initialisers[name].CopyFrom(
+            numpy_helper.from_array(values.astype(old.dtype).reshape(old.shape), name)
+        )
+
+    convolutions = [node for node in model.graph.node if node.op_type == "Conv"]
+    if len(convolutions) != len(roundings):
+        raise ValueError(f"{len(convolutions)} convolutions in the graph, {len(roundings)} learned")
+    for conv, rounding in zip(convolutions, roundings, strict=True):
+        dequantize = producer[conv.input[0]]
+        pair = (producer[dequantize.input[0]], dequantize)
+        weights_node = producer[conv.input[1]]
+        if [node.op_type for node in (*pair, weights_node)] != ["QuantizeLinear", *["DequantizeLinear"] * 2]:
+            raise ValueError(f"{conv.name}: its inputs are not quantize/dequantize pairs")
+        grid = rounding.grid
+        for node in pair:
+            zero = numpy_helper.to_array(initialisers[node.input[2]])
+            shift = 128 if zero.dtype == np.int8 else 0  # NNCF keeps u8 codes as int8 shifted by 128
+            put(node.input[1], np.array(grid.scale))
+            put(node.input[2], np.array(grid.zero_point - shift))
+        put(weights_node.input[0], rounding.codes)
+        put(weights_node.input[1], rounding.scales)
+
+
+def _tuned(spec: ModelSpec, frames: list[np.ndarray]) -> Any:
+    """The QDQ graph of the quantization-aware fine-tuned network, rounding as it learned to."""
+    import onnx
+
+    network, roundings = qat.fine_tune(weights.load_upscaler(spec))
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_graph(network, Path(folder) / "tuned.onnx", spec)
+        model = onnx.load(str(source))
+    # The fine-tuning learned the biases with rounding in place: NNCF's bias correction would undo that.
+    quantized = _post_training(model, frames, bias_correction=False)
+    _set_rounding(quantized, roundings)
+    return quantized
+
+
 def quantize(
-    f32_path: Path, *, force: bool = False, frames: list[np.ndarray] | None = None
+    spec: ModelSpec, f32_path: Path, *, force: bool = False, frames: list[np.ndarray] | None = None
 ) -> tuple[Path, bool]:
     """Write the QDQ int8 ONNX next to ``f32_path``; returns (path, whether it was built now)."""
-    import nncf
     import onnx
 
     target = int8_path(f32_path)
@@ -92,15 +167,10 @@ def quantize(
     if not force and is_up_to_date(target, digest):
         return target, False
     batches = frames if frames is not None else calibration.calibration_frames()
-    dataset = nncf.Dataset(batches, lambda frame: {"input": frame})
-    quantized = nncf.quantize(
-        onnx.load(str(f32_path)),
-        dataset,
-        preset=nncf.QuantizationPreset.MIXED,
-        subset_size=len(batches),
-        advanced_parameters=_parameters(),
-        ignored_scope=nncf.IgnoredScope(types=list(NOT_QUANTIZED), validate=False),  # not every graph has all
-    )
+    if spec.architecture in TUNED:
+        quantized = _tuned(spec, batches)
+    else:
+        quantized = _post_training(onnx.load(str(f32_path)), batches, bias_correction=True)
     # Rename last so a crashed build never leaves a half-written file under the final name.
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     onnx.save(quantized, str(partial))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,63 +12,42 @@ import pytest
 
 from adapter.inference.upscalers import LocalUpscaler
 from contract.precision import BF16_FLAGS, cpu_flags
-from model_convertation import calibration, catalog, gate, quantize, repository
+from model_convertation import calibration, catalog, gate, paths, quantize, repository
 from model_convertation.export import export_onnx
+from tests.fixtures.media import testsrc_pair
 
 MODEL = "realesr-animevideov3-x4"
-pytestmark = pytest.mark.slow  # export, quantization and gate: ≈ 30 s of CPU
+pytestmark = pytest.mark.slow  # the gate (and, without `make models`' file, the fine-tuning: minutes)
+
+
+def built_files(folder: Path) -> bool:
+    """Copy `make models`' f32 and int8 files of MODEL into ``folder`` when they are up to date."""
+    source = paths.ONNX_DIR / f"{MODEL}.onnx"
+    int8 = quantize.int8_path(source)
+    if not (source.is_file() and quantize.is_up_to_date(int8, quantize.fingerprint(source))):
+        return False
+    for path in (source, int8, gate.gate_path(int8)):
+        for name in (path.name, path.name + ".stamp.json"):
+            if (path.parent / name).is_file():
+                shutil.copy2(path.parent / name, folder / name)
+    return True
 
 
 @pytest.fixture(scope="module")
 def int8_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the f32 ONNX, its int8 QDQ graph and the gate's verdict (built the way `build` does)."""
+    """A folder with the f32 ONNX, its int8 QDQ graph and the gate's verdict (built the way `build` does).
+
+    The int8 file `make models` built is reused when it is up to date (its fine-tuning takes minutes);
+    the verdict is always worked out again here.
+    """
     folder = tmp_path_factory.mktemp("int8")
     spec = catalog.SERVED[MODEL]
+    reused = built_files(folder)
     f32 = export_onnx(spec, folder).path
-    int8, built = quantize.quantize(f32)
-    assert built and quantize.quantize(f32) == (int8, False)  # the second call finds it up to date
+    int8, built = quantize.quantize(spec, f32)
+    assert built is not reused and quantize.quantize(spec, f32) == (int8, False)  # now up to date
     gate.run_gate(spec.name, spec.scale, f32, int8)
     return folder
-
-
-def ffmpeg(*args: str) -> bytes:
-    """Run ffmpeg on lavfi input; stdout."""
-    binary = shutil.which("ffmpeg")
-    assert binary, "ffmpeg is required"
-    return subprocess.run([binary, "-v", "error", *args], capture_output=True, timeout=60, check=True).stdout
-
-
-def clip_frames(tmp_path: Path, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """(decoded frames of a 64x48 H.264 clip, the 64·scale-wide frames it was shrunk from)."""
-    w, h, n = 64, 48, 6
-    source = f"testsrc2=size={w * scale}x{h * scale}:rate=25"
-    high = ffmpeg(
-        "-f", "lavfi", "-i", source, "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"
-    )
-    clip = tmp_path / "small.mp4"
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        source,
-        "-frames:v",
-        str(n),
-        "-vf",
-        f"scale={w}:{h}:flags=area",
-        "-y",
-        "-c:v",
-        "libx264",
-        "-crf",
-        "23",
-        "-pix_fmt",
-        "yuv420p",
-        str(clip),
-    )
-    low = ffmpeg("-i", str(clip), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
-    return (
-        np.frombuffer(low, np.uint8).reshape(n, h, w, 3),
-        np.frombuffer(high, np.uint8).reshape(n, h * scale, w * scale, 3),
-    )
 
 
 def test_the_int8_file_is_a_qdq_graph_with_int8_convolutions(int8_dir: Path) -> None:
@@ -84,7 +62,7 @@ def test_int8_runs_only_where_it_stays_within_the_gate_on_a_test_clip(int8_dir: 
     # Both graphs as they are served (OpenVINO); the clip is H.264, shrunk 4x from the reference frames.
     f32 = gate.openvino_runner(int8_dir / f"{MODEL}.onnx")
     int8 = gate.openvino_runner(int8_dir / f"{MODEL}.int8.onnx")
-    low, high = clip_frames(tmp_path, 4)
+    low, high = testsrc_pair(tmp_path, 4)
     a, b = f32(low), int8(low)
     assert a.shape == b.shape == high.shape
     drop = np.mean([gate.psnr(x, h) for x, h in zip(a, high, strict=True)]) - np.mean(
