@@ -6,10 +6,11 @@ from ``calibration.calibration_frames`` as the mean of per-frame quantiles, like
 number of bits for weights and activations, and runs it through ``model_convertation.gate.evaluate``
 against the f32 network, plus the test clip of ``tests/model_convertation/test_int8.py`` (testsrc2
 shrunk 4x to 64x48, H.264). The ``openvino`` row, when the int8 file exists, is the served QDQ graph run
-by OpenVINO against the served f32 graph: it anchors the simulated 8/8 row. Nothing here is served;
-it shows which widths and ranges could pass the gate at all.
-Run: ``.venv/bin/python -m bench.int8_bits [--model realesr-animevideov3-x4] [--models-dir DIR]``;
-writes bench/results/int8-bits.json.
+by OpenVINO against the served f32 graph: it anchors the simulated 8/8 row. ``--fine-tune`` adds the
+graph of ``quantize(..., fine_tune=True)`` (model_convertation/qat.py, ≈ 15 min on 2 cores). Nothing here
+is served; it shows which widths and ranges could pass the gate at all.
+Run: ``.venv/bin/python -m bench.int8_bits [--model realesr-animevideov3-x4] [--models-dir DIR]
+[--fine-tune]``; writes bench/results/int8-bits.json.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import copy
 import datetime
 import json
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -32,7 +34,7 @@ from bench.pipeline import MODELS_DIR
 from contract.precision import cpu_flags, shown
 from model_convertation import calibration, catalog, gate, quantize, weights
 from model_convertation.export import Uint8Graph
-from tests.fixtures.media import testsrc_pair
+from tests.fixtures.media import pair_from_testsrc
 
 ROOT = Path(__file__).resolve().parents[1]
 F32 = 0  # no quantization on that side
@@ -115,7 +117,7 @@ def fake_quantized(network: nn.Module, w_bits: int, a_bits: int, outlier: float)
 
 def on_clip(f32: Runner, quantized: Runner, scale: int, folder: Path) -> tuple[float, float]:
     """(PSNR drop, BRISQUE rise) on the test clip (means over frames; PSNR against its sources)."""
-    low, high = testsrc_pair(folder, scale)
+    low, high = pair_from_testsrc(folder, scale)
     a, b = f32(low), quantized(low)
     drop = np.mean([gate.psnr(x, h) for x, h in zip(a, high, strict=True)]) - np.mean(
         [gate.psnr(y, h) for y, h in zip(b, high, strict=True)]
@@ -149,6 +151,7 @@ def main() -> int:
     cli.add_argument("--model", default="realesr-animevideov3-x4")
     cli.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     cli.add_argument("--out", type=Path, default=ROOT / "bench/results/int8-bits.json")
+    cli.add_argument("--fine-tune", action="store_true", help="add the quantization-aware fine-tuned graph")
     args = cli.parse_args()
     spec = catalog.SERVED[args.model]
     network = weights.load_upscaler(spec)
@@ -172,9 +175,23 @@ def main() -> int:
                 )
             )
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        ov_f32 = gate.openvino_runner(args.models_dir / f"{spec.name}.onnx")
+        if args.fine_tune:
+            source = shutil.copy(args.models_dir / f"{spec.name}.onnx", folder / f"{spec.name}.onnx")
+            tuned, _ = quantize.quantize(spec, Path(source), fine_tune=True)
+            rows.append(
+                row(
+                    "openvino: fine-tuned (qat.py)",
+                    spec.name,
+                    spec.scale,
+                    ov_f32,
+                    gate.openvino_runner(tuned),
+                    folder,
+                )
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         served = args.models_dir / f"{spec.name}.int8.onnx"
         if served.is_file():
-            ov_f32 = gate.openvino_runner(args.models_dir / f"{spec.name}.onnx")
             rows.append(
                 row(
                     "openvino: the served int8 graph",

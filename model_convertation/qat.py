@@ -11,6 +11,8 @@ convolutions compute the way the QDQ graph does is fine-tuned to answer like it:
 It learns on crops of the training pictures in the three kinds, saturated synthetic graphics and 8-bit
 ramps; on the ramps the error's profile along the ramp is also kept flat, since a jump in it is a new step
 (the gate's banding). Seeded, so a host rebuilds the same file; the gate judges the result as it judges any.
+Not yet the build's recipe: no setting tried passes the gate and both test clips together (docs/benchmarks.md,
+"int8", fine-tuning); ``python -m bench.int8_bits --fine-tune`` builds and measures it (≈ 15 min a model).
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ from torch import nn
 
 from model_convertation import calibration
 
-STEPS = 800
+STEPS = 1000
 SEED = 0
 #: Share of activation values outside each starting range, per end (the learned ranges move from there).
 OUTLIER_PROB = 2e-3
 LEARNING_RATE = 1e-5  # weights, biases and PReLU slopes: a nudge, not a new model
 RANGE_LEARNING_RATE = 1e-4
 #: Weight of the ramps' error-profile term against the mean squared error (both in code values²).
-BANDING_WEIGHT = 300.0
+BANDING_WEIGHT = 1000.0
 CROP = 40  # input pixels; the receptive field of the 18 convolutions is 37
 BATCH = 8
 RAMPS = 4  # ramps per step for the banding term

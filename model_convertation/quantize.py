@@ -8,10 +8,10 @@ outputs are mostly positive, so a symmetric range would waste half the codes; fa
 activation ranges from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than
 their extremes (full ranges made the quantization steps coarse enough to draw new steps on flat
 gradients), and only the convolutions' inputs quantized (``NOT_QUANTIZED``: docs/benchmarks.md, "int8",
-has the recipes tried and their figures). That alone fails the gate for every model, so the compact
-networks (``TUNED``) are first fine-tuned with the rounding in place (model_convertation/qat.py); their
-graph then keeps NNCF's structure and weight quantizers, and takes the learned activation grids and the
-exact 1/255 grid for the input pixels.
+has the recipes tried and their figures). That alone fails the gate for every model. ``fine_tune=True``
+first fine-tunes the network with the rounding in place (model_convertation/qat.py, compact networks
+only); the graph then keeps NNCF's structure and takes the learned activation grids, the weight codes and
+the exact 1/255 grid for the input pixels. It is not the build's recipe yet (qat.py says why).
 """
 
 from __future__ import annotations
@@ -37,13 +37,9 @@ OUTLIER_PROB = 1e-3
 #: those clip saturated colours (0 and 255), which cost 2.3 dB on saturated graphics; no int8 convolution
 #: goes (docs/benchmarks.md, "int8").
 NOT_QUANTIZED = ("Transpose", "Resize", "DepthToSpace", "Add")
-#: Architectures whose int8 graph comes from quantization-aware fine-tuning (model_convertation/qat.py)
-#: rather than from post-training quantization alone.
-TUNED = frozenset({"srvgg"})
-RECIPE = (
-    f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
-    f"|srvgg-qat-{qat.STEPS}-seed{qat.SEED}-quantile-{qat.OUTLIER_PROB:g}"
-)
+RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
+#: The recipe with quantization-aware fine-tuning first (``quantize(..., fine_tune=True)``).
+TUNED_RECIPE = f"{RECIPE}|qat-{qat.STEPS}-seed{qat.SEED}-quantile-{qat.OUTLIER_PROB:g}"
 
 
 def int8_path(f32_path: Path) -> Path:
@@ -55,14 +51,17 @@ def _stamp(path: Path) -> Path:
     return path.with_name(path.name + ".stamp.json")
 
 
-def fingerprint(f32_path: Path) -> str:
-    """Hash of what the int8 file depends on: the f32 graph, this recipe and the calibration code."""
+def fingerprint(f32_path: Path, *, fine_tune: bool = False) -> str:
+    """Hash of what the int8 file depends on: the f32 graph, the recipe and the code that applies it."""
     import nncf
+    import torch
 
     digest = hashlib.sha256(f32_path.read_bytes())
-    for module in (__file__, calibration.__file__, qat.__file__):
+    modules = (__file__, calibration.__file__, *((qat.__file__,) if fine_tune else ()))
+    for module in modules:
         digest.update(Path(module).read_bytes())
-    digest.update(f"{RECIPE}|{nncf.__version__}".encode())
+    recipe = f"{TUNED_RECIPE}|torch-{torch.__version__}" if fine_tune else RECIPE
+    digest.update(f"{recipe}|{nncf.__version__}".encode())
     return digest.hexdigest()
 
 
@@ -157,17 +156,24 @@ def _tuned(spec: ModelSpec, frames: list[np.ndarray]) -> Any:
 
 
 def quantize(
-    spec: ModelSpec, f32_path: Path, *, force: bool = False, frames: list[np.ndarray] | None = None
+    spec: ModelSpec,
+    f32_path: Path,
+    *,
+    force: bool = False,
+    frames: list[np.ndarray] | None = None,
+    fine_tune: bool = False,
 ) -> tuple[Path, bool]:
     """Write the QDQ int8 ONNX next to ``f32_path``; returns (path, whether it was built now)."""
     import onnx
 
     target = int8_path(f32_path)
-    digest = fingerprint(f32_path)
+    digest = fingerprint(f32_path, fine_tune=fine_tune)
     if not force and is_up_to_date(target, digest):
         return target, False
     batches = frames if frames is not None else calibration.calibration_frames()
-    if spec.architecture in TUNED:
+    if fine_tune:
+        if spec.architecture != "srvgg":
+            raise ValueError(f"{spec.name}: fine-tuning is written for the compact (srvgg) networks")
         quantized = _tuned(spec, batches)
     else:
         quantized = _post_training(onnx.load(str(f32_path)), batches, bias_correction=True)
@@ -175,5 +181,6 @@ def quantize(
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     onnx.save(quantized, str(partial))
     partial.replace(target)
-    _stamp(target).write_text(json.dumps({"source": f32_path.name, "fingerprint": digest, "recipe": RECIPE}))
+    recipe = TUNED_RECIPE if fine_tune else RECIPE
+    _stamp(target).write_text(json.dumps({"source": f32_path.name, "fingerprint": digest, "recipe": recipe}))
     return target, True
