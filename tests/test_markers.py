@@ -97,11 +97,7 @@ def test_the_whole_suite_is_marked(request: pytest.FixtureRequest) -> None:
     # A partial run: collect the whole suite. CI=1 turns a missing marker into a collection error.
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=ROOT,
-        env={**os.environ, "CI": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+        cwd=ROOT, env={**os.environ, "CI": "1"}, capture_output=True, text=True, timeout=300,
     )
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
 

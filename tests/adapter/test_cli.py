@@ -109,15 +109,8 @@ def test_upscale_and_describe_adds_a_flagged_track_and_vtt(
     require(DETECTOR.is_file(), "run python -m adapter.description.setup.fetch_models")
     output = tmp_path / "out.mp4"
     done = _upscale(
-        clip("titled.mp4", title="Новости"),
-        "-o",
-        output,
-        "--scale",
-        "2",
-        "--preset",
-        "veryfast",
-        "--describe",
-        "ru",
+        clip("titled.mp4", title="Новости"), "-o", output, "--scale", "2", "--preset", "veryfast",
+        "--describe", "ru",
         models_dir=models_dir,
     )
     assert done.returncode == 0, done.stderr
@@ -157,10 +150,7 @@ def test_describe_command_gives_one_line_on_bad_input(tmp_path: Path) -> None:
     source.write_text("not a video")
     done = subprocess.run(
         [sys.executable, "-m", "adapter", "describe", source, "-o", tmp_path / "o.mp4", "--lang", "ru"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: ") and len(done.stderr.strip().splitlines()) == 1

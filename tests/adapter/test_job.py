@@ -22,13 +22,8 @@ from tests.fixtures.worker import STAGES, fake_probe
 def _work(tmp_path: Path, plan: dict[str, Any], **options: Any) -> Work:
     source = tmp_path / "input.mp4"
     source.write_text(json.dumps(plan))
-    return Work(
-        source,
-        tmp_path / "out.mp4",
-        (tmp_path / "a.jpg", tmp_path / "b.jpg"),
-        tmp_path / "up.mp4",
-        JobOptions(**options),
-    )
+    return Work(source, tmp_path / "out.mp4", (tmp_path / "a.jpg", tmp_path / "b.jpg"),
+                tmp_path / "up.mp4", JobOptions(**options))
 
 
 def _run(work: Work, stop: Any = lambda: False, stages: Stages = STAGES) -> tuple[Result, list[Progress]]:
@@ -132,14 +127,8 @@ def test_the_assembly_gets_the_probe_of_the_source(tmp_path: Path) -> None:
 
 
 def test_a_worker_without_an_assembler_leaves_the_assembly_to_another(tmp_path: Path) -> None:
-    work = Work(
-        tmp_path / "input.mp4",
-        tmp_path / "out.mp4",
-        None,
-        tmp_path / "up.mp4",
-        JobOptions(),
-        segments=(tmp_path / "a.mp4",),
-    )
+    work = Work(tmp_path / "input.mp4", tmp_path / "out.mp4", None, tmp_path / "up.mp4", JobOptions(),
+                segments=(tmp_path / "a.mp4",))
     with pytest.raises(TransientJobError) as caught:
         _run(work)
     assert caught.value.code == "job.no_assembler"

@@ -65,9 +65,7 @@ class Bottom:
 
 def _body(**overrides: object) -> bytes:
     data: dict[str, object] = {
-        "job_id": JOB,
-        "input_key": f"jobs/{JOB}/input.mp4",
-        "output_key": f"jobs/{JOB}/output.mp4",
+        "job_id": JOB, "input_key": f"jobs/{JOB}/input.mp4", "output_key": f"jobs/{JOB}/output.mp4",
     }
     data.update(overrides)
     return json.dumps(data).encode()
@@ -75,14 +73,8 @@ def _body(**overrides: object) -> bytes:
 
 @pytest.mark.parametrize(
     ("headers", "count"),
-    [
-        (None, 0),
-        ({}, 0),
-        ({"x-delivery-count": 0}, 0),
-        ({"x-delivery-count": 2}, 2),
-        ({"x-delivery-count": "junk"}, 0),
-        ({"x-delivery-count": -1}, 0),
-    ],
+    [(None, 0), ({}, 0), ({"x-delivery-count": 0}, 0), ({"x-delivery-count": 2}, 2),
+     ({"x-delivery-count": "junk"}, 0), ({"x-delivery-count": -1}, 0)],
 )
 def test_delivery_count_reads_the_quorum_header(headers: dict[str, object] | None, count: int) -> None:
     assert delivery_count(headers) == count
@@ -167,16 +159,7 @@ def test_unexpected_exception_is_retried_then_failed_as_internal_error() -> None
 def test_backoff_has_full_jitter_fitted_to_the_retry_queues() -> None:
     assert retry_delay(Tries(retries=0), POLICY, Bottom()) == 2, "below the shortest queue: the shortest"
     assert [retry_delay(Tries(retries=n), POLICY, Top()) for n in range(10)] == [
-        2,
-        4,
-        8,
-        16,
-        32,
-        64,
-        128,
-        256,
-        256,
-        256,
+        2, 4, 8, 16, 32, 64, 128, 256, 256, 256
     ]
     capped = RetryPolicy(min_s=2, max_s=30)
     assert retry_delay(Tries(retries=9), capped, Top()) == 16, "never above RETRY_MAX_S"

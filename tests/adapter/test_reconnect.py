@@ -80,7 +80,9 @@ def workers(vhost: Vhost, tmp_path: Path) -> Iterator[list[Path]]:
     try:
         for path in paths:
             with path.open("wb") as out:
-                procs.append(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=out, stderr=out))
+                procs.append(
+                    subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=out, stderr=out)
+                )
         yield paths
     finally:
         vhost.admit()  # never leave the vhost refusing, whatever failed
@@ -113,7 +115,9 @@ def test_four_adapters_reconnect_with_jitter_after_a_broker_restart(
     rounds = [reconnects(path)[n : n + ROUNDS] for path, n in zip(workers, before, strict=True)]
     for entries in rounds:
         assert [e["attempt"] for e in entries] == list(range(ROUNDS)), entries
-    normalized = [e["delay_s"] / min(MAX_S, MIN_S * 2 ** e["attempt"]) for entries in rounds for e in entries]
+    normalized = [
+        e["delay_s"] / min(MAX_S, MIN_S * 2 ** e["attempt"]) for entries in rounds for e in entries
+    ]
     assert all(0 <= x <= 1 for x in normalized), normalized
     delays = [[e["delay_s"] for e in entries] for entries in rounds]
     attempt_times = sorted(entries[0]["ts"] for entries in rounds)

@@ -17,8 +17,6 @@ from adapter.regions.planner import Planner
 from tests.fixtures.regions import EXACT, NearestX4, moving_square, scene
 
 MODEL = "realesr-animevideov3-x4"
-
-
 def test_field_of_the_compact_model_is_measured_from_its_weights() -> None:
     recorded = FIELDS[MODEL]
     assert recorded is not None and recorded - 4 <= measure(MODEL, size=96, images=1) <= recorded

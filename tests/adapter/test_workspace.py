@@ -24,14 +24,11 @@ from contract.messages import JobMessage, Segment
 def _job(segment: int | None = None) -> JobMessage:
     job_id = uuid.uuid4().hex
     if segment is None:
-        return JobMessage(
-            job_id=job_id, input_key=storage.input_key(job_id, ".mp4"), output_key=storage.output_key(job_id)
-        )
+        return JobMessage(job_id=job_id, input_key=storage.input_key(job_id, ".mp4"),
+                          output_key=storage.output_key(job_id))
     return JobMessage(
-        job_id=job_id,
-        input_key=storage.input_key(job_id, ".mp4"),
-        output_key=storage.segment_key(job_id, segment),
-        segment=Segment(index=segment, count=2, frames=10),
+        job_id=job_id, input_key=storage.input_key(job_id, ".mp4"),
+        output_key=storage.segment_key(job_id, segment), segment=Segment(index=segment, count=2, frames=10),
     )
 
 

@@ -88,6 +88,8 @@ def broker_proxy() -> Iterator[BrokerProxy]:
     proxy.stop()
 
 
+
+
 @pytest.fixture(params=DATABASES)
 def migrated_sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """A migrated database (a copy of the session's SQLite template, or a fresh PostgreSQL one)."""

@@ -22,6 +22,8 @@ from tests.fixtures.broker import BrokerProxy, channel_for, published_upload, se
 pytestmark = pytest.mark.rabbitmq
 
 
+
+
 def get_task(url: str) -> tuple[JobMessage, pika.BasicProperties] | None:
     connection, channel = channel_for(url)
     try:
@@ -31,11 +33,15 @@ def get_task(url: str) -> tuple[JobMessage, pika.BasicProperties] | None:
         connection.close()
 
 
+
+
 def queue_counts(url: str, queue: str) -> tuple[int, int]:
     connection, channel = channel_for(url)
     frame = channel.queue_declare(queue, passive=True)
     connection.close()
     return frame.method.message_count, frame.method.consumer_count
+
+
 
 
 def test_publish_is_confirmed_persistent_and_lands_in_tasks(amqp_url: str) -> None:
@@ -131,7 +137,7 @@ def test_a_failed_events_code_and_parameters_reach_the_job_json(
         job = client.get(f"/api/jobs/{job_id}").json()
         assert (job["error_code"], job["error_params"]) == ("job.gave_up", {"attempts": 4})
         assert job["error"] == why.text("en")
-        assert "vsr_job_failures_total 1.0" in scrape(client)
+        assert 'vsr_job_failures_total 1.0' in scrape(client)
 
 
 def test_outbox_publishes_after_the_broker_was_unreachable(

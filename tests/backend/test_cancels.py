@@ -50,10 +50,7 @@ def _store(client: TestClient) -> JobStore:
 
 
 def test_a_cancel_on_a_full_disk_still_commits_and_answers_200(
-    client: TestClient,
-    settings: Settings,
-    clip: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, settings: Settings, clip: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     job = upload(client, clip)
@@ -98,12 +95,8 @@ def test_deleting_leaves_a_tombstone_and_the_marker_and_late_events_change_nothi
     assert store.stopped_ids() == [job["id"]] and store.known_ids([job["id"], "f" * 32]) == {job["id"]}
     assert _marker(settings, job["id"]).is_file() and job_dirs(settings) == []
     late = DoneEvent(
-        job_id=job["id"],
-        output_key=storage.output_key(job["id"]),
-        frames=25,
-        width=64,
-        height=48,
-        seconds=1.0,
+        job_id=job["id"], output_key=storage.output_key(job["id"]),
+        frames=25, width=64, height=48, seconds=1.0,
     )
     assert store.apply_event(late) is None and store.get(job["id"]) is None
     problem(client.get(f"/api/jobs/{job['id']}"), 404, "http.job_not_found")

@@ -47,10 +47,7 @@ def _tus(client: httpx.Client, base: str, data: bytes, **meta: str) -> httpx.Res
 def test_the_dead_letter_queue_expires_and_caps_what_nobody_reads(amqp_url: str, vhost: str) -> None:
     done = subprocess.run(
         ["rabbitmqctl", "list_queues", "-q", "-p", vhost, "name", "arguments", "--formatter", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        capture_output=True, text=True, timeout=60, check=True,
     )
     queues = {queue["name"]: queue["arguments"] for queue in json.loads(done.stdout)}
     # rabbitmqctl lists each argument as [name, type, value] (or {name: value} on newer brokers).
@@ -117,23 +114,17 @@ def test_an_operator_revokes_an_owner_and_tokens_cannot_act_as_a_cookie_owner(
         with clip.open("rb") as handle:
             made = owner.post(f"{base}/api/jobs", files={"file": ("clip.mp4", handle, "video/mp4")})
         job_id = made.json()["id"]
-        anon = next(
-            j
-            for j in httpx.get(f"{base}/api/jobs", headers=bearer("op", role="operator")).json()
-            if j["id"] == job_id
-        )
+        anon = next(j for j in httpx.get(f"{base}/api/jobs", headers=bearer("op", role="operator")).json()
+                    if j["id"] == job_id)
         assert anon  # the operator sees it
         cookie_owner = owner_of(owner, settings)
         # A token whose sub is that cookie owner's id is not that owner: the prefix is the cookies' own.
         as_token = httpx.get(f"{base}/api/jobs/{job_id}", headers=bearer(cookie_owner))
         problem(as_token, 401, "auth.token_invalid")
         problem(httpx.post(f"{base}/api/owners/{cookie_owner}/revoke", headers=bearer("bob")), 404)
-        assert (
-            httpx.post(
-                f"{base}/api/owners/{cookie_owner}/revoke", headers=bearer("op", role="operator")
-            ).status_code
-            == 204
-        )
+        assert httpx.post(
+            f"{base}/api/owners/{cookie_owner}/revoke", headers=bearer("op", role="operator")
+        ).status_code == 204
         assert owner.get(f"{base}/api/jobs/{job_id}").status_code == 404  # the cookie no longer counts
 
 
@@ -158,18 +149,10 @@ def test_placeholder_secrets_and_mixed_algorithm_families_are_refused_at_start_u
 ) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "backend"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-            "RUN_DIR": str(tmp_path),
-            "STORAGE_ROOT": str(tmp_path / "storage"),
-            "BACKEND_HOST": "127.0.0.1",
-            "BACKEND_PORT": "1",
+            **os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "RUN_DIR": str(tmp_path),
+            "STORAGE_ROOT": str(tmp_path / "storage"), "BACKEND_HOST": "127.0.0.1", "BACKEND_PORT": "1",
             **env,
         },
     )

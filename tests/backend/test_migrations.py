@@ -121,16 +121,8 @@ def test_old_failed_rows_keep_their_text_and_new_ones_store_code_and_parameters(
     old = store.get("a")
     assert old is not None and (old.error, old.error_code, old.error_params) == ("old reason", None, None)
     new = Job(
-        id="b" * 32,
-        filename="y.mp4",
-        status="running",
-        published=True,
-        model="m",
-        input_key="k",
-        input_width=1,
-        input_height=1,
-        input_duration_s=1.0,
-        input_fps=25.0,
+        id="b" * 32, filename="y.mp4", status="running", published=True, model="m", input_key="k",
+        input_width=1, input_height=1, input_duration_s=1.0, input_fps=25.0,
     )
     store.add(new)
     store.apply_event(FailedEvent.from_reason("b" * 32, reason("job.gave_up", attempts=6)))

@@ -90,7 +90,7 @@ def test_a_client_gone_mid_upload_is_an_info_line_and_leaves_nothing(settings: S
         with serve(settings) as served:
             port = int(served.url.rsplit(":", 1)[1])
             head = (
-                b'--b\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\n'
+                b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
                 b"Content-Type: video/mp4\r\n\r\n" + b"\0" * 65536
             )
             request = (

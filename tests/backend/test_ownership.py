@@ -160,10 +160,7 @@ def curl(jar: Path | None, *args: str) -> tuple[int, str]:
     cookies = ["-c", str(jar), "-b", str(jar)] if jar is not None else []
     done = subprocess.run(
         ["curl", "-sS", "--max-time", "30", "-o", "-", "-w", "\n%{http_code}", *cookies, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        capture_output=True, text=True, timeout=60, check=True,
     )
     body, _, status = done.stdout.rpartition("\n")
     return int(status), body
@@ -187,9 +184,8 @@ def test_three_curl_cookie_jars_against_a_real_server(settings: Settings, clip: 
                     assert status == 404, (method, template, body)
         status, body = curl(None, f"{served.url}/api/jobs")
         assert status == 200 and json.loads(body) == [], "no cookies: a fresh owner that sees nothing"
-        status, body = curl(
-            jars[0], "-X", "DELETE", "-H", "Origin: https://evil.example", f"{served.url}/api/jobs/{made[0]}"
-        )
+        status, body = curl(jars[0], "-X", "DELETE", "-H", "Origin: https://evil.example",
+                            f"{served.url}/api/jobs/{made[0]}")
         assert status == 403 and json.loads(body)["code"] == "auth.foreign_origin"
         status, body = curl(jars[0], "-X", "DELETE", f"{served.url}/api/jobs/{made[0]}")
         assert status == 200 and json.loads(body)["status"] == "cancelled", "no Origin: a script, accepted"

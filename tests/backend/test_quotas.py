@@ -40,11 +40,8 @@ def stored_jobs(settings: Settings) -> int:
 @contextmanager
 def make_app(settings: Settings, **quotas: object) -> Iterator[FastAPI]:
     for name, value in {
-        "QUOTA_ACTIVE_JOBS": 0,
-        "QUOTA_STORAGE_BYTES": 0,
-        "QUOTA_UPLOADS_PER_HOUR": 0,
-        "QUOTA_ADDRESS_UPLOADS_PER_HOUR": 0,
-        **quotas,
+        "QUOTA_ACTIVE_JOBS": 0, "QUOTA_STORAGE_BYTES": 0, "QUOTA_UPLOADS_PER_HOUR": 0,
+        "QUOTA_ADDRESS_UPLOADS_PER_HOUR": 0, **quotas,
     }.items():
         setattr(settings, name, value)
     made = create_app(settings, broker=False)
@@ -103,7 +100,6 @@ def test_stored_bytes_507_and_413_for_an_upload_larger_than_the_quota(settings: 
 @pytest.mark.parametrize("trusted", ["", "10.0.0.0/8"])
 def test_anonymous_owners_are_limited_per_address(settings: Settings, clip: Path, trusted: str) -> None:
     with make_app(settings, QUOTA_ADDRESS_UPLOADS_PER_HOUR=1, TRUSTED_PROXIES=trusted) as app:
-
         def via_proxy(forwarded: str) -> Response:
             # A fresh cookie each time: a new anonymous owner behind the same proxy.
             return post(TestClient(app, client=("10.0.0.1", 4000)), clip, {"X-Forwarded-For": forwarded})
@@ -124,7 +120,6 @@ def test_anonymous_owners_are_limited_per_address(settings: Settings, clip: Path
 
 def test_operators_are_exempt(integrated: Settings, clip: Path) -> None:
     with make_app(integrated, QUOTA_ACTIVE_JOBS=1, QUOTA_UPLOADS_PER_HOUR=1) as app:
-
         def as_user(sub: str, role: str | None = None) -> TestClient:
             claims = {"role": role} if role else {}
             return TestClient(app, headers={"Authorization": f"Bearer {token(sub, **claims)}"})

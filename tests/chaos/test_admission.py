@@ -161,9 +161,7 @@ def _race(
         yield chunk[1:]
 
     headers = {
-        **TUS,
-        "Upload-Offset": str(at),
-        "Content-Type": "application/offset+octet-stream",
+        **TUS, "Upload-Offset": str(at), "Content-Type": "application/offset+octet-stream",
         "Content-Length": str(len(chunk)),
     }
     reply = client.patch(served.urls[0] + path, headers=headers, content=body(), timeout=60)
@@ -202,10 +200,8 @@ def test_parallel_resumable_uploads_with_disconnects_and_races_end_whole_or_not_
     digest = hashlib.sha256(data).hexdigest()
     quota = 3 * len(data) + len(data) // 2  # room for 3 whole uploads of each owner's 5
     env = {
-        "QUOTA_STORAGE_BYTES": str(quota),
-        "QUOTA_UPLOADS_PER_HOUR": "5",
-        "QUOTA_ACTIVE_JOBS": "0",
-        "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "0",
+        "QUOTA_STORAGE_BYTES": str(quota), "QUOTA_UPLOADS_PER_HOUR": "5",
+        "QUOTA_ACTIVE_JOBS": "0", "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "0",
     }
     with replicas(tmp_path, postgres_url, 2, **env) as served:
         owners = [_owner_cookies(served.urls[n % 2]) for n in range(OWNERS)]

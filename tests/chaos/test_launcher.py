@@ -73,29 +73,12 @@ class Launcher:
     def __init__(self, run: Path, env: dict[str, str]) -> None:
         self.mark = uuid.uuid4().hex
         self.output = run / f"launcher-{self.mark[:8]}.out"
-        argv = [
-            sys.executable,
-            "-m",
-            "devops.local",
-            "up",
-            "--skip-build",
-            "--adapters",
-            "1",
-            "--models",
-            STACK_MODEL,
-            "--run-dir",
-            str(run),
-        ]
+        argv = [sys.executable, "-m", "devops.local", "up", "--skip-build", "--adapters", "1",
+                "--models", STACK_MODEL, "--run-dir", str(run)]
         run.mkdir(parents=True, exist_ok=True)
         with self.output.open("wb") as out:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env={**env, MARK: self.mark},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            self.process = subprocess.Popen(argv, cwd=ROOT, env={**env, MARK: self.mark},
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
 
     def text(self) -> str:
         return self.output.read_text(errors="replace")
@@ -106,11 +89,9 @@ class Launcher:
 
     def wait_for(self, what: str, timeout: float = READY_S) -> None:
         """Wait until `what` is in its output; fail at once with the output when it exits first."""
-
         def seen() -> bool:
             assert self.process.poll() is None, f"launcher exited ({self.process.returncode}):\n{self.text()}"
             return what in self.text()
-
         wait_until(f"launcher output {what!r}", seen, timeout)
 
     def sigkill(self) -> dict[int, str]:
@@ -138,24 +119,14 @@ def stack_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], Ports]]:
     require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
     ports = Ports(*(free_port() for _ in range(5)))
     with Vhost(base_url) as vhost:
-        yield (
-            {
-                **os.environ,
-                "AMQP_URL": vhost.url,
-                "BACKEND_PORT": str(ports.backend),
-                "ADAPTER_METRICS_PORT": str(ports.adapter),
-                "TRITON_HTTP_PORT": str(ports.http),
-                "TRITON_GRPC_PORT": str(ports.grpc),
-                "TRITON_METRICS_PORT": str(ports.metrics),
-                "STORAGE_ROOT": str(tmp_path / "storage"),
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                "TEST_FRAME_DELAY_MS": "100",
-                "QUOTA_ACTIVE_JOBS": "0",
-                "QUOTA_UPLOADS_PER_HOUR": "0",
-                "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "0",
-            },
-            ports,
-        )
+        yield {
+            **os.environ, "AMQP_URL": vhost.url, "BACKEND_PORT": str(ports.backend),
+            "ADAPTER_METRICS_PORT": str(ports.adapter), "TRITON_HTTP_PORT": str(ports.http),
+            "TRITON_GRPC_PORT": str(ports.grpc), "TRITON_METRICS_PORT": str(ports.metrics),
+            "STORAGE_ROOT": str(tmp_path / "storage"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "TEST_FRAME_DELAY_MS": "100", "QUOTA_ACTIVE_JOBS": "0", "QUOTA_UPLOADS_PER_HOUR": "0",
+            "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "0",
+        }, ports
 
 
 def assert_all_gone(launcher: Launcher, started: dict[int, str]) -> None:
@@ -183,11 +154,8 @@ def test_sigkill_right_after_start_leaves_nothing(
     try:
         first.wait_for("started tritonserver (pid")
         # Killed while Triton loads its model, once its Python backend stub (a grandchild) runs.
-        wait_until(
-            "tritonserver's python stub",
-            lambda: any("triton_python_backend_stub" in command for command in first.children().values()),
-            READY_S,
-        )
+        wait_until("tritonserver's python stub", lambda: any(
+            "triton_python_backend_stub" in command for command in first.children().values()), READY_S)
         started = first.sigkill()
     finally:
         first.close()

@@ -103,12 +103,8 @@ def _cancel_then_delete(scene: Scene) -> None:
 #: The faults of the run, in order, one line each; every one hits while a job of the run is running.
 FAULTS = [
     Fault("cancel then delete a running job", _cancel_then_delete),
-    Fault(
-        "kill -9 adapter 0",
-        lambda s: s.stack.kill_adapter(0),
-        lambda s: s.stack.restart_adapter(0),
-        ready=lambda stack: _busy(stack, 0),
-    ),
+    Fault("kill -9 adapter 0", lambda s: s.stack.kill_adapter(0), lambda s: s.stack.restart_adapter(0),
+          ready=lambda stack: _busy(stack, 0)),
     Fault("close every broker connection", lambda s: close_connections(s.stack)),
     Fault("kill -9 the backend", lambda s: s.stack.kill_backend(), lambda s: s.stack.restart_backend()),
     Fault("the storage volume full", _disk_full, lambda s: free(s.fillers)),

@@ -33,7 +33,6 @@ from tests.fixtures.e2e import upload as upload_ok
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.triton, pytest.mark.slow]
 
-
 def post(api: httpx.Client, path: Path) -> httpx.Response:
     with path.open("rb") as handle:
         return api.post("/api/jobs", files={"file": (path.name, handle, "video/mp4")})

@@ -36,12 +36,8 @@ def test_parameters_are_the_one_definition() -> None:
 
 
 def test_connection_errors_cover_broker_and_socket_failures() -> None:
-    for exc in (
-        pika.exceptions.AMQPConnectionError(),
-        pika.exceptions.ChannelClosedByBroker(406, "x"),
-        ConnectionResetError(),
-        TimeoutError(),
-    ):
+    for exc in (pika.exceptions.AMQPConnectionError(), pika.exceptions.ChannelClosedByBroker(406, "x"),
+                ConnectionResetError(), TimeoutError()):
         assert isinstance(exc, amqp.CONNECTION_ERRORS), exc
     assert not isinstance(ValueError(), amqp.CONNECTION_ERRORS)
 
@@ -131,23 +127,15 @@ def test_run_sessions_logs_each_delay_resets_when_connected_and_stops(
         amqp.run_sessions(session, name="vsr-test", backoff=backoff, stop=stop, on_lost=lost.append)
     assert stop.waits == [0.5, 1.0, 0.5, 1.0]
     assert [type(e) for e in lost] == [
-        pika.exceptions.AMQPConnectionError,
-        RuntimeError,
-        pika.exceptions.AMQPConnectionError,
-        pika.exceptions.AMQPConnectionError,
+        pika.exceptions.AMQPConnectionError, RuntimeError,
+        pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPConnectionError,
     ]
     lines = [r for r in caplog.records if r.getMessage().startswith("reconnecting in")]
     assert [r.getMessage() for r in lines] == [
-        "reconnecting in 0.50s",
-        "reconnecting in 1.00s",
-        "reconnecting in 0.50s",
-        "reconnecting in 1.00s",
+        "reconnecting in 0.50s", "reconnecting in 1.00s", "reconnecting in 0.50s", "reconnecting in 1.00s"
     ]
     assert [(r.__dict__["attempt"], r.__dict__["delay_s"]) for r in lines] == [
-        (0, 0.5),
-        (1, 1.0),
-        (0, 0.5),
-        (1, 1.0),
+        (0, 0.5), (1, 1.0), (0, 0.5), (1, 1.0)
     ]
     assert any(r.levelno == logging.ERROR and r.exc_info for r in caplog.records), "a bug keeps its traceback"
 

@@ -33,10 +33,9 @@ def test_symlink_escape_is_refused(tmp_path: Path) -> None:
 def test_vtt_sits_beside_the_output(tmp_path: Path) -> None:
     job_id = "cd" * 16
     assert storage.vtt_key(job_id) == f"jobs/{job_id}/output.vtt"
-    assert (
-        storage.resolve(tmp_path, storage.vtt_key(job_id)).parent
-        == storage.resolve(tmp_path, storage.output_key(job_id)).parent
-    )
+    assert storage.resolve(tmp_path, storage.vtt_key(job_id)).parent == storage.resolve(
+        tmp_path, storage.output_key(job_id)
+    ).parent
 
 
 def test_preview_key_only_before_or_after() -> None:

@@ -32,4 +32,4 @@ def k8s_docs() -> list[dict[str, Any]]:
     return docs
 
 
-# END
+#END

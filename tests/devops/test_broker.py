@@ -42,7 +42,6 @@ def test_vhost_is_private_and_removed_afterwards() -> None:
         assert tasks_consumers(vhost.url) == 1
         connection.close()
         assert tasks_consumers(vhost.url) == 0
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60, check=True
-    ).stdout.split()
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60,
+                            check=True).stdout.split()
     assert vhost.name not in listed

@@ -30,10 +30,7 @@ def compose() -> dict[str, Any]:
     assert binary is not None
     done = subprocess.run(
         [binary, "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE), "config", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
@@ -52,14 +49,8 @@ def test_missing_password_is_refused(tmp_path: Any) -> None:
     assert binary is not None
     empty = tmp_path / "empty.env"
     empty.write_text("")
-    done = subprocess.run(
-        [binary, "--env-file", str(empty), "-f", str(COMPOSE), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    done = subprocess.run([binary, "--env-file", str(empty), "-f", str(COMPOSE), "config", "--quiet"],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode != 0 and "RABBITMQ_PASSWORD" in done.stderr
 
 

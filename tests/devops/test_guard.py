@@ -40,13 +40,8 @@ def _alive(pid: int) -> bool:
 def test_sigkill_of_the_launcher_makes_the_guard_kill_the_whole_tree() -> None:
     stack_id = uuid.uuid4().hex
     root = Path(__file__).resolve().parents[2]
-    launcher = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, stack_id],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(root)),
-    )
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, stack_id], cwd=root, stdout=subprocess.PIPE,
+                                text=True, env=dict(os.environ, PYTHONPATH=str(root)))
     assert launcher.stdout is not None
     guard, child, grandchild = (int(pid) for pid in launcher.stdout.readline().split())
     assert sorted(marked(stack_id)) == sorted([child, grandchild])  # not the guard, not the launcher
@@ -60,20 +55,15 @@ def test_sigkill_of_the_launcher_makes_the_guard_kill_the_whole_tree() -> None:
 def test_close_sweeps_and_ends_the_guard(tmp_path: Path) -> None:
     stack_id = uuid.uuid4().hex
     guard = Guard(stack_id)
-    stray = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(600)"],
-        env=dict(os.environ, **{STACK_ID_ENV: stack_id}),
-        start_new_session=True,
-    )
+    stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                             env=dict(os.environ, **{STACK_ID_ENV: stack_id}), start_new_session=True)
     # Popen returns once exec has begun; the new environment is readable a moment later (under load, later).
     wait_until("the stray carries the stack's id", lambda: marked(stack_id) == [stray.pid], 30)
     guard.close()
     assert guard.process.returncode == 0
     assert stray.wait(timeout=10) == -9
-    other = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(600)"],
-        env=dict(os.environ, **{STACK_ID_ENV: "another-stack"}),
-    )
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                             env=dict(os.environ, **{STACK_ID_ENV: "another-stack"}))
     try:
         Guard(stack_id).close()
         assert other.poll() is None  # another stack's process is not touched

@@ -24,32 +24,14 @@ def test_up_serves_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
     backend, http, grpc, metrics, adapter = (free_port() for _ in range(5))
     with Vhost(base_url) as vhost:
-        env = dict(
-            os.environ,
-            AMQP_URL=vhost.url,
-            BACKEND_PORT=str(backend),
-            TRITON_HTTP_PORT=str(http),
-            TRITON_GRPC_PORT=str(grpc),
-            TRITON_METRICS_PORT=str(metrics),
-            ADAPTER_METRICS_PORT=str(adapter),
-            STORAGE_ROOT=str(tmp_path / "storage"),
-            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        )
-        argv = [
-            sys.executable,
-            "-m",
-            "devops.local",
-            "up",
-            "--adapters",
-            "1",
-            "--models",
-            "realesr-animevideov3-x4",
-            "--run-dir",
-            str(tmp_path / "run"),
-        ]
-        up = subprocess.Popen(
-            argv, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+        env = dict(os.environ, AMQP_URL=vhost.url, BACKEND_PORT=str(backend), TRITON_HTTP_PORT=str(http),
+                   TRITON_GRPC_PORT=str(grpc), TRITON_METRICS_PORT=str(metrics),
+                   ADAPTER_METRICS_PORT=str(adapter), STORAGE_ROOT=str(tmp_path / "storage"),
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}")
+        argv = [sys.executable, "-m", "devops.local", "up", "--adapters", "1", "--models",
+                "realesr-animevideov3-x4", "--run-dir", str(tmp_path / "run")]
+        up = subprocess.Popen(argv, cwd=ROOT, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             assert up.stdout is not None
             lines: list[str] = []

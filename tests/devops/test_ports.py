@@ -41,8 +41,7 @@ def proc(tmp_path: Path) -> Path:
 
 def test_listeners_are_found_with_their_process(proc: Path) -> None:
     assert holders([8080, 8081, 8082, 9000], proc) == [
-        Holder(8080, 123, "server --port 8080"),
-        Holder(8082, None, ""),
+        Holder(8080, 123, "server --port 8080"), Holder(8082, None, ""),
     ]
 
 
@@ -71,14 +70,8 @@ def test_a_stack_refuses_to_start_on_a_held_port(tmp_path: Path) -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        config = StackConfig(
-            run_dir=tmp_path,
-            backend_port=port,
-            adapters=1,
-            adapter_metrics_ports=[free_port()],
-            with_triton=False,
-            build=False,
-        )
+        config = StackConfig(run_dir=tmp_path, backend_port=port, adapters=1,
+                             adapter_metrics_ports=[free_port()], with_triton=False, build=False)
         with pytest.raises(ServiceError, match=rf"port {port} \(backend\) is held by pid {os.getpid()}"):
             Stack(config).start()
     assert not (tmp_path / "logs").exists()  # nothing was started

@@ -84,13 +84,8 @@ def test_restart_gives_a_new_process_and_appends_the_log(tmp_path: Path) -> None
 
 
 def test_check_reports_exit_code_and_log_tail(tmp_path: Path) -> None:
-    service = Service(
-        "boom",
-        [sys.executable, "-c", "print('bad config'); raise SystemExit(3)"],
-        dict(os.environ),
-        tmp_path / "boom.log",
-        tmp_path,
-    )
+    service = Service("boom", [sys.executable, "-c", "print('bad config'); raise SystemExit(3)"],
+                      dict(os.environ), tmp_path / "boom.log", tmp_path)
     service.start()
     assert service.process is not None
     service.process.wait(timeout=20)
@@ -109,13 +104,8 @@ def test_starting_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_wait_until_fails_fast_when_the_watched_child_dies(tmp_path: Path) -> None:
-    service = Service(
-        "dies",
-        [sys.executable, "-c", "raise SystemExit(1)"],
-        dict(os.environ),
-        tmp_path / "dies.log",
-        tmp_path,
-    )
+    service = Service("dies", [sys.executable, "-c", "raise SystemExit(1)"], dict(os.environ),
+                      tmp_path / "dies.log", tmp_path)
     service.start()
     started = time.monotonic()
     with pytest.raises(ServiceError, match="exited with code 1"):
@@ -142,13 +132,8 @@ time.sleep(600)
 
 def test_a_child_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(tmp_path / "orphan.log")],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(root)),
-    )
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "orphan.log")], cwd=root,
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(root)))
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     assert not _gone(child)

@@ -37,11 +37,8 @@ def test_no_image_bakes_a_secret() -> None:
     for dockerfile in (DEVOPS / "docker").glob("*Dockerfile"):
         text = dockerfile.read_text()
         assert "SECRET_KEY" not in text and "JWT_KEY" not in text, dockerfile.name
-    example = dict(
-        line.split("=", 1)
-        for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
     assert example["SECRET_KEY"].startswith("change-me"), "the example says plainly that it must be changed"
     assert example["OPS_TOKEN"].startswith("change-me"), "(the backend refuses to start on either)"
 

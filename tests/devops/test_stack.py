@@ -61,14 +61,8 @@ def test_an_adapter_that_cannot_start_fails_the_start_with_its_log(tmp_path: Pat
     require(broker_answers(base_url) and Vhost(base_url).available, "RabbitMQ at AMQP_URL, and rabbitmqctl")
     with Vhost(base_url) as vhost:
         config = StackConfig(
-            run_dir=tmp_path,
-            amqp_url=vhost.url,
-            backend_port=free_port(),
-            adapters=1,
-            adapter_metrics_ports=[free_port()],
-            with_triton=False,
-            build=False,
-            ready_timeout_s=120,
+            run_dir=tmp_path, amqp_url=vhost.url, backend_port=free_port(), adapters=1,
+            adapter_metrics_ports=[free_port()], with_triton=False, build=False, ready_timeout_s=120,
             extra_env={"INFERENCE_TIMEOUT_S": "-1"},  # refused by AdapterSettings
         )
         started = time.monotonic()

@@ -35,23 +35,13 @@ class Clock:
 
 def crashing(tmp_path: Path, name: str = "crasher") -> Service:
     """A service that exits with code 3 as soon as it starts."""
-    return Service(
-        name,
-        [sys.executable, "-c", "raise SystemExit(3)"],
-        dict(os.environ),
-        tmp_path / f"{name}.log",
-        tmp_path,
-    )
+    return Service(name, [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ),
+                   tmp_path / f"{name}.log", tmp_path)
 
 
 def sleeping(tmp_path: Path) -> Service:
-    return Service(
-        "sleeper",
-        [sys.executable, "-c", "import time; time.sleep(600)"],
-        dict(os.environ),
-        tmp_path / "sleeper.log",
-        tmp_path,
-    )
+    return Service("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ),
+                   tmp_path / "sleeper.log", tmp_path)
 
 
 def exited(service: Service) -> bool:
@@ -133,14 +123,8 @@ def test_a_frozen_service_is_restarted_after_missed_probes(tmp_path: Path, servi
 
 
 def test_the_stack_supervises_tritonserver(tmp_path: Path, services: list[Service]) -> None:
-    config = StackConfig(
-        run_dir=tmp_path,
-        backend_port=free_port(),
-        adapters=1,
-        adapter_metrics_ports=[free_port()],
-        with_triton=True,
-        build=False,
-    )
+    config = StackConfig(run_dir=tmp_path, backend_port=free_port(), adapters=1,
+                         adapter_metrics_ports=[free_port()], with_triton=True, build=False)
     stack = Stack(config)
     stack.triton = crashing(tmp_path, "tritonserver")  # a Triton that dies at once
     services.append(stack.triton)

@@ -12,22 +12,15 @@ from tests.fixtures.devops import DEVOPS, ROOT
 
 
 def test_makefile_has_the_targets() -> None:
-    done = subprocess.run(
-        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
-    )
+    done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
     listed = set(re.findall(r"make (\S+)", done.stdout))
     assert {"up", "test", "test-fast", "lint", "bench", "models", "system"} <= listed
 
 
 def test_make_test_runs_lint_and_the_whole_suite() -> None:
-    done = subprocess.run(
-        ["make", "-n", "-W", "requirements.txt", "test"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = subprocess.run(["make", "-n", "-W", "requirements.txt", "test"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
     commands = done.stdout
     assert "torch==2.13.0" in commands and "-r requirements.txt" in commands
     assert commands.index("torch==2.13.0") < commands.index("-r requirements.txt")
@@ -42,36 +35,17 @@ def _defaults() -> dict[str, str]:
 
 
 def test_make_test_keeps_every_duration_and_runs_on_three_workers() -> None:
-    done = subprocess.run(
-        ["make", "-n", "-W", "requirements.txt", "test"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env=_defaults(),
-    )
+    done = subprocess.run(["make", "-n", "-W", "requirements.txt", "test"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True, env=_defaults())
     pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
-    for expected in (
-        "--durations=25",
-        "--durations-file=var/test-durations.txt",
-        "--junitxml=var/test-report.xml",
-        "-n 3 --dist loadgroup",
-        '-m "not gpu"',
-    ):
+    for expected in ("--durations=25", "--durations-file=var/test-durations.txt",
+                     "--junitxml=var/test-report.xml", "-n 3 --dist loadgroup", '-m "not gpu"'):
         assert expected in pytest_line, expected
 
 
 def test_make_test_fast_leaves_out_the_slow_and_gpu_tests() -> None:
-    done = subprocess.run(
-        ["make", "-n", "test-fast"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env=_defaults(),
-    )
+    done = subprocess.run(["make", "-n", "test-fast"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True, env=_defaults())
     pytest_line = next(line for line in done.stdout.splitlines() if "bin/pytest" in line)
     assert '-m "not slow and not gpu"' in pytest_line and "-n 3" in pytest_line
 

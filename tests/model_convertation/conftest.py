@@ -46,4 +46,4 @@ def tiny_batch() -> np.ndarray:
     return np.stack([frame, frame[::-1].copy()])
 
 
-# END
+#END

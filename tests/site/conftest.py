@@ -66,11 +66,8 @@ def artifacts() -> Path:
 def backend(tmp_path: Path) -> Iterator[Served]:
     """The real backend in this process (SQLite, tus, the page); no broker: its jobs stay queued."""
     settings = Settings(
-        STORAGE_ROOT=tmp_path / "storage",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
-        RUN_DIR=tmp_path / "run",
-        SITE_DIR=SITE,
-        AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
+        STORAGE_ROOT=tmp_path / "storage", DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        RUN_DIR=tmp_path / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
     )
     with serve(settings) as served:
         yield served

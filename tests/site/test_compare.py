@@ -80,9 +80,8 @@ def test_original_and_result_play_in_sync_with_frame_choice_and_zoom(
     time = figure.locator(".vcompare-time")
     page.wait_for_function("(e) => e.textContent.endsWith('кадр 3 из 100')", arg=time.element_handle())
     figure.get_by_role("button", name="На кадр вперёд").click()
-    page.wait_for_function(
-        "(e) => e.textContent === '0:00.14 / 0:04.00 · кадр 4 из 100'", arg=time.element_handle()
-    )
+    page.wait_for_function("(e) => e.textContent === '0:00.14 / 0:04.00 · кадр 4 из 100'",
+                           arg=time.element_handle())
     for _ in range(2):
         figure.get_by_role("button", name="На кадр назад").click()
     page.wait_for_function("(e) => e.textContent.endsWith('кадр 2 из 100')", arg=time.element_handle())

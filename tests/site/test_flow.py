@@ -47,10 +47,8 @@ def assert_usable(page: Any, *controls: Any) -> None:
 
 def throttle_upload(cdp: Any, bytes_per_s: float) -> None:
     """Slow the upload down (DevTools network emulation) so its progress is visible; -1 lifts it."""
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_s},
-    )
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_s})
 
 
 def watch_progress(page: Any, card: Any, shot: Path, timeout_s: float = 240) -> list[int]:
@@ -73,11 +71,7 @@ def watch_progress(page: Any, card: Any, shot: Path, timeout_s: float = 240) -> 
 
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
 def test_upload_progress_result_download_refusal(
-    screen: str,
-    stack: Stack,
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
-    artifacts: Path,
+    screen: str, stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path,
     tmp_path: Path,
 ) -> None:
     tab = open_tab(VIEWPORTS[screen])
@@ -90,13 +84,8 @@ def test_upload_progress_result_download_refusal(
         old.unlink()
     page.goto(stack.base_url)
     page.wait_for_selector("#models input")
-    assert_usable(
-        page,
-        page.locator("#lang-switch"),
-        page.locator("#pick"),
-        page.locator('label[for="enhance"]'),
-        page.locator('label[for="describe"]'),
-    )
+    assert_usable(page, page.locator("#lang-switch"), page.locator("#pick"),
+                  page.locator('label[for="enhance"]'), page.locator('label[for="describe"]'))
     page.screenshot(path=shot("1-empty"), full_page=True, animations="disabled")
 
     page.set_input_files("#file", str(source))
@@ -108,13 +97,8 @@ def test_upload_progress_result_download_refusal(
     assert page.locator("#size-out").inner_text() == "Получится 704×576"
     assert page.locator("#estimate").inner_text()
     submit = page.get_by_role("button", name="Загрузить и улучшить")
-    assert_usable(
-        page,
-        model.locator("xpath=.."),
-        page.locator("#sizes .segment").last,
-        submit,
-        page.locator("#remove-file"),
-    )
+    assert_usable(page, model.locator("xpath=.."), page.locator("#sizes .segment").last, submit,
+                  page.locator("#remove-file"))
     page.screenshot(path=shot("2-upload"), full_page=True, animations="disabled")
 
     # About 2 s of upload for the clip, so the bytes-sent bar is seen moving.
@@ -144,19 +128,16 @@ def test_upload_progress_result_download_refusal(
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     # One viewer (issue 26): the original and the result on one timeline; the stills only where it cannot play.
     figure = card.locator(".vcompare")
-    page.wait_for_function(
-        "(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 1)", arg=figure.element_handle()
-    )
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 1)",
+                           arg=figure.element_handle())
     assert card.locator(".compare").is_hidden()
     slider = figure.locator(".vcompare-range")
     slider.focus()
     for _ in range(15):
         page.keyboard.press("ArrowLeft")
     assert slider.input_value() == "35"
-    assert (
-        card.locator(".vcompare-after").evaluate("(v) => getComputedStyle(v).clipPath")
-        == "inset(0px 0px 0px 35%)"
-    )
+    assert card.locator(".vcompare-after").evaluate("(v) => getComputedStyle(v).clipPath") == \
+        "inset(0px 0px 0px 35%)"
     # The viewer plays the result itself (the separate player only for a description's track).
     video = card.locator(".vcompare-after")
     page.wait_for_function("(v) => v.readyState >= 2", arg=video.element_handle())
@@ -166,16 +147,9 @@ def test_upload_progress_result_download_refusal(
     assert "кадр/с" in page.locator(f'#models input[value="{STACK_MODEL}"] ~ .choice-body').inner_text()
     download_link = card.get_by_role("link", name=re.compile("Скачать"))
     # The video itself takes no pointer (the split's range lies over it): its controls are what is clicked.
-    assert_usable(
-        page,
-        slider,
-        figure.locator(".vcompare-play"),
-        figure.locator(".vcompare-next"),
-        figure.locator(".vcompare-zoom"),
-        download_link,
-        card.locator(".job-open"),
-        card.locator(".job-delete"),
-    )
+    assert_usable(page, slider, figure.locator(".vcompare-play"), figure.locator(".vcompare-next"),
+                  figure.locator(".vcompare-zoom"), download_link, card.locator(".job-open"),
+                  card.locator(".job-delete"))
     figure.scroll_into_view_if_needed()
     page.screenshot(path=shot("5-result"), full_page=True, animations="disabled")
 
@@ -222,9 +196,8 @@ def test_upload_progress_result_download_refusal(
     assert len(tab.console.errors) - len(unexpected) <= 1
 
 
-def test_cancel_a_running_job(
-    stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path
-) -> None:
+def test_cancel_a_running_job(stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory,
+                              artifacts: Path) -> None:
     tab = open_tab(DESKTOP)
     page = tab.page
     name = "site-long.mp4"
@@ -240,8 +213,7 @@ def test_cancel_a_running_job(
     page.wait_for_function(
         "(c) => { const v = +c.querySelector('[role=progressbar]').getAttribute('aria-valuenow');"
         " return c.dataset.status === 'running' && v > 0 && v < 100; }",
-        arg=card.element_handle(),
-        timeout=120_000,
+        arg=card.element_handle(), timeout=120_000,
     )
     assert re.search(r"\d+ кадр/с", card.locator(".job-stats").inner_text())
     card.get_by_role("button", name=re.compile("Остановить")).click()
@@ -256,11 +228,7 @@ def test_cancel_a_running_job(
 
 
 def test_audio_description_without_upscaling(
-    stack: Stack,
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
-    artifacts: Path,
-    tmp_path: Path,
+    stack: Stack, open_tab: Callable[..., Tab], clip: ClipFactory, artifacts: Path, tmp_path: Path,
 ) -> None:
     tab = open_tab(DESKTOP)
     page = tab.page
@@ -273,9 +241,8 @@ def test_audio_description_without_upscaling(
     page.get_by_role("radio", name="Русский").check()
     page.get_by_role("switch", name="Улучшить качество").uncheck()
     submit = page.get_by_role("button", name="Загрузить и добавить описание")
-    assert_usable(
-        page, page.locator('label[for="describe"]'), page.locator("#describe-langs .segment").last, submit
-    )
+    assert_usable(page, page.locator('label[for="describe"]'), page.locator("#describe-langs .segment").last,
+                  submit)
     page.screenshot(path=str(artifacts / "desktop-8-describe.png"), full_page=True, animations="disabled")
     submit.click()
     card = job_card(page, name)

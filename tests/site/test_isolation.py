@@ -55,16 +55,10 @@ class Backend:
         for which in ("before", "after"):
             shutil.copy(still, storage.resolve(root, storage.preview_key(job_id, which)))
         self.app.state.services.store.apply_event(
-            DoneEvent(
-                job_id=job_id,
-                output_key=storage.output_key(job_id),
-                preview_before_key=storage.preview_key(job_id, "before"),
-                preview_after_key=storage.preview_key(job_id, "after"),
-                frames=25,
-                width=176,
-                height=144,
-                seconds=1.0,
-            )
+            DoneEvent(job_id=job_id, output_key=storage.output_key(job_id),
+                      preview_before_key=storage.preview_key(job_id, "before"),
+                      preview_after_key=storage.preview_key(job_id, "after"),
+                      frames=25, width=176, height=144, seconds=1.0)
         )
 
 
@@ -75,12 +69,8 @@ def _serve(settings: Settings) -> Iterator[Backend]:
 
 def _settings(folder: Path, **extra: Any) -> Settings:
     return Settings(
-        STORAGE_ROOT=folder / "storage",
-        DATABASE_URL=f"sqlite:///{folder / 'backend.db'}",
-        RUN_DIR=folder / "run",
-        SITE_DIR=SITE,
-        AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
-        **extra,
+        STORAGE_ROOT=folder / "storage", DATABASE_URL=f"sqlite:///{folder / 'backend.db'}",
+        RUN_DIR=folder / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F", **extra,
     )
 
 
@@ -91,15 +81,9 @@ def standalone(tmp_path: Path) -> Iterator[Backend]:
 
 @pytest.fixture
 def integrated(tmp_path: Path) -> Iterator[Backend]:
-    yield from _serve(
-        _settings(
-            tmp_path,
-            AUTH_MODE="integrated",
-            JWT_KEY=KEY,
-            JWT_AUDIENCE="vsr",
-            EMBED_ORIGINS=STUDIO,
-        )
-    )
+    yield from _serve(_settings(
+        tmp_path, AUTH_MODE="integrated", JWT_KEY=KEY, JWT_AUDIENCE="vsr", EMBED_ORIGINS=STUDIO,
+    ))
 
 
 @pytest.fixture(scope="module")
@@ -173,10 +157,8 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
     stranger = open_tab(locale="en-US")
     stranger.page.goto(url)
     video = stranger.page.locator("#watch-video")
-    video.evaluate(
-        "v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
-        " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })"
-    )
+    video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
+                   " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
     assert stranger.page.locator("h1").inner_text() == "shared.mp4"
     assert stranger.page.get_by_role("link", name="Download the video “shared.mp4”").is_visible()
     media = video.evaluate("v => v.currentSrc")
@@ -193,7 +175,7 @@ def test_a_share_link_opens_in_a_fresh_browser_until_the_job_is_deleted(
 def host_page(app_url: str) -> str:
     """The studio: embeds the page and hands it the user's token when the page says it is ready."""
     return (
-        '<!doctype html><title>studio</title><link rel="icon" href="data:,">'
+        "<!doctype html><title>studio</title><link rel=\"icon\" href=\"data:,\">"
         f'<iframe id="vsr" src="{app_url}/" width="1000" height="700"></iframe>'
         "<script>window.addEventListener('message', (e) => {"
         f" if (e.origin === '{app_url}' && e.data && e.data.type === 'vsr-ready')"
@@ -208,12 +190,8 @@ def test_the_embedded_page_plays_and_downloads_through_signed_urls(
     other = jwt.encode({"sub": "bob", "aud": "vsr", "exp": int(time.time()) + 3600}, KEY, algorithm="HS256")
     for bearer, name in ((token, "alice.mp4"), (other, "bob.mp4")):
         with media[0].open("rb") as handle:
-            made = httpx.post(
-                f"{integrated.url}/api/jobs",
-                files={"file": (name, handle, "video/mp4")},
-                headers={"Authorization": f"Bearer {bearer}"},
-                timeout=30,
-            )
+            made = httpx.post(f"{integrated.url}/api/jobs", files={"file": (name, handle, "video/mp4")},
+                              headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
         assert made.status_code == 201, made.text
         integrated.finish(made.json()["id"], *media)
     tab = open_tab()
@@ -248,10 +226,8 @@ def check_embedded(tab: Tab, integrated: Backend) -> None:
     card.get_by_role("button", name=re.compile("Смотреть результат")).click()
     # One viewer (issue 26): the result plays in the before/after viewer, through signed URLs.
     video = card.locator(".vcompare-after")
-    video.evaluate(
-        "v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
-        " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })"
-    )
+    video.evaluate("v => new Promise((ok, fail) => { if (v.readyState >= 1) ok();"
+                   " v.onloadedmetadata = ok; v.onerror = () => fail(new Error('video failed')); })")
     src = video.evaluate("v => v.currentSrc")
     assert "sig=" in src
     href = card.locator(".job-download").get_attribute("href")

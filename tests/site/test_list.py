@@ -123,9 +123,8 @@ def test_a_failed_job_runs_again_with_another_model_without_an_upload(open_tab: 
     page.locator("#strength").fill("60")
     page.get_by_role("button", name="Запустить снова", exact=True).click()
     page.locator("#upload-message").get_by_text("«clip-03.mp4» запущено снова").wait_for()
-    assert api.reruns == [
-        (f"{3:032x}", {"upscale": True, "model": "realesrgan-x4plus", "height": 720, "strength": "0.6"})
-    ]
+    assert api.reruns == [(f"{3:032x}", {"upscale": True, "model": "realesrgan-x4plus", "height": 720,
+                                             "strength": "0.6"})]
     assert not any(method == "POST" and path == "/api/jobs" for method, path in api.requests)
     made = api.jobs[0]
     assert page.evaluate("document.activeElement.closest('.job')?.dataset.id") == made["id"]

@@ -20,14 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Every option the page offers, away from its default: what the job must say.
 CHOSEN = {
-    "upscale": True,
-    "model": "realesrgan-x4plus",
-    "scale": 2,
-    "strength": "0.6",
-    "hdr": "sdr",
-    "container": "webp",
-    "describe": "en",
-    "density": "detailed",
+    "upscale": True, "model": "realesrgan-x4plus", "scale": 2, "strength": "0.6", "hdr": "sdr",
+    "container": "webp", "describe": "en", "density": "detailed",
 }
 
 
@@ -66,9 +60,7 @@ def test_every_option_chosen_on_the_page_reaches_the_job_through_tus_the_quick_r
     tab = open_tab()
     page = tab.page
     tus_posts: list[str] = []
-    page.on(
-        "request", lambda r: tus_posts.append(r.url) if r.method == "POST" and "/api/uploads" in r.url else 0
-    )
+    page.on("request", lambda r: tus_posts.append(r.url) if r.method == "POST" and "/api/uploads" in r.url else 0)
     page.goto(backend.url)
     page.wait_for_selector("#models input")
     source = clip("options.mp4", seconds=7.0, size="96x64")

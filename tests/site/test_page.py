@@ -28,7 +28,6 @@ from tests.fixtures.site import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-
 def field(body: bytes, name: str) -> str | None:
     """The value of one multipart form field, or None when it was not sent."""
     found = re.search(rb'name="' + name.encode() + rb'"\r\n\r\n([^\r]*)\r\n', body)
@@ -177,16 +176,10 @@ def test_expected_time_and_sizes_come_from_the_clip(open_tab: Callable[..., Tab]
 
 
 def test_server_refusal_in_plain_words_and_options_sent(
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
+    open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
-    api = FakeApi(
-        SITE,
-        upload_answer=(
-            415,
-            {"detail": "The file has no video stream.", "code": "media.no_video_stream", "params": {}},
-        ),
-    )
+    api = FakeApi(SITE, upload_answer=(415, {"detail": "The file has no video stream.",
+                                            "code": "media.no_video_stream", "params": {}}))
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
@@ -215,8 +208,7 @@ def test_server_refusal_in_plain_words_and_options_sent(
 
 
 def test_description_with_or_without_upscaling_sends_its_fields(
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
+    open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
     api = FakeApi(SITE)
     tab = open_page(open_tab, api)
@@ -261,16 +253,11 @@ def test_description_with_or_without_upscaling_sends_its_fields(
     api.jobs.insert(0, queued)
     submit.click()
     page.wait_for_function(
-        "(id) => document.querySelector(`.job[data-id='${id}'] .job-described`)",
-        arg=DESCRIBED_ID,
+        "(id) => document.querySelector(`.job[data-id='${id}'] .job-described`)", arg=DESCRIBED_ID,
     )
     body = api.uploads[-1]
-    assert [field(body, n) for n in ("upscale", "describe", "model", "scale")] == [
-        "true",
-        "ru",
-        "realesr-animevideov3-x4",
-        "2",
-    ]
+    assert [field(body, n) for n in ("upscale", "describe", "model", "scale")] == \
+        ["true", "ru", "realesr-animevideov3-x4", "2"]
 
     # Upscaling alone sends no description.
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
@@ -290,8 +277,7 @@ def test_description_with_or_without_upscaling_sends_its_fields(
 
 
 def test_described_result_has_track_cues_and_vtt_link(
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
+    open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
     api = described_jobs(FakeApi(SITE), clip("site-result.mp4", size="352x288", seconds=1.0))
     tab = open_page(open_tab, api)
@@ -306,12 +292,8 @@ def test_described_result_has_track_cues_and_vtt_link(
 
     both.get_by_role("button", name=re.compile("Смотреть результат")).click()
     track = both.locator(".result-video track")
-    assert track.evaluate("(t) => [t.kind, t.srclang, t.label, t.getAttribute('src')]") == [
-        "descriptions",
-        "ru",
-        "Тифлокомментарии (русский)",
-        f"/api/jobs/{DESCRIBED_ID}/vtt",
-    ]
+    assert track.evaluate("(t) => [t.kind, t.srclang, t.label, t.getAttribute('src')]") == \
+        ["descriptions", "ru", "Тифлокомментарии (русский)", f"/api/jobs/{DESCRIBED_ID}/vtt"]
     page.wait_for_function("(t) => t.track.cues && t.track.cues.length === 1", arg=track.element_handle())
     assert "второй звуковой дорожке" in both.locator(".player-note").inner_text()
     # The spoken cue is shown (and read by a live region) while its time is on screen.
@@ -339,8 +321,7 @@ def test_described_result_has_track_cues_and_vtt_link(
 
 
 def test_jobs_in_every_state_cancel_and_delete_confirmed(
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
+    open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
     api = all_jobs(clip("site-result.mp4", size="352x288", seconds=1.0))
     tab = open_page(open_tab, api)
@@ -431,25 +412,17 @@ def test_narrow_screen_keeps_every_control_inside(open_tab: Callable[..., Tab], 
 
 
 def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
+    open_tab: Callable[..., Tab], clip: ClipFactory,
 ) -> None:
     api = FakeApi(SITE)
     api.jobs = [
-        job(
-            FAILED_ID,
-            "failed",
-            error="Gave up after 6 attempts: every one ended without a result.",
-            error_code="job.gave_up",
-            error_params={"attempts": 6},
-        ),
+        job(FAILED_ID, "failed", error="Gave up after 6 attempts: every one ended without a result.",
+            error_code="job.gave_up", error_params={"attempts": 6}),
         # A code this page's catalogue does not have: the Russian page names the code, never the English text.
         job("b" * 32, "failed", error="An English reason from the future.", error_code="job.from_the_future"),
     ]
-    api.upload_answer = (
-        415,
-        {"detail": "The file has no video stream.", "code": "media.no_video_stream", "params": {}},
-    )
+    api.upload_answer = (415, {"detail": "The file has no video stream.", "code": "media.no_video_stream",
+                               "params": {}})
     tab = open_page(open_tab, api)
     page = tab.page
     failed = card(page, FAILED_ID).locator(".job-note")
@@ -474,14 +447,10 @@ def test_job_errors_and_refusals_are_shown_by_code_in_the_page_language(
 
 def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab], clip: ClipFactory) -> None:
     api = FakeApi(SITE)
-    api.upload_answer = (
-        429,
-        {
-            "detail": "You have uploaded 20 videos in the last hour; try again in 1200 s.",
-            "code": "quota.uploads_per_hour",
-            "params": {"limit": 20, "retry_after_s": 1200},
-        },
-    )
+    api.upload_answer = (429, {
+        "detail": "You have uploaded 20 videos in the last hour; try again in 1200 s.",
+        "code": "quota.uploads_per_hour", "params": {"limit": 20, "retry_after_s": 1200},
+    })
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))
@@ -497,14 +466,10 @@ def test_quota_refusals_are_shown_in_both_languages(open_tab: Callable[..., Tab]
     )
     assert "You have reached your limit." in message.inner_text(), "a quota has its own heading"
 
-    api.upload_answer = (
-        507,
-        {
-            "detail": "Your videos take 900 of your 1000 bytes; delete some to upload this one.",
-            "code": "quota.storage",
-            "params": {"used_bytes": 900, "limit_bytes": 1000},
-        },
-    )
+    api.upload_answer = (507, {
+        "detail": "Your videos take 900 of your 1000 bytes; delete some to upload this one.",
+        "code": "quota.storage", "params": {"used_bytes": 900, "limit_bytes": 1000},
+    })
     page.locator("#submit").click()
     message.get_by_text("Server says: Your videos take 900 of your 1000 bytes").wait_for()
     page.get_by_role("button", name="Переключить страницу на русский").click()
@@ -561,13 +526,8 @@ def test_a_done_job_lists_what_was_changed_in_both_languages(open_tab: Callable[
 def test_hdr_and_output_format_are_sent_only_when_chosen(
     open_tab: Callable[..., Tab], clip: ClipFactory
 ) -> None:
-    api = FakeApi(
-        SITE,
-        upload_answer=(
-            415,
-            {"detail": "The file has no video stream.", "code": "media.no_video_stream", "params": {}},
-        ),
-    )
+    api = FakeApi(SITE, upload_answer=(415, {"detail": "The file has no video stream.",
+                                            "code": "media.no_video_stream", "params": {}}))
     tab = open_page(open_tab, api)
     page = tab.page
     page.set_input_files("#file", str(clip("site-small.mp4", seconds=2.0)))

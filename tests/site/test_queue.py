@@ -59,11 +59,8 @@ SCREENS: dict[str, dict[str, Any]] = {
 def limited(tmp_path: Path) -> Iterator[Served]:
     """The real backend app with an active-job limit of 5 (its default, set here so the test says it)."""
     settings = Settings(
-        STORAGE_ROOT=tmp_path / "storage",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
-        RUN_DIR=tmp_path / "run",
-        SITE_DIR=SITE,
-        AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
+        STORAGE_ROOT=tmp_path / "storage", DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        RUN_DIR=tmp_path / "run", SITE_DIR=SITE, AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
         QUOTA_ACTIVE_JOBS=LIMIT,
     )
     with serve(settings) as served:
@@ -86,12 +83,8 @@ def cancel_active(page: Any, base: str, count: int) -> None:
 
 
 def queue_text(page: Any) -> str:
-    return str(
-        page.evaluate(
-            "() => { const q = document.querySelector('#upload-queue');"
-            " return q.hidden ? '' : q.textContent; }"
-        )
-    )
+    return str(page.evaluate("() => { const q = document.querySelector('#upload-queue');"
+                             " return q.hidden ? '' : q.textContent; }"))
 
 
 def wait_cards(page: Any, count: int) -> None:
@@ -100,11 +93,7 @@ def wait_cards(page: Any, count: int) -> None:
 
 @pytest.mark.parametrize("language", list(SCREENS))
 def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
-    language: str,
-    limited: Served,
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
-    tmp_path: Path,
+    language: str, limited: Served, open_tab: Callable[..., Tab], clip: ClipFactory, tmp_path: Path,
 ) -> None:
     texts = SCREENS[language]
     tab = open_tab(texts["viewport"], locale=texts["locale"])
@@ -120,9 +109,8 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
     page.wait_for_selector("#models input")
     assert page.evaluate("document.documentElement.lang") == language
     # The limit is one of the limits, shown before anything is picked.
-    page.wait_for_function(
-        "(text) => document.querySelector('#limits').textContent.includes(text)", arg=texts["limit"]
-    )
+    page.wait_for_function("(text) => document.querySelector('#limits').textContent.includes(text)",
+                           arg=texts["limit"])
 
     page.set_input_files("#file", [str(path) for path in files])
     page.wait_for_function("() => !document.querySelector('#submit').disabled")
@@ -134,30 +122,21 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
     page.get_by_role("button", name=texts["submit"]).click()
     # Five become jobs; four wait on the page, in words, and none is refused.
     wait_cards(page, LIMIT)
-    page.wait_for_function(
-        "(text) => document.querySelector('#upload-queue').textContent.startsWith(text)",
-        arg=texts["queue"].format(n=FILES - LIMIT),
-    )
+    page.wait_for_function("(text) => document.querySelector('#upload-queue').textContent.startsWith(text)",
+                           arg=texts["queue"].format(n=FILES - LIMIT))
     assert page.locator("#uploads .upload-text").all_inner_texts() == [texts["held"]] * (FILES - LIMIT)
     assert len(server_jobs(page, base)) == LIMIT
     usage = page.request.get(f"{base}/api/usage").json()
     assert (usage["active_jobs"], usage["active_jobs_limit"]) == (LIMIT, LIMIT)
     message = page.locator("#upload-message")
-    assert len(re.findall(r"q\d\.mp4", message.inner_text())) == LIMIT and "message-error" not in str(
-        message.get_attribute("class")
-    )
+    assert len(re.findall(r"q\d\.mp4", message.inner_text())) == LIMIT and "message-error" not in str(message.get_attribute("class"))
     assert page.evaluate("document.documentElement.scrollWidth") <= texts["viewport"]["width"]
     # Progress in view: the uploads stick to the screen's bottom while the form is on it; on a phone
     # «Мои задачи» comes first once something uploads.
     page.evaluate("document.querySelector('#upload-form').scrollIntoView({block: 'start'})")
     tray = page.locator("#upload-status").bounding_box()
-    assert (
-        tray is not None and tray["y"] >= 0 and tray["y"] + tray["height"] <= texts["viewport"]["height"] + 1
-    )
-    jobs_card, upload_card = (
-        page.locator(".jobs-card").bounding_box(),
-        page.locator(".upload-card").bounding_box(),
-    )
+    assert tray is not None and tray["y"] >= 0 and tray["y"] + tray["height"] <= texts["viewport"]["height"] + 1
+    jobs_card, upload_card = page.locator(".jobs-card").bounding_box(), page.locator(".upload-card").bounding_box()
     assert jobs_card is not None and upload_card is not None
     assert (jobs_card["y"] < upload_card["y"]) == (language == "en"), (jobs_card, upload_card)
     shot = ARTIFACTS / f"queue-{language}.png"
@@ -180,10 +159,8 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
     # Slots free: the waiting files go by themselves, two, then the last two.
     cancel_active(page, base, 2)
     wait_cards(page, LIMIT + 2)
-    page.wait_for_function(
-        "(text) => document.querySelector('#upload-queue').textContent.startsWith(text)",
-        arg=texts["queue"].format(n=2),
-    )
+    page.wait_for_function("(text) => document.querySelector('#upload-queue').textContent.startsWith(text)",
+                           arg=texts["queue"].format(n=2))
     cancel_active(page, base, 3)
     page.wait_for_function("() => document.querySelector('#upload-status').hidden")
     wait_cards(page, FILES)
@@ -197,9 +174,7 @@ def test_nine_files_with_a_limit_of_five_wait_on_the_page_and_go_by_themselves(
 
 
 def test_one_plural_rule_and_a_refused_file_is_not_offered_for_resume(
-    limited: Served,
-    open_tab: Callable[..., Tab],
-    tmp_path: Path,
+    limited: Served, open_tab: Callable[..., Tab], tmp_path: Path,
 ) -> None:
     tab = open_tab({"width": 1280, "height": 900}, locale="ru-RU")
     page = tab.page
@@ -216,21 +191,8 @@ def test_one_plural_rule_and_a_refused_file_is_not_offered_for_resume(
             };
         }"""
     )
-    assert forms["ru"] == [
-        "many",
-        "one",
-        "few",
-        "few",
-        "many",
-        "many",
-        "many",
-        "one",
-        "few",
-        "many",
-        "one",
-        "many",
-        "other",
-    ]
+    assert forms["ru"] == ["many", "one", "few", "few", "many", "many", "many", "one", "few", "many", "one",
+                           "many", "other"]
     assert forms["en"] == ["other", "one"] + ["other"] * 11
     assert forms["langs"] == ["en", "ru", "ru"]
     # Every counted text goes through the rule: frames, the active-job limit; whole hours without "0 мин".
@@ -247,38 +209,20 @@ def test_one_plural_rule_and_a_refused_file_is_not_offered_for_resume(
             return { ru, en };
         }"""
     )
-    assert texts["ru"] == [
-        "Обработан 1 кадр",
-        "Обработано 2 кадра",
-        "Обработано 5 кадров",
-        "Обработан 21 кадр",
-        "до 1 задачи одновременно",
-        "до 5 задач одновременно",
-        "2 ч",
-    ]
-    assert texts["en"] == [
-        "1 frame processed",
-        "2 frames processed",
-        "5 frames processed",
-        "21 frames processed",
-        "up to 1 job at a time",
-        "up to 5 jobs at a time",
-        "2 h",
-    ]
+    assert texts["ru"] == ["Обработан 1 кадр", "Обработано 2 кадра", "Обработано 5 кадров", "Обработан 21 кадр",
+                           "до 1 задачи одновременно", "до 5 задач одновременно", "2 ч"]
+    assert texts["en"] == ["1 frame processed", "2 frames processed", "5 frames processed", "21 frames processed",
+                           "up to 1 job at a time", "up to 5 jobs at a time", "2 h"]
     # Not a video: the server refuses it when its last byte is in; the page drops the resumable upload.
     fake = tmp_path / "fake.mp4"
     fake.write_bytes(b"not a video at all " * 64)
     page.set_input_files("#file", str(fake))
     page.wait_for_function("() => !document.querySelector('#submit').disabled")
     page.locator("#submit").click()
-    page.wait_for_function(
-        "() => document.querySelector('#upload-message').classList.contains('message-error')"
-    )
+    page.wait_for_function("() => document.querySelector('#upload-message').classList.contains('message-error')")
     page.wait_for_function("() => !Object.keys(localStorage).some((k) => k.startsWith('tus::'))")
     page.reload()
     page.wait_for_selector("#models input")
     assert page.locator("#unfinished").is_hidden()
-    refused = re.compile(
-        r"Failed to load resource: the server responded with a status of 4\d\d .*/api/uploads/"
-    )
+    refused = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d .*/api/uploads/")
     assert [e for e in tab.console.errors if not refused.search(e)] == []

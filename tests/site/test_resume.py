@@ -190,13 +190,9 @@ def test_an_upload_resumes_after_a_backend_restart(
     # Chromium logs the refused connections while the backend was down, the 500 uvicorn answers for the
     # PATCH it cancelled while being killed, and the 423s while the killed PATCH's writer lease runs out
     # (backend.intake.locks, 10 s; tus-js-client retries them); nothing else may appear.
-    expected = (
-        "status of 500 (Internal Server Error) (http://127.0.0.1",
-        "status of 423 (Locked) (http://127.0.0.1",
-    )
+    expected = ("status of 500 (Internal Server Error) (http://127.0.0.1", "status of 423 (Locked) (http://127.0.0.1")
     unexpected = [
-        e
-        for e in tab.console.errors
+        e for e in tab.console.errors
         if "ERR_" not in e and not (any(text in e for text in expected) and "/api/uploads/" in e)
     ]
     assert unexpected == []

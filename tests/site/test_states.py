@@ -68,22 +68,9 @@ def test_every_state_passes_axe(
     api.jobs[4]["source_url"] = f"/api/jobs/{DONE_ID}/source"
     api.files[f"/api/jobs/{DONE_ID}/source"] = ("video/mp4", small.read_bytes())
     # A job whose model call timed out: attempt 2 of 5 waits, said on its card.
-    api.jobs.append(
-        job(
-            "9" * 32,
-            "queued",
-            filename="retried.mp4",
-            retry={
-                "attempt": 2,
-                "of": 5,
-                "at": "2026-01-01T10:01:00Z",
-                "code": "job.triton_call_failed",
-                "params": {"call": "infer", "detail": "Deadline Exceeded"},
-                "detail": "Triton infer failed",
-                "infra": False,
-            },
-        )
-    )
+    api.jobs.append(job("9" * 32, "queued", filename="retried.mp4", retry={
+        "attempt": 2, "of": 5, "at": "2026-01-01T10:01:00Z", "code": "job.triton_call_failed",
+        "params": {"call": "infer", "detail": "Deadline Exceeded"}, "detail": "Triton infer failed", "infra": False}))
     api.install(page)
     page.reload()
     page.wait_for_selector("#jobs .job")
@@ -93,9 +80,8 @@ def test_every_state_passes_axe(
     # One viewer: the original and the result on one timeline (the stills only where it cannot play).
     figure = done.locator(".vcompare")
     figure.wait_for()
-    page.wait_for_function(
-        "(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)", arg=figure.element_handle()
-    )
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)",
+                           arg=figure.element_handle())
     assert done.locator(".compare").is_hidden()
     done.scroll_into_view_if_needed()
     check(page, folder, lang, "5-result")

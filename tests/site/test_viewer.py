@@ -72,32 +72,22 @@ def fits(page: Any, top: Any, bottom: Any) -> None:
 
 
 def wait_videos(page: Any, figure: Any) -> None:
-    page.wait_for_function(
-        "(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)", arg=figure.element_handle()
-    )
+    page.wait_for_function("(f) => [...f.querySelectorAll('video')].every((v) => v.readyState >= 2)",
+                           arg=figure.element_handle())
 
 
 def test_a_portrait_result_fits_with_its_controls_and_its_watch_link_plays_for_a_stranger(
-    backend: Served,
-    open_tab: Callable[..., Tab],
-    clip: ClipFactory,
-    tmp_path: Path,
+    backend: Served, open_tab: Callable[..., Tab], clip: ClipFactory, tmp_path: Path,
 ) -> None:
     source = clip("portrait-in.mp4", size="144x256", seconds=2.0)
     result = clip("portrait-out.mp4", size="288x512", seconds=2.0)
-    before, after = (
-        make_still(tmp_path / "before.jpg", size="144x256"),
-        make_still(tmp_path / "after.jpg", size="288x512"),
-    )
-    tabs = {
-        language: open_tab(texts["viewport"], locale=texts["locale"]) for language, texts in SCREENS.items()
-    }
+    before, after = make_still(tmp_path / "before.jpg", size="144x256"), make_still(tmp_path / "after.jpg",
+                                                                                    size="288x512")
+    tabs = {language: open_tab(texts["viewport"], locale=texts["locale"]) for language, texts in SCREENS.items()}
     owner = tabs["ru"].page
     owner.goto(backend.url)
-    made = owner.request.post(
-        f"{backend.url}/api/jobs",
-        multipart={"file": {"name": NAME, "mimeType": "video/mp4", "buffer": source.read_bytes()}},
-    )
+    made = owner.request.post(f"{backend.url}/api/jobs", multipart={
+        "file": {"name": NAME, "mimeType": "video/mp4", "buffer": source.read_bytes()}})
     assert made.status == 201, made.text()
     job_id = made.json()["id"]
     finish_job(backend, job_id, result, before, after)
@@ -111,9 +101,7 @@ def test_a_portrait_result_fits_with_its_controls_and_its_watch_link_plays_for_a
         card.get_by_role("button", name=texts["open"]).click()
         figure = card.locator(".vcompare")
         wait_videos(page, figure)
-        assert card.locator(".compare").is_hidden(), (
-            "one viewer: the stills only where the videos cannot play"
-        )
+        assert card.locator(".compare").is_hidden(), "one viewer: the stills only where the videos cannot play"
         assert card.locator(".player").is_hidden(), "one viewer: it plays the result, with its sound"
         sound = figure.get_by_role("button", name=texts["sound"])
         sound.click()
@@ -129,15 +117,12 @@ def test_a_portrait_result_fits_with_its_controls_and_its_watch_link_plays_for_a
         # Frame steps with the timecode.
         time = figure.locator(".vcompare-time")
         figure.get_by_role("button", name=texts["next"]).click()
-        page.wait_for_function(
-            "(a) => a[0].textContent.endsWith(a[1])", arg=[time.element_handle(), texts["frame"].format(n=2)]
-        )
+        page.wait_for_function("(a) => a[0].textContent.endsWith(a[1])",
+                               arg=[time.element_handle(), texts["frame"].format(n=2)])
         figure.get_by_role("button", name=texts["next"]).click()
         figure.get_by_role("button", name=texts["back"]).click()
-        page.wait_for_function(
-            "(a) => a[0].textContent === a[1]",
-            arg=[time.element_handle(), "0:00.06 / 0:02.00 · " + texts["frame"].format(n=2)],
-        )
+        page.wait_for_function("(a) => a[0].textContent === a[1]",
+                               arg=[time.element_handle(), "0:00.06 / 0:02.00 · " + texts["frame"].format(n=2)])
         assert violations(page) == [], language
         page.screenshot(path=str(ARTIFACTS / f"viewer-{language}.png"), animations="disabled")
         # 1:1: the result's own pixels pan inside the column; the page never widens.
