@@ -32,7 +32,7 @@ from torch import nn
 
 from bench.pipeline import MODELS_DIR
 from contract.precision import cpu_flags, shown
-from model_convertation import calibration, catalog, gate, quantize, weights
+from model_convertation import calibration, catalog, gate, qat, quantize, weights
 from model_convertation.export import Uint8Graph
 from tests.fixtures.media import pair_from_testsrc
 
@@ -64,33 +64,10 @@ def runner(network: nn.Module) -> Runner:
     return run
 
 
-def conv_inputs(network: nn.Module, frames: list[np.ndarray]) -> dict[nn.Conv2d, list[torch.Tensor]]:
-    """Every convolution's input tensors over ``frames``."""
-    seen: dict[nn.Conv2d, list[torch.Tensor]] = {}
-    convs = [m for m in network.modules() if isinstance(m, nn.Conv2d)]
-    hooks = [c.register_forward_pre_hook(lambda m, i: seen.setdefault(m, []).append(i[0])) for c in convs]
-    run = runner(network)
-    for frame in frames:
-        run(frame)
-    for hook in hooks:
-        hook.remove()
-    return seen
-
-
-def activation_range(tensors: list[torch.Tensor], outlier: float) -> tuple[float, float]:
-    """Mean over frames of the per-frame quantiles (min/max for 0), widened to hold 0."""
-    lows, highs = [], []
-    for t in tensors:
-        flat = t.flatten()[::3]  # a third of the values: torch.quantile's input limit, same quantiles
-        lows.append(float(flat.min() if outlier == 0 else torch.quantile(flat, outlier)))
-        highs.append(float(flat.max() if outlier == 0 else torch.quantile(flat, 1 - outlier)))
-    return min(0.0, float(np.mean(lows))), max(0.0, float(np.mean(highs)))
-
-
 def fake_quantized(network: nn.Module, w_bits: int, a_bits: int, outlier: float) -> nn.Module:
     """A copy of ``network`` whose convolutions see ``a_bits`` inputs and ``w_bits`` weights."""
     model = copy.deepcopy(network).eval()
-    inputs = conv_inputs(model, calibration.calibration_frames()) if a_bits else {}
+    ranges = qat.input_ranges(model, calibration.calibration_frames(), outlier) if a_bits else {}
     for conv in [m for m in model.modules() if isinstance(m, nn.Conv2d)]:
         if w_bits:
             top = 2 ** (w_bits - 1) - 1
@@ -101,7 +78,7 @@ def fake_quantized(network: nn.Module, w_bits: int, a_bits: int, outlier: float)
                     torch.fake_quantize_per_channel_affine(conv.weight, scale, zero, 0, -top, top)
                 )
         if a_bits:
-            low, high = activation_range(inputs[conv], outlier)
+            low, high = ranges[conv]
             top = 2**a_bits - 1
             step = max(high - low, 1e-12) / top
             zp = round(-low / step)

@@ -17,6 +17,7 @@ Not yet the build's recipe: no setting tried passes the gate and both test clips
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -125,33 +126,28 @@ def _convolutions(network: nn.Module) -> list[tuple[nn.Module, str, nn.Conv2d]]:
     return found
 
 
-def _input_ranges(network: nn.Module, frames: list[np.ndarray], outlier: float) -> list[tuple[float, float]]:
-    """Each convolution's input range: the mean of per-frame quantiles, widened to hold 0 (like NNCF)."""
-    seen: dict[int, list[tuple[float, float]]] = {}
-    convs = [conv for _, _, conv in _convolutions(network)]
+def input_ranges(
+    network: nn.Module, frames: list[np.ndarray], outlier: float
+) -> dict[nn.Conv2d, tuple[float, float]]:
+    """Each convolution's input range: the mean of per-frame quantiles (min/max for 0), widened to hold 0
+    (like NNCF's)."""
+    seen: dict[nn.Conv2d, list[tuple[float, float]]] = {}
 
-    def note(index: int) -> object:
-        def hook(_: nn.Module, args: tuple[torch.Tensor]) -> None:
-            flat = args[0].detach().flatten()[::3]  # torch.quantile's size limit; the same quantiles
-            seen.setdefault(index, []).append(
-                (float(torch.quantile(flat, outlier)), float(torch.quantile(flat, 1 - outlier)))
-            )
+    def hook(conv: nn.Module, args: tuple[torch.Tensor]) -> None:
+        flat = args[0].detach().flatten()[::3]  # torch.quantile's size limit; the same quantiles
+        bounds = (float(torch.quantile(flat, outlier)), float(torch.quantile(flat, 1 - outlier)))
+        seen.setdefault(conv, []).append(bounds)  # type: ignore[arg-type]
 
-        return hook
-
-    handles = [conv.register_forward_pre_hook(note(i)) for i, conv in enumerate(convs)]  # type: ignore[arg-type]
+    handles = [conv.register_forward_pre_hook(hook) for _, _, conv in _convolutions(network)]
     with torch.no_grad():
         for frame in frames:
             network(_pixels(frame))
     for handle in handles:
         handle.remove()
-    return [
-        (
-            min(0.0, float(np.mean([lo for lo, _ in seen[i]]))),
-            max(0.0, float(np.mean([hi for _, hi in seen[i]]))),
-        )
-        for i in range(len(convs))
-    ]
+    return {
+        conv: (min(0.0, float(np.mean([lo for lo, _ in b]))), max(0.0, float(np.mean([hi for _, hi in b]))))
+        for conv, b in seen.items()
+    }
 
 
 def _crops(rng: np.random.Generator, pool: list[np.ndarray]) -> np.ndarray:
@@ -195,17 +191,13 @@ def fine_tune(
     network: nn.Module, outlier: float = OUTLIER_PROB, *, steps: int = STEPS, seed: int = SEED
 ) -> tuple[nn.Module, list[Rounding]]:
     """(the tuned float network, each convolution's rounding in order) for ``network``."""
-    import copy
-
     torch.manual_seed(seed)
     teacher = network.eval()
     student = copy.deepcopy(network).train()
-    ranges = _input_ranges(student, calibration.calibration_frames(), outlier)
+    ranges = input_ranges(student, calibration.calibration_frames(), outlier)
     wrapped = []
-    for index, ((parent, name, conv), (low, high)) in enumerate(
-        zip(_convolutions(student), ranges, strict=True)
-    ):
-        fake = FakeQuantConv(conv, low, high, first=index == 0)
+    for index, (parent, name, conv) in enumerate(_convolutions(student)):
+        fake = FakeQuantConv(conv, *ranges[conv], first=index == 0)
         setattr(parent, name, fake)
         wrapped.append((parent, name, fake))
     named = [(name, p) for name, p in student.named_parameters() if p.requires_grad]

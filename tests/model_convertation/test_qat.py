@@ -70,7 +70,7 @@ def test_the_learned_grids_are_what_the_served_graph_rounds_with(tmp_path: Path)
     assert np.abs(served - plain).max() > 1e-2 * spread  # and rounding there is (this test can fail)
 
 
-def test_the_build_fine_tunes_only_where_int8_would_run() -> None:
+def test_the_build_quantizes_under_auto_only_where_int8_would_run() -> None:
     spec = catalog.SERVED["realesr-animevideov3-x4"]
     assert builder.wants_int8(spec, "int8", {"avx512_bf16"})  # asked for: always
     assert not builder.wants_int8(spec, "f32", {"avx2"})
