@@ -197,13 +197,18 @@ def synthetic(rng: np.random.Generator, side: int) -> Image:
         along = np.cos(angle) * x + np.sin(angle) * y
         base, slope = rng.uniform(20, 235, 3), rng.uniform(-50, 50, 3) * rng.choice([0.3, 1.0, 1.5])
         return np.round(np.clip(base + slope * along[..., None], 0, 255)).astype(np.uint8)
+    flat = shapes(rng, side)
+    return compressed(flat, int(rng.integers(20, 60))) if rng.random() < 0.5 else flat
+
+
+def shapes(rng: np.random.Generator, side: int) -> Image:
+    """A square of 2–5 saturated flat rectangles on a black, white or primary background."""
     image = np.zeros((side, side, 3)) + rng.choice([0, 255], 3)
     for _ in range(int(rng.integers(2, 6))):
         y0, x0 = rng.integers(0, side, 2)
         y1, x1 = y0 + rng.integers(3, side), x0 + rng.integers(3, side)
         image[y0:y1, x0:x1] = rng.choice([0, 64, 128, 192, 255], 3)
-    shapes = image.astype(np.uint8)
-    return compressed(shapes, int(rng.integers(20, 60))) if rng.random() < 0.5 else shapes
+    return image.astype(np.uint8)
 
 
 def ramp(rng: np.random.Generator, height: int, width: int, axis: int) -> Image:
@@ -215,3 +220,22 @@ def ramp(rng: np.random.Generator, height: int, width: int, axis: int) -> Image:
     if axis == 1:
         return np.ascontiguousarray(np.broadcast_to(line[None], (height, width, 3)))
     return np.ascontiguousarray(np.broadcast_to(line[:, None], (height, width, 3)))
+
+
+def validation_ramps(count: int, seed: int) -> list[tuple[Image, int]]:
+    """(ramp, axis) pairs at the gate's gradient size, random colours and slopes: for choosing among
+    fine-tuning checkpoints without looking at the gate's own gradients."""
+    rng = np.random.default_rng(seed)
+    width, height = 64, 48
+    return [(ramp(rng, height, width, axis), axis) for axis in (1, 0) * (count // 2)]
+
+
+def validation_graphics(count: int, scale: int, seed: int, side: int = 192) -> list[GateFrame]:
+    """Saturated shapes as video brings them: shrunk by ``scale`` and JPEG-coded (not the gate's graphics)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        high = shapes(rng, side)
+        low = compressed(resize(high, side // scale, side // scale), int(rng.integers(25, 60)))
+        cases.append(GateFrame("shapes", GRAPHICS, low, high))
+    return cases

@@ -10,7 +10,9 @@ convolutions compute the way the QDQ graph does is fine-tuned to answer like it:
 - the input pixels: on their exact 1/255 grid, which loses nothing.
 It learns on crops of the training pictures in the three kinds, saturated synthetic graphics and 8-bit
 ramps; on the ramps the error's profile along the ramp is also kept flat, since a jump in it is a new step
-(the gate's banding). Seeded, so a host rebuilds the same file; the gate judges the result as it judges any.
+(the gate's banding). Over the schedule's second half, checkpoints are scored on held-out ramps and shapes
+(``Validation``: new steps by the gate's rule, then PSNR lost) and the best is kept, since nearby checkpoints
+differ by whole steps. Seeded; the gate judges the result on each host as it judges any.
 Not yet the build's recipe: no setting tried passes the gate and both test clips together (docs/benchmarks.md,
 "int8", fine-tuning); ``python -m bench.int8_bits --fine-tune`` builds and measures it (≈ 15 min a model).
 """
@@ -18,6 +20,7 @@ Not yet the build's recipe: no setting tried passes the gate and both test clips
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,7 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_convertation import calibration
+from model_convertation import calibration, gate
+
+LOG = logging.getLogger(__name__)
 
 STEPS = 1000
 SEED = 0
@@ -42,6 +47,11 @@ RAMPS = 4  # ramps per step for the banding term
 #: Share of crops that are synthetic (graphics or ramps) rather than from the training pictures.
 SYNTHETIC_SHARE = 0.4
 LEVELS = 255
+#: Checkpoints are compared every so many steps over the last half of the schedule; the best one is kept.
+VALIDATE_EVERY = 50
+VALIDATION_SEED = 1000  # ramps and shapes no training batch and no gate case draws
+VALIDATION_RAMPS = 16
+VALIDATION_SHAPES = 8
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,8 @@ class FakeQuantConv(nn.Module):
 
 def _pixels(frames: np.ndarray) -> torch.Tensor:
     """uint8 NHWC → float NCHW in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).float().permute(0, 3, 1, 2) / LEVELS
+    # A copy: pictures from PIL are read-only, which torch warns about.
+    return torch.from_numpy(np.array(frames, dtype=np.uint8)).float().permute(0, 3, 1, 2) / LEVELS
 
 
 def _convolutions(network: nn.Module) -> list[tuple[nn.Module, str, nn.Conv2d]]:
@@ -180,6 +191,44 @@ def _banding(student: nn.Module, teacher: nn.Module, rng: np.random.Generator) -
     return total / RAMPS
 
 
+@dataclass(frozen=True)
+class Score:
+    """A checkpoint on the validation set: new gradient steps (the gate's rule), then PSNR lost on shapes."""
+
+    new_steps: int
+    shapes_drop_db: float
+
+    def key(self) -> tuple[int, float]:
+        """Fewer steps first, then less loss."""
+        return self.new_steps, self.shapes_drop_db
+
+
+def _answer(network: nn.Module, frame: np.ndarray) -> np.ndarray:
+    """The network's uint8 answer to one uint8 frame, rounded as the graph rounds it."""
+    with torch.no_grad():
+        y = network(_pixels(frame[None]))[0]
+    return torch.round(torch.clamp(y * LEVELS, 0, LEVELS)).permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+class Validation:
+    """Held-out ramps and shapes, and the teacher's answers to them, for choosing a checkpoint."""
+
+    def __init__(self, teacher: nn.Module, scale: int) -> None:
+        self.ramps = calibration.validation_ramps(VALIDATION_RAMPS, VALIDATION_SEED)
+        self.shapes = calibration.validation_graphics(VALIDATION_SHAPES, scale, VALIDATION_SEED)
+        self.ramp_answers = [_answer(teacher, ramp) for ramp, _ in self.ramps]
+        self.shape_psnr = float(np.mean([gate.psnr(_answer(teacher, c.low), c.high) for c in self.shapes]))
+
+    def score(self, student: nn.Module) -> Score:
+        """How the student's answers compare with the teacher's."""
+        steps = sum(
+            gate.banding(answer, _answer(student, ramp), axis)["new_steps"]
+            for (ramp, axis), answer in zip(self.ramps, self.ramp_answers, strict=True)
+        )
+        psnr = float(np.mean([gate.psnr(_answer(student, c.low), c.high) for c in self.shapes]))
+        return Score(int(steps), round(self.shape_psnr - psnr, 4))
+
+
 def _batches(seed: int) -> Iterator[tuple[np.random.Generator, np.ndarray]]:
     rng = np.random.default_rng(seed)
     pool = calibration.training_pictures()
@@ -188,9 +237,14 @@ def _batches(seed: int) -> Iterator[tuple[np.random.Generator, np.ndarray]]:
 
 
 def fine_tune(
-    network: nn.Module, outlier: float = OUTLIER_PROB, *, steps: int = STEPS, seed: int = SEED
+    network: nn.Module,
+    scale: int,
+    outlier: float = OUTLIER_PROB,
+    *,
+    steps: int = STEPS,
+    seed: int = SEED,
 ) -> tuple[nn.Module, list[Rounding]]:
-    """(the tuned float network, each convolution's rounding in order) for ``network``."""
+    """(the tuned float network, each convolution's rounding in order) for ``network`` (×``scale``)."""
     torch.manual_seed(seed)
     teacher = network.eval()
     student = copy.deepcopy(network).train()
@@ -208,7 +262,9 @@ def fine_tune(
     )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
     batches = _batches(seed)
-    for _ in range(steps):
+    validation = Validation(teacher, scale)
+    best: tuple[Score, dict[str, torch.Tensor]] | None = None
+    for step in range(1, steps + 1):
         rng, crops = next(batches)
         frames = _pixels(crops)
         with torch.no_grad():
@@ -219,6 +275,15 @@ def fine_tune(
         loss.backward()
         optimiser.step()
         schedule.step()
+        if step == steps or (step >= steps // 2 and step % VALIDATE_EVERY == 0):
+            # The gate's banding moves by whole steps between nearby checkpoints: keep the best seen.
+            score = validation.score(student)
+            LOG.info("fine-tuning step %d: %s", step, score)
+            if best is None or score.key() < best[0].key():
+                best = (score, copy.deepcopy(student.state_dict()))
+    assert best is not None
+    student.load_state_dict(best[1])
+    LOG.info("fine-tuning kept %s", best[0])
     learned = [fake.rounding() for _, _, fake in wrapped]
     for parent, name, fake in wrapped:  # back to plain convolutions with the tuned weights
         setattr(parent, name, fake.conv)

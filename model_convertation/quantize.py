@@ -145,7 +145,7 @@ def _tuned(spec: ModelSpec, frames: list[np.ndarray]) -> Any:
     """The QDQ graph of the quantization-aware fine-tuned network, rounding as it learned to."""
     import onnx
 
-    network, roundings = qat.fine_tune(weights.load_upscaler(spec))
+    network, roundings = qat.fine_tune(weights.load_upscaler(spec), spec.scale)
     with tempfile.TemporaryDirectory() as folder:
         source = write_graph(network, Path(folder) / "tuned.onnx", spec)
         model = onnx.load(str(source))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 import torch
 from torch import nn
 
@@ -90,3 +91,35 @@ def test_ramps_and_graphics_for_fine_tuning() -> None:
     shapes = [calibration.synthetic(rng, 40) for _ in range(8)]
     assert all(s.shape == (40, 40, 3) and s.dtype == np.uint8 for s in shapes)
     assert not set(calibration.TRAINING_PICTURES) & set(calibration.GATE_PICTURES), "the gate's stay held out"
+
+
+def first_weight(network: nn.Module) -> torch.Tensor:
+    """The first convolution's weights (inside its rounding wrapper while fine-tuning)."""
+    return next(m for m in network.modules() if isinstance(m, nn.Conv2d)).weight.detach()
+
+
+def test_fine_tuning_keeps_the_checkpoint_that_scored_best(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[qat.Score, torch.Tensor]] = []
+    scripted = iter([qat.Score(0, 0.4), qat.Score(0, 0.2), qat.Score(1, 0.0)])
+
+    def score(self: qat.Validation, student: nn.Module) -> qat.Score:
+        seen.append((next(scripted), first_weight(student).clone()))
+        return seen[-1][0]
+
+    monkeypatch.setattr(qat.Validation, "score", score)
+    monkeypatch.setattr(qat, "VALIDATE_EVERY", 1)
+    tuned, roundings = qat.fine_tune(tiny_network(), 1, steps=4)
+    assert len(seen) == 3  # steps 2, 3 and 4: the second half of the schedule
+    # Fewest new steps first, then the least loss: the middle checkpoint, not the last.
+    assert torch.equal(first_weight(tuned), seen[1][1])
+    assert not torch.equal(seen[1][1], seen[2][1])  # the checkpoints did differ
+    assert len(roundings) == 3
+
+
+def test_the_validation_set_is_not_the_gates() -> None:
+    ramps = calibration.validation_ramps(4, qat.VALIDATION_SEED)
+    gate_ramps = list(calibration.gradients().values())
+    assert all(ramp.shape == gate_ramps[0].shape for ramp, _ in ramps)
+    assert not any(np.array_equal(ramp, g) for ramp, _ in ramps for g in gate_ramps)
+    shapes = calibration.validation_graphics(2, 4, qat.VALIDATION_SEED)
+    assert all(c.low.shape == (48, 48, 3) and c.high.shape == (192, 192, 3) for c in shapes)
