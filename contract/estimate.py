@@ -35,7 +35,7 @@ SECONDS_PER_MEGAPIXEL: dict[str, float] = {
 #: The same in bf16, where the CPU computes it natively (contract/precision.py's ``auto`` runs bf16 there):
 #: the model's CPU seconds over 2 cores of an Intel Xeon with AVX-512 BF16 and AMX, OpenVINO bf16 in-process.
 #: Measured by ``python -m bench.estimate --precision bf16`` (docs/benchmarks.md). int8 runs only a model
-#: whose int8 passed its gate (none yet) and keeps the f32 figure: an estimate errs long, not short.
+#: whose int8 passed its gate (realesr-animevideov3-x4) and keeps the f32 figure: an estimate errs long.
 BF16_SECONDS_PER_MEGAPIXEL: dict[str, float] = {
     "realesr-animevideov3-x4": 0.9,
     "realesr-animevideov3-x3": 1.37,

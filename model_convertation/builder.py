@@ -37,10 +37,13 @@ def wants_int8(spec: ModelSpec, precision: str, flags: Iterable[str] | None = No
 
 def build_int8(spec: ModelSpec, f32_path: Path, *, force: bool = False) -> tuple[Path, dict[str, Any]]:
     """The QDQ int8 ONNX beside ``f32_path`` and its gate verdict (gated again whenever it changed)."""
-    int8_path, built = quantize.quantize(spec, f32_path, force=force)
+    tuned = quantize.fine_tunes(spec)
+    int8_path, built = quantize.quantize(spec, f32_path, force=force, fine_tune=tuned)
     verdict = gate.read_gate(int8_path)
-    if built or verdict is None or verdict.get("source_fingerprint") != quantize.fingerprint(f32_path):
-        verdict = gate.run_gate(spec.name, spec.scale, f32_path, int8_path)
+    digest = quantize.fingerprint(f32_path, fine_tune=tuned)
+    if built or verdict is None or verdict.get("source_fingerprint") != digest:
+        provenance = {"recipe": quantize.recipe_of(int8_path), "source_fingerprint": digest}
+        verdict = gate.run_gate(spec.name, spec.scale, f32_path, int8_path, provenance)
     outcome = "passed" if verdict["passed"] else f"failed ({'; '.join(verdict['failed'])})"
     LOG.info(
         "%s int8 gate %s: PSNR drop %.2f dB, BRISQUE rise %.2f, new gradient steps %d",

@@ -8,10 +8,10 @@ outputs are mostly positive, so a symmetric range would waste half the codes; fa
 activation ranges from the ``OUTLIER_PROB`` quantiles of ``calibration.calibration_frames`` rather than
 their extremes (full ranges made the quantization steps coarse enough to draw new steps on flat
 gradients), and only the convolutions' inputs quantized (``NOT_QUANTIZED``: docs/benchmarks.md, "int8",
-has the recipes tried and their figures). That alone fails the gate for every model. ``fine_tune=True``
-first fine-tunes the network with the rounding in place (model_convertation/qat.py, compact networks
-only); the graph then keeps NNCF's structure and takes the learned activation grids, the weight codes and
-the exact 1/255 grid for the input pixels. It is not the build's recipe yet (qat.py says why).
+has the recipes tried and their figures). That alone fails the gate for every model. So the compact
+networks (``fine_tunes``) are first fine-tuned with the rounding in place (model_convertation/qat.py); the
+graph then keeps NNCF's structure and takes the learned activation grids, the weight codes and the exact
+1/255 grid for the input pixels.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from model_convertation import calibration, qat, weights
+from model_convertation import calibration, gate, qat, weights
 from model_convertation.catalog import ModelSpec
 from model_convertation.export import write_graph
 
@@ -40,6 +40,19 @@ NOT_QUANTIZED = ("Transpose", "Resize", "DepthToSpace", "Add")
 RECIPE = f"nncf|mixed|quantile-{OUTLIER_PROB:g}|calibration-9|not-{'-'.join(NOT_QUANTIZED)}"
 #: The recipe with quantization-aware fine-tuning first (``quantize(..., fine_tune=True)``).
 TUNED_RECIPE = f"{RECIPE}|qat-{qat.STEPS}-seed{qat.SEED}-quantile-{qat.OUTLIER_PROB:g}"
+
+
+def fine_tunes(spec: ModelSpec) -> bool:
+    """Whether the build's recipe fine-tunes ``spec`` before quantizing (the compact networks)."""
+    return spec.architecture == "srvgg"
+
+
+def recipe_of(int8_onnx: Path) -> str:
+    """The recipe an int8 file was built with (its stamp), or "" when unknown."""
+    try:
+        return str(json.loads(_stamp(int8_onnx).read_text()).get("recipe", ""))
+    except (OSError, ValueError):
+        return ""
 
 
 def int8_path(f32_path: Path) -> Path:
@@ -57,7 +70,8 @@ def fingerprint(f32_path: Path, *, fine_tune: bool = False) -> str:
     import torch
 
     digest = hashlib.sha256(f32_path.read_bytes())
-    modules = (__file__, calibration.__file__, *((qat.__file__,) if fine_tune else ()))
+    tuning = (qat.__file__, gate.__file__) if fine_tune else ()  # gate: checkpoints are chosen by its rule
+    modules = (__file__, calibration.__file__, *tuning)
     for module in modules:
         digest.update(Path(module).read_bytes())
     recipe = f"{TUNED_RECIPE}|torch-{torch.__version__}" if fine_tune else RECIPE
@@ -161,11 +175,13 @@ def quantize(
     *,
     force: bool = False,
     frames: list[np.ndarray] | None = None,
-    fine_tune: bool = False,
+    fine_tune: bool | None = None,
 ) -> tuple[Path, bool]:
-    """Write the QDQ int8 ONNX next to ``f32_path``; returns (path, whether it was built now)."""
+    """Write the QDQ int8 ONNX next to ``f32_path`` (fine-tuned first where the recipe says, unless
+    ``fine_tune`` says otherwise); returns (path, whether it was built now)."""
     import onnx
 
+    fine_tune = fine_tunes(spec) if fine_tune is None else fine_tune
     target = int8_path(f32_path)
     digest = fingerprint(f32_path, fine_tune=fine_tune)
     if not force and is_up_to_date(target, digest):

@@ -11,24 +11,28 @@ import pytest
 
 from adapter.inference.upscalers import LocalUpscaler
 from contract.precision import BF16_FLAGS, cpu_flags
-from model_convertation import calibration, catalog, gate, quantize, repository
+from model_convertation import builder, calibration, catalog, gate, quantize, repository
 from model_convertation.export import export_onnx
 from tests.fixtures.media import pair_from_panning, pair_from_testsrc
 
 MODEL = "realesr-animevideov3-x4"
-pytestmark = pytest.mark.slow  # export, quantization and gate: ≈ 30 s of CPU
+# Export, fine-tuning, quantization and gate: ≈ 20 min of one core the first time, then kept (see int8_dir);
+# one worker builds it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("int8")]
+#: Where the int8 build is kept between runs: the build's own fingerprints say when it is out of date.
+KEPT = Path(__file__).resolve().parents[2] / "var" / "int8"
 
 
 @pytest.fixture(scope="module")
-def int8_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the f32 ONNX, its int8 QDQ graph and the gate's verdict (built the way `build` does)."""
-    folder = tmp_path_factory.mktemp("int8")
+def int8_dir() -> Path:
+    """A folder with the f32 ONNX, its int8 QDQ graph and the gate's verdict, built as `build` builds them."""
     spec = catalog.SERVED[MODEL]
-    f32 = export_onnx(spec, folder).path
-    int8, built = quantize.quantize(spec, f32)
-    assert built and quantize.quantize(spec, f32) == (int8, False)  # the second call finds it up to date
-    gate.run_gate(spec.name, spec.scale, f32, int8)
-    return folder
+    KEPT.mkdir(parents=True, exist_ok=True)
+    f32 = export_onnx(spec, KEPT).path
+    int8, verdict = builder.build_int8(spec, f32)
+    assert verdict == gate.read_gate(int8) and verdict["recipe"] == quantize.recipe_of(int8)
+    assert quantize.quantize(spec, f32) == (int8, False)  # the build's recipe: found up to date
+    return KEPT
 
 
 def test_the_int8_file_is_a_qdq_graph_with_int8_convolutions(int8_dir: Path) -> None:
@@ -67,7 +71,7 @@ def test_int8_runs_only_where_it_stays_within_the_gate_on_a_test_clip(
     assert np.mean([gate.psnr(y, x) for x, y in zip(a, b, strict=True)]) > 15  # the same picture
 
 
-def test_the_gate_verdict_decides_what_int8_runs(int8_dir: Path) -> None:
+def test_the_gate_verdict_decides_what_int8_runs(int8_dir: Path, tmp_path: Path) -> None:
     verdict = gate.read_gate(int8_dir / f"{MODEL}.int8.onnx")
     assert verdict is not None and verdict["model"] == MODEL
     limits_kept = (
@@ -80,9 +84,16 @@ def test_the_gate_verdict_decides_what_int8_runs(int8_dir: Path) -> None:
     native_bf16 = any(flag in cpu_flags() for flag in BF16_FLAGS)
     fallback = "bf16" if native_bf16 else "f32"
     assert asked.choice.precision == ("int8" if limits_kept else fallback), asked.choice.reason
-    if not limits_kept:  # a model that fails the gate stays f32/bf16, and says why
-        assert "failed the quality gate" in asked.choice.reason
     assert LocalUpscaler(MODEL, int8_dir, precision="f32").choice.precision == "f32"
+    # The same files with a failed verdict: the model stays f32/bf16, and says why.
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    for name in (f"{MODEL}.onnx", f"{MODEL}.int8.onnx"):
+        (failed / name).symlink_to(int8_dir / name)
+    verdict.update(passed=False, failed=["1 new gradient steps"], new_steps=1)
+    gate.gate_path(failed / f"{MODEL}.int8.onnx").write_text(json.dumps(verdict))
+    refused = LocalUpscaler(MODEL, failed, precision="int8").choice
+    assert refused.precision == fallback and "failed the quality gate" in refused.reason
 
 
 def test_banding_counts_only_new_steps() -> None:
@@ -92,6 +103,23 @@ def test_banding_counts_only_new_steps() -> None:
     stepped[:, 40:] = np.clip(stepped[:, 40:].astype(int) + 3, 0, 255).astype(np.uint8)
     assert gate.banding(smooth, smooth, axis=1)["new_steps"] == 0
     assert gate.banding(smooth, stepped, axis=1)["new_steps"] == 1
+
+
+def grey_ramp(levels: np.ndarray) -> np.ndarray:
+    """A 40-row picture whose columns have the given (R, G, B) levels."""
+    return np.repeat(levels[None].astype(np.uint8), 40, axis=0)
+
+
+def test_banding_is_judged_against_the_f32_output_not_the_rounding_of_its_channels() -> None:
+    columns = np.arange(80)
+    level = 100 + columns // 4  # one code value every 4 columns, as 8-bit output of a slow ramp is
+    # f32 raises green a column before red and blue: no single column rises by a whole level of luma.
+    f32 = grey_ramp(np.stack([level, 100 + (columns + 1) // 4, level], axis=1))
+    exact_grey = grey_ramp(np.stack([level] * 3, axis=1))  # all three in one column: nothing moved
+    assert gate.banding(f32, exact_grey, axis=1)["new_steps"] == 0
+    held = level.copy()
+    held[40:48] = level[39]  # a plateau of 8 columns, then a jump of 3 levels to catch up: banding
+    assert gate.banding(f32, grey_ramp(np.stack([held] * 3, axis=1)), axis=1)["new_steps"] == 1
 
 
 def test_repository_serves_the_int8_variant_only_when_given(int8_dir: Path, tmp_path: Path) -> None:
