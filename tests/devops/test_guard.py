@@ -44,7 +44,10 @@ def test_sigkill_of_the_launcher_makes_the_guard_kill_the_whole_tree() -> None:
                                 text=True, env=dict(os.environ, PYTHONPATH=str(root)))
     assert launcher.stdout is not None
     guard, child, grandchild = (int(pid) for pid in launcher.stdout.readline().split())
-    assert sorted(marked(stack_id)) == sorted([child, grandchild])  # not the guard, not the launcher
+    # Not the guard, not the launcher. Waited for: under load a just-started process's environment was once
+    # not yet readable (the grandchild missing from the list).
+    expected = sorted([child, grandchild])
+    wait_until("child and grandchild marked", lambda: sorted(marked(stack_id)) == expected, 10)
     launcher.kill()
     launcher.wait(timeout=10)
     wait_until("the tree is gone", lambda: not _alive(child) and not _alive(grandchild), 30)
